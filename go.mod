@@ -8,4 +8,5 @@ require (
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/ovn-kubernetes/libovsdb v0.8.1 // indirect
 	github.com/valyala/fastjson v1.6.10 // indirect
+	golang.org/x/sys v0.30.0 // indirect
 )
