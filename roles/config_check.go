@@ -1,0 +1,184 @@
+package roles
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// checkKeys reports every key the file has but Config does not, and every
+// value whose TOML type does not fit its field, before anything is decoded
+// into Config. Children of a bad key are not reported again.
+func checkKeys(md toml.MetaData, raw map[string]any) []*ConfigError {
+	want := Keys()
+	var errs []*ConfigError
+	var bad []string // keys already reported; their children are skipped
+	for _, k := range md.Keys() {
+		key := k.String()
+		if underAny(key, bad) {
+			continue
+		}
+		t, ok := want[key]
+		if !ok {
+			errs = append(errs, &ConfigError{Key: key, Err: fmt.Errorf("unknown key")})
+			bad = append(bad, key)
+			continue
+		}
+		if err := checkType(key, valueAt(raw, k), t); err != nil {
+			errs = append(errs, err)
+			bad = append(bad, key)
+		}
+	}
+	return errs
+}
+
+func underAny(key string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(key, p+".") {
+			return true
+		}
+	}
+	return false
+}
+
+func valueAt(raw map[string]any, k toml.Key) any {
+	var v any = raw
+	for _, part := range k {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[part]
+	}
+	return v
+}
+
+// checkType checks v, a value from an untyped decode, against the Go type
+// it will be decoded into.
+func checkType(key string, v any, t reflect.Type) *ConfigError {
+	if t.Kind() == reflect.Slice {
+		elems, ok := v.([]any)
+		if !ok {
+			return typeError(key, v, "array of strings")
+		}
+		for i, e := range elems {
+			if err := checkType(fmt.Sprintf("%s[%d]", key, i), e, t.Elem()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	want := map[reflect.Kind]string{
+		reflect.String: "string",
+		reflect.Int:    "integer",
+		reflect.Struct: "table",
+	}[t.Kind()]
+	if tomlType(v) != want {
+		return typeError(key, v, want)
+	}
+	return nil
+}
+
+func typeError(key string, v any, want string) *ConfigError {
+	return &ConfigError{Key: key, Err: fmt.Errorf("wrong type: want %s, got %s", want, tomlType(v))}
+}
+
+func tomlType(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case int64:
+		return "integer"
+	case float64:
+		return "float"
+	case bool:
+		return "boolean"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "table"
+	case []map[string]any:
+		return "array of tables"
+	}
+	return "date/time"
+}
+
+// lineIndex maps dotted keys to the line that defines them.
+type lineIndex map[string]int
+
+// find returns the line of key, or of its nearest written parent (for
+// "database.nb_remotes[1]" that is the nb_remotes line), or 0.
+func (l lineIndex) find(key string) int {
+	key, _, _ = strings.Cut(key, "[")
+	for key != "" {
+		if n, ok := l[key]; ok {
+			return n
+		}
+		i := strings.LastIndex(key, ".")
+		if i < 0 {
+			break
+		}
+		key = key[:i]
+	}
+	return 0
+}
+
+var (
+	bareKey     = regexp.MustCompile(`^[A-Za-z0-9_-]+(\s*\.\s*[A-Za-z0-9_-]+)*$`)
+	tableHeader = regexp.MustCompile(`^\[\[?\s*([A-Za-z0-9_.\s-]+?)\s*\]\]?`)
+	dotSpaces   = regexp.MustCompile(`\s*\.\s*`)
+)
+
+// keyLines finds where each key is written. BurntSushi/toml keeps key
+// positions private, so this is a small line scanner: it knows table
+// headers, bare (dotted) keys and multi-line strings, which covers every
+// key Config has. Keys it cannot place fall back to their parent's line.
+func keyLines(data []byte) lineIndex {
+	idx := lineIndex{}
+	set := func(key string, n int) {
+		if _, ok := idx[key]; !ok {
+			idx[key] = n
+		}
+	}
+	table, closer := "", ""
+	for i, line := range strings.Split(string(data), "\n") {
+		n, s := i+1, strings.TrimSpace(line)
+		if closer != "" {
+			if strings.Contains(s, closer) {
+				closer = ""
+			}
+			continue
+		}
+		if m := tableHeader.FindStringSubmatch(s); m != nil {
+			table = dotSpaces.ReplaceAllString(m[1], ".")
+			set(table, n)
+			continue
+		}
+		k, v, ok := strings.Cut(s, "=")
+		k = strings.TrimSpace(k)
+		if !ok || !bareKey.MatchString(k) {
+			continue
+		}
+		key := dotSpaces.ReplaceAllString(k, ".")
+		if table != "" {
+			key = table + "." + key
+		}
+		set(key, n)
+		closer = openMultiline(v)
+	}
+	return idx
+}
+
+// openMultiline returns the delimiter that closes a multi-line string left
+// open at the end of value, or "".
+func openMultiline(value string) string {
+	for _, d := range []string{`"""`, `'''`} {
+		if strings.Count(value, d)%2 == 1 {
+			return d
+		}
+	}
+	return ""
+}
