@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// fanoutLoad describes measurement 3: one writer inserting a Logical_Switch
+// per transaction, one at a time, and subscribers monitoring the whole
+// table with monitor_cond.
+type fanoutLoad struct {
+	subscribers int
+	warmup      int // commits before measuring
+	commits     int // measured commits
+}
+
+type fanoutResult struct {
+	commits, updates int
+	cpu              time.Duration
+	latency          latencies // commit sent → last subscriber parsed the row
+}
+
+// arrivals counts, per row uuid, how many subscribers have seen the row
+// and when the last one did.
+type arrivals struct {
+	mu   sync.Mutex // guards rows
+	want int
+	rows map[string]*arrival
+}
+
+type arrival struct {
+	n    int
+	last time.Time
+	done chan struct{} // closed when n reaches want
+}
+
+func newArrivals(want int) *arrivals {
+	return &arrivals{want: want, rows: make(map[string]*arrival)}
+}
+
+func (a *arrivals) entryLocked(uuid string) *arrival {
+	e := a.rows[uuid]
+	if e == nil {
+		e = &arrival{done: make(chan struct{})}
+		a.rows[uuid] = e
+	}
+	return e
+}
+
+func (a *arrivals) seen(uuid string, at time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e := a.entryLocked(uuid)
+	e.n++
+	if at.After(e.last) {
+		e.last = at
+	}
+	if e.n == a.want {
+		close(e.done)
+	}
+}
+
+// wait returns the entry for uuid; its done channel closes once every
+// subscriber saw it, after which last is stable.
+func (a *arrivals) wait(uuid string) *arrival {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.entryLocked(uuid)
+}
+
+func (a *arrivals) forget(uuid string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.rows, uuid)
+}
+
+// rowUUIDs returns the uuids of the Logical_Switch rows in the params of an
+// update2 notification: [<monitor id>, {"Logical_Switch": {uuid: ...}}].
+func rowUUIDs(params json.RawMessage) ([]string, error) {
+	var p []json.RawMessage
+	if err := json.Unmarshal(params, &p); err != nil || len(p) < 2 {
+		return nil, fmt.Errorf("update2 params: %v", err)
+	}
+	var tables map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(p[len(p)-1], &tables); err != nil {
+		return nil, fmt.Errorf("update2 table-updates: %w", err)
+	}
+	var uuids []string
+	for uuid := range tables["Logical_Switch"] {
+		uuids = append(uuids, uuid)
+	}
+	return uuids, nil
+}
+
+var monitorAllSwitches = []byte(`{"Logical_Switch":[{"where":[true]}]}`)
+
+// subscribe opens a monitor_cond on Logical_Switch and returns the
+// connection with the initial reply consumed.
+func subscribe(srv *server, id int) (*conn, error) {
+	c, err := dial(srv.nbSock, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	params := fmt.Appendf(nil, `["OVN_Northbound",%d,%s]`, id, monitorAllSwitches)
+	if _, err := c.call("monitor_cond", params); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// subscriberRoutine reads notifications until the connection is closed,
+// recording every row it finds in an update2.
+func subscriberRoutine(c *conn, a *arrivals, fail func(error)) {
+	for {
+		m, _, err := c.read()
+		if err != nil {
+			fail(err)
+			return
+		}
+		if m.Method != "update2" {
+			continue
+		}
+		at := time.Now()
+		uuids, err := rowUUIDs(m.Params)
+		if err != nil {
+			fail(err)
+			return
+		}
+		for _, u := range uuids {
+			a.seen(u, at)
+		}
+	}
+}
+
+func runFanout(ctx context.Context, srv *server, load fanoutLoad, timeout time.Duration) (fanoutResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	a := newArrivals(load.subscribers)
+	var (
+		wg      sync.WaitGroup
+		closing atomic.Bool // set before the subscribers are closed on return
+		subErr  atomic.Pointer[error]
+		conns   []*conn
+	)
+	fail := func(err error) {
+		if !closing.Load() && subErr.CompareAndSwap(nil, &err) {
+			cancel()
+		}
+	}
+	defer func() {
+		closing.Store(true)
+		for _, c := range conns {
+			c.Close()
+		}
+		wg.Wait()
+	}()
+	for i := range load.subscribers {
+		c, err := subscribe(srv, i)
+		if err != nil {
+			return fanoutResult{}, fmt.Errorf("subscriber %d: %w", i, err)
+		}
+		conns = append(conns, c)
+		wg.Add(1)
+		go func() { defer wg.Done(); subscriberRoutine(c, a, fail) }()
+	}
+	w, err := dial(srv.nbSock, 5*time.Second)
+	if err != nil {
+		return fanoutResult{}, err
+	}
+	conns = append(conns, w)
+	stopClose := context.AfterFunc(ctx, func() { w.Close() })
+	defer stopClose()
+	var lat []time.Duration
+	var meter cpuMeter
+	for i := range load.warmup + load.commits {
+		if i == load.warmup {
+			if meter, err = startCPU(srv.pid()); err != nil {
+				return fanoutResult{}, err
+			}
+		}
+		d, err := fanoutCommit(ctx, w, a, i)
+		if err != nil {
+			if p := subErr.Load(); p != nil {
+				err = fmt.Errorf("subscriber: %w", *p)
+			}
+			return fanoutResult{}, fmt.Errorf("commit %d: %w", i, err)
+		}
+		if i >= load.warmup {
+			lat = append(lat, d)
+		}
+	}
+	cpu, _, err := meter.stop()
+	return fanoutResult{
+		commits: load.commits, updates: load.commits * load.subscribers,
+		cpu: cpu, latency: summarize(lat),
+	}, err
+}
+
+// fanoutCommit inserts one row and waits until every subscriber saw it.
+func fanoutCommit(ctx context.Context, w *conn, a *arrivals, seq int) (time.Duration, error) {
+	params := appendFanoutParams(nil, seq)
+	t0 := time.Now()
+	res, err := w.transact(params)
+	if err != nil {
+		return 0, err
+	}
+	uuid := res[0].uuidOf()
+	e := a.wait(uuid)
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+		return 0, fmt.Errorf("waiting for subscribers: %w", ctx.Err())
+	case <-time.After(30 * time.Second):
+		return 0, fmt.Errorf("not every subscriber saw row %s within 30 s", uuid)
+	}
+	a.forget(uuid)
+	return e.last.Sub(t0), nil
+}
+
+func appendFanoutParams(b []byte, seq int) []byte {
+	b = append(b, `["OVN_Northbound",{"op":"insert","table":"Logical_Switch","row":{"name":"fan-`...)
+	b = strconv.AppendInt(b, int64(seq), 10)
+	b = append(b, `","external_ids":["map",[["bench","fanout"],["bench-seq","`...)
+	b = strconv.AppendInt(b, int64(seq), 10)
+	return append(b, `"]]]}}]`...)
+}
