@@ -254,12 +254,14 @@ func (st *step) check(r Result) string {
 	return strings.Join(problems, "\n")
 }
 
-var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+const uuidPattern = `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`
+
+var uuidRE = regexp.MustCompile(uuidPattern)
 
 // maskedLines splits out into lines with every UUID replaced by <uuid>,
 // records or lines sorted if asked.
 func maskedLines(out string, sorted bool) []string {
-	out = uuidRE.ReplaceAllString(out, "<uuid>")
+	out = uuidRE.ReplaceAllString(canonical(out), "<uuid>")
 	if sorted {
 		out = sortRecords(out)
 	}

@@ -1,0 +1,86 @@
+package interop
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// uuidNamer replaces UUIDs by their order of first appearance, so that two
+// servers' transcripts compare equal when they created rows in the same
+// order.
+type uuidNamer map[string]string
+
+func (n uuidNamer) rename(s string) string {
+	return uuidRE.ReplaceAllStringFunc(s, func(u string) string {
+		name, ok := n[u]
+		if !ok {
+			name = fmt.Sprintf("<uuid%d>", len(n)+1)
+			n[u] = name
+		}
+		return name
+	})
+}
+
+// transcript runs every step of sc with c and returns one normalised block
+// per step. Expectations are not checked here: the differential tests
+// compare two servers with each other.
+func (c *clients) transcript(t testing.TB, sc *script) []string {
+	t.Helper()
+	names := uuidNamer{}
+	blocks := make([]string, len(sc.steps))
+	for i, st := range sc.steps {
+		r := c.run(t, st)
+		if st.sorted {
+			r.Stdout = sortRecordsMasked(r.Stdout)
+		}
+		blocks[i] = names.rename(canonical(r.Transcript()))
+	}
+	return blocks
+}
+
+// sortRecordsMasked is sortRecords for text whose UUIDs must survive: the
+// records are ordered as if their UUIDs were masked.
+func sortRecordsMasked(out string) string {
+	if out == "" {
+		return out
+	}
+	recs := strings.Split(strings.TrimSuffix(out, "\n"), "\n\n")
+	sep := "\n\n"
+	if len(recs) == 1 {
+		recs, sep = strings.Split(recs[0], "\n"), "\n"
+	}
+	sort.SliceStable(recs, func(i, j int) bool {
+		return uuidRE.ReplaceAllString(recs[i], "<uuid>") < uuidRE.ReplaceAllString(recs[j], "<uuid>")
+	})
+	return strings.Join(recs, sep) + "\n"
+}
+
+// logTimeRE matches the timestamp of an OVS log line that a client prints
+// on stderr, e.g. "2026-11-23T20:49:32Z|00002|socket_util|ERR|...".
+var logTimeRE = regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\|`)
+
+// dupIndexRE matches the two row clauses of ovsdb-server's duplicate index
+// error, whose order follows the rows' UUIDs and so varies from run to run.
+var dupIndexRE = regexp.MustCompile(`First row, with UUID (` + uuidPattern + `), ([^.]*)\.  Second row, with UUID (` + uuidPattern + `), ([^.]*)\.`)
+
+// canonical removes what varies between two runs of the same commands on
+// the same server: log timestamps and the order of the duplicate index
+// error's clauses (put in the order of their descriptions; when both rows
+// were inserted, their UUIDs are masked).
+func canonical(s string) string {
+	s = logTimeRE.ReplaceAllString(s, "<time>|")
+	return dupIndexRE.ReplaceAllStringFunc(s, func(m string) string {
+		g := dupIndexRE.FindStringSubmatch(m)
+		u1, d1, u2, d2 := g[1], g[2], g[3], g[4]
+		switch {
+		case d1 == d2:
+			u1, u2 = "<uuid>", "<uuid>"
+		case d1 > d2:
+			u1, d1, u2, d2 = u2, d2, u1, d1
+		}
+		return fmt.Sprintf("First row, with UUID %s, %s.  Second row, with UUID %s, %s.", u1, d1, u2, d2)
+	})
+}
