@@ -134,6 +134,11 @@ func serve(ctx context.Context, roles []started, opts Options) error {
 			stop("signal")
 		case res := <-results:
 			pending--
+			if ctx.Err() != nil {
+				// The role saw ctx end before this loop did.
+				done = nil
+				stop("signal")
+			}
 			if err := roleExit(res, stopping); err != nil {
 				errs = append(errs, err)
 			}
