@@ -1,0 +1,91 @@
+package database
+
+// Diff returns the update2-style difference from old to new: for scalars
+// the new value; for sets the elements added or removed; for maps the
+// pairs removed (with their old value), added, or changed (with the new
+// value). ApplyDiff(old, Diff(old, new)) equals new.
+func (c *Column) Diff(old, new Datum) Datum {
+	if c.IsScalar() {
+		return new
+	}
+	out := Datum{}
+	i, j := 0, 0
+	kt := c.Key.Type
+	for i < len(old.Keys) || j < len(new.Keys) {
+		var r int
+		switch {
+		case i == len(old.Keys):
+			r = 1
+		case j == len(new.Keys):
+			r = -1
+		default:
+			r = compareAtoms(kt, old.Keys[i], new.Keys[j])
+		}
+		switch {
+		case r < 0:
+			out.add(c, old, i)
+			i++
+		case r > 0:
+			out.add(c, new, j)
+			j++
+		default:
+			if c.Value != nil && compareAtoms(c.Value.Type, old.Values[i], new.Values[j]) != 0 {
+				out.add(c, new, j)
+			}
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+func (d *Datum) add(c *Column, from Datum, i int) {
+	d.Keys = append(d.Keys, from.Keys[i])
+	if c.Value != nil {
+		d.Values = append(d.Values, from.Values[i])
+	}
+}
+
+// ApplyDiff applies a difference made by Diff.
+func (c *Column) ApplyDiff(old, diff Datum) Datum {
+	if c.IsScalar() {
+		return diff
+	}
+	out := Datum{}
+	i, j := 0, 0
+	kt := c.Key.Type
+	for i < len(old.Keys) || j < len(diff.Keys) {
+		var r int
+		switch {
+		case i == len(old.Keys):
+			r = 1
+		case j == len(diff.Keys):
+			r = -1
+		default:
+			r = compareAtoms(kt, old.Keys[i], diff.Keys[j])
+		}
+		switch {
+		case r < 0:
+			out.add(c, old, i)
+			i++
+		case r > 0:
+			out.add(c, diff, j)
+			j++
+		default:
+			if c.Value != nil && compareAtoms(c.Value.Type, old.Values[i], diff.Values[j]) != 0 {
+				out.add(c, diff, j)
+			}
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// IsDefault reports whether d is the column's default value.
+func (c *Column) IsDefault(d Datum) bool {
+	if c.Min == 0 {
+		return len(d.Keys) == 0
+	}
+	return c.Equal(d, defaultDatum(c))
+}

@@ -1,0 +1,311 @@
+package database
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+)
+
+// Symbols resolves named UUIDs inside one transaction.
+type Symbols interface {
+	// Resolve returns the UUID bound to name, binding a fresh one on first use.
+	Resolve(name string) string
+}
+
+// IsUUID reports whether s is a UUID in canonical text form.
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !isHex(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// ParseUUIDValue parses ["uuid", "<uuid>"] (and, with sym, ["named-uuid", name]).
+func ParseUUIDValue(v *fastjson.Value, sym Symbols) (string, bool) {
+	arr, err := v.Array()
+	if err != nil || len(arr) != 2 {
+		return "", false
+	}
+	tag, err1 := arr[0].StringBytes()
+	s, err2 := arr[1].StringBytes()
+	if err1 != nil || err2 != nil {
+		return "", false
+	}
+	switch string(tag) {
+	case "uuid":
+		if IsUUID(string(s)) {
+			return strings.ToLower(string(s)), true
+		}
+	case "named-uuid":
+		if sym != nil && isID(string(s)) {
+			return sym.Resolve(string(s)), true
+		}
+	}
+	return "", false
+}
+
+// isID reports whether s is an <id> as RFC 7047 defines it.
+func isID(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+func parseAtom(bt *BaseType, v *fastjson.Value, sym Symbols) (Atom, *Error) {
+	switch bt.Type {
+	case TypeInteger:
+		if v.Type() == fastjson.TypeNumber {
+			if n, err := v.Int64(); err == nil {
+				return Atom{N: n}, nil
+			}
+		}
+		return Atom{}, syntaxErr(v.String(), "expected integer")
+	case TypeReal:
+		if v.Type() == fastjson.TypeNumber {
+			f, err := v.Float64()
+			if err == nil && !math.IsInf(f, 0) {
+				return RealAtom(f), nil
+			}
+		}
+		return Atom{}, syntaxErr(v.String(), "expected real")
+	case TypeBoolean:
+		switch v.Type() {
+		case fastjson.TypeTrue:
+			return Atom{N: 1}, nil
+		case fastjson.TypeFalse:
+			return Atom{}, nil
+		}
+		return Atom{}, syntaxErr(v.String(), "expected boolean")
+	case TypeString:
+		if s, err := v.StringBytes(); err == nil {
+			if !utf8.Valid(s) {
+				return Atom{}, syntaxErr(v.String(), "string is not valid UTF-8")
+			}
+			return Atom{S: string(s)}, nil
+		}
+		return Atom{}, syntaxErr(v.String(), "expected string")
+	default:
+		if u, ok := ParseUUIDValue(v, sym); ok {
+			return Atom{S: u}, nil
+		}
+		return Atom{}, syntaxErr(v.String(), "expected uuid")
+	}
+}
+
+// parseDatum parses a column value in RFC 7047 notation and checks the
+// column's set size and every atom's constraints (except references,
+// which are checked at commit).
+func parseDatum(c *Column, v *fastjson.Value, sym Symbols) (Datum, *Error) {
+	d, err := parseDatumShape(c, v, sym)
+	if err != nil {
+		return Datum{}, err
+	}
+	if err := c.checkSize(d, v); err != nil {
+		return Datum{}, err
+	}
+	return d, c.checkAtoms(d)
+}
+
+func parseDatumShape(c *Column, v *fastjson.Value, sym Symbols) (Datum, *Error) {
+	if c.Value != nil {
+		return parseMap(c, v, sym)
+	}
+	if arr, err := v.Array(); err == nil && len(arr) == 2 {
+		if tag, err := arr[0].StringBytes(); err == nil && string(tag) == "set" {
+			return parseSet(c, arr[1], sym)
+		}
+	}
+	a, err := parseAtom(&c.Key, v, sym)
+	if err != nil {
+		return Datum{}, err
+	}
+	return Datum{Keys: []Atom{a}}, nil
+}
+
+func parseSet(c *Column, v *fastjson.Value, sym Symbols) (Datum, *Error) {
+	elems, err := v.Array()
+	if err != nil {
+		return Datum{}, syntaxErr(v.String(), "expected [\"set\", <array>]")
+	}
+	d := Datum{Keys: make([]Atom, 0, len(elems))}
+	for _, e := range elems {
+		a, err := parseAtom(&c.Key, e, sym)
+		if err != nil {
+			return Datum{}, err
+		}
+		d.Keys = append(d.Keys, a)
+	}
+	n := len(d.Keys)
+	d.sortDedup(c.Key.Type, nil)
+	if len(d.Keys) != n {
+		return Datum{}, errorf(TagOVSDB, "set contains duplicate value")
+	}
+	return d, nil
+}
+
+func parseMap(c *Column, v *fastjson.Value, sym Symbols) (Datum, *Error) {
+	arr, err := v.Array()
+	if err != nil || len(arr) != 2 {
+		return Datum{}, syntaxErr(v.String(), "expected [\"map\", <array>]")
+	}
+	tag, err := arr[0].StringBytes()
+	pairs, err2 := arr[1].Array()
+	if err != nil || string(tag) != "map" || err2 != nil {
+		return Datum{}, syntaxErr(v.String(), "expected [\"map\", <array>]")
+	}
+	d := Datum{Keys: make([]Atom, 0, len(pairs)), Values: make([]Atom, 0, len(pairs))}
+	for _, p := range pairs {
+		kv, err := p.Array()
+		if err != nil || len(kv) != 2 {
+			return Datum{}, syntaxErr(p.String(), "expected <pair>")
+		}
+		k, perr := parseAtom(&c.Key, kv[0], sym)
+		if perr != nil {
+			return Datum{}, perr
+		}
+		val, perr := parseAtom(c.Value, kv[1], sym)
+		if perr != nil {
+			return Datum{}, perr
+		}
+		d.Keys = append(d.Keys, k)
+		d.Values = append(d.Values, val)
+	}
+	if d.sortDedup(c.Key.Type, c.Value) {
+		return Datum{}, errorf(TagOVSDB, "map contains duplicate key")
+	}
+	return d, nil
+}
+
+func (c *Column) checkSize(d Datum, v *fastjson.Value) *Error {
+	if len(d.Keys) >= c.Min && len(d.Keys) <= c.Max {
+		return nil
+	}
+	maxN := strconv.Itoa(c.Max)
+	if c.Max == math.MaxInt {
+		maxN = "4294967295"
+	}
+	syntax := ""
+	if v != nil {
+		syntax = v.String()
+	}
+	kind := "set"
+	if c.Value != nil {
+		kind = "map"
+	}
+	return syntaxErr(syntax, "%s must have %d to %s members but %d are present", kind, c.Min, maxN, len(d.Keys))
+}
+
+// AppendString appends s as a JSON string.
+func AppendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"':
+			b = append(b, '\\', '"')
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\f':
+			b = append(b, '\\', 'f')
+		default:
+			b = append(b, '\\', 'u', '0', '0', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// AppendUUID appends ["uuid","<u>"].
+func AppendUUID(b []byte, u string) []byte {
+	b = append(b, `["uuid","`...)
+	b = append(b, u...)
+	return append(b, `"]`...)
+}
+
+// AppendAtom appends a as JSON.
+func AppendAtom(b []byte, t AtomicType, a Atom) []byte {
+	switch t {
+	case TypeInteger:
+		return strconv.AppendInt(b, a.N, 10)
+	case TypeReal:
+		return strconv.AppendFloat(b, a.Real(), 'g', -1, 64)
+	case TypeBoolean:
+		return strconv.AppendBool(b, a.N != 0)
+	case TypeString:
+		return AppendString(b, a.S)
+	default:
+		return AppendUUID(b, a.S)
+	}
+}
+
+// AppendDatum appends d in RFC 7047 notation: a scalar or one-element set
+// as its atom, other sets as ["set",[...]], maps as ["map",[[k,v],...]].
+func (c *Column) AppendDatum(b []byte, d Datum) []byte {
+	if c.Value != nil {
+		b = append(b, `["map",[`...)
+		for i := range d.Keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			b = AppendAtom(b, c.Key.Type, d.Keys[i])
+			b = append(b, ',')
+			b = AppendAtom(b, c.Value.Type, d.Values[i])
+			b = append(b, ']')
+		}
+		return append(b, "]]"...)
+	}
+	if len(d.Keys) == 1 {
+		return AppendAtom(b, c.Key.Type, d.Keys[0])
+	}
+	b = append(b, `["set",[`...)
+	for i, k := range d.Keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = AppendAtom(b, c.Key.Type, k)
+	}
+	return append(b, "]]"...)
+}

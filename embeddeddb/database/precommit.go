@@ -1,0 +1,391 @@
+package database
+
+import (
+	"fmt"
+	"sort"
+)
+
+// precommit checks and completes the transaction as ovsdb-server does
+// before committing: garbage collection of unreferenced rows in non-root
+// tables, strong reference integrity, removal of weak references to rows
+// that no longer exist, row limits and unique indexes. It returns the
+// commit, or nil if nothing changed.
+func (tx *txn) precommit() (*Commit, *Error) {
+	if err := tx.collectGarbage(); err != nil {
+		return nil, err
+	}
+	if err := tx.checkStrongRefs(); err != nil {
+		return nil, err
+	}
+	if err := tx.removeWeakRefs(); err != nil {
+		return nil, err
+	}
+	if err := tx.checkMaxRows(); err != nil {
+		return nil, err
+	}
+	if err := tx.checkIndexes(); err != nil {
+		return nil, err
+	}
+	return tx.buildCommit(), nil
+}
+
+// refDeltas returns, per table index, the change this transaction makes to
+// the strong reference count of each referenced row.
+func (tx *txn) refDeltas() []map[string]int32 {
+	deltas := make([]map[string]int32, len(tx.tables))
+	add := func(t *Table, r *Row, d int32) {
+		for _, c := range t.refColumns {
+			forEachRef(c, r.Cols[c.Index], func(bt *BaseType, u string) {
+				if bt.Weak {
+					return
+				}
+				i := bt.RefTable.Index
+				if deltas[i] == nil {
+					deltas[i] = map[string]int32{}
+				}
+				deltas[i][u] += d
+			})
+		}
+	}
+	for i, tt := range tx.tables {
+		if tt == nil {
+			continue
+		}
+		t := tx.db.schema.Tables[i]
+		for _, rc := range tt.order {
+			if rc.Old != nil {
+				add(t, rc.Old, -1)
+			}
+			if rc.New != nil {
+				add(t, rc.New, 1)
+			}
+		}
+	}
+	return deltas
+}
+
+func (tx *txn) refCount(deltas []map[string]int32, t *Table, uuid string) int32 {
+	n := tx.db.tables[t.Index].strongRefs[uuid]
+	if deltas[t.Index] != nil {
+		n += deltas[t.Index][uuid]
+	}
+	return n
+}
+
+// collectGarbage deletes rows of non-root tables that nothing references
+// strongly, repeating until no more go.
+func (tx *txn) collectGarbage() *Error {
+	for {
+		deltas := tx.refDeltas()
+		var victims []struct {
+			t *Table
+			u string
+		}
+		consider := func(t *Table, u string) {
+			if t.IsRoot || tx.lookup(t, u) == nil || tx.refCount(deltas, t, u) > 0 {
+				return
+			}
+			victims = append(victims, struct {
+				t *Table
+				u string
+			}{t, u})
+		}
+		for i, tt := range tx.tables {
+			if tt == nil {
+				continue
+			}
+			t := tx.db.schema.Tables[i]
+			for _, rc := range tt.order {
+				if rc.New != nil {
+					consider(t, rc.UUID)
+				}
+			}
+		}
+		for i, d := range deltas {
+			t := tx.db.schema.Tables[i]
+			for u, n := range d {
+				if n < 0 && !tx.touched(t, u) {
+					consider(t, u)
+				}
+			}
+		}
+		if len(victims) == 0 {
+			return nil
+		}
+		for _, v := range victims {
+			if tx.lookup(v.t, v.u) != nil {
+				tx.deleteRow(v.t, v.u)
+			}
+		}
+	}
+}
+
+// checkStrongRefs refuses references to rows that do not exist and
+// deletions of rows that are still referenced.
+func (tx *txn) checkStrongRefs() *Error {
+	deltas := tx.refDeltas()
+	for i, tt := range tx.tables {
+		if tt == nil {
+			continue
+		}
+		t := tx.db.schema.Tables[i]
+		for _, rc := range tt.order {
+			if rc.New == nil {
+				if n := tx.refCount(deltas, t, rc.UUID); n > 0 && rc.Old != nil {
+					return errorf(TagReferential, "cannot delete %s row %s because of %d remaining reference(s)", t.Name, rc.UUID, n)
+				}
+				continue
+			}
+			if err := tx.checkRowRefs(t, rc.New); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (tx *txn) checkRowRefs(t *Table, r *Row) *Error {
+	var err *Error
+	for _, c := range t.refColumns {
+		forEachRef(c, r.Cols[c.Index], func(bt *BaseType, u string) {
+			if err == nil && !bt.Weak && tx.lookup(bt.RefTable, u) == nil {
+				err = errorf(TagReferential, "Table %s column %s row %s references nonexistent row %s in table %s.",
+					t.Name, c.Name, r.UUID, u, bt.RefTable.Name)
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeWeakRefs drops weak references to rows that do not exist after the
+// transaction, from changed rows and from rows that referred to deleted ones.
+func (tx *txn) removeWeakRefs() *Error {
+	deleted := map[*Table]map[string]bool{}
+	for i, tt := range tx.tables {
+		if tt == nil {
+			continue
+		}
+		t := tx.db.schema.Tables[i]
+		for _, rc := range tt.order {
+			if rc.New == nil && rc.Old != nil {
+				if deleted[t] == nil {
+					deleted[t] = map[string]bool{}
+				}
+				deleted[t][rc.UUID] = true
+			}
+		}
+	}
+	referrers := tx.weakReferrers(deleted)
+	for i, tt := range tx.tables {
+		if tt == nil {
+			continue
+		}
+		t := tx.db.schema.Tables[i]
+		for _, rc := range tt.order {
+			if rc.New != nil {
+				referrers[t] = append(referrers[t], rc.UUID)
+			}
+		}
+	}
+	tables := make([]*Table, 0, len(referrers))
+	for t := range referrers {
+		tables = append(tables, t)
+	}
+	sort.Slice(tables, func(i, j int) bool { return tables[i].Index < tables[j].Index })
+	for _, t := range tables {
+		for _, u := range referrers[t] {
+			if err := tx.pruneWeak(t, u); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// weakReferrers finds committed rows, untouched by the transaction, that
+// hold weak references to deleted rows.
+func (tx *txn) weakReferrers(deleted map[*Table]map[string]bool) map[*Table][]string {
+	out := map[*Table][]string{}
+	seen := map[*Table]bool{}
+	for target := range deleted {
+		for _, c := range target.refsIn {
+			owner := c.table
+			if seen[owner] || !hasWeakTo(c, target) {
+				continue
+			}
+			seen[owner] = true
+			for u, r := range tx.db.tables[owner.Index].rows {
+				if tx.touched(owner, u) {
+					continue
+				}
+				if rowRefsDeleted(owner, r, deleted) {
+					out[owner] = append(out[owner], u)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func hasWeakTo(c *Column, target *Table) bool {
+	return c.Key.RefTable == target && c.Key.Weak || c.Value != nil && c.Value.RefTable == target && c.Value.Weak
+}
+
+func rowRefsDeleted(t *Table, r *Row, deleted map[*Table]map[string]bool) bool {
+	found := false
+	for _, c := range t.refColumns {
+		forEachRef(c, r.Cols[c.Index], func(bt *BaseType, u string) {
+			if bt.Weak && deleted[bt.RefTable][u] {
+				found = true
+			}
+		})
+	}
+	return found
+}
+
+// pruneWeak removes from one row the weak references to missing rows.
+func (tx *txn) pruneWeak(t *Table, uuid string) *Error {
+	r := tx.lookup(t, uuid)
+	if r == nil {
+		return nil
+	}
+	for _, c := range t.refColumns {
+		d := r.Cols[c.Index]
+		keep := func(bt *BaseType, a Atom) bool {
+			return bt.RefTable == nil || !bt.Weak || tx.lookup(bt.RefTable, a.S) != nil
+		}
+		nd := Datum{}
+		removed := 0
+		for i, k := range d.Keys {
+			if !keep(&c.Key, k) || c.Value != nil && !keep(c.Value, d.Values[i]) {
+				removed++
+				continue
+			}
+			nd.Keys = append(nd.Keys, k)
+			if c.Value != nil {
+				nd.Values = append(nd.Values, d.Values[i])
+			}
+		}
+		if removed == 0 {
+			continue
+		}
+		if len(nd.Keys) < c.Min {
+			return errorf(TagConstraint, "Deletion of %d weak reference(s) to deleted (or never-existing) rows from column \"%s\" in \"%s\" row %s caused this column to become empty, but constraints on this column disallow an empty column.",
+				removed, c.Name, t.Name, uuid)
+		}
+		m := tx.modifiable(t, uuid)
+		m.Cols[c.Index] = nd
+		r = m
+	}
+	return nil
+}
+
+func (tx *txn) checkMaxRows() *Error {
+	for i, tt := range tx.tables {
+		if tt == nil {
+			continue
+		}
+		t := tx.db.schema.Tables[i]
+		if t.MaxRows == int(^uint(0)>>1) {
+			continue
+		}
+		n := len(tx.db.tables[i].rows)
+		for _, rc := range tt.order {
+			if rc.Old == nil && rc.New != nil {
+				n++
+			} else if rc.Old != nil && rc.New == nil {
+				n--
+			}
+		}
+		if n > t.MaxRows {
+			return errorf(TagConstraint, "transaction causes \"%s\" table to contain %d rows, greater than the schema-defined limit of %d row(s)", t.Name, n, t.MaxRows)
+		}
+	}
+	return nil
+}
+
+func (tx *txn) checkIndexes() *Error {
+	for i, tt := range tx.tables {
+		t := tx.db.schema.Tables[i]
+		if tt == nil || len(t.Indexes) == 0 {
+			continue
+		}
+		for x, idx := range t.Indexes {
+			pending := map[string]string{}
+			for _, rc := range tt.order {
+				if rc.New == nil {
+					continue
+				}
+				k := indexKey(t, idx, rc.New)
+				if other, ok := pending[k]; ok {
+					return indexErr(t, idx, rc.New, other, rc.UUID)
+				}
+				pending[k] = rc.UUID
+				if owner, ok := tx.db.tables[i].indexes[x][k]; ok && owner != rc.UUID && !tx.touched(t, owner) {
+					return indexErr(t, idx, rc.New, owner, rc.UUID)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func indexErr(t *Table, idx []int, r *Row, a, b string) *Error {
+	var vals, cols []byte
+	for n, ci := range idx {
+		if n > 0 {
+			vals = append(vals, ',')
+			cols = append(cols, ',')
+		}
+		vals = t.Columns[ci].AppendDatum(vals, r.Cols[ci])
+		cols = append(cols, t.Columns[ci].Name...)
+	}
+	return &Error{Tag: TagConstraint, Details: fmt.Sprintf(
+		"Transaction causes multiple rows in \"%s\" table to have identical values (%s) for index on column \"%s\".  First row, with UUID %s, existed in the database before this transaction or was inserted by it.  Second row, with UUID %s, was inserted or modified by this transaction.",
+		t.Name, vals, cols, a, b)}
+}
+
+// buildCommit drops rows that did not really change, stamps new versions
+// and returns the commit, or nil if nothing changed.
+func (tx *txn) buildCommit() *Commit {
+	c := &Commit{Durable: tx.durable, Comment: string(tx.comment)}
+	for i, tt := range tx.tables {
+		if tt == nil {
+			continue
+		}
+		t := tx.db.schema.Tables[i]
+		var rows []*RowChange
+		for _, rc := range tt.order {
+			if rc.Old == nil && rc.New == nil {
+				continue
+			}
+			if rc.Old != nil && rc.New != nil && sameContent(t, rc.Old, rc.New) {
+				continue
+			}
+			if rc.New != nil {
+				rc.New.Version = tx.db.NewUUID()
+			}
+			rows = append(rows, rc)
+		}
+		if len(rows) > 0 {
+			c.Tables = append(c.Tables, &TableChanges{Table: t, Rows: rows})
+		}
+	}
+	if len(c.Tables) == 0 {
+		return nil
+	}
+	c.ID = tx.db.NewUUID()
+	return c
+}
+
+func sameContent(t *Table, a, b *Row) bool {
+	for i, c := range t.Columns {
+		if !c.Equal(a.Cols[i], b.Cols[i]) {
+			return false
+		}
+	}
+	return true
+}

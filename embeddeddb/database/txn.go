@@ -1,0 +1,292 @@
+package database
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/valyala/fastjson"
+)
+
+// Session is what the transaction engine asks of the client connection.
+type Session interface {
+	// HasLock reports whether the session holds the named lock.
+	HasLock(name string) bool
+}
+
+// RowChange is one row's change in a commit: Old is nil for an insert and
+// New is nil for a delete.
+type RowChange struct {
+	UUID     string
+	Old, New *Row
+}
+
+// TableChanges lists a commit's row changes in one table.
+type TableChanges struct {
+	Table *Table
+	Rows  []*RowChange
+}
+
+// Commit describes a committed transaction.
+type Commit struct {
+	// ID identifies the transaction for monitor_cond_since.
+	ID      string
+	Tables  []*TableChanges
+	Durable bool
+	Comment string
+}
+
+// Result is the outcome of Transact.
+type Result struct {
+	// Reply is the JSON array to send as the "result" of the transact
+	// request. It is nil when Blocked.
+	Reply []byte
+	// Commit is the committed change, or nil if the transaction failed or
+	// changed nothing.
+	Commit *Commit
+	// Blocked reports that a "wait" operation is not yet satisfied and has
+	// not timed out: the caller should run the same request again after the
+	// next commit, or once WaitMs milliseconds have passed since it arrived.
+	Blocked bool
+	WaitMs  int64
+	// Durable is set when a "commit" operation asked for durability, even
+	// if nothing changed.
+	Durable bool
+}
+
+type symbol struct {
+	uuid    string
+	created bool
+}
+
+type txnTable struct {
+	rows  map[string]*RowChange
+	order []*RowChange
+}
+
+type txn struct {
+	db      *Database
+	sess    Session
+	elapsed int64
+	symbols map[string]*symbol
+	tables  []*txnTable
+	durable bool
+	comment []byte
+	blocked bool
+	waitMs  int64
+}
+
+// Resolve implements Symbols.
+func (tx *txn) Resolve(name string) string {
+	if s, ok := tx.symbols[name]; ok {
+		return s.uuid
+	}
+	s := &symbol{uuid: tx.db.NewUUID()}
+	tx.symbols[name] = s
+	return s.uuid
+}
+
+// Transact runs the operations of one RFC 7047 transact request (the params
+// after the database name) atomically. elapsedMs is how long ago the
+// request arrived, for "wait" timeouts. On success the change is already
+// applied to db.
+func (db *Database) Transact(ops []*fastjson.Value, sess Session, elapsedMs int64) Result {
+	tx := &txn{db: db, sess: sess, elapsed: elapsedMs, symbols: map[string]*symbol{},
+		tables: make([]*txnTable, len(db.tables))}
+	reply := make([]byte, 0, 64)
+	reply = append(reply, '[')
+	failed := false
+	for i, op := range ops {
+		if i > 0 {
+			reply = append(reply, ',')
+		}
+		if failed {
+			reply = append(reply, "null"...)
+			continue
+		}
+		out, err := tx.execute(op, i, len(ops), reply)
+		if tx.blocked {
+			return Result{Blocked: true, WaitMs: tx.waitMs}
+		}
+		if err != nil {
+			reply = err.AppendJSON(reply)
+			failed = true
+			continue
+		}
+		reply = out
+	}
+	if failed {
+		return Result{Reply: append(reply, ']')}
+	}
+	commit, err := tx.precommit()
+	if err != nil {
+		if len(ops) > 0 {
+			reply = append(reply, ',')
+		}
+		reply = err.AppendJSON(reply)
+		return Result{Reply: append(reply, ']'), Durable: tx.durable}
+	}
+	reply = append(reply, ']')
+	if commit == nil {
+		return Result{Reply: reply, Durable: tx.durable}
+	}
+	db.apply(commit.Tables)
+	return Result{Reply: reply, Commit: commit, Durable: tx.durable}
+}
+
+func (tx *txn) execute(op *fastjson.Value, i, n int, out []byte) ([]byte, *Error) {
+	obj, err := op.Object()
+	if err != nil {
+		return nil, syntaxErr(op.String(), "Parsing ovsdb operation %d of %d failed: Type mismatch for member 'op'.", i+1, n)
+	}
+	name := obj.Get("op")
+	if name == nil || name.Type() != fastjson.TypeString {
+		return nil, syntaxErr(op.String(), "Parsing ovsdb operation %d of %d failed: Required 'op' member is missing or not a string.", i+1, n)
+	}
+	opName := string(name.GetStringBytes())
+	switch opName {
+	case "insert":
+		return tx.opInsert(obj, op, out)
+	case "select":
+		return tx.opSelect(obj, op, out)
+	case "update":
+		return tx.opUpdate(obj, op, out)
+	case "mutate":
+		return tx.opMutate(obj, op, out)
+	case "delete":
+		return tx.opDelete(obj, op, out)
+	case "wait":
+		return tx.opWait(obj, op, out)
+	case "commit":
+		if d := obj.Get("durable"); d != nil {
+			if d.Type() != fastjson.TypeTrue && d.Type() != fastjson.TypeFalse {
+				return nil, syntaxErr(op.String(), "Type mismatch for member 'durable'.")
+			}
+			tx.durable = tx.durable || d.Type() == fastjson.TypeTrue
+		}
+		return append(out, "{}"...), nil
+	case "abort":
+		return nil, &Error{Tag: TagAborted, Details: "aborted by request"}
+	case "comment":
+		c, err := obj.Get("comment").StringBytes()
+		if err != nil {
+			return nil, syntaxErr(op.String(), "Type mismatch for member 'comment'.")
+		}
+		if len(tx.comment) > 0 {
+			tx.comment = append(tx.comment, '\n')
+		}
+		tx.comment = append(tx.comment, c...)
+		return append(out, "{}"...), nil
+	case "assert":
+		l, err := obj.Get("lock").StringBytes()
+		if err != nil {
+			return nil, syntaxErr(op.String(), "Type mismatch for member 'lock'.")
+		}
+		if tx.sess == nil || !tx.sess.HasLock(string(l)) {
+			return nil, &Error{Tag: TagNotOwner, Details: "Asserted lock " + string(l) + " not held."}
+		}
+		return append(out, "{}"...), nil
+	}
+	return nil, syntaxErr(op.String(), "Parsing ovsdb operation %d of %d failed: No operation \"%s\"", i+1, n, opName)
+}
+
+func (tx *txn) table(obj *fastjson.Object, op *fastjson.Value) (*Table, *Error) {
+	v := obj.Get("table")
+	if v == nil || v.Type() != fastjson.TypeString {
+		return nil, syntaxErr(op.String(), "Required 'table' member is missing or not a string.")
+	}
+	t := tx.db.schema.Table(string(v.GetStringBytes()))
+	if t == nil {
+		return nil, syntaxErr(op.String(), "No table named %s.", v.GetStringBytes())
+	}
+	return t, nil
+}
+
+func (tx *txn) tt(t *Table) *txnTable {
+	if tx.tables[t.Index] == nil {
+		tx.tables[t.Index] = &txnTable{rows: map[string]*RowChange{}}
+	}
+	return tx.tables[t.Index]
+}
+
+// lookup returns the row as the transaction sees it, or nil.
+func (tx *txn) lookup(t *Table, uuid string) *Row {
+	if tt := tx.tables[t.Index]; tt != nil {
+		if rc, ok := tt.rows[uuid]; ok {
+			return rc.New
+		}
+	}
+	return tx.db.tables[t.Index].rows[uuid]
+}
+
+// modifiable returns a private copy of the row for changing in place.
+func (tx *txn) modifiable(t *Table, uuid string) *Row {
+	tt := tx.tt(t)
+	if rc, ok := tt.rows[uuid]; ok {
+		return rc.New
+	}
+	old := tx.db.tables[t.Index].rows[uuid]
+	rc := &RowChange{UUID: uuid, Old: old, New: old.clone()}
+	tt.rows[uuid] = rc
+	tt.order = append(tt.order, rc)
+	return rc.New
+}
+
+func (tx *txn) deleteRow(t *Table, uuid string) {
+	tt := tx.tt(t)
+	if rc, ok := tt.rows[uuid]; ok {
+		rc.New = nil
+		return
+	}
+	rc := &RowChange{UUID: uuid, Old: tx.db.tables[t.Index].rows[uuid]}
+	tt.rows[uuid] = rc
+	tt.order = append(tt.order, rc)
+}
+
+// matches returns the rows of t (as the transaction sees them) that satisfy cond.
+func (tx *txn) matches(t *Table, cond *Condition) []*Row {
+	if u, ok := cond.UUIDs(); ok {
+		if r := tx.lookup(t, u); r != nil && cond.Match(r) {
+			return []*Row{r}
+		}
+		return nil
+	}
+	var out []*Row
+	tt := tx.tables[t.Index]
+	for u, r := range tx.db.tables[t.Index].rows {
+		if tt != nil {
+			if _, ok := tt.rows[u]; ok {
+				continue
+			}
+		}
+		if cond.Match(r) {
+			out = append(out, r)
+		}
+	}
+	if tt != nil {
+		for _, rc := range tt.order {
+			if rc.New != nil && cond.Match(rc.New) {
+				out = append(out, rc.New)
+			}
+		}
+	}
+	return out
+}
+
+func (tx *txn) where(t *Table, obj *fastjson.Object, op *fastjson.Value) (*Condition, *Error) {
+	w := obj.Get("where")
+	if w == nil {
+		return nil, syntaxErr(op.String(), "Required 'where' member is missing.")
+	}
+	return ParseWhere(t, w, tx)
+}
+
+func appendCount(out []byte, n int) []byte {
+	out = append(out, `{"count":`...)
+	out = strconv.AppendInt(out, int64(n), 10)
+	return append(out, '}')
+}
+
+// unknownColumn is the error for a row naming a column the table lacks.
+func unknownColumn(t *Table, name string, row *fastjson.Value) *Error {
+	return &Error{Tag: TagUnknownColumn, Details: fmt.Sprintf("No column %s in table %s.", name, t.Name), Syntax: row.String()}
+}
