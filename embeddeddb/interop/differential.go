@@ -10,12 +10,17 @@ import (
 
 // uuidNamer replaces UUIDs by their order of first appearance, so that two
 // servers' transcripts compare equal when they created rows in the same
-// order.
+// order. The all-zero UUID, which means "none" on the wire, is kept.
 type uuidNamer map[string]string
+
+const zeroUUID = "00000000-0000-0000-0000-000000000000"
 
 func (n uuidNamer) rename(s string) string {
 	return uuidRE.ReplaceAllStringFunc(s, func(u string) string {
 		name, ok := n[u]
+		if u == zeroUUID {
+			return u
+		}
 		if !ok {
 			name = fmt.Sprintf("<uuid%d>", len(n)+1)
 			n[u] = name
