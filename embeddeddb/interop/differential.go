@@ -41,7 +41,7 @@ func (c *clients) transcript(t testing.TB, sc *script) []string {
 		if st.sorted {
 			r.Stdout = sortRecordsMasked(r.Stdout)
 		}
-		blocks[i] = names.rename(canonical(r.Transcript()))
+		blocks[i] = sortNamedSets(names.rename(canonical(r.Transcript())))
 	}
 	return blocks
 }
@@ -88,4 +88,25 @@ func canonical(s string) string {
 		}
 		return fmt.Sprintf("First row, with UUID %s, %s.  Second row, with UUID %s, %s.", u1, d1, u2, d2)
 	})
+}
+
+// namedSetRE matches a set of renamed UUIDs as ovn-nbctl prints it.
+var namedSetRE = regexp.MustCompile(`\[<uuid\d+>(, <uuid\d+>)+\]`)
+
+// sortNamedSets orders the members of each printed set of renamed UUIDs by
+// name: servers print such sets in UUID order, which is random, but the
+// names are given in a deterministic order.
+func sortNamedSets(s string) string {
+	return namedSetRE.ReplaceAllStringFunc(s, func(m string) string {
+		items := strings.Split(m[1:len(m)-1], ", ")
+		sort.Slice(items, func(i, j int) bool { return namedLess(items[i], items[j]) })
+		return "[" + strings.Join(items, ", ") + "]"
+	})
+}
+
+func namedLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
 }
