@@ -301,8 +301,11 @@ func (s *Server) Kill() {
 func (s *Server) Alive() bool { return s.proc != nil && !s.proc.exited() }
 
 // LogTail returns the last n lines of the server's log.
-func (s *Server) LogTail(n int) string {
-	b, err := os.ReadFile(s.logPath)
+func (s *Server) LogTail(n int) string { return fileTail(s.logPath, n) }
+
+// fileTail returns the last n lines of a log file.
+func fileTail(path string, n int) string {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Sprintf("(no log: %v)", err)
 	}
