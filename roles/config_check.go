@@ -109,9 +109,12 @@ func tomlType(v any) string {
 // lineIndex maps dotted keys to the line that defines them.
 type lineIndex map[string]int
 
-// find returns the line of key, or of its nearest written parent (for
-// "database.nb_remotes[1]" that is the nb_remotes line), or 0.
+// find returns the line of key (array elements as "key[i]"), or of its
+// nearest written parent, or 0.
 func (l lineIndex) find(key string) int {
+	if n, ok := l[key]; ok {
+		return n
+	}
 	key, _, _ = strings.Cut(key, "[")
 	for key != "" {
 		if n, ok := l[key]; ok {
@@ -144,8 +147,15 @@ func keyLines(data []byte) lineIndex {
 		}
 	}
 	table, closer := "", ""
+	var arr *arrayScan
 	for i, line := range strings.Split(string(data), "\n") {
 		n, s := i+1, strings.TrimSpace(line)
+		if arr != nil {
+			if arr.scan(line, n, set) {
+				arr = nil
+			}
+			continue
+		}
 		if closer != "" {
 			if strings.Contains(s, closer) {
 				closer = ""
@@ -167,9 +177,73 @@ func keyLines(data []byte) lineIndex {
 			key = table + "." + key
 		}
 		set(key, n)
+		if v = strings.TrimSpace(v); strings.HasPrefix(v, "[") {
+			arr = &arrayScan{key: key}
+			if arr.scan(v, n, set) {
+				arr = nil
+			}
+			continue
+		}
 		closer = openMultiline(v)
 	}
 	return idx
+}
+
+// arrayScan follows an array value over its lines and records the line on
+// which each element starts, as "key[i]".
+type arrayScan struct {
+	key     string
+	depth   int  // bracket depth; 1 is inside the array itself
+	n       int  // index of the next element
+	want    bool // the next value starts an element
+	inStr   byte // the open string's quote, or 0
+	escaped bool
+}
+
+// scan reads one line of the array and reports whether the array ended.
+func (a *arrayScan) scan(line string, n int, set func(string, int)) bool {
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if a.inStr != 0 {
+			switch {
+			case a.escaped:
+				a.escaped = false
+			case c == '\\' && a.inStr == '"':
+				a.escaped = true
+			case c == a.inStr:
+				a.inStr = 0
+			}
+			continue
+		}
+		switch {
+		case c == '#':
+			return false
+		case c == ' ' || c == '\t' || c == '\r':
+			continue
+		case c == ',' && a.depth == 1:
+			a.want = true
+			continue
+		case c == ']':
+			a.depth--
+			if a.depth == 0 {
+				return true
+			}
+			continue
+		}
+		if a.want && a.depth == 1 {
+			set(fmt.Sprintf("%s[%d]", a.key, a.n), n)
+			a.n++
+			a.want = false
+		}
+		switch c {
+		case '[':
+			a.depth++
+			a.want = a.depth == 1
+		case '"', '\'':
+			a.inStr = c
+		}
+	}
+	return false
 }
 
 // openMultiline returns the delimiter that closes a multi-line string left

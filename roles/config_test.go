@@ -46,7 +46,7 @@ func TestParseErrors(t *testing.T) {
 		{"roles wrong type", "\nroles = \"database\"\n", 2, "roles", "want array of strings, got string"},
 		{"roles element wrong type", "roles = [\"database\", 2]\n", 1, "roles[1]", "want string, got integer"},
 		{"dir wrong type", "[database]\ndir = 3\n", 2, "database.dir", "want string, got integer"},
-		{"remotes element wrong type", "[database]\nnb_remotes = [\n  \"punix:/a\",\n  true,\n]\n", 2, "database.nb_remotes[1]", "want string, got boolean"},
+		{"remotes element wrong type", "[database]\nnb_remotes = [\n  \"punix:/a\",\n  true,\n]\n", 4, "database.nb_remotes[1]", "want string, got boolean"},
 		{"section wrong type", "database = \"x\"\n", 1, "database", "want table, got string"},
 		{"array of tables", "[[database]]\ndir = \"/x\"\n", 1, "database", "want table, got array of tables"},
 		{"level wrong type", "[log]\nlevel = 1.5\n", 2, "log.level", "want string, got float"},
@@ -58,6 +58,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate role", "roles = [\"northd\", \"database\", \"northd\"]\n", 1, "roles[2]", `duplicate role "northd"`},
 		{"empty dir", "[database]\ndir = \"\"\n", 2, "database.dir", "must not be empty"},
 		{"bad remote", "[database]\nnb_remotes = [\"punix:/a\", \"x\"]\n", 2, "database.nb_remotes[1]", `remote "x": want punix:PATH`},
+		{"bad remote in multi-line array", "[database]\nnb_remotes = [\n  \"punix:/a\", # the socket, [x]\n\n  'ptcp:x',\n]\n", 5, "database.nb_remotes[1]", `remote "ptcp:x": bad port`},
 		{"bad remote port", "[database]\nsb_remotes = [\"ptcp:70000\"]\n", 2, "database.sb_remotes[0]", `remote "ptcp:70000": bad port`},
 		{"empty remotes", "[database]\nsb_remotes = []\n", 2, "database.sb_remotes", "empty"},
 		{"remote in nb and sb", "[database]\nnb_remotes = [\"ptcp:6641\"]\nsb_remotes = [\"ptcp:6641\"]\n", 3, "database.sb_remotes[0]", "already used by database.nb_remotes[0]"},
@@ -196,18 +197,21 @@ dir = """
 nb_remotes = "not a key"
 """
 nb_remotes = [
-  "a=b",
+  "a=b", # comment ]
+  "c\"]", 'd]', [1, 2],
 ]
 a . b = 2
 [[x.y]]
 "quoted" = 1
 `
 	got := keyLines([]byte(text))
-	want := lineIndex{"version": 2, "database": 3, "database.dir": 4, "database.nb_remotes": 7, "database.a.b": 10, "x.y": 11}
+	want := lineIndex{"version": 2, "database": 3, "database.dir": 4, "database.nb_remotes": 7,
+		"database.nb_remotes[0]": 8, "database.nb_remotes[1]": 9, "database.nb_remotes[2]": 9, "database.nb_remotes[3]": 9,
+		"database.a.b": 11, "x.y": 12}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	for key, line := range map[string]int{"database.nb_remotes[3]": 7, "database.a.c": 3, "x.y.quoted": 11, "nope": 0} {
+	for key, line := range map[string]int{"database.nb_remotes[3]": 9, "database.nb_remotes[4]": 7, "database.a.c": 3, "x.y.quoted": 12, "nope": 0} {
 		if n := got.find(key); n != line {
 			t.Errorf("find(%q) = %d, want %d", key, n, line)
 		}
