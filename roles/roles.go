@@ -79,7 +79,7 @@ func run(ctx context.Context, cfg *Config, opts Options, builders map[string]bui
 		r, err := builders[name](cfg, log)
 		if err != nil {
 			call(opts.Stopping)
-			release(roles)
+			release(roles, opts.Logger)
 			return err
 		}
 		roles = append(roles, started{name, r})
@@ -89,11 +89,13 @@ func run(ctx context.Context, cfg *Config, opts Options, builders map[string]bui
 
 // release lets roles that were started but will never serve shut down,
 // newest first.
-func release(roles []started) {
+func release(roles []started, log *slog.Logger) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for i := len(roles) - 1; i >= 0; i-- {
-		roles[i].role.Serve(ctx) // shutdown errors are secondary to the start error
+		if err := roles[i].role.Serve(ctx); err != nil {
+			log.Error("release after failed start", "component", roles[i].name, "err", err)
+		}
 	}
 }
 
@@ -116,36 +118,49 @@ func serve(ctx context.Context, roles []started, opts Options) error {
 		opts.Logger.Info("ready", "roles", names(roles))
 		call(opts.Ready)
 	}
-	stopping := false
-	stop := func(why string) {
-		if !stopping {
-			stopping = true
-			opts.Logger.Info("stopping", "reason", why)
-			call(opts.Stopping)
-			cancel()
-		}
-	}
+	down := &shutdown{log: opts.Logger, notify: opts.Stopping, cancel: cancel}
 	var errs []error
 	done := ctx.Done()
 	for pending := len(roles); pending > 0; {
 		select {
 		case <-done:
 			done = nil
-			stop("signal")
+			down.begin("asked to stop")
 		case res := <-results:
 			pending--
-			if ctx.Err() != nil {
-				// The role saw ctx end before this loop did.
-				done = nil
-				stop("signal")
-			}
-			if err := roleExit(res, stopping); err != nil {
-				errs = append(errs, err)
-			}
-			stop("role " + res.name + " stopped")
+			errs = append(errs, down.roleReturned(ctx, res))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// shutdown begins the daemon's stop, once: it tells main, then cancels the
+// roles' context. Only serve's goroutine uses it.
+type shutdown struct {
+	log    *slog.Logger
+	notify func()
+	cancel context.CancelFunc
+	begun  bool
+}
+
+func (s *shutdown) begin(why string) {
+	if s.begun {
+		return
+	}
+	s.begun = true
+	s.log.Info("stopping", "reason", why)
+	call(s.notify)
+	s.cancel()
+}
+
+// roleReturned handles one role's return: any return stops the daemon.
+func (s *shutdown) roleReturned(ctx context.Context, res result) error {
+	if ctx.Err() != nil {
+		s.begin("asked to stop") // the role saw ctx end before serve did
+	}
+	err := roleExit(res, s.begun)
+	s.begin("role " + res.name + " stopped")
+	return err
 }
 
 // roleExit turns a role's return into the daemon's error: a role that
