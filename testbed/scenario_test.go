@@ -1,0 +1,307 @@
+package testbed_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ovnd/ovnd/testbed"
+)
+
+// TestScenario runs the scenario suite on one topology of two chassis;
+// each sub-test builds its own part of the NB and its own VIFs, and leaves
+// an empty NB behind.
+func TestScenario(t *testing.T) {
+	start := time.Now()
+	topo := testbed.New(t, testbed.Options{Chassis: 2})
+	for _, sc := range []struct {
+		name string
+		fn   func(*testing.T, *testbed.Topology)
+	}{
+		{"L2", scenarioL2},
+		{"PortSecurity", scenarioPortSecurity},
+		{"ACL", scenarioACL},
+		{"SecurityGroup", scenarioSecurityGroup},
+		{"Router", scenarioRouter},
+		{"DHCP", scenarioDHCP},
+		{"NAT_LB", scenarioNATLB},
+		{"PortUp", scenarioPortUp},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Cleanup(func() { topo.ResetNB(t) })
+			scStart := time.Now()
+			sc.fn(t, topo)
+			t.Logf("%s took %v", sc.name, time.Since(scStart).Round(time.Millisecond))
+		})
+	}
+	t.Logf("suite (%s) took %v", topo.Config, time.Since(start).Round(time.Millisecond))
+}
+
+// lsp is a logical switch port with a VIF behind it.
+type lsp struct {
+	name, mac, cidr string
+	hv              int // chassis the VIF is plugged into, 1-based
+}
+
+// ip is the port's address without the prefix length.
+func (p lsp) ip() string { return strings.Split(p.cidr, "/")[0] }
+
+// addSwitch creates a logical switch with ports whose addresses are
+// "MAC IP", and plugs a VIF for each one, with gw as default route.
+func addSwitch(t *testing.T, topo *testbed.Topology, ls, gw string, ports ...lsp) []*testbed.VIF {
+	t.Helper()
+	args := []string{"ls-add", ls}
+	for _, p := range ports {
+		args = append(args, "--", "lsp-add", ls, p.name, "--", "lsp-set-addresses", p.name, p.mac+" "+p.ip())
+	}
+	topo.NBCtl(t, args...)
+	vifs := make([]*testbed.VIF, len(ports))
+	for i, p := range ports {
+		vifs[i] = topo.HV(p.hv).Plug(t, testbed.VIFSpec{Port: p.name, MAC: p.mac, Addrs: []string{p.cidr}, Gateway: gw})
+	}
+	return vifs
+}
+
+// addRouterPort connects router lr to switch ls through router port lrp.
+func addRouterPort(t *testing.T, topo *testbed.Topology, lr, lrp, mac, cidr, ls string) {
+	t.Helper()
+	sp := ls + "-" + lr
+	topo.NBCtl(t, "lrp-add", lr, lrp, mac, cidr,
+		"--", "lsp-add", ls, sp, "--", "lsp-set-type", sp, "router",
+		"--", "lsp-set-addresses", sp, "router", "--", "lsp-set-options", sp, "router-port="+lrp)
+}
+
+func scenarioL2(t *testing.T, topo *testbed.Topology) {
+	v := addSwitch(t, topo, "l2", "",
+		lsp{"l2-a", "0a:00:00:00:01:01", "10.0.0.1/24", 1},
+		lsp{"l2-b", "0a:00:00:00:01:02", "10.0.0.2/24", 1},
+		lsp{"l2-c", "0a:00:00:00:01:03", "10.0.0.3/24", 2})
+	a, b, c := v[0], v[1], v[2]
+
+	a.MustPing(t, b) // one chassis
+
+	a.MustPing(t, c) // two chassis
+	capture := topo.CaptureUnderlay(t, topo.HV(1))
+	a.MustPingN(t, c, 3)
+	capture.MustSeeEncap(t, topo.Config.Encap, "10.0.0.1 > 10.0.0.3: ICMP echo request")
+
+	c.Listen(t, 7000)
+	if r := a.MustConnect(t, c, 7000); r.Server != "l2-c" || r.Client != a.Address() {
+		t.Errorf("TCP a -> c: got %+v", r)
+	}
+	t.Logf("iperf3 between chassis over %s: %.0f Mbit/s", topo.Config.Encap, c.Iperf(t, a, 2))
+}
+
+func scenarioPortSecurity(t *testing.T, topo *testbed.Topology) {
+	v := addSwitch(t, topo, "ps", "",
+		lsp{"ps-a", "0a:00:00:00:02:01", "10.0.1.1/24", 1},
+		lsp{"ps-b", "0a:00:00:00:02:02", "10.0.1.2/24", 2})
+	a, b := v[0], v[1]
+	topo.NBCtl(t, "lsp-set-port-security", "ps-a", "0a:00:00:00:02:01 10.0.1.1")
+	topo.Sync(t)
+	a.MustPing(t, b)
+
+	a.SetMAC(t, "0a:00:00:00:02:99") // spoofed MAC
+	a.MustNotPing(t, b)
+	a.SetMAC(t, "0a:00:00:00:02:01")
+	a.MustPing(t, b)
+
+	a.SetAddrs(t, "", "10.0.1.99/24") // spoofed IP
+	a.MustNotPing(t, b)
+	a.SetAddrs(t, "", "10.0.1.1/24")
+	a.MustPing(t, b)
+}
+
+func scenarioACL(t *testing.T, topo *testbed.Topology) {
+	v := addSwitch(t, topo, "acl", "",
+		lsp{"acl-a", "0a:00:00:00:03:01", "10.0.2.1/24", 1},
+		lsp{"acl-b", "0a:00:00:00:03:02", "10.0.2.2/24", 2},
+		lsp{"acl-c", "0a:00:00:00:03:03", "10.0.2.3/24", 1})
+	a, b, c := v[0], v[1], v[2]
+	b.Listen(t, 8080)
+	b.Listen(t, 8081)
+	a.MustPing(t, b)
+	c.MustPing(t, b)
+	a.MustConnect(t, b, 8080)
+
+	// to-lport, L3 match: ICMP from a to b is dropped, from c it is not.
+	topo.NBCtl(t, "acl-add", "acl", "to-lport", "1000", `outport == "acl-b" && ip4.src == 10.0.2.1 && icmp4`, "drop")
+	topo.Sync(t)
+	a.MustNotPing(t, b)
+	c.MustPing(t, b)
+
+	// A higher priority allow wins over the drop.
+	topo.NBCtl(t, "acl-add", "acl", "to-lport", "1001", `outport == "acl-b" && ip4.src == 10.0.2.1 && icmp4`, "allow")
+	topo.Sync(t)
+	a.MustPing(t, b)
+
+	// to-lport, L4 match: one TCP port is dropped, the next one is not.
+	topo.NBCtl(t, "acl-add", "acl", "to-lport", "1000", `outport == "acl-b" && tcp.dst == 8080`, "drop")
+	topo.Sync(t)
+	a.MustNotConnect(t, b, 8080)
+	a.MustConnect(t, b, 8081)
+
+	// from-lport: everything c sends to b is dropped at c's port.
+	topo.NBCtl(t, "acl-add", "acl", "from-lport", "1000", `inport == "acl-c" && ip4.dst == 10.0.2.2`, "drop")
+	topo.Sync(t)
+	c.MustNotPing(t, b)
+	c.MustNotConnect(t, b, 8081)
+	a.MustPing(t, b)
+}
+
+func scenarioSecurityGroup(t *testing.T, topo *testbed.Topology) {
+	v := addSwitch(t, topo, "sg", "",
+		lsp{"sg-web1", "0a:00:00:00:04:11", "10.0.3.11/24", 1},
+		lsp{"sg-web2", "0a:00:00:00:04:12", "10.0.3.12/24", 2},
+		lsp{"sg-client", "0a:00:00:00:04:21", "10.0.3.21/24", 2},
+		lsp{"sg-other", "0a:00:00:00:04:31", "10.0.3.31/24", 1})
+	web1, web2, client, other := v[0], v[1], v[2], v[3]
+	web1.Listen(t, 80)
+	web1.Listen(t, 22)
+	client.Listen(t, 80)
+	web1.MustConnect(t, client, 80)
+
+	// pg_web: ingress only from $as_clients on port 80 and from the
+	// group's own members ($pg_web_ip4); egress open; all stateful.
+	topo.NBCtl(t, "pg-add", "pg_web", "sg-web1", "sg-web2",
+		"--", "create", "Address_Set", "name=as_clients", "addresses=10.0.3.21")
+	topo.NBCtl(t, "--type=port-group", "acl-add", "pg_web", "to-lport", "1000", `outport == @pg_web && ip4`, "drop")
+	topo.NBCtl(t, "--type=port-group", "acl-add", "pg_web", "to-lport", "1001",
+		`outport == @pg_web && ip4.src == $as_clients && tcp.dst == 80`, "allow-related")
+	topo.NBCtl(t, "--type=port-group", "acl-add", "pg_web", "to-lport", "1001",
+		`outport == @pg_web && ip4.src == $pg_web_ip4`, "allow-related")
+	topo.NBCtl(t, "--type=port-group", "acl-add", "pg_web", "from-lport", "1001", `inport == @pg_web && ip4`, "allow-related")
+	topo.Sync(t)
+
+	client.MustConnect(t, web1, 80)    // allowed by the address set
+	client.MustNotConnect(t, web1, 22) // new inbound on another port
+	other.MustNotConnect(t, web1, 80)  // not in the address set
+	client.MustNotPing(t, web1)
+	web2.MustConnect(t, web1, 22) // member of the group: $pg_web_ip4
+	web2.MustPing(t, web1)
+
+	// Outbound from the group is new and allowed; its replies pass the
+	// inbound drop because the connection is tracked.
+	web1.MustConnect(t, client, 80)
+	web1.MustPing(t, other)
+}
+
+func scenarioRouter(t *testing.T, topo *testbed.Topology) {
+	topo.NBCtl(t, "lr-add", "rt")
+	x := addSwitch(t, topo, "rt1", "10.1.0.1", lsp{"rt1-x", "0a:00:00:00:05:10", "10.1.0.10/24", 1})[0]
+	y := addSwitch(t, topo, "rt2", "10.2.0.1", lsp{"rt2-y", "0a:00:00:00:05:20", "10.2.0.10/24", 2})[0]
+	addRouterPort(t, topo, "rt", "rt-1", "0a:00:00:00:05:01", "10.1.0.1/24", "rt1")
+	addRouterPort(t, topo, "rt", "rt-2", "0a:00:00:00:05:02", "10.2.0.1/24", "rt2")
+	// nh is a host on rt2 that also owns 10.3.0.1, a network the logical
+	// router only reaches through a static route via nh.
+	topo.NBCtl(t, "lsp-add", "rt2", "rt2-nh", "--", "lsp-set-addresses", "rt2-nh", "0a:00:00:00:05:30 10.2.0.30")
+	nh := topo.HV(2).Plug(t, testbed.VIFSpec{Port: "rt2-nh", MAC: "0a:00:00:00:05:30",
+		Addrs: []string{"10.2.0.30/24", "10.3.0.1/32"}, Gateway: "10.2.0.1"})
+
+	x.MustPing(t, y)
+	y.Listen(t, 7001)
+	if r := x.MustConnect(t, y, 7001); r.Client != x.Address() {
+		t.Errorf("TCP across the router: server saw %s, want %s", r.Client, x.Address())
+	}
+	x.MustPing(t, nh)
+	x.MustNotPing(t, testbed.IP("10.3.0.1"))
+
+	topo.NBCtl(t, "lr-route-add", "rt", "10.3.0.0/24", "10.2.0.30")
+	topo.Sync(t)
+	x.MustPing(t, testbed.IP("10.3.0.1"))
+}
+
+func scenarioDHCP(t *testing.T, topo *testbed.Topology) {
+	b := addSwitch(t, topo, "dh", "", lsp{"dh-b", "0a:00:00:00:06:20", "10.5.0.20/24", 1})[0]
+	uuid := topo.NBCtl(t, "dhcp-options-create", "10.5.0.0/24")
+	if uuid == "" { // ovn-nbctl prints nothing: find the row
+		uuid = topo.NBCtl(t, "--bare", "--columns=_uuid", "find", "DHCP_Options", "cidr=10.5.0.0/24")
+	}
+	topo.NBCtl(t, "dhcp-options-set-options", uuid, "lease_time=3600", "router=10.5.0.1",
+		"server_id=10.5.0.1", "server_mac=0a:00:00:00:06:01", "dns_server={10.5.0.53}", "mtu=1300")
+	topo.NBCtl(t, "lsp-add", "dh", "dh-a", "--", "lsp-set-addresses", "dh-a", "0a:00:00:00:06:10 10.5.0.10",
+		"--", "lsp-set-dhcpv4-options", "dh-a", uuid)
+	a := topo.HV(2).Plug(t, testbed.VIFSpec{Port: "dh-a", MAC: "0a:00:00:00:06:10"}) // no address
+	topo.Sync(t)
+
+	lease := a.DHCP(t)
+	t.Logf("DHCPv4 lease: %v", lease)
+	for opt, want := range map[string]string{
+		"ip_address": "10.5.0.10", "subnet_mask": "255.255.255.0", "routers": "10.5.0.1",
+		"domain_name_servers": "10.5.0.53", "interface_mtu": "1300",
+	} {
+		if got := lease[opt]; got != want {
+			t.Errorf("DHCPv4 %s = %q, want %q", opt, got, want)
+		}
+	}
+	a.MustPing(t, b) // the leased address is on the interface and works
+}
+
+func scenarioNATLB(t *testing.T, topo *testbed.Topology) {
+	hv1 := topo.HV(1)
+	v := addSwitch(t, topo, "in", "10.6.0.1",
+		lsp{"nat-a", "0a:00:00:00:07:10", "10.6.0.10/24", 2},
+		lsp{"nat-b1", "0a:00:00:00:07:21", "10.6.0.21/24", 2},
+		lsp{"nat-b2", "0a:00:00:00:07:22", "10.6.0.22/24", 1},
+		lsp{"nat-c", "0a:00:00:00:07:30", "10.6.0.30/24", 1})
+	a, b1, b2, c := v[0], v[1], v[2], v[3]
+	ext := addSwitch(t, topo, "out", "", lsp{"nat-ext", "0a:00:00:00:07:99", "172.16.6.10/24", 1})[0]
+	topo.NBCtl(t, "lr-add", "nat")
+	addRouterPort(t, topo, "nat", "nat-in", "0a:00:00:00:07:01", "10.6.0.1/24", "in")
+	addRouterPort(t, topo, "nat", "nat-out", "0a:00:00:00:07:02", "172.16.6.1/24", "out")
+	topo.NBCtl(t, "lrp-set-gateway-chassis", "nat-out", hv1.SystemID, "10",
+		"--", "lr-nat-add", "nat", "snat", "172.16.6.1", "10.6.0.0/24",
+		"--", "lr-nat-add", "nat", "dnat_and_snat", "172.16.6.100", "10.6.0.10",
+		"--", "lb-add", "lb0", "10.66.0.200:80", "10.6.0.21:8080,10.6.0.22:8080", "tcp",
+		"--", "ls-lb-add", "in", "lb0")
+	topo.Sync(t)
+
+	// SNAT: ext has no route to 10.6.0.0/24 and sees the router's address.
+	ext.Listen(t, 9000)
+	if r := b1.MustConnect(t, ext, 9000); r.Client != "172.16.6.1" {
+		t.Errorf("SNAT: ext saw %s, want 172.16.6.1", r.Client)
+	}
+	// DNAT: ext reaches a through its external address, and a's own
+	// connections leave with it.
+	a.Listen(t, 9000)
+	if r := ext.MustConnect(t, testbed.IP("172.16.6.100"), 9000); r.Server != "nat-a" {
+		t.Errorf("DNAT: 172.16.6.100 answered by %s, want nat-a", r.Server)
+	}
+	if r := a.MustConnect(t, ext, 9000); r.Client != "172.16.6.100" {
+		t.Errorf("dnat_and_snat: ext saw %s, want 172.16.6.100", r.Client)
+	}
+
+	// Load balancer: connections to the VIP spread over both backends.
+	b1.Listen(t, 8080)
+	b2.Listen(t, 8080)
+	vip := testbed.IP("10.66.0.200")
+	c.MustConnect(t, vip, 80)
+	seen := map[string]int{}
+	for range 20 {
+		r, err := c.Connect(vip, 80)
+		if err != nil {
+			t.Fatalf("load balancer: %v", err)
+		}
+		seen[r.Server]++
+	}
+	t.Logf("load balancer: 20 connections to %s: %v", vip.Address(), seen)
+	if seen["nat-b1"] == 0 || seen["nat-b2"] == 0 || len(seen) != 2 {
+		t.Errorf("load balancer: want both backends, got %v", seen)
+	}
+}
+
+func scenarioPortUp(t *testing.T, topo *testbed.Topology) {
+	b := addSwitch(t, topo, "pu", "", lsp{"pu-b", "0a:00:00:00:08:02", "10.7.0.2/24", 1})[0]
+	topo.WaitFor(t, "pu-b up in the NB", 30*time.Second, func() error { return topo.PortUp("pu-b") })
+	a := topo.HV(2).Plug(t, testbed.VIFSpec{Port: "pu-a", MAC: "0a:00:00:00:08:01", Addrs: []string{"10.7.0.1/24"}})
+
+	start := time.Now()
+	topo.NBCtl(t, "lsp-add", "pu", "pu-a", "--", "lsp-set-addresses", "pu-a", "0a:00:00:00:08:01 10.7.0.1")
+	ping := a.FirstPing(t, b, 30*time.Second).Sub(start)
+	topo.WaitFor(t, "pu-a up in the NB", 30*time.Second, func() error {
+		return topo.PortUp("pu-a")
+	})
+	up := time.Since(start)
+	t.Logf("port up (%s): lsp-add to first ping %v, to up=true in the NB %v",
+		topo.Config, ping.Round(time.Millisecond), up.Round(time.Millisecond))
+}
