@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// client runs ovsdb-client and fails the test unless it exits 0.
-func client(t *testing.T, args ...string) string {
+// ovsdbClient runs ovsdb-client and fails the test unless it exits 0.
+func ovsdbClient(t *testing.T, args ...string) string {
 	t.Helper()
 	r := Run(context.Background(), nil, "ovsdb-client", append([]string{"--timeout=10"}, args...)...)
 	if r.Code != 0 {
@@ -46,12 +46,12 @@ func TestGetSchema(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := []byte(client(t, "get-schema", c.remote, c.db))
+		got := []byte(ovsdbClient(t, "get-schema", c.remote, c.db))
 		want := canonicalSchema(parseJSON(t, c.file, file))
 		if d := cmp.Diff(want, canonicalSchema(parseJSON(t, "get-schema "+c.db, got))); d != "" {
 			t.Errorf("get-schema %s differs from %s (-file +server):\n%s", c.db, c.file, d)
 		}
-		ovsdb := parseJSON(t, "reference get-schema", []byte(client(t, "get-schema", ref.NB(), c.db)))
+		ovsdb := parseJSON(t, "reference get-schema", []byte(ovsdbClient(t, "get-schema", ref.NB(), c.db)))
 		if d := cmp.Diff(ovsdb, parseJSON(t, "get-schema "+c.db, got)); d != "" {
 			t.Errorf("get-schema %s differs from ovsdb-server's (-ovsdb-server +target):\n%s", c.db, d)
 		}
@@ -64,18 +64,18 @@ func TestServerDatabase(t *testing.T) {
 	t.Parallel()
 	ref := StartServer(t, TargetOVSDBServer, Options{})
 	s := StartTarget(t, Options{})
-	want := parseJSON(t, "reference _Server schema", []byte(client(t, "get-schema", ref.NB(), "_Server")))
-	got := parseJSON(t, "_Server schema", []byte(client(t, "get-schema", s.NB(), "_Server")))
+	want := parseJSON(t, "reference _Server schema", []byte(ovsdbClient(t, "get-schema", ref.NB(), "_Server")))
+	got := parseJSON(t, "_Server schema", []byte(ovsdbClient(t, "get-schema", s.NB(), "_Server")))
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("_Server schema (-ovsdb-server +target):\n%s", d)
 	}
-	dump := client(t, "dump", s.NB(), "_Server")
+	dump := ovsdbClient(t, "dump", s.NB(), "_Server")
 	for _, db := range []string{"OVN_Northbound", "OVN_Southbound", "_Server"} {
 		if !strings.Contains(dump, db) {
 			t.Errorf("dump _Server lacks %s:\n%.2000s", db, dump)
 		}
 	}
-	if d := cmp.Diff(maskedSortedDump(client(t, "dump", ref.NB(), "_Server")), maskedSortedDump(dump)); d != "" {
+	if d := cmp.Diff(maskedSortedDump(ovsdbClient(t, "dump", ref.NB(), "_Server")), maskedSortedDump(dump)); d != "" {
 		t.Errorf("dump _Server (-ovsdb-server +target):\n%s", d)
 	}
 }
@@ -100,8 +100,8 @@ func TestDumpDifferential(t *testing.T) {
 		c.transcript(t, loadScript(t, "sbctl.txt"))
 		out := map[string][]string{}
 		for _, db := range []struct{ remote, name string }{{s.NB(), "OVN_Northbound"}, {s.SB(), "OVN_Southbound"}} {
-			out[db.name] = maskedSortedDump(client(t, "dump", db.remote, db.name))
-			out[db.name+" json"] = maskedSortedDump(client(t, "--format=json", "dump", db.remote, db.name))
+			out[db.name] = maskedSortedDump(ovsdbClient(t, "dump", db.remote, db.name))
+			out[db.name+" json"] = maskedSortedDump(ovsdbClient(t, "--format=json", "dump", db.remote, db.name))
 		}
 		return out
 	}
