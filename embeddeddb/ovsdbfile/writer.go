@@ -1,0 +1,124 @@
+package ovsdbfile
+
+import "fmt"
+
+// batch is a run of consecutive queued records the writer writes at once.
+type batch struct {
+	buf         []byte // encoded records
+	first, last uint64 // their sequence numbers
+	durable     bool   // fsync after writing
+	start       int64  // file offset the batch is written at
+}
+
+// routineWrite is the writer goroutine: it takes everything queued, writes
+// it with one write(2), fsyncs if any of it is durable, and repeats until
+// Close and the queue is empty.
+func (l *Log) routineWrite() {
+	defer l.wg.Done()
+	for {
+		l.runTestHook()
+		b, ok := l.nextBatch()
+		if !ok {
+			return
+		}
+		l.writeBatch(b)
+	}
+}
+
+// runTestHook runs the hook a test may set to hold the writer back.
+func (l *Log) runTestHook() {
+	l.mu.Lock()
+	h := l.beforeBatch
+	l.mu.Unlock()
+	if h != nil {
+		h()
+	}
+}
+
+// nextBatch waits for queued records and takes them; it returns false when
+// the Log is closing and nothing is left to write.
+func (l *Log) nextBatch() (batch, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for len(l.pending) == 0 && !l.closing {
+		l.work.Wait()
+	}
+	if len(l.pending) == 0 {
+		return batch{}, false
+	}
+	b := batch{buf: l.pending, first: l.taken + 1, last: l.queued, durable: l.pendingDurable}
+	l.pending, l.spare, l.pendingDurable = l.spare[:0], nil, false
+	l.taken = l.queued
+	l.space.Broadcast()
+	return b, true
+}
+
+// writeBatch writes b to the file and records the outcome. fileMu keeps
+// compaction from swapping the file between the write and the bookkeeping.
+func (l *Log) writeBatch(b batch) {
+	l.fileMu.Lock()
+	defer l.fileMu.Unlock()
+	l.mu.Lock()
+	b.start = l.end
+	failed := l.err != nil
+	l.mu.Unlock()
+	var err error
+	if !failed {
+		err = l.writeFile(b)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.finishBatchLocked(b, err)
+}
+
+// writeFile writes and, if needed, syncs one batch. On failure it cuts the
+// file back to the batch's start so that no partial record stays behind.
+func (l *Log) writeFile(b batch) error {
+	_, err := l.file.Write(b.buf)
+	if err == nil && b.durable {
+		err = datasync(l.file)
+		l.mu.Lock()
+		l.stats.Syncs++
+		l.mu.Unlock()
+	}
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("write %s: %w", l.path, err)
+	if terr := l.file.Truncate(b.start); terr != nil {
+		l.logger.Error("cannot cut partial write from database file", "offset", b.start, "err", terr)
+	}
+	return err
+}
+
+// finishBatchLocked publishes a batch's outcome to Wait and compaction.
+func (l *Log) finishBatchLocked(b batch, err error) {
+	defer l.broadcastLocked()
+	l.stats.Writes++
+	if err != nil || l.err != nil {
+		l.failLocked(err)
+		return
+	}
+	l.done, l.end = b.last, b.start+int64(len(b.buf))
+	l.unsynced = !b.durable
+	l.nrecords += int64(b.last - b.first + 1)
+	l.stats.Records += b.last - b.first + 1
+	if l.compacting {
+		l.tail = append(l.tail, b.buf...)
+	}
+	if cap(b.buf) <= 2*l.maxPending {
+		l.spare = b.buf[:0]
+	}
+}
+
+// failLocked makes err sticky and drops everything queued.
+func (l *Log) failLocked(err error) {
+	if l.err == nil && err != nil {
+		l.err = err
+		l.logger.Error("database file write failed; no further records will be written",
+			"path", l.path, "err", err)
+	}
+	l.pending, l.pendingDurable = nil, false
+	l.taken = l.queued
+	l.space.Broadcast()
+}
