@@ -21,8 +21,8 @@ type fanoutLoad struct {
 
 type fanoutResult struct {
 	commits, updates int
-	cpu              time.Duration
-	latency          latencies // commit sent → last subscriber parsed the row
+	interval
+	latency latencies // commit sent → last subscriber parsed the row
 }
 
 // arrivals counts, per row uuid, how many subscribers have seen the row
@@ -195,10 +195,10 @@ func runFanout(ctx context.Context, srv *server, load fanoutLoad, timeout time.D
 			lat = append(lat, d)
 		}
 	}
-	cpu, _, err := meter.stop()
+	iv, err := meter.stop()
 	return fanoutResult{
 		commits: load.commits, updates: load.commits * load.subscribers,
-		cpu: cpu, latency: summarize(lat),
+		interval: iv, latency: summarize(lat),
 	}, err
 }
 

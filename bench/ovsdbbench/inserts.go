@@ -20,9 +20,8 @@ type insertLoad struct {
 
 // insertResult is what one insert run measured on one server.
 type insertResult struct {
-	txns    int
-	wall    time.Duration
-	cpu     time.Duration
+	txns int
+	interval
 	latency latencies
 }
 
@@ -87,8 +86,8 @@ func runInserts(ctx context.Context, srv *server, load insertLoad, timeout time.
 	if err != nil {
 		return insertResult{}, err
 	}
-	cpu, wall, err := meter.stop()
-	return insertResult{txns: perClient * load.clients, wall: wall, cpu: cpu, latency: summarize(samples...)}, err
+	iv, err := meter.stop()
+	return insertResult{txns: perClient * load.clients, interval: iv, latency: summarize(samples...)}, err
 }
 
 // insertClient is one simulated client. It always calls ready.Done once,

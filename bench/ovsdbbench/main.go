@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -37,6 +38,7 @@ type options struct {
 	timeout     time.Duration
 	keepTmp     bool
 	readyWithin time.Duration
+	cpuProfile  string
 }
 
 func parseFlags() options {
@@ -53,6 +55,7 @@ func parseFlags() options {
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up on the whole run after this long")
 	flag.BoolVar(&o.keepTmp, "keep", false, "keep the temporary directory (server logs) after the run")
 	flag.DurationVar(&o.readyWithin, "ready-within", 60*time.Second, "how long a server may take to answer on its sockets")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's CPU profile to this file")
 	flag.Parse()
 	return o
 }
@@ -63,10 +66,22 @@ func main() {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ovsdbbench:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	err := run(ctx, o, os.Stdout, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ovsdbbench:", err)
 		stop()
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

@@ -151,6 +151,7 @@ type conn struct {
 	notify func(m *message, frame []byte)
 }
 
+// dial connects to a unix socket.
 func dial(socket string, timeout time.Duration) (*conn, error) {
 	nc, err := net.DialTimeout("unix", socket, timeout)
 	if err != nil {

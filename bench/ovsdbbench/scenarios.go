@@ -86,6 +86,7 @@ func insertScenario(label string, load insertLoad, throughputTarget float64, tim
 			{label: label + ": latency p50", unit: "µs", value: micros(r.latency.p50)},
 			{label: label + ": latency p99", unit: "µs", value: micros(r.latency.p99)},
 			{label: label + ": server CPU per txn", unit: "µs", value: micros(r.cpu) / n, target: 0.5},
+			{label: label + ": load generator CPU per txn", unit: "µs", value: micros(r.self) / n},
 		}, nil
 	}
 }
@@ -106,6 +107,7 @@ func fanoutScenario(load fanoutLoad, timeout time.Duration) func(context.Context
 			{label: label + ": commit→last client p50", unit: "ms", value: millis(r.latency.p50), target: 0.5},
 			{label: label + ": commit→last client p99", unit: "ms", value: millis(r.latency.p99)},
 			{label: label + ": server CPU per delivered update", unit: "µs", value: micros(r.cpu) / float64(r.updates), target: 0.5},
+			{label: label + ": load generator CPU per update", unit: "µs", value: micros(r.self) / float64(r.updates)},
 		}, nil
 	}
 }

@@ -47,17 +47,25 @@ func summarize(samples ...[]time.Duration) latencies {
 type cpuMeter struct {
 	pid   int
 	start time.Duration
+	self  time.Duration // the load generator's own CPU time at start
 	wall  time.Time
 }
 
 func startCPU(pid int) (cpuMeter, error) {
 	t, err := cpuTime(pid)
-	return cpuMeter{pid: pid, start: t, wall: time.Now()}, err
+	return cpuMeter{pid: pid, start: t, self: selfCPU(), wall: time.Now()}, err
 }
 
-// stop returns the server CPU time and the wall time since start.
-func (m cpuMeter) stop() (cpu, wall time.Duration, err error) {
-	wall = time.Since(m.wall)
+// interval is what a cpuMeter measured.
+type interval struct {
+	cpu  time.Duration // server CPU time
+	self time.Duration // load generator CPU time
+	wall time.Duration
+}
+
+func (m cpuMeter) stop() (interval, error) {
+	wall := time.Since(m.wall)
+	self := selfCPU() - m.self
 	t, err := cpuTime(m.pid)
-	return t - m.start, wall, err
+	return interval{cpu: t - m.start, self: self, wall: wall}, err
 }
