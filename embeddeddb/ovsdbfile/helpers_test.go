@@ -96,3 +96,6 @@ func writeBytes(t testing.TB, data []byte) string {
 	}
 	return path
 }
+
+// discardLogger drops log lines, for the fuzzer.
+var discardLogger = slog.New(slog.DiscardHandler)
