@@ -35,25 +35,50 @@ func runAll(cmds ...[]string) error {
 	return nil
 }
 
-// inNetns runs fn on an OS thread switched into namespace ns. Sockets fn
-// creates belong to ns and keep working from any goroutine afterwards. The
-// thread is never switched back: it stays locked and exits with the
-// goroutine, so no other goroutine ever runs in ns by accident.
+// inNetns runs fn on an OS thread switched into namespace ns, and then
+// switches the thread back. Sockets fn creates belong to ns and keep
+// working from any goroutine afterwards.
+//
+// The thread must survive: daemons are started with Pdeathsig, which fires
+// when the thread that forked them exits, and any thread may have forked
+// one. Only when switching back fails is the thread left locked, so that it
+// dies rather than run other goroutines in ns.
 func inNetns(ns string, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		f, err := os.Open(filepath.Join("/run/netns", ns))
-		if err != nil {
-			errc <- fmt.Errorf("enter netns %s: %w", ns, err)
-			return
+		restored, err := withNetns(ns, fn)
+		if restored {
+			runtime.UnlockOSThread()
 		}
-		defer f.Close()
-		if _, _, e := syscall.RawSyscall(sysSetns, f.Fd(), syscall.CLONE_NEWNET, 0); e != 0 {
-			errc <- fmt.Errorf("enter netns %s: %w", ns, e)
-			return
-		}
-		errc <- fn()
+		errc <- err
 	}()
 	return <-errc
+}
+
+// withNetns runs fn in ns on the current, locked thread and reports
+// whether the thread is back in its original namespace.
+func withNetns(ns string, fn func() error) (restored bool, err error) {
+	orig, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		return true, fmt.Errorf("enter netns %s: %w", ns, err)
+	}
+	defer orig.Close()
+	target, err := os.Open(filepath.Join("/run/netns", ns))
+	if err != nil {
+		return true, fmt.Errorf("enter netns %s: %w", ns, err)
+	}
+	defer target.Close()
+	if err := setns(target); err != nil {
+		return true, fmt.Errorf("enter netns %s: %w", ns, err)
+	}
+	err = fn()
+	return setns(orig) == nil, err
+}
+
+func setns(f *os.File) error {
+	if _, _, e := syscall.RawSyscall(sysSetns, f.Fd(), syscall.CLONE_NEWNET, 0); e != 0 {
+		return e
+	}
+	return nil
 }

@@ -71,6 +71,9 @@ func (v *VIF) Address() string {
 func (c *Chassis) Plug(t testing.TB, spec VIFSpec) *VIF {
 	t.Helper()
 	tb := c.tb
+	if err := tb.checkDaemons(); err != nil {
+		tb.fail(t, "plug %s: %v", spec.Port, err)
+	}
 	if spec.MTU == 0 {
 		spec.MTU = 1400
 	}
