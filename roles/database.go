@@ -34,16 +34,11 @@ func (c *Config) databaseConfig(log *slog.Logger) embeddeddb.Config {
 }
 
 // openDatabase is the single point where the embedded OVSDB server is
-// wired in.
-//
-// TODO(wiring): embeddeddb.New does not exist yet. Once it does, replace
-// the body with:
-//
-//	srv, err := embeddeddb.New(c)
-//	if err != nil {
-//		return nil, err
-//	}
-//	return srv, nil
+// wired in; tests replace it with a fake.
 var openDatabase = func(c embeddeddb.Config) (role, error) {
-	return nil, fmt.Errorf("embedded database server %w", ErrNotImplemented)
+	srv, err := embeddeddb.New(c)
+	if err != nil {
+		return nil, err
+	}
+	return srv, nil
 }

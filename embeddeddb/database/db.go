@@ -206,3 +206,18 @@ func forEachRef(c *Column, d Datum, f func(bt *BaseType, uuid string)) {
 		}
 	}
 }
+
+// Snapshot returns a read-only copy of db's rows for serialising while
+// db moves on: it copies row pointers only, since committed rows never
+// change. Only Rows, Row, Count and AppendSnapshot may be used on it.
+func (db *Database) Snapshot() *Database {
+	s := &Database{schema: db.schema, rng: db.rng}
+	for _, td := range db.tables {
+		rows := make(map[string]*Row, len(td.rows))
+		for u, r := range td.rows {
+			rows[u] = r
+		}
+		s.tables = append(s.tables, &tableData{t: td.t, rows: rows})
+	}
+	return s
+}

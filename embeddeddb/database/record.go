@@ -85,7 +85,21 @@ func (db *Database) AppendSnapshot(b []byte, dateMs int64) []byte {
 // ApplyRecord replays one transaction record from a database file. Records
 // written with "_is_diff" (as ovsdb-server 2.15 and later write them) carry
 // update2-style differences for modified rows.
-func (db *Database) ApplyRecord(rec []byte) error {
+func (db *Database) ApplyRecord(rec []byte) error { return db.applyRecord(rec, false) }
+
+// Convert returns a database holding old's rows under schema to: tables and
+// columns that to lacks are dropped, new columns take their defaults, and
+// every kept value must satisfy to's constraints. This is what happens when
+// a file written with an older schema is opened.
+func Convert(old *Database, to *Schema) (*Database, error) {
+	db := New(to)
+	if err := db.applyRecord(old.AppendSnapshot(nil, 0), true); err != nil {
+		return nil, fmt.Errorf("convert %s %s to %s: %w", old.schema.Name, old.schema.Version, to.Version, err)
+	}
+	return db, nil
+}
+
+func (db *Database) applyRecord(rec []byte, convert bool) error {
 	v, err := fastjson.ParseBytes(rec)
 	if err != nil {
 		return fmt.Errorf("parse record: %w", err)
@@ -102,11 +116,14 @@ func (db *Database) ApplyRecord(rec []byte) error {
 			return
 		}
 		t := db.schema.Table(string(k))
+		if t == nil && convert {
+			return
+		}
 		if t == nil {
 			ferr = fmt.Errorf("record names unknown table %s", k)
 			return
 		}
-		tc, err := db.recordTable(t, tv, isDiff)
+		tc, err := db.recordTable(t, tv, isDiff, convert)
 		if err != nil {
 			ferr = fmt.Errorf("table %s: %w", t.Name, err)
 			return
@@ -120,7 +137,7 @@ func (db *Database) ApplyRecord(rec []byte) error {
 	return nil
 }
 
-func (db *Database) recordTable(t *Table, tv *fastjson.Value, isDiff bool) (*TableChanges, error) {
+func (db *Database) recordTable(t *Table, tv *fastjson.Value, isDiff, convert bool) (*TableChanges, error) {
 	rows, err := tv.Object()
 	if err != nil {
 		return nil, fmt.Errorf("not an object")
@@ -139,14 +156,14 @@ func (db *Database) recordTable(t *Table, tv *fastjson.Value, isDiff bool) (*Tab
 		old := db.tables[t.Index].rows[u]
 		rc := &RowChange{UUID: u, Old: old}
 		if rv.Type() != fastjson.TypeNull {
-			rc.New, ferr = db.recordRow(t, u, old, rv, isDiff)
+			rc.New, ferr = db.recordRow(t, u, old, rv, isDiff, convert)
 		}
 		tc.Rows = append(tc.Rows, rc)
 	})
 	return tc, ferr
 }
 
-func (db *Database) recordRow(t *Table, u string, old *Row, rv *fastjson.Value, isDiff bool) (*Row, error) {
+func (db *Database) recordRow(t *Table, u string, old *Row, rv *fastjson.Value, isDiff, convert bool) (*Row, error) {
 	var r *Row
 	if old != nil {
 		r = old.clone()
@@ -164,6 +181,9 @@ func (db *Database) recordRow(t *Table, u string, old *Row, rv *fastjson.Value, 
 			return
 		}
 		c := t.Column(string(k))
+		if c == nil && convert {
+			return
+		}
 		if c == nil {
 			ferr = fmt.Errorf("row %s: unknown column %s", u, k)
 			return
@@ -172,7 +192,13 @@ func (db *Database) recordRow(t *Table, u string, old *Row, rv *fastjson.Value, 
 		if isDiff && old != nil && !c.IsScalar() {
 			argCol = &Column{Key: c.Key, Value: c.Value, Min: 0, Max: int(^uint(0) >> 1)}
 		}
-		d, perr := parseDatumShape(argCol, cv, nil)
+		var d Datum
+		var perr *Error
+		if convert {
+			d, perr = parseDatum(c, cv, nil)
+		} else {
+			d, perr = parseDatumShape(argCol, cv, nil)
+		}
 		if perr != nil {
 			ferr = fmt.Errorf("row %s column %s: %w", u, c.Name, perr)
 			return

@@ -1,0 +1,172 @@
+package embeddeddb
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+// MaxBacklog bounds the bytes queued for one client. A client that stops
+// reading while updates keep coming is disconnected once its backlog passes
+// this, so it never holds memory without bound or delays other clients. A
+// single reply larger than this is still sent when the queue is otherwise
+// empty.
+const MaxBacklog = 64 << 20
+
+// conn is one client connection. Its reader goroutine handles requests in
+// order; its writer goroutine drains the outbound queue.
+type conn struct {
+	srv    *Server
+	nc     net.Conn
+	log    *slog.Logger
+	probe  time.Duration // inactivity probe interval, 0 for none
+	parser fastjson.Parser
+
+	mu sync.Mutex // guards the fields below
+	// queue holds messages not yet written; backlog counts their bytes.
+	queue   [][]byte
+	backlog int
+	closed  bool
+	wake    chan struct{}
+
+	// Owned by the reader goroutine (and the db locks for monitors).
+	monitors      map[string]*monitor
+	dbChangeAware bool
+
+	done chan struct{}
+}
+
+func newConn(s *Server, nc net.Conn, probe time.Duration) *conn {
+	return &conn{srv: s, nc: nc, probe: probe, wake: make(chan struct{}, 1),
+		monitors: map[string]*monitor{}, done: make(chan struct{}),
+		log: s.log.With("client", remoteName(nc))}
+}
+
+func remoteName(nc net.Conn) string {
+	if a := nc.RemoteAddr(); a != nil && a.String() != "" && a.String() != "@" {
+		return a.Network() + ":" + a.String()
+	}
+	return "unix:" + nc.LocalAddr().String()
+}
+
+// send queues a message. It never blocks; a client whose backlog is full
+// is disconnected.
+func (c *conn) send(msg []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if c.backlog > 0 && c.backlog+len(msg) > MaxBacklog {
+		c.log.Warn("disconnecting client that is not reading", "backlog_bytes", c.backlog)
+		c.closeLocked()
+		return
+	}
+	c.queue = append(c.queue, msg)
+	c.backlog += len(msg)
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *conn) closeLocked() {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.queue = nil
+	c.backlog = 0
+	c.nc.Close()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *conn) close() {
+	c.mu.Lock()
+	c.closeLocked()
+	c.mu.Unlock()
+}
+
+// RoutineWrite writes queued messages until the connection closes.
+func (c *conn) RoutineWrite() {
+	for range c.wake {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return
+		}
+		batch := net.Buffers(c.queue)
+		n := c.backlog
+		c.queue = nil
+		c.backlog = 0
+		c.mu.Unlock()
+		if len(batch) == 0 {
+			continue
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(5 * time.Minute))
+		if _, err := batch.WriteTo(c.nc); err != nil {
+			c.log.Debug("write failed", "bytes", n, "err", err)
+			c.close()
+			return
+		}
+	}
+}
+
+// RoutineRead reads and handles requests until the connection ends.
+func (c *conn) RoutineRead() {
+	defer c.cleanup()
+	sp := newSplitter(c.nc)
+	echoSent := false
+	for {
+		if c.probe > 0 {
+			c.nc.SetReadDeadline(time.Now().Add(c.probe))
+		}
+		msg, err := sp.next()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && !echoSent && !errors.Is(err, os.ErrClosed) {
+				echoSent = true
+				c.send([]byte(`{"id":"echo","method":"echo","params":[]}`))
+				continue
+			}
+			c.logEnd(err)
+			return
+		}
+		echoSent = false
+		if err := c.handle(msg); err != nil {
+			c.log.Warn("closing connection after protocol error", "err", err)
+			return
+		}
+	}
+}
+
+func (c *conn) logEnd(err error) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, errTooLarge):
+		c.log.Warn("closing connection: request too large", "limit_bytes", MaxMessageSize)
+	case errors.As(err, &ne) && ne.Timeout():
+		c.log.Info("closing connection: no reply to inactivity probe", "probe", c.probe)
+	case isEOF(err), errors.Is(err, net.ErrClosed):
+		c.log.Debug("connection closed")
+	default:
+		c.log.Info("closing connection", "err", err)
+	}
+}
+
+func (c *conn) cleanup() {
+	c.close()
+	c.srv.dropConn(c)
+	close(c.done)
+}
+
+// HasLock implements database.Session.
+func (c *conn) HasLock(name string) bool { return c.srv.locks.held(c, name) }

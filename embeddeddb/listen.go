@@ -1,0 +1,282 @@
+package embeddeddb
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ovnd/ovnd/embeddeddb/database"
+)
+
+// DefaultProbe is the inactivity probe on TCP and TLS connections when a
+// Connection row does not set one, as in ovsdb-server. Unix sockets have
+// none.
+const DefaultProbe = 5 * time.Second
+
+// remoteSet owns the listeners: the configured ones, fixed for the life of
+// the server, and those named by Connection rows, reconciled after every
+// commit that may change them.
+type remoteSet struct {
+	s *Server
+
+	mu      sync.Mutex // guards the fields below
+	static  []*listener
+	dynamic map[string]*listener // by target text
+	wanted  map[string]map[string]time.Duration // per database: target → probe
+	closed  bool
+}
+
+type listener struct {
+	target string
+	remote Remote
+	ln     net.Listener
+	probe  time.Duration
+	done   chan struct{}
+}
+
+func newRemoteSet(s *Server) *remoteSet {
+	return &remoteSet{s: s, dynamic: map[string]*listener{}, wanted: map[string]map[string]time.Duration{}}
+}
+
+// start binds the configured remotes and those in the databases.
+func (rs *remoteSet) start() error {
+	for _, t := range append(append([]string{}, rs.s.cfg.NBRemotes...), rs.s.cfg.SBRemotes...) {
+		r, err := ParseRemote(t)
+		if err != nil {
+			return err
+		}
+		l, err := rs.listen(t, r, 0)
+		if err != nil {
+			return err
+		}
+		rs.static = append(rs.static, l)
+	}
+	for _, spec := range []struct{ db, global string }{
+		{"OVN_Northbound", "NB_Global"}, {"OVN_Southbound", "SB_Global"},
+	} {
+		d := rs.s.dbs[spec.db]
+		global := spec.global
+		d.mu.Lock()
+		rs.wanted[spec.db] = connectionTargets(d.db, global)
+		d.onCommit = func(c *database.Commit) {
+			if touches(c, global, "Connection") {
+				rs.want(d.name, connectionTargets(d.db, global))
+			}
+		}
+		d.mu.Unlock()
+	}
+	rs.reconcile()
+	return nil
+}
+
+func touches(c *database.Commit, tables ...string) bool {
+	for _, tc := range c.Tables {
+		for _, t := range tables {
+			if tc.Table.Name == t {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// connectionTargets reads the passive targets of the Connection rows that
+// the global row references.
+func connectionTargets(db *database.Database, global string) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	gt := db.Schema().Table(global)
+	ct := db.Schema().Table("Connection")
+	if gt == nil || ct == nil {
+		return out
+	}
+	connCol, targetCol, probeCol := gt.Column("connections"), ct.Column("target"), ct.Column("inactivity_probe")
+	for _, g := range db.Rows(gt) {
+		for _, ref := range g.Cols[connCol.Index].Keys {
+			row := db.Row(ct, ref.S)
+			if row == nil {
+				continue
+			}
+			probe := DefaultProbe
+			if p := row.Cols[probeCol.Index]; len(p.Keys) == 1 {
+				probe = time.Duration(p.Keys[0].N) * time.Millisecond
+			}
+			out[row.Cols[targetCol.Index].Keys[0].S] = probe
+		}
+	}
+	return out
+}
+
+// want records a database's targets and reconciles in the background
+// (it is called with the database lock held).
+func (rs *remoteSet) want(db string, targets map[string]time.Duration) {
+	rs.mu.Lock()
+	rs.wanted[db] = targets
+	rs.mu.Unlock()
+	go rs.reconcile()
+}
+
+func (rs *remoteSet) reconcile() {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.closed {
+		return
+	}
+	all := map[string]time.Duration{}
+	for _, m := range rs.wanted {
+		for t, p := range m {
+			all[t] = p
+		}
+	}
+	for t, l := range rs.dynamic {
+		if p, ok := all[t]; !ok || p != l.probe {
+			rs.s.log.Info("closing listener", "target", t)
+			l.close()
+			delete(rs.dynamic, t)
+		}
+	}
+	targets := make([]string, 0, len(all))
+	for t := range all {
+		targets = append(targets, t)
+	}
+	sort.Strings(targets)
+	for _, t := range targets {
+		if _, ok := rs.dynamic[t]; ok {
+			continue
+		}
+		r, err := ParseRemote(t)
+		if err != nil {
+			rs.s.log.Warn("ignoring connection target: ovnd listens only on passive targets", "target", t, "err", err)
+			continue
+		}
+		l, err := rs.listen(t, r, all[t])
+		if err != nil {
+			rs.s.log.Error("cannot open listener from Connection row", "target", t, "err", err)
+			continue
+		}
+		rs.dynamic[t] = l
+	}
+}
+
+func (rs *remoteSet) listen(target string, r Remote, probe time.Duration) (*listener, error) {
+	var ln net.Listener
+	var err error
+	switch r.Network {
+	case "unix":
+		ln, err = listenUnix(r.Address)
+	case "tcp":
+		ln, err = net.Listen("tcp", r.Address)
+		if probe == 0 {
+			probe = DefaultProbe
+		}
+	case "ssl":
+		var cfg *tls.Config
+		if cfg, err = rs.s.tlsConfig(); err == nil {
+			ln, err = tls.Listen("tcp", r.Address, cfg)
+		}
+		if probe == 0 {
+			probe = DefaultProbe
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", target, err)
+	}
+	if r.Network == "unix" {
+		probe = 0
+	}
+	l := &listener{target: target, remote: r, ln: ln, probe: probe, done: make(chan struct{})}
+	rs.s.log.Info("listening", "target", target, "address", ln.Addr().String())
+	rs.s.wg.Add(1)
+	go func() {
+		defer rs.s.wg.Done()
+		l.RoutineAccept(rs.s)
+	}()
+	return l, nil
+}
+
+func listenUnix(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSocket != 0 {
+		// A stale socket from an earlier run; a live server would answer.
+		if c, err := net.DialTimeout("unix", path, 200*time.Millisecond); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("%s is in use by another server", path)
+		}
+		os.Remove(path)
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(true)
+	return ln, nil
+}
+
+// RoutineAccept accepts clients until the listener closes.
+func (l *listener) RoutineAccept(s *Server) {
+	defer close(l.done)
+	for {
+		nc, err := l.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warn("accept failed", "target", l.target, "err", err)
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		s.serveConn(nc, l.probe)
+	}
+}
+
+func (l *listener) close() {
+	l.ln.Close()
+	<-l.done
+}
+
+func (rs *remoteSet) closeAll() {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.closed = true
+	for _, l := range rs.static {
+		l.close()
+	}
+	for t, l := range rs.dynamic {
+		l.close()
+		delete(rs.dynamic, t)
+	}
+	rs.static = nil
+}
+
+// tlsConfig loads the [tls] files: the server certificate and key, and the
+// CA that client certificates must chain to, as ovsdb-server requires.
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	t := s.cfg.TLS
+	if t.PrivateKey == "" || t.Certificate == "" || t.CACert == "" {
+		return nil, errors.New("pssl remotes need tls.private_key, tls.certificate and tls.ca_cert")
+	}
+	cert, err := tls.LoadX509KeyPair(t.Certificate, t.PrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("load TLS key pair: %w", err)
+	}
+	caPEM, err := os.ReadFile(t.CACert)
+	if err != nil {
+		return nil, fmt.Errorf("read CA certificate: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("no certificates in %s", t.CACert)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool,
+		ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}, nil
+}
+

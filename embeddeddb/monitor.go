@@ -1,0 +1,296 @@
+package embeddeddb
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ovnd/ovnd/embeddeddb/database"
+	"github.com/valyala/fastjson"
+)
+
+// tableMonitor is what one monitor watches in one table.
+type tableMonitor struct {
+	t       *database.Table
+	cols    []*database.Column
+	watched []bool // by column index: is the column monitored
+	cond    *database.Condition
+	condTxt string
+	initial bool
+	insert  bool
+	delete  bool
+	modify  bool
+}
+
+// monitor is one client monitor (monitor, monitor_cond or monitor_cond_since).
+type monitor struct {
+	c       *conn
+	d       *dbState
+	id      []byte
+	version int // 1: update, 2: update2, 3: update3
+	tables  []*tableMonitor
+	byTable map[*database.Table]*tableMonitor
+	sig     string // identical signatures share encoded updates
+}
+
+func (m *monitor) computeSig() {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%d", m.version)
+	for _, tm := range m.tables {
+		fmt.Fprintf(&sb, "|%s:%v%v%v%v:", tm.t.Name, tm.initial, tm.insert, tm.delete, tm.modify)
+		for _, c := range tm.cols {
+			sb.WriteString(c.Name)
+			sb.WriteByte(',')
+		}
+		sb.WriteString(tm.condTxt)
+	}
+	m.sig = sb.String()
+}
+
+func monitorVersion(method string) int {
+	switch method {
+	case "monitor":
+		return 1
+	case "monitor_cond":
+		return 2
+	}
+	return 3
+}
+
+func (c *conn) monitor(req *request) {
+	d, ok := c.dbParam(req)
+	if !ok {
+		return
+	}
+	version := monitorVersion(req.method)
+	want := 3
+	if version == 3 {
+		want = 4
+	}
+	if len(req.params) != want {
+		c.replyError(req.id, database.TagSyntax, fmt.Sprintf("%s expects %d parameters", req.method, want))
+		return
+	}
+	monID := req.params[1].MarshalTo(nil)
+	if _, dup := c.monitors[string(monID)]; dup {
+		c.replyError(req.id, database.TagSyntax, "duplicate monitor ID")
+		return
+	}
+	m := &monitor{c: c, d: d, id: monID, version: version, byTable: map[*database.Table]*tableMonitor{}}
+	if err := m.parseRequests(req.params[2]); err != nil {
+		c.send(errorReply(req.id, err))
+		return
+	}
+	m.computeSig()
+	lastID := ""
+	if version == 3 {
+		lastID = string(req.params[3].GetStringBytes())
+	}
+	d.mu.Lock()
+	result := m.initialReply(lastID)
+	d.monitors[m] = struct{}{}
+	c.monitors[string(monID)] = m
+	c.reply(req.id, result)
+	d.mu.Unlock()
+}
+
+func (m *monitor) parseRequests(v *fastjson.Value) *database.Error {
+	obj, err := v.Object()
+	if err != nil {
+		return &database.Error{Tag: database.TagSyntax, Details: "monitor requests must be an object", Syntax: v.String()}
+	}
+	var perr *database.Error
+	obj.Visit(func(k []byte, rv *fastjson.Value) {
+		if perr != nil {
+			return
+		}
+		t := m.d.db.Schema().Table(string(k))
+		if t == nil {
+			perr = &database.Error{Tag: database.TagSyntax, Details: fmt.Sprintf("no table named %s", k)}
+			return
+		}
+		reqs := []*fastjson.Value{rv}
+		if rv.Type() == fastjson.TypeArray {
+			reqs = rv.GetArray()
+		}
+		tm, err := m.parseTable(t, reqs)
+		if err != nil {
+			perr = err
+			return
+		}
+		m.tables = append(m.tables, tm)
+		m.byTable[t] = tm
+	})
+	return perr
+}
+
+// parseTable merges one table's monitor requests (usually just one).
+func (m *monitor) parseTable(t *database.Table, reqs []*fastjson.Value) (*tableMonitor, *database.Error) {
+	tm := &tableMonitor{t: t, watched: make([]bool, len(t.Columns))}
+	var conds []*database.Condition
+	for _, r := range reqs {
+		if r.Type() != fastjson.TypeObject {
+			return nil, &database.Error{Tag: database.TagSyntax, Details: "monitor request must be an object", Syntax: r.String()}
+		}
+		if err := tm.parseColumns(r.Get("columns")); err != nil {
+			return nil, err
+		}
+		if err := tm.parseSelect(r.Get("select")); err != nil {
+			return nil, err
+		}
+		if m.version == 1 {
+			continue
+		}
+		cond, err := database.ParseMonitorCondition(t, r.Get("where"))
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, cond)
+		if w := r.Get("where"); w != nil {
+			tm.condTxt += w.String()
+		}
+	}
+	if len(conds) > 0 {
+		tm.cond = mergeConds(conds)
+	}
+	for _, c := range t.Columns {
+		if tm.watched[c.Index] {
+			tm.cols = append(tm.cols, c)
+		}
+	}
+	return tm, nil
+}
+
+func mergeConds(conds []*database.Condition) *database.Condition {
+	if len(conds) == 1 {
+		return conds[0]
+	}
+	out := &database.Condition{Any: true}
+	for _, c := range conds {
+		out.Clauses = append(out.Clauses, c.Clauses...)
+	}
+	return out
+}
+
+func (tm *tableMonitor) parseColumns(v *fastjson.Value) *database.Error {
+	if v == nil {
+		for i := range tm.watched {
+			tm.watched[i] = true
+		}
+		return nil
+	}
+	arr, err := v.Array()
+	if err != nil {
+		return &database.Error{Tag: database.TagSyntax, Details: "columns must be an array", Syntax: v.String()}
+	}
+	for _, cv := range arr {
+		c := tm.t.Column(string(cv.GetStringBytes()))
+		if c == nil {
+			return &database.Error{Tag: database.TagSyntax, Details: fmt.Sprintf("%s is not a valid column name", cv.String()), Syntax: cv.String()}
+		}
+		tm.watched[c.Index] = true
+	}
+	return nil
+}
+
+func (tm *tableMonitor) parseSelect(v *fastjson.Value) *database.Error {
+	flag := func(name string, cur bool) bool {
+		if v == nil || v.Get(name) == nil {
+			return true // every kind of change is selected by default
+		}
+		return cur || v.Get(name).Type() == fastjson.TypeTrue
+	}
+	tm.initial = flag("initial", tm.initial)
+	tm.insert = flag("insert", tm.insert)
+	tm.delete = flag("delete", tm.delete)
+	tm.modify = flag("modify", tm.modify)
+	return nil
+}
+
+func (tm *tableMonitor) matches(r *database.Row) bool {
+	return r != nil && (tm.cond == nil || tm.cond.Match(r))
+}
+
+// initialReply builds the monitor's reply: the initial rows, or for
+// monitor_cond_since the changes after lastID when the history has them.
+func (m *monitor) initialReply(lastID string) []byte {
+	if m.version != 3 {
+		return m.appendInitial(nil)
+	}
+	d := m.d
+	b := []byte{'['}
+	if changes, found := d.changesSince(lastID); found {
+		b = append(b, "true,"...)
+		b = database.AppendString(b, d.lastTxnID)
+		b = append(b, ',')
+		body := m.appendChanges(nil, changes, false)
+		if len(body) == 0 {
+			body = []byte("{}")
+		}
+		b = append(b, body...)
+		return append(b, ']')
+	}
+	b = append(b, "false,"...)
+	b = database.AppendString(b, d.lastTxnID)
+	b = append(b, ',')
+	b = m.appendInitial(b)
+	return append(b, ']')
+}
+
+func (m *monitor) appendInitial(b []byte) []byte {
+	b = append(b, '{')
+	first := true
+	for _, tm := range m.tables {
+		if !tm.initial {
+			continue
+		}
+		n := 0
+		for _, r := range m.d.db.Rows(tm.t) {
+			if !tm.matches(r) {
+				continue
+			}
+			if n == 0 {
+				if !first {
+					b = append(b, ',')
+				}
+				first = false
+				b = database.AppendString(b, tm.t.Name)
+				b = append(b, ":{"...)
+			} else {
+				b = append(b, ',')
+			}
+			n++
+			b = database.AppendString(b, r.UUID)
+			if m.version == 1 {
+				b = append(b, `:{"new":`...)
+				b = database.AppendRow(b, r, tm.cols)
+			} else {
+				b = append(b, `:{"initial":`...)
+				b = appendNonDefault(b, r, tm.cols)
+			}
+			b = append(b, '}')
+		}
+		if n > 0 {
+			b = append(b, '}')
+		}
+	}
+	return append(b, '}')
+}
+
+func appendNonDefault(b []byte, r *database.Row, cols []*database.Column) []byte {
+	b = append(b, '{')
+	n := 0
+	for _, c := range cols {
+		d := r.Cols[c.Index]
+		if c.IsDefault(d) {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = database.AppendString(b, c.Name)
+		b = append(b, ':')
+		b = c.AppendDatum(b, d)
+	}
+	return append(b, '}')
+}

@@ -1,0 +1,147 @@
+package embeddeddb
+
+import (
+	"fmt"
+
+	"github.com/ovnd/ovnd/embeddeddb/database"
+	"github.com/valyala/fastjson"
+)
+
+// request is one decoded JSON-RPC request. Its values live in the
+// connection's parser and are valid only while it is being handled.
+type request struct {
+	id     []byte // raw JSON of the id
+	method string
+	params []*fastjson.Value
+	raw    []byte // the whole message, for requests that must be re-run
+}
+
+func appendReply(b, id, result []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = append(b, id...)
+	b = append(b, `,"result":`...)
+	b = append(b, result...)
+	return append(b, `,"error":null}`...)
+}
+
+func errorReply(id []byte, e *database.Error) []byte {
+	b := append([]byte(`{"id":`), id...)
+	b = append(b, `,"result":null,"error":`...)
+	b = e.AppendJSON(b)
+	return append(b, '}')
+}
+
+func (c *conn) reply(id, result []byte) { c.send(appendReply(nil, id, result)) }
+
+func (c *conn) replyError(id []byte, tag, details string) {
+	c.send(errorReply(id, &database.Error{Tag: tag, Details: details}))
+}
+
+// handle decodes and dispatches one message. A returned error closes the
+// connection.
+func (c *conn) handle(msg []byte) error {
+	v, err := c.parser.ParseBytes(msg)
+	if err != nil {
+		c.log.Warn("malformed JSON from client", "err", err)
+		c.send([]byte(`{"id":null,"result":null,"error":{"error":"syntax error","details":"malformed JSON"}}`))
+		return fmt.Errorf("malformed JSON: %w", err)
+	}
+	obj, err := v.Object()
+	if err != nil {
+		return fmt.Errorf("message is not a JSON object")
+	}
+	idv := obj.Get("id")
+	mv := obj.Get("method")
+	if mv == nil {
+		// A reply, e.g. to our echo; nothing to do.
+		return nil
+	}
+	method, err := mv.StringBytes()
+	if err != nil {
+		return fmt.Errorf("method is not a string")
+	}
+	req := &request{method: string(method), raw: msg}
+	if idv == nil {
+		req.id = []byte("null")
+	} else {
+		req.id = idv.MarshalTo(nil)
+	}
+	if pv := obj.Get("params"); pv != nil {
+		if req.params, err = pv.Array(); err != nil {
+			c.replyError(req.id, database.TagSyntax, "params must be an array")
+			return nil
+		}
+	}
+	c.dispatch(req, idv == nil || idv.Type() == fastjson.TypeNull)
+	return nil
+}
+
+func (c *conn) dispatch(req *request, notification bool) {
+	s := c.srv
+	switch req.method {
+	case "echo":
+		c.reply(req.id, paramsJSON(req.params))
+	case "list_dbs":
+		c.reply(req.id, s.listDBs())
+	case "get_schema":
+		c.getSchema(req)
+	case "get_server_id":
+		c.reply(req.id, database.AppendString(nil, s.serverID))
+	case "set_db_change_aware":
+		c.dbChangeAware = len(req.params) == 1 && req.params[0].Type() == fastjson.TypeTrue
+		c.reply(req.id, []byte("{}"))
+	case "transact":
+		c.transact(req)
+	case "cancel":
+		c.cancel(req)
+	case "monitor", "monitor_cond", "monitor_cond_since":
+		c.monitor(req)
+	case "monitor_cond_change":
+		c.monitorCondChange(req)
+	case "monitor_cancel":
+		c.monitorCancel(req)
+	case "lock", "steal", "unlock":
+		c.lockRequest(req)
+	default:
+		if notification {
+			c.log.Info("ignoring unknown notification", "method", req.method)
+			return
+		}
+		c.replyError(req.id, "unknown method", fmt.Sprintf("unknown method %q", req.method))
+	}
+}
+
+func paramsJSON(params []*fastjson.Value) []byte {
+	b := []byte{'['}
+	for i, p := range params {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = p.MarshalTo(b)
+	}
+	return append(b, ']')
+}
+
+func (c *conn) getSchema(req *request) {
+	d, ok := c.dbParam(req)
+	if !ok {
+		return
+	}
+	c.reply(req.id, d.schemaJSON)
+}
+
+// dbParam resolves params[0] as a database name, replying with an error
+// when it is missing or unknown.
+func (c *conn) dbParam(req *request) (*dbState, bool) {
+	if len(req.params) == 0 || req.params[0].Type() != fastjson.TypeString {
+		c.replyError(req.id, database.TagSyntax, "first parameter must be a database name")
+		return nil, false
+	}
+	name := string(req.params[0].GetStringBytes())
+	d := c.srv.dbs[name]
+	if d == nil {
+		c.replyError(req.id, database.TagUnknownDatabase, fmt.Sprintf("%s request specifies unknown database %s", req.method, name))
+		return nil, false
+	}
+	return d, true
+}
