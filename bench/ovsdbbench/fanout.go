@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync"
@@ -79,22 +79,37 @@ func (a *arrivals) forget(uuid string) {
 	delete(a.rows, uuid)
 }
 
-// rowUUIDs returns the uuids of the Logical_Switch rows in the params of an
-// update2 notification: [<monitor id>, {"Logical_Switch": {uuid: ...}}].
-func rowUUIDs(params json.RawMessage) ([]string, error) {
-	var p []json.RawMessage
-	if err := json.Unmarshal(params, &p); err != nil || len(p) < 2 {
-		return nil, fmt.Errorf("update2 params: %v", err)
+// updateRowUUID is the subscribers' cheap check: if frame is an update2
+// notification for Logical_Switch, it returns the uuid of the (first) row
+// in it, found by scanning rather than decoding. ok is false for any other
+// message, which then goes through the full decoder.
+func updateRowUUID(frame []byte) (uuid string, ok bool) {
+	v, ok := valueAfterKey(frame, `"method"`)
+	if !ok || !bytes.HasPrefix(v, []byte(`"update2"`)) {
+		return "", false
 	}
-	var tables map[string]map[string]json.RawMessage
-	if err := json.Unmarshal(p[len(p)-1], &tables); err != nil {
-		return nil, fmt.Errorf("update2 table-updates: %w", err)
+	v, ok = valueAfterKey(frame, `"Logical_Switch"`)
+	if !ok || len(v) < 2 || v[0] != '{' {
+		return "", false
 	}
-	var uuids []string
-	for uuid := range tables["Logical_Switch"] {
-		uuids = append(uuids, uuid)
+	v = bytes.TrimLeft(v[1:], " \t\r\n")
+	if len(v) < 38 || v[0] != '"' || v[37] != '"' {
+		return "", false
 	}
-	return uuids, nil
+	return string(v[1:37]), true
+}
+
+// valueAfterKey returns what follows key and its colon in b.
+func valueAfterKey(b []byte, key string) ([]byte, bool) {
+	i := bytes.Index(b, []byte(key))
+	if i < 0 {
+		return nil, false
+	}
+	rest := bytes.TrimLeft(b[i+len(key):], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return nil, false
+	}
+	return bytes.TrimLeft(rest[1:], " \t\r\n"), true
 }
 
 var monitorAllSwitches = []byte(`{"Logical_Switch":[{"where":[true]}]}`)
@@ -118,22 +133,21 @@ func subscribe(srv *server, id int) (*conn, error) {
 // recording every row it finds in an update2.
 func subscriberRoutine(c *conn, a *arrivals, fail func(error)) {
 	for {
-		m, _, err := c.read()
+		frame, err := c.fr.next()
 		if err != nil {
 			fail(err)
 			return
 		}
-		if m.Method != "update2" {
+		if uuid, ok := updateRowUUID(frame); ok {
+			a.seen(uuid, time.Now())
 			continue
 		}
-		at := time.Now()
-		uuids, err := rowUUIDs(m.Params)
-		if err != nil {
+		if m, err := c.decode(frame); err != nil {
 			fail(err)
 			return
-		}
-		for _, u := range uuids {
-			a.seen(u, at)
+		} else if m != nil && m.Method == "update2" {
+			fail(fmt.Errorf("update2 without a Logical_Switch row: %.200s", frame))
+			return
 		}
 	}
 }

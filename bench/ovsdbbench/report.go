@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 )
@@ -69,7 +70,8 @@ func (r row) cells() []string {
 		target = fmt.Sprintf("%s %.2fx", op, r.target)
 	}
 	if r.base != nil && r.ovnd != nil && r.base.value > 0 {
-		x := r.ovnd.value / r.base.value
+		// Judge the ratio as printed, so that "1.00x" never fails "≤ 1.00x".
+		x := math.Round(r.ovnd.value/r.base.value*100) / 100
 		ratio = fmt.Sprintf("%.2fx", x)
 		if r.target > 0 {
 			met = "no"

@@ -203,21 +203,30 @@ func (c *conn) read() (*message, []byte, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		var m message
-		if err := json.Unmarshal(frame, &m); err != nil {
-			return nil, nil, fmt.Errorf("decode message: %w", err)
+		m, err := c.decode(frame)
+		if err != nil {
+			return nil, nil, err
 		}
-		if m.Method == "echo" && len(m.ID) > 0 && string(m.ID) != "null" {
-			if err := c.replyEcho(&m); err != nil {
-				return nil, nil, err
-			}
-			continue
+		if m != nil {
+			return m, frame, nil
 		}
-		if !m.isResponse() && c.notify != nil {
-			c.notify(&m, frame)
-		}
-		return &m, frame, nil
 	}
+}
+
+// decode parses one frame. It answers an echo request itself and returns
+// nil for it.
+func (c *conn) decode(frame []byte) (*message, error) {
+	var m message
+	if err := json.Unmarshal(frame, &m); err != nil {
+		return nil, fmt.Errorf("decode message: %w", err)
+	}
+	if m.Method == "echo" && len(m.ID) > 0 && string(m.ID) != "null" {
+		return nil, c.replyEcho(&m)
+	}
+	if !m.isResponse() && c.notify != nil {
+		c.notify(&m, frame)
+	}
+	return &m, nil
 }
 
 func (c *conn) replyEcho(m *message) error {

@@ -223,13 +223,22 @@ func btoi(b bool) int {
 	return 0
 }
 
-func TestRowUUIDs(t *testing.T) {
-	params := `["mon",{"Logical_Switch":{"6b7c3a1e-0000-4000-8000-000000000001":{"insert":{"name":"fan-1"}}}}]`
-	got, err := rowUUIDs(json.RawMessage(params))
-	if err != nil || len(got) != 1 || got[0] != "6b7c3a1e-0000-4000-8000-000000000001" {
-		t.Fatalf("got %v, %v", got, err)
-	}
-	if _, err := rowUUIDs(json.RawMessage(`["mon"]`)); err == nil {
-		t.Fatal("no error for params without table updates")
+func TestUpdateRowUUID(t *testing.T) {
+	const u = "6b7c3a1e-0000-4000-8000-000000000001"
+	for _, tc := range []struct {
+		frame string
+		ok    bool
+	}{
+		{`{"id":null,"method":"update2","params":[1,{"Logical_Switch":{"` + u + `":{"insert":{"name":"fan-1"}}}}]}`, true},
+		{`{ "params" : [ 1 , { "Logical_Switch" : { "` + u + `" : {"insert":{}}}}], "method" : "update2", "id" : null }`, true},
+		{`{"id":null,"method":"update3","params":[1,"x",{"Logical_Switch":{"` + u + `":{}}}]}`, false},
+		{`{"id":null,"method":"update2","params":[1,{"ACL":{"` + u + `":{}}}]}`, false},
+		{`{"id":"x","method":"echo","params":[]}`, false},
+		{`{"id":3,"result":{"Logical_Switch":{"` + u + `":{}}},"error":null}`, false},
+	} {
+		got, ok := updateRowUUID([]byte(tc.frame))
+		if ok != tc.ok || (ok && got != u) {
+			t.Errorf("%s: got %q, %v; want ok=%v", tc.frame, got, ok, tc.ok)
+		}
 	}
 }
