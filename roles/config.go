@@ -189,9 +189,9 @@ func joinConfigErrors(errs []*ConfigError) error {
 	return errors.Join(all...)
 }
 
-// Keys returns every key a config file may contain, tables included, in
+// configKeys returns every key a config file may contain, tables included, in
 // the dotted form MetaData.Keys uses, mapped to the Go type it decodes to.
-func Keys() map[string]reflect.Type {
+func configKeys() map[string]reflect.Type {
 	keys := map[string]reflect.Type{}
 	addKeys(keys, "", reflect.TypeFor[Config]())
 	return keys

@@ -1,9 +1,11 @@
 package roles
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -13,7 +15,7 @@ import (
 // value whose TOML type does not fit its field, before anything is decoded
 // into Config. Children of a bad key are not reported again.
 func checkKeys(md toml.MetaData, raw map[string]any) []*ConfigError {
-	want := Keys()
+	want := configKeys()
 	var errs []*ConfigError
 	var bad []string // keys already reported; their children are skipped
 	for _, k := range md.Keys() {
@@ -23,7 +25,7 @@ func checkKeys(md toml.MetaData, raw map[string]any) []*ConfigError {
 		}
 		t, ok := want[key]
 		if !ok {
-			errs = append(errs, &ConfigError{Key: key, Err: fmt.Errorf("unknown key")})
+			errs = append(errs, &ConfigError{Key: key, Err: unknownKey(key, want)})
 			bad = append(bad, key)
 			continue
 		}
@@ -33,6 +35,36 @@ func checkKeys(md toml.MetaData, raw map[string]any) []*ConfigError {
 		}
 	}
 	return errs
+}
+
+// unknownKey says what the keys beside key could have been.
+func unknownKey(key string, known map[string]reflect.Type) error {
+	parent, _, nested := cutLast(key)
+	where := "at the top level"
+	if nested {
+		where = "in [" + parent + "]"
+	}
+	var siblings []string
+	for k := range known {
+		if p, name, _ := cutLast(k); p == parent {
+			siblings = append(siblings, name)
+		}
+	}
+	if len(siblings) == 0 {
+		return errors.New("unknown key")
+	}
+	slices.Sort(siblings)
+	return fmt.Errorf("unknown key (known keys %s: %s)", where, strings.Join(siblings, ", "))
+}
+
+// cutLast splits "a.b.c" into "a.b" and "c"; without a dot, parent is ""
+// and ok is false.
+func cutLast(key string) (parent, name string, ok bool) {
+	i := strings.LastIndex(key, ".")
+	if i < 0 {
+		return "", key, false
+	}
+	return key[:i], key[i+1:], true
 }
 
 func underAny(key string, prefixes []string) bool {

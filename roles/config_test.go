@@ -37,8 +37,8 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"syntax", "roles = [\"database\"]\nlog = {", 2, "", "expected"},
 		{"duplicate key", "version = 1\nversion = 1\n", 2, "", "already"},
-		{"unknown top-level key", "version = 1\nrole = [\"database\"]\n", 2, "role", "unknown key"},
-		{"unknown key in table", "[database]\ndir = \"/d\"\nnb_remote = [\"punix:/x\"]\n", 3, "database.nb_remote", "unknown key"},
+		{"unknown top-level key", "version = 1\nrole = [\"database\"]\n", 2, "role", "unknown key (known keys at the top level: controller, database, log, northd, roles, tls, version)"},
+		{"unknown key in table", "[database]\ndir = \"/d\"\nnb_remote = [\"punix:/x\"]\n", 3, "database.nb_remote", "unknown key (known keys in [database]: dir, nb_remotes, sb_remotes)"},
 		{"unknown dotted key", "version = 1\ndatabase.socket = \"x\"\n", 2, "database.socket", "unknown key"},
 		{"unknown table", "[database]\ndir = \"/d\"\n\n[dhcp]\nlease = 3\n", 4, "dhcp", "unknown key"},
 		{"unknown key in inline table", "tls = { private_key = \"\", cert = \"x\" }\n", 1, "tls.cert", "unknown key"},
@@ -184,7 +184,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(path, []byte("x = 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), path+":1: x: unknown key") {
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), path+":1: x: unknown key (known keys at the top level") {
 		t.Errorf("Load(bad) error = %v", err)
 	}
 }

@@ -39,7 +39,7 @@ func TestExampleMatchesCode(t *testing.T) {
 		inExample = append(inExample, k.String())
 	}
 	slices.Sort(inExample)
-	inCode := slices.Sorted(maps.Keys(Keys()))
+	inCode := slices.Sorted(maps.Keys(configKeys()))
 	if diff := cmp.Diff(inCode, inExample); diff != "" {
 		t.Errorf("keys differ (-code +example):\n%s", diff)
 	}
@@ -54,7 +54,7 @@ func TestExampleKeysAreCommented(t *testing.T) {
 	}
 	lines := strings.Split(string(data), "\n")
 	for key, line := range keyLines(data) {
-		if t, ok := Keys()[key]; !ok || t.Kind() == reflect.Struct {
+		if t, ok := configKeys()[key]; !ok || t.Kind() == reflect.Struct {
 			continue
 		}
 		if above := strings.TrimSpace(lines[line-2]); !strings.HasPrefix(above, "#") {
