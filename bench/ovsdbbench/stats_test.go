@@ -77,7 +77,7 @@ func TestRowCellsRatioAndTarget(t *testing.T) {
 	rows := buildRows(base, ovnd)
 	want := [][]string{
 		{"tput", "txn/s", "1,000", "1,600", "1.60x", "≥ 1.50x", "yes"},
-		{"cpu", "µs", "40.0", "25.0", "0.62x", "≤ 0.50x", "no"},
+		{"cpu", "µs", "40.0", "25.0", "0.63x", "≤ 0.50x", "no"},
 		{"p50", "µs", "70.0", "—", "—", "—", "—"},
 	}
 	for i, r := range rows {
