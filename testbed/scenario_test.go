@@ -212,29 +212,50 @@ func scenarioRouter(t *testing.T, topo *testbed.Topology) {
 }
 
 func scenarioDHCP(t *testing.T, topo *testbed.Topology) {
-	b := addSwitch(t, topo, "dh", "", lsp{"dh-b", "0a:00:00:00:06:20", "10.5.0.20/24", 1})[0]
-	uuid := topo.NBCtl(t, "dhcp-options-create", "10.5.0.0/24")
-	if uuid == "" { // ovn-nbctl prints nothing: find the row
-		uuid = topo.NBCtl(t, "--bare", "--columns=_uuid", "find", "DHCP_Options", "cidr=10.5.0.0/24")
-	}
-	topo.NBCtl(t, "dhcp-options-set-options", uuid, "lease_time=3600", "router=10.5.0.1",
+	b := topo.HV(1).Plug(t, testbed.VIFSpec{Port: "dh-b", MAC: "0a:00:00:00:06:20",
+		Addrs: []string{"10.5.0.20/24", "fd05::20/64"}})
+	v4 := dhcpOptions(t, topo, "10.5.0.0/24", "lease_time=3600", "router=10.5.0.1",
 		"server_id=10.5.0.1", "server_mac=0a:00:00:00:06:01", "dns_server={10.5.0.53}", "mtu=1300")
-	topo.NBCtl(t, "lsp-add", "dh", "dh-a", "--", "lsp-set-addresses", "dh-a", "0a:00:00:00:06:10 10.5.0.10",
-		"--", "lsp-set-dhcpv4-options", "dh-a", uuid)
+	v6 := dhcpOptions(t, topo, "fd05::/64", "server_id=0a:00:00:00:06:01", "dns_server={fd05::53}")
+	topo.NBCtl(t, "ls-add", "dh",
+		"--", "lsp-add", "dh", "dh-b", "--", "lsp-set-addresses", "dh-b", "0a:00:00:00:06:20 10.5.0.20 fd05::20",
+		"--", "lsp-add", "dh", "dh-a", "--", "lsp-set-addresses", "dh-a", "0a:00:00:00:06:10 10.5.0.10 fd05::10",
+		"--", "lsp-set-dhcpv4-options", "dh-a", v4, "--", "lsp-set-dhcpv6-options", "dh-a", v6)
 	a := topo.HV(2).Plug(t, testbed.VIFSpec{Port: "dh-a", MAC: "0a:00:00:00:06:10"}) // no address
 	topo.Sync(t)
 
 	lease := a.DHCP(t)
 	t.Logf("DHCPv4 lease: %v", lease)
-	for opt, want := range map[string]string{
+	wantLease(t, "DHCPv4", lease, map[string]string{
 		"ip_address": "10.5.0.10", "subnet_mask": "255.255.255.0", "routers": "10.5.0.1",
 		"domain_name_servers": "10.5.0.53", "interface_mtu": "1300",
-	} {
-		if got := lease[opt]; got != want {
-			t.Errorf("DHCPv4 %s = %q, want %q", opt, got, want)
+	})
+	a.MustPing(t, b) // the leased address is on the interface and works
+
+	lease6 := a.DHCP6(t)
+	t.Logf("DHCPv6 lease: %v", lease6)
+	wantLease(t, "DHCPv6", lease6, map[string]string{"ip6_address": "fd05::10", "dhcp6_name_servers": "fd05::53"})
+	// DHCPv6 leases a /128; the prefix comes from router advertisements,
+	// which this switch has no router to send.
+	a.AddRoute(t, "fd05::/64", "")
+	a.MustPing(t, testbed.IP("fd05::20"))
+}
+
+// dhcpOptions creates a DHCP_Options row for cidr and returns its UUID.
+func dhcpOptions(t *testing.T, topo *testbed.Topology, cidr string, options ...string) string {
+	t.Helper()
+	uuid := topo.NBCtl(t, "create", "DHCP_Options", "cidr="+strings.ReplaceAll(cidr, ":", "\\:"))
+	topo.NBCtl(t, append([]string{"dhcp-options-set-options", uuid}, options...)...)
+	return uuid
+}
+
+func wantLease(t *testing.T, what string, lease testbed.Lease, want map[string]string) {
+	t.Helper()
+	for opt, w := range want {
+		if got := lease[opt]; got != w {
+			t.Errorf("%s %s = %q, want %q", what, opt, got, w)
 		}
 	}
-	a.MustPing(t, b) // the leased address is on the interface and works
 }
 
 func scenarioNATLB(t *testing.T, topo *testbed.Topology) {

@@ -258,3 +258,15 @@ func (v *VIF) MustPingN(t testing.TB, dst Target, n int) {
 		v.tb.fail(t, "%s: %d pings to %s: %v %s", v.Name, n, dst.Address(), err, out)
 	}
 }
+
+// AddRoute adds a route to dst on eth0, on-link when via is "".
+func (v *VIF) AddRoute(t testing.TB, dst, via string) {
+	t.Helper()
+	argv := []string{"ip", "-n", v.NS, "route", "replace", dst, "dev", "eth0"}
+	if via != "" {
+		argv = append(argv, "via", via)
+	}
+	if _, err := run("", nil, argv...); err != nil {
+		v.tb.fail(t, "%s: %v", v.Name, err)
+	}
+}
