@@ -32,6 +32,7 @@ type conn struct {
 	queue   [][]byte
 	backlog int
 	closed  bool
+	writing bool // a goroutine is writing; others must queue
 	wake    chan struct{}
 
 	// Owned by the reader goroutine (and the db locks for monitors).
@@ -69,6 +70,36 @@ func (c *conn) send(msg []byte) {
 	}
 	c.queue = append(c.queue, msg)
 	c.backlog += len(msg)
+	if !c.writing {
+		c.wakeLocked()
+	}
+}
+
+// sendDirect writes a reply from the connection's own reader goroutine
+// without a hand-off to the writer when nothing else is queued: one
+// syscall, no wake-up. Otherwise it queues like send.
+func (c *conn) sendDirect(msg []byte) {
+	c.mu.Lock()
+	if c.closed || c.writing || len(c.queue) > 0 {
+		c.mu.Unlock()
+		c.send(msg)
+		return
+	}
+	c.writing = true
+	c.mu.Unlock()
+	_, err := c.nc.Write(msg)
+	c.mu.Lock()
+	c.writing = false
+	if err != nil {
+		c.log.Debug("write failed", "err", err)
+		c.closeLocked()
+	} else if len(c.queue) > 0 {
+		c.wakeLocked()
+	}
+	c.mu.Unlock()
+}
+
+func (c *conn) wakeLocked() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -98,24 +129,31 @@ func (c *conn) close() {
 // RoutineWrite writes queued messages until the connection closes.
 func (c *conn) RoutineWrite() {
 	for range c.wake {
-		c.mu.Lock()
-		if c.closed {
+		for {
+			c.mu.Lock()
+			if c.closed {
+				c.mu.Unlock()
+				return
+			}
+			if len(c.queue) == 0 || c.writing {
+				c.mu.Unlock()
+				break
+			}
+			batch := net.Buffers(c.queue)
+			n := c.backlog
+			c.queue = nil
+			c.backlog = 0
+			c.writing = true
 			c.mu.Unlock()
-			return
-		}
-		batch := net.Buffers(c.queue)
-		n := c.backlog
-		c.queue = nil
-		c.backlog = 0
-		c.mu.Unlock()
-		if len(batch) == 0 {
-			continue
-		}
-		c.nc.SetWriteDeadline(time.Now().Add(5 * time.Minute))
-		if _, err := batch.WriteTo(c.nc); err != nil {
-			c.log.Debug("write failed", "bytes", n, "err", err)
-			c.close()
-			return
+			_, err := batch.WriteTo(c.nc)
+			c.mu.Lock()
+			c.writing = false
+			c.mu.Unlock()
+			if err != nil {
+				c.log.Debug("write failed", "bytes", n, "err", err)
+				c.close()
+				return
+			}
 		}
 	}
 }

@@ -29,7 +29,7 @@ type remoteSet struct {
 
 	mu      sync.Mutex // guards the fields below
 	static  []*listener
-	dynamic map[string]*listener // by target text
+	dynamic map[string]*listener                // by target text
 	wanted  map[string]map[string]time.Duration // per database: target → probe
 	closed  bool
 }
@@ -279,4 +279,3 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 	return &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool,
 		ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}, nil
 }
-

@@ -31,7 +31,12 @@ func errorReply(id []byte, e *database.Error) []byte {
 	return append(b, '}')
 }
 
+// reply queues a reply; it is safe under any lock.
 func (c *conn) reply(id, result []byte) { c.send(appendReply(nil, id, result)) }
+
+// replyDirect writes a reply at once when nothing is queued. Only for
+// callers that hold no lock: the write may block on a slow client.
+func (c *conn) replyDirect(id, result []byte) { c.sendDirect(appendReply(nil, id, result)) }
 
 func (c *conn) replyError(id []byte, tag, details string) {
 	c.send(errorReply(id, &database.Error{Tag: tag, Details: details}))
@@ -80,7 +85,7 @@ func (c *conn) dispatch(req *request, notification bool) {
 	s := c.srv
 	switch req.method {
 	case "echo":
-		c.reply(req.id, paramsJSON(req.params))
+		c.replyDirect(req.id, paramsJSON(req.params))
 	case "list_dbs":
 		c.reply(req.id, s.listDBs())
 	case "get_schema":
@@ -127,7 +132,7 @@ func (c *conn) getSchema(req *request) {
 	if !ok {
 		return
 	}
-	c.reply(req.id, d.schemaJSON)
+	c.replyDirect(req.id, d.schemaJSON)
 }
 
 // dbParam resolves params[0] as a database name, replying with an error

@@ -98,7 +98,7 @@ func loadRecords(path string, fileSchemaRaw []byte, want *database.Schema, recor
 // without holding a database lock while serialising.
 func (s *Server) maybeCompact() {
 	for _, d := range s.dbs {
-		if d.file == nil || !d.file.NeedsCompaction() {
+		if d.file == nil || !d.file.NeedsCompaction(time.Now()) {
 			continue
 		}
 		d.mu.Lock()

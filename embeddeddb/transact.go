@@ -63,7 +63,7 @@ func (c *conn) finishTransact(d *dbState, id []byte, res database.Result, seq ui
 			}
 		}
 	}
-	c.reply(id, res.Reply)
+	c.replyDirect(id, res.Reply)
 }
 
 // commitLocked stores and publishes a commit. It returns the log sequence
