@@ -7,15 +7,21 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 )
 
-// Compaction policy of NeedsCompaction, modelled on ovsdb-server's: compact
-// a file once it is both big and much bigger than right after the last
-// compaction (or Open or Create), and holds enough records to be worth it.
+// Compaction policy of NeedsCompaction, after ovsdb-server(1) 3.1 on
+// automatic compaction: compact when a file is at least CompactMinSize and
+// CompactGrowth times its size after the last compaction, but not before
+// CompactMinRecords records were added and CompactMinInterval passed since
+// it; after CompactMaxInterval, compact once CompactMinRecords records were
+// added whatever the size. Open and Create count as a compaction.
 const (
-	CompactMinSize    = 10 << 20 // bytes
-	CompactGrowth     = 4        // times the size after the last compaction
-	CompactMinRecords = 100      // records after the schema
+	CompactMinSize     = 10 << 20 // bytes
+	CompactGrowth      = 2        // times the size after the last compaction
+	CompactMinRecords  = 100      // records after the schema
+	CompactMinInterval = 10 * time.Minute
+	CompactMaxInterval = 24 * time.Hour
 )
 
 // tailChunk is the size under which compaction stops copying newly written
@@ -26,17 +32,17 @@ const tailChunk = 64 << 10
 // older than the snapshot of the last compaction.
 var ErrStaleSnapshot = errors.New("snapshot is older than the last compaction")
 
-// NeedsCompaction reports whether the file should be compacted: it is at
-// least CompactMinSize bytes, at least CompactGrowth times its size after
-// the last compaction (or Open or Create), and holds at least
-// CompactMinRecords records after the schema. ovsdb-server also waits at
-// least 10 minutes between compactions; callers that want that keep their
-// own clock.
-func (l *Log) NeedsCompaction() bool {
+// NeedsCompaction reports whether, at time now, the file should be
+// compacted under the policy described with CompactMinSize.
+func (l *Log) NeedsCompaction(now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.end >= CompactMinSize && l.end >= CompactGrowth*l.baseSize &&
-		l.nrecords >= CompactMinRecords
+	since := now.Sub(l.baseTime)
+	if l.nrecords < CompactMinRecords || since < CompactMinInterval {
+		return false
+	}
+	return since >= CompactMaxInterval ||
+		l.end >= CompactMinSize && l.end >= CompactGrowth*l.baseSize
 }
 
 // Compact replaces the file, online, with one holding the schema, the
@@ -230,6 +236,7 @@ func (l *Log) swapLocked(c *compaction, err error) {
 	l.file, l.schema = c.tmp, c.schema
 	l.anchorSeq, l.anchorOff = c.seq, c.snapEnd
 	l.end, l.baseSize, l.nrecords = c.size, c.size, c.nrecords
+	l.baseTime = time.Now()
 	l.unsynced, l.compacting, l.tail = false, false, nil
 	l.stats.Compactions++
 	if err != nil {

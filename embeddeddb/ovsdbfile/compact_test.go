@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 )
 
 // snap is a test snapshot covering records 1 to n.
@@ -167,8 +168,10 @@ func TestNeedsCompaction(t *testing.T) {
 	path := dbPath(t)
 	l := mustCreate(t, path)
 	defer l.Close()
+	start := time.Now()
+	later := start.Add(CompactMinInterval + time.Second)
 	big := fmt.Appendf(nil, `{"pad":"%0*d"}`, 64<<10, 0)
-	for i := 0; !l.NeedsCompaction(); i++ {
+	for i := 0; !l.NeedsCompaction(later); i++ {
 		if i > 2*CompactMinSize/len(big)+CompactMinRecords {
 			t.Fatalf("no compaction needed after %d records, %d bytes", i, l.Stats().Size)
 		}
@@ -178,14 +181,28 @@ func TestNeedsCompaction(t *testing.T) {
 	if s.Size < CompactMinSize || s.FileRecords < CompactMinRecords {
 		t.Fatalf("NeedsCompaction at %+v", s)
 	}
+	if l.NeedsCompaction(start) {
+		t.Fatal("NeedsCompaction before CompactMinInterval passed")
+	}
 	seq := l.LastSeq()
 	if err := l.Compact([]byte(`{"pad":"`+strconv.Itoa(int(seq))+`"}`), seq); err != nil {
 		t.Fatal(err)
 	}
-	if l.NeedsCompaction() {
-		t.Fatal("NeedsCompaction right after compacting")
-	}
 	if st, _ := os.Stat(path); st.Size() != l.Stats().Size {
 		t.Fatalf("file size %d, Stats().Size %d", st.Size(), l.Stats().Size)
+	}
+	afterCompact := time.Now()
+	if l.NeedsCompaction(afterCompact.Add(CompactMaxInterval + time.Second)) {
+		t.Fatal("NeedsCompaction with fewer than CompactMinRecords records")
+	}
+	for range CompactMinRecords - 1 {
+		l.Append(rec(1), false)
+	}
+	appendWait(t, l, true, rec(1))
+	if l.NeedsCompaction(afterCompact.Add(CompactMinInterval + time.Second)) {
+		t.Fatal("NeedsCompaction for a small file before CompactMaxInterval")
+	}
+	if !l.NeedsCompaction(afterCompact.Add(CompactMaxInterval + time.Second)) {
+		t.Fatal("no NeedsCompaction after CompactMaxInterval")
 	}
 }

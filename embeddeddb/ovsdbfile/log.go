@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 )
 
 // MaxPending bounds the bytes of records queued by Append and not yet taken
@@ -60,8 +61,9 @@ type Log struct {
 
 	anchorSeq uint64 // record anchorSeq+1 starts at anchorOff in file
 	anchorOff int64
-	baseSize  int64 // file size after Open, Create or the last compaction
-	nrecords  int64 // records in the file after the schema
+	baseSize  int64     // file size after Open, Create or the last compaction
+	baseTime  time.Time // when the Log was opened or last compacted
+	nrecords  int64     // records in the file after the schema
 
 	compacting bool   // the writer copies written batches to tail
 	tail       []byte // batches written since compaction began
@@ -90,6 +92,7 @@ func newLog(path string, f, lock *os.File, schema []byte, size, nrecords int64, 
 		path: path, logger: orDefault(logger), lock: lock, file: f,
 		progress: make(chan struct{}), schema: schema, maxPending: MaxPending,
 		end: size, anchorOff: size, baseSize: size, nrecords: nrecords,
+		baseTime: time.Now(),
 	}
 	l.work.L = &l.mu
 	l.space.L = &l.mu

@@ -7,8 +7,8 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"testing/synctest"
 	"testing"
+	"testing/synctest"
 )
 
 func TestRoundTrip(t *testing.T) {
