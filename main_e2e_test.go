@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,7 +14,7 @@ import (
 
 // TestDaemonLifecycle runs the real binary as systemd would: it must send
 // READY=1 once the database role serves, and on SIGTERM send STOPPING=1
-// and exit 0. Until the database role is wired in, it is skipped.
+// and exit 0, leaving the database files behind.
 func TestDaemonLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the ovnd binary")
@@ -41,26 +40,25 @@ func TestDaemonLifecycle(t *testing.T) {
 
 	ready := make(chan string, 1)
 	go func() { ready <- readNotify(notify) }()
-	notReady := func(err error) {
-		t.Helper()
-		if strings.Contains(stderr.String(), "not implemented yet") {
-			t.Skipf("database role not wired in yet: %s", strings.TrimSpace(stderr.String()))
-		}
-		t.Fatalf("ovnd exited before READY=1: %v\n%s", err, stderr.String())
-	}
 	select {
 	case err := <-exited:
-		notReady(err)
+		t.Fatalf("ovnd exited before READY=1: %v\n%s", err, stderr.String())
 	case msg := <-ready:
-		if msg == "STOPPING=1" { // a role failed to start
-			notReady(<-exited)
-		}
 		if msg != "READY=1" {
-			t.Fatalf("first notification %q, want READY=1", msg)
+			t.Fatalf("first notification %q, want READY=1\n%s", msg, stderr.String())
 		}
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
 		t.Fatalf("no READY=1 within 30s\n%s", stderr.String())
+	}
+
+	// READY=1 means serving: both sockets accept clients now.
+	for _, sock := range []string{"nb.sock", "sb.sock"} {
+		c, err := net.Dial("unix", filepath.Join(dir, sock))
+		if err != nil {
+			t.Fatalf("after READY=1: %v", err)
+		}
+		c.Close()
 	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -73,6 +71,11 @@ func TestDaemonLifecycle(t *testing.T) {
 	case err := <-exited:
 		if err != nil {
 			t.Errorf("ovnd exit after SIGTERM: %v\n%s", err, stderr.String())
+		}
+		for _, f := range []string{"ovnnb_db.db", "ovnsb_db.db"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("after stop: %v", err)
+			}
 		}
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
