@@ -59,8 +59,14 @@ var outerUDP = regexp.MustCompile(`^\s*\d+\.\d+\.\d+\.\d+\.\d+ > \d+\.\d+\.\d+\.
 func (cp *Capture) Packets() []Packet {
 	time.Sleep(300 * time.Millisecond) // let the last packets reach tcpdump
 	cp.d.stop(2 * time.Second)
+	return parseCapture(readFile(cp.file))
+}
+
+// parseCapture splits tcpdump -nn -v output into tunnel packets: a line
+// with the outer UDP header starts one, indented lines continue it.
+func parseCapture(text string) []Packet {
 	var pkts []Packet
-	for _, line := range strings.Split(readFile(cp.file), "\n") {
+	for _, line := range strings.Split(text, "\n") {
 		if m := outerUDP.FindStringSubmatch(line); m != nil {
 			port, _ := strconv.Atoi(m[1])
 			pkts = append(pkts, Packet{DstPort: port, Text: line})
