@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fastjson"
@@ -23,6 +24,7 @@ const MaxBacklog = 64 << 20
 type conn struct {
 	srv    *Server
 	nc     net.Conn
+	raw    syscall.RawConn // for non-blocking writes; nil for TLS
 	log    *slog.Logger
 	probe  time.Duration // inactivity probe interval, 0 for none
 	parser fastjson.Parser
@@ -43,9 +45,33 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn, probe time.Duration) *conn {
-	return &conn{srv: s, nc: nc, probe: probe, wake: make(chan struct{}, 1),
+	c := &conn{srv: s, nc: nc, probe: probe, wake: make(chan struct{}, 1),
 		monitors: map[string]*monitor{}, done: make(chan struct{}),
 		log: s.log.With("client", remoteName(nc))}
+	if sc, ok := nc.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
+	return c
+}
+
+// writeNowLocked writes what the socket takes without blocking and
+// returns how many bytes went. c.mu is held; nothing may be queued.
+func (c *conn) writeNowLocked(msg []byte) int {
+	if c.raw == nil {
+		return 0
+	}
+	total := 0
+	c.raw.Write(func(fd uintptr) bool {
+		for total < len(msg) {
+			n, err := syscall.Write(int(fd), msg[total:])
+			if n <= 0 || err != nil {
+				break
+			}
+			total += n
+		}
+		return true // never wait for writability here
+	})
+	return total
 }
 
 func remoteName(nc net.Conn) string {
@@ -62,6 +88,15 @@ func (c *conn) send(msg []byte) {
 	defer c.mu.Unlock()
 	if c.closed {
 		return
+	}
+	if !c.writing && len(c.queue) == 0 {
+		// The common case for fan-out: the socket has room, so write now
+		// instead of waking the writer goroutine.
+		n := c.writeNowLocked(msg)
+		if n == len(msg) {
+			return
+		}
+		msg = msg[n:]
 	}
 	if c.backlog > 0 && c.backlog+len(msg) > MaxBacklog {
 		c.log.Warn("disconnecting client that is not reading", "backlog_bytes", c.backlog)
