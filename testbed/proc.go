@@ -121,7 +121,7 @@ var errExited = errors.New("exited")
 // alive returns an error naming the daemon if it has stopped.
 func (d *daemon) alive() error {
 	if done, err := d.exited(); done {
-		return fmt.Errorf("%s %w: %v (see %s)", d.name, errExited, err, d.output)
+		return fmt.Errorf("%s %w: %v: %s", d.name, errExited, err, lastLine(readFile(d.output)))
 	}
 	return nil
 }

@@ -28,6 +28,9 @@ func TestScenario(t *testing.T) {
 		{"PortUp", scenarioPortUp},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
+			if err := topo.Alive(); err != nil {
+				t.Fatalf("not run: %v", err)
+			}
 			t.Cleanup(func() { topo.ResetNB(t) })
 			scStart := time.Now()
 			sc.fn(t, topo)

@@ -94,7 +94,12 @@ func (tb *Topology) build(opts Options) error {
 			return err
 		}
 	}
-	return nil
+	// The NB -> northd -> SB -> every controller loop closes.
+	if err := tb.checkDaemons(); err != nil {
+		return err
+	}
+	_, err = tb.nbctl("--wait=hv", "sync")
+	return err
 }
 
 // close tears everything down. On failure it first keeps the daemons'
@@ -141,6 +146,10 @@ func (tb *Topology) daemons() []*daemon {
 	}
 	return ds
 }
+
+// Alive returns an error naming the first daemon of the topology that
+// stopped; a scenario cannot pass after that.
+func (tb *Topology) Alive() error { return tb.checkDaemons() }
 
 // checkDaemons returns an error naming the first daemon that stopped.
 func (tb *Topology) checkDaemons() error {
