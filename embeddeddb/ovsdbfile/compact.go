@@ -51,10 +51,15 @@ func (l *Log) NeedsCompaction(now time.Time) bool {
 // record appended after snapshotSeq. The new file is written to a
 // temporary file, fsynced and renamed into place, and the directory
 // fsynced. Append and Wait go on meanwhile: records written during the
-// compaction are also kept in memory and copied over, and the writer is
-// held back only for the final copy, fsync and rename. Compact first waits
-// until record snapshotSeq is written. A failed compaction leaves the old
-// file in use, and is not sticky.
+// compaction are also kept in memory (so memory grows by what is written
+// while it runs) and copied over; records already in the old file after
+// snapshotSeq are copied from it. The writer is held back only for the
+// final copy of at most tailChunk bytes, one fsync, the rename and the
+// directory fsync, which delays durable Waits by about two fsyncs; Append
+// goes on queueing. Compact first waits until record snapshotSeq is
+// written. A failed compaction removes the temporary file and leaves the
+// old file in use; it is not sticky, except that a failed directory fsync
+// after the rename makes the Log fail (see Err).
 func (l *Log) Compact(snapshot []byte, snapshotSeq uint64) error {
 	if err := l.replace(nil, snapshot, snapshotSeq); err != nil {
 		return fmt.Errorf("compact %s: %w", l.path, err)

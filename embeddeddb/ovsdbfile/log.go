@@ -104,7 +104,8 @@ func newLog(path string, f, lock *os.File, schema []byte, size, nrecords int64, 
 // Path returns the file's path.
 func (l *Log) Path() string { return l.path }
 
-// Schema returns the schema record's JSON.
+// Schema returns the schema record's JSON, which the caller must not
+// modify.
 func (l *Log) Schema() []byte {
 	l.mu.Lock()
 	defer l.mu.Unlock()
