@@ -31,7 +31,10 @@ func loadDataset(srv *server, d dataset) error {
 	if err != nil {
 		return err
 	}
-	if err := transactAll(nb, ovnschema.NorthboundName, d.routerOps(), d.opsPerTxn, nil); err != nil {
+	// The router and its ports must be one transaction: the ports are not
+	// root rows and only the router refers to them.
+	router := d.routerOps()
+	if err := transactAll(nb, ovnschema.NorthboundName, router, len(router), nil); err != nil {
 		return fmt.Errorf("router: %w", err)
 	}
 	if err := transactAll(nb, ovnschema.NorthboundName, portGroupOps(portUUIDs), len(portUUIDs)+4, nil); err != nil {

@@ -39,6 +39,7 @@ type options struct {
 	keepTmp     bool
 	readyWithin time.Duration
 	cpuProfile  string
+	memBatch    int
 }
 
 func parseFlags() options {
@@ -55,6 +56,7 @@ func parseFlags() options {
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up on the whole run after this long")
 	flag.BoolVar(&o.keepTmp, "keep", false, "keep the temporary directory (server logs) after the run")
 	flag.DurationVar(&o.readyWithin, "ready-within", 60*time.Second, "how long a server may take to answer on its sockets")
+	flag.IntVar(&o.memBatch, "mem-batch", 1, "rows per transaction when loading the small rows of the memory measurement")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's CPU profile to this file")
 	flag.Parse()
 	return o
@@ -107,6 +109,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if o.quick {
 		c = quickCounts
 	}
+	c.memRowsPerTxn = max(1, o.memBatch)
 	chosen, err := selectScenarios(scenarios(c, o.timeout), o.run)
 	if err != nil {
 		return err
