@@ -57,9 +57,7 @@ func (t *Table) LookupColumn(name string) *Column {
 // NewRow returns a row of t with every column at its default.
 func (t *Table) NewRow(uuid string) *Row {
 	r := &Row{UUID: uuid, Cols: make([]Datum, len(t.Columns))}
-	for i, c := range t.Columns {
-		r.Cols[i] = defaultDatum(c)
-	}
+	copy(r.Cols, t.defaults)
 	return r
 }
 

@@ -32,7 +32,7 @@ func (tx *txn) precommit() (*Commit, *Error) {
 // refDeltas returns, per table index, the change this transaction makes to
 // the strong reference count of each referenced row.
 func (tx *txn) refDeltas() []map[string]int32 {
-	deltas := make([]map[string]int32, len(tx.tables))
+	var deltas []map[string]int32
 	add := func(t *Table, r *Row, d int32) {
 		for _, c := range t.refColumns {
 			forEachRef(c, r.Cols[c.Index], func(bt *BaseType, u string) {
@@ -40,6 +40,9 @@ func (tx *txn) refDeltas() []map[string]int32 {
 					return
 				}
 				i := bt.RefTable.Index
+				if deltas == nil {
+					deltas = make([]map[string]int32, len(tx.tables))
+				}
 				if deltas[i] == nil {
 					deltas[i] = map[string]int32{}
 				}
@@ -66,7 +69,7 @@ func (tx *txn) refDeltas() []map[string]int32 {
 
 func (tx *txn) refCount(deltas []map[string]int32, t *Table, uuid string) int32 {
 	n := tx.db.tables[t.Index].strongRefs[uuid]
-	if deltas[t.Index] != nil {
+	if deltas != nil && deltas[t.Index] != nil {
 		n += deltas[t.Index][uuid]
 	}
 	return n
@@ -163,7 +166,7 @@ func (tx *txn) checkRowRefs(t *Table, r *Row) *Error {
 // removeWeakRefs drops weak references to rows that do not exist after the
 // transaction, from changed rows and from rows that referred to deleted ones.
 func (tx *txn) removeWeakRefs() *Error {
-	deleted := map[*Table]map[string]bool{}
+	var deleted map[*Table]map[string]bool
 	for i, tt := range tx.tables {
 		if tt == nil {
 			continue
@@ -171,6 +174,9 @@ func (tx *txn) removeWeakRefs() *Error {
 		t := tx.db.schema.Tables[i]
 		for _, rc := range tt.order {
 			if rc.New == nil && rc.Old != nil {
+				if deleted == nil {
+					deleted = map[*Table]map[string]bool{}
+				}
 				if deleted[t] == nil {
 					deleted[t] = map[string]bool{}
 				}
@@ -178,18 +184,23 @@ func (tx *txn) removeWeakRefs() *Error {
 			}
 		}
 	}
-	referrers := tx.weakReferrers(deleted)
 	for i, tt := range tx.tables {
-		if tt == nil {
+		if tt == nil || !tx.db.schema.Tables[i].hasWeak {
 			continue
 		}
 		t := tx.db.schema.Tables[i]
-		for _, rc := range tt.order {
-			if rc.New != nil {
-				referrers[t] = append(referrers[t], rc.UUID)
+		for n := 0; n < len(tt.order); n++ {
+			if rc := tt.order[n]; rc.New != nil {
+				if err := tx.pruneWeak(t, rc.UUID); err != nil {
+					return err
+				}
 			}
 		}
 	}
+	if deleted == nil {
+		return nil
+	}
+	referrers := tx.weakReferrers(deleted)
 	tables := make([]*Table, 0, len(referrers))
 	for t := range referrers {
 		tables = append(tables, t)
@@ -209,6 +220,9 @@ func (tx *txn) removeWeakRefs() *Error {
 // hold weak references to deleted rows.
 func (tx *txn) weakReferrers(deleted map[*Table]map[string]bool) map[*Table][]string {
 	out := map[*Table][]string{}
+	if deleted == nil {
+		return out
+	}
 	seen := map[*Table]bool{}
 	for target := range deleted {
 		for _, c := range target.refsIn {

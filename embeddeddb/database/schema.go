@@ -90,8 +90,13 @@ type Table struct {
 	Indexes [][]int
 	// refsIn lists the columns of any table that reference this table.
 	refsIn []*Column
+	// defaults holds each column's default value, shared by new rows
+	// (datums are never modified in place).
+	defaults []Datum
 	// refColumns lists this table's columns that hold references.
 	refColumns []*Column
+	// hasWeak reports whether any column holds weak references.
+	hasWeak bool
 }
 
 // Column returns the named column, or nil.
@@ -246,6 +251,7 @@ func (s *Schema) linkReferences() error {
 			}
 			if refs {
 				t.refColumns = append(t.refColumns, c)
+				t.hasWeak = t.hasWeak || c.Key.Weak || c.Value != nil && c.Value.Weak
 			}
 		}
 	}
@@ -269,6 +275,7 @@ func compileTable(name string, rt rawTable) (*Table, error) {
 		c.Index = i
 		c.table = t
 		t.byName[c.Name] = c
+		t.defaults = append(t.defaults, defaultDatum(c))
 	}
 	for _, idx := range rt.Indexes {
 		var cols []int

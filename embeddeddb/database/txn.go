@@ -142,8 +142,8 @@ func (tx *txn) execute(op *fastjson.Value, i, n int, out []byte) ([]byte, *Error
 	if name == nil || name.Type() != fastjson.TypeString {
 		return nil, syntaxErr(op.String(), "Parsing ovsdb operation %d of %d failed: Required 'op' member is missing or not a string.", i+1, n)
 	}
-	opName := string(name.GetStringBytes())
-	switch opName {
+	opBytes := name.GetStringBytes()
+	switch string(opBytes) {
 	case "insert":
 		return tx.opInsert(obj, op, out)
 	case "select":
@@ -186,7 +186,7 @@ func (tx *txn) execute(op *fastjson.Value, i, n int, out []byte) ([]byte, *Error
 		}
 		return append(out, "{}"...), nil
 	}
-	return nil, syntaxErr(op.String(), "Parsing ovsdb operation %d of %d failed: No operation \"%s\"", i+1, n, opName)
+	return nil, syntaxErr(op.String(), "Parsing ovsdb operation %d of %d failed: No operation \"%s\"", i+1, n, opBytes)
 }
 
 func (tx *txn) table(obj *fastjson.Object, op *fastjson.Value) (*Table, *Error) {
