@@ -1,0 +1,118 @@
+package embeddeddb
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/ovnd/ovnd/embeddeddb/database"
+	"github.com/ovnd/ovnd/ovnschema"
+)
+
+func TestListDBs(t *testing.T) {
+	ts := startServer(t, "")
+	for _, sock := range []string{ts.nb, ts.sb} {
+		c := ovsdbtestDial(t, sock)
+		checkJSON(t, "list_dbs on "+sock, ok(t, c.Call("list_dbs")), `["OVN_Northbound","OVN_Southbound","_Server"]`)
+	}
+}
+
+func TestGetSchema(t *testing.T) {
+	ts := startServer(t, "")
+	c := ts.dialNB(t)
+	checkJSON(t, "NB schema", ok(t, c.Call("get_schema", nbName)), string(ovnschema.Northbound))
+	checkJSON(t, "SB schema", ok(t, c.Call("get_schema", "OVN_Southbound")), string(ovnschema.Southbound))
+	var s struct{ Name string }
+	if err := json.Unmarshal(ok(t, c.Call("get_schema", "_Server")), &s); err != nil || s.Name != "_Server" {
+		t.Errorf("_Server schema: name %q, err %v", s.Name, err)
+	}
+	failed(t, c.Call("get_schema", "Open_vSwitch"), "unknown database")
+	failed(t, c.Call("get_schema"), "syntax error")
+	// The connection survives errors.
+	ok(t, c.Call("list_dbs"))
+}
+
+func TestEcho(t *testing.T) {
+	ts := startServer(t, "")
+	c := ts.dialNB(t)
+	checkJSON(t, "echo", ok(t, c.Call("echo", 1, "two", raw(`{"three":[3]}`))), `[1,"two",{"three":[3]}]`)
+	checkJSON(t, "empty echo", ok(t, c.Call("echo")), `[]`)
+	// Ids of any JSON type come back as sent.
+	for _, id := range []string{`"abc"`, `[1,2]`, `{"k":"v"}`, `-7`} {
+		c.SendMessage(raw(id), "echo", "x")
+		checkJSON(t, "echo with id "+id, ok(t, c.Reply(raw(id))), `["x"]`)
+	}
+}
+
+func TestGetServerID(t *testing.T) {
+	ts := startServer(t, "")
+	var ids []string
+	for _, sock := range []string{ts.nb, ts.sb} {
+		var id string
+		if err := json.Unmarshal(ok(t, ovsdbtestDial(t, sock).Call("get_server_id")), &id); err != nil {
+			t.Fatalf("server id is not a string: %v", err)
+		}
+		if !database.IsUUID(id) {
+			t.Errorf("server id %q is not a UUID", id)
+		}
+		ids = append(ids, id)
+	}
+	if ids[0] != ids[1] {
+		t.Errorf("server ids differ between connections: %v", ids)
+	}
+}
+
+func TestSetDBChangeAware(t *testing.T) {
+	ts := startServer(t, "")
+	c := ts.dialNB(t)
+	checkJSON(t, "set_db_change_aware true", ok(t, c.Call("set_db_change_aware", true)), `{}`)
+	checkJSON(t, "set_db_change_aware false", ok(t, c.Call("set_db_change_aware", false)), `{}`)
+}
+
+func TestUnknownMethod(t *testing.T) {
+	ts := startServer(t, "")
+	c := ts.dialNB(t)
+	m := c.Call("frobnicate", 1)
+	failed(t, m, "unknown method")
+	if string(m.ID) != "1" {
+		t.Errorf("reply id %s, want 1", m.ID)
+	}
+	// An unknown notification gets no reply and the session goes on.
+	c.SendMessage(nil, "frobnicate")
+	c.ExpectNone(200 * time.Millisecond)
+	ok(t, c.Call("list_dbs"))
+}
+
+func TestServerDatabase(t *testing.T) {
+	ts := startServer(t, "")
+	c := ts.dialNB(t)
+	m := c.Call("transact", "_Server", raw(`{"op":"select","table":"Database","where":[],"columns":["name","model","connected","leader"]}`))
+	checkJSON(t, "_Server rows", sortRows(t, ok(t, m)), `[{"rows":[
+		{"name":"OVN_Northbound","model":"standalone","connected":true,"leader":true},
+		{"name":"OVN_Southbound","model":"standalone","connected":true,"leader":true},
+		{"name":"_Server","model":"standalone","connected":true,"leader":true}]}]`)
+	// _Server is read-only.
+	m = c.Call("transact", "_Server", raw(`{"op":"delete","table":"Database","where":[]}`))
+	failed(t, m, "not allowed")
+}
+
+// sortRows sorts the rows of a one-select result by name.
+func sortRows(t testing.TB, res []byte) []byte {
+	t.Helper()
+	var r []struct {
+		Rows []map[string]any `json:"rows"`
+	}
+	if err := json.Unmarshal(res, &r); err != nil || len(r) != 1 {
+		t.Fatalf("not a select result: %s", res)
+	}
+	rows := r[0].Rows
+	for i := range rows {
+		for j := i + 1; j < len(rows); j++ {
+			if rows[j]["name"].(string) < rows[i]["name"].(string) {
+				rows[i], rows[j] = rows[j], rows[i]
+			}
+		}
+	}
+	b, _ := json.Marshal(r)
+	return b
+}
