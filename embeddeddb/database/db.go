@@ -4,14 +4,47 @@ import (
 	crand "crypto/rand"
 	"encoding/binary"
 	"math/rand/v2"
+	"sync/atomic"
+
+	"github.com/valyala/fastjson"
 )
 
 // Row is one committed row. Rows are immutable once committed: a change
 // makes a new Row, so readers may keep old ones (monitor history does).
 type Row struct {
-	UUID    string
-	Version string
-	Cols    []Datum // indexed by Column.Index
+	UUID string
+	Cols []Datum // indexed by Column.Index
+	// version numbers the row's _version; the UUID text is made only when
+	// a client asks for it, which saves 50 bytes a row.
+	version     uint64
+	versionText string // set instead on rows parsed from a "wait"
+}
+
+// Version returns the row's _version UUID.
+func (r *Row) Version() string {
+	if r.versionText != "" {
+		return r.versionText
+	}
+	return versionUUID(r.version)
+}
+
+var (
+	versionBase    [8]byte
+	versionCounter atomic.Uint64
+)
+
+func init() { crand.Read(versionBase[:]) }
+
+func nextVersion() uint64 { return versionCounter.Add(1) }
+
+// versionUUID renders version n as a version 4 UUID unique to this process.
+func versionUUID(n uint64) string {
+	var b [16]byte
+	copy(b[:8], versionBase[:])
+	binary.BigEndian.PutUint64(b[8:], n)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return formatUUID(b)
 }
 
 // Get returns the value of column c, including the _uuid and _version
@@ -21,13 +54,13 @@ func (r *Row) Get(c *Column) Datum {
 	case uuidIndex:
 		return ScalarDatum(Atom{S: r.UUID})
 	case versionIndex:
-		return ScalarDatum(Atom{S: r.Version})
+		return ScalarDatum(Atom{S: r.Version()})
 	}
 	return r.Cols[c.Index]
 }
 
 func (r *Row) clone() *Row {
-	n := &Row{UUID: r.UUID, Version: r.Version, Cols: make([]Datum, len(r.Cols))}
+	n := &Row{UUID: r.UUID, version: r.version, versionText: r.versionText, Cols: make([]Datum, len(r.Cols))}
 	copy(n.Cols, r.Cols)
 	return n
 }
@@ -76,6 +109,8 @@ type Database struct {
 	schema *Schema
 	tables []*tableData
 	rng    *rand.ChaCha8
+	// recParser parses file records; its values die with each record.
+	recParser fastjson.Parser
 }
 
 // New returns an empty database for schema.

@@ -323,7 +323,7 @@ func (tx *txn) waitRows(t *Table, rv *fastjson.Value, cols []*Column, op *fastjs
 			case uuidIndex:
 				r.UUID = d.Keys[0].S
 			case versionIndex:
-				r.Version = d.Keys[0].S
+				r.versionText = d.Keys[0].S
 			default:
 				r.Cols[c.Index] = d
 			}

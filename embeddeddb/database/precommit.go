@@ -380,7 +380,7 @@ func (tx *txn) buildCommit() *Commit {
 				continue
 			}
 			if rc.New != nil {
-				rc.New.Version = tx.db.NewUUID()
+				rc.New.version = nextVersion()
 			}
 			rows = append(rows, rc)
 		}

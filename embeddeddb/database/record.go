@@ -100,7 +100,7 @@ func Convert(old *Database, to *Schema) (*Database, error) {
 }
 
 func (db *Database) applyRecord(rec []byte, convert bool) error {
-	v, err := fastjson.ParseBytes(rec)
+	v, err := db.recParser.ParseBytes(rec)
 	if err != nil {
 		return fmt.Errorf("parse record: %w", err)
 	}
@@ -170,7 +170,7 @@ func (db *Database) recordRow(t *Table, u string, old *Row, rv *fastjson.Value, 
 	} else {
 		r = t.NewRow(u)
 	}
-	r.Version = db.NewUUID()
+	r.version = nextVersion()
 	o, err := rv.Object()
 	if err != nil {
 		return nil, fmt.Errorf("row %s is not an object", u)
