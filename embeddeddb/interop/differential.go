@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // uuidNamer replaces UUIDs by their order of first appearance, so that two
@@ -38,6 +39,9 @@ func (c *clients) transcript(t testing.TB, sc *script) []string {
 	blocks := make([]string, len(sc.steps))
 	for i, st := range sc.steps {
 		r := c.run(t, st)
+		if r.Stuck() {
+			t.Fatalf("%s:%d: %s: ran %v (exit %d); giving up on the script:\n%s", sc.name, st.line, st.text, r.Took.Round(time.Millisecond), r.Code, r.Stderr)
+		}
 		if st.sorted {
 			r.Stdout = sortRecordsMasked(r.Stdout)
 		}

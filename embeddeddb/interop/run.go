@@ -16,7 +16,7 @@ import (
 )
 
 // cmdTimeout bounds every client command the suite runs.
-const cmdTimeout = 15 * time.Second
+const cmdTimeout = 10 * time.Second
 
 // Result is what one client command printed and how it exited.
 type Result struct {
@@ -24,7 +24,17 @@ type Result struct {
 	Stdout, Stderr string
 	// Code is the exit status; -1 means the command did not finish.
 	Code int
+	// Took is how long the command ran.
+	Took time.Duration
 }
+
+// stuckAfter is how long a script step may run before the script gives
+// up: every step is meant to be quick, and a target that makes each one
+// time out would otherwise keep a script running for many minutes.
+const stuckAfter = 4 * time.Second
+
+// Stuck reports whether the command hung or timed out.
+func (r Result) Stuck() bool { return r.Code == -1 || r.Took >= stuckAfter }
 
 // Transcript renders r as a block of a session log, the form compared by
 // the differential tests.
@@ -64,8 +74,9 @@ func Run(ctx context.Context, env []string, name string, args ...string) Result 
 	cmd.Env = clientEnv(env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
 	err := cmd.Run()
-	r := Result{Args: append([]string{name}, args...), Stdout: stdout.String(), Stderr: stderr.String()}
+	r := Result{Took: time.Since(start), Args: append([]string{name}, args...), Stdout: stdout.String(), Stderr: stderr.String()}
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:
@@ -97,7 +108,7 @@ func SBCtl(s *Server) *Ctl { return &Ctl{Tool: "ovn-sbctl", DB: s.SB()} }
 // recorded without the --db option so transcripts do not name sockets.
 func (c *Ctl) Run(t testing.TB, args ...string) Result {
 	t.Helper()
-	full := append([]string{"--timeout=10"}, args...)
+	full := append([]string{"--timeout=5"}, args...)
 	var env []string
 	if c.daemonEnv != "" {
 		env = []string{c.daemonEnv}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -216,7 +217,7 @@ func (c *clients) run(t testing.TB, st *step) Result {
 	case "sbctl":
 		r = c.sb.Run(t, args...)
 	case "client":
-		r = Run(context.Background(), nil, "ovsdb-client", append([]string{"--timeout=10"}, args...)...)
+		r = Run(context.Background(), nil, "ovsdb-client", append([]string{"--timeout=5"}, args...)...)
 	}
 	r.Args = []string{st.text}
 	if st.saveName != "" {
@@ -233,6 +234,9 @@ func (c *clients) runScript(t testing.TB, sc *script) {
 		r := c.run(t, st)
 		if msg := st.check(r); msg != "" {
 			t.Errorf("%s:%d: %s\n%s", sc.name, st.line, st.text, msg)
+		}
+		if r.Stuck() {
+			t.Fatalf("%s:%d: %s: ran %v (exit %d); giving up on the script:\n%s", sc.name, st.line, st.text, r.Took.Round(time.Millisecond), r.Code, r.Stderr)
 		}
 	}
 }
