@@ -91,9 +91,20 @@ func TestServerDatabase(t *testing.T) {
 		{"name":"OVN_Northbound","model":"standalone","connected":true,"leader":true},
 		{"name":"OVN_Southbound","model":"standalone","connected":true,"leader":true},
 		{"name":"_Server","model":"standalone","connected":true,"leader":true}]}]`)
-	// _Server is read-only.
-	m = c.Call("transact", "_Server", raw(`{"op":"delete","table":"Database","where":[]}`))
-	failed(t, m, "not allowed")
+}
+
+// TestServerDatabaseReadOnly: ovsdb-server refuses writes to _Server in
+// the transaction's result, as the failed operation's error, not as an
+// error reply to the whole request.
+func TestServerDatabaseReadOnly(t *testing.T) {
+	t.Skip(`bug: transact.go (*conn).transact answers a write to _Server with a JSON-RPC error reply {"error":"not allowed"}; ovsdb-server 3.1 replies with a result [{"error":"not allowed","details":"delete operation not allowed on table in reserved database _Server"}]`)
+	ts := startServer(t, "")
+	c := ts.dialNB(t)
+	m := c.Call("transact", "_Server", raw(`{"op":"delete","table":"Database","where":[]}`))
+	var res []map[string]any
+	if err := json.Unmarshal(ok(t, m), &res); err != nil || len(res) != 1 || res[0]["error"] != "not allowed" {
+		t.Fatalf(`want result [{"error":"not allowed",...}], got %s`, m.Raw)
+	}
 }
 
 // sortRows sorts the rows of a one-select result by name.
