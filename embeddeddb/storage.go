@@ -44,7 +44,7 @@ func openDB(path string, schemaRaw []byte, log *slog.Logger) (*dbState, error) {
 	}
 	// Loading allocates much and keeps most of it: collect less often
 	// meanwhile, which roughly halves the time to open a large file.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetGCPercent(debug.SetGCPercent(400)) // restored on return
 	l, fileSchemaRaw, records, err := ovsdbfile.Open(path, log)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
