@@ -19,7 +19,7 @@ type Lease map[string]string
 // dhclientScript records the lease and configures eth0 the way
 // dhclient-script would, without touching the host's /etc/resolv.conf.
 const dhclientScript = `#!/bin/sh
-env | grep '^new_' | sort > "%[1]s/$reason.lease"
+env | grep '^new_' | sort > "%[1]s/$reason.tmp"
 case "$reason" in
 BOUND|RENEW|REBIND|REBOOT)
 	[ -n "$new_interface_mtu" ] && ip link set "$interface" mtu "$new_interface_mtu"
@@ -30,6 +30,8 @@ BOUND6|RENEW6|REBIND6|REBOOT6)
 	ip -6 addr add "$new_ip6_address/$new_ip6_prefixlen" dev "$interface" nodad
 	;;
 esac
+# Only now does the lease appear, complete, for the test to read.
+mv "%[1]s/$reason.tmp" "%[1]s/$reason.lease"
 exit 0
 `
 

@@ -27,27 +27,48 @@ func baseDir() string { return filepath.Join("/tmp", "ovnd-tb") }
 // ownerFile names the file in a run directory holding the owner's pid.
 const ownerFile = "owner.pid"
 
-// newRun picks an unused run name, creates its directory and records this
-// process as its owner.
+// newRun picks an unused run name and creates its directory with this
+// process recorded as its owner. The directory appears under its run name
+// only with the owner file in it, so that a concurrent sweep never takes
+// it for the leftover of a dead run.
 func newRun() (name, dir string, err error) {
 	if err := os.MkdirAll(baseDir(), 0o755); err != nil {
 		return "", "", fmt.Errorf("create run base: %w", err)
+	}
+	tmp, err := os.MkdirTemp(baseDir(), "new-")
+	if err != nil {
+		return "", "", fmt.Errorf("create run dir: %w", err)
+	}
+	pid := strconv.Itoa(os.Getpid())
+	if err := os.WriteFile(filepath.Join(tmp, ownerFile), []byte(pid), 0o644); err != nil {
+		_ = os.RemoveAll(tmp)
+		return "", "", fmt.Errorf("record run owner: %w", err)
 	}
 	for range 16 {
 		b := make([]byte, 2)
 		_, _ = rand.Read(b)
 		name = namePrefix + hex.EncodeToString(b)
 		dir = filepath.Join(baseDir(), name)
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			continue
+		if _, err := os.Lstat(dir); err == nil || len(matchNetns(name)) > 0 {
+			continue // taken, or its leftovers still wait for a sweep
 		}
-		pid := strconv.Itoa(os.Getpid())
-		if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(pid), 0o644); err != nil {
-			return "", "", fmt.Errorf("record run owner: %w", err)
+		if err := os.Rename(tmp, dir); err == nil {
+			return name, dir, nil
 		}
-		return name, dir, nil
 	}
+	_ = os.RemoveAll(tmp)
 	return "", "", fmt.Errorf("no free run name under %s", baseDir())
+}
+
+// matchNetns lists the namespaces of run.
+func matchNetns(run string) []string {
+	var names []string
+	for _, ns := range listNetns() {
+		if m := runNameRE.FindStringSubmatch(ns); m != nil && m[1] == run {
+			names = append(names, ns)
+		}
+	}
+	return names
 }
 
 // runAlive reports whether the process that owns run still exists.
@@ -86,6 +107,13 @@ func sweep(logf func(string, ...any)) {
 	for run := range dead {
 		logf("sweep: removed leftovers of dead run %s", run)
 		_ = os.RemoveAll(filepath.Join(baseDir(), run))
+	}
+	// Directories of runs that died before they got their name.
+	entries, _ := os.ReadDir(baseDir())
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "new-") && !runAlive(e.Name()) {
+			_ = os.RemoveAll(filepath.Join(baseDir(), e.Name()))
+		}
 	}
 }
 
