@@ -54,7 +54,7 @@ func (l *Log) NeedsCompaction(now time.Time) bool {
 // compaction are also kept in memory (so memory grows by what is written
 // while it runs) and copied over; records already in the old file after
 // snapshotSeq are copied from it. The writer is held back only for the
-// final copy of at most tailChunk bytes, one fsync, the rename and the
+// final copy of at most 64 KiB, one fsync, the rename and the
 // directory fsync, which delays durable Waits by about two fsyncs; Append
 // goes on queueing. Compact first waits until record snapshotSeq is
 // written. A failed compaction removes the temporary file and leaves the

@@ -114,8 +114,9 @@ func (l *Log) Schema() []byte {
 
 // Append queues the JSON object rec, which should be compact (one line), as
 // the next record and returns its sequence number: 1 for the first Append
-// on this Log, then counting up. It does no I/O; the writer goroutine
-// writes queued records in Append order, and fsyncs a batch that holds a
+// on this Log, then counting up. It does no I/O (it computes the SHA-1,
+// copies rec into the queue and wakes the writer goroutine). The writer
+// writes queued records in Append order and fsyncs each batch that holds a
 // record appended with durable set. Append blocks only while the queue is
 // full (see MaxPending). After Close began, or after a write error, the
 // record is dropped and Wait reports why. Append does not keep rec.
