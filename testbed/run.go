@@ -139,8 +139,10 @@ func listRuns() []string {
 }
 
 // killRunProcesses kills every process whose command line mentions run's
-// directory: all daemons of a run get paths inside it.
-func killRunProcesses(run string) {
+// directory (all daemons of a run get paths inside it) and returns their
+// command lines.
+func killRunProcesses(run string) []string {
+	var killed []string
 	needle := []byte(filepath.Join(baseDir(), run) + "/")
 	procs, _ := os.ReadDir("/proc")
 	for _, p := range procs {
@@ -151,8 +153,10 @@ func killRunProcesses(run string) {
 		b, err := os.ReadFile(filepath.Join("/proc", p.Name(), "cmdline"))
 		if err == nil && containsBytes(b, needle) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
+			killed = append(killed, strings.ReplaceAll(string(b), "\x00", " "))
 		}
 	}
+	return killed
 }
 
 func containsBytes(b, needle []byte) bool {

@@ -129,9 +129,23 @@ func (tb *Topology) close(t testing.TB) {
 	if err := delNetns(tb.underlayNS); err != nil {
 		t.Errorf("testbed teardown: %v", err)
 	}
-	killRunProcesses(tb.Run)
+	tb.verifyClean(t)
 	if err := os.RemoveAll(tb.Dir); err != nil {
 		t.Errorf("testbed teardown: %v", err)
+	}
+}
+
+// verifyClean checks that teardown left no process and no namespace of
+// the run behind, and removes any it finds.
+func (tb *Topology) verifyClean(t testing.TB) {
+	if left := killRunProcesses(tb.Run); len(left) > 0 {
+		t.Errorf("testbed teardown: killed %d leftover processes: %q", len(left), left)
+	}
+	if left := matchNetns(tb.Run); len(left) > 0 {
+		t.Errorf("testbed teardown: leftover namespaces %v", left)
+		for _, ns := range left {
+			_ = delNetns(ns)
+		}
 	}
 }
 
