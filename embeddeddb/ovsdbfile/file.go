@@ -118,15 +118,27 @@ func writeSync(f *os.File, buf []byte) error {
 }
 
 // install moves tmp to path. Without replace it links, which fails if path
-// exists, and then removes tmp.
+// exists, and then removes tmp; on a file system without hard links it
+// checks for path and renames, which the lock we hold makes safe from other
+// ovnd and ovsdb-server writers.
 func install(tmp, path string, replace bool) error {
 	if replace {
 		return os.Rename(tmp, path)
 	}
-	if err := os.Link(tmp, path); err != nil {
+	err := os.Link(tmp, path)
+	if err == nil {
+		return os.Remove(tmp)
+	}
+	if errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	return os.Remove(tmp)
+	switch _, serr := os.Lstat(path); {
+	case serr == nil:
+		return &fs.PathError{Op: "create", Path: path, Err: fs.ErrExist}
+	case !errors.Is(serr, fs.ErrNotExist):
+		return serr
+	}
+	return os.Rename(tmp, path)
 }
 
 // discard closes and removes a temporary file after err, and returns err.
