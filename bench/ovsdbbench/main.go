@@ -40,6 +40,7 @@ type options struct {
 	readyWithin time.Duration
 	cpuProfile  string
 	memBatch    int
+	repeat      int
 }
 
 func parseFlags() options {
@@ -56,6 +57,7 @@ func parseFlags() options {
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up on the whole run after this long")
 	flag.BoolVar(&o.keepTmp, "keep", false, "keep the temporary directory (server logs) after the run")
 	flag.DurationVar(&o.readyWithin, "ready-within", 60*time.Second, "how long a server may take to answer on its sockets")
+	flag.IntVar(&o.repeat, "repeat", 1, "run each measurement this many times per server, alternating the order, and report medians")
 	flag.IntVar(&o.memBatch, "mem-batch", 1, "rows per transaction when loading the small rows of the memory measurement")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's CPU profile to this file")
 	flag.Parse()
@@ -92,6 +94,9 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if o.only != "" && o.only != sideOvsdbServer && o.only != sideOvnd {
 		return fmt.Errorf("-only %q: want %s or %s", o.only, sideOvsdbServer, sideOvnd)
 	}
+	if o.repeat < 1 || o.repeat > 100 {
+		return fmt.Errorf("-repeat %d: want 1 to 100", o.repeat)
+	}
 	root, err := os.MkdirTemp(o.tmp, "ovsdbbench-")
 	if err != nil {
 		return err
@@ -115,7 +120,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	writeEnvironment(stdout, o, sides)
-	results, failures := runAll(ctx, chosen, sides, root, stderr)
+	results, failures := runAll(ctx, chosen, sides, root, o.repeat, stderr)
 	fmt.Fprintln(stdout)
 	if err := writeTable(stdout, buildRows(results[sideOvsdbServer], results[sideOvnd]), o.markdown); err != nil {
 		return err
@@ -131,32 +136,51 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 }
 
 // runAll runs every scenario on every side in turn, never two servers at
-// once, so that they do not compete for the CPUs.
-func runAll(ctx context.Context, chosen []scenario, sides []*side, root string, log io.Writer) (map[string][]metric, []string) {
+// once, so that they do not compete for the CPUs. With repeat > 1 each
+// scenario runs that many rounds, the sides' order alternating between
+// rounds, and every figure is the median over the rounds.
+func runAll(ctx context.Context, chosen []scenario, sides []*side, root string, repeat int, log io.Writer) (map[string][]metric, []string) {
 	results := map[string][]metric{}
 	var failures []string
 	for _, sc := range chosen {
-		for _, s := range sides {
-			if ctx.Err() != nil {
-				return results, append(failures, "interrupted: "+ctx.Err().Error())
+		rounds := map[string][][]metric{}
+		for round := range repeat {
+			for i := range sides {
+				s := sides[i]
+				if round%2 == 1 {
+					s = sides[len(sides)-1-i]
+				}
+				if ctx.Err() != nil {
+					return results, append(failures, "interrupted: "+ctx.Err().Error())
+				}
+				ms, err := runOnce(ctx, sc, s, filepath.Join(root, sc.name+"-"+s.name), log)
+				if err != nil {
+					failures = append(failures, fmt.Sprintf("%s on %s: %v", sc.name, s.name, err))
+					continue
+				}
+				rounds[s.name] = append(rounds[s.name], ms)
 			}
-			dir := filepath.Join(root, sc.name+"-"+s.name)
-			fmt.Fprintf(log, "%-8s %-12s ...", sc.name, s.name)
-			t0 := time.Now()
-			ms, err := sc.run(ctx, s, dir)
-			fmt.Fprintf(log, " %.1fs\n", time.Since(t0).Seconds())
-			if err != nil {
-				failures = append(failures, fmt.Sprintf("%s on %s: %v", sc.name, s.name, err))
-				fmt.Fprintf(log, "  error: %v\n", err)
-			}
-			for _, m := range ms {
-				fmt.Fprintf(log, "  %-62s %12s %s\n", m.label, formatValue(m.value), m.unit)
-			}
-			results[s.name] = append(results[s.name], ms...)
-			os.RemoveAll(dir)
+		}
+		for name, r := range rounds {
+			results[name] = append(results[name], medians(r)...)
 		}
 	}
 	return results, failures
+}
+
+func runOnce(ctx context.Context, sc scenario, s *side, dir string, log io.Writer) ([]metric, error) {
+	defer os.RemoveAll(dir)
+	fmt.Fprintf(log, "%-8s %-12s ...", sc.name, s.name)
+	t0 := time.Now()
+	ms, err := sc.run(ctx, s, dir)
+	fmt.Fprintf(log, " %.1fs\n", time.Since(t0).Seconds())
+	if err != nil {
+		fmt.Fprintf(log, "  error: %v\n", err)
+	}
+	for _, m := range ms {
+		fmt.Fprintf(log, "  %-62s %12s %s\n", m.label, formatValue(m.value), m.unit)
+	}
+	return ms, err
 }
 
 func selectScenarios(all []scenario, list string) ([]scenario, error) {
@@ -238,6 +262,9 @@ func writeEnvironment(w io.Writer, o options, sides []*side) {
 	mode := "full"
 	if o.quick {
 		mode = "quick"
+	}
+	if o.repeat > 1 {
+		mode += fmt.Sprintf(", median of %d rounds", o.repeat)
 	}
 	fmt.Fprintf(w, "ovsdbbench %s run, %s UTC, GOMAXPROCS %d, %d CPUs, load average %s\n",
 		mode, time.Now().UTC().Format("2006-01-02 15:04"), runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAverage())

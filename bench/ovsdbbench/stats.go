@@ -69,3 +69,24 @@ func (m cpuMeter) stop() (interval, error) {
 	t, err := cpuTime(m.pid)
 	return interval{cpu: t - m.start, self: self, wall: wall}, err
 }
+
+// medians merges the metrics of several rounds of one scenario on one
+// server: each figure becomes its median (for an even count, the lower
+// middle one, so that it is a value that was actually measured).
+func medians(rounds [][]metric) []metric {
+	if len(rounds) == 0 {
+		return nil
+	}
+	out := slices.Clone(rounds[0])
+	for i := range out {
+		var vs []float64
+		for _, r := range rounds {
+			if i < len(r) && r[i].label == out[i].label {
+				vs = append(vs, r[i].value)
+			}
+		}
+		slices.Sort(vs)
+		out[i].value = vs[(len(vs)-1)/2]
+	}
+	return out
+}

@@ -127,3 +127,16 @@ func TestDatasetSizes(t *testing.T) {
 		t.Fatalf("port binding batches: %d, %v", len(txns), err)
 	}
 }
+
+func TestMediansPerFigure(t *testing.T) {
+	round := func(a, b float64) []metric {
+		return []metric{{label: "a", value: a}, {label: "b", value: b}}
+	}
+	got := medians([][]metric{round(3, 10), round(1, 30), round(2, 20), round(9, 40)})
+	if got[0].value != 2 || got[1].value != 20 {
+		t.Fatalf("got %+v, want a=2 b=20", got)
+	}
+	if medians(nil) != nil {
+		t.Fatal("medians of no rounds")
+	}
+}
