@@ -275,10 +275,11 @@ func (c *conn) monitorCondChange(req *request) {
 	m.id = newID
 	c.monitors[string(newID)] = m
 	m.computeSig()
-	c.reply(req.id, []byte("{}"))
+	// ovsdb-server sends the rows entering and leaving the view first.
 	if body := m.appendChanges(nil, changes, true); len(body) > 0 {
 		c.send(m.notification(body, d.lastTxnID))
 	}
+	c.reply(req.id, []byte("{}"))
 }
 
 // changeConditions installs new conditions and returns the pseudo-changes
