@@ -256,3 +256,29 @@ func ovsdbtestDial(t testing.TB, sock string) *ovsdbtest.Client {
 	t.Helper()
 	return ovsdbtest.Dial(t, "unix", sock)
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// serveInBackground runs srv until the returned stop is called (or the
+// test ends) and checks that Serve returns.
+func serveInBackground(t testing.TB, srv *Server) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Serve: %v", err)
+				}
+			case <-time.After(ovsdbtest.DefaultTimeout):
+				t.Errorf("Serve did not return after its context ended")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
