@@ -50,8 +50,9 @@ func (c *clients) transcript(t testing.TB, sc *script) []string {
 	return blocks
 }
 
-// sortRecordsMasked is sortRecords for text whose UUIDs must survive: the
-// records are ordered as if their UUIDs were masked.
+// sortRecordsMasked sorts the blank-line-separated records of out, or its
+// lines if it has one record, as if their UUIDs were masked: servers list
+// rows in UUID order, which is random.
 func sortRecordsMasked(out string) string {
 	if out == "" {
 		return out

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -265,26 +264,15 @@ var uuidRE = regexp.MustCompile(uuidPattern)
 // maskedLines splits out into lines with every UUID replaced by <uuid>,
 // records or lines sorted if asked.
 func maskedLines(out string, sorted bool) []string {
-	out = uuidRE.ReplaceAllString(canonical(out), "<uuid>")
+	out = canonical(out)
 	if sorted {
-		out = sortRecords(out)
+		out = sortRecordsMasked(out)
 	}
+	out = uuidRE.ReplaceAllString(out, "<uuid>")
 	if out == "" {
 		return nil
 	}
 	return strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-}
-
-// sortRecords sorts the blank-line-separated records of out, or its lines
-// if it has one record.
-func sortRecords(out string) string {
-	recs := strings.Split(strings.TrimSuffix(out, "\n"), "\n\n")
-	sep := "\n\n"
-	if len(recs) == 1 {
-		recs, sep = strings.Split(recs[0], "\n"), "\n"
-	}
-	sort.Strings(recs)
-	return strings.Join(recs, sep) + "\n"
 }
 
 func diffLines(want, got []string) string {
