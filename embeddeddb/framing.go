@@ -12,6 +12,11 @@ const MaxMessageSize = 128 << 20
 
 var errTooLarge = fmt.Errorf("message exceeds %d bytes", MaxMessageSize)
 
+// maxDepth bounds JSON nesting; OVSDB messages nest about ten deep.
+const maxDepth = 300
+
+var errTooDeep = fmt.Errorf("JSON nested deeper than %d", maxDepth)
+
 // splitter cuts a byte stream into complete top-level JSON values. It
 // tracks only nesting and strings: fastjson validates each message.
 type splitter struct {
@@ -104,6 +109,9 @@ func (s *splitter) scan() ([]byte, bool, error) {
 			s.inStr = true
 		case '{', '[':
 			s.depth++
+			if s.depth > maxDepth {
+				return nil, false, errTooDeep
+			}
 		case '}', ']':
 			s.depth--
 			if s.depth == 0 {

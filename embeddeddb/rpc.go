@@ -47,8 +47,7 @@ func (c *conn) replyError(id []byte, tag, details string) {
 func (c *conn) handle(msg []byte) error {
 	v, err := c.parser.ParseBytes(msg)
 	if err != nil {
-		c.log.Warn("malformed JSON from client", "err", err)
-		c.send([]byte(`{"id":null,"result":null,"error":{"error":"syntax error","details":"malformed JSON"}}`))
+		// As ovsdb-server: no reply, the connection just closes.
 		return fmt.Errorf("malformed JSON: %w", err)
 	}
 	obj, err := v.Object()
@@ -73,15 +72,31 @@ func (c *conn) handle(msg []byte) error {
 	}
 	if pv := obj.Get("params"); pv != nil {
 		if req.params, err = pv.Array(); err != nil {
-			c.replyError(req.id, database.TagSyntax, "params must be an array")
-			return nil
+			return fmt.Errorf("%s request: params is not an array", req.method)
 		}
 	}
-	c.dispatch(req, idv == nil || idv.Type() == fastjson.TypeNull)
+	if idv == nil || idv.Type() == fastjson.TypeNull {
+		c.notification(req)
+		return nil
+	}
+	c.dispatch(req)
 	return nil
 }
 
-func (c *conn) dispatch(req *request, notification bool) {
+// notification handles a message without an id: only cancel and
+// monitor_cancel mean anything then, as in ovsdb-server; nothing is
+// answered.
+func (c *conn) notification(req *request) {
+	switch req.method {
+	case "cancel":
+		c.cancel(req)
+	case "echo":
+	default:
+		c.log.Info("ignoring notification", "method", req.method)
+	}
+}
+
+func (c *conn) dispatch(req *request) {
 	s := c.srv
 	switch req.method {
 	case "echo":
@@ -108,10 +123,6 @@ func (c *conn) dispatch(req *request, notification bool) {
 	case "lock", "steal", "unlock":
 		c.lockRequest(req)
 	default:
-		if notification {
-			c.log.Info("ignoring unknown notification", "method", req.method)
-			return
-		}
 		c.replyError(req.id, "unknown method", fmt.Sprintf("unknown method %q", req.method))
 	}
 }

@@ -93,11 +93,11 @@ func parseClause(t *Table, v *fastjson.Value, sym Symbols, allowLiteral bool) (C
 	}
 	c := t.LookupColumn(string(name))
 	if c == nil {
-		return Clause{}, &Error{Tag: TagSyntax, Details: "No column " + string(name) + " in table " + t.Name + ".", Syntax: v.String()}
+		return Clause{}, &Error{Tag: TagUnknownColumn, Details: "No column " + string(name) + " in table " + t.Name + ".", Syntax: v.String()}
 	}
 	f, ok := functionNames[string(fn)]
 	if !ok {
-		return Clause{}, syntaxErr(v.String(), "unknown function %q", fn)
+		return Clause{}, &Error{Tag: TagUnknownFunction, Details: "No function named " + string(fn) + "."}
 	}
 	if f <= FuncGT && f != FuncEQ && f != FuncNE && !orderable(c) {
 		return Clause{}, syntaxErr(v.String(), "Type mismatch: \"%s\" operator may not be applied to column %s of type %s.", fn, c.Name, typeText(c))

@@ -19,6 +19,8 @@ const (
 	TagAborted            = "aborted"
 	TagNotOwner           = "not owner"
 	TagUnknownColumn      = "unknown column"
+	TagUnknownFunction    = "unknown function"
+	TagUnknownMutator     = "unknown mutator"
 	TagUnknownDatabase    = "unknown database"
 	TagOVSDB              = "ovsdb error"
 )

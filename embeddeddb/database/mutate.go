@@ -61,7 +61,7 @@ func (tx *txn) parseMutation(t *Table, v *fastjson.Value) (mutation, *Error) {
 	}
 	c := t.LookupColumn(string(name))
 	if c == nil {
-		return mutation{}, syntaxErr(v.String(), "No column %s in table %s.", name, t.Name)
+		return mutation{}, &Error{Tag: TagUnknownColumn, Syntax: v.String(), Details: fmt.Sprintf("No column %s in table %s.", name, t.Name)}
 	}
 	if c.Index < 0 || !c.Mutable {
 		return mutation{}, &Error{Tag: TagConstraint, Syntax: v.String(),
@@ -91,7 +91,7 @@ func (tx *txn) parseMutation(t *Table, v *fastjson.Value) (mutation, *Error) {
 		}
 		mu.arg = d
 	default:
-		return mutation{}, syntaxErr(v.String(), "No mutator named %s.", mop)
+		return mutation{}, &Error{Tag: TagUnknownMutator, Details: fmt.Sprintf("No mutator named %s.", mop)}
 	}
 	return mu, nil
 }
@@ -117,7 +117,7 @@ func (mu mutation) apply(d Datum) (Datum, *Error) {
 		return Datum{}, err
 	}
 	if len(out.Keys) < c.Min || len(out.Keys) > c.Max {
-		return Datum{}, errorf(TagConstraint, "Attempted to store %d elements in %s with min %d and max %d elements.", len(out.Keys), typeText(c), c.Min, c.Max)
+		return Datum{}, errorf(TagConstraint, "Attempted to store %d elements in %s.", len(out.Keys), c.english())
 	}
 	return out, nil
 }
@@ -215,4 +215,24 @@ func realArith(op string, x, y float64) (float64, *Error) {
 func isMapNotation(v *fastjson.Value) bool {
 	arr, err := v.Array()
 	return err == nil && len(arr) == 2 && string(arr[0].GetStringBytes()) == "map"
+}
+
+// english describes the column's type as ovsdb-server's messages do, e.g.
+// "set of 1 or more strings" or "map from string to integer".
+func (c *Column) english() string {
+	if c.Value != nil {
+		return "map from " + c.Key.Type.String() + " to " + c.Value.Type.String()
+	}
+	plural := c.Key.Type.String() + "s"
+	switch {
+	case c.Min == 0 && c.Max == 1:
+		return "optional " + c.Key.Type.String()
+	case c.Max == math.MaxInt && c.Min == 0:
+		return "set of " + plural
+	case c.Max == math.MaxInt:
+		return fmt.Sprintf("set of %d or more %s", c.Min, plural)
+	case c.Min == 0:
+		return fmt.Sprintf("set of up to %d %s", c.Max, plural)
+	}
+	return fmt.Sprintf("set of %d to %d %s", c.Min, c.Max, plural)
 }

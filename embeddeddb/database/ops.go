@@ -140,7 +140,7 @@ func (tx *txn) columnsOf(t *Table, obj *fastjson.Object, op *fastjson.Value) ([]
 		}
 		c := t.LookupColumn(string(s))
 		if c == nil {
-			return nil, syntaxErr(v.String(), "%s is not a valid column name", s)
+			return nil, syntaxErr(cv.String(), "%s is not a valid column name", s)
 		}
 		cols = append(cols, c)
 	}
