@@ -78,7 +78,7 @@ func summarize(msg map[string]json.RawMessage) string {
 		return b.String()
 	}
 	if m, ok := msg["method"]; ok {
-		fmt.Fprintf(&b, "method=%s", m)
+		fmt.Fprintf(&b, "method=%s params=%s", m, msg["params"])
 		return b.String()
 	}
 	fmt.Fprintf(&b, "result=%s", summarizeResult(msg["result"]))
@@ -145,6 +145,15 @@ func summarizeOp(op map[string]json.RawMessage) string {
 	}
 	sort.Strings(keys)
 	return "{" + strings.Join(keys, ",") + "}"
+}
+
+// Exchange sends payload followed by a probe echo and returns the
+// outcome.
+func (r *RawConn) Exchange(payload string) []string {
+	if err := r.Send([]byte(payload + probe)); err != nil {
+		return []string{"closed"}
+	}
+	return r.Outcome(5 * time.Second)
 }
 
 // Echo checks that the server at path answers an echo on a new
