@@ -2,7 +2,6 @@ package testbed
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -99,7 +98,6 @@ func (cp *Capture) MustSeeEncap(t testing.TB, encap Encap, inner ...string) {
 	}
 	raw := tail(readFile(cp.file), 20)
 	if found == 0 || wrong > 0 {
-		_ = os.WriteFile(cp.file+".kept", []byte(readFile(cp.file)), 0o644)
 		cp.tb.fail(t, "underlay of %s: want %s (UDP %d) packets containing %q: got %d, and %d %s packets; capture tail:\n%s",
 			cp.c.Name, encap, encap.Port(), inner, found, wrong, other, raw)
 	}

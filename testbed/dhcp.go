@@ -3,6 +3,7 @@ package testbed
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,7 +90,26 @@ func (v *VIF) dhclient(t testing.TB, family, conf, reason string) Lease {
 		}
 		return fmt.Errorf("no lease yet: %s", lastLine(readFile(d.output)))
 	})
-	return readLease(leaseFile)
+	lease := readLease(leaseFile)
+	if a := lease.cidr(); a != "" {
+		v.mu.Lock()
+		v.Spec.Addrs = append(v.Spec.Addrs, a) // so that v.Address() finds it
+		v.mu.Unlock()
+	}
+	return lease
+}
+
+// cidr is the leased address with its prefix length, or "".
+func (l Lease) cidr() string {
+	if ip := net.ParseIP(l["ip_address"]); ip != nil {
+		mask := net.ParseIP(l["subnet_mask"]).To4()
+		ones, _ := net.IPMask(mask).Size()
+		return fmt.Sprintf("%s/%d", ip, ones)
+	}
+	if ip := net.ParseIP(l["ip6_address"]); ip != nil {
+		return fmt.Sprintf("%s/%s", ip, l["ip6_prefixlen"])
+	}
+	return ""
 }
 
 func readLease(path string) Lease {

@@ -234,6 +234,7 @@ func scenarioDHCP(t *testing.T, topo *testbed.Topology) {
 		"domain_name_servers": "10.5.0.53", "interface_mtu": "1300",
 	})
 	a.MustPing(t, b) // the leased address is on the interface and works
+	b.MustPing(t, a)
 
 	lease6 := a.DHCP6(t)
 	t.Logf("DHCPv6 lease: %v", lease6)

@@ -115,3 +115,18 @@ func TestRunNames(t *testing.T) {
 		}
 	}
 }
+
+func TestLeaseCIDR(t *testing.T) {
+	for _, tc := range []struct {
+		lease Lease
+		want  string
+	}{
+		{Lease{"ip_address": "10.5.0.10", "subnet_mask": "255.255.255.0"}, "10.5.0.10/24"},
+		{Lease{"ip6_address": "fd05::10", "ip6_prefixlen": "128"}, "fd05::10/128"},
+		{Lease{}, ""},
+	} {
+		if got := tc.lease.cidr(); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.lease, got, tc.want)
+		}
+	}
+}

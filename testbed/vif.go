@@ -33,8 +33,8 @@ type VIF struct {
 	Chassis *Chassis
 	ifname  string // the veth end on br-int
 
-	mu      sync.Mutex // guards daemons
-	daemons []*daemon  // listeners, dhclient: stopped on unplug
+	mu      sync.Mutex // guards daemons, and Spec.Addrs once plugged
+	daemons []*daemon  // servers, dhclient: stopped on unplug
 }
 
 // Target is something to send packets to.
@@ -50,6 +50,8 @@ func (a IP) Address() string { return string(a) }
 
 // Address returns the VIF's first IPv4 address, or its first address.
 func (v *VIF) Address() string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	var first string
 	for _, a := range v.Spec.Addrs {
 		p, err := netip.ParsePrefix(a)
