@@ -3,7 +3,6 @@ package embeddeddb
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -199,25 +198,13 @@ func (s *Server) dropConn(c *conn) {
 	s.mu.Unlock()
 }
 
-func compactJSON(raw []byte) []byte {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return raw
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return raw
-	}
-	return b
-}
-
 // initServerDB creates the _Server database and its Database rows.
 func (s *Server) initServerDB() error {
 	schema, err := database.ParseSchema(serverSchema)
 	if err != nil {
 		return fmt.Errorf("_Server schema: %w", err)
 	}
-	d := &dbState{name: "_Server", schemaJSON: compactJSON(serverSchema), readOnly: true,
+	d := &dbState{name: "_Server", schemaJSON: schema.CanonicalJSON(), readOnly: true,
 		db: database.New(schema), monitors: map[*monitor]struct{}{}, lastTxnID: database.ZeroUUID}
 	s.dbs["_Server"] = d
 	s.serverID = d.db.NewUUID()

@@ -86,6 +86,7 @@ type Table struct {
 	byName  map[string]*Column
 	MaxRows int // math.MaxInt when unlimited
 	IsRoot  bool
+	allRoot bool // IsRoot only because no table in the schema says isRoot
 	// Indexes lists the unique indexes, each as column indexes.
 	Indexes [][]int
 	// refsIn lists the columns of any table that reference this table.
@@ -226,6 +227,7 @@ func ParseSchema(raw []byte) (*Schema, error) {
 		t.Index = i
 		if !anyRoot {
 			t.IsRoot = true // RFC 7047: no isRoot anywhere means all are roots
+			t.allRoot = true
 		}
 	}
 	if err := s.linkReferences(); err != nil {
