@@ -141,10 +141,10 @@ func TestMonitor(t *testing.T) {
 			return []string{"--format=json", "monitor", s.NB(), "OVN_Northbound", "Logical_Switch", "name"}
 		}, `"delete","sw2"`, monitorJSONWant},
 		{"monitor-cond", func(s *Server) []string {
-			return []string{"monitor-cond", s.NB(), "OVN_Northbound", `[["name","==","sw1"]]`, "Logical_Switch", "name"}
+			return []string{"monitor-cond", s.NB(), "OVN_Northbound", condMarkerOrSW1, "Logical_Switch", "name"}
 		}, "delete", monitorCondWant},
 		{"monitor-cond-since", func(s *Server) []string {
-			return []string{"monitor-cond-since", s.NB(), "OVN_Northbound", `[["name","==","sw1"]]`, "Logical_Switch", "name"}
+			return []string{"monitor-cond-since", s.NB(), "OVN_Northbound", condMarkerOrSW1, "Logical_Switch", "name"}
 		}, "delete", monitorCondSinceWant},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -153,11 +153,7 @@ func TestMonitor(t *testing.T) {
 			nb := NBCtl(s)
 			nb.Must(t, "ls-add", "marker")
 			m := StartMonitor(t, c.args(s)...)
-			if c.name == "monitor-cond" || c.name == "monitor-cond-since" {
-				// Nothing initial matches the condition: wait for the
-				// monitor to be in place by sleeping briefly instead.
-				time.Sleep(300 * time.Millisecond)
-			} else if err := m.WaitFor("marker", 5*time.Second); err != nil {
+			if err := m.WaitFor("marker", 5*time.Second); err != nil {
 				t.Fatal(err)
 			}
 			monitorScenario(t, nb)
@@ -172,6 +168,10 @@ func TestMonitor(t *testing.T) {
 		})
 	}
 }
+
+// condMarkerOrSW1 is a monitor condition: its clauses are alternatives,
+// so the monitor's initial rows show the marker and then only sw1 follows.
+const condMarkerOrSW1 = `[["name","==","marker"],["name","==","sw1"]]`
 
 // stripSignalLine drops the log line ovsdb-client prints when killed.
 func stripSignalLine(s string) string {
@@ -217,23 +217,31 @@ const monitorJSONWant = `{"data":[["<uuid1>","initial","marker"]],"headings":["r
 {"data":[["<uuid3>","delete","sw2"]],"headings":["row","action","name"]}
 `
 
-const monitorCondWant = `row                                  action name
------------------------------------- ------ ----
-<uuid1> insert sw1
+const monitorCondWant = `row                                  action  name
+------------------------------------ ------- ------
+<uuid1> initial marker
 
 row                                  action name
 ------------------------------------ ------ ----
-<uuid1> delete
+<uuid2> insert sw1
+
+row                                  action name
+------------------------------------ ------ ----
+<uuid2> delete
 `
 
 const monitorCondSinceWant = `found: false, last_id: 00000000-0000-0000-0000-000000000000
-
-last_id: 00000000-0000-0000-0000-000000000000row                                  action name
------------------------------------- ------ ----
-<uuid1> insert sw1
+row                                  action  name
+------------------------------------ ------- ------
+<uuid1> initial marker
 
 last_id: 00000000-0000-0000-0000-000000000000
 row                                  action name
 ------------------------------------ ------ ----
-<uuid1> delete
+<uuid2> insert sw1
+
+last_id: 00000000-0000-0000-0000-000000000000
+row                                  action name
+------------------------------------ ------ ----
+<uuid2> delete
 `

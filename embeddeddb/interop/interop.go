@@ -198,7 +198,7 @@ func (s *Server) Start(t testing.TB) {
 	}
 	if err := s.waitReady(readyTimeout); err != nil {
 		s.Kill()
-		t.Fatalf("%s did not become ready: %v\n%s log tail:\n%s", s.Target, err, s.Target, s.LogTail(40))
+		t.Fatalf("%s did not become ready within %v: %v (its log tail follows)", s.Target, readyTimeout, err)
 	}
 }
 
