@@ -263,10 +263,11 @@ func writeEnvironment(w io.Writer, o options, sides []*side) {
 	if o.quick {
 		mode = "quick"
 	}
+	mode += " run"
 	if o.repeat > 1 {
 		mode += fmt.Sprintf(", median of %d rounds", o.repeat)
 	}
-	fmt.Fprintf(w, "ovsdbbench %s run, %s UTC, GOMAXPROCS %d, %d CPUs, load average %s\n",
+	fmt.Fprintf(w, "ovsdbbench %s, %s UTC, GOMAXPROCS %d, %d CPUs, load average %s\n",
 		mode, time.Now().UTC().Format("2006-01-02 15:04"), runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAverage())
 	for _, s := range sides {
 		fmt.Fprintf(w, "  %s: %s", s.name, s.bin)
