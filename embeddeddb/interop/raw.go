@@ -43,6 +43,14 @@ const probeID = "probe"
 
 const probe = `{"method":"echo","params":["probe"],"id":"probe"}`
 
+// Next reads one message, waiting at most timeout.
+func (r *RawConn) Next(timeout time.Duration) (map[string]json.RawMessage, error) {
+	_ = r.conn.SetReadDeadline(time.Now().Add(timeout))
+	var msg map[string]json.RawMessage
+	err := r.dec.Decode(&msg)
+	return msg, err
+}
+
 // Outcome reads what the server does next, until the probe's reply, the
 // connection closing, or silence for the given window. Each event is one
 // line: a summary of a reply ("id=1 error=unknown method"), "closed" or
