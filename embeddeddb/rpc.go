@@ -156,8 +156,20 @@ func (c *conn) dbParam(req *request) (*dbState, bool) {
 	name := string(req.params[0].GetStringBytes())
 	d := c.srv.dbs[name]
 	if d == nil {
-		c.replyError(req.id, database.TagUnknownDatabase, fmt.Sprintf("%s request specifies unknown database %s", req.method, name))
+		c.send(errorReply(req.id, &database.Error{Tag: database.TagUnknownDatabase, Syntax: sortedParams(req.params),
+			Details: fmt.Sprintf("%s request specifies unknown database %s", req.method, name)}))
 		return nil, false
 	}
 	return d, true
+}
+
+func sortedParams(params []*fastjson.Value) string {
+	b := []byte{'['}
+	for i, p := range params {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, database.SortedJSON(p)...)
+	}
+	return string(append(b, ']'))
 }

@@ -60,7 +60,7 @@ func ParseMonitorCondition(t *Table, v *fastjson.Value) (*Condition, *Error) {
 func parseConditionList(t *Table, v *fastjson.Value, sym Symbols, any bool) (*Condition, *Error) {
 	arr, err := v.Array()
 	if err != nil {
-		return nil, syntaxErr(v.String(), "Parsing where clause: expected array")
+		return nil, syntaxErr(SortedJSON(v), "Parsing where clause: expected array")
 	}
 	cond := &Condition{Any: any, Clauses: make([]Clause, 0, len(arr))}
 	for _, cv := range arr {
@@ -84,23 +84,23 @@ func parseClause(t *Table, v *fastjson.Value, sym Symbols, allowLiteral bool) (C
 	}
 	arr, err := v.Array()
 	if err != nil || len(arr) != 3 {
-		return Clause{}, syntaxErr(v.String(), "Parse error in condition.")
+		return Clause{}, syntaxErr(SortedJSON(v), "Parse error in condition.")
 	}
 	name, err1 := arr[0].StringBytes()
 	fn, err2 := arr[1].StringBytes()
 	if err1 != nil || err2 != nil {
-		return Clause{}, syntaxErr(v.String(), "Parse error in condition.")
+		return Clause{}, syntaxErr(SortedJSON(v), "Parse error in condition.")
 	}
 	c := t.LookupColumn(string(name))
 	if c == nil {
-		return Clause{}, &Error{Tag: TagUnknownColumn, Details: "No column " + string(name) + " in table " + t.Name + ".", Syntax: v.String()}
+		return Clause{}, &Error{Tag: TagUnknownColumn, Details: "No column " + string(name) + " in table " + t.Name + ".", Syntax: SortedJSON(v)}
 	}
 	f, ok := functionNames[string(fn)]
 	if !ok {
 		return Clause{}, &Error{Tag: TagUnknownFunction, Details: "No function named " + string(fn) + "."}
 	}
 	if f <= FuncGT && f != FuncEQ && f != FuncNE && !orderable(c) {
-		return Clause{}, syntaxErr(v.String(), "Type mismatch: \"%s\" operator may not be applied to column %s of type %s.", fn, c.Name, typeText(c))
+		return Clause{}, syntaxErr(SortedJSON(v), "Type mismatch: \"%s\" operator may not be applied to column %s of type %s.", fn, c.Name, typeText(c))
 	}
 	arg, perr := parseDatumShape(c, arr[2], sym)
 	if perr != nil {

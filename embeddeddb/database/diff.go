@@ -1,11 +1,12 @@
 package database
 
-// Diff returns the update2-style difference from old to new: for scalars
-// the new value; for sets the elements added or removed; for maps the
+// Diff returns the update2-style difference from old to new: for columns
+// holding at most one value (scalars and optional values) the new value,
+// as ovsdb-server writes it; for sets the elements added or removed; for maps the
 // pairs removed (with their old value), added, or changed (with the new
 // value). ApplyDiff(old, Diff(old, new)) equals new.
 func (c *Column) Diff(old, new Datum) Datum {
-	if c.IsScalar() {
+	if c.Value == nil && c.Max == 1 {
 		return new
 	}
 	out := Datum{}
@@ -48,7 +49,7 @@ func (d *Datum) add(c *Column, from Datum, i int) {
 
 // ApplyDiff applies a difference made by Diff.
 func (c *Column) ApplyDiff(old, diff Datum) Datum {
-	if c.IsScalar() {
+	if c.Value == nil && c.Max == 1 {
 		return diff
 	}
 	out := Datum{}

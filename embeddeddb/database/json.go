@@ -2,6 +2,7 @@ package database
 
 import (
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -87,7 +88,7 @@ func parseAtom(bt *BaseType, v *fastjson.Value, sym Symbols) (Atom, *Error) {
 				return Atom{N: n}, nil
 			}
 		}
-		return Atom{}, syntaxErr(v.String(), "expected integer")
+		return Atom{}, syntaxErr(SortedJSON(v), "expected integer")
 	case TypeReal:
 		if v.Type() == fastjson.TypeNumber {
 			f, err := v.Float64()
@@ -95,7 +96,7 @@ func parseAtom(bt *BaseType, v *fastjson.Value, sym Symbols) (Atom, *Error) {
 				return RealAtom(f), nil
 			}
 		}
-		return Atom{}, syntaxErr(v.String(), "expected real")
+		return Atom{}, syntaxErr(SortedJSON(v), "expected real")
 	case TypeBoolean:
 		switch v.Type() {
 		case fastjson.TypeTrue:
@@ -103,20 +104,20 @@ func parseAtom(bt *BaseType, v *fastjson.Value, sym Symbols) (Atom, *Error) {
 		case fastjson.TypeFalse:
 			return Atom{}, nil
 		}
-		return Atom{}, syntaxErr(v.String(), "expected boolean")
+		return Atom{}, syntaxErr(SortedJSON(v), "expected boolean")
 	case TypeString:
 		if s, err := v.StringBytes(); err == nil {
 			if !utf8.Valid(s) {
-				return Atom{}, syntaxErr(v.String(), "string is not valid UTF-8")
+				return Atom{}, syntaxErr(SortedJSON(v), "string is not valid UTF-8")
 			}
 			return Atom{S: string(s)}, nil
 		}
-		return Atom{}, syntaxErr(v.String(), "expected string")
+		return Atom{}, syntaxErr(SortedJSON(v), "expected string")
 	default:
 		if u, ok := ParseUUIDValue(v, sym); ok {
 			return Atom{S: u}, nil
 		}
-		return Atom{}, syntaxErr(v.String(), "expected uuid")
+		return Atom{}, syntaxErr(SortedJSON(v), "expected uuid")
 	}
 }
 
@@ -153,7 +154,7 @@ func parseDatumShape(c *Column, v *fastjson.Value, sym Symbols) (Datum, *Error) 
 func parseSet(c *Column, v *fastjson.Value, sym Symbols) (Datum, *Error) {
 	elems, err := v.Array()
 	if err != nil {
-		return Datum{}, syntaxErr(v.String(), "expected [\"set\", <array>]")
+		return Datum{}, syntaxErr(SortedJSON(v), "expected [\"set\", <array>]")
 	}
 	d := Datum{Keys: make([]Atom, 0, len(elems))}
 	for _, e := range elems {
@@ -174,18 +175,18 @@ func parseSet(c *Column, v *fastjson.Value, sym Symbols) (Datum, *Error) {
 func parseMap(c *Column, v *fastjson.Value, sym Symbols) (Datum, *Error) {
 	arr, err := v.Array()
 	if err != nil || len(arr) != 2 {
-		return Datum{}, syntaxErr(v.String(), "expected [\"map\", <array>]")
+		return Datum{}, syntaxErr(SortedJSON(v), "expected [\"map\", <array>]")
 	}
 	tag, err := arr[0].StringBytes()
 	pairs, err2 := arr[1].Array()
 	if err != nil || string(tag) != "map" || err2 != nil {
-		return Datum{}, syntaxErr(v.String(), "expected [\"map\", <array>]")
+		return Datum{}, syntaxErr(SortedJSON(v), "expected [\"map\", <array>]")
 	}
 	d := Datum{Keys: make([]Atom, 0, len(pairs)), Values: make([]Atom, 0, len(pairs))}
 	for _, p := range pairs {
 		kv, err := p.Array()
 		if err != nil || len(kv) != 2 {
-			return Datum{}, syntaxErr(p.String(), "expected <pair>")
+			return Datum{}, syntaxErr(SortedJSON(p), "expected <pair>")
 		}
 		k, perr := parseAtom(&c.Key, kv[0], sym)
 		if perr != nil {
@@ -308,4 +309,44 @@ func (c *Column) AppendDatum(b []byte, d Datum) []byte {
 		b = AppendAtom(b, c.Key.Type, k)
 	}
 	return append(b, "]]"...)
+}
+
+// SortedJSON renders v compactly with object members sorted by name, as
+// ovsdb-server quotes requests in its error messages.
+func SortedJSON(v *fastjson.Value) string {
+	return string(appendSorted(nil, v))
+}
+
+func appendSorted(b []byte, v *fastjson.Value) []byte {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o := v.GetObject()
+		type kv struct {
+			k string
+			v *fastjson.Value
+		}
+		var kvs []kv
+		o.Visit(func(k []byte, v *fastjson.Value) { kvs = append(kvs, kv{string(k), v}) })
+		sort.Slice(kvs, func(i, j int) bool { return kvs[i].k < kvs[j].k })
+		b = append(b, '{')
+		for i, e := range kvs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = AppendString(b, e.k)
+			b = append(b, ':')
+			b = appendSorted(b, e.v)
+		}
+		return append(b, '}')
+	case fastjson.TypeArray:
+		b = append(b, '[')
+		for i, e := range v.GetArray() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendSorted(b, e)
+		}
+		return append(b, ']')
+	}
+	return v.MarshalTo(b)
 }

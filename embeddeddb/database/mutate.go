@@ -25,7 +25,7 @@ func (tx *txn) opMutate(obj *fastjson.Object, op *fastjson.Value, out []byte) ([
 	mv := obj.Get("mutations")
 	arr, e := mv.Array()
 	if mv == nil || e != nil {
-		return nil, syntaxErr(op.String(), "Type mismatch for member 'mutations'.")
+		return nil, tx.opErr(op, "Type mismatch for member 'mutations'.")
 	}
 	muts := make([]mutation, 0, len(arr))
 	for _, m := range arr {
@@ -52,26 +52,26 @@ func (tx *txn) opMutate(obj *fastjson.Object, op *fastjson.Value, out []byte) ([
 func (tx *txn) parseMutation(t *Table, v *fastjson.Value) (mutation, *Error) {
 	arr, e := v.Array()
 	if e != nil || len(arr) != 3 {
-		return mutation{}, syntaxErr(v.String(), "Parse error in mutation.")
+		return mutation{}, syntaxErr(SortedJSON(v), "Parse error in mutation.")
 	}
 	name, e1 := arr[0].StringBytes()
 	mop, e2 := arr[1].StringBytes()
 	if e1 != nil || e2 != nil {
-		return mutation{}, syntaxErr(v.String(), "Parse error in mutation.")
+		return mutation{}, syntaxErr(SortedJSON(v), "Parse error in mutation.")
 	}
 	c := t.LookupColumn(string(name))
 	if c == nil {
-		return mutation{}, &Error{Tag: TagUnknownColumn, Syntax: v.String(), Details: fmt.Sprintf("No column %s in table %s.", name, t.Name)}
+		return mutation{}, &Error{Tag: TagUnknownColumn, Syntax: SortedJSON(v), Details: fmt.Sprintf("No column %s in table %s.", name, t.Name)}
 	}
 	if c.Index < 0 || !c.Mutable {
-		return mutation{}, &Error{Tag: TagConstraint, Syntax: v.String(),
+		return mutation{}, &Error{Tag: TagConstraint, Syntax: SortedJSON(v),
 			Details: fmt.Sprintf("Cannot mutate immutable column %s in table %s.", c.Name, t.Name)}
 	}
 	mu := mutation{col: c, op: string(mop)}
 	switch mu.op {
 	case "+=", "-=", "*=", "/=", "%=":
 		if c.Value != nil || (c.Key.Type != TypeInteger && c.Key.Type != TypeReal) || mu.op == "%=" && c.Key.Type != TypeInteger {
-			return mutation{}, syntaxErr(v.String(), "Type mismatch: \"%s\" operator may not be applied to column %s of type %s.", mop, c.Name, typeText(c))
+			return mutation{}, syntaxErr(SortedJSON(v), "Type mismatch: \"%s\" operator may not be applied to column %s of type %s.", mop, c.Name, typeText(c))
 		}
 		a, err := parseAtom(&c.Key, arr[2], tx)
 		if err != nil {

@@ -42,11 +42,11 @@ func (tx *txn) insertUUID(t *Table, obj *fastjson.Object, op *fastjson.Value) (s
 	if uv := obj.Get("uuid"); uv != nil {
 		s, e := uv.StringBytes()
 		if e != nil || !IsUUID(string(s)) {
-			return "", syntaxErr(op.String(), "Type mismatch for member 'uuid'.")
+			return "", tx.opErr(op, "Type mismatch for member 'uuid'.")
 		}
 		uuid = strings.ToLower(string(s))
 		if tx.db.tables[t.Index].rows[uuid] != nil || tx.touched(t, uuid) {
-			return "", &Error{Tag: TagDuplicateUUID, Syntax: uv.String(),
+			return "", &Error{Tag: TagDuplicateUUID, Syntax: SortedJSON(uv),
 				Details: "This UUID would duplicate a UUID already present within the table or deleted within the same transaction."}
 		}
 	}
@@ -59,11 +59,11 @@ func (tx *txn) insertUUID(t *Table, obj *fastjson.Object, op *fastjson.Value) (s
 	}
 	name, e := nv.StringBytes()
 	if e != nil || !isID(string(name)) {
-		return "", syntaxErr(op.String(), "Type mismatch for member 'uuid-name'.")
+		return "", tx.opErr(op, "Type mismatch for member 'uuid-name'.")
 	}
 	sym, ok := tx.symbols[string(name)]
 	if ok && sym.created {
-		return "", &Error{Tag: TagDuplicateUUIDName, Syntax: nv.String(),
+		return "", &Error{Tag: TagDuplicateUUIDName, Syntax: SortedJSON(nv),
 			Details: "This \"uuid-name\" appeared on an earlier \"insert\" operation."}
 	}
 	if !ok {
@@ -89,7 +89,7 @@ func (tx *txn) touched(t *Table, uuid string) bool {
 func (tx *txn) parseRow(t *Table, rv *fastjson.Value, r *Row, insert bool) *Error {
 	o, e := rv.Object()
 	if e != nil {
-		return syntaxErr(rv.String(), "Type mismatch for member 'row'.")
+		return syntaxErr(SortedJSON(rv), "Type mismatch for member 'row'.")
 	}
 	var err *Error
 	o.Visit(func(k []byte, v *fastjson.Value) {
@@ -99,7 +99,7 @@ func (tx *txn) parseRow(t *Table, rv *fastjson.Value, r *Row, insert bool) *Erro
 		c := t.byName[string(k)]
 		if c == nil {
 			if string(k) == "_uuid" || string(k) == "_version" {
-				err = &Error{Tag: TagConstraint, Syntax: rv.String(),
+				err = &Error{Tag: TagConstraint, Syntax: SortedJSON(rv),
 					Details: fmt.Sprintf("Cannot update immutable column %s in table %s.", k, t.Name)}
 				return
 			}
@@ -107,7 +107,7 @@ func (tx *txn) parseRow(t *Table, rv *fastjson.Value, r *Row, insert bool) *Erro
 			return
 		}
 		if !insert && !c.Mutable {
-			err = &Error{Tag: TagConstraint, Syntax: rv.String(),
+			err = &Error{Tag: TagConstraint, Syntax: SortedJSON(rv),
 				Details: fmt.Sprintf("Cannot update immutable column %s in table %s.", c.Name, t.Name)}
 			return
 		}
@@ -130,17 +130,17 @@ func (tx *txn) columnsOf(t *Table, obj *fastjson.Object, op *fastjson.Value) ([]
 	}
 	arr, e := cv.Array()
 	if e != nil {
-		return nil, syntaxErr(op.String(), "Type mismatch for member 'columns'.")
+		return nil, tx.opErr(op, "Type mismatch for member 'columns'.")
 	}
 	cols := make([]*Column, 0, len(arr))
 	for _, v := range arr {
 		s, e := v.StringBytes()
 		if e != nil {
-			return nil, syntaxErr(v.String(), "array of column names expected")
+			return nil, syntaxErr(SortedJSON(v), "array of column names expected")
 		}
 		c := t.LookupColumn(string(s))
 		if c == nil {
-			return nil, syntaxErr(cv.String(), "%s is not a valid column name", s)
+			return nil, syntaxErr(SortedJSON(cv), "%s is not a valid column name", s)
 		}
 		cols = append(cols, c)
 	}
@@ -195,7 +195,7 @@ func (tx *txn) opUpdate(obj *fastjson.Object, op *fastjson.Value, out []byte) ([
 	}
 	rv := obj.Get("row")
 	if rv == nil {
-		return nil, syntaxErr(op.String(), "Required 'row' member is missing.")
+		return nil, tx.opErr(op, "Required 'row' member is missing.")
 	}
 	// Parse once into a scratch row to learn which columns are set.
 	scratch := &Row{Cols: make([]Datum, len(t.Columns))}
@@ -264,7 +264,7 @@ func (tx *txn) opWait(obj *fastjson.Object, op *fastjson.Value, out []byte) ([]b
 	if tv := obj.Get("timeout"); tv != nil {
 		n, e := tv.Int64()
 		if e != nil || n < 0 {
-			return nil, syntaxErr(op.String(), "Type mismatch for member 'timeout'.")
+			return nil, tx.opErr(op, "Type mismatch for member 'timeout'.")
 		}
 		timeout = n
 	}
@@ -273,7 +273,7 @@ func (tx *txn) opWait(obj *fastjson.Object, op *fastjson.Value, out []byte) ([]b
 		until = string(uv.GetStringBytes())
 	}
 	if until != "==" && until != "!=" {
-		return nil, syntaxErr(op.String(), "Type mismatch for member 'until'.")
+		return nil, tx.opErr(op, "Type mismatch for member 'until'.")
 	}
 	want, err := tx.waitRows(t, obj.Get("rows"), cols, op)
 	if err != nil {
@@ -285,7 +285,7 @@ func (tx *txn) opWait(obj *fastjson.Object, op *fastjson.Value, out []byte) ([]b
 		return append(out, "{}"...), nil
 	}
 	if timeout == 0 || timeout >= 0 && tx.elapsed >= timeout {
-		return nil, &Error{Tag: TagTimedOut, Details: "\"wait\" timed out"}
+		return nil, &Error{Tag: TagTimedOut, Details: "\"where\" clause test failed"}
 	}
 	tx.blocked = true
 	tx.waitMs = timeout
@@ -295,13 +295,13 @@ func (tx *txn) opWait(obj *fastjson.Object, op *fastjson.Value, out []byte) ([]b
 func (tx *txn) waitRows(t *Table, rv *fastjson.Value, cols []*Column, op *fastjson.Value) ([]*Row, *Error) {
 	arr, e := rv.Array()
 	if rv == nil || e != nil {
-		return nil, syntaxErr(op.String(), "Type mismatch for member 'rows'.")
+		return nil, tx.opErr(op, "Type mismatch for member 'rows'.")
 	}
 	rows := make([]*Row, 0, len(arr))
 	for _, v := range arr {
 		o, e := v.Object()
 		if e != nil {
-			return nil, syntaxErr(v.String(), "Type mismatch for member 'rows'.")
+			return nil, syntaxErr(SortedJSON(v), "Type mismatch for member 'rows'.")
 		}
 		r := t.NewRow("")
 		var perr *Error

@@ -335,11 +335,11 @@ func (tx *txn) checkIndexes() *Error {
 				}
 				k := indexKey(t, idx, rc.New)
 				if other, ok := pending[k]; ok {
-					return indexErr(t, idx, rc.New, other, rc.UUID)
+					return tx.indexErr(t, idx, rc.New, other, rc.UUID)
 				}
 				pending[k] = rc.UUID
 				if owner, ok := tx.db.tables[i].indexes[x][k]; ok && owner != rc.UUID && !tx.touched(t, owner) {
-					return indexErr(t, idx, rc.New, owner, rc.UUID)
+					return tx.indexErr(t, idx, rc.New, owner, rc.UUID)
 				}
 			}
 		}
@@ -347,19 +347,38 @@ func (tx *txn) checkIndexes() *Error {
 	return nil
 }
 
-func indexErr(t *Table, idx []int, r *Row, a, b string) *Error {
+func (tx *txn) indexErr(t *Table, idx []int, r *Row, first, second string) *Error {
 	var vals, cols []byte
 	for n, ci := range idx {
 		if n > 0 {
-			vals = append(vals, ',')
-			cols = append(cols, ',')
+			vals = append(vals, ", "...)
+			cols = append(cols, ", "...)
 		}
-		vals = t.Columns[ci].AppendDatum(vals, r.Cols[ci])
-		cols = append(cols, t.Columns[ci].Name...)
+		c := t.Columns[ci]
+		for k, a := range r.Cols[ci].Keys {
+			if k > 0 {
+				vals = append(vals, ' ')
+			}
+			vals = append(vals, atomText(c.Key.Type, a)...)
+		}
+		cols = append(cols, c.Name...)
 	}
 	return &Error{Tag: TagConstraint, Details: fmt.Sprintf(
-		"Transaction causes multiple rows in \"%s\" table to have identical values (%s) for index on column \"%s\".  First row, with UUID %s, existed in the database before this transaction or was inserted by it.  Second row, with UUID %s, was inserted or modified by this transaction.",
-		t.Name, vals, cols, a, b)}
+		"Transaction causes multiple rows in \"%s\" table to have identical values (%s) for index on column \"%s\".  First row, with UUID %s, %s.  Second row, with UUID %s, %s.",
+		t.Name, vals, cols, first, tx.rowHistory(t, first), second, tx.rowHistory(t, second))}
+}
+
+// rowHistory says what the transaction did to a row, for index errors.
+func (tx *txn) rowHistory(t *Table, uuid string) string {
+	if tt := tx.tables[t.Index]; tt != nil {
+		if rc, ok := tt.rows[uuid]; ok {
+			if rc.Old == nil {
+				return "was inserted by this transaction"
+			}
+			return "existed in the database before this transaction and was modified by this transaction"
+		}
+	}
+	return "existed in the database before this transaction and was not modified by the transaction"
 }
 
 // buildCommit drops rows that did not really change, stamps new versions

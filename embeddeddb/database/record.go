@@ -189,7 +189,7 @@ func (db *Database) recordRow(t *Table, u string, old *Row, rv *fastjson.Value, 
 			return
 		}
 		argCol := c
-		if isDiff && old != nil && !c.IsScalar() {
+		if isDiff && old != nil && !(c.Value == nil && c.Max == 1) {
 			argCol = &Column{Key: c.Key, Value: c.Value, Min: 0, Max: int(^uint(0) >> 1)}
 		}
 		var d Datum

@@ -73,6 +73,15 @@ type txn struct {
 	comment []byte
 	blocked bool
 	waitMs  int64
+	opNum   int // the operation being executed, from 1
+	opCount int
+}
+
+// opErr is a syntax error in the current operation's members, worded as
+// ovsdb-server words it.
+func (tx *txn) opErr(op *fastjson.Value, format string, args ...any) *Error {
+	return &Error{Tag: TagSyntax, Syntax: SortedJSON(op),
+		Details: fmt.Sprintf("Parsing ovsdb operation %d of %d failed: ", tx.opNum, tx.opCount) + fmt.Sprintf(format, args...)}
 }
 
 // Resolve implements Symbols.
@@ -103,6 +112,7 @@ func (db *Database) Transact(ops []*fastjson.Value, sess Session, elapsedMs int6
 			reply = append(reply, "null"...)
 			continue
 		}
+		tx.opNum, tx.opCount = i+1, len(ops)
 		out, err := tx.execute(op, i, len(ops), reply)
 		if tx.blocked {
 			return Result{Blocked: true, WaitMs: tx.waitMs}
@@ -136,11 +146,11 @@ func (db *Database) Transact(ops []*fastjson.Value, sess Session, elapsedMs int6
 func (tx *txn) execute(op *fastjson.Value, i, n int, out []byte) ([]byte, *Error) {
 	obj, err := op.Object()
 	if err != nil {
-		return nil, syntaxErr(op.String(), "Parsing ovsdb operation %d of %d failed: Type mismatch for member 'op'.", i+1, n)
+		return nil, tx.opErr(op, "Type mismatch for member 'op'.")
 	}
 	name := obj.Get("op")
 	if name == nil || name.Type() != fastjson.TypeString {
-		return nil, syntaxErr(op.String(), "Parsing ovsdb operation %d of %d failed: Required 'op' member is missing or not a string.", i+1, n)
+		return nil, tx.opErr(op, "Required 'op' member is missing or not a string.")
 	}
 	opBytes := name.GetStringBytes()
 	switch string(opBytes) {
@@ -159,7 +169,7 @@ func (tx *txn) execute(op *fastjson.Value, i, n int, out []byte) ([]byte, *Error
 	case "commit":
 		if d := obj.Get("durable"); d != nil {
 			if d.Type() != fastjson.TypeTrue && d.Type() != fastjson.TypeFalse {
-				return nil, syntaxErr(op.String(), "Type mismatch for member 'durable'.")
+				return nil, tx.opErr(op, "Type mismatch for member 'durable'.")
 			}
 			tx.durable = tx.durable || d.Type() == fastjson.TypeTrue
 		}
@@ -169,7 +179,7 @@ func (tx *txn) execute(op *fastjson.Value, i, n int, out []byte) ([]byte, *Error
 	case "comment":
 		c, err := obj.Get("comment").StringBytes()
 		if err != nil {
-			return nil, syntaxErr(op.String(), "Type mismatch for member 'comment'.")
+			return nil, tx.opErr(op, "Type mismatch for member 'comment'.")
 		}
 		if len(tx.comment) > 0 {
 			tx.comment = append(tx.comment, '\n')
@@ -179,24 +189,24 @@ func (tx *txn) execute(op *fastjson.Value, i, n int, out []byte) ([]byte, *Error
 	case "assert":
 		l, err := obj.Get("lock").StringBytes()
 		if err != nil {
-			return nil, syntaxErr(op.String(), "Type mismatch for member 'lock'.")
+			return nil, tx.opErr(op, "Type mismatch for member 'lock'.")
 		}
 		if tx.sess == nil || !tx.sess.HasLock(string(l)) {
 			return nil, &Error{Tag: TagNotOwner, Details: "Asserted lock " + string(l) + " not held."}
 		}
 		return append(out, "{}"...), nil
 	}
-	return nil, syntaxErr(op.String(), "Parsing ovsdb operation %d of %d failed: No operation \"%s\"", i+1, n, opBytes)
+	return nil, tx.opErr(op, "No operation \"%s\"", opBytes)
 }
 
 func (tx *txn) table(obj *fastjson.Object, op *fastjson.Value) (*Table, *Error) {
 	v := obj.Get("table")
 	if v == nil || v.Type() != fastjson.TypeString {
-		return nil, syntaxErr(op.String(), "Required 'table' member is missing or not a string.")
+		return nil, tx.opErr(op, "Required 'table' member is missing or not a string.")
 	}
 	t := tx.db.schema.Table(string(v.GetStringBytes()))
 	if t == nil {
-		return nil, syntaxErr(op.String(), "No table named %s.", v.GetStringBytes())
+		return nil, tx.opErr(op, "No table named %s.", v.GetStringBytes())
 	}
 	return t, nil
 }
@@ -275,7 +285,7 @@ func (tx *txn) matches(t *Table, cond *Condition) []*Row {
 func (tx *txn) where(t *Table, obj *fastjson.Object, op *fastjson.Value) (*Condition, *Error) {
 	w := obj.Get("where")
 	if w == nil {
-		return nil, syntaxErr(op.String(), "Required 'where' member is missing.")
+		return nil, tx.opErr(op, "Required 'where' member is missing.")
 	}
 	return ParseWhere(t, w, tx)
 }
@@ -288,5 +298,5 @@ func appendCount(out []byte, n int) []byte {
 
 // unknownColumn is the error for a row naming a column the table lacks.
 func unknownColumn(t *Table, name string, row *fastjson.Value) *Error {
-	return &Error{Tag: TagUnknownColumn, Details: fmt.Sprintf("No column %s in table %s.", name, t.Name), Syntax: row.String()}
+	return &Error{Tag: TagUnknownColumn, Details: fmt.Sprintf("No column %s in table %s.", name, t.Name), Syntax: SortedJSON(row)}
 }
