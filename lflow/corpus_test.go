@@ -24,6 +24,9 @@ var corpusSets = MapSets{
 	},
 }
 
+// corpusMaxFlows bounds the cross product of any one corpus match.
+const corpusMaxFlows = 4096
+
 type corpusFlow struct {
 	line           int
 	match, actions string
@@ -73,6 +76,16 @@ func TestCorpusMatches(t *testing.T) {
 		if err := roundTrip(e); err != nil {
 			t.Errorf("line %d: match %q: %v", f.line, f.match, err)
 		}
+		terms, err := Normalize(e, Symbols)
+		if err != nil {
+			bad++
+			t.Errorf("line %d: match %q: normalize: %v", f.line, f.match, err)
+			continue
+		}
+		if _, err := Flows(terms, corpusMaxFlows); err != nil {
+			bad++
+			t.Errorf("line %d: match %q: flows: %v", f.line, f.match, err)
+		}
 	}
-	t.Logf("%d of %d matches parse", len(flows)-bad, len(flows))
+	t.Logf("%d of %d matches parse, normalise and expand to flows", len(flows)-bad, len(flows))
 }

@@ -1,0 +1,215 @@
+package lflow
+
+import "fmt"
+
+// bexpr is an expression over Matches only: the result of pushing
+// negations down, expanding predicates, adding prerequisites and turning
+// every comparison into bitwise matches.
+type bexpr interface{}
+
+type (
+	bAnd  []bexpr
+	bOr   []bexpr
+	bBool bool
+)
+
+// annotator expands expressions against one symbol table.
+type annotator struct {
+	syms  Symtab
+	depth int
+}
+
+// lower translates e, negated when neg is set.
+func (a *annotator) lower(e Expr, neg bool) (bexpr, error) {
+	switch e := e.(type) {
+	case And:
+		return a.lowerList([]Expr(e), neg, neg)
+	case Or:
+		return a.lowerList([]Expr(e), neg, !neg)
+	case Not:
+		return a.lower(e.X, !neg)
+	case Bool:
+		return bBool(bool(e) != neg), nil
+	case Call:
+		return Match{Func: e.Name, Str: e.Arg, Neg: neg}, nil
+	case Pred:
+		x, err := a.expand(e.Sym.Name, e.Sym.Expansion)
+		if err != nil {
+			return nil, err
+		}
+		return a.lower(x, neg)
+	case Cmp:
+		return a.lowerCmp(e, neg)
+	}
+	return nil, fmt.Errorf("unexpected expression %T", e)
+}
+
+func (a *annotator) lowerList(terms []Expr, neg, or bool) (bexpr, error) {
+	out := make([]bexpr, len(terms))
+	for i, t := range terms {
+		x, err := a.lower(t, neg)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = x
+	}
+	if or {
+		return bOr(out), nil
+	}
+	return bAnd(out), nil
+}
+
+// expand parses a predicate's expansion or a prerequisite.
+func (a *annotator) expand(name, text string) (Expr, error) {
+	if a.depth > 32 {
+		return nil, fmt.Errorf("recursive expansion of %s", name)
+	}
+	x, err := ParseExpr(text, a.syms, nil)
+	if err != nil {
+		return nil, fmt.Errorf("expansion of %s: %v", name, err)
+	}
+	return x, nil
+}
+
+var negated = map[Kind]Kind{Eq: Ne, Ne: Eq, Lt: Ge, Ge: Lt, Gt: Le, Le: Gt}
+
+func (a *annotator) lowerCmp(c Cmp, neg bool) (bexpr, error) {
+	op := c.Op
+	if neg {
+		op = negated[op]
+	}
+	base, off, _ := a.syms.Base(c.Field.Sym)
+	if op == Ne && (base.Level == Nominal || c.Field.Sym.Level == Nominal) {
+		return nil, fmt.Errorf("nominal field %s may only be tested for equality (taking enclosing `!' operators into account)", c.Field.Sym.Name)
+	}
+	x := compare(base, off+c.Field.Lo, c.Field.Width(), op, c.Values)
+	pre, err := a.prereqs(c.Field.Sym)
+	if err != nil || len(pre) == 0 {
+		return x, err
+	}
+	return append(bAnd{x}, pre...), nil
+}
+
+// prereqs lowers the prerequisites of sym and of the fields it lives in.
+func (a *annotator) prereqs(sym *Symbol) (bAnd, error) {
+	var out bAnd
+	for s := sym; s != nil; s = a.syms[s.Parent] {
+		if s.Prereq == "" {
+			continue
+		}
+		x, err := a.expand(s.Name, s.Prereq)
+		if err != nil {
+			return nil, err
+		}
+		a.depth++
+		b, err := a.lower(x, false)
+		a.depth--
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// compare lowers "f[off..off+width-1] OP values" to matches on field f.
+func compare(f *Symbol, off, width int, op Kind, values []Const) bexpr {
+	if f.String {
+		var or bOr
+		for _, v := range values {
+			or = append(or, Match{Field: f, Str: v.Str})
+		}
+		return orOf(or)
+	}
+	at := func(v, m U128) Match {
+		m = m.And(Ones(width))
+		return Match{Field: f, Value: v.And(m).Lsh(off), Mask: m.Lsh(off)}
+	}
+	switch op {
+	case Eq:
+		var or bOr
+		for _, v := range values {
+			or = append(or, at(v.Value, v.mask(width)))
+		}
+		return orOf(or)
+	case Ne:
+		var and bAnd
+		for _, v := range values {
+			and = append(and, notEqual(v.Value, v.mask(width), at))
+		}
+		return and
+	}
+	return relational(values[0].Value, width, op, at)
+}
+
+func orOf(or bOr) bexpr {
+	if len(or) == 1 {
+		return or[0]
+	}
+	return or
+}
+
+// notEqual is "some bit under the mask differs": one match per mask bit.
+func notEqual(v, m U128, at func(v, m U128) Match) bexpr {
+	var or bOr
+	for i := 0; i < 128; i++ {
+		if !m.Bit(i) {
+			continue
+		}
+		bit := U128{Lo: 1}.Lsh(i)
+		or = append(or, at(v.Not().And(bit), bit))
+	}
+	return orOf(or)
+}
+
+// relational expands an ordering comparison into prefix matches, the way
+// ovn-sb(5) promises: each disjunct fixes the bits above some position
+// and decides the comparison at that bit.
+func relational(c U128, width int, op Kind, at func(v, m U128) Match) bexpr {
+	max := Ones(width)
+	switch op {
+	case Gt:
+		if c == max {
+			return bBool(false)
+		}
+		return atLeast(c.Add1(), width, at)
+	case Lt:
+		if c.IsZero() {
+			return bBool(false)
+		}
+		return atMost(c.Sub1(), width, at)
+	case Ge:
+		return atLeast(c, width, at)
+	}
+	return atMost(c, width, at)
+}
+
+func atLeast(c U128, width int, at func(v, m U128) Match) bexpr {
+	if c.IsZero() {
+		return bBool(true)
+	}
+	k := c.TrailingZeros()
+	or := bOr{at(c, BitRange(k, width-1))}
+	for i := width - 1; i >= k; i-- {
+		if !c.Bit(i) {
+			above := c.And(BitRange(i+1, width-1))
+			or = append(or, at(above.Or(U128{Lo: 1}.Lsh(i)), BitRange(i, width-1)))
+		}
+	}
+	return orOf(or)
+}
+
+func atMost(c U128, width int, at func(v, m U128) Match) bexpr {
+	if c == Ones(width) {
+		return bBool(true)
+	}
+	k := c.Not().TrailingZeros()
+	or := bOr{at(c, BitRange(k, width-1))}
+	for i := width - 1; i >= k; i-- {
+		if c.Bit(i) {
+			above := c.And(BitRange(i+1, width-1))
+			or = append(or, at(above, BitRange(i, width-1)))
+		}
+	}
+	return orOf(or)
+}
