@@ -99,7 +99,8 @@ func decodeFlowMod(b []byte) (Message, error) {
 }
 
 // String renders m as `ovs-ofctl ofp-print` prints an OpenFlow 1.5
-// FLOW_MOD body (after "OFPT_FLOW_MOD (OF1.5) (xid=0x1): ").
+// FLOW_MOD body (after "OFPT_FLOW_MOD (OF1.5) (xid=0x1): "). Like
+// ovs-ofctl it leaves out the importance and out_group.
 func (m *FlowMod) String() string {
 	var s strings.Builder
 	if int(m.Command) < len(flowModCommandNames) {
@@ -108,11 +109,7 @@ func (m *FlowMod) String() string {
 		fmt.Fprintf(&s, "cmd:%d", m.Command)
 	}
 	if m.Table != 0 || m.Command == FlowDelete || m.Command == FlowDeleteStrict {
-		if m.Table == TableAll {
-			s.WriteString(" table:all")
-		} else {
-			fmt.Fprintf(&s, " table:%d", m.Table)
-		}
+		fmt.Fprintf(&s, " table:%d", m.Table)
 	}
 	if match := m.Match.format(int(m.Priority)); match != "" {
 		s.WriteString(" " + match)
@@ -129,22 +126,14 @@ func (m *FlowMod) String() string {
 	if m.HardTimeout != 0 {
 		fmt.Fprintf(&s, " hard:%d", m.HardTimeout)
 	}
-	if m.Importance != 0 {
-		fmt.Fprintf(&s, " importance:%d", m.Importance)
-	}
 	if m.BufferID != NoBuffer {
 		fmt.Fprintf(&s, " buf:0x%x", m.BufferID)
 	}
 	if m.OutPort != PortAny {
 		s.WriteString(" out_port:" + portString(m.OutPort))
 	}
-	if m.OutGroup != GroupAny {
-		fmt.Fprintf(&s, " out_group:%d", m.OutGroup)
-	}
 	s.WriteString(flowModFlagsString(m.Flags))
-	if m.Command != FlowDelete && m.Command != FlowDeleteStrict {
-		s.WriteString(" actions=" + m.Instructions.String())
-	}
+	s.WriteString(" actions=" + m.Instructions.String())
 	return s.String()
 }
 
