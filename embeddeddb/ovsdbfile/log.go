@@ -39,10 +39,14 @@ type Log struct {
 	fileMu sync.Mutex
 	file   *os.File
 
-	mu       sync.Mutex    // guards the fields below
-	work     sync.Cond     // on mu: the writer waits for records or closing
-	space    sync.Cond     // on mu: Append waits for queue room
-	progress chan struct{} // closed and replaced when done, err or closed change
+	mu   sync.Mutex // guards the fields below
+	work sync.Cond  // on mu: the writer waits for records or closing
+	// lingering is set while the writer holds back a batch of non-durable
+	// records to gather more; kick ends the wait early.
+	lingering bool
+	kick      chan struct{}
+	space     sync.Cond     // on mu: Append waits for queue room
+	progress  chan struct{} // closed and replaced when done, err or closed change
 
 	schema         []byte
 	pending        []byte // encoded records queued by Append
@@ -95,6 +99,7 @@ func newLog(path string, f, lock *os.File, schema []byte, size, nrecords int64, 
 		baseTime: time.Now(),
 	}
 	l.work.L = &l.mu
+	l.kick = make(chan struct{}, 1)
 	l.space.L = &l.mu
 	l.wg.Add(1)
 	go l.routineWrite()
@@ -134,6 +139,9 @@ func (l *Log) Append(rec []byte, durable bool) uint64 {
 	l.pending = append(append(append(l.pending, hdr...), rec...), '\n')
 	l.pendingDurable = l.pendingDurable || durable
 	l.queued = l.lastSeq
+	if l.lingering && (durable || len(l.pending) >= lingerMax) {
+		l.kickLocked()
+	}
 	l.work.Signal()
 	return l.lastSeq
 }
@@ -217,6 +225,7 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.closing = true
+	l.kickLocked()
 	l.work.Signal()
 	l.space.Broadcast()
 	l.mu.Unlock()
@@ -248,4 +257,11 @@ func (l *Log) finishClose() error {
 func (l *Log) broadcastLocked() {
 	close(l.progress)
 	l.progress = make(chan struct{})
+}
+
+func (l *Log) kickLocked() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
 }

@@ -1,6 +1,18 @@
 package ovsdbfile
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
+
+// Linger is how long the writer holds back records that no one waits to
+// be durable, to write many commits with one write(2). A durable record,
+// a full batch (lingerMax bytes) or Close ends the wait early. A kill -9
+// may lose up to this much of non-durable commits, never a durable one.
+const (
+	Linger    = 2 * time.Millisecond
+	lingerMax = 1 << 20
+)
 
 // batch is a run of consecutive queued records the writer writes at once.
 type batch struct {
@@ -42,6 +54,9 @@ func (l *Log) nextBatch() (batch, bool) {
 	defer l.mu.Unlock()
 	for len(l.pending) == 0 && !l.closing {
 		l.work.Wait()
+	}
+	if len(l.pending) > 0 && !l.pendingDurable && !l.closing && len(l.pending) < lingerMax {
+		l.lingerLocked()
 	}
 	if len(l.pending) == 0 {
 		return batch{}, false
@@ -121,4 +136,22 @@ func (l *Log) failLocked(err error) {
 	l.pending, l.pendingDurable = nil, false
 	l.taken = l.queued
 	l.space.Broadcast()
+}
+
+// lingerLocked waits up to Linger for more records, unless kicked.
+func (l *Log) lingerLocked() {
+	select { // drop a stale kick
+	case <-l.kick:
+	default:
+	}
+	l.lingering = true
+	l.mu.Unlock()
+	t := time.NewTimer(Linger)
+	select {
+	case <-t.C:
+	case <-l.kick:
+		t.Stop()
+	}
+	l.mu.Lock()
+	l.lingering = false
 }
