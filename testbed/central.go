@@ -89,11 +89,12 @@ func (c *Central) startNorthd(kind Kind) error {
 		c.northd, err = startOVND("ovnd-northd", out, "", nil, ovndNorthdConfig(c.NBSock, c.SBSock))
 		return err
 	}
-	c.northd, err = startDaemon("ovn-northd", out, "", []string{"OVN_RUNDIR=" + c.Dir}, "ovn-northd",
-		"--ovnnb-db="+c.NBRemote(), "--ovnsb-db="+c.SBRemote(),
-		"--pidfile="+filepath.Join(c.Dir, "ovn-northd.pid"),
-		"--unixctl="+filepath.Join(c.Dir, "ovn-northd.ctl"),
-		"--log-file="+filepath.Join(c.Dir, "ovn-northd.log"), "--no-chdir")
+	argv := append([]string{"ovn-northd",
+		"--ovnnb-db=" + c.NBRemote(), "--ovnsb-db=" + c.SBRemote(),
+		"--pidfile=" + filepath.Join(c.Dir, "ovn-northd.pid"),
+		"--unixctl=" + filepath.Join(c.Dir, "ovn-northd.ctl"),
+		"--log-file=" + filepath.Join(c.Dir, "ovn-northd.log"), "--no-chdir"}, extraOVNArgs()...)
+	c.northd, err = startDaemon("ovn-northd", out, "", []string{"OVN_RUNDIR=" + c.Dir}, argv...)
 	return err
 }
 

@@ -154,10 +154,10 @@ func (c *Chassis) startController(tb *Topology) error {
 		c.ctl, err = startOVND(c.Name+"/ovnd-controller", out, c.NS, c.env(), ovndControllerConfig(c.dbSock()))
 		return err
 	}
-	c.ctl, err = startDaemon(c.Name+"/ovn-controller", out, c.NS, c.env(),
-		"ovn-controller", "unix:"+c.dbSock(),
-		"--pidfile="+filepath.Join(c.Dir, "ovn-controller.pid"),
-		"--log-file="+filepath.Join(c.Dir, "ovn-controller.log"), "--no-chdir")
+	argv := append([]string{"ovn-controller", "unix:" + c.dbSock(),
+		"--pidfile=" + filepath.Join(c.Dir, "ovn-controller.pid"),
+		"--log-file=" + filepath.Join(c.Dir, "ovn-controller.log"), "--no-chdir"}, extraOVNArgs()...)
+	c.ctl, err = startDaemon(c.Name+"/ovn-controller", out, c.NS, c.env(), argv...)
 	return err
 }
 

@@ -161,3 +161,8 @@ func RequireTool(t testing.TB, tool string) {
 		t.Skipf("testbed: %s not installed", tool)
 	}
 }
+
+// extraOVNArgs are added to the command lines of ovn-northd and
+// ovn-controller from $OVND_E2E_OVN_ARGS (space-separated), e.g.
+// "-vjsonrpc:file:dbg" to log every OVSDB message they exchange.
+func extraOVNArgs() []string { return strings.Fields(os.Getenv("OVND_E2E_OVN_ARGS")) }

@@ -1,6 +1,8 @@
 package testbed_test
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -318,15 +320,33 @@ func scenarioNATLB(t *testing.T, topo *testbed.Topology) {
 func scenarioPortUp(t *testing.T, topo *testbed.Topology) {
 	b := addSwitch(t, topo, "pu", "", lsp{"pu-b", "0a:00:00:00:08:02", "10.7.0.2/24", 1})[0]
 	topo.WaitFor(t, "pu-b up in the NB", 30*time.Second, func() error { return topo.PortUp("pu-b") })
-	a := topo.HV(2).Plug(t, testbed.VIFSpec{Port: "pu-a", MAC: "0a:00:00:00:08:01", Addrs: []string{"10.7.0.1/24"}})
 
-	start := time.Now()
-	topo.NBCtl(t, "lsp-add", "pu", "pu-a", "--", "lsp-set-addresses", "pu-a", "0a:00:00:00:08:01 10.7.0.1")
-	ping := a.FirstPing(t, b, 30*time.Second).Sub(start)
-	topo.WaitFor(t, "pu-a up in the NB", 30*time.Second, func() error {
-		return topo.PortUp("pu-a")
-	})
-	up := time.Since(start)
-	t.Logf("port up (%s): lsp-add to first ping %v, to up=true in the NB %v",
-		topo.Config, ping.Round(time.Millisecond), up.Round(time.Millisecond))
+	// Three VIFs, plugged before their logical ports exist, one after the
+	// other: the median says more than one sample on a busy machine.
+	var pings, ups []time.Duration
+	for i := 1; i <= 3; i++ {
+		name, mac, ip := fmt.Sprintf("pu-a%d", i), fmt.Sprintf("0a:00:00:00:08:1%d", i), fmt.Sprintf("10.7.0.1%d", i)
+		a := topo.HV(2).Plug(t, testbed.VIFSpec{Port: name, MAC: mac, Addrs: []string{ip + "/24"}})
+		start := time.Now()
+		topo.NBCtl(t, "lsp-add", "pu", name, "--", "lsp-set-addresses", name, mac+" "+ip)
+		pings = append(pings, a.FirstPing(t, b, 30*time.Second).Sub(start))
+		topo.WaitFor(t, name+" up in the NB", 30*time.Second, func() error { return topo.PortUp(name) })
+		ups = append(ups, time.Since(start))
+	}
+	t.Logf("port up (%s): lsp-add to first ping %v (median %v), to up=true in the NB %v (median %v)",
+		topo.Config, rounded(pings), median(pings), rounded(ups), median(ups))
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2].Round(time.Millisecond)
+}
+
+func rounded(ds []time.Duration) []time.Duration {
+	r := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		r[i] = d.Round(time.Millisecond)
+	}
+	return r
 }

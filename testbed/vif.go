@@ -104,7 +104,10 @@ func (v *VIF) create() error {
 		return err
 	}
 	cmds := [][]string{
-		{"ip", "netns", "exec", v.NS, "sysctl", "-qw", "net.ipv6.conf.eth0.accept_dad=0"},
+		{"ip", "netns", "exec", v.NS, "sysctl", "-qw", "net.ipv6.conf.eth0.accept_dad=0",
+			// Resolve neighbours again after 100 ms, not 1 s, so that the
+			// time to the first ping measures OVN, not ARP's back-off.
+			"net.ipv4.neigh.eth0.retrans_time_ms=100", "net.ipv6.neigh.eth0.retrans_time_ms=100"},
 		{"ip", "-n", v.NS, "link", "set", "eth0", "mtu", fmt.Sprint(v.Spec.MTU)},
 		// TX checksum offload on a veth feeding the userspace datapath
 		// leaves TCP checksums unfilled.
