@@ -182,12 +182,14 @@ func scanDouble(s string, cur *strings.Builder) (int, error) {
 // clients is what a script runs against.
 type clients struct {
 	nb, sb *Ctl
+	// dir is the server's temp dir, written "<dir>" in output.
+	dir string
 	// vars holds ${NAME} values: NB, SB and those saved by "save".
 	vars map[string]string
 }
 
 func newClients(s *Server, nb, sb *Ctl) *clients {
-	return &clients{nb: nb, sb: sb, vars: map[string]string{"NB": s.NB(), "SB": s.SB()}}
+	return &clients{nb: nb, sb: sb, dir: s.Dir, vars: map[string]string{"NB": s.NB(), "SB": s.SB()}}
 }
 
 var varRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -219,6 +221,8 @@ func (c *clients) run(t testing.TB, st *step) Result {
 		r = Run(context.Background(), nil, "ovsdb-client", append([]string{"--timeout=5"}, args...)...)
 	}
 	r.Args = []string{st.text}
+	r.Stdout = strings.ReplaceAll(r.Stdout, c.dir, "<dir>")
+	r.Stderr = strings.ReplaceAll(r.Stderr, c.dir, "<dir>")
 	if st.saveName != "" {
 		c.vars[st.saveName] = uuidRE.FindString(r.Stdout)
 	}
