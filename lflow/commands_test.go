@@ -108,5 +108,9 @@ func cmdFlows(c scriptCase) string {
 }
 
 func cmdActions(s string) string {
-	return "not yet"
+	acts, err := ParseActions(s, Symbols)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return FormatActions(acts)
 }

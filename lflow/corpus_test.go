@@ -89,3 +89,24 @@ func TestCorpusMatches(t *testing.T) {
 	}
 	t.Logf("%d of %d matches parse, normalise and expand to flows", len(flows)-bad, len(flows))
 }
+
+func TestCorpusActions(t *testing.T) {
+	flows := readCorpus(t)
+	bad := 0
+	for _, f := range flows {
+		acts, err := ParseActions(f.actions, Symbols)
+		if err != nil {
+			bad++
+			t.Errorf("line %d: actions %q: %v", f.line, f.actions, err)
+			continue
+		}
+		s := FormatActions(acts)
+		again, err := ParseActions(s, Symbols)
+		if err != nil {
+			t.Errorf("line %d: reparse %q: %v", f.line, s, err)
+		} else if s2 := FormatActions(again); s2 != s {
+			t.Errorf("line %d: format not stable: %q then %q", f.line, s, s2)
+		}
+	}
+	t.Logf("%d of %d actions parse", len(flows)-bad, len(flows))
+}

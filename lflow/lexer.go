@@ -10,42 +10,42 @@ type Kind int
 
 // Token kinds. Punctuation kinds are named after what they look like.
 const (
-	EOF       Kind = iota
-	Ident          // eth.src, next, reg0
-	Int            // any integer constant, possibly masked: 80, 0x10/0xf0, 10.0.0.0/8
-	String         // "p1"
-	AddrSet        // $name
-	PortGroup      // @name
-	Eq             // ==
-	Ne             // !=
-	Lt             // <
-	Le             // <=
-	Gt             // >
-	Ge             // >=
-	AndAnd         // &&
-	OrOr           // ||
-	Bang           // !
-	LParen         // (
-	RParen         // )
-	LBrace         // {
-	RBrace         // }
-	LSquare        // [
-	RSquare        // ]
-	Comma          // ,
-	Semicolon      // ;
-	Assign         // =
-	Exchange       // <->
-	Decrement      // --
-	Ellipsis       // ..
-	Colon          // :
-	Minus          // -
+	EOF        Kind = iota
+	Ident           // eth.src, next, reg0
+	Int             // any integer constant, possibly masked: 80, 0x10/0xf0, 10.0.0.0/8
+	String          // "p1"
+	AddrSet         // $name
+	PortGroup       // @name
+	Eq              // ==
+	Ne              // !=
+	Lt              // <
+	Le              // <=
+	Gt              // >
+	Ge              // >=
+	AndAnd          // &&
+	OrOr            // ||
+	Bang            // !
+	LParen          // (
+	RParen          // )
+	LBrace          // {
+	RBrace          // }
+	LSquare         // [
+	RSquare         // ]
+	Comma           // ,
+	Semicolon       // ;
+	Equals          // =
+	Swap            // <->
+	MinusMinus      // --
+	Ellipsis        // ..
+	Colon           // :
+	Minus           // -
 )
 
 var kindText = map[Kind]string{
 	EOF: "end of input", Eq: "==", Ne: "!=", Lt: "<", Le: "<=", Gt: ">", Ge: ">=",
 	AndAnd: "&&", OrOr: "||", Bang: "!", LParen: "(", RParen: ")", LBrace: "{",
 	RBrace: "}", LSquare: "[", RSquare: "]", Comma: ",", Semicolon: ";",
-	Assign: "=", Exchange: "<->", Decrement: "--", Ellipsis: "..", Colon: ":",
+	Equals: "=", Swap: "<->", MinusMinus: "--", Ellipsis: "..", Colon: ":",
 	Minus: "-",
 }
 
@@ -112,11 +112,11 @@ var puncts = []struct {
 	text string
 	kind Kind
 }{
-	{"<->", Exchange}, {"==", Eq}, {"!=", Ne}, {"<=", Le}, {">=", Ge},
-	{"&&", AndAnd}, {"||", OrOr}, {"--", Decrement}, {"..", Ellipsis},
+	{"<->", Swap}, {"==", Eq}, {"!=", Ne}, {"<=", Le}, {">=", Ge},
+	{"&&", AndAnd}, {"||", OrOr}, {"--", MinusMinus}, {"..", Ellipsis},
 	{"<", Lt}, {">", Gt}, {"!", Bang}, {"(", LParen}, {")", RParen},
 	{"{", LBrace}, {"}", RBrace}, {"[", LSquare}, {"]", RSquare},
-	{",", Comma}, {";", Semicolon}, {"=", Assign}, {":", Colon}, {"-", Minus},
+	{",", Comma}, {";", Semicolon}, {"=", Equals}, {":", Colon}, {"-", Minus},
 }
 
 func (l *lexer) next() (Token, error) {

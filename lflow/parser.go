@@ -19,7 +19,7 @@ func newParser(s string, syms Symtab, sets Sets) (*parser, error) {
 	return &parser{toks: toks, syms: syms, sets: sets}, nil
 }
 
-func (p *parser) peek() Token      { return p.toks[p.i] }
+func (p *parser) peek() Token { return p.toks[p.i] }
 func (p *parser) peekAt(n int) Token {
 	if p.i+n < len(p.toks) {
 		return p.toks[p.i+n]
