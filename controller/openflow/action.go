@@ -21,6 +21,7 @@ const (
 	actPushVLAN   = 17
 	actPopVLAN    = 18
 	actSetField   = 25
+	actCopyField  = 28
 	actExperiment = 0xffff
 )
 
@@ -116,20 +117,15 @@ func (*PopVLAN) appendAction(b []byte) ([]byte, error) {
 func (*PopVLAN) String() string { return "pop_vlan" }
 
 // SetField writes a field, or with a mask the masked bits of it (OVS's
-// "load"). NX selects the Nicira NXAST_REG_LOAD2 encoding instead of
-// OFPAT_SET_FIELD; both mean the same to OVS.
+// "load"). OpenFlow 1.5 carries masks in OFPAT_SET_FIELD itself; OVS
+// refuses NXAST_REG_LOAD2 in 1.5, so it only decodes.
 type SetField struct {
 	OXM
-	NX bool
 }
 
 func (a *SetField) appendAction(b []byte) ([]byte, error) {
 	start := len(b)
-	if a.NX {
-		b = nxHeader(b, nxRegLoad2)
-	} else {
-		b = put16(put16(b, actSetField), 0)
-	}
+	b = put16(put16(b, actSetField), 0)
 	b, err := a.OXM.append(b)
 	if err != nil {
 		return nil, fmt.Errorf("set_field: %w", err)
@@ -174,6 +170,11 @@ func decodeAction(b []byte) (Action, []byte, error) {
 			return nil, nil, fmt.Errorf("set_field: %w", err)
 		}
 		act = &SetField{OXM: o}
+	case actCopyField:
+		var err error
+		if act, err = decodeCopyField(a); err != nil {
+			return nil, nil, err
+		}
 	case actExperiment:
 		var err error
 		if act, err = decodeNXAction(a); err != nil {

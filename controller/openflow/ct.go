@@ -169,8 +169,9 @@ func (a *NAT) appendAction(b []byte) ([]byte, error) {
 	return fixLen(pad8(b, start), start), nil
 }
 
-func natAddr(ip netip.Addr) string {
-	if ip.Is6() {
+// natAddr brackets IPv6 addresses when a port follows, as OVS does.
+func natAddr(ip netip.Addr, port bool) string {
+	if ip.Is6() && port {
 		return "[" + ip.String() + "]"
 	}
 	return ip.String()
@@ -188,9 +189,9 @@ func (a *NAT) String() string {
 		s.WriteString("dst")
 	}
 	if a.IPMin.IsValid() {
-		s.WriteString("=" + natAddr(a.IPMin))
+		s.WriteString("=" + natAddr(a.IPMin, a.ProtoMin != 0))
 		if a.IPMax.IsValid() && a.IPMax != a.IPMin {
-			s.WriteString("-" + natAddr(a.IPMax))
+			s.WriteString("-" + natAddr(a.IPMax, a.ProtoMin != 0))
 		}
 	}
 	if a.ProtoMin != 0 {

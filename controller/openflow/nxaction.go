@@ -56,7 +56,7 @@ func init() {
 		nxResubmitTable: decodeResubmit,
 		nxResubmitCT:    decodeResubmit,
 		nxRegMove:       decodeMove,
-		nxNote:          func(a []byte) (Action, error) { return &Note{Data: clone(trimNote(a[10:]))}, nil },
+		nxNote:          func(a []byte) (Action, error) { return &Note{Data: clone(a[10:])}, nil },
 		nxOutputReg:     decodeOutputReg,
 		nxDecTTL:        func([]byte) (Action, error) { return &DecTTL{}, nil },
 		nxController:    decodeController,
@@ -125,15 +125,18 @@ func decodeResubmit(a []byte) (Action, error) {
 	return r, nil
 }
 
-// Move copies Src to Dst (NXAST_REG_MOVE); both have the same NBits.
+// Move copies Src to Dst; both have the same NBits. OpenFlow 1.5 encodes it
+// as OFPAT_COPY_FIELD (OVS refuses NXAST_REG_MOVE in 1.5); NXAST_REG_MOVE
+// still decodes.
 type Move struct {
 	Src, Dst Subfield
 }
 
 func (a *Move) appendAction(b []byte) ([]byte, error) {
 	start := len(b)
-	b = nxHeader(b, nxRegMove)
+	b = put16(put16(b, actCopyField), 0)
 	b = put16(put16(put16(b, uint16(a.Src.NBits)), uint16(a.Src.Ofs)), uint16(a.Dst.Ofs))
+	b = zeros(b, 2)
 	b, err := a.Src.appendHeader(b)
 	if err != nil {
 		return nil, fmt.Errorf("move src: %w", err)
@@ -150,8 +153,21 @@ func decodeMove(a []byte) (Action, error) {
 	if len(a) < 24 {
 		return nil, fmt.Errorf("move: %w", ErrShort)
 	}
-	n, so, do := int(be16(a[10:])), int(be16(a[12:])), int(be16(a[14:]))
-	src, rest, err := decodeFieldHeader(a[16:])
+	return decodeMoveBody(a[10:], a[16:])
+}
+
+func decodeCopyField(a []byte) (Action, error) {
+	if len(a) < 24 {
+		return nil, fmt.Errorf("copy_field: %w", ErrShort)
+	}
+	return decodeMoveBody(a[4:], a[12:])
+}
+
+// decodeMoveBody reads n_bits and the src and dst offsets from a and the
+// two field headers from h.
+func decodeMoveBody(a, h []byte) (Action, error) {
+	n, so, do := int(be16(a)), int(be16(a[2:])), int(be16(a[4:]))
+	src, rest, err := decodeFieldHeader(h)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +178,9 @@ func decodeMove(a []byte) (Action, error) {
 	return &Move{Src: Subfield{src, so, n}, Dst: Subfield{dst, do, n}}, nil
 }
 
-// Note is a comment carried in the flow (NXAST_NOTE).
+// Note is a comment carried in the flow (NXAST_NOTE). The encoding pads it
+// with zero bytes to a multiple of 8 (6, 14, 22... bytes need none), and
+// those zeros come back on decoding and in ovs-ofctl's output.
 type Note struct{ Data []byte }
 
 func (a *Note) appendAction(b []byte) ([]byte, error) {
@@ -175,15 +193,6 @@ func (a *Note) appendAction(b []byte) ([]byte, error) {
 }
 
 func (a *Note) String() string { return "note:" + dotHex(a.Data) }
-
-// trimNote drops the zero padding after a note; a note that ends in zero
-// bytes of its own cannot be told apart, as in OVS.
-func trimNote(b []byte) []byte {
-	for len(b) > 0 && b[len(b)-1] == 0 {
-		b = b[:len(b)-1]
-	}
-	return b
-}
 
 func dotHex(b []byte) string {
 	s := make([]string, len(b))
@@ -228,7 +237,7 @@ func decodeRegLoad2(a []byte) (Action, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reg_load2: %w", err)
 	}
-	return &SetField{OXM: o, NX: true}, nil
+	return &SetField{OXM: o}, nil
 }
 
 // Conjunction adds the flow to clause Clause (0-based) of NClauses of
