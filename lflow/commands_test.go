@@ -22,6 +22,9 @@ var testSets = MapSets{
 
 func runCase(c scriptCase) string {
 	fields := strings.Fields(c.cmd)
+	if c.input == "<empty>" {
+		c.input = ""
+	}
 	switch fields[0] {
 	case "lex":
 		return cmdLex(c.input)
@@ -111,6 +114,9 @@ func cmdActions(s string) string {
 	acts, err := ParseActions(s, Symbols)
 	if err != nil {
 		return "error: " + err.Error()
+	}
+	if len(acts) == 0 {
+		return "(no actions: drop)"
 	}
 	return FormatActions(acts)
 }

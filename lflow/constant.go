@@ -127,7 +127,7 @@ func scanConst(s string, pos int) (Const, int, error) {
 		}
 	}
 	if !isDigit(s[0]) {
-		return Const{}, 0, nil
+		return Const{}, 0, nil // an identifier, or "::" that is not an address
 	}
 	dotted := prefixOf(s, func(c byte) bool { return isDigit(c) || c == '.' })
 	if strings.Contains(dotted, ".") && !strings.Contains(dotted, "..") {

@@ -135,6 +135,10 @@ func (l *lexer) next() (Token, error) {
 		return l.setName()
 	case isDigit(c) || isIdentStart(c):
 		return l.word()
+	case strings.HasPrefix(l.s[l.i:], "::"):
+		if _, n, _ := scanConst(l.s[l.i:], pos); n > 0 {
+			return l.word()
+		}
 	}
 	for _, p := range puncts {
 		if strings.HasPrefix(l.s[l.i:], p.text) {
@@ -248,6 +252,9 @@ func (l *lexer) word() (Token, error) {
 	c, n, err := scanConst(l.s[l.i:], pos)
 	if err != nil {
 		return Token{}, err
+	}
+	if n == 0 && !isIdentStart(l.s[l.i]) {
+		return Token{}, errAt(pos, "invalid constant")
 	}
 	if n == 0 {
 		start := l.i

@@ -41,8 +41,10 @@ func (p *parser) action() (Action, error) {
 		return nil, p.syntaxError("action")
 	}
 	if _, ok := actionShapes[t.Text]; ok {
-		switch p.peekAt(1).Kind {
-		case LParen, LBrace, Semicolon:
+		// Some actions share their name with a predicate (arp, icmp4,
+		// nd_ns): what follows the name tells them apart.
+		switch _, isSym := p.syms[t.Text]; {
+		case !isSym, p.peekAt(1).Kind == LParen, p.peekAt(1).Kind == LBrace, p.peekAt(1).Kind == Semicolon:
 			p.next()
 			return p.op(nil, t)
 		}

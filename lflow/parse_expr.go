@@ -170,11 +170,12 @@ func (p *parser) fieldFirst() (Expr, error) {
 		return p.bare(ref, pos)
 	}
 	op := p.next().Kind
+	vpos := p.peek().Pos
 	items, braces, err := p.items()
 	if err != nil {
 		return nil, err
 	}
-	return p.cmp(ref, op, items, braces, pos)
+	return p.cmp(ref, op, items, braces, vpos)
 }
 
 // bare handles a field or predicate mentioned without an operator.
