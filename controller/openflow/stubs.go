@@ -3,8 +3,6 @@ package openflow
 import "fmt"
 
 func decodeExperimenter(b []byte) (Message, error)     { return nil, fmt.Errorf("todo") }
-func decodeGroupMod(b []byte) (Message, error)         { return nil, fmt.Errorf("todo") }
-func decodeMeterMod(b []byte) (Message, error)         { return nil, fmt.Errorf("todo") }
 func decodePacketOut(b []byte) (Message, error)        { return nil, fmt.Errorf("todo") }
 func decodeBundleControl(b []byte) (Message, error)    { return nil, fmt.Errorf("todo") }
 func decodeBundleAdd(b []byte) (Message, error)        { return nil, fmt.Errorf("todo") }
