@@ -215,5 +215,9 @@ func (c *Chassis) plug(vifNS, ifname, port string) error {
 // unplug removes the port from br-int; deleting the VIF's namespace
 // removes the veth.
 func (c *Chassis) unplug(ifname string) {
-	_, _ = c.VSCtl("--if-exists", "del-port", "br-int", ifname)
+	if c.ovsdb == nil || c.ovsdb.alive() != nil {
+		return // the whole chassis goes with its namespace
+	}
+	_, _ = run("", nil, "ovs-vsctl", "--db=unix:"+c.dbSock(), "--timeout=5", "--no-wait",
+		"--if-exists", "del-port", "br-int", ifname)
 }
