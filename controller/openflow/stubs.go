@@ -4,7 +4,5 @@ import "fmt"
 
 func decodeExperimenter(b []byte) (Message, error)     { return nil, fmt.Errorf("todo") }
 func decodePacketOut(b []byte) (Message, error)        { return nil, fmt.Errorf("todo") }
-func decodeBundleControl(b []byte) (Message, error)    { return nil, fmt.Errorf("todo") }
-func decodeBundleAdd(b []byte) (Message, error)        { return nil, fmt.Errorf("todo") }
 func decodeMultipartRequest(b []byte) (Message, error) { return nil, fmt.Errorf("todo") }
 func decodeMultipartReply(b []byte) (Message, error)   { return nil, fmt.Errorf("todo") }
