@@ -271,11 +271,13 @@ func writeEnvironment(w io.Writer, o options, sides []*side) {
 		mode, time.Now().UTC().Format("2006-01-02 15:04"), runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAverage())
 	for _, s := range sides {
 		fmt.Fprintf(w, "  %s: %s", s.name, s.bin)
+		arg := "version"
 		if s.kind == sideOvsdbServer {
-			out, _ := exec.Command(s.bin, "--version").Output()
-			first, _, _ := strings.Cut(string(out), "\n")
-			fmt.Fprintf(w, " (%s)", first)
+			arg = "--version"
 		}
+		out, _ := exec.Command(s.bin, arg).Output()
+		first, _, _ := strings.Cut(string(out), "\n")
+		fmt.Fprintf(w, " (%s)", strings.TrimSpace(first))
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "  databases under %s\n", o.tmp)
