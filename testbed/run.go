@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -151,16 +152,12 @@ func killRunProcesses(run string) []string {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join("/proc", p.Name(), "cmdline"))
-		if err == nil && containsBytes(b, needle) {
+		if err == nil && bytes.Contains(b, needle) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 			killed = append(killed, strings.ReplaceAll(string(b), "\x00", " "))
 		}
 	}
 	return killed
-}
-
-func containsBytes(b, needle []byte) bool {
-	return strings.Contains(string(b), string(needle))
 }
 
 // listNetns lists the named network namespaces.
