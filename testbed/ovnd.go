@@ -35,8 +35,9 @@ func buildOVND() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp("", "ovnd-bin-")
-	if err != nil {
+	// A later run's sweep removes the directory once this process is gone.
+	dir := filepath.Join(baseDir(), fmt.Sprintf("bin-%d", os.Getpid()))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("build ovnd: %w", err)
 	}
 	out := filepath.Join(dir, "ovnd")

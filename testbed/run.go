@@ -78,11 +78,16 @@ func runAlive(run string) bool {
 	if err != nil {
 		return false
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pidAlive(string(b))
+}
+
+// pidAlive reports whether the process with the decimal pid s exists.
+func pidAlive(s string) bool {
+	pid, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || pid <= 0 {
 		return false
 	}
-	return syscall.Kill(pid, 0) == nil || pid == os.Getpid()
+	return pid == os.Getpid() || syscall.Kill(pid, 0) == nil
 }
 
 // sweep removes what earlier runs left behind when their process died
@@ -109,11 +114,14 @@ func sweep(logf func(string, ...any)) {
 		logf("sweep: removed leftovers of dead run %s", run)
 		_ = os.RemoveAll(filepath.Join(baseDir(), run))
 	}
-	// Directories of runs that died before they got their name.
+	// Directories of runs that died before they got their name, and ovnd
+	// binaries built by test processes that have exited.
 	entries, _ := os.ReadDir(baseDir())
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "new-") && !runAlive(e.Name()) {
-			_ = os.RemoveAll(filepath.Join(baseDir(), e.Name()))
+		n := e.Name()
+		if strings.HasPrefix(n, "new-") && !runAlive(n) ||
+			strings.HasPrefix(n, "bin-") && !pidAlive(strings.TrimPrefix(n, "bin-")) {
+			_ = os.RemoveAll(filepath.Join(baseDir(), n))
 		}
 	}
 }
