@@ -56,3 +56,19 @@ func checkMessage(t *testing.T, m Message, want string) []byte {
 	}
 	return b
 }
+
+// checkRoundTrip checks that m survives Marshal and Unmarshal.
+func checkRoundTrip(t *testing.T, m Message) {
+	t.Helper()
+	b, err := Marshal(1, m)
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	_, back, err := Unmarshal(b)
+	if err != nil {
+		t.Fatalf("unmarshal %x: %v", b, err)
+	}
+	if d := cmp.Diff(m, back, cmpOpts); d != "" {
+		t.Errorf("round trip (-sent +decoded):\n%s", d)
+	}
+}

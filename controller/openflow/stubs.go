@@ -2,7 +2,6 @@ package openflow
 
 import "fmt"
 
-func decodeExperimenter(b []byte) (Message, error)     { return nil, fmt.Errorf("todo") }
 func decodePacketOut(b []byte) (Message, error)        { return nil, fmt.Errorf("todo") }
 func decodeMultipartRequest(b []byte) (Message, error) { return nil, fmt.Errorf("todo") }
 func decodeMultipartReply(b []byte) (Message, error)   { return nil, fmt.Errorf("todo") }
