@@ -37,6 +37,10 @@ func (a *annotator) lower(e Expr, neg bool) (bexpr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if neg && a.nominal(x) {
+			return nil, fmt.Errorf("nominal predicate %s may only be tested positively, e.g. `%s' or `%s == 1' but not `!%s' or `%s == 0'",
+				e.Sym.Name, e.Sym.Name, e.Sym.Name, e.Sym.Name, e.Sym.Name)
+		}
 		return a.lower(x, neg)
 	case Cmp:
 		return a.lowerCmp(e, neg)
@@ -69,6 +73,35 @@ func (a *annotator) expand(name, text string) (Expr, error) {
 		return nil, fmt.Errorf("expansion of %s: %v", name, err)
 	}
 	return x, nil
+}
+
+// nominal reports whether an expansion refers to a nominal field or
+// predicate, which makes the predicate it defines nominal too.
+func (a *annotator) nominal(e Expr) bool {
+	switch e := e.(type) {
+	case And:
+		return a.anyNominal(e)
+	case Or:
+		return a.anyNominal(e)
+	case Not:
+		return a.nominal(e.X)
+	case Cmp:
+		base, _, _ := a.syms.Base(e.Field.Sym)
+		return base.Level == Nominal || e.Field.Sym.Level == Nominal
+	case Pred:
+		x, err := a.expand(e.Sym.Name, e.Sym.Expansion)
+		return err == nil && a.nominal(x)
+	}
+	return false
+}
+
+func (a *annotator) anyNominal(es []Expr) bool {
+	for _, x := range es {
+		if a.nominal(x) {
+			return true
+		}
+	}
+	return false
 }
 
 var negated = map[Kind]Kind{Eq: Ne, Ne: Eq, Lt: Ge, Ge: Lt, Gt: Le, Le: Gt}

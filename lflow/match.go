@@ -113,7 +113,32 @@ func (m Match) String() string {
 	case m.Field.String:
 		return m.Field.Name + " == " + quote(m.Str)
 	}
-	f, w := m.Field, m.Field.Width
+	if r, ok := registerView(m); ok {
+		return r
+	}
+	return formatMasked(m.Field, m.Value, m.Mask)
+}
+
+// registerView renders a match on a wide register that stays within one
+// 32-bit register in terms of that register: reg0[0..7] == 5 rather
+// than xxreg0[96..103] == 5.
+func registerView(m Match) (string, bool) {
+	lo, hi := m.Mask.TrailingZeros(), m.Mask.Len()-1
+	for _, r := range registerNames {
+		s := Symbols[r]
+		if s.Parent == m.Field.Name && s.Lo <= lo && hi <= s.Hi {
+			v := Symbol{Name: s.Name, Width: s.Width, Format: Hexadecimal}
+			return formatMasked(&v, m.Value.Rsh(s.Lo), m.Mask.Rsh(s.Lo)), true
+		}
+	}
+	return "", false
+}
+
+var registerNames = []string{"reg0", "reg1", "reg2", "reg3", "reg4", "reg5", "reg6", "reg7", "reg8", "reg9"}
+
+func formatMasked(f *Symbol, value, mask U128) string {
+	m := Match{Value: value, Mask: mask}
+	w := f.Width
 	full := Ones(w)
 	if m.Mask == full {
 		return f.Name + " == " + formatInt(m.Value, f.Format)

@@ -21,7 +21,8 @@ func TestRelationalExhaustive(t *testing.T) {
 			s := fmt.Sprintf("reg0[2..7] %s %d", op, c)
 			flows := mustFlows(t, s)
 			for x := uint64(0); x < 64; x++ {
-				if got := anyMatches(flows, x<<2); got != want(x, c) {
+				// reg0 is xxreg0[96..127].
+				if got := anyMatches(flows, U128{Lo: x << 2}.Lsh(96)); got != want(x, c) {
 					t.Fatalf("%s with reg0[2..7] = %d: got %v", s, x, got)
 				}
 			}
@@ -46,11 +47,11 @@ func mustFlows(t *testing.T, s string) []Conj {
 	return flows
 }
 
-func anyMatches(flows []Conj, reg0 uint64) bool {
+func anyMatches(flows []Conj, xxreg0 U128) bool {
 	for _, f := range flows {
 		ok := true
 		for _, m := range f {
-			ok = ok && (U128{Lo: reg0}.Xor(m.Value)).And(m.Mask).IsZero()
+			ok = ok && xxreg0.Xor(m.Value).And(m.Mask).IsZero()
 		}
 		if ok {
 			return true

@@ -11,8 +11,11 @@ import "fmt"
 // logical datapath in metadata (not a symbol). Registers reg0..reg9 and
 // their 64- and 128-bit overlays map one-to-one onto the OVS registers.
 //
-// The flag bit numbers and the ct_mark/ct_label subfield layouts are those
-// OVN 23.03 installs; ovn-northd(8) names them but does not number them.
+// The flag bit numbers, the ct_mark/ct_label subfield layouts and the
+// multicast predicates are those OVN 23.03 installs; ovn-northd(8) names
+// them but does not define them. They were checked by giving a real
+// ovn-controller 23.03 an ACL per symbol and reading the OpenFlow flows it
+// installed.
 var Symbols = NewSymtab(symbolList())
 
 func symbolList() []Symbol {
@@ -38,21 +41,26 @@ func pred(name, expansion string) Symbol {
 	return Symbol{Name: name, Kind: Predicate, Width: 1, Expansion: expansion, Level: Nominal}
 }
 
+// registers lays the 32-bit registers over the wide ones the way OVS does
+// (and OVN relies on): xxreg0 is reg0..reg3 and xreg0..xreg1 with the
+// lowest-numbered register most significant; reg8 and reg9 make xreg4.
+// Only the widest registers are Fields, so normalisation sees conflicts
+// between, say, reg0 == 1 and xxreg0[96..127] == 2.
 func registers() []Symbol {
-	var s []Symbol
-	for i := 0; i < 10; i++ {
-		n := fmt.Sprintf("reg%d", i)
-		s = append(s, field(n, 32, n, Ordinal, Hexadecimal, ""))
+	s := []Symbol{
+		field("xxreg0", 128, "xxreg0", Ordinal, Hexadecimal, ""),
+		field("xxreg1", 128, "xxreg1", Ordinal, Hexadecimal, ""),
+		field("xreg4", 64, "xreg4", Ordinal, Hexadecimal, ""),
 	}
-	for i := 0; i < 5; i++ {
-		n := fmt.Sprintf("xreg%d", i)
-		s = append(s, field(n, 64, n, Ordinal, Hexadecimal, ""))
+	for i := 0; i < 8; i++ {
+		lo := (3 - i%4) * 32
+		s = append(s, sub(fmt.Sprintf("reg%d", i), fmt.Sprintf("xxreg%d", i/4), lo, lo+31, ""))
 	}
-	for i := 0; i < 2; i++ {
-		n := fmt.Sprintf("xxreg%d", i)
-		s = append(s, field(n, 128, n, Ordinal, Hexadecimal, ""))
+	for i := 0; i < 4; i++ {
+		lo := (1 - i%2) * 64
+		s = append(s, sub(fmt.Sprintf("xreg%d", i), fmt.Sprintf("xxreg%d", i/2), lo, lo+63, ""))
 	}
-	return s
+	return append(s, sub("reg8", "xreg4", 32, 63, ""), sub("reg9", "xreg4", 0, 31, ""))
 }
 
 func metadata() []Symbol {
@@ -180,10 +188,9 @@ func predicates() []Symbol {
 		pred("icmp", "icmp4 || icmp6"),
 		pred("igmp", "ip4 && ip.proto == 2"),
 		pred("mldv1", "ip6.src == fe80::/10 && icmp6.type == {130, 131, 132}"),
-		pred("mldv2", "ip6.src == fe80::/10 && icmp6.type == 143"),
+		pred("mldv2", "ip6.dst == ff02::16 && icmp6.type == 143"),
 		pred("nd", "icmp6.type == {135, 136} && icmp6.code == 0 && ip.ttl == 255"),
 		pred("nd_ns", "icmp6.type == 135 && icmp6.code == 0 && ip.ttl == 255"),
-		pred("nd_ns_mcast", "ip6.mcast && icmp6.type == 135 && icmp6.code == 0 && ip.ttl == 255"),
 		pred("nd_na", "icmp6.type == 136 && icmp6.code == 0 && ip.ttl == 255"),
 		pred("nd_rs", "icmp6.type == 133 && icmp6.code == 0 && ip.ttl == 255"),
 		pred("nd_ra", "icmp6.type == 134 && icmp6.code == 0 && ip.ttl == 255"),
