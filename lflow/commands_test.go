@@ -40,6 +40,12 @@ func runCase(c scriptCase) string {
 		return cmdFlows(c)
 	case "actions":
 		return cmdActions(c.input)
+	case "prereqs":
+		acts, err := ParseActions(c.input, Symbols)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		return strings.Join(ActionPrereqs(acts, Symbols), "\n")
 	}
 	return "unknown command " + fields[0]
 }
