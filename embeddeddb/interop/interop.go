@@ -79,6 +79,9 @@ func TargetFromEnv() (Target, error) {
 type Options struct {
 	// TCP makes the server also listen on 127.0.0.1 ports chosen here.
 	TCP bool
+	// TLS makes the server also listen for SSL on 127.0.0.1 ports chosen
+	// here, with certificates from a throwaway PKI (Server.PKI).
+	TLS bool
 	// NBFile and SBFile, when set, are copied in as the initial database
 	// files instead of creating empty ones.
 	NBFile, SBFile string
@@ -95,6 +98,10 @@ type Server struct {
 	// NBTCP and SBTCP are host:port when Options.TCP was set. For
 	// ovsdb-server both name one port serving both databases.
 	NBTCP, SBTCP string
+	// NBSSL and SBSSL are host:port when Options.TLS was set, like NBTCP.
+	NBSSL, SBSSL string
+	// PKI holds the certificates when Options.TLS was set.
+	PKI *PKI
 
 	logPath string
 	proc    *process
@@ -137,6 +144,18 @@ func StartServer(t testing.TB, target Target, opts Options) *Server {
 		if target == TargetOVND {
 			s.SBTCP = freeTCPAddr(t)
 		}
+	}
+	if opts.TLS {
+		s.NBSSL = freeTCPAddr(t)
+		s.SBSSL = s.NBSSL
+		if target == TargetOVND {
+			s.SBSSL = freeTCPAddr(t)
+		}
+		pki, err := NewPKI(dir)
+		if err != nil {
+			t.Fatalf("make certificates: %v", err)
+		}
+		s.PKI = pki
 	}
 	if err := s.prepare(t, opts); err != nil {
 		t.Fatalf("prepare %s: %v", target, err)
@@ -229,6 +248,10 @@ func (s *Server) ovsdbServerArgs() []string {
 	if s.NBTCP != "" {
 		args = append(args, "--remote="+ptcp(s.NBTCP))
 	}
+	if s.PKI != nil {
+		args = append(args, "--remote="+pssl(s.NBSSL), "--private-key="+s.PKI.ServerKey,
+			"--certificate="+s.PKI.ServerCert, "--ca-cert="+s.PKI.CACert)
+	}
 	return args
 }
 
@@ -241,8 +264,17 @@ func (s *Server) ovndConfig() string {
 		nb = append(nb, ptcp(s.NBTCP))
 		sb = append(sb, ptcp(s.SBTCP))
 	}
-	return fmt.Sprintf("roles = [\"database\"]\n[database]\ndir = %q\nnb_remotes = %s\nsb_remotes = %s\n",
+	if s.PKI != nil {
+		nb = append(nb, pssl(s.NBSSL))
+		sb = append(sb, pssl(s.SBSSL))
+	}
+	cfg := fmt.Sprintf("roles = [\"database\"]\n[database]\ndir = %q\nnb_remotes = %s\nsb_remotes = %s\n",
 		s.StateDir, tomlList(nb), tomlList(sb))
+	if s.PKI != nil {
+		cfg += fmt.Sprintf("[tls]\nprivate_key = %q\ncertificate = %q\nca_cert = %q\n",
+			s.PKI.ServerKey, s.PKI.ServerCert, s.PKI.CACert)
+	}
+	return cfg
 }
 
 func tomlList(items []string) string {
@@ -254,9 +286,14 @@ func tomlList(items []string) string {
 }
 
 // ptcp turns 127.0.0.1:PORT into ptcp:PORT:127.0.0.1.
-func ptcp(addr string) string {
+func ptcp(addr string) string { return passive("ptcp", addr) }
+
+// pssl turns 127.0.0.1:PORT into pssl:PORT:127.0.0.1.
+func pssl(addr string) string { return passive("pssl", addr) }
+
+func passive(kind, addr string) string {
 	host, port, _ := net.SplitHostPort(addr)
-	return "ptcp:" + port + ":" + host
+	return kind + ":" + port + ":" + host
 }
 
 func (s *Server) waitReady(timeout time.Duration) error {

@@ -94,6 +94,8 @@ func Run(ctx context.Context, env []string, name string, args ...string) Result 
 type Ctl struct {
 	Tool string
 	DB   string
+	// SSL holds -p, -c and -C options for ssl: databases.
+	SSL []string
 	// daemonEnv is "OVN_NB_DAEMON=socket" in daemon mode.
 	daemonEnv string
 }
@@ -113,7 +115,7 @@ func (c *Ctl) Run(t testing.TB, args ...string) Result {
 	if c.daemonEnv != "" {
 		env = []string{c.daemonEnv}
 	} else {
-		full = append([]string{"--db=" + c.DB}, full...)
+		full = append(append([]string{"--db=" + c.DB}, c.SSL...), full...)
 	}
 	r := Run(context.Background(), env, c.Tool, full...)
 	r.Args = append([]string{c.Tool}, args...)
