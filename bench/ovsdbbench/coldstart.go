@@ -228,7 +228,7 @@ func runMemory(ctx context.Context, s *side, dir string, rows, perTxn int) (memR
 	var params []byte
 	for i := 0; i < rows; i += perTxn {
 		params = appendSmallRows(params[:0], i, min(perTxn, rows-i))
-		if _, err := c.transact(params); err != nil {
+		if err := c.transactOK(params); err != nil {
 			return res, fmt.Errorf("row %d: %w", i, err)
 		}
 	}

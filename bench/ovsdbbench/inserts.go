@@ -107,7 +107,7 @@ func insertClient(ctx context.Context, srv *server, load insertLoad, id, n int, 
 	seq := 0
 	for ; seq < load.warmup; seq++ {
 		params = appendInsertParams(params[:0], "warm-c", id, seq, load.durable)
-		if _, err := c.transact(params); err != nil {
+		if err := c.transactOK(params); err != nil {
 			return nil, err
 		}
 	}
@@ -121,7 +121,7 @@ func insertClient(ctx context.Context, srv *server, load insertLoad, id, n int, 
 	for i := range n {
 		params = appendInsertParams(params[:0], "ls-c", id, i, load.durable)
 		t0 := time.Now()
-		if _, err := c.transact(params); err != nil {
+		if err := c.transactOK(params); err != nil {
 			return lat, err
 		}
 		lat = append(lat, time.Since(t0))

@@ -216,9 +216,12 @@ func (c *conn) read() (*message, []byte, error) {
 // decode parses one frame. It answers an echo request itself and returns
 // nil for it.
 func (c *conn) decode(frame []byte) (*message, error) {
-	var m message
-	if err := json.Unmarshal(frame, &m); err != nil {
-		return nil, fmt.Errorf("decode message: %w", err)
+	m, ok := parseEnvelope(frame)
+	if !ok {
+		m = message{}
+		if err := json.Unmarshal(frame, &m); err != nil {
+			return nil, fmt.Errorf("decode message: %w", err)
+		}
 	}
 	if m.Method == "echo" && len(m.ID) > 0 && string(m.ID) != "null" {
 		return nil, c.replyEcho(&m)
