@@ -31,7 +31,7 @@ func TestFlowStatsReply(t *testing.T) {
 			t.Errorf("String:\n got %s\nwant %s", got, want[i])
 		}
 	}
-	if got, want := flows[0].NoStats(), " cookie=0x5, priority=100,reg14=0x1,metadata=0x1,dl_src=00:00:00:00:00:01 actions=set_field:0x1->reg13,resubmit(,8)"; got != want {
+	if got, want := flows[0].NoStats(), "cookie=0x5, priority=100,reg14=0x1,metadata=0x1,dl_src=00:00:00:00:00:01 actions=set_field:0x1->reg13,resubmit(,8)"; got != want {
 		t.Errorf("NoStats:\n got %s\nwant %s", got, want)
 	}
 }
