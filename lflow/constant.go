@@ -113,6 +113,9 @@ func (c Const) withMask(m Const) (Const, error) {
 // scanConst reads a constant at the start of s. It returns n == 0 when s
 // starts with an identifier instead.
 func scanConst(s string, pos int) (Const, int, error) {
+	if s == "" {
+		return Const{}, 0, nil
+	}
 	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
 		return scanHex(s, pos)
 	}

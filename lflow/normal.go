@@ -55,7 +55,10 @@ func Normalize(e Expr, syms Symtab) ([]Term, error) {
 	if err != nil {
 		return nil, err
 	}
-	terms := dnf(b)
+	terms, err := dnf(b)
+	if err != nil {
+		return nil, err
+	}
 	out := terms[:0]
 	for _, t := range terms {
 		if t, ok := t.settle(); ok {
@@ -65,37 +68,47 @@ func Normalize(e Expr, syms Symtab) ([]Term, error) {
 	return out, nil
 }
 
-func dnf(b bexpr) []Term {
+// maxTerms bounds the disjuncts Normalize may produce before dimensions
+// are multiplied out, so that no match can exhaust memory.
+const maxTerms = 1 << 16
+
+func dnf(b bexpr) ([]Term, error) {
 	switch b := b.(type) {
 	case Match:
-		return []Term{{Conj: Conj{b}}}
+		return []Term{{Conj: Conj{b}}}, nil
 	case bBool:
 		if b {
-			return []Term{{}}
+			return []Term{{}}, nil
 		}
-		return nil
+		return nil, nil
 	case bOr:
 		var out []Term
 		for _, x := range b {
-			out = append(out, dnf(x)...)
+			d, err := dnf(x)
+			if err != nil {
+				return nil, err
+			}
+			if out = append(out, d...); len(out) > maxTerms {
+				return nil, ErrTooManyFlows
+			}
 		}
-		return out
+		return out, nil
 	case bAnd:
 		return dnfAnd(b)
 	}
-	return nil
+	return nil, nil
 }
 
-func dnfAnd(and bAnd) []Term {
+func dnfAnd(and bAnd) ([]Term, error) {
 	acc := []Term{{}}
 	for _, x := range and {
-		d := dnf(x)
+		d, err := dnf(x)
 		switch {
+		case err != nil:
+			return nil, err
 		case len(d) == 0:
-			return nil
-		case len(d) == 1:
-			acc = product(acc, d)
-		case flat(d):
+			return nil, nil
+		case len(d) > 1 && flat(d):
 			dim := make([]Conj, len(d))
 			for i, t := range d {
 				dim[i] = t.Conj
@@ -104,10 +117,13 @@ func dnfAnd(and bAnd) []Term {
 				acc[i].Dims = append(acc[i].Dims, dim)
 			}
 		default:
+			if len(acc)*len(d) > maxTerms {
+				return nil, ErrTooManyFlows
+			}
 			acc = product(acc, d)
 		}
 	}
-	return acc
+	return acc, nil
 }
 
 // flat reports whether every term is a plain conjunction.
@@ -190,7 +206,9 @@ func anyImplied(c Conj, alts []Conj) bool {
 }
 
 // ErrTooManyFlows is returned by Flows when the cross product of a
-// normalised expression exceeds the caller's limit.
+// normalised expression exceeds the caller's limit, and by Normalize when
+// an expression has more than 65536 disjuncts even with sets kept as
+// dimensions.
 var ErrTooManyFlows = errors.New("match expands to too many flows")
 
 // Flows multiplies out every term's dimensions and returns the minimal
