@@ -1,0 +1,195 @@
+package openflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Send sends m without waiting for an answer; an error the switch reports
+// for it arrives on Async. It returns the xid used.
+func (c *Conn) Send(ctx context.Context, m Message) (uint32, error) {
+	xid := c.nextXid()
+	return xid, c.writeCtx(ctx, xid, m)
+}
+
+func (c *Conn) writeCtx(ctx context.Context, xid uint32, m Message) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case <-c.done:
+		return ErrClosed
+	default:
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		c.wmu.Lock()
+		c.nc.SetWriteDeadline(dl)
+		c.wmu.Unlock()
+		defer func() {
+			c.wmu.Lock()
+			c.nc.SetWriteDeadline(time.Time{})
+			c.wmu.Unlock()
+		}()
+	}
+	return c.write(xid, m)
+}
+
+// register makes the reader collect replies to xid.
+func (c *Conn) register(xid uint32) (*call, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		return nil, ErrClosed
+	}
+	cl := &call{done: make(chan struct{})}
+	c.pending[xid] = cl
+	return cl, nil
+}
+
+func (c *Conn) unregister(xid uint32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.pending, xid)
+}
+
+// wait waits for the call's last part. An *Error reply comes back as the
+// error.
+func (c *Conn) wait(ctx context.Context, xid uint32, cl *call) ([]Message, error) {
+	select {
+	case <-ctx.Done():
+		c.unregister(xid)
+		return nil, ctx.Err()
+	case <-cl.done:
+	}
+	c.mu.Lock()
+	parts := cl.parts
+	c.mu.Unlock()
+	if len(parts) == 0 {
+		return nil, ErrClosed
+	}
+	for _, p := range parts {
+		if e, ok := p.(*Error); ok {
+			return nil, e
+		}
+	}
+	return parts, nil
+}
+
+// Multipart sends m and returns every part of the reply.
+func (c *Conn) Multipart(ctx context.Context, m Message) ([]Message, error) {
+	xid := c.nextXid()
+	cl, err := c.register(xid)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.writeCtx(ctx, xid, m); err != nil {
+		c.unregister(xid)
+		return nil, err
+	}
+	return c.wait(ctx, xid, cl)
+}
+
+// Request sends m and returns its reply; an OpenFlow error reply comes
+// back as an *Error. Use it only for messages the switch answers.
+func (c *Conn) Request(ctx context.Context, m Message) (Message, error) {
+	parts, err := c.Multipart(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return parts[0], nil
+}
+
+// Barrier waits until the switch has finished every earlier message.
+func (c *Conn) Barrier(ctx context.Context) error {
+	_, err := c.Request(ctx, &BarrierRequest{})
+	return err
+}
+
+// Features asks for the switch's datapath id and table count.
+func (c *Conn) Features(ctx context.Context) (*FeaturesReply, error) {
+	m, err := c.Request(ctx, &FeaturesRequest{})
+	if err != nil {
+		return nil, err
+	}
+	f, ok := m.(*FeaturesReply)
+	if !ok {
+		return nil, fmt.Errorf("features: unexpected reply %T", m)
+	}
+	return f, nil
+}
+
+// DumpFlows returns the flows that req selects.
+func (c *Conn) DumpFlows(ctx context.Context, req *FlowStatsRequest) ([]FlowStats, error) {
+	parts, err := c.Multipart(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("dump flows: %w", err)
+	}
+	var flows []FlowStats
+	for _, p := range parts {
+		r, ok := p.(*FlowStatsReply)
+		if !ok {
+			return nil, fmt.Errorf("dump flows: unexpected reply %T", p)
+		}
+		flows = append(flows, r.Flows...)
+	}
+	return flows, nil
+}
+
+// Bundle applies msgs (flow, group or meter mods) atomically and in order
+// in bundle id: open, add each, commit. If the switch rejects a message,
+// nothing is applied and the error names the first rejection.
+func (c *Conn) Bundle(ctx context.Context, id uint32, msgs []Message) error {
+	flags := uint16(BundleAtomic | BundleOrdered)
+	if err := c.bundleControl(ctx, id, BundleOpenRequest, flags); err != nil {
+		return fmt.Errorf("bundle open: %w", err)
+	}
+	var adds []*call
+	var xids []uint32
+	defer func() {
+		for _, x := range xids {
+			c.unregister(x)
+		}
+	}()
+	for _, m := range msgs {
+		xid := c.nextXid()
+		cl, err := c.register(xid)
+		if err != nil {
+			return err
+		}
+		adds, xids = append(adds, cl), append(xids, xid)
+		if err := c.writeCtx(ctx, xid, &BundleAdd{BundleID: id, Flags: flags, Message: m}); err != nil {
+			return fmt.Errorf("bundle add: %w", err)
+		}
+	}
+	commitErr := c.bundleControl(ctx, id, BundleCommitRequest, flags)
+	// The switch answers in order, so any error for an add has arrived
+	// before the commit reply.
+	for i, cl := range adds {
+		c.mu.Lock()
+		parts := cl.parts
+		c.mu.Unlock()
+		for _, p := range parts {
+			if e, ok := p.(*Error); ok {
+				return fmt.Errorf("bundle message %d (%T): %w", i, msgs[i], e)
+			}
+		}
+	}
+	if commitErr != nil {
+		return fmt.Errorf("bundle commit: %w", commitErr)
+	}
+	return nil
+}
+
+func (c *Conn) bundleControl(ctx context.Context, id uint32, typ, flags uint16) error {
+	m, err := c.Request(ctx, &BundleControl{BundleID: id, CtlType: typ, Flags: flags})
+	if err != nil {
+		return err
+	}
+	r, ok := m.(*BundleControl)
+	if !ok || r.CtlType != typ+1 {
+		return errors.New("bundle: unexpected reply")
+	}
+	return nil
+}
