@@ -103,22 +103,29 @@ func monitorWire(t *testing.T, s *Server) [][]string {
 	return out
 }
 
-// nextRendered reads the next message on r and renders it as canonical
-// JSON (sorted keys) with UUIDs renamed.
+// nextRendered reads the next message on r and renders it.
 func nextRendered(t *testing.T, r *RawConn, names uuidNamer) string {
 	t.Helper()
 	msg, err := r.Next(5 * time.Second)
 	if err != nil {
 		return fmt.Sprintf("(no message: %v)", err)
 	}
+	return renderMessage(t, msg, names)
+}
+
+// renderMessage renders a JSON-RPC message as canonical JSON (keys
+// sorted) with UUIDs renamed first, so that rows keyed by UUID sort by
+// their names rather than by their random UUIDs.
+func renderMessage(t *testing.T, msg map[string]json.RawMessage, names uuidNamer) string {
+	t.Helper()
 	b, err := json.Marshal(msg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := json.Unmarshal([]byte(names.rename(string(b))), &v); err != nil {
 		t.Fatal(err)
 	}
 	b, _ = json.Marshal(v)
-	return names.rename(string(b))
+	return string(b)
 }
