@@ -1,0 +1,156 @@
+package openflow
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// ovnLikeFlows is a sample of the constructs ovn-controller installs.
+func ovnLikeFlows() []*FlowMod {
+	flow := func(table uint8, prio uint16, m Match, acts ...Action) *FlowMod {
+		fm := NewFlowMod(FlowAdd, table, prio)
+		fm.Match, fm.Instructions.Apply = m, acts
+		if acts == nil {
+			fm.Instructions.Apply = nil
+		}
+		return fm
+	}
+	ip4 := F("eth_type").Exact(0x0800)
+	withCookie := flow(8, 50, Match{Reg(14).Exact(1), F("metadata").Exact(1), F("eth_src").Bytes(mac("00:00:00:00:00:01"), nil)},
+		&SetField{OXM: Reg(13).Exact(1)}, ResubmitTable(9))
+	withCookie.Cookie = 0xdeadbeef
+	timed := flow(10, 5, Match{F("in_port_oxm").Exact(1)}, &Output{Port: 2})
+	timed.IdleTimeout, timed.HardTimeout = 300, 600
+	return []*FlowMod{
+		flow(0, 100, Match{F("in_port_oxm").Exact(1)}, &SetField{OXM: Reg(13).Masked(3, 0xffff)},
+			&SetField{OXM: Reg(11).Exact(2)}, &SetField{OXM: Reg(12).Exact(3)}, &SetField{OXM: F("metadata").Exact(1)},
+			&SetField{OXM: Reg(14).Exact(1)}, ResubmitTable(8)),
+		flow(0, 100, Match{F("tun_id").Exact(1), TunMetadata(0).Masked(0x10002, 0x7fffffff)},
+			&Move{Src: TunMetadata(0).Sub(16, 15), Dst: Reg(14).Sub(0, 15)}, ResubmitTable(38)),
+		withCookie,
+		flow(9, 0, nil),
+		flow(12, 110, Match{ip4, F("ct_state").Masked(0x20, 0x20), F("metadata").Exact(1)},
+			&CT{Table: 13, ZoneSrc: Reg(13).Sub(0, 16), Actions: []Action{&NAT{}}}),
+		flow(13, 100, Match{ip4, F("ip_proto").Exact(6), F("ip_dst").Bytes(ip("10.0.0.10"), nil), F("tcp_dst").Exact(80)},
+			&CT{Flags: CTCommit, Table: 14, ZoneSrc: Reg(13).Sub(0, 16),
+				Actions: []Action{&NAT{Flags: NATDst, IPMin: netip.MustParseAddr("10.0.0.2"), ProtoMin: 8080}}}),
+		flow(14, 1, Match{ip4, F("ct_state").Masked(0x21, 0x31)},
+			&CT{Flags: CTCommit, Table: CTNoTable, ZoneSrc: Reg(13).Sub(0, 16),
+				Actions: []Action{&SetField{OXM: F("ct_mark").Masked(0, 1)},
+					&SetField{OXM: F("ct_label").Bytes(uintBytes(0, 16), uintBytes(0xffff, 16))}}},
+			&CTClear{}, ResubmitTable(15)),
+		flow(15, 2000, Match{ip4, F("ip_src").Bytes(ip("10.0.0.0"), ip("255.255.255.0")), F("metadata").Exact(1)},
+			&Conjunction{ID: 7, Clause: 0, NClauses: 2}),
+		flow(15, 2000, Match{ip4, F("ip_dst").Bytes(ip("10.0.1.5"), nil), F("metadata").Exact(1)},
+			&Conjunction{ID: 7, Clause: 1, NClauses: 2}),
+		flow(15, 2000, Match{F("conj_id").Exact(7), ip4, F("metadata").Exact(1)}, ResubmitTable(16)),
+		flow(16, 90, Match{F("eth_type").Exact(0x0806), F("arp_op").Exact(1), F("arp_tpa").Bytes(ip("10.0.0.1"), nil)},
+			&Move{Src: F("eth_src").All(), Dst: F("eth_dst").All()},
+			&SetField{OXM: F("eth_src").Bytes(mac("00:00:00:00:ff:01"), nil)}, &SetField{OXM: F("arp_op").Exact(2)},
+			&Move{Src: F("arp_sha").All(), Dst: F("arp_tha").All()}, &Move{Src: F("arp_spa").All(), Dst: F("arp_tpa").All()},
+			&SetField{OXM: F("arp_sha").Bytes(mac("00:00:00:00:ff:01"), nil)}, &SetField{OXM: F("arp_spa").Bytes(ip("10.0.0.1"), nil)},
+			&Move{Src: F("in_port").All(), Dst: Reg(14).Sub(0, 16)}, &SetField{OXM: Reg(10).Masked(1, 1)}, ResubmitTable(37)),
+		flow(17, 100, Match{ip4, F("nw_ttl").Exact(1)}, &Controller{MaxLen: 0xffff, Reason: ReasonAction,
+			Userdata: []byte{0, 0, 0, 0x0a, 0, 0, 0, 0}, Pause: true}),
+		flow(18, 100, Match{ip4}, &DecTTL{}, &CheckPktLarger{PktLen: 1514, Dst: Reg(9).Sub(1, 1)}, ResubmitTable(19)),
+		flow(37, 100, Match{Reg(15).Exact(0x8000), F("metadata").Exact(1)}, &Group{ID: 1}),
+		flow(37, 100, Match{Reg(15).Exact(2), F("metadata").Exact(1)}, &SetField{OXM: F("tun_id").Exact(1)},
+			&SetField{OXM: TunMetadata(0).Exact(0x10002)}, &Output{Port: 5}),
+		flow(65, 100, Match{Reg(15).Exact(1), F("metadata").Exact(1)}, &OutputReg{Src: Reg(15).All(), MaxLen: 0xffff},
+			&Note{Data: []byte("ovnd..")}, &Output{Port: PortInPort}),
+		timed,
+		{Command: FlowAdd, Table: 20, Priority: 10, BufferID: NoBuffer, OutPort: PortAny, OutGroup: GroupAny,
+			Instructions: Instructions{Apply: []Action{&SetField{OXM: Reg(0).Exact(1)}},
+				WriteMetadata: &WriteMetadata{Metadata: 2, Mask: 0xff}, GotoTable: Goto(21)}},
+	}
+}
+
+func TestOVSInstallAndDump(t *testing.T) {
+	o := startOVS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, "unix", o.mgmt(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Features(ctx); err != nil {
+		t.Fatalf("features: %v", err)
+	}
+	for _, m := range []Message{
+		&TLVTableMod{Command: TLVAdd, Maps: []TLVMap{{OptionClass: 0x0102, OptionType: 0x80, OptionLen: 4, Index: 0}}},
+		&SetPacketInFormat{Format: PacketInNXT2},
+		&GroupMod{Command: GroupAdd, GroupType: GroupTypeSelect, GroupID: 1, CommandBucketID: BucketAll, Buckets: []Bucket{
+			{ID: 0, Weight: 100, Actions: []Action{&Output{Port: 1}}}, {ID: 1, Weight: 100, Actions: []Action{&Output{Port: 2}}}}},
+		&MeterMod{Command: MeterAdd, Flags: MeterPktps | MeterBurst, MeterID: 1, Bands: []MeterBand{{Type: BandDrop, Rate: 100, BurstSize: 10}}},
+	} {
+		if _, err := c.Send(ctx, m); err != nil {
+			t.Fatalf("send %T: %v", m, err)
+		}
+	}
+	if err := c.Barrier(ctx); err != nil {
+		t.Fatalf("barrier: %v", err)
+	}
+	select {
+	case m := <-c.Async():
+		t.Fatalf("switch complained: %v", m)
+	default:
+	}
+	tlv, err := c.Request(ctx, &TLVTableRequest{})
+	if err != nil {
+		t.Fatalf("tlv table request: %v", err)
+	}
+	if r, ok := tlv.(*TLVTableReply); !ok || len(r.Maps) != 1 || r.Maps[0].OptionType != 0x80 {
+		t.Fatalf("tlv table reply: %#v", tlv)
+	}
+
+	flows := ovnLikeFlows()
+	msgs := make([]Message, len(flows))
+	for i, f := range flows {
+		msgs[i] = f
+	}
+	if err := c.Bundle(ctx, 1, msgs); err != nil {
+		t.Fatalf("bundle: %v", err)
+	}
+
+	got, err := c.DumpFlows(ctx, NewFlowStatsRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ours []string
+	for _, f := range got {
+		ours = append(ours, f.NoStats())
+	}
+	slices.Sort(ours)
+	want := dumpLines(o.ofctl(t, "--no-stats", "dump-flows", "br0"))
+	if d := cmp.Diff(want, ours); d != "" {
+		t.Errorf("our dump vs ovs-ofctl dump-flows --no-stats (-ovs-ofctl +ours):\n%s", d)
+	}
+	t.Logf("dump:\n%s", strings.Join(ours, "\n"))
+	if len(ours) != len(flows) {
+		t.Errorf("switch has %d flows, installed %d", len(ours), len(flows))
+	}
+
+	// A bundle with one bad flow changes nothing.
+	bad := NewFlowMod(FlowAdd, 30, 1)
+	bad.Instructions.Apply = []Action{&Group{ID: 99}}
+	good := NewFlowMod(FlowAdd, 30, 2)
+	err = c.Bundle(ctx, 2, []Message{good, bad})
+	if err == nil {
+		t.Fatal("bundle with a flow to a missing group succeeded")
+	}
+	t.Logf("bad bundle: %v", err)
+	after, err := c.DumpFlows(ctx, &FlowStatsRequest{Table: 30, OutPort: PortAny, OutGroup: GroupAny})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != 0 {
+		t.Errorf("failed bundle left flows: %v", after)
+	}
+}
