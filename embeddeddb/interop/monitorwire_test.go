@@ -3,6 +3,7 @@ package interop
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -113,9 +114,9 @@ func nextRendered(t *testing.T, r *RawConn, names uuidNamer) string {
 	return renderMessage(t, msg, names)
 }
 
-// renderMessage renders a JSON-RPC message as canonical JSON (keys
-// sorted) with UUIDs renamed first, so that rows keyed by UUID sort by
-// their names rather than by their random UUIDs.
+// renderMessage renders a JSON-RPC message as canonical JSON with UUIDs
+// renamed first: keys sorted, and the members of sets and maps and the
+// rows of a select sorted, since servers order them by UUID or hash.
 func renderMessage(t *testing.T, msg map[string]json.RawMessage, names uuidNamer) string {
 	t.Helper()
 	b, err := json.Marshal(msg)
@@ -126,6 +127,44 @@ func renderMessage(t *testing.T, msg map[string]json.RawMessage, names uuidNamer
 	if err := json.Unmarshal([]byte(names.rename(string(b))), &v); err != nil {
 		t.Fatal(err)
 	}
-	b, _ = json.Marshal(v)
-	return string(b)
+	return marshalCanonical(sortUnordered(v))
+}
+
+func marshalCanonical(v any) string {
+	var buf strings.Builder
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+// sortUnordered sorts, all through v, the members of ["set", [...]] and
+// ["map", [...]] and the elements of "rows" arrays.
+func sortUnordered(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			v[k] = sortUnordered(e)
+			if rows, ok := v[k].([]any); ok && k == "rows" {
+				sortByJSON(rows)
+			}
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = sortUnordered(e)
+		}
+		if len(v) != 2 {
+			break
+		}
+		if tag, ok := v[0].(string); ok && (tag == "set" || tag == "map") {
+			if members, ok := v[1].([]any); ok {
+				sortByJSON(members)
+			}
+		}
+	}
+	return v
+}
+
+func sortByJSON(items []any) {
+	sort.Slice(items, func(i, j int) bool { return marshalCanonical(items[i]) < marshalCanonical(items[j]) })
 }
