@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -139,10 +140,12 @@ func runColdStart(ctx context.Context, s *side, dir string, d dataset) (coldResu
 	if err != nil {
 		return res, fmt.Errorf("load: %w", err)
 	}
-	return measureStart(ctx, s, dir, res)
+	return measureStart(ctx, s, dir, d, res)
 }
 
-func measureStart(ctx context.Context, s *side, dir string, res coldResult) (coldResult, error) {
+// measureStart starts the server on the loaded files and times it until
+// list_dbs answers and until a full NB monitor reply has been read.
+func measureStart(ctx context.Context, s *side, dir string, d dataset, res coldResult) (coldResult, error) {
 	params, err := fullMonitorParams()
 	if err != nil {
 		return res, err
@@ -165,37 +168,37 @@ func measureStart(ctx context.Context, s *side, dir string, res coldResult) (col
 		return res, err
 	}
 	res.monitored = time.Since(srv.started)
-	if err := checkMonitorReply(m.Result, d4Tables...); err != nil {
+	if err := checkMonitorReply(m.Result, d.wantRows()); err != nil {
 		return res, err
 	}
 	res.rss, err = rssBytes(srv.pid())
 	return res, err
 }
 
-// d4Tables must be non-empty in the cold-start monitor reply.
-var d4Tables = []string{"Logical_Switch", "Logical_Switch_Port", "Logical_Router_Port", "Port_Group", "ACL"}
+// wantRows is how many rows of each NB table the monitor reply must hold
+// after a cold start from d's files.
+func (d dataset) wantRows() map[string]int {
+	return map[string]int{
+		"Logical_Switch":      d.switches,
+		"Logical_Switch_Port": d.switches * d.ports,
+		"Logical_Router":      1,
+		"Logical_Router_Port": d.switches,
+		"Port_Group":          1,
+		"ACL":                 3,
+	}
+}
 
-func checkMonitorReply(result json.RawMessage, tables ...string) error {
+func checkMonitorReply(result json.RawMessage, want map[string]int) error {
 	var got map[string]map[string]json.RawMessage
 	if err := json.Unmarshal(result, &got); err != nil {
 		return fmt.Errorf("monitor reply: %w", err)
 	}
-	for _, t := range tables {
-		if len(got[t]) == 0 {
-			return fmt.Errorf("monitor reply has no %s rows (tables: %v)", t, slices.Sorted(mapKeys(got)))
+	for _, t := range slices.Sorted(maps.Keys(want)) {
+		if len(got[t]) != want[t] {
+			return fmt.Errorf("monitor reply has %d %s rows, want %d", len(got[t]), t, want[t])
 		}
 	}
 	return nil
-}
-
-func mapKeys[M ~map[string]V, V any](m M) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // memResult is the RSS of a fresh server before and after rows small
