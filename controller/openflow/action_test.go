@@ -51,7 +51,7 @@ func TestActions(t *testing.T) {
 		{Match{F("eth_type").Exact(0x86dd)}, Instructions{Apply: []Action{&CT{Flags: CTCommit, Table: 3,
 			Actions: []Action{&NAT{Flags: NATSrc, IPMin: netip.MustParseAddr("fe80::1"), IPMax: netip.MustParseAddr("fe80::2"), ProtoMin: 5}}}}},
 			"ct(commit,table=3,nat(src=[fe80::1]-[fe80::2]:5))"},
-		{Match{F("eth_type").Exact(0x0800), F("ip_proto").Exact(6)}, Instructions{Apply: []Action{&CT{Table: CTNoTable, Zone: 5, Actions: []Action{&NAT{}}},
+		{Match{F("eth_type").Exact(0x0800), F("nw_proto").Exact(6)}, Instructions{Apply: []Action{&CT{Table: CTNoTable, Zone: 5, Actions: []Action{&NAT{}}},
 			&CT{Flags: CTCommit | CTForce, Table: CTNoTable, Alg: 21,
 				Actions: []Action{&SetField{OXM: F("ct_label").Bytes(uintBytes(1, 16), uintBytes(0xff, 16))}}},
 			&CT{Flags: CTCommit, Table: 3, Actions: []Action{&NAT{Flags: NATDst | NATPersistent | NATProtoHash, IPMin: netip.MustParseAddr("1.1.1.1"), ProtoMin: 80}}},
@@ -71,6 +71,19 @@ func TestActions(t *testing.T) {
 		{nil, Instructions{Apply: []Action{&Output{Port: 2}}, ClearActions: true, Write: []Action{&Group{ID: 1}},
 			WriteMetadata: &WriteMetadata{Metadata: 1, Mask: 0xff}, GotoTable: Goto(5)},
 			"output:2,clear_actions,write_actions(group:1),write_metadata:0x1/0xff,goto_table:5"},
+		{ipMatch, Instructions{Apply: []Action{&Learn{Table: 69, IdleTimeout: 30, HardTimeout: 60, Priority: 100,
+			Cookie: 0x5, Flags: LearnDeleteLearned, Specs: []LearnSpec{
+				{Kind: LearnMatch, Src: F("metadata").All(), Dst: F("metadata").All()},
+				{Kind: LearnMatch, Value: []byte{0x08, 0x00}, Dst: F("eth_type").All()},
+				{Kind: LearnMatch, Src: F("ip_src").All(), Dst: F("ip_dst").All()},
+				{Kind: LearnMatch, Value: []byte{0, 6}, Dst: F("nw_proto").All()},
+				{Kind: LearnMatch, Value: []byte{0, 5}, Dst: Reg(1).Sub(0, 4)},
+				{Kind: LearnLoad, Value: []byte{0, 1}, Dst: Reg(10).Sub(7, 1)},
+				{Kind: LearnLoad, Src: F("in_port").All(), Dst: Reg(0).Sub(0, 16)},
+				{Kind: LearnOutput, Src: F("in_port").All()}}}}},
+			"learn(table=69,idle_timeout=30,hard_timeout=60,priority=100,delete_learned,cookie=0x5,OXM_OF_METADATA[]," +
+				"eth_type=0x800,NXM_OF_IP_DST[]=NXM_OF_IP_SRC[],nw_proto=6,NXM_NX_REG1[0..3]=0x5,load:0x1->NXM_NX_REG10[7]," +
+				"load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15],output:NXM_OF_IN_PORT[])"},
 		{nil, Instructions{WriteMetadata: &WriteMetadata{Metadata: 1, Mask: ^uint64(0)}}, "write_metadata:0x1"},
 	} {
 		fm := NewFlowMod(FlowAdd, 1, 100)

@@ -56,8 +56,8 @@ var fieldDefs = []Field{
 	{"vlan_vid", "OXM_OF_VLAN_VID", ClassOpenFlow, 0, 6, 2, 12, true, KindDecimal},
 	{"vlan_pcp", "OXM_OF_VLAN_PCP", ClassOpenFlow, 0, 7, 1, 3, false, KindDecimal},
 	{"ip_dscp", "OXM_OF_IP_DSCP", ClassOpenFlow, 0, 8, 1, 6, false, KindDecimal},
-	{"ip_ecn", "NXM_NX_IP_ECN", ClassOpenFlow, 0, 9, 1, 2, false, KindDecimal},
-	{"ip_proto", "NXM_OF_IP_PROTO", ClassOpenFlow, 0, 10, 1, 8, false, KindDecimal},
+	{"nw_ecn", "NXM_NX_IP_ECN", ClassOpenFlow, 0, 9, 1, 2, false, KindDecimal},
+	{"nw_proto", "NXM_OF_IP_PROTO", ClassOpenFlow, 0, 10, 1, 8, false, KindDecimal},
 	{"ip_src", "NXM_OF_IP_SRC", ClassOpenFlow, 0, 11, 4, 32, true, KindIPv4},
 	{"ip_dst", "NXM_OF_IP_DST", ClassOpenFlow, 0, 12, 4, 32, true, KindIPv4},
 	{"tcp_src", "NXM_OF_TCP_SRC", ClassOpenFlow, 0, 13, 2, 16, true, KindDecimal},
@@ -115,14 +115,14 @@ var fieldDefs = []Field{
 // nxmAliases are the NXM headers that decode to a field encoded as OXM.
 var nxmAliases = map[string][2]uint16{
 	"eth_dst": {ClassNXM0, 1}, "eth_src": {ClassNXM0, 2}, "eth_type": {ClassNXM0, 3},
-	"ip_proto": {ClassNXM0, 6}, "ip_src": {ClassNXM0, 7}, "ip_dst": {ClassNXM0, 8},
+	"nw_proto": {ClassNXM0, 6}, "ip_src": {ClassNXM0, 7}, "ip_dst": {ClassNXM0, 8},
 	"tcp_src": {ClassNXM0, 9}, "tcp_dst": {ClassNXM0, 10}, "udp_src": {ClassNXM0, 11},
 	"udp_dst": {ClassNXM0, 12}, "icmp_type": {ClassNXM0, 13}, "icmp_code": {ClassNXM0, 14},
 	"arp_op": {ClassNXM0, 15}, "arp_spa": {ClassNXM0, 16}, "arp_tpa": {ClassNXM0, 17},
 	"tun_id": {ClassNXM1, 16}, "arp_sha": {ClassNXM1, 17}, "arp_tha": {ClassNXM1, 18},
 	"ipv6_src": {ClassNXM1, 19}, "ipv6_dst": {ClassNXM1, 20}, "icmpv6_type": {ClassNXM1, 21},
 	"icmpv6_code": {ClassNXM1, 22}, "nd_target": {ClassNXM1, 23}, "nd_sll": {ClassNXM1, 24},
-	"nd_tll": {ClassNXM1, 25}, "ipv6_label": {ClassNXM1, 27}, "ip_ecn": {ClassNXM1, 28},
+	"nd_tll": {ClassNXM1, 25}, "ipv6_label": {ClassNXM1, 27}, "nw_ecn": {ClassNXM1, 28},
 	"tcp_flags": {ClassNXM1, 34},
 }
 
@@ -167,13 +167,26 @@ func init() {
 	fieldsByKey[fieldKey{ClassExperimenter, ExperimenterONF, 43}] = fieldsByName["actset_output"]
 }
 
-// FieldByName returns the field with the given ovs-fields name, or nil.
-func FieldByName(name string) *Field { return fieldsByName[name] }
+// fieldAliases are the other names ovs-fields accepts for a field.
+var fieldAliases = map[string]string{
+	"dl_src": "eth_src", "dl_dst": "eth_dst", "dl_type": "eth_type", "ip_proto": "nw_proto",
+	"nw_src": "ip_src", "nw_dst": "ip_dst", "ip_ecn": "nw_ecn", "nw_frag": "ip_frag",
+	"tunnel_id": "tun_id", "tp_src": "tcp_src", "tp_dst": "tcp_dst",
+}
+
+// FieldByName returns the field with the given ovs-fields name or alias,
+// or nil.
+func FieldByName(name string) *Field {
+	if a, ok := fieldAliases[name]; ok {
+		name = a
+	}
+	return fieldsByName[name]
+}
 
 // F returns the named field and panics if there is none; use it with
 // constant names, like regexp.MustCompile.
 func F(name string) *Field {
-	f := fieldsByName[name]
+	f := FieldByName(name)
 	if f == nil {
 		panic("openflow: unknown field " + name)
 	}

@@ -104,7 +104,7 @@ func (p *matchPrinter) shorthand() (eth, proto string) {
 	if eth == "" {
 		return "", ""
 	}
-	if ip, ok := p.f["ip_proto"]; ok && ip.exact() {
+	if ip, ok := p.f["nw_proto"]; ok && ip.exact() {
 		if proto = protoShorthand[t.Uint()][ip.Uint()]; proto != "" {
 			p.put(proto)
 			return eth, proto
@@ -198,14 +198,14 @@ func (p *matchPrinter) l3(proto string) {
 	p.generic("ip_src", "nw_src")
 	p.generic("ip_dst", "nw_dst")
 	if proto == "" {
-		p.decimal("ip_proto", "nw_proto")
+		p.decimal("nw_proto", "nw_proto")
 	}
 	p.decimal("arp_op", "arp_op")
 	p.decimal("nw_tos", "nw_tos")
 	if o, ok := p.f["ip_dscp"]; ok {
 		p.put(fmt.Sprintf("nw_tos=%d", o.Uint()<<2))
 	}
-	p.decimal("ip_ecn", "nw_ecn")
+	p.decimal("nw_ecn", "nw_ecn")
 	p.decimal("nw_ttl", "nw_ttl")
 	p.generic("ip_frag", "nw_frag")
 	p.generic("arp_sha", "arp_sha")

@@ -67,6 +67,7 @@ func init() {
 		nxNAT:           decodeNAT,
 		nxCTClear:       func([]byte) (Action, error) { return &CTClear{}, nil },
 		nxCheckLarger:   decodeCheckPktLarger,
+		nxLearn:         decodeLearn,
 	}
 }
 

@@ -37,7 +37,7 @@ func ovnLikeFlows() []*FlowMod {
 		flow(9, 0, nil),
 		flow(12, 110, Match{ip4, F("ct_state").Masked(0x20, 0x20), F("metadata").Exact(1)},
 			&CT{Table: 13, ZoneSrc: Reg(13).Sub(0, 16), Actions: []Action{&NAT{}}}),
-		flow(13, 100, Match{ip4, F("ip_proto").Exact(6), F("ip_dst").Bytes(ip("10.0.0.10"), nil), F("tcp_dst").Exact(80)},
+		flow(13, 100, Match{ip4, F("nw_proto").Exact(6), F("ip_dst").Bytes(ip("10.0.0.10"), nil), F("tcp_dst").Exact(80)},
 			&CT{Flags: CTCommit, Table: 14, ZoneSrc: Reg(13).Sub(0, 16),
 				Actions: []Action{&NAT{Flags: NATDst, IPMin: netip.MustParseAddr("10.0.0.2"), ProtoMin: 8080}}}),
 		flow(14, 1, Match{ip4, F("ct_state").Masked(0x21, 0x31)},
