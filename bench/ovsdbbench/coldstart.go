@@ -21,13 +21,13 @@ type coldResult struct {
 
 // loadDataset writes d into a running server in transactions of at most
 // d.opsPerTxn operations.
-func loadDataset(srv *server, d dataset) error {
+func loadDataset(ctx context.Context, srv *server, d dataset) error {
 	nb, err := dial(srv.nbSock, 5*time.Second)
 	if err != nil {
 		return err
 	}
 	defer nb.Close()
-	nb.nc.SetDeadline(time.Now().Add(10 * time.Minute))
+	defer bound(ctx, nb, 10*time.Minute)()
 	portUUIDs, err := loadSwitches(nb, d)
 	if err != nil {
 		return err
@@ -46,7 +46,7 @@ func loadDataset(srv *server, d dataset) error {
 		return err
 	}
 	defer sb.Close()
-	sb.nc.SetDeadline(time.Now().Add(10 * time.Minute))
+	defer bound(ctx, sb, 10*time.Minute)()
 	var dps []string
 	if err := transactAll(sb, ovnschema.SouthboundName, d.datapathOps(), d.switches+1, &dps); err != nil {
 		return fmt.Errorf("datapaths: %w", err)
@@ -132,7 +132,7 @@ func runColdStart(ctx context.Context, s *side, dir string, d dataset) (coldResu
 		return res, err
 	}
 	t0 := time.Now()
-	err = loadDataset(srv, d)
+	err = loadDataset(ctx, srv, d)
 	res.load = time.Since(t0)
 	if stopErr := srv.stop(); err == nil && stopErr != nil {
 		err = fmt.Errorf("stop after load: %w", stopErr)
@@ -227,7 +227,7 @@ func runMemory(ctx context.Context, s *side, dir string, rows, perTxn int) (memR
 		return res, err
 	}
 	defer c.Close()
-	c.nc.SetDeadline(time.Now().Add(10 * time.Minute))
+	defer bound(ctx, c, 10*time.Minute)()
 	var params []byte
 	for i := 0; i < rows; i += perTxn {
 		params = appendSmallRows(params[:0], i, min(perTxn, rows-i))

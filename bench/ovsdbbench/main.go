@@ -125,10 +125,14 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err := writeTable(stdout, buildRows(results[sideOvsdbServer], results[sideOvnd]), o.markdown); err != nil {
 		return err
 	}
+	fmt.Fprintf(stdout, "\nload average at the end: %s\n", loadAverage())
 	if len(failures) > 0 {
 		fmt.Fprintln(stdout, "\nfailures:")
 		for _, f := range failures {
 			fmt.Fprintln(stdout, "  "+f)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("stopped early (%w); %d measurement(s) failed", ctx.Err(), len(failures))
 		}
 		return fmt.Errorf("%d measurement(s) failed", len(failures))
 	}

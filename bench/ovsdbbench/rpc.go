@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -165,6 +166,15 @@ func newConn(nc net.Conn) *conn {
 }
 
 func (c *conn) Close() error { return c.nc.Close() }
+
+// bound makes every read and write on c fail after limit, or as soon as
+// ctx is done, by closing c. Call the returned function to lift the bound
+// on ctx when done with c.
+func bound(ctx context.Context, c *conn, limit time.Duration) (stop func()) {
+	c.nc.SetDeadline(time.Now().Add(limit))
+	stopAfter := context.AfterFunc(ctx, func() { c.Close() })
+	return func() { stopAfter() }
+}
 
 // call sends method with pre-encoded params and waits for its response,
 // answering echo requests and passing notifications to c.notify meanwhile.
