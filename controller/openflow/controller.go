@@ -108,6 +108,9 @@ func decodeController(a []byte) (Action, error) {
 func decodeController2(a []byte) (Action, error) {
 	c := &Controller{MaxLen: 0xffff, Reason: ReasonAction}
 	err := walkProps(a[16:], func(typ uint16, v []byte) error {
+		if need := map[uint16]int{c2MaxLen: 2, c2ID: 2, c2Reason: 1, c2Meter: 4}[typ]; len(v) < need {
+			return fmt.Errorf("controller2 property %d: %w", typ, ErrShort)
+		}
 		switch typ {
 		case c2MaxLen:
 			c.MaxLen = be16(v)

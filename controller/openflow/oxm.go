@@ -92,6 +92,12 @@ func decodeOXM(b []byte) (OXM, []byte, error) {
 	if err != nil {
 		return OXM{}, nil, err
 	}
+	if n := len(p); h&0x100 != 0 && n%2 != 0 {
+		return OXM{}, nil, fmt.Errorf("oxm %s: masked payload of odd length %d", f.Name, n)
+	}
+	if w := len(p) >> (h >> 8 & 1); f.Width != 0 && w != f.Width {
+		return OXM{}, nil, fmt.Errorf("oxm %s: value of %d bytes, want %d", f.Name, w, f.Width)
+	}
 	o := OXM{Field: f}
 	if h&0x100 != 0 {
 		o.Value, o.Mask = clone(p[:len(p)/2]), clone(p[len(p)/2:])
