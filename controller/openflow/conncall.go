@@ -55,11 +55,11 @@ func (c *Conn) unregister(xid uint32) {
 }
 
 // wait waits for the call's last part. An *Error reply comes back as the
-// error.
-func (c *Conn) wait(ctx context.Context, xid uint32, cl *call) ([]Message, error) {
+// error. A call abandoned by ctx stays registered, so that a late reply is
+// dropped rather than showing up on Async.
+func (c *Conn) wait(ctx context.Context, cl *call) ([]Message, error) {
 	select {
 	case <-ctx.Done():
-		c.unregister(xid)
 		return nil, ctx.Err()
 	case <-cl.done:
 	}
@@ -88,7 +88,7 @@ func (c *Conn) Multipart(ctx context.Context, m Message) ([]Message, error) {
 		c.unregister(xid)
 		return nil, err
 	}
-	return c.wait(ctx, xid, cl)
+	return c.wait(ctx, cl)
 }
 
 // Request sends m and returns its reply; an OpenFlow error reply comes
