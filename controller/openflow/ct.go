@@ -33,7 +33,7 @@ func (a *CT) appendAction(b []byte) ([]byte, error) {
 	b = put16(nxHeader(b, nxCT), a.Flags)
 	if a.ZoneSrc.Field != nil {
 		var err error
-		if b, err = a.ZoneSrc.appendHeader(b); err != nil {
+		if b, err = a.ZoneSrc.appendNXMHeader(b); err != nil {
 			return nil, fmt.Errorf("ct zone: %w", err)
 		}
 		b = put16(b, a.ZoneSrc.ofsNBits())

@@ -77,7 +77,7 @@ func (s LearnSpec) append(b []byte) ([]byte, error) {
 	b = put16(b, h)
 	var err error
 	if s.Src.Field != nil {
-		if b, err = s.Src.appendHeader(b); err != nil {
+		if b, err = s.Src.appendNXMHeader(b); err != nil {
 			return nil, err
 		}
 		b = put16(b, uint16(s.Src.Ofs))
@@ -90,7 +90,7 @@ func (s LearnSpec) append(b []byte) ([]byte, error) {
 	if s.Kind == LearnOutput {
 		return b, nil
 	}
-	if b, err = s.Dst.appendHeader(b); err != nil {
+	if b, err = s.Dst.appendNXMHeader(b); err != nil {
 		return nil, err
 	}
 	return put16(b, uint16(s.Dst.Ofs)), nil

@@ -212,7 +212,7 @@ type OutputReg struct {
 func (a *OutputReg) appendAction(b []byte) ([]byte, error) {
 	start := len(b)
 	b = put16(nxHeader(b, nxOutputReg), a.Src.ofsNBits())
-	b, err := a.Src.appendHeader(b)
+	b, err := a.Src.appendNXMHeader(b)
 	if err != nil {
 		return nil, fmt.Errorf("output_reg: %w", err)
 	}
@@ -283,7 +283,7 @@ type CheckPktLarger struct {
 func (a *CheckPktLarger) appendAction(b []byte) ([]byte, error) {
 	start := len(b)
 	b = put16(put16(nxHeader(b, nxCheckLarger), a.PktLen), uint16(a.Dst.Ofs))
-	b, err := a.Dst.appendHeader(b)
+	b, err := a.Dst.appendNXMHeader(b)
 	if err != nil {
 		return nil, fmt.Errorf("check_pkt_larger: %w", err)
 	}

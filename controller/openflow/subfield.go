@@ -40,7 +40,8 @@ func (s Subfield) String() string {
 // ofsNBits packs ofs and nbits as NXM actions do.
 func (s Subfield) ofsNBits() uint16 { return uint16(s.Ofs<<6 | (s.NBits - 1)) }
 
-// appendHeader appends the field's NXM/OXM header (and experimenter id).
+// appendHeader appends the field's OXM header (and experimenter id), as
+// OpenFlow 1.5 actions such as copy_field carry it.
 func (s Subfield) appendHeader(b []byte) ([]byte, error) {
 	if s.Field == nil {
 		return nil, fmt.Errorf("subfield without a field")
@@ -50,6 +51,20 @@ func (s Subfield) appendHeader(b []byte) ([]byte, error) {
 		b = put32(b, s.Field.Exp)
 	}
 	return b, nil
+}
+
+// appendNXMHeader appends the field's NXM header where it has one, else
+// its OXM header: Nicira actions (ct zone, output_reg, learn,
+// check_pkt_larger) name fields the way OpenFlow 1.0 did, as OVS does.
+func (s Subfield) appendNXMHeader(b []byte) ([]byte, error) {
+	if s.Field == nil {
+		return nil, fmt.Errorf("subfield without a field")
+	}
+	a, ok := nxmAliases[s.Field.Name]
+	if !ok {
+		return s.appendHeader(b)
+	}
+	return put32(b, uint32(a[0])<<16|uint32(a[1])<<9|uint32(s.Field.nxmWidth())), nil
 }
 
 // decodeFieldHeader reads an NXM/OXM header (4 or 8 bytes).
