@@ -6,6 +6,10 @@ import "fmt"
 // and predicate a match or an action may name, with each field's width,
 // level of measurement, prerequisites and OpenFlow home.
 //
+// A field is ordinal exactly when OVS lets its OpenFlow field be masked;
+// that makes ip.ttl, ip.dscp, ip.ecn and the ICMP type and code nominal,
+// and with them nd, nd_ns and the other predicates built on them.
+//
 // Logical metadata lives where ovn-architecture(7) puts it: the logical
 // input and output ports in reg14 and reg15, logical flags in reg10, the
 // logical datapath in metadata (not a symbol). Registers reg0..reg9 and
@@ -128,19 +132,19 @@ func l2() []Symbol {
 func l3() []Symbol {
 	return []Symbol{
 		field("ip.proto", 8, "nw_proto", Nominal, Decimal, "ip"),
-		field("ip.dscp", 6, "ip_dscp", Ordinal, Decimal, "ip"),
-		field("ip.ecn", 2, "nw_ecn", Ordinal, Decimal, "ip"),
-		field("ip.ttl", 8, "nw_ttl", Ordinal, Decimal, "ip"),
+		field("ip.dscp", 6, "ip_dscp", Nominal, Decimal, "ip"),
+		field("ip.ecn", 2, "nw_ecn", Nominal, Decimal, "ip"),
+		field("ip.ttl", 8, "nw_ttl", Nominal, Decimal, "ip"),
 		field("ip.frag", 2, "nw_frag", Ordinal, Decimal, "ip"),
 		field("ip4.src", 32, "ip_src", Ordinal, IPv4, "ip4"),
 		field("ip4.dst", 32, "ip_dst", Ordinal, IPv4, "ip4"),
 		field("ip6.src", 128, "ipv6_src", Ordinal, IPv6, "ip6"),
 		field("ip6.dst", 128, "ipv6_dst", Ordinal, IPv6, "ip6"),
 		field("ip6.label", 20, "ipv6_label", Ordinal, Hexadecimal, "ip6"),
-		field("icmp4.type", 8, "icmp_type", Ordinal, Decimal, "icmp4"),
-		field("icmp4.code", 8, "icmp_code", Ordinal, Decimal, "icmp4"),
-		field("icmp6.type", 8, "icmpv6_type", Ordinal, Decimal, "icmp6"),
-		field("icmp6.code", 8, "icmpv6_code", Ordinal, Decimal, "icmp6"),
+		field("icmp4.type", 8, "icmp_type", Nominal, Decimal, "icmp4"),
+		field("icmp4.code", 8, "icmp_code", Nominal, Decimal, "icmp4"),
+		field("icmp6.type", 8, "icmpv6_type", Nominal, Decimal, "icmp6"),
+		field("icmp6.code", 8, "icmpv6_code", Nominal, Decimal, "icmp6"),
 		field("nd.target", 128, "nd_target", Ordinal, IPv6, "nd"),
 		field("nd.sll", 48, "nd_sll", Ordinal, Ethernet, "nd_ns"),
 		field("nd.tll", 48, "nd_tll", Ordinal, Ethernet, "nd_na"),
@@ -171,7 +175,7 @@ func predicates() []Symbol {
 		pred("ip6", "eth.type == 0x86dd"),
 		pred("ip", "ip4 || ip6"),
 		pred("ip4.src_mcast", "ip4.src[28..31] == 0xe"),
-		pred("ip4.mcast", "ip4.dst[28..31] == 0xe"),
+		pred("ip4.mcast", "eth.mcast && ip4.dst[28..31] == 0xe"),
 		pred("ip6.mcast", "eth.mcastv6 && ip6.dst[120..127] == 0xff"),
 		pred("ip6.mcast_rsvd", "ip6.dst[116..127] == 0xff0 && ip6.dst[0..111] == 0x0"),
 		pred("ip6.mcast_all_nodes", "ip6.dst == ff01::1 || ip6.dst == ff02::1"),

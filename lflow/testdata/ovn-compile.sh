@@ -54,7 +54,12 @@ pids="$pids $!"
 nb() { ovn-nbctl --db="unix:$dir/nb.sock" "$@"; }
 nb ls-add sw0
 nb lsp-add sw0 p1 -- lsp-set-addresses p1 "50:54:00:00:00:01 10.0.0.11"
-sleep 1
+# Bind the port only once the chassis is registered, or the claim can be
+# missed.
+for i in $(seq 1 50); do
+	[ -n "$(ovn-sbctl --db="unix:$dir/sb.sock" --bare --columns=name list Chassis)" ] && break
+	sleep 0.2
+done
 vsctl add-port br-chk p1 -- set interface p1 type=internal external_ids:iface-id=p1
 prio=1000
 while IFS= read -r match; do
@@ -63,10 +68,13 @@ while IFS= read -r match; do
 done
 nb --wait=sb sync
 ofctl() { ovs-ofctl dump-flows "unix:$dir/br-chk.mgmt" --no-stats 2>/dev/null; }
+# Wait for the flow count to settle: ovn-controller installs in batches.
+last=-1
 for i in $(seq 1 60); do
-	[ "$(ofctl | grep -c 'priority=2[0-9][0-9][0-9],' || true)" -gt 0 ] && break
-	sleep 0.5
+	n=$(ofctl | grep -c 'priority=2[0-9][0-9][0-9],' || true)
+	[ "$n" -gt 0 ] && [ "$n" = "$last" ] && break
+	last=$n
+	sleep 1
 done
-sleep 2
 ofctl | sed -n 's/.*priority=\(2[0-9][0-9][0-9]\),\(.*\) actions=.*/\1: \2/p' | LC_ALL=C sort
 grep 'error parsing match' "$dir/controller.log" | sed 's/.*lflow|WARN|//' || true
