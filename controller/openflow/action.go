@@ -22,6 +22,7 @@ const (
 	actPopVLAN    = 18
 	actSetField   = 25
 	actCopyField  = 28
+	actMeter      = 29
 	actExperiment = 0xffff
 )
 
@@ -81,6 +82,15 @@ func (a *Group) appendAction(b []byte) ([]byte, error) {
 }
 
 func (a *Group) String() string { return fmt.Sprintf("group:%d", a.ID) }
+
+// Meter sends the packet through a meter (OpenFlow 1.5 OFPAT_METER).
+type Meter struct{ ID uint32 }
+
+func (a *Meter) appendAction(b []byte) ([]byte, error) {
+	return put32(put16(put16(b, actMeter), 8), a.ID), nil
+}
+
+func (a *Meter) String() string { return fmt.Sprintf("meter:%d", a.ID) }
 
 // SetQueue sets the output queue.
 type SetQueue struct{ ID uint32 }
@@ -156,6 +166,8 @@ func decodeAction(b []byte) (Action, []byte, error) {
 		act = &Output{Port: be32(a[4:]), MaxLen: be16(a[8:])}
 	case actGroup:
 		act = &Group{ID: be32(a[4:])}
+	case actMeter:
+		act = &Meter{ID: be32(a[4:])}
 	case actSetQueue:
 		act = &SetQueue{ID: be32(a[4:])}
 	case actDecNwTTL:
