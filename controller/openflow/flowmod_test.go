@@ -70,6 +70,13 @@ func TestFlowModMatches(t *testing.T) {
 			"tun_id=0x9,tun_src=3.3.3.3,tun_dst=4.4.4.4,tun_flags=+oam,tun_metadata0=0x1234"},
 		{Match{F("xreg3").Exact(5), F("xxreg0").Bytes(uintBytes(7, 16), nil)},
 			"reg0=0,reg1=0,reg2=0,reg3=0x7,reg6=0,reg7=0x5"},
+		{Match{F("eth_type").Exact(0x0800), F("ct_state").Exact(0x21)}, "ct_state=new|trk,ip"},
+		{Match{F("eth_type").Exact(0x0800), F("nw_proto").Exact(6), F("tcp_flags").Exact(0x12)}, "tcp,tcp_flags=syn|ack"},
+		{Match{F("eth_type").Exact(0x0800), F("ip_frag").Masked(1, 3)}, "ip,nw_frag=first"},
+		{Match{F("eth_type").Exact(0x0800), F("ip_frag").Masked(0, 2)}, "ip,nw_frag=not_later"},
+		{Match{F("vlan_vid").Exact(0)}, "vlan_tci=0x0000/0x1fff"},
+		{Match{F("vlan_vid").Masked(0x1000, 0x1000)}, "vlan_tci=0x1000/0x1000"},
+		{Match{F("eth_type").Exact(0x86dd), F("ipv6_label").Masked(5, 0xff)}, "ipv6,ipv6_label=0x00005/0x000ff"},
 		{Match{F("in_port_oxm").Exact(PortLocal), F("metadata").Masked(0x10, 0xff)}, "metadata=0x10/0xff,in_port=LOCAL"},
 	} {
 		fm := NewFlowMod(FlowAdd, 0, 100)

@@ -207,7 +207,13 @@ func (p *matchPrinter) l3(proto string) {
 	}
 	p.decimal("nw_ecn", "nw_ecn")
 	p.decimal("nw_ttl", "nw_ttl")
-	p.generic("ip_frag", "nw_frag")
+	if o, ok := p.f["ip_frag"]; ok {
+		m := uint64(3)
+		if o.Mask != nil {
+			m = bytesUint(o.Mask)
+		}
+		p.put("nw_frag=" + fragString(o.Uint(), m))
+	}
 	p.generic("arp_sha", "arp_sha")
 	p.generic("arp_tha", "arp_tha")
 	p.decimal("icmp_type", "icmp_type")

@@ -110,6 +110,31 @@ func flagsString(v, mask uint64, names []string) string {
 	return s.String()
 }
 
+// setFlagsString prints the set bits as "a|b", as OVS prints an exact
+// flags match.
+func setFlagsString(v uint64, names []string) string {
+	var p []string
+	for i, n := range names {
+		if v&(1<<i) != 0 {
+			p = append(p, n)
+		}
+	}
+	if rest := v >> len(names); rest != 0 || len(p) == 0 {
+		p = append(p, hexU(v&^(1<<len(names)-1)))
+	}
+	return strings.Join(p, "|")
+}
+
+// fragString names an ip_frag match as OVS does.
+func fragString(v, m uint64) string {
+	names := map[[2]uint64]string{{0, 1}: "no", {1, 1}: "yes", {0, 3}: "no", {1, 3}: "first",
+		{3, 3}: "later", {0, 2}: "not_later", {2, 2}: "later"}
+	if n, ok := names[[2]uint64{v, m}]; ok {
+		return n
+	}
+	return hexU(v) + "/" + hexU(m)
+}
+
 // valueString prints a field value (and mask, if any) as mf_format does.
 func valueString(o OXM) string {
 	f, v, m := o.Field, o.Value, o.Mask
@@ -131,14 +156,10 @@ func valueString(o OXM) string {
 		}
 		return ipString(v) + "/" + ipString(m)
 	case KindCtState:
-		mask := uint64(0xffffffff)
-		if m != nil {
-			mask = bytesUint(m)
-		}
 		if m == nil {
-			return flagsString(bytesUint(v), bytesUint(v), ctStateNames)
+			return setFlagsString(bytesUint(v), ctStateNames)
 		}
-		return flagsString(bytesUint(v), mask, ctStateNames)
+		return flagsString(bytesUint(v), bytesUint(m), ctStateNames)
 	case KindTunFlags:
 		mask := uint64(1)
 		if m != nil {
@@ -147,7 +168,7 @@ func valueString(o OXM) string {
 		return flagsString(bytesUint(v), mask, []string{"oam"})
 	case KindTCPFlags:
 		if m == nil {
-			return hexC(v)
+			return setFlagsString(bytesUint(v), tcpFlagNames)
 		}
 		return flagsString(bytesUint(v), bytesUint(m), tcpFlagNames)
 	}
