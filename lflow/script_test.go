@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-var rewrite = flag.Bool("rewrite", false, "rewrite testdata/*.txt goldens with the actual output")
+var rewrite = flag.Bool("rewrite", false, "rewrite testdata/script/*.txt goldens with the actual output")
 
 // A script is a testdata file of cases:
 //
@@ -27,14 +27,11 @@ type scriptCase struct {
 }
 
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txt")
+	files, err := filepath.Glob("testdata/script/*.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range files {
-		if strings.HasPrefix(filepath.Base(f), "lflows-") {
-			continue
-		}
 		t.Run(filepath.Base(f), func(t *testing.T) { runScript(t, f) })
 	}
 }
