@@ -133,8 +133,9 @@ type fieldKey struct {
 }
 
 var (
-	fieldsByName = map[string]*Field{}
-	fieldsByKey  = map[fieldKey]*Field{}
+	fieldsByName    = map[string]*Field{}
+	fieldsByNXMName = map[string]*Field{}
+	fieldsByKey     = map[fieldKey]*Field{}
 )
 
 func init() {
@@ -157,6 +158,7 @@ func init() {
 	for i := range fieldDefs {
 		f := &fieldDefs[i]
 		fieldsByName[f.Name] = f
+		fieldsByNXMName[f.NXMName] = f
 		fieldsByKey[fieldKey{f.Class, f.Exp, f.Code}] = f
 		if a, ok := nxmAliases[f.Name]; ok {
 			fieldsByKey[fieldKey{a[0], 0, uint8(a[1])}] = f
