@@ -32,8 +32,13 @@ type corpusFlow struct {
 	match, actions string
 }
 
-// readCorpus reads lflows-23.03.txt: ovn-sbctl's CSV, whose cells are
-// OVSDB strings in JSON quoting unless they are bare words.
+// readCorpus reads lflows-23.03.txt: every distinct (match, actions) pair
+// ovn-northd 23.03 writes for the topology in gen-lflows.sh, as
+// ovn-sbctl's CSV, whose cells are OVSDB strings in JSON quoting unless
+// they are bare words. Regenerate it (needs the OVN daemons, the test
+// does not) with
+//
+//	sh lflow/testdata/gen-lflows.sh > lflow/testdata/lflows-23.03.txt
 func readCorpus(t *testing.T) []corpusFlow {
 	t.Helper()
 	f, err := os.Open("testdata/lflows-23.03.txt")
