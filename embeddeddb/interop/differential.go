@@ -95,17 +95,22 @@ func canonical(s string) string {
 	})
 }
 
-// namedSetRE matches a set of renamed UUIDs as ovn-nbctl prints it.
-var namedSetRE = regexp.MustCompile(`\[<uuid\d+>(, <uuid\d+>)+\]`)
+// namedSetRE matches a set of renamed UUIDs as ovn-nbctl prints it, in
+// brackets or, with --bare, as a line of them.
+var namedSetRE = regexp.MustCompile(`\[<uuid\d+>(, <uuid\d+>)+\]|(?m)^<uuid\d+>( <uuid\d+>)+$`)
 
 // sortNamedSets orders the members of each printed set of renamed UUIDs by
 // name: servers print such sets in UUID order, which is random, but the
 // names are given in a deterministic order.
 func sortNamedSets(s string) string {
 	return namedSetRE.ReplaceAllStringFunc(s, func(m string) string {
-		items := strings.Split(m[1:len(m)-1], ", ")
+		open, sep, end := "[", ", ", "]"
+		if !strings.HasPrefix(m, "[") {
+			open, sep, end = "", " ", ""
+		}
+		items := strings.Split(strings.TrimSuffix(strings.TrimPrefix(m, open), end), sep)
 		sort.Slice(items, func(i, j int) bool { return namedLess(items[i], items[j]) })
-		return "[" + strings.Join(items, ", ") + "]"
+		return open + strings.Join(items, sep) + end
 	})
 }
 

@@ -13,7 +13,7 @@ import (
 // scripts and the normalisation are deterministic.
 func TestDifferential(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"nbctl.txt", "sbctl.txt", "errors.txt", "client.txt"} {
+	for _, name := range []string{"nbctl.txt", "sbctl.txt", "errors.txt", "refs.txt", "client.txt"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			sc := loadScript(t, name)
@@ -33,4 +33,10 @@ func directClients(s *Server) *clients { return newClients(s, NBCtl(s), SBCtl(s)
 func TestClientScript(t *testing.T) {
 	t.Parallel()
 	directClients(StartTarget(t, Options{})).runScript(t, loadScript(t, "client.txt"))
+}
+
+// TestRefsScript runs testdata/refs.txt against the target.
+func TestRefsScript(t *testing.T) {
+	t.Parallel()
+	directClients(StartTarget(t, Options{})).runScript(t, loadScript(t, "refs.txt"))
 }
