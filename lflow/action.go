@@ -4,11 +4,13 @@ package lflow
 type Action interface{ actionNode() }
 
 // Value is the source of an assignment or an action argument: a constant
-// (integer or string), a field reference, a bare word (verdict=allow), or
-// a braced list (dns_server = {8.8.8.8, 8.8.4.4}).
+// (integer or string), a field reference, a bare word (verdict=allow), a
+// braced list (dns_server = {8.8.8.8, 8.8.4.4}), or an integer range
+// (the NAT port range in ct_snat(172.16.0.2, 1000-2000)).
 type Value struct {
 	Kind  ValueKind
-	Const Const
+	Const Const // the constant, or a range's low end
+	High  Const // a range's high end
 	Ref   Ref
 	Word  string
 	List  []Value
@@ -22,6 +24,7 @@ const (
 	RefValue
 	WordValue
 	ListValue
+	RangeValue
 )
 
 // Assign is "dst = src;" with a constant, a string or a field as source

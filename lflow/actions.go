@@ -70,6 +70,7 @@ var actionShapes = map[string]shape{
 	"check_ecmp_nh":        {args: required, result: required, bits: 1},
 	"check_ecmp_nh_mac":    {args: required, result: required, bits: 1},
 	"select":               {args: required, result: required},
+	"check_pkt_larger":     {args: required, result: required, bits: 1},
 	"set_queue":            {args: required},
 	"set_meter":            {args: required},
 	"log":                  {args: required},

@@ -79,6 +79,8 @@ func (v Value) String() string {
 		return v.Ref.String()
 	case WordValue:
 		return v.Word
+	case RangeValue:
+		return v.Const.String() + "-" + v.High.String()
 	case ListValue:
 		parts := make([]string, len(v.List))
 		for i, x := range v.List {

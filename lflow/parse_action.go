@@ -139,7 +139,7 @@ func checkAssign(dst Ref, src Value) error {
 		return checkMove(dst, src.Ref)
 	case ConstValue:
 	default:
-		return fmt.Errorf("%s may only be assigned a constant or a field", dst)
+		return fmt.Errorf("%s may only be assigned a constant, a field or an action's result", dst)
 	}
 	if err := checkWritable(dst); err != nil {
 		return err

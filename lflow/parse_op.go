@@ -97,7 +97,16 @@ func (p *parser) value() (Value, error) {
 	switch t.Kind {
 	case Int:
 		p.next()
-		return Value{Kind: ConstValue, Const: t.Const}, nil
+		if p.peek().Kind != Minus {
+			return Value{Kind: ConstValue, Const: t.Const}, nil
+		}
+		p.next()
+		hi := p.peek()
+		if hi.Kind != Int || hi.Const.Masked || t.Const.Masked {
+			return Value{}, p.syntaxError("integer after `-'")
+		}
+		p.next()
+		return Value{Kind: RangeValue, Const: t.Const, High: hi.Const}, nil
 	case String:
 		p.next()
 		return Value{Kind: ConstValue, Const: StrConst(t.Text)}, nil

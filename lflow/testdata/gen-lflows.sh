@@ -124,6 +124,29 @@ nb set Logical_Router_Port lr0-sw0 ipv6_ra_configs:address_mode=slaac \
 	ipv6_ra_configs:send_periodic=true
 nb qos-add sw0 from-lport 100 "ip4.src == 10.0.0.11" dscp=12 rate=1000 burst=100
 
+# More router features: gateway MTU, NAT port ranges and stateless NAT,
+# load-balancer SNAT options, policy routes, multicast relay, a gateway
+# router, and switch port types with their own pipelines.
+nb set Logical_Router_Port lr0-ext options:gateway_mtu=1400
+nb --portrange lr-nat-add lr0 snat 172.16.0.2 10.0.1.0/24 1000-2000
+nb --stateless lr-nat-add lr0 dnat_and_snat 172.16.0.60 10.0.0.12
+nb set Logical_Router lr0 options:lb_force_snat_ip=router_ip options:mcast_relay=true
+nb set load_balancer lb0 options:skip_snat=true
+nb set load_balancer lb2 options:hairpin_snat_ip=169.254.0.1
+nb lr-policy-add lr0 80 "ip6.dst == fd01::/64" allow
+nb --policy=src-ip lr-route-add lr0 10.0.0.0/24 20.0.0.250
+nb lr-add gw0 -- set Logical_Router gw0 options:chassis=hv1 options:dynamic_neigh_routers=true
+nb lrp-add gw0 gw0-ext 00:00:00:00:fe:01 192.168.100.1/24
+nb lr-nat-add gw0 dnat 192.168.100.10 10.0.0.11
+nb lsp-add sw1 sw1-local -- lsp-set-type sw1-local localport -- lsp-set-addresses sw1-local "50:54:00:00:01:99 20.0.0.99"
+nb lsp-add sw1 sw1-ext -- lsp-set-type sw1-ext external -- lsp-set-addresses sw1-ext "50:54:00:00:01:98 20.0.0.98"
+nb fwd-group-add fwd0 sw0 10.0.0.50 00:00:00:00:00:50 sw0-p1 sw0-p2 2>/dev/null || true
+nb acl-add sw1 to-lport 650 "tcp && tcp.dst == 22" reject
+nb --label=1234 acl-add sw1 from-lport 640 "udp" allow-related 2>/dev/null || true
+nb set logical_switch sw1 other_config:vlan-passthru=true
+nb lsp-set-options sw0-p1 requested-chassis=hv1
+nb set Logical_Switch_Port sw0-p2 options:pkt_clone_type=mc_unknown 2>/dev/null || true
+
 }
 topology >/dev/null
 ovn-nbctl --db="unix:$dir/nb.sock" --timeout=30 --wait=sb sync
