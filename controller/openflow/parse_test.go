@@ -42,9 +42,29 @@ func TestParseFlowErrors(t *testing.T) {
 		"actions=load:1->NOPE[]",
 		"dl_src=00:00 actions=drop",
 		"ct_state=+bogus actions=drop",
+		"actions=load:0xffff->NXM_NX_REG0[0..3]",
+		"actions=load:1->NXM_NX_REG0[30..40]",
 	} {
 		if _, err := ParseFlow(s); err == nil {
 			t.Errorf("ParseFlow(%q) succeeded", s)
 		}
 	}
+}
+
+// FuzzParseFlow checks that no input makes the parser panic and that what
+// parses encodes and renders.
+func FuzzParseFlow(f *testing.F) {
+	for _, tc := range goldenCommands {
+		if tc.cmd == "add-flow" {
+			f.Add(tc.arg)
+		}
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fm, err := ParseFlow(s)
+		if err != nil {
+			return
+		}
+		_ = fm.String()
+		Marshal(1, fm)
+	})
 }

@@ -203,6 +203,9 @@ func parseLoad(v string) (Action, error) {
 		return nil, fmt.Errorf("bad value %q", val)
 	}
 	w := sf.Field.width()
+	if z.Sign() < 0 || z.BitLen() > sf.NBits || sf.Ofs+sf.NBits > 8*w {
+		return nil, fmt.Errorf("value %s does not fit %s", val, sf)
+	}
 	ones := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(sf.NBits)), big.NewInt(1))
 	value := new(big.Int).Lsh(z, uint(sf.Ofs)).FillBytes(make([]byte, w))
 	mask := new(big.Int).Lsh(ones, uint(sf.Ofs)).FillBytes(make([]byte, w))
