@@ -22,12 +22,14 @@ const MaxBacklog = 64 << 20
 // conn is one client connection. Its reader goroutine handles requests in
 // order; its writer goroutine drains the outbound queue.
 type conn struct {
-	srv    *Server
-	nc     net.Conn
-	raw    syscall.RawConn // for non-blocking writes; nil for TLS
-	log    *slog.Logger
-	probe  time.Duration // inactivity probe interval, 0 for none
-	parser fastjson.Parser
+	srv   *Server
+	nc    net.Conn
+	raw   syscall.RawConn // for non-blocking writes; nil for TLS
+	log   *slog.Logger
+	probe time.Duration // inactivity probe interval, 0 for none
+	// listener accepted the connection; it counts its clients.
+	listener *listener
+	parser   fastjson.Parser
 
 	mu sync.Mutex // guards the fields below
 	// queue holds messages not yet written; backlog counts their bytes.
@@ -237,6 +239,9 @@ func (c *conn) logEnd(err error) {
 
 func (c *conn) cleanup() {
 	c.close()
+	if c.listener != nil {
+		c.listener.conns.Add(-1)
+	}
 	c.srv.dropConn(c)
 	close(c.done)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -281,4 +282,19 @@ func serveInBackground(t testing.TB, srv *Server) (stop func()) {
 	}
 	t.Cleanup(stop)
 	return stop
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// checkDBList checks a list_dbs result, in any order.
+func checkDBList(t testing.TB, got []byte) {
+	t.Helper()
+	var names []string
+	if err := json.Unmarshal(got, &names); err != nil {
+		t.Fatalf("list_dbs result is not a list of names: %s", got)
+	}
+	sort.Strings(names)
+	if diff := cmp.Diff([]string{"OVN_Northbound", "OVN_Southbound", "_Server"}, names); diff != "" {
+		t.Errorf("list_dbs (-want +got):\n%s", diff)
+	}
 }

@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
@@ -40,6 +42,7 @@ type listener struct {
 	ln     net.Listener
 	probe  time.Duration
 	done   chan struct{}
+	conns  atomic.Int32 // clients connected through this listener
 }
 
 func newRemoteSet(s *Server) *remoteSet {
@@ -75,6 +78,65 @@ func (rs *remoteSet) start() error {
 	}
 	rs.reconcile()
 	return nil
+}
+
+// updateStatus writes each Connection row's status as ovsdb-server does:
+// bound_port for TCP and TLS listeners, n_connections when more than one
+// client is connected, and is_connected.
+func (rs *remoteSet) updateStatus() {
+	rs.mu.Lock()
+	type status struct {
+		port string
+		n    int32
+	}
+	sts := map[string]status{}
+	for t, l := range rs.dynamic {
+		st := status{n: l.conns.Load()}
+		if a, ok := l.ln.Addr().(*net.TCPAddr); ok {
+			st.port = strconv.Itoa(a.Port)
+		}
+		sts[t] = st
+	}
+	rs.mu.Unlock()
+	if len(sts) == 0 {
+		return
+	}
+	targets := make([]string, 0, len(sts))
+	for t := range sts {
+		targets = append(targets, t)
+	}
+	sort.Strings(targets)
+	ops := []byte{'['}
+	for i, t := range targets {
+		st := sts[t]
+		if i > 0 {
+			ops = append(ops, ',')
+		}
+		ops = append(ops, `{"op":"update","table":"Connection","where":[["target","==",`...)
+		ops = database.AppendString(ops, t)
+		ops = append(ops, `]],"row":{"is_connected":`...)
+		ops = strconv.AppendBool(ops, st.n > 0)
+		ops = append(ops, `,"status":["map",[`...)
+		sep := ""
+		if st.port != "" {
+			ops = append(ops, `["bound_port",`...)
+			ops = database.AppendString(ops, st.port)
+			ops = append(ops, ']')
+			sep = ","
+		}
+		if st.n > 1 {
+			ops = append(ops, sep+`["n_connections",`...)
+			ops = database.AppendString(ops, strconv.Itoa(int(st.n)))
+			ops = append(ops, ']')
+		}
+		ops = append(ops, "]]}}"...)
+	}
+	ops = append(ops, ']')
+	for _, name := range []string{"OVN_Northbound", "OVN_Southbound"} {
+		if err := rs.s.transactInternal(rs.s.dbs[name], ops); err != nil {
+			rs.s.log.Warn("cannot update Connection status", "db", name, "err", err)
+		}
+	}
 }
 
 func touches(c *database.Commit, tables ...string) bool {
@@ -124,11 +186,20 @@ func (rs *remoteSet) want(db string, targets map[string]time.Duration) {
 }
 
 func (rs *remoteSet) reconcile() {
+	if rs.reconcileListeners() {
+		rs.updateStatus()
+	}
+}
+
+// reconcileListeners opens and closes listeners to match the wanted
+// targets; it reports whether any listener changed.
+func (rs *remoteSet) reconcileListeners() bool {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.closed {
-		return
+		return false
 	}
+	changed := false
 	all := map[string]time.Duration{}
 	for _, m := range rs.wanted {
 		for t, p := range m {
@@ -140,6 +211,7 @@ func (rs *remoteSet) reconcile() {
 			rs.s.log.Info("closing listener", "target", t)
 			l.close()
 			delete(rs.dynamic, t)
+			changed = true
 		}
 	}
 	targets := make([]string, 0, len(all))
@@ -162,7 +234,9 @@ func (rs *remoteSet) reconcile() {
 			continue
 		}
 		rs.dynamic[t] = l
+		changed = true
 	}
+	return changed
 }
 
 func (rs *remoteSet) listen(target string, r Remote, probe time.Duration) (*listener, error) {
@@ -234,7 +308,7 @@ func (l *listener) RoutineAccept(s *Server) {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		s.serveConn(nc, l.probe)
+		s.serveConn(nc, l.probe, l)
 	}
 }
 

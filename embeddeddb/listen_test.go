@@ -60,7 +60,7 @@ func TestConnectionRowListenerAndProbe(t *testing.T) {
 
 	silent := ovsdbtest.Dial(t, "tcp", addr.String())
 	alive := ovsdbtest.Dial(t, "tcp", addr.String())
-	checkJSON(t, "list_dbs over TCP", ok(t, alive.Call("list_dbs")), `["OVN_Northbound","OVN_Southbound","_Server"]`)
+	checkDBList(t, ok(t, alive.Call("list_dbs")))
 
 	// After a probe interval without traffic the server sends an echo
 	// request; alive answers it, silent does not.

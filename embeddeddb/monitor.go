@@ -72,7 +72,7 @@ func (c *conn) monitor(req *request) {
 	}
 	monID := req.params[1].MarshalTo(nil)
 	if _, dup := c.monitors[string(monID)]; dup {
-		c.replyError(req.id, database.TagSyntax, "duplicate monitor ID")
+		c.send(errorReply(req.id, &database.Error{Tag: database.TagSyntax, Details: "duplicate monitor ID", Syntax: string(monID)}))
 		return
 	}
 	m := &monitor{c: c, d: d, id: monID, version: version, byTable: map[*database.Table]*tableMonitor{}}

@@ -26,7 +26,7 @@ func appendReply(b, id, result []byte) []byte {
 
 func errorReply(id []byte, e *database.Error) []byte {
 	b := append([]byte(`{"id":`), id...)
-	b = append(b, `,"result":null,"error":`...)
+	b = append(b, `,"error":`...)
 	b = e.AppendJSON(b)
 	return append(b, '}')
 }
@@ -120,6 +120,8 @@ func (c *conn) dispatch(req *request) {
 		c.monitorCondChange(req)
 	case "monitor_cancel":
 		c.monitorCancel(req)
+	case "convert":
+		c.convert(req)
 	case "lock", "steal", "unlock":
 		c.lockRequest(req)
 	default:

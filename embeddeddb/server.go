@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sort"
 	"sync"
 	"time"
 
@@ -29,7 +28,6 @@ const gcPercent = 50
 type dbState struct {
 	name       string
 	schemaJSON []byte
-	readOnly   bool
 
 	mu          sync.Mutex // serialises transactions, monitors and the history
 	db          *database.Database
@@ -120,7 +118,7 @@ func (s *Server) closeFiles() {
 // client and flushes the files: every committed transaction is on disk
 // when it returns.
 func (s *Server) Serve(ctx context.Context) error {
-	tick := time.NewTicker(10 * time.Second)
+	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	for {
 		select {
@@ -129,6 +127,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 			s.maybeCompact()
+			s.remotes.updateStatus()
 		}
 	}
 }
@@ -156,11 +155,8 @@ func (s *Server) shutdown() {
 }
 
 func (s *Server) listDBs() []byte {
-	names := make([]string, 0, len(s.dbs))
-	for n := range s.dbs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	// The order ovsdb-server 3.1 answers with when it serves both files.
+	names := []string{ovnschema.NorthboundName, "_Server", ovnschema.SouthboundName}
 	b := []byte{'['}
 	for i, n := range names {
 		if i > 0 {
@@ -172,8 +168,12 @@ func (s *Server) listDBs() []byte {
 }
 
 // serveConn runs one client connection.
-func (s *Server) serveConn(nc net.Conn, probe time.Duration) {
+func (s *Server) serveConn(nc net.Conn, probe time.Duration, l *listener) {
 	c := newConn(s, nc, probe)
+	c.listener = l
+	if l != nil {
+		l.conns.Add(1)
+	}
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.wg.Add(2)
@@ -204,8 +204,9 @@ func (s *Server) initServerDB() error {
 	if err != nil {
 		return fmt.Errorf("_Server schema: %w", err)
 	}
-	d := &dbState{name: "_Server", schemaJSON: schema.CanonicalJSON(), readOnly: true,
+	d := &dbState{name: "_Server", schemaJSON: schema.CanonicalJSON(),
 		db: database.New(schema), monitors: map[*monitor]struct{}{}, lastTxnID: database.ZeroUUID}
+	d.db.SetReserved(true)
 	s.dbs["_Server"] = d
 	s.serverID = d.db.NewUUID()
 	var ops []byte
@@ -232,7 +233,7 @@ func (s *Server) transactInternal(d *dbState, ops []byte) error {
 		return err
 	}
 	d.mu.Lock()
-	res := d.db.Transact(v.GetArray(), nil, 0)
+	res := d.db.TransactInternal(v.GetArray())
 	d.commitLocked(res.Commit, false)
 	d.mu.Unlock()
 	if res.Commit == nil && res.Blocked {

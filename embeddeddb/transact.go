@@ -22,10 +22,6 @@ func (c *conn) transact(req *request) {
 	if !ok {
 		return
 	}
-	if d.readOnly && !readOnlyOps(req.params[1:]) {
-		c.replyError(req.id, "not allowed", "the _Server database is read-only")
-		return
-	}
 	d.mu.Lock()
 	res := d.db.Transact(req.params[1:], c, 0)
 	if res.Blocked {
@@ -36,17 +32,6 @@ func (c *conn) transact(req *request) {
 	seq := d.commitLocked(res.Commit, res.Durable)
 	d.mu.Unlock()
 	c.finishTransact(d, req.id, res, seq)
-}
-
-func readOnlyOps(ops []*fastjson.Value) bool {
-	for _, op := range ops {
-		switch string(op.GetStringBytes("op")) {
-		case "select", "wait", "comment", "assert", "abort", "commit":
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // finishTransact waits for durability when asked and sends the reply.
@@ -77,9 +62,11 @@ func (d *dbState) commitLocked(commit *database.Commit, durable bool) uint64 {
 	}
 	if d.file != nil {
 		d.recBuf = commit.AppendRecord(d.recBuf[:0], time.Now().UnixMilli())
-		rec := make([]byte, len(d.recBuf))
-		copy(rec, d.recBuf)
-		d.lastSeq = d.file.Append(rec, durable)
+		if len(d.recBuf) > 0 {
+			rec := make([]byte, len(d.recBuf))
+			copy(rec, d.recBuf)
+			d.lastSeq = d.file.Append(rec, durable)
+		}
 	}
 	d.publishLocked(commit)
 	d.retryWaitingLocked()
@@ -142,8 +129,9 @@ func (d *dbState) retryWaitingLocked() {
 
 func (d *dbState) commitNoRetryLocked(commit *database.Commit, durable bool) uint64 {
 	if d.file != nil {
-		rec := commit.AppendRecord(nil, time.Now().UnixMilli())
-		d.lastSeq = d.file.Append(rec, durable)
+		if rec := commit.AppendRecord(nil, time.Now().UnixMilli()); len(rec) > 0 {
+			d.lastSeq = d.file.Append(rec, durable)
+		}
 	}
 	d.publishLocked(commit)
 	if d.onCommit != nil {

@@ -254,7 +254,7 @@ func (c *conn) monitorCondChange(req *request) {
 	newID := req.params[1].MarshalTo(nil)
 	m := c.monitors[string(oldID)]
 	if m == nil {
-		c.replyError(req.id, "unknown monitor", fmt.Sprintf("unknown monitor %s", oldID))
+		c.send(errorReply(req.id, &database.Error{Tag: database.TagSyntax, Details: "unknown monitor session", Syntax: string(oldID)}))
 		return
 	}
 	if string(newID) != string(oldID) {
@@ -358,7 +358,8 @@ func (c *conn) monitorCancel(req *request) {
 	id := req.params[0].MarshalTo(nil)
 	m := c.monitors[string(id)]
 	if m == nil {
-		c.replyError(req.id, "unknown monitor", fmt.Sprintf("unknown monitor %s", id))
+		// ovsdb-server answers with a bare string as the error here.
+		c.send(append(append([]byte(`{"id":`), req.id...), `,"error":"unknown monitor"}`...))
 		return
 	}
 	m.d.mu.Lock()

@@ -111,7 +111,13 @@ type Database struct {
 	rng    *rand.ChaCha8
 	// recParser parses file records; its values die with each record.
 	recParser fastjson.Parser
+	// reserved refuses writes from clients, as for _Server.
+	reserved bool
 }
+
+// SetReserved makes Transact refuse insert, update, mutate and delete, as
+// ovsdb-server does for its _Server database.
+func (db *Database) SetReserved(r bool) { db.reserved = r }
 
 // New returns an empty database for schema.
 func New(schema *Schema) *Database {

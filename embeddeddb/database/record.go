@@ -12,13 +12,16 @@ import (
 // non-default columns, modified rows with the columns that changed (full
 // new values), deleted rows as null. Ephemeral columns are not stored.
 func (c *Commit) AppendRecord(b []byte, dateMs int64) []byte {
+	start := len(b)
 	b = append(b, '{')
+	stored := false
 	for _, tc := range c.Tables {
+		mark := len(b)
 		b = AppendString(b, tc.Table.Name)
 		b = append(b, ":{"...)
 		n := 0
 		for _, rc := range tc.Rows {
-			if rc.Old == nil && rc.New == nil {
+			if rc.Old == nil && rc.New == nil || !storedChange(tc.Table, rc.Old, rc.New) {
 				continue
 			}
 			if n > 0 {
@@ -29,7 +32,16 @@ func (c *Commit) AppendRecord(b []byte, dateMs int64) []byte {
 			b = append(b, ':')
 			b = appendRecordRow(b, tc.Table, rc.Old, rc.New)
 		}
+		if n == 0 {
+			b = b[:mark]
+			continue
+		}
+		stored = true
 		b = append(b, "},"...)
+	}
+	if !stored {
+		// Only ephemeral columns changed: nothing to store.
+		return b[:start]
 	}
 	if c.Comment != "" {
 		b = append(b, `"_comment":`...)
@@ -39,6 +51,19 @@ func (c *Commit) AppendRecord(b []byte, dateMs int64) []byte {
 	b = append(b, `"_date":`...)
 	b = strconv.AppendInt(b, dateMs, 10)
 	return append(b, '}')
+}
+
+// storedChange reports whether a row change touches a stored column.
+func storedChange(t *Table, old, new *Row) bool {
+	if old == nil || new == nil {
+		return true
+	}
+	for i, c := range t.Columns {
+		if !c.Ephemeral && !c.Equal(old.Cols[i], new.Cols[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 func appendRecordRow(b []byte, t *Table, old, new *Row) []byte {

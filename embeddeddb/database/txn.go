@@ -64,17 +64,18 @@ type txnTable struct {
 }
 
 type txn struct {
-	db      *Database
-	sess    Session
-	elapsed int64
-	symbols map[string]*symbol
-	tables  []*txnTable
-	durable bool
-	comment []byte
-	blocked bool
-	waitMs  int64
-	opNum   int // the operation being executed, from 1
-	opCount int
+	db       *Database
+	sess     Session
+	elapsed  int64
+	symbols  map[string]*symbol
+	tables   []*txnTable
+	durable  bool
+	comment  []byte
+	blocked  bool
+	waitMs   int64
+	internal bool // the server's own transaction, allowed on reserved databases
+	opNum    int  // the operation being executed, from 1
+	opCount  int
 }
 
 // opErr is a syntax error in the current operation's members, worded as
@@ -99,8 +100,18 @@ func (tx *txn) Resolve(name string) string {
 // request arrived, for "wait" timeouts. On success the change is already
 // applied to db.
 func (db *Database) Transact(ops []*fastjson.Value, sess Session, elapsedMs int64) Result {
+	return db.transact(ops, sess, elapsedMs, false)
+}
+
+// TransactInternal is Transact for the server's own changes; it may write
+// to a reserved database.
+func (db *Database) TransactInternal(ops []*fastjson.Value) Result {
+	return db.transact(ops, nil, 0, true)
+}
+
+func (db *Database) transact(ops []*fastjson.Value, sess Session, elapsedMs int64, internal bool) Result {
 	tx := &txn{db: db, sess: sess, elapsed: elapsedMs, symbols: map[string]*symbol{},
-		tables: make([]*txnTable, len(db.tables))}
+		tables: make([]*txnTable, len(db.tables)), internal: internal}
 	reply := make([]byte, 0, 64)
 	reply = append(reply, '[')
 	failed := false
@@ -153,6 +164,13 @@ func (tx *txn) execute(op *fastjson.Value, i, n int, out []byte) ([]byte, *Error
 		return nil, tx.opErr(op, "Required 'op' member is missing or not a string.")
 	}
 	opBytes := name.GetStringBytes()
+	if tx.db.reserved && !tx.internal {
+		switch string(opBytes) {
+		case "insert", "update", "mutate", "delete":
+			return nil, &Error{Tag: "not allowed",
+				Details: string(opBytes) + " operation not allowed on table in reserved database " + tx.db.schema.Name}
+		}
+	}
 	switch string(opBytes) {
 	case "insert":
 		return tx.opInsert(obj, op, out)
