@@ -35,12 +35,22 @@ func (n uuidNamer) rename(s string) string {
 // compare two servers with each other.
 func (c *clients) transcript(t testing.TB, sc *script) []string {
 	t.Helper()
+	return c.record(t, sc, false)
+}
+
+// record is transcript that also checks the script's expectations if
+// check is set.
+func (c *clients) record(t testing.TB, sc *script, check bool) []string {
+	t.Helper()
 	names := uuidNamer{}
 	blocks := make([]string, len(sc.steps))
 	for i, st := range sc.steps {
 		r := c.run(t, st)
 		if r.Stuck() {
 			t.Fatalf("%s:%d: %s: ran %v (exit %d); giving up on the script:\n%s", sc.name, st.line, st.text, r.Took.Round(time.Millisecond), r.Code, r.Stderr)
+		}
+		if msg := st.check(r); check && msg != "" {
+			t.Errorf("%s:%d: %s\n%s", sc.name, st.line, st.text, msg)
 		}
 		if st.sorted {
 			r.Stdout = sortRecordsMasked(r.Stdout)

@@ -22,6 +22,10 @@ type PKI struct {
 	ClientKey, ClientCert string
 	// StrangerKey and StrangerCert are signed by another CA.
 	StrangerKey, StrangerCert string
+
+	dir   string
+	ca    *x509.Certificate
+	caKey *ecdsa.PrivateKey
 }
 
 // NewPKI writes a PKI into dir.
@@ -36,6 +40,7 @@ func NewPKI(dir string) (*PKI, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.dir, p.ca, p.caKey = dir, ca, caKey
 	if err := writePEM(p.CACert, "CERTIFICATE", ca.Raw); err != nil {
 		return nil, err
 	}
@@ -50,6 +55,15 @@ func NewPKI(dir string) (*PKI, error) {
 		return nil, err
 	}
 	return p, issue(p.StrangerCert, p.StrangerKey, "stranger", other, otherKey)
+}
+
+// Issue makes a client key and certificate for common name cn, signed
+// by the CA, and returns their paths. OVN's RBAC takes a chassis's name
+// from its certificate's common name.
+func (p *PKI) Issue(cn string) (key, cert string, err error) {
+	key = filepath.Join(p.dir, cn+"-privkey.pem")
+	cert = filepath.Join(p.dir, cn+"-cert.pem")
+	return key, cert, issue(cert, key, cn, p.ca, p.caKey)
 }
 
 // issue writes a certificate for cn signed by ca, and its key.
