@@ -112,6 +112,7 @@ var goldenCommands = []struct{ cmd, arg string }{
 	{"add-flow", "table=40,arp,arp_op=1 actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],mod_dl_src:00:00:00:00:ff:01,load:0x2->NXM_OF_ARP_OP[],push_vlan:0x8100,set_field:4101->vlan_vid,pop_vlan,set_queue:3,output:4,LOCAL,CONTROLLER:200"},
 	{"add-flow", "table=41,icmp6,icmp_type=136,icmp_code=0,nd_target=fe80::1 actions=set_field:00:00:00:00:00:02->nd_tll"},
 	{"add-flow", "table=42,priority=5 actions=meter:3,output:1"},
+	{"add-flow", "table=70,ip actions=learn(table=71,hard_timeout=5,fin_idle_timeout=2,send_flow_rem,NXM_NX_REG1[0..7],NXM_NX_REG2[0..3]=0x5,eth_type=0x800,ip_dst=10.0.0.1,eth_src=00:00:00:00:00:09,load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15],output:NXM_OF_IN_PORT[])"},
 	{"mod-flows", "table=3,cookie=0x5/-1,reg0=1 actions=drop"},
 	{"del-flows", "table=3,reg0=1"},
 	{"add-group", "group_id=1,type=select,bucket=bucket_id:0,weight:10,actions=output:1,bucket=bucket_id:1,weight:20,watch_port:3,actions=resubmit(,8)"},

@@ -251,6 +251,8 @@ func parseCall(name, args string) (Action, error) {
 		return parseCT(inner)
 	case "nat":
 		return parseNAT(inner)
+	case "learn":
+		return parseLearn(inner)
 	}
 	return nil, fmt.Errorf("unknown action %q", name)
 }
