@@ -10,6 +10,7 @@ const (
 	nxtTLVTableRequest   = 25
 	nxtTLVTableReply     = 26
 	nxtResume            = 28
+	nxtCTFlushZone       = 29
 	nxtPacketIn2         = 30
 )
 
@@ -35,6 +36,7 @@ func init() {
 		nxtTLVTableRequest:   func([]byte) (Message, error) { return &TLVTableRequest{}, nil },
 		nxtTLVTableReply:     decodeTLVTableReply,
 		nxtResume:            decodeResume,
+		nxtCTFlushZone:       decodeCTFlushZone,
 		nxtPacketIn2:         decodePacketIn2,
 	}
 }
@@ -104,4 +106,20 @@ func decodeSetControllerID(b []byte) (Message, error) {
 		return nil, fmt.Errorf("set controller id: %w", ErrShort)
 	}
 	return &SetControllerID{ID: be16(b[6:])}, nil
+}
+
+// CTFlushZone flushes every connection-tracking entry in a zone
+// (NXT_CT_FLUSH_ZONE), as ovn-controller does when a port goes away.
+type CTFlushZone struct{ Zone uint16 }
+
+func (*CTFlushZone) Type() MsgType                         { return TypeExperimenter }
+func (*CTFlushZone) subtype() uint32                       { return nxtCTFlushZone }
+func (m *CTFlushZone) appendBody(b []byte) ([]byte, error) { return appendNXMessage(b, m) }
+func (m *CTFlushZone) appendNX(b []byte) ([]byte, error)   { return put16(zeros(b, 6), m.Zone), nil }
+
+func decodeCTFlushZone(b []byte) (Message, error) {
+	if len(b) < 8 {
+		return nil, fmt.Errorf("ct flush zone: %w", ErrShort)
+	}
+	return &CTFlushZone{Zone: be16(b[6:])}, nil
 }

@@ -86,6 +86,8 @@ func TestOVSInstallAndDump(t *testing.T) {
 	for _, m := range []Message{
 		&TLVTableMod{Command: TLVAdd, Maps: []TLVMap{{OptionClass: 0x0102, OptionType: 0x80, OptionLen: 4, Index: 0}}},
 		&SetPacketInFormat{Format: PacketInNXT2},
+		&SetControllerID{ID: 0},
+		&CTFlushZone{Zone: 5},
 		&GroupMod{Command: GroupAdd, GroupType: GroupTypeSelect, GroupID: 1, CommandBucketID: BucketAll, Buckets: []Bucket{
 			{ID: 0, Weight: 100, Actions: []Action{&Output{Port: 1}}}, {ID: 1, Weight: 100, Actions: []Action{&Output{Port: 2}}}}},
 		&MeterMod{Command: MeterAdd, Flags: MeterPktps | MeterBurst, MeterID: 1, Bands: []MeterBand{{Type: BandDrop, Rate: 100, BurstSize: 10}}},

@@ -11,6 +11,7 @@ func TestNiciraMessages(t *testing.T) {
 		want string
 	}{
 		{&SetPacketInFormat{Format: PacketInNXT2}, "NXT_SET_PACKET_IN_FORMAT (OF1.5) (xid=0x1): format=nxt_packet_in2"},
+		{&CTFlushZone{Zone: 5}, "NXT_CT_FLUSH_ZONE (OF1.5) (xid=0x1): zone_id=5"},
 		{&SetControllerID{ID: 7}, "NXT_SET_CONTROLLER_ID (OF1.5) (xid=0x1): id=7"},
 		{&TLVTableMod{Command: TLVAdd, Maps: ovn}, "NXT_TLV_TABLE_MOD (OF1.5) (xid=0x1):\n ADD mapping table:\n" + tlvTable},
 		{&TLVTableMod{Command: TLVClear}, "NXT_TLV_TABLE_MOD (OF1.5) (xid=0x1):\n CLEAR"},
