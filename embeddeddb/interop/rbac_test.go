@@ -27,7 +27,7 @@ func TestRBAC(t *testing.T) {
 }
 
 // rbacClients starts ovn-northd on s so that it writes the RBAC rows, opens
-// a role=ovn-controller SSL remote, and returns clients whose "rbac" tool
+// a role=ovn-controller SSL remote, and returns clients whose "alt" tool
 // connects there as chassis ch1.
 func rbacClients(t *testing.T, s *Server) *clients {
 	t.Helper()
@@ -50,6 +50,31 @@ func rbacClients(t *testing.T, s *Server) *clients {
 		t.Fatalf("no role=ovn-controller listener on %s: %s", addr, rbac.Run(t, "list", "SB_Global").Stderr)
 	}
 	c := directClients(s)
-	c.rbac = rbac
+	c.alt = rbac
+	return c
+}
+
+// TestReadOnly runs testdata/readonly.txt against ovsdb-server and the
+// target, with "alt" on a read-only SB remote.
+func TestReadOnly(t *testing.T) {
+	t.Parallel()
+	sc := loadScript(t, "readonly.txt")
+	want := readOnlyClients(t, StartServer(t, TargetOVSDBServer, Options{})).transcript(t, sc)
+	got := readOnlyClients(t, StartTarget(t, Options{})).record(t, sc, true)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("readonly.txt: target differs from ovsdb-server (-ovsdb-server +target):\n%s", d)
+	}
+}
+
+func readOnlyClients(t *testing.T, s *Server) *clients {
+	t.Helper()
+	addr := freeTCPAddr(t)
+	SBCtl(s).Must(t, "set-connection", "read-only", ptcp(addr))
+	alt := &Ctl{Tool: "ovn-sbctl", DB: "tcp:" + addr}
+	if err := waitUntil(5*time.Second, func() bool { return alt.Run(t, "list", "SB_Global").Code == 0 }); err != nil {
+		t.Fatalf("no read-only listener on %s: %s", addr, alt.Run(t, "list", "SB_Global").Stderr)
+	}
+	c := directClients(s)
+	c.alt = alt
 	return c
 }

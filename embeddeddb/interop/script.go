@@ -20,7 +20,7 @@ import (
 //	nbctl ARGS...      ovn-nbctl against the NB database
 //	sbctl ARGS...      ovn-sbctl against the SB database
 //	client ARGS...     ovsdb-client; ${NB} and ${SB} name the remotes
-//	rbac ARGS...       ovn-sbctl over SSL as chassis "ch1" (TestRBAC)
+//	alt ARGS...        another ovn-sbctl, set up by the test (TestRBAC)
 //
 // Args are split like a POSIX shell splits words with single and double
 // quotes. A command may be prefixed by "!" (it must exit non-zero) and by
@@ -116,7 +116,7 @@ func parseStep(n int, line string) (*step, error) {
 		return nil, fmt.Errorf("no command")
 	}
 	switch words[0] {
-	case "nbctl", "sbctl", "client", "rbac":
+	case "nbctl", "sbctl", "client", "alt":
 	default:
 		return nil, fmt.Errorf("unknown command %q", words[0])
 	}
@@ -183,8 +183,8 @@ func scanDouble(s string, cur *strings.Builder) (int, error) {
 // clients is what a script runs against.
 type clients struct {
 	nb, sb *Ctl
-	// rbac is an ovn-sbctl with a chassis certificate, for "rbac" steps.
-	rbac *Ctl
+	// alt is another ovn-sbctl, set up by the test, for "alt" steps.
+	alt *Ctl
 	// dir is the server's temp dir, written "<dir>" in output.
 	dir string
 	// vars holds ${NAME} values: NB, SB and those saved by "save".
@@ -220,8 +220,8 @@ func (c *clients) run(t testing.TB, st *step) Result {
 		r = c.nb.Run(t, args...)
 	case "sbctl":
 		r = c.sb.Run(t, args...)
-	case "rbac":
-		r = c.rbac.Run(t, args...)
+	case "alt":
+		r = c.alt.Run(t, args...)
 	case "client":
 		r = Run(context.Background(), nil, "ovsdb-client", append([]string{"--timeout=5"}, args...)...)
 	}
