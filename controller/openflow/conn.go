@@ -162,6 +162,11 @@ func (c *Conn) write(xid uint32, m Message) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if _, err := c.nc.Write(b); err != nil {
+		// A partial write leaves the stream out of step: give up on it.
+		c.nc.Close()
+		if errors.Is(err, net.ErrClosed) {
+			err = ErrClosed
+		}
 		return fmt.Errorf("write %T: %w", m, err)
 	}
 	return nil

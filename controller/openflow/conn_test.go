@@ -235,3 +235,34 @@ func TestConnVersion(t *testing.T) {
 		t.Fatalf("err = %v, want ErrVersion", err)
 	}
 }
+
+// TestConnWriteGivesUp checks that a write to a switch that stops reading
+// ends with the context and closes the connection.
+func TestConnWriteGivesUp(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	c, _ := newTestConn(t, func(s *fakeSwitch, xid uint32, m Message) {
+		if _, ok := m.(*BarrierRequest); ok {
+			<-block // stop reading
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c.Send(ctx, &BarrierRequest{})
+	big := NewFlowMod(FlowAdd, 0, 1)
+	big.Instructions.Apply = []Action{&Note{Data: make([]byte, 60000)}}
+	short, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel2()
+	var err error
+	for range 1000 {
+		if _, err = c.Send(short, big); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("send to a stuck switch: %v", err)
+	}
+	if err := c.Barrier(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("barrier after a failed write: %v", err)
+	}
+}

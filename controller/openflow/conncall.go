@@ -14,6 +14,8 @@ func (c *Conn) Send(ctx context.Context, m Message) (uint32, error) {
 	return xid, c.writeCtx(ctx, xid, m)
 }
 
+// writeCtx writes m, giving up when ctx ends. Giving up mid-message closes
+// the connection, since the stream can no longer be parsed.
 func (c *Conn) writeCtx(ctx context.Context, xid uint32, m Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -23,17 +25,20 @@ func (c *Conn) writeCtx(ctx context.Context, xid uint32, m Message) error {
 		return ErrClosed
 	default:
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		c.wmu.Lock()
-		c.nc.SetWriteDeadline(dl)
-		c.wmu.Unlock()
-		defer func() {
-			c.wmu.Lock()
-			c.nc.SetWriteDeadline(time.Time{})
-			c.wmu.Unlock()
-		}()
+	if _, ok := ctx.Deadline(); !ok && ctx.Done() == nil {
+		return c.write(xid, m)
 	}
-	return c.write(xid, m)
+	stop := context.AfterFunc(ctx, func() { c.nc.SetWriteDeadline(time.Unix(1, 0)) })
+	if dl, ok := ctx.Deadline(); ok {
+		c.nc.SetWriteDeadline(dl)
+	}
+	err := c.write(xid, m)
+	stop()
+	c.nc.SetWriteDeadline(time.Time{})
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
 }
 
 // register makes the reader collect replies to xid.

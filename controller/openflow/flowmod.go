@@ -146,3 +146,12 @@ func flowModFlagsString(f uint16) string {
 	}
 	return s
 }
+
+// DumpString renders the flow m adds as `ovs-ofctl dump-flows --no-stats`
+// would show it once installed, so desired flows compare with dumped ones
+// as text.
+func (m *FlowMod) DumpString() string {
+	return FlowStats{Table: m.Table, Priority: m.Priority, IdleTimeout: m.IdleTimeout,
+		HardTimeout: m.HardTimeout, Flags: m.Flags &^ FlagCheckOverlap, Importance: m.Importance,
+		Cookie: m.Cookie, Match: m.Match, Instructions: m.Instructions}.NoStats()
+}

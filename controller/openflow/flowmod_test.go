@@ -1,6 +1,7 @@
 package openflow
 
 import (
+	"net"
 	"net/netip"
 	"testing"
 )
@@ -86,6 +87,16 @@ func TestFlowModMatches(t *testing.T) {
 		if got := fm.String(); got != want {
 			t.Errorf("String:\n got %s\nwant %s", got, want)
 		}
+	}
+}
+
+func TestFieldHelpers(t *testing.T) {
+	m := Match{F("eth_type").Exact(0x86dd), F("ipv6_src").Prefix(netip.MustParsePrefix("fd00::1/64")),
+		F("ipv6_dst").Addr(netip.MustParseAddr("::1")), F("eth_src").MAC(net.HardwareAddr(mac("00:00:00:00:00:01"))),
+		F("ip_src").Prefix(netip.MustParsePrefix("10.1.2.3/31"))}
+	want := "ipv6,dl_src=00:00:00:00:00:01,ipv6_src=fd00::/64,ipv6_dst=::1,nw_src=10.1.2.2/31"
+	if got := m.String(); got != want {
+		t.Errorf("got %s, want %s", got, want)
 	}
 }
 

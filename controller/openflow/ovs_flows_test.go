@@ -135,6 +135,14 @@ func TestOVSInstallAndDump(t *testing.T) {
 		t.Errorf("our dump vs ovs-ofctl dump-flows --no-stats (-ovs-ofctl +ours):\n%s", d)
 	}
 	t.Logf("dump:\n%s", strings.Join(ours, "\n"))
+	var desired []string
+	for _, f := range flows {
+		desired = append(desired, f.DumpString())
+	}
+	slices.Sort(desired)
+	if d := cmp.Diff(want, desired); d != "" {
+		t.Errorf("desired flows vs ovs-ofctl dump-flows --no-stats (-ovs-ofctl +desired):\n%s", d)
+	}
 	if len(ours) != len(flows) {
 		t.Errorf("switch has %d flows, installed %d", len(ours), len(flows))
 	}

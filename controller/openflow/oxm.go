@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"net"
+	"net/netip"
 )
 
 // OXM is one match field entry, or the operand of a set_field action.
@@ -33,6 +35,22 @@ func (f *Field) Masked(v, m uint64) OXM {
 // Bytes is an OXM with a raw value (MAC, IPv6, 128-bit fields); mask may be
 // nil.
 func (f *Field) Bytes(v, mask []byte) OXM { return OXM{Field: f, Value: clone(v), Mask: clone(mask)} }
+
+// Addr is an OXM matching or setting an IPv4 or IPv6 field to a.
+func (f *Field) Addr(a netip.Addr) OXM { return OXM{Field: f, Value: a.AsSlice()} }
+
+// Prefix is an OXM matching an IPv4 or IPv6 field against a CIDR prefix.
+func (f *Field) Prefix(p netip.Prefix) OXM {
+	bits := p.Addr().BitLen()
+	mask := make([]byte, bits/8)
+	for i := range p.Bits() {
+		mask[i/8] |= 0x80 >> (i % 8)
+	}
+	return OXM{Field: f, Value: p.Masked().Addr().AsSlice(), Mask: mask}
+}
+
+// MAC is an OXM matching or setting an Ethernet address field.
+func (f *Field) MAC(m net.HardwareAddr) OXM { return OXM{Field: f, Value: clone(m)} }
 
 func uintBytes(v uint64, n int) []byte {
 	var b [8]byte
