@@ -251,6 +251,11 @@ func (s *Server) ovsdbServerArgs() []string {
 	if s.PKI != nil {
 		args = append(args, "--remote="+pssl(s.NBSSL), "--private-key="+s.PKI.ServerKey,
 			"--certificate="+s.PKI.ServerCert, "--ca-cert="+s.PKI.CACert)
+	} else {
+		// As ovn-ctl starts the NB server: keys from the SSL table, which
+		// ovn-nbctl set-ssl fills.
+		args = append(args, "--private-key=db:OVN_Northbound,SSL,private_key",
+			"--certificate=db:OVN_Northbound,SSL,certificate", "--ca-cert=db:OVN_Northbound,SSL,ca_cert")
 	}
 	return args
 }

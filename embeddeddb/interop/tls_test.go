@@ -65,3 +65,28 @@ type runError struct{ r Result }
 func (e *runError) Error() string {
 	return strings.Join(e.r.Args, " ") + ": " + strings.TrimSpace(e.r.Stderr)
 }
+
+// TestSetSSL configures SSL the way ovn-ctl deployments do: keys in the
+// NB SSL table by ovn-nbctl set-ssl, and a pssl Connection row.
+func TestSetSSL(t *testing.T) {
+	t.Parallel()
+	s := StartTarget(t, Options{})
+	p, err := NewPKI(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb := NBCtl(s)
+	nb.Must(t, "set-ssl", p.ServerKey, p.ServerCert, p.CACert)
+	addr := freeTCPAddr(t)
+	nb.Must(t, "set-connection", pssl(addr))
+	list := func() error {
+		args := append(sslOpts(p.ClientKey, p.ClientCert, p.CACert), "list-dbs", "ssl:"+addr)
+		if r := Run(context.Background(), nil, "ovsdb-client", append([]string{"--timeout=2"}, args...)...); r.Code != 0 {
+			return &runError{r}
+		}
+		return nil
+	}
+	if err := waitUntil(5*time.Second, func() bool { return list() == nil }); err != nil {
+		t.Fatalf("set-ssl and set-connection %s: no ssl server: %v", pssl(addr), list())
+	}
+}
