@@ -101,7 +101,6 @@ func TestServerDatabase(t *testing.T) {
 // the transaction's result, as the failed operation's error, not as an
 // error reply to the whole request.
 func TestServerDatabaseReadOnly(t *testing.T) {
-	t.Skip(`bug: transact.go (*conn).transact answers a write to _Server with a JSON-RPC error reply {"error":"not allowed"}; ovsdb-server 3.1 replies with a result [{"error":"not allowed","details":"delete operation not allowed on table in reserved database _Server"}]`)
 	ts := startServer(t, "")
 	c := ts.dialNB(t)
 	m := c.Call("transact", "_Server", raw(`{"op":"delete","table":"Database","where":[]}`))
