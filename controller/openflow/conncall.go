@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -35,8 +36,12 @@ func (c *Conn) writeCtx(ctx context.Context, xid uint32, m Message) error {
 	err := c.write(xid, m)
 	stop()
 	c.nc.SetWriteDeadline(time.Time{})
-	if err != nil && ctx.Err() != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
 		return ctx.Err()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The socket deadline, set from ctx's, can fire just before ctx's.
+		return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
 	}
 	return err
 }
