@@ -1,0 +1,199 @@
+package build
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/ovnd/ovnd/lflow"
+	"github.com/ovnd/ovnd/northd/nbdb"
+)
+
+// aclPriorityOffset is what ovn-northd adds to an ACL's priority.
+const aclPriorityOffset = 1000
+
+// Conntrack flows ovn-northd adds to ls_in/out_acl_hint when a switch has
+// a stateful ACL: they classify the connection for the ACL stage.
+var aclHints = []staticFlow{
+	{priority: 7, match: "ct.new && !ct.est", actions: "reg0[7] = 1; reg0[9] = 1; next;"},
+	{priority: 6, match: "!ct.new && ct.est && !ct.rpl && ct_mark.blocked == 1", actions: "reg0[7] = 1; reg0[9] = 1; next;"},
+	{priority: 5, match: "!ct.trk", actions: "reg0[8] = 1; reg0[9] = 1; next;"},
+	{priority: 4, match: "!ct.new && ct.est && !ct.rpl && ct_mark.blocked == 0", actions: "reg0[8] = 1; reg0[10] = 1; next;"},
+	{priority: 3, match: "!ct.est", actions: "reg0[9] = 1; next;"},
+	{priority: 2, match: "ct.est && ct_mark.blocked == 1", actions: "reg0[9] = 1; next;"},
+	{priority: 1, match: "ct.est && ct_mark.blocked == 0", actions: "reg0[10] = 1; next;"},
+}
+
+const (
+	ctEstRpl   = "ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ct_mark.blocked == 0"
+	ctRel      = "!ct.est && ct.rel && !ct.new && !ct.inv && ct_mark.blocked == 0"
+	ctInvalid  = "ct.inv || (ct.est && ct.rpl && ct_mark.blocked == 1)"
+	preACLSkip = "nd || nd_rs || nd_ra || mldv1 || mldv2 || (udp && udp.src == 546 && udp.dst == 547)"
+)
+
+// aclDir is one direction's pair of stages and its own spellings.
+type aclDir struct {
+	pre, hint, acl Stage
+	svcMatch       string
+	// rejectNext continues a rejected packet in the other pipeline.
+	rejectNext string
+	ingress    bool
+}
+
+var (
+	fromLport = aclDir{LSInPreACL, LSInACLHint, LSInACL, "eth.dst == $svc_monitor_mac",
+		fmt.Sprintf("next(pipeline=egress,table=%d)", LSOutQoSMark.Table), true}
+	toLport = aclDir{LSOutPreACL, LSOutACLHint, LSOutACL, "eth.src == $svc_monitor_mac",
+		fmt.Sprintf("next(pipeline=ingress,table=%d)", LSInL2Lkup.Table), false}
+)
+
+// switchACLs is the ACLs that apply to sw: its own and those of port
+// groups with a port on it, in a stable order.
+func (sw *lswitch) switchACLs(nb *NB) []nbdb.ACL {
+	uuids := slices.Clone(sw.nb.ACLs)
+	mine := map[string]bool{}
+	for _, p := range sw.ports {
+		mine[p.nb.UUID] = true
+	}
+	for _, pg := range nb.PortGroups {
+		if slices.ContainsFunc(pg.Ports, func(u string) bool { return mine[u] }) {
+			uuids = append(uuids, pg.ACLs...)
+		}
+	}
+	var acls []nbdb.ACL
+	for _, u := range uuids {
+		if a, ok := nb.ACLs[u]; ok && !slices.ContainsFunc(acls, func(b nbdb.ACL) bool { return b.UUID == u }) {
+			acls = append(acls, a)
+		}
+	}
+	slices.SortFunc(acls, func(a, b nbdb.ACL) int { return cmp.Compare(a.UUID, b.UUID) })
+	return acls
+}
+
+// aclFlows adds the ACL stages' flows for sw and returns the ACLs it had
+// to skip.
+func (sw *lswitch) aclFlows(nb *NB, fs *flowSet) (problems []string) {
+	acls := sw.switchACLs(nb)
+	for _, d := range []aclDir{fromLport, toLport} {
+		if len(acls) == 0 {
+			fs.add(sw.key, d.hint, 65535, "1", "next;")
+			fs.add(sw.key, d.acl, 65535, "1", "next;")
+		} else {
+			fs.add(sw.key, d.hint, 0, "1", "next;")
+			fs.add(sw.key, d.acl, 34000, d.svcMatch, "next;")
+			fs.add(sw.key, d.acl, 0, "1", "next;")
+		}
+		fs.add(sw.key, d.acl, 65532, ndMatch, "next;")
+	}
+	stateful := slices.ContainsFunc(acls, func(a nbdb.ACL) bool { return a.Action == nbdb.ACLActionAllowRelated })
+	if stateful {
+		sw.statefulACLFlows(fs)
+	}
+	sets := nbSets(nb)
+	for _, a := range acls {
+		if _, err := lflow.ParseExpr(a.Match, lflow.Symbols, sets); err != nil {
+			problems = append(problems, fmt.Sprintf("acl %s: match %q: %v", a.UUID, a.Match, err))
+			continue
+		}
+		d := toLport
+		if a.Direction == nbdb.ACLDirectionFromLport {
+			d = fromLport
+		}
+		sw.aclFlow(fs, d, a, stateful)
+	}
+	return problems
+}
+
+// statefulACLFlows are the conntrack flows a switch gets once any ACL on
+// it is stateful.
+func (sw *lswitch) statefulACLFlows(fs *flowSet) {
+	for _, d := range []aclDir{fromLport, toLport} {
+		fs.add(sw.key, d.pre, 110, "eth.mcast", "next;")
+		fs.add(sw.key, d.pre, 110, preACLSkip, "next;")
+		fs.add(sw.key, d.pre, 100, "ip", "reg0[0] = 1; next;")
+		for _, h := range aclHints {
+			fs.add(sw.key, d.hint, h.priority, h.match, h.actions)
+		}
+		mark := ""
+		if d.ingress {
+			mark = "reg0[17] = 1; "
+		}
+		fs.add(sw.key, d.acl, 65532, ctRel, mark+"ct_commit_nat;")
+		reset := ""
+		if d.ingress {
+			reset = "reg0[9] = 0; reg0[10] = 0; "
+		}
+		fs.add(sw.key, d.acl, 65532, ctEstRpl, reset+mark+"next;")
+		fs.add(sw.key, d.acl, 65532, ctInvalid, "drop;")
+		fs.add(sw.key, d.acl, 1, "ip && !ct.est", "reg0[1] = 1; next;")
+		fs.add(sw.key, d.acl, 1, "ip && ct.est && ct_mark.blocked == 1", "reg0[1] = 1; next;")
+	}
+	fs.add(sw.key, LSInACLAfterLB, 65532, "reg0[17] == 1", "next;")
+}
+
+// aclFlow adds one ACL's flows in direction d.
+func (sw *lswitch) aclFlow(fs *flowSet, d aclDir, a nbdb.ACL, stateful bool) {
+	prio := a.Priority + aclPriorityOffset
+	m := a.Match
+	switch {
+	case a.Action == nbdb.ACLActionAllowStateless:
+		if stateful {
+			fs.add(sw.key, d.pre, prio, m, "reg0[16] = 1; next;")
+		}
+		fs.add(sw.key, d.acl, prio, m, "next;")
+	case a.Action == nbdb.ACLActionAllow || a.Action == nbdb.ACLActionAllowRelated:
+		if !stateful {
+			fs.add(sw.key, d.acl, prio, m, "next;")
+			return
+		}
+		fs.add(sw.key, d.acl, prio, "reg0[7] == 1 && ("+m+")", "reg0[1] = 1; next;")
+		fs.add(sw.key, d.acl, prio, "reg0[8] == 1 && ("+m+")", "next;")
+	default: // drop, reject
+		sw.denyFlow(fs, d, a, prio, stateful)
+	}
+}
+
+// denyFlow adds a drop or reject ACL. With conntrack in use, an
+// established connection that the ACL now denies is marked blocked.
+func (sw *lswitch) denyFlow(fs *flowSet, d aclDir, a nbdb.ACL, prio int, stateful bool) {
+	act := "/* drop */"
+	if a.Action == nbdb.ACLActionReject {
+		act = "reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; " + d.rejectNext + "; };"
+	}
+	if !stateful {
+		fs.add(sw.key, d.acl, prio, a.Match, act)
+		return
+	}
+	est, notEst := "reg0[10] == 1 && ("+a.Match+")", "reg0[9] == 1 && ("+a.Match+")"
+	commit := "ct_commit { ct_mark.blocked = 1; }; "
+	if a.Action == nbdb.ACLActionReject {
+		// ovn-northd 23.03 spells reject's conditions this way, with
+		// the ACL's match unparenthesised and a double space after the
+		// commit.
+		est, notEst = "(reg0[10] == 1) && "+a.Match, "(reg0[9] == 1) && "+a.Match
+		commit += " "
+	}
+	fs.add(sw.key, d.acl, prio, est, commit+act)
+	fs.add(sw.key, d.acl, prio, notEst, act)
+}
+
+// nbSets resolves $address_set and @port_group names in ACL matches.
+func nbSets(nb *NB) lflow.Sets {
+	s := lflow.MapSets{AddressSets: map[string][]string{}, PortGroups: map[string][]string{}}
+	for _, as := range nb.AddressSets {
+		s.AddressSets[as.Name] = as.Addresses
+	}
+	for _, pg := range nb.PortGroups {
+		var names []string
+		for _, u := range pg.Ports {
+			if p, ok := nb.Ports[u]; ok {
+				names = append(names, p.Name)
+			}
+		}
+		s.PortGroups[pg.Name] = names
+		s.AddressSets[pg.Name+"_ip4"] = []string{"0.0.0.0/0"}
+		s.AddressSets[pg.Name+"_ip6"] = []string{"::/0"}
+	}
+	s.AddressSets[svcMonitorMAC] = []string{"00:00:00:00:00:00"}
+	return s
+}

@@ -1,0 +1,73 @@
+package build
+
+import (
+	"os"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/ovnd/ovnd/northd/nbdb"
+	"github.com/ovnd/ovnd/northd/sbdb"
+)
+
+// twoPorts is one switch with two VIF ports that have addresses and port
+// security: the topology testdata/two-ports.lflows was dumped from, with a
+// real ovn-northd 23.03.
+func twoPorts() *NB {
+	return &NB{
+		Global:   nbdb.NBGlobal{UUID: "g", NbCfg: 3, Options: map[string]string{"svc_monitor_mac": "fe:10:75:0a:e9:5d"}},
+		Switches: map[string]nbdb.LogicalSwitch{"s0": {UUID: "s0", Name: "sw0", Ports: []string{"p1", "p2"}}},
+		Ports: map[string]nbdb.LogicalSwitchPort{
+			"p1": {UUID: "p1", Name: "p1", Addresses: []string{"00:00:00:00:00:01 10.0.0.1"}, PortSecurity: []string{"00:00:00:00:00:01 10.0.0.1"}},
+			"p2": {UUID: "p2", Name: "p2", Addresses: []string{"00:00:00:00:00:02 10.0.0.2"}, PortSecurity: []string{"00:00:00:00:00:02 10.0.0.2"}},
+		},
+	}
+}
+
+func TestTwoPortsLflows(t *testing.T) {
+	want, err := os.ReadFile("testdata/two-ports.lflows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Build(twoPorts(), &SB{})
+	got := Render(r.Flows, map[int]string{1: "sw0"})
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("lflows (-real ovn-northd +ovnd):\n%s", diff)
+	}
+}
+
+func TestTunnelKeysSurviveRestart(t *testing.T) {
+	nb := twoPorts()
+	nb.Switches["s1"] = nbdb.LogicalSwitch{UUID: "s1", Name: "a-first"}
+	sb := &SB{
+		Datapaths:    []sbdb.DatapathBinding{{UUID: "d0", TunnelKey: 7, ExternalIDs: map[string]string{"logical-switch": "s0"}}},
+		PortBindings: []sbdb.PortBinding{{Datapath: "d0", LogicalPort: "p2", TunnelKey: 1}},
+	}
+	r := Build(nb, sb)
+	keys := map[string]int{}
+	for _, d := range r.Datapaths {
+		keys[d.Name] = d.Key
+	}
+	for _, p := range r.Ports {
+		keys[p.Name] = p.Key
+	}
+	want := map[string]int{"sw0": 7, "a-first": 1, "p2": 1, "p1": 2}
+	if diff := cmp.Diff(want, keys); diff != "" {
+		t.Errorf("keys (-want +got):\n%s", diff)
+	}
+}
+
+func TestMulticastGroups(t *testing.T) {
+	nb := twoPorts()
+	p := nb.Ports["p2"]
+	p.Addresses = []string{"unknown"}
+	nb.Ports["p2"] = p
+	got := Build(nb, &SB{}).MCGroups
+	want := []MCGroup{
+		{1, "_MC_flood", 32768, []string{"p1", "p2"}},
+		{1, "_MC_unknown", 32769, []string{"p2"}},
+		{1, "_MC_flood_l2", 32772, []string{"p1", "p2"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("groups (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,124 @@
+package build
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/ovnd/ovnd/northd/nbdb"
+)
+
+// Tunnel key ranges, as ovn-sb(5) documents them.
+const (
+	maxDatapathKey = 16711680
+	maxPortKey     = 32767
+)
+
+// lswitch is a logical switch with its tunnel key and its ports.
+type lswitch struct {
+	nb    nbdb.LogicalSwitch
+	key   int
+	ports []*lport
+}
+
+// lport is a logical switch port with its tunnel key.
+type lport struct {
+	nb  nbdb.LogicalSwitchPort
+	key int
+}
+
+// keyAlloc hands out the lowest unused key in [1, max].
+type keyAlloc struct {
+	used map[int]bool
+	next int
+	max  int
+}
+
+func newKeyAlloc(max int) *keyAlloc {
+	return &keyAlloc{used: map[int]bool{}, next: 1, max: max}
+}
+
+// claim reserves key k; it reports false when k is taken or out of range.
+func (a *keyAlloc) claim(k int) bool {
+	if k < 1 || k > a.max || a.used[k] {
+		return false
+	}
+	a.used[k] = true
+	return true
+}
+
+// alloc returns the lowest free key, or 0 when the range is exhausted.
+func (a *keyAlloc) alloc() int {
+	for ; a.next <= a.max; a.next++ {
+		if !a.used[a.next] {
+			a.used[a.next] = true
+			return a.next
+		}
+	}
+	return 0
+}
+
+// switches assigns tunnel keys to every logical switch and its ports,
+// keeping the keys SB already holds, and returns them sorted by key.
+func switches(nb *NB, sb *SB) []*lswitch {
+	oldDP := map[string]int{}      // logical switch UUID → key
+	dpOwner := map[string]string{} // SB datapath UUID → logical switch UUID
+	for _, dp := range sb.Datapaths {
+		if ls := dp.ExternalIDs["logical-switch"]; ls != "" {
+			oldDP[ls] = dp.TunnelKey
+			dpOwner[dp.UUID] = ls
+		}
+	}
+	oldPort := map[[2]string]int{} // (switch UUID, port name) → key
+	for _, pb := range sb.PortBindings {
+		oldPort[[2]string{dpOwner[pb.Datapath], pb.LogicalPort}] = pb.TunnelKey
+	}
+	var sws []*lswitch
+	for _, ls := range nb.Switches {
+		sws = append(sws, &lswitch{nb: ls})
+	}
+	slices.SortFunc(sws, func(a, b *lswitch) int {
+		return cmp.Or(cmp.Compare(a.nb.Name, b.nb.Name), cmp.Compare(a.nb.UUID, b.nb.UUID))
+	})
+	assignKeys(sws, maxDatapathKey, func(sw *lswitch) int { return oldDP[sw.nb.UUID] },
+		func(sw *lswitch, k int) { sw.key = k })
+	var keyed []*lswitch
+	for _, sw := range sws {
+		if sw.key == 0 {
+			continue
+		}
+		sw.ports = switchPorts(nb, sw, oldPort)
+		keyed = append(keyed, sw)
+	}
+	slices.SortFunc(keyed, func(a, b *lswitch) int { return cmp.Compare(a.key, b.key) })
+	return keyed
+}
+
+func switchPorts(nb *NB, sw *lswitch, old map[[2]string]int) []*lport {
+	var ps []*lport
+	for _, u := range sw.nb.Ports {
+		if p, ok := nb.Ports[u]; ok {
+			ps = append(ps, &lport{nb: p})
+		}
+	}
+	slices.SortFunc(ps, func(a, b *lport) int { return cmp.Compare(a.nb.Name, b.nb.Name) })
+	assignKeys(ps, maxPortKey, func(p *lport) int { return old[[2]string{sw.nb.UUID, p.nb.Name}] },
+		func(p *lport, k int) { p.key = k })
+	return slices.DeleteFunc(ps, func(p *lport) bool { return p.key == 0 })
+}
+
+// assignKeys keeps each item's old key where it is free and gives the rest
+// the lowest free keys, in order. Items left with 0 did not get one.
+func assignKeys[T any](items []T, max int, old func(T) int, set func(T, int)) {
+	a := newKeyAlloc(max)
+	var fresh []T
+	for _, it := range items {
+		if k := old(it); a.claim(k) {
+			set(it, k)
+		} else {
+			fresh = append(fresh, it)
+		}
+	}
+	for _, it := range fresh {
+		set(it, a.alloc())
+	}
+}

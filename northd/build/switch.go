@@ -1,0 +1,143 @@
+package build
+
+import (
+	"fmt"
+	"strings"
+)
+
+// staticFlow is a flow every logical switch gets.
+type staticFlow struct {
+	stage    Stage
+	priority int
+	match    string
+	actions  string
+}
+
+const (
+	ndMatch     = "nd || nd_ra || nd_rs || mldv1 || mldv2"
+	ndMatchLB   = "nd || nd_rs || nd_ra || mldv1 || mldv2"
+	ctCommit    = "ct_commit { ct_mark.blocked = 0; }; next;"
+	ctCommitLbl = "ct_commit { ct_mark.blocked = 0; ct_label.label = reg3; }; next;"
+)
+
+// switchStatic is what ovn-northd 23.03 puts on every logical switch
+// before looking at its ports, ACLs or load balancers.
+var switchStatic = []staticFlow{
+	{LSInCheckPortSec, 100, "eth.src[40]", "drop;"},
+	{LSInCheckPortSec, 100, "vlan.present", "drop;"},
+	{LSInCheckPortSec, 50, "1", "reg0[15] = check_in_port_sec(); next;"},
+	{LSInApplyPortSec, 50, "reg0[15] == 1", "drop;"},
+	{LSInPreACL, 110, "eth.dst == $svc_monitor_mac", "next;"},
+	{LSInPreLB, 110, "eth.dst == $svc_monitor_mac", "next;"},
+	{LSInPreLB, 110, "eth.mcast", "next;"},
+	{LSInPreLB, 110, ndMatchLB, "next;"},
+	{LSInPreLB, 110, "reg0[16] == 1", "next;"},
+	{LSInPreStateful, 110, "reg0[2] == 1", "ct_lb_mark;"},
+	{LSInPreStateful, 100, "reg0[0] == 1", "ct_next;"},
+	{LSInACLAfterLB, 65532, ndMatch, "next;"},
+	{LSInStateful, 100, "reg0[1] == 1 && reg0[13] == 0", ctCommit},
+	{LSInStateful, 100, "reg0[1] == 1 && reg0[13] == 1", ctCommitLbl},
+	{LSInL2Lkup, 110, "eth.dst == $svc_monitor_mac && (tcp || icmp || icmp6)", "handle_svc_check(inport);"},
+	{LSInL2Lkup, 70, "eth.mcast", `outport = "_MC_flood"; output;`},
+	{LSInL2Lkup, 0, "1", "outport = get_fdb(eth.dst); next;"},
+	{LSInL2Unknown, 0, "1", "output;"},
+
+	{LSOutPreACL, 110, "eth.src == $svc_monitor_mac", "next;"},
+	{LSOutPreLB, 110, "eth.mcast", "next;"},
+	{LSOutPreLB, 110, "eth.src == $svc_monitor_mac", "next;"},
+	{LSOutPreLB, 110, ndMatchLB, "next;"},
+	{LSOutPreLB, 110, "reg0[16] == 1", "next;"},
+	{LSOutPreStateful, 110, "reg0[2] == 1", "ct_lb_mark;"},
+	{LSOutPreStateful, 100, "reg0[0] == 1", "ct_next;"},
+	{LSOutStateful, 100, "reg0[1] == 1 && reg0[13] == 0", ctCommit},
+	{LSOutStateful, 100, "reg0[1] == 1 && reg0[13] == 1", ctCommitLbl},
+	{LSOutCheckPortSec, 100, "eth.mcast", "reg0[15] = 0; next;"},
+	{LSOutCheckPortSec, 0, "1", "reg0[15] = check_out_port_sec(); next;"},
+	{LSOutApplyPortSec, 50, "reg0[15] == 1", "drop;"},
+	{LSOutApplyPortSec, 0, "1", "output;"},
+}
+
+// defaultNext lists the stages whose priority-0 flow is "next;". The
+// stages not here end the pipeline at priority 0 on their own terms
+// (check_port_sec, l2_lkup, l2_unknown, out_*_port_sec).
+var defaultNext = []Stage{
+	LSInApplyPortSec, LSInLookupFDB, LSInPutFDB, LSInPreACL, LSInPreLB,
+	LSInPreStateful, LSInQoSMark, LSInQoSMeter, LSInLBAffCheck, LSInLB,
+	LSInLBAffLearn, LSInPreHairpin, LSInNATHairpin, LSInHairpin,
+	LSInACLAfterLB, LSInStateful, LSInARPRsp, LSInDHCPOptions,
+	LSInDHCPResponse, LSInDNSLookup, LSInDNSResponse, LSInExternalPort,
+	LSOutPreACL, LSOutPreLB, LSOutPreStateful, LSOutQoSMark, LSOutQoSMeter,
+	LSOutStateful,
+}
+
+// switchFlows builds the logical flows of every switch.
+func switchFlows(nb *NB, sws []*lswitch, r *Result) []Flow {
+	fs := newFlowSet()
+	for _, sw := range sws {
+		for _, f := range switchStatic {
+			fs.add(sw.key, f.stage, f.priority, f.match, f.actions)
+		}
+		for _, st := range defaultNext {
+			fs.add(sw.key, st, 0, "1", "next;")
+		}
+		sw.portFlows(fs)
+		sw.unknownFlows(fs)
+		r.Problems = append(r.Problems, sw.aclFlows(nb, fs)...)
+	}
+	return fs.flows()
+}
+
+// portFlows adds the per-port flows: FDB learning for ports with unknown
+// addresses, the ARP responder and L2 lookup for known MACs.
+func (sw *lswitch) portFlows(fs *flowSet) {
+	for _, p := range sw.ports {
+		in := fmt.Sprintf("inport == %q", p.nb.Name)
+		if p.hasUnknown() {
+			fs.add(sw.key, LSInLookupFDB, 100, in, "reg0[11] = lookup_fdb(inport, eth.src); next;")
+			fs.add(sw.key, LSInPutFDB, 100, in+" && reg0[11] == 0", "put_fdb(inport, eth.src); next;")
+		}
+		if !p.enabled() {
+			continue
+		}
+		for _, a := range p.addrs() {
+			fs.add(sw.key, LSInL2Lkup, 50, "eth.dst == "+a.mac, fmt.Sprintf("outport = %q; output;", p.nb.Name))
+			if p.nb.Type == "" {
+				sw.arpFlows(fs, p, a, in)
+			}
+		}
+	}
+}
+
+// arpFlows answers ARP requests for the port's IPv4 addresses, except the
+// port's own requests for them.
+func (sw *lswitch) arpFlows(fs *flowSet, p *lport, a lportAddrs, in string) {
+	for _, ip := range a.ip4 {
+		m := fmt.Sprintf("arp.tpa == %s && arp.op == 1", ip)
+		fs.add(sw.key, LSInARPRsp, 100, m+" && "+in, "next;")
+		fs.add(sw.key, LSInARPRsp, 50, m, strings.Join([]string{
+			"eth.dst = eth.src;",
+			"eth.src = " + a.mac + ";",
+			"arp.op = 2; /* ARP reply */",
+			"arp.tha = arp.sha;",
+			"arp.sha = " + a.mac + ";",
+			"arp.tpa = arp.spa;",
+			"arp.spa = " + ip.String() + ";",
+			"outport = inport;",
+			"flags.loopback = 1;",
+			"output;",
+		}, " "))
+	}
+}
+
+// unknownFlows sends traffic for MACs nobody owns to _MC_unknown when some
+// port accepts unknown addresses, and drops it otherwise.
+func (sw *lswitch) unknownFlows(fs *flowSet) {
+	act := "drop;"
+	for _, p := range sw.ports {
+		if p.hasUnknown() && p.enabled() {
+			act = `outport = "_MC_unknown"; output;`
+			break
+		}
+	}
+	fs.add(sw.key, LSInL2Unknown, 50, `outport == "none"`, act)
+}
