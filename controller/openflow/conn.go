@@ -159,6 +159,14 @@ func (c *Conn) write(xid uint32, m Message) error {
 	if err != nil {
 		return err
 	}
+	if err := c.writeBytes(b); err != nil {
+		return fmt.Errorf("write %T: %w", m, err)
+	}
+	return nil
+}
+
+// writeBytes writes whole encoded messages.
+func (c *Conn) writeBytes(b []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if _, err := c.nc.Write(b); err != nil {
@@ -167,7 +175,7 @@ func (c *Conn) write(xid uint32, m Message) error {
 		if errors.Is(err, net.ErrClosed) {
 			err = ErrClosed
 		}
-		return fmt.Errorf("write %T: %w", m, err)
+		return err
 	}
 	return nil
 }

@@ -18,6 +18,18 @@ func (c *Conn) Send(ctx context.Context, m Message) (uint32, error) {
 // writeCtx writes m, giving up when ctx ends. Giving up mid-message closes
 // the connection, since the stream can no longer be parsed.
 func (c *Conn) writeCtx(ctx context.Context, xid uint32, m Message) error {
+	b, err := Marshal(xid, m)
+	if err != nil {
+		return err
+	}
+	if err := c.writeBytesCtx(ctx, b); err != nil {
+		return fmt.Errorf("write %T: %w", m, err)
+	}
+	return nil
+}
+
+// writeBytesCtx writes whole encoded messages, giving up when ctx ends.
+func (c *Conn) writeBytesCtx(ctx context.Context, b []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -27,13 +39,13 @@ func (c *Conn) writeCtx(ctx context.Context, xid uint32, m Message) error {
 	default:
 	}
 	if _, ok := ctx.Deadline(); !ok && ctx.Done() == nil {
-		return c.write(xid, m)
+		return c.writeBytes(b)
 	}
 	stop := context.AfterFunc(ctx, func() { c.nc.SetWriteDeadline(time.Unix(1, 0)) })
 	if dl, ok := ctx.Deadline(); ok {
 		c.nc.SetWriteDeadline(dl)
 	}
-	err := c.write(xid, m)
+	err := c.writeBytes(b)
 	stop()
 	c.nc.SetWriteDeadline(time.Time{})
 	switch {
@@ -147,6 +159,9 @@ func (c *Conn) DumpFlows(ctx context.Context, req *FlowStatsRequest) ([]FlowStat
 	return flows, nil
 }
 
+// batchBytes is how much Bundle encodes before writing.
+const batchBytes = 64 << 10
+
 // Bundle applies msgs (flow, group or meter mods) atomically and in order
 // in bundle id: open, add each, commit. If the switch rejects a message,
 // nothing is applied and the error names the first rejection.
@@ -162,15 +177,25 @@ func (c *Conn) Bundle(ctx context.Context, id uint32, msgs []Message) error {
 			c.unregister(x)
 		}
 	}()
-	for _, m := range msgs {
+	var buf []byte
+	for i, m := range msgs {
 		xid := c.nextXid()
 		cl, err := c.register(xid)
 		if err != nil {
 			return err
 		}
 		adds, xids = append(adds, cl), append(xids, xid)
-		if err := c.writeCtx(ctx, xid, &BundleAdd{BundleID: id, Flags: flags, Message: m}); err != nil {
-			return fmt.Errorf("bundle add: %w", err)
+		b, err := Marshal(xid, &BundleAdd{BundleID: id, Flags: flags, Message: m})
+		if err != nil {
+			return fmt.Errorf("bundle message %d: %w", i, err)
+		}
+		// Batch the adds into large writes: a bundle may hold many
+		// thousands of flows.
+		if buf = append(buf, b...); len(buf) >= batchBytes || i == len(msgs)-1 {
+			if err := c.writeBytesCtx(ctx, buf); err != nil {
+				return fmt.Errorf("bundle add: %w", err)
+			}
+			buf = buf[:0]
 		}
 	}
 	commitErr := c.bundleControl(ctx, id, BundleCommitRequest, flags)

@@ -161,11 +161,17 @@ func (p *matchPrinter) tunnel() {
 	for _, n := range []string{"tun_id", "tun_src", "tun_dst", "tun_ipv6_src", "tun_ipv6_dst", "tun_flags"} {
 		p.generic(n, n)
 	}
-	for i := range 64 {
-		n := fmt.Sprintf("tun_metadata%d", i)
+	for _, n := range tunMetadataNames {
 		p.generic(n, n)
 	}
 }
+
+var tunMetadataNames = func() (n [64]string) {
+	for i := range n {
+		n[i] = fmt.Sprintf("tun_metadata%d", i)
+	}
+	return n
+}()
 
 func (p *matchPrinter) vlan() {
 	o, ok := p.f["vlan_vid"]
