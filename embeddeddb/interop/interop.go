@@ -1,18 +1,3 @@
-// Package interop owns the proof that the database role is a drop-in for
-// ovsdb-server: it starts a database server (ovnd's database role, or the
-// real ovsdb-server as the reference) in a temp dir and drives it with the
-// real OVN and OVS clients (ovn-nbctl, ovn-sbctl, ovsdb-client, ovsdb-tool,
-// ovn-northd) and with libovsdb. The tests live beside this file.
-//
-// The server under test is the target: OVND_INTEROP_TARGET=ovnd or
-// OVND_INTEROP_TARGET=ovsdb-server, DefaultTarget when unset. For ovnd the
-// binary is built once per test process from this module, or taken from
-// OVND_BIN; a target that does not build or does not accept connections
-// within a few seconds fails the test. Differential tests always run the
-// real ovsdb-server beside the target and compare what the clients print.
-//
-// Scripts of client commands and their expected output live in
-// testdata/*.txt; see script for the format.
 package interop
 
 import (
