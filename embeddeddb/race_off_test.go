@@ -1,0 +1,5 @@
+//go:build !race
+
+package embeddeddb
+
+const raceEnabled = false
