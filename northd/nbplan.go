@@ -1,0 +1,76 @@
+package northd
+
+import (
+	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
+	"github.com/ovnd/ovnd/northd/nbdb"
+	"github.com/ovnd/ovnd/northd/sbdb"
+)
+
+// nbFeedback is what northd reports back to NB after SB has been written.
+type nbFeedback struct {
+	// sbCfg is the nb_cfg that SB now reflects.
+	sbCfg int
+	// chassis is the SB Chassis_Private rows, for hv_cfg.
+	chassis []sbdb.ChassisPrivate
+	// up is SB Port_Binding.up by logical port.
+	up map[string]bool
+	// defaults are NB_Global options to set when missing.
+	defaults map[string]string
+}
+
+// hvCfg is the nb_cfg every chassis has caught up with: the minimum over
+// Chassis_Private, or sbCfg when there are no chassis.
+func (f *nbFeedback) hvCfg() int {
+	hv := f.sbCfg
+	for _, c := range f.chassis {
+		hv = min(hv, c.NbCfg)
+	}
+	return hv
+}
+
+// planNB returns the NB operations for f: NB_Global's sb_cfg, hv_cfg and
+// missing options, and Logical_Switch_Port.up.
+func planNB(api client.Client, nb *nbState, f *nbFeedback) ([]ovsdb.Operation, error) {
+	var ops []ovsdb.Operation
+	add := func(o []ovsdb.Operation, err error) error {
+		ops = append(ops, o...)
+		return err
+	}
+	if !nb.hasGlobal {
+		return nil, add(api.Create(&nbdb.NBGlobal{UUID: "nbglobal", Options: f.defaults}))
+	}
+	g := nb.Global
+	opts, changed := withDefaults(g.Options, f.defaults)
+	if changed || g.SbCfg != f.sbCfg || g.HvCfg != f.hvCfg() {
+		g.Options, g.SbCfg, g.HvCfg = opts, f.sbCfg, f.hvCfg()
+		if err := add(api.Where(&g).Update(&g, &g.Options, &g.SbCfg, &g.HvCfg)); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range nb.Ports {
+		up := f.up[p.Name]
+		if p.Up == nil || *p.Up != up {
+			p.Up = &up
+			if err := add(api.Where(&p).Update(&p, &p.Up)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ops, nil
+}
+
+func withDefaults(opts, defaults map[string]string) (map[string]string, bool) {
+	out := make(map[string]string, len(opts)+len(defaults))
+	changed := false
+	for k, v := range opts {
+		out[k] = v
+	}
+	for k, v := range defaults {
+		if _, ok := out[k]; !ok {
+			out[k], changed = v, true
+		}
+	}
+	return out, changed
+}

@@ -1,0 +1,216 @@
+// Package northd is the northd role: it keeps OVN_Southbound in step with
+// OVN_Northbound. The translation itself lives in northd/build and is pure;
+// this package is the thin loop around it: it connects to both databases,
+// caches them through libovsdb monitors, rebuilds on every change, writes
+// only the difference to SB in one transaction and reports progress
+// (sb_cfg, hv_cfg, Logical_Switch_Port.up) back to NB.
+//
+// Every change triggers a full recompute. Incremental processing belongs
+// between the cache events and build.Build: the events already name the
+// table and row that changed, and build's per-switch structure is where
+// per-datapath recomputation would plug in.
+package northd
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/ovn-kubernetes/libovsdb/cache"
+	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/model"
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
+	"github.com/ovnd/ovnd/northd/build"
+	"github.com/ovnd/ovnd/northd/nbdb"
+	"github.com/ovnd/ovnd/northd/sbdb"
+)
+
+// Config is what the northd role needs.
+type Config struct {
+	// NB and SB are OVSDB remotes as ovn-northd takes them
+	// ("unix:/path", "tcp:host:port", comma-separated for a cluster).
+	NB, SB string
+	// Logger is the role's logger; nil discards.
+	Logger *slog.Logger
+}
+
+// Northd is the northd role.
+type Northd struct {
+	cfg Config
+	log *slog.Logger
+	// defaults are NB_Global options northd fills in when missing, chosen
+	// once per process as ovn-northd chooses them (random MACs).
+	defaults map[string]string
+}
+
+// New returns a northd role for cfg. It does not connect: Serve does.
+func New(cfg Config) *Northd {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Northd{cfg: cfg, log: log, defaults: map[string]string{
+		"mac_prefix":      randomMAC()[:8],
+		"svc_monitor_mac": randomMAC(),
+	}}
+}
+
+// randomMAC returns a random unicast, locally administered MAC.
+func randomMAC() string {
+	var b [6]byte
+	rand.Read(b[:])
+	b[0] = b[0]&0xfe | 0x02
+	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5])
+}
+
+// Serve connects to NB and SB and keeps SB up to date until ctx ends.
+func (n *Northd) Serve(ctx context.Context) error {
+	nbModel, err := nbdb.FullDatabaseModel()
+	if err != nil {
+		return fmt.Errorf("nb model: %w", err)
+	}
+	sbModel, err := sbdb.FullDatabaseModel()
+	if err != nil {
+		return fmt.Errorf("sb model: %w", err)
+	}
+	kick := make(chan struct{}, 1)
+	nbc, err := n.connect(ctx, nbModel, n.cfg.NB, kick)
+	if err != nil {
+		return nilOnCancel(ctx, fmt.Errorf("connect nb: %w", err))
+	}
+	defer nbc.Close()
+	sbc, err := n.connect(ctx, sbModel, n.cfg.SB, kick)
+	if err != nil {
+		return nilOnCancel(ctx, fmt.Errorf("connect sb: %w", err))
+	}
+	defer sbc.Close()
+	n.log.Info("connected", "nb", n.cfg.NB, "sb", n.cfg.SB)
+	return n.loop(ctx, nbc, sbc, kick)
+}
+
+func nilOnCancel(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// loop rebuilds whenever a cache changes. A failed round is retried after
+// a second even without a change, since the failure may be transient.
+func (n *Northd) loop(ctx context.Context, nbc, sbc client.Client, kick chan struct{}) error {
+	retry := time.NewTimer(time.Hour)
+	defer retry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-kick:
+		case <-retry.C:
+		}
+		if err := n.round(ctx, nbc, sbc); err != nil {
+			n.log.Warn("sync failed", "err", err)
+			retry.Reset(time.Second)
+		}
+	}
+}
+
+// connect opens a monitored, reconnecting client whose cache changes
+// poke kick.
+func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote string, kick chan struct{}) (client.Client, error) {
+	lg := logr.FromSlogHandler(n.log.Handler()).V(4)
+	opts := []client.Option{client.WithLogger(&lg), client.WithReconnect(2*time.Second, newBackoff())}
+	for _, ep := range strings.Split(remote, ",") {
+		opts = append(opts, client.WithEndpoint(strings.TrimSpace(ep)))
+	}
+	c, err := client.NewOVSDBClient(m, opts...)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		if err = c.Connect(ctx); err == nil {
+			break
+		}
+		n.log.Debug("connect", "remote", remote, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	poke := func() {
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	}
+	c.Cache().AddEventHandler(&cache.EventHandlerFuncs{
+		AddFunc:    func(string, model.Model) { poke() },
+		UpdateFunc: func(string, model.Model, model.Model) { poke() },
+		DeleteFunc: func(string, model.Model) { poke() },
+	})
+	if _, err := c.MonitorAll(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("monitor: %w", err)
+	}
+	poke()
+	return c, nil
+}
+
+// round is one full recompute: build from the caches, write the SB delta,
+// then report back to NB.
+func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
+	nb, err := readNB(ctx, nbc)
+	if err != nil {
+		return err
+	}
+	sb, err := readSB(ctx, sbc)
+	if err != nil {
+		return err
+	}
+	res := build.Build(&nb.NB, &build.SB{Datapaths: sb.datapaths, PortBindings: sb.ports})
+	for _, p := range res.Problems {
+		n.log.Warn("skipped nb row", "problem", p)
+	}
+	ops, err := planSB(sbc, sb, res)
+	if err != nil {
+		return fmt.Errorf("plan sb: %w", err)
+	}
+	if err := transact(ctx, sbc, ops); err != nil {
+		return fmt.Errorf("write sb: %w", err)
+	}
+	if len(ops) > 0 {
+		n.log.Debug("wrote sb", "ops", len(ops), "flows", len(res.Flows))
+	}
+	fb := &nbFeedback{sbCfg: res.Global.NbCfg, chassis: sb.chassisPriv, up: map[string]bool{}, defaults: n.defaults}
+	for _, pb := range sb.ports {
+		fb.up[pb.LogicalPort] = pb.Up != nil && *pb.Up
+	}
+	nbOps, err := planNB(nbc, nb, fb)
+	if err != nil {
+		return fmt.Errorf("plan nb: %w", err)
+	}
+	if err := transact(ctx, nbc, nbOps); err != nil {
+		return fmt.Errorf("write nb: %w", err)
+	}
+	return nil
+}
+
+// transact runs ops as one transaction and reports any failed operation.
+func transact(ctx context.Context, c client.Client, ops []ovsdb.Operation) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	res, err := c.Transact(ctx, ops...)
+	if err != nil {
+		return err
+	}
+	_, err = ovsdb.CheckOperationResults(res, ops)
+	return err
+}

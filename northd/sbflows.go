@@ -1,0 +1,93 @@
+package northd
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ovnd/ovnd/northd/build"
+	"github.com/ovnd/ovnd/northd/sbdb"
+)
+
+// flowID identifies a Logical_Flow by content: where it applies (sorted
+// datapath UUIDs) and what it is.
+func flowID(dps []string, pipeline string, table, prio int, match, actions string) string {
+	dps = slices.Clone(dps)
+	slices.Sort(dps)
+	return fmt.Sprintf("%s|%s|%d|%d|%s|%s", strings.Join(dps, ","), pipeline, table, prio, match, actions)
+}
+
+// flows syncs Logical_Flow and Logical_DP_Group. Flows are immutable:
+// changed flows are deleted and inserted. Datapath groups are reused when
+// their datapath set matches; unreferenced groups are garbage collected
+// by the database (Logical_DP_Group is not a root table).
+func (p *sbPlan) flows(want []build.Flow) {
+	groups := map[string]string{} // sorted datapath UUIDs → group UUID
+	groupDPs := map[string][]string{}
+	for _, g := range p.cur.dpGroups {
+		groups[setKey(g.Datapaths)] = g.UUID
+		groupDPs[g.UUID] = g.Datapaths
+	}
+	cur := map[string]string{} // flow ID → UUID
+	for _, f := range p.cur.flows {
+		var dps []string
+		switch {
+		case f.LogicalDatapath != nil:
+			dps = []string{*f.LogicalDatapath}
+		case f.LogicalDpGroup != nil:
+			dps = groupDPs[*f.LogicalDpGroup]
+		}
+		id := flowID(dps, string(f.Pipeline), f.TableID, f.Priority, f.Match, f.Actions)
+		if _, dup := cur[id]; dup {
+			p.delete(&sbdb.LogicalFlow{UUID: f.UUID})
+			continue
+		}
+		cur[id] = f.UUID
+	}
+	for _, w := range want {
+		var dps []string
+		for _, k := range w.Datapaths {
+			dps = append(dps, p.dp[k])
+		}
+		id := flowID(dps, string(w.Stage.Pipeline), w.Stage.Table, w.Priority, w.Match, w.Actions)
+		if _, ok := cur[id]; ok {
+			delete(cur, id)
+			continue
+		}
+		p.insertFlow(w, dps, groups)
+	}
+	for _, u := range cur {
+		p.delete(&sbdb.LogicalFlow{UUID: u})
+	}
+}
+
+func (p *sbPlan) insertFlow(w build.Flow, dps []string, groups map[string]string) {
+	f := sbdb.LogicalFlow{
+		UUID:        p.named(),
+		Pipeline:    sbdb.LogicalFlowPipeline(w.Stage.Pipeline),
+		TableID:     w.Stage.Table,
+		Priority:    w.Priority,
+		Match:       w.Match,
+		Actions:     w.Actions,
+		ExternalIDs: map[string]string{"stage-name": w.Stage.Name},
+	}
+	if len(dps) == 1 {
+		f.LogicalDatapath = &dps[0]
+	} else {
+		k := setKey(dps)
+		g, ok := groups[k]
+		if !ok {
+			g = p.named()
+			p.insert(&sbdb.LogicalDPGroup{UUID: g, Datapaths: dps})
+			groups[k] = g
+		}
+		f.LogicalDpGroup = &g
+	}
+	p.insert(&f)
+}
+
+func setKey(s []string) string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return strings.Join(s, ",")
+}

@@ -1,0 +1,79 @@
+package northd
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ovn-kubernetes/libovsdb/client"
+
+	"github.com/ovnd/ovnd/northd/build"
+	"github.com/ovnd/ovnd/northd/nbdb"
+	"github.com/ovnd/ovnd/northd/sbdb"
+)
+
+// sbState is the Southbound content northd manages, read from the cache.
+type sbState struct {
+	global      []sbdb.SBGlobal
+	datapaths   []sbdb.DatapathBinding
+	ports       []sbdb.PortBinding
+	mcGroups    []sbdb.MulticastGroup
+	portGroups  []sbdb.PortGroup
+	addrSets    []sbdb.AddressSet
+	dpGroups    []sbdb.LogicalDPGroup
+	flows       []sbdb.LogicalFlow
+	chassisPriv []sbdb.ChassisPrivate
+}
+
+// readSB copies the SB cache.
+func readSB(ctx context.Context, c client.Client) (*sbState, error) {
+	s := &sbState{}
+	for _, l := range []any{&s.global, &s.datapaths, &s.ports, &s.mcGroups, &s.portGroups,
+		&s.addrSets, &s.dpGroups, &s.flows, &s.chassisPriv} {
+		if err := c.List(ctx, l); err != nil {
+			return nil, fmt.Errorf("read sb cache: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// nbState is the Northbound snapshot plus what northd writes back to NB.
+type nbState struct {
+	build.NB
+	hasGlobal bool
+}
+
+// readNB copies the NB cache into the build's input.
+func readNB(ctx context.Context, c client.Client) (*nbState, error) {
+	var (
+		globals []nbdb.NBGlobal
+		lss     []nbdb.LogicalSwitch
+		lsps    []nbdb.LogicalSwitchPort
+		pgs     []nbdb.PortGroup
+		ass     []nbdb.AddressSet
+		acls    []nbdb.ACL
+	)
+	for _, l := range []any{&globals, &lss, &lsps, &pgs, &ass, &acls} {
+		if err := c.List(ctx, l); err != nil {
+			return nil, fmt.Errorf("read nb cache: %w", err)
+		}
+	}
+	s := &nbState{NB: build.NB{
+		Switches:    byUUID(lss, func(r nbdb.LogicalSwitch) string { return r.UUID }),
+		Ports:       byUUID(lsps, func(r nbdb.LogicalSwitchPort) string { return r.UUID }),
+		PortGroups:  byUUID(pgs, func(r nbdb.PortGroup) string { return r.UUID }),
+		AddressSets: byUUID(ass, func(r nbdb.AddressSet) string { return r.UUID }),
+		ACLs:        byUUID(acls, func(r nbdb.ACL) string { return r.UUID }),
+	}}
+	if len(globals) > 0 {
+		s.Global, s.hasGlobal = globals[0], true
+	}
+	return s, nil
+}
+
+func byUUID[T any](rows []T, id func(T) string) map[string]T {
+	m := make(map[string]T, len(rows))
+	for _, r := range rows {
+		m[id(r)] = r
+	}
+	return m
+}
