@@ -162,9 +162,11 @@ func (c *Conn) DumpFlows(ctx context.Context, req *FlowStatsRequest) ([]FlowStat
 // batchBytes is how much Bundle encodes before writing.
 const batchBytes = 64 << 10
 
-// Bundle applies msgs (flow, group or meter mods) atomically and in order
-// in bundle id: open, add each, commit. If the switch rejects a message,
-// nothing is applied and the error names the first rejection.
+// Bundle applies msgs (flow and group mods) atomically and in order in
+// bundle id: open, add each, commit. If the switch rejects a message,
+// nothing is applied and the error names the first rejection. OVS refuses
+// meter mods in bundles (OFPBFC_MSG_UNSUP): send those with Send and a
+// Barrier first.
 func (c *Conn) Bundle(ctx context.Context, id uint32, msgs []Message) error {
 	flags := uint16(BundleAtomic | BundleOrdered)
 	if err := c.bundleControl(ctx, id, BundleOpenRequest, flags); err != nil {

@@ -2,6 +2,7 @@ package openflow
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
@@ -203,5 +204,41 @@ func TestOVSLargeBundle(t *testing.T) {
 		if s := m.(*FlowMod).DumpString(); !seen[s] {
 			t.Fatalf("flow %s not in the dump", s)
 		}
+	}
+}
+
+// TestOVSBundleGroups puts a group and the flow that uses it in one
+// bundle, as ofctrl does, then replaces the group's buckets.
+func TestOVSBundleGroups(t *testing.T) {
+	o := startOVS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, "unix", o.mgmt(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	group := func(cmd uint16, port uint32) *GroupMod {
+		return &GroupMod{Command: cmd, GroupType: GroupTypeSelect, GroupID: 7, CommandBucketID: BucketAll,
+			Buckets: []Bucket{{ID: 0, Weight: 100, Actions: []Action{&Output{Port: port}}}}}
+	}
+	fm := NewFlowMod(FlowAdd, 0, 10)
+	fm.Instructions.Apply = []Action{&Group{ID: 7}}
+	if err := c.Bundle(ctx, 1, []Message{group(GroupAdd, 1), fm}); err != nil {
+		t.Fatalf("bundle with group and flow: %v", err)
+	}
+	if err := c.Bundle(ctx, 2, []Message{group(GroupModify, 2)}); err != nil {
+		t.Fatalf("bundle with group modify: %v", err)
+	}
+	got := strings.TrimSpace(o.ofctl(t, "dump-groups", "br0"))
+	want := "OFPST_GROUP_DESC reply (OF1.5) (xid=0x2):\n group_id=7,type=select,bucket=bucket_id:0,weight:100,actions=output:2"
+	if got != want {
+		t.Errorf("dump-groups:\n%s", cmp.Diff(want, got))
+	}
+	m := &MeterMod{Command: MeterAdd, Flags: MeterPktps, MeterID: 3, Bands: []MeterBand{{Type: BandDrop, Rate: 10}}}
+	// OVS refuses meter mods in bundles: ofctrl sends them before.
+	var oe *Error
+	if err := c.Bundle(ctx, 3, []Message{m}); !errors.As(err, &oe) || oe.ErrType != 17 || oe.Code != 10 {
+		t.Errorf("meter mod in a bundle: %v, want OFPBFC_MSG_UNSUP", err)
 	}
 }
