@@ -30,6 +30,7 @@
 //	northd_diff_test           SB output compared with ovsdb-server's
 //	libovsdb_test              a libovsdb client (models in nbdb/): cache,
 //	                           references, reconnect after restart
+//	daemon_test                an ovn-nbctl daemon across a restart
 //	persist_test,              restart after SIGTERM/SIGKILL, files moved
 //	upgrade_test               between ovsdb-server and the target, ovsdb-tool
 //	                           on the target's files, schema conversion
