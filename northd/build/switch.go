@@ -97,15 +97,26 @@ func (sw *lswitch) portFlows(fs *flowSet) {
 			fs.add(sw.key, LSInPutFDB, 100, in+" && reg0[11] == 0", "put_fdb(inport, eth.src); next;")
 		}
 		if !p.enabled() {
+			sw.disabledFlows(fs, p, in)
 			continue
 		}
 		for _, a := range p.addrs() {
 			fs.add(sw.key, LSInL2Lkup, 50, "eth.dst == "+a.mac, fmt.Sprintf("outport = %q; output;", p.nb.Name))
-			if p.nb.Type == "" {
+			if p.nb.Type == "" && !p.hasUnknown() {
 				sw.arpFlows(fs, p, a, in)
 			}
 		}
 	}
+}
+
+// disabledFlows drops traffic from, to and for the MACs of a port with
+// enabled=false.
+func (sw *lswitch) disabledFlows(fs *flowSet, p *lport, in string) {
+	fs.add(sw.key, LSInCheckPortSec, 100, in, "reg0[15] = 1; next;")
+	for _, a := range p.addrs() {
+		fs.add(sw.key, LSInL2Lkup, 50, "eth.dst == "+a.mac, "drop;")
+	}
+	fs.add(sw.key, LSInL2Unknown, 50, fmt.Sprintf("outport == %q", p.nb.Name), "drop;")
 }
 
 // arpFlows answers ARP requests for the port's IPv4 addresses, except the
