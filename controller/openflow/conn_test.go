@@ -78,6 +78,8 @@ func ovsLike(s *fakeSwitch, xid uint32, m Message) {
 	case *FlowStatsRequest:
 		s.send(xid, &FlowStatsReply{Flags: MultipartMore, Flows: []FlowStats{{Table: 1, Priority: 1}}})
 		s.send(xid, &FlowStatsReply{Flows: []FlowStats{{Table: 2, Priority: 2}}})
+	case *EchoRequest:
+		s.send(xid, &EchoReply{Data: m.Data})
 	case *EchoReply:
 	}
 }
@@ -121,6 +123,9 @@ func TestConnRequests(t *testing.T) {
 	defer cancel()
 	if err := c.Barrier(ctx); err != nil {
 		t.Fatalf("barrier: %v", err)
+	}
+	if err := c.Echo(ctx); err != nil {
+		t.Fatalf("echo: %v", err)
 	}
 	f, err := c.Features(ctx)
 	if err != nil || f.DatapathID != 0xabc {

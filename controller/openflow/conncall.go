@@ -129,6 +129,12 @@ func (c *Conn) Barrier(ctx context.Context) error {
 	return err
 }
 
+// Echo checks that the switch is alive.
+func (c *Conn) Echo(ctx context.Context) error {
+	_, err := c.Request(ctx, &EchoRequest{})
+	return err
+}
+
 // Features asks for the switch's datapath id and table count.
 func (c *Conn) Features(ctx context.Context) (*FeaturesReply, error) {
 	m, err := c.Request(ctx, &FeaturesRequest{})

@@ -21,6 +21,7 @@ func TestGroupMod(t *testing.T) {
 			{ID: 0, Actions: []Action{&Output{Port: 1}}}}},
 			"ADD group_id=4,type=indirect,bucket=bucket_id:0,actions=output:1"},
 		{&GroupMod{Command: GroupDelete, GroupID: 1, CommandBucketID: BucketAll}, "DEL group_id=1,type=all"},
+		{&GroupMod{Command: GroupDelete, GroupID: GroupAll, CommandBucketID: BucketAll}, "DEL group_id=4294967292,type=all"},
 	} {
 		checkMessage(t, tc.m, "OFPT_GROUP_MOD (OF1.5) (xid=0x1):\n "+tc.want)
 		if got := tc.m.String(); got != tc.want {
@@ -40,6 +41,7 @@ func TestMeterMod(t *testing.T) {
 		{&MeterMod{Command: MeterModify, Flags: MeterPktps, MeterID: 2, Bands: []MeterBand{{Type: BandDrop, Rate: 5}}},
 			"MOD meter=2 pktps bands=\ntype=drop rate=5"},
 		{&MeterMod{Command: MeterDelete, MeterID: 2}, "DEL meter=2 bands="},
+		{&MeterMod{Command: MeterDelete, MeterID: MeterAll}, "DEL meter=all bands="},
 	} {
 		checkMessage(t, tc.m, "OFPT_METER_MOD (OF1.5) (xid=0x1): "+tc.want)
 		if got := tc.m.String(); got != tc.want {

@@ -20,6 +20,9 @@ const (
 	MeterStats = 1 << 3
 )
 
+// MeterAll is the meter id meaning every meter (deletes).
+const MeterAll = 0xffffffff
+
 // Meter band types (OFPMBT_*).
 const (
 	BandDrop       = 1
@@ -79,7 +82,11 @@ func decodeMeterMod(b []byte) (Message, error) {
 func (m *MeterMod) String() string {
 	var s strings.Builder
 	s.WriteString([]string{"ADD", "MOD", "DEL"}[min(int(m.Command), 2)])
-	fmt.Fprintf(&s, " meter=%d", m.MeterID)
+	if m.MeterID == MeterAll {
+		s.WriteString(" meter=all")
+	} else {
+		fmt.Fprintf(&s, " meter=%d", m.MeterID)
+	}
 	for i, n := range []string{"kbps", "pktps", "burst", "stats"} {
 		if m.Flags&(1<<i) != 0 {
 			s.WriteString(" " + n)
