@@ -1,0 +1,22 @@
+package roles
+
+import (
+	"log/slog"
+
+	"github.com/ovnd/ovnd/northd"
+)
+
+// newNorthd builds the northd role from the [northd] section. It does not
+// connect: the role connects (and reconnects) to NB and SB as it serves.
+//
+// It is not yet in builders: main_test.go and TestRunNotImplemented still
+// expect "role northd is not implemented yet", and their owners switch
+// builders[RoleNorthd] to newNorthd together with those tests.
+func newNorthd(cfg *Config, log *slog.Logger) (role, error) {
+	return northd.New(cfg.northdConfig(log)), nil
+}
+
+// northdConfig maps the [northd] section onto the role's own config.
+func (c *Config) northdConfig(log *slog.Logger) northd.Config {
+	return northd.Config{NB: c.Northd.NB, SB: c.Northd.SB, Logger: log}
+}
