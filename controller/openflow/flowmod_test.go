@@ -119,3 +119,23 @@ func TestFlowModHeader(t *testing.T) {
 		t.Errorf("String:\n got %s\nwant %s", got, want)
 	}
 }
+
+func TestMatchGet(t *testing.T) {
+	m := Match{F("xreg0").Masked(5<<32|7, 0xffffffff_0000ffff), F("xxreg1").Bytes(uintBytes(9, 16), nil), F("dl_type").Exact(0x800)}
+	for _, tc := range []struct {
+		n       int
+		v, mask uint32
+		ok      bool
+	}{{0, 5, 0xffffffff, true}, {1, 7, 0xffff, true}, {7, 9, 0xffffffff, true}, {4, 0, 0xffffffff, true}, {8, 0, 0, false}} {
+		v, mask, ok := m.Reg(tc.n)
+		if v != tc.v || mask != tc.mask || ok != tc.ok {
+			t.Errorf("Reg(%d) = %#x/%#x %v, want %#x/%#x %v", tc.n, v, mask, ok, tc.v, tc.mask, tc.ok)
+		}
+	}
+	if o, ok := m.Get("eth_type"); !ok || o.Uint() != 0x800 {
+		t.Errorf("Get(eth_type) = %v %v", o, ok)
+	}
+	if _, ok := m.Get("ip_src"); ok {
+		t.Error("Get(ip_src) found something")
+	}
+}

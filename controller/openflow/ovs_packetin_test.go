@@ -77,4 +77,10 @@ func TestOVSPauseResume(t *testing.T) {
 	if got, want := p.Metadata.String(), "reg0=0x5,reg1=0x7,in_port=CONTROLLER"; got != want {
 		t.Errorf("metadata after resume = %s, want %s", got, want)
 	}
+	if v, _, ok := p.Metadata.Reg(0); !ok || v != 5 {
+		t.Errorf("Reg(0) = %d, %v; want 5", v, ok)
+	}
+	if o, ok := p.Metadata.Get("in_port_oxm"); !ok || o.Uint() != PortController {
+		t.Errorf("in_port = %v, %v", o, ok)
+	}
 }
