@@ -6,17 +6,23 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestConcurrentClients runs many ovn-nbctl at once, each adding a port
 // to the same switch. Each one reads the switch's ports and writes them
 // back guarded by a "wait" operation, so most of them conflict and must
-// retry when the server reports the row changed; all ports must land.
+// retry when the server reports the row changed; all ports must land,
+// and a monitor must see each insert.
 func TestConcurrentClients(t *testing.T) {
 	t.Parallel()
 	s := StartTarget(t, Options{})
 	nb := NBCtl(s)
-	nb.Must(t, "ls-add", "sw0")
+	nb.Must(t, "ls-add", "sw0", "--", "lsp-add", "sw0", "marker")
+	m := StartMonitor(t, "monitor", s.NB(), "OVN_Northbound", "Logical_Switch_Port", "name")
+	if err := m.WaitFor("marker", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	const n = 24
 	var wg sync.WaitGroup
 	results := make([]Result, n)
@@ -34,13 +40,20 @@ func TestConcurrentClients(t *testing.T) {
 		}
 	}
 	ports := strings.Fields(nb.Must(t, "--bare", "--columns=ports", "list", "Logical_Switch", "sw0"))
-	if len(ports) != n {
-		t.Errorf("sw0 has %d ports, want %d", len(ports), n)
+	if len(ports) != n+1 {
+		t.Errorf("sw0 has %d ports, want %d", len(ports), n+1)
 	}
 	var want []string
 	for i := range n {
 		want = append(want, fmt.Sprintf("p%02d", i))
 	}
+	for i := range n {
+		if err := m.WaitFor(fmt.Sprintf(" insert p%02d", i), 5*time.Second); err != nil {
+			t.Errorf("monitor: %v", err)
+			break
+		}
+	}
+	want = append([]string{"marker"}, want...)
 	got := strings.Fields(nb.Must(t, "--bare", "--columns=name", "list", "Logical_Switch_Port"))
 	slices.Sort(got)
 	if strings.Join(got, " ") != strings.Join(want, " ") {
