@@ -99,3 +99,31 @@ func TestConnectionProbeZeroDisables(t *testing.T) {
 	ok(t, c.Call("list_dbs"))
 	c.ExpectNone(DefaultProbe + time.Second)
 }
+
+// TestShutdownWithClientsInFlight: Serve returns promptly with a blocked
+// transaction, a monitor, a held lock and a half-sent request outstanding,
+// and the data committed before survives.
+func TestShutdownWithClientsInFlight(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir)
+	c, m := ts.dialNB(t), ts.dialNB(t)
+	addSwitch(t, c, "kept")
+	ok(t, c.Call("lock", "l"))
+	ok(t, m.Call("monitor_cond", nbName, "m", raw(`{"Logical_Switch":[{"columns":["name"]}]}`)))
+	c.Send("transact", waitOps("never", 60000)...)
+	m.SendRaw([]byte(`{"id":7,"method":"transact","params":["OVN_Northbound",`))
+	c.ExpectNone(quiet)
+	start := time.Now()
+	ts.stop()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("shutdown took %v", d)
+	}
+	for _, cl := range []*ovsdbtest.Client{c, m} {
+		if !cl.WaitClosed(ovsdbtest.DefaultTimeout) {
+			t.Error("client still connected after Serve returned")
+		}
+	}
+	ts2 := startServer(t, dir)
+	checkJSON(t, "after restart", mustMarshal(t, transact(t, ts2.dialNB(t),
+		`[{"op":"select","table":"Logical_Switch","where":[],"columns":["name"]}]`)), `[{"rows":[{"name":"kept"}]}]`)
+}
