@@ -85,10 +85,12 @@ func NewConn(ctx context.Context, nc net.Conn, log *slog.Logger) (*Conn, error) 
 func (c *Conn) handshake(ctx context.Context) error {
 	if dl, ok := ctx.Deadline(); ok {
 		c.nc.SetDeadline(dl)
-		defer c.nc.SetDeadline(time.Time{})
 	}
 	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer func() {
+		stop()
+		c.nc.SetDeadline(time.Time{})
+	}()
 	if err := c.write(c.nextXid(), &Hello{Versions: []uint8{Version}}); err != nil {
 		return err
 	}

@@ -271,3 +271,14 @@ func TestConnWriteGivesUp(t *testing.T) {
 		t.Fatalf("barrier after a failed write: %v", err)
 	}
 }
+
+func TestConnHandshakeTimeout(t *testing.T) {
+	a, b := socketPair(t)
+	defer a.Close()
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := NewConn(ctx, a, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("handshake with a silent peer: %v", err)
+	}
+}

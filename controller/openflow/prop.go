@@ -10,7 +10,7 @@ func appendProp(b []byte, typ uint16, v []byte) []byte {
 	return pad8(append(b, v...), start)
 }
 
-// appendPropAligned appends a property whose value starts 8 bytes in, as
+// appendProp64 appends a property whose 64-bit value starts 8 bytes in, as
 // OVS does for 64-bit values (ofpprop_put_be64).
 func appendProp64(b []byte, typ uint16, v uint64) []byte {
 	b = put16(put16(b, typ), 16)
