@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"time"
 )
@@ -95,10 +96,13 @@ func (c *Conn) handshake(ctx context.Context) error {
 		return err
 	}
 	b, err := readMessage(c.nc)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The socket deadline, set from ctx's, can fire just before ctx's.
+		return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+	case err != nil:
 		return err
 	}
 	_, m, err := Unmarshal(b)
