@@ -171,6 +171,11 @@ func FuzzHandle(f *testing.F) {
 	for _, s := range seedRequests {
 		f.Add([]byte(s))
 	}
+	// Sessions: monitor then change and cancel it; lock, steal, unlock;
+	// a blocked wait and its cancel.
+	f.Add([]byte(seedRequests[7] + seedRequests[5] + seedRequests[9] + seedRequests[5] + seedRequests[10]))
+	f.Add([]byte(seedRequests[11] + seedRequests[12] + seedRequests[14] + seedRequests[13]))
+	f.Add([]byte(seedRequests[15] + seedRequests[16] + seedRequests[15]))
 	srv, err := New(Config{Dir: f.TempDir(), Logger: discardLogger()})
 	if err != nil {
 		f.Fatal(err)
@@ -186,13 +191,34 @@ func FuzzHandle(f *testing.F) {
 	go func() { srv.Serve(ctx); close(done) }()
 	f.Cleanup(func() { cancel(); <-done })
 
-	f.Fuzz(func(t *testing.T, msg []byte) {
-		if v, err := fastjson.ParseBytes(msg); err == nil && hasKnownPanicOp(v.GetArray("params")) {
-			t.Skip("known bug, see TestTransactMissingMembers")
+	f.Fuzz(func(t *testing.T, input []byte) {
+		// The input is up to eight messages handled in order on one
+		// connection, so that monitors, locks and waits carry over.
+		var msgs [][]byte
+		for sp := newSplitter(bytes.NewReader(input)); len(msgs) < 8; {
+			m, err := sp.next()
+			if err != nil {
+				break
+			}
+			msgs = append(msgs, append([]byte(nil), m...))
+		}
+		if len(msgs) == 0 {
+			msgs = [][]byte{input}
+		}
+		valid := true
+		for _, m := range msgs {
+			if v, err := fastjson.ParseBytes(m); err == nil && hasKnownPanicOp(v.GetArray("params")) {
+				t.Skip("known bug, see TestTransactMissingMembers")
+			}
+			valid = valid && json.Valid(m)
 		}
 		nc := &discardConn{}
 		c := newConn(srv, nc, 0)
-		c.handle(msg)
+		for _, m := range msgs {
+			if c.handle(m) != nil {
+				break
+			}
+		}
 		c.mu.Lock()
 		queued := bytes.Join(c.queue, nil)
 		c.mu.Unlock()
@@ -200,7 +226,7 @@ func FuzzHandle(f *testing.F) {
 		nc.mu.Lock()
 		out := append(nc.out.Bytes(), queued...)
 		nc.mu.Unlock()
-		if !json.Valid(msg) {
+		if !valid {
 			// ovsdb-server would close the connection; ovnd may echo the
 			// bad text back (TestInvalidNumbersRejected). Only no panic.
 			return
