@@ -131,6 +131,7 @@ func init() {
 		TypeBarrierRequest:   func([]byte) (Message, error) { return &BarrierRequest{}, nil },
 		TypeBarrierReply:     func([]byte) (Message, error) { return &BarrierReply{}, nil },
 		TypeFlowMod:          decodeFlowMod,
+		TypePortStatus:       decodePortStatus,
 		TypeGroupMod:         decodeGroupMod,
 		TypeMeterMod:         decodeMeterMod,
 		TypePacketOut:        decodePacketOut,

@@ -84,3 +84,35 @@ func TestOVSPauseResume(t *testing.T) {
 		t.Errorf("in_port = %v, %v", o, ok)
 	}
 }
+
+// TestOVSPortStatus adds a port and sees its port status on Async.
+func TestOVSPortStatus(t *testing.T) {
+	o := startOVS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, "unix", o.mgmt(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Send(ctx, &SetConfig{SwitchConfig{MissSendLen: 0xffff}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Barrier(ctx); err != nil {
+		t.Fatal(err)
+	}
+	o.vsctl(t, "add-port", "br0", "p1", "--", "set", "interface", "p1", "type=internal", "ofport_request=9")
+	for {
+		select {
+		case m := <-c.Async():
+			if ps, ok := m.(*PortStatus); ok && ps.Reason == PortAdd {
+				if ps.Port.Name != "p1" || ps.Port.No != 9 {
+					t.Fatalf("port status for %+v", ps.Port)
+				}
+				return
+			}
+		case <-ctx.Done():
+			t.Fatal("no port status")
+		}
+	}
+}
