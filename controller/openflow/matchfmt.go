@@ -54,7 +54,7 @@ func (p *matchPrinter) generic(name, label string) {
 	}
 }
 
-// decimalOrMasked prints exact values in decimal and masked ones in hex, as
+// decimal prints exact values in decimal and masked ones in hex, as
 // format_be16_masked does.
 func (p *matchPrinter) decimal(name, label string) {
 	o, ok := p.f[name]

@@ -74,7 +74,7 @@ func bytesUint(b []byte) uint64 {
 	return v
 }
 
-// exactMask reports whether o matches every bit of the field.
+// exact reports whether o matches every bit of the field.
 func (o OXM) exact() bool {
 	return o.Mask == nil || bytes.Count(o.Mask, []byte{0xff}) == len(o.Mask)
 }
