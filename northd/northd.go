@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -90,7 +91,30 @@ func (n *Northd) Serve(ctx context.Context) error {
 	}
 	defer sbc.Close()
 	n.log.Info("connected", "nb", n.cfg.NB, "sb", n.cfg.SB)
-	return n.loop(ctx, nbc, sbc, kick)
+	lock := &sbLock{remotes: splitRemotes(n.cfg.SB), changed: func() { poke(kick) }}
+	lockCtx, stopLock := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); lock.RoutineLock(lockCtx) }()
+	defer wg.Wait()
+	defer stopLock()
+	return n.loop(ctx, nbc, sbc, lock, kick)
+}
+
+func splitRemotes(s string) []string {
+	var out []string
+	for _, r := range strings.Split(s, ",") {
+		out = append(out, strings.TrimSpace(r))
+	}
+	return out
+}
+
+// poke wakes the loop without blocking; one pending wake-up is enough.
+func poke(kick chan struct{}) {
+	select {
+	case kick <- struct{}{}:
+	default:
+	}
 }
 
 func nilOnCancel(ctx context.Context, err error) error {
@@ -102,15 +126,24 @@ func nilOnCancel(ctx context.Context, err error) error {
 
 // loop rebuilds whenever a cache changes. A failed round is retried after
 // a second even without a change, since the failure may be transient.
-func (n *Northd) loop(ctx context.Context, nbc, sbc client.Client, kick chan struct{}) error {
+// Only the holder of the ovn_northd lock writes; the others stand by.
+func (n *Northd) loop(ctx context.Context, nbc, sbc client.Client, lock *sbLock, kick chan struct{}) error {
 	retry := time.NewTimer(time.Hour)
 	defer retry.Stop()
+	active := false
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-kick:
 		case <-retry.C:
+		}
+		if held := lock.Held(); held != active {
+			active = held
+			n.log.Info("lock "+lockName, "held", held)
+		}
+		if !active {
+			continue
 		}
 		if err := n.round(ctx, nbc, sbc); err != nil {
 			n.log.Warn("sync failed", "err", err)
@@ -124,8 +157,8 @@ func (n *Northd) loop(ctx context.Context, nbc, sbc client.Client, kick chan str
 func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote string, kick chan struct{}) (client.Client, error) {
 	lg := logr.FromSlogHandler(n.log.Handler()).V(4)
 	opts := []client.Option{client.WithLogger(&lg), client.WithReconnect(2*time.Second, newBackoff())}
-	for _, ep := range strings.Split(remote, ",") {
-		opts = append(opts, client.WithEndpoint(strings.TrimSpace(ep)))
+	for _, ep := range splitRemotes(remote) {
+		opts = append(opts, client.WithEndpoint(ep))
 	}
 	c, err := client.NewOVSDBClient(m, opts...)
 	if err != nil {
@@ -142,22 +175,16 @@ func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote stri
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-	poke := func() {
-		select {
-		case kick <- struct{}{}:
-		default:
-		}
-	}
 	c.Cache().AddEventHandler(&cache.EventHandlerFuncs{
-		AddFunc:    func(string, model.Model) { poke() },
-		UpdateFunc: func(string, model.Model, model.Model) { poke() },
-		DeleteFunc: func(string, model.Model) { poke() },
+		AddFunc:    func(string, model.Model) { poke(kick) },
+		UpdateFunc: func(string, model.Model, model.Model) { poke(kick) },
+		DeleteFunc: func(string, model.Model) { poke(kick) },
 	})
 	if _, err := c.MonitorAll(ctx); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("monitor: %w", err)
 	}
-	poke()
+	poke(kick)
 	return c, nil
 }
 
