@@ -269,6 +269,8 @@ func moreParts(m Message) bool {
 	switch r := m.(type) {
 	case *FlowStatsReply:
 		return r.Flags&MultipartMore != 0
+	case *GroupDescReply:
+		return r.Flags&MultipartMore != 0
 	case *MultipartReply:
 		return r.Flags&MultipartMore != 0
 	}

@@ -165,6 +165,24 @@ func (c *Conn) DumpFlows(ctx context.Context, req *FlowStatsRequest) ([]FlowStat
 	return flows, nil
 }
 
+// DumpGroups returns the description of group id (GroupAll for every
+// group).
+func (c *Conn) DumpGroups(ctx context.Context, id uint32) ([]GroupDesc, error) {
+	parts, err := c.Multipart(ctx, &GroupDescRequest{GroupID: id})
+	if err != nil {
+		return nil, fmt.Errorf("dump groups: %w", err)
+	}
+	var groups []GroupDesc
+	for _, p := range parts {
+		r, ok := p.(*GroupDescReply)
+		if !ok {
+			return nil, fmt.Errorf("dump groups: unexpected reply %T", p)
+		}
+		groups = append(groups, r.Groups...)
+	}
+	return groups, nil
+}
+
 // batchBytes is how much Bundle encodes before writing.
 const batchBytes = 64 << 10
 

@@ -1,6 +1,9 @@
 package openflow
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestGroupMod(t *testing.T) {
 	for _, tc := range []struct {
@@ -46,6 +49,24 @@ func TestMeterMod(t *testing.T) {
 		checkMessage(t, tc.m, "OFPT_METER_MOD (OF1.5) (xid=0x1): "+tc.want)
 		if got := tc.m.String(); got != tc.want {
 			t.Errorf("String:\n got %s\nwant %s", got, tc.want)
+		}
+	}
+}
+
+func TestGroupDesc(t *testing.T) {
+	checkMessage(t, &GroupDescRequest{GroupID: GroupAll}, "OFPST_GROUP_DESC request (OF1.5) (xid=0x1): group_id=ALL")
+	groups := []GroupDesc{
+		{GroupType: GroupTypeSelect, GroupID: 7, Buckets: []Bucket{{ID: 0, Weight: 100, Actions: []Action{&Output{Port: 2}}}}},
+		{GroupType: GroupTypeAll, GroupID: 8, Buckets: []Bucket{{ID: 1, Actions: []Action{ResubmitTable(3)}}}},
+	}
+	want := []string{
+		"group_id=7,type=select,bucket=bucket_id:0,weight:100,actions=output:2",
+		"group_id=8,type=all,bucket=bucket_id:1,actions=resubmit(,3)",
+	}
+	checkMessage(t, &GroupDescReply{Groups: groups}, "OFPST_GROUP_DESC reply (OF1.5) (xid=0x1):\n "+strings.Join(want, "\n "))
+	for i, g := range groups {
+		if got := g.String(); got != want[i] {
+			t.Errorf("String:\n got %s\nwant %s", got, want[i])
 		}
 	}
 }

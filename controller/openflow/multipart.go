@@ -46,8 +46,11 @@ func decodeMultipartRequest(b []byte) (Message, error) {
 		return nil, fmt.Errorf("multipart request: %w", ErrShort)
 	}
 	typ, flags, body := be16(b), be16(b[2:]), b[8:]
-	if typ == MultipartFlowDesc {
+	switch typ {
+	case MultipartFlowDesc:
 		return decodeFlowStatsRequest(flags, body)
+	case MultipartGroupDesc:
+		return decodeGroupDescRequest(flags, body)
 	}
 	return &MultipartRequest{MPType: typ, Flags: flags, Body: clone(body)}, nil
 }
@@ -57,8 +60,11 @@ func decodeMultipartReply(b []byte) (Message, error) {
 		return nil, fmt.Errorf("multipart reply: %w", ErrShort)
 	}
 	typ, flags, body := be16(b), be16(b[2:]), b[8:]
-	if typ == MultipartFlowDesc {
+	switch typ {
+	case MultipartFlowDesc:
 		return decodeFlowStatsReply(flags, body)
+	case MultipartGroupDesc:
+		return decodeGroupDescReply(flags, body)
 	}
 	return &MultipartReply{MPType: typ, Flags: flags, Body: clone(body)}, nil
 }

@@ -235,6 +235,13 @@ func TestOVSBundleGroups(t *testing.T) {
 	if got != want {
 		t.Errorf("dump-groups:\n%s", cmp.Diff(want, got))
 	}
+	groups, err := c.DumpGroups(ctx, GroupAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 1 || " "+groups[0].String() != strings.Split(want, "\n")[1] {
+		t.Errorf("our dump %v, ovs-ofctl's %q", groups, want)
+	}
 	m := &MeterMod{Command: MeterAdd, Flags: MeterPktps, MeterID: 3, Bands: []MeterBand{{Type: BandDrop, Rate: 10}}}
 	// OVS refuses meter mods in bundles: ofctrl sends them before.
 	var oe *Error
