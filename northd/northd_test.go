@@ -1,0 +1,147 @@
+package northd_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ovnd/ovnd/northd"
+	"github.com/ovnd/ovnd/northd/difftest"
+)
+
+// dbs starts private NB and SB ovsdb-servers.
+func dbs(t *testing.T) (nb, sb string) {
+	t.Helper()
+	if err := difftest.Available(); err != nil {
+		t.Skip(err)
+	}
+	dir, err := os.MkdirTemp("", "ndl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	for _, db := range []struct {
+		name, schema string
+		remote       *string
+	}{{"nb", difftest.NBSchema, &nb}, {"sb", difftest.SBSchema, &sb}} {
+		p, r, err := difftest.OVSDB(dir, db.name, db.schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Stop)
+		*db.remote = r
+	}
+	return nb, sb
+}
+
+// startNorthd runs ovnd's northd until the returned stop is called (or
+// the test ends).
+func startNorthd(t *testing.T, nb, sb string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	go func() { done <- northd.New(northd.Config{NB: nb, SB: sb, Logger: log}).Serve(ctx) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func ctl(t *testing.T, f func(context.Context, string, ...string) (string, error), db string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := f(ctx, db, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(out)
+}
+
+// eventually polls cond for up to 20 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func setup(t *testing.T, nb string) {
+	t.Helper()
+	for _, c := range [][]string{
+		{"ls-add", "sw0"},
+		{"lsp-add", "sw0", "p1"},
+		{"lsp-set-addresses", "p1", "00:00:00:00:00:01 10.0.0.1"},
+		{"--wait=sb", "sync"},
+	} {
+		ctl(t, difftest.NBCtl, nb, c...)
+	}
+}
+
+// TestFeedback checks what northd writes back to NB: sb_cfg (so --wait=sb
+// returns, which setup relies on), hv_cfg from Chassis_Private and
+// Logical_Switch_Port.up from Port_Binding.up.
+func TestFeedback(t *testing.T) {
+	nb, sb := dbs(t)
+	startNorthd(t, nb, sb)
+	setup(t, nb)
+	nbGet := func(args ...string) func() string {
+		return func() string { return ctl(t, difftest.NBCtl, nb, append([]string{"get"}, args...)...) }
+	}
+	if got, want := nbGet("NB_Global", ".", "sb_cfg")(), nbGet("NB_Global", ".", "nb_cfg")(); got != want {
+		t.Errorf("sb_cfg = %s, want nb_cfg %s", got, want)
+	}
+	ctl(t, difftest.SBCtl, sb, "set", "Port_Binding", "p1", "up=true")
+	eventually(t, "p1 up in NB", func() bool { return nbGet("Logical_Switch_Port", "p1", "up")() == "true" })
+
+	ctl(t, difftest.SBCtl, sb, "create", "Chassis_Private", "name=hv1", "nb_cfg=0")
+	eventually(t, "hv_cfg 0", func() bool { return nbGet("NB_Global", ".", "hv_cfg")() == "0" })
+	cfg := nbGet("NB_Global", ".", "nb_cfg")()
+	ctl(t, difftest.SBCtl, sb, "set", "Chassis_Private", "hv1", "nb_cfg="+cfg)
+	eventually(t, "hv_cfg "+cfg, func() bool { return nbGet("NB_Global", ".", "hv_cfg")() == cfg })
+}
+
+// TestUnrelatedChangeKeepsRows checks that a round with nothing new to
+// write leaves SB alone: the logical flows keep their UUIDs.
+func TestUnrelatedChangeKeepsRows(t *testing.T) {
+	nb, sb := dbs(t)
+	startNorthd(t, nb, sb)
+	setup(t, nb)
+	before := ctl(t, difftest.SBCtl, sb, "--bare", "--columns=_uuid", "list", "Logical_Flow")
+	ctl(t, difftest.NBCtl, nb, "--wait=sb", "set", "NB_Global", ".", "external_ids:x=y")
+	if after := ctl(t, difftest.SBCtl, sb, "--bare", "--columns=_uuid", "list", "Logical_Flow"); after != before {
+		t.Errorf("flows rewritten by an unrelated change")
+	}
+}
+
+// TestStandbyTakesOver runs two northds: the second stands by while the
+// first holds ovn_northd, and takes over when the first stops.
+func TestStandbyTakesOver(t *testing.T) {
+	nb, sb := dbs(t)
+	stopFirst := startNorthd(t, nb, sb)
+	setup(t, nb)
+	startNorthd(t, nb, sb)
+	stopFirst()
+	ctl(t, difftest.NBCtl, nb, "lsp-add", "sw0", "p2")
+	ctl(t, difftest.NBCtl, nb, "lsp-set-addresses", "p2", "00:00:00:00:00:02")
+	ctl(t, difftest.NBCtl, nb, "--wait=sb", "sync")
+	if flows := ctl(t, difftest.SBCtl, sb, "lflow-list"); !strings.Contains(flows, `outport = "p2"`) {
+		t.Errorf("standby did not take over:\n%s", flows)
+	}
+}
