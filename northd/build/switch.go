@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 )
 
@@ -104,6 +105,7 @@ func (sw *lswitch) portFlows(fs *flowSet) {
 			fs.add(sw.key, LSInL2Lkup, 50, "eth.dst == "+a.mac, fmt.Sprintf("outport = %q; output;", p.nb.Name))
 			if p.nb.Type == "" && !p.hasUnknown() {
 				sw.arpFlows(fs, p, a, in)
+				sw.ndFlows(fs, a, in)
 			}
 		}
 	}
@@ -138,6 +140,24 @@ func (sw *lswitch) arpFlows(fs *flowSet, p *lport, a lportAddrs, in string) {
 			"output;",
 		}, " "))
 	}
+}
+
+// ndFlows answers neighbour solicitations for the port's IPv6 addresses,
+// sent to the address or its solicited-node group, except the port's own.
+func (sw *lswitch) ndFlows(fs *flowSet, a lportAddrs, in string) {
+	for _, ip := range a.ip6 {
+		m := fmt.Sprintf("nd_ns && ip6.dst == {%s, %s} && nd.target == %s", ip, solicitedNode(ip), ip)
+		fs.add(sw.key, LSInARPRsp, 100, m+" && "+in, "next;")
+		fs.add(sw.key, LSInARPRsp, 50, m, fmt.Sprintf(
+			"nd_na { eth.src = %s; ip6.src = %s; nd.target = %s; nd.tll = %s; outport = inport; flags.loopback = 1; output; };",
+			a.mac, ip, ip, a.mac))
+	}
+}
+
+// solicitedNode is ip's solicited-node multicast address (RFC 4291).
+func solicitedNode(ip netip.Addr) netip.Addr {
+	b := ip.As16()
+	return netip.AddrFrom16([16]byte{0: 0xff, 1: 0x02, 11: 0x01, 12: 0xff, 13: b[13], 14: b[14], 15: b[15]})
 }
 
 // unknownFlows sends traffic for MACs nobody owns to _MC_unknown when some

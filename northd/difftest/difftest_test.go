@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,25 +60,31 @@ func diff(t *testing.T, e *Env) []StageDiff {
 	return d
 }
 
-var twoPorts = [][]string{
-	{"ls-add", "sw0"},
-	{"lsp-add", "sw0", "p1"},
-	{"lsp-set-addresses", "p1", "00:00:00:00:00:01 10.0.0.1"},
-	{"lsp-set-port-security", "p1", "00:00:00:00:00:01 10.0.0.1"},
-	{"lsp-add", "sw0", "p2"},
-	{"lsp-set-addresses", "p2", "00:00:00:00:00:02 10.0.0.2"},
-	{"lsp-set-port-security", "p2", "00:00:00:00:00:02 10.0.0.2"},
-}
-
-// TestTwoPorts is the first slice's topology: one switch, two VIF ports
-// with addresses and port security. Every stage must be identical.
-func TestTwoPorts(t *testing.T) {
-	e := startEnv(t)
-	apply(t, e, twoPorts)
-	if d := diff(t, e); !Clean(d) {
-		t.Errorf("lflows differ from ovn-northd 23.03:\n%s", Report(d))
+// TestScenarios runs every testdata/*.txt script through both northds:
+// every stage's flows and the other SB tables must be identical.
+func TestScenarios(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios: %v", err)
 	}
-	compareRows(t, e)
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
+			text, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmds, err := ParseScript(string(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := startEnv(t)
+			apply(t, e, cmds)
+			if d := diff(t, e); !Clean(d) {
+				t.Errorf("lflows differ from ovn-northd 23.03:\n%s", Report(d))
+			}
+			compareRows(t, e)
+		})
+	}
 }
 
 // compareRows checks the other SB tables and the Logical_Flow row count.
@@ -110,53 +118,3 @@ func compareRows(t *testing.T, e *Env) {
 	}
 }
 
-// scenarios extend twoPorts; each must come out identical.
-var scenarios = []struct {
-	name string
-	cmds [][]string
-}{
-	{"unknown-and-second-switch", [][]string{
-		{"lsp-add", "sw0", "p3"},
-		{"lsp-set-addresses", "p3", "unknown"},
-		{"ls-add", "sw1"},
-		{"lsp-add", "sw1", "q1"},
-		{"lsp-set-addresses", "q1", "00:00:00:00:01:01 10.1.0.1", "unknown"},
-		{"lsp-add", "sw1", "q2"},
-		{"lsp-set-addresses", "q2", "00:00:00:00:01:02"},
-		{"--", "set", "logical_switch_port", "q2", "enabled=false"},
-	}},
-	{"stateless-acls", [][]string{
-		{"acl-add", "sw0", "to-lport", "1000", "ip4.src == 10.0.0.9", "drop"},
-		{"acl-add", "sw0", "from-lport", "900", "tcp", "allow"},
-		{"acl-add", "sw0", "to-lport", "700", "icmp4", "reject"},
-		{"acl-add", "sw0", "from-lport", "500", "icmp6", "reject"},
-	}},
-	{"stateful-acls", [][]string{
-		{"acl-add", "sw0", "from-lport", "1001", "ip4", "allow-related"},
-		{"acl-add", "sw0", "to-lport", "1000", "ip4.src == 10.0.0.9", "drop"},
-		{"acl-add", "sw0", "from-lport", "900", "tcp", "allow"},
-		{"acl-add", "sw0", "from-lport", "800", "udp", "allow-stateless"},
-		{"acl-add", "sw0", "to-lport", "700", "icmp4", "reject"},
-	}},
-	{"port-group-acls", [][]string{
-		{"ls-add", "sw1"},
-		{"lsp-add", "sw1", "q1"},
-		{"lsp-set-addresses", "q1", "00:00:00:00:01:01 10.1.0.1"},
-		{"pg-add", "pg1", "p1", "q1"},
-		{"acl-add", "pg1", "to-lport", "600", "outport == @pg1 && ip4.src == $pg1_ip4", "allow-related"},
-		{"acl-add", "pg1", "from-lport", "500", "inport == @pg1 && ip6", "drop"},
-	}},
-}
-
-func TestScenarios(t *testing.T) {
-	for _, sc := range scenarios {
-		t.Run(sc.name, func(t *testing.T) {
-			e := startEnv(t)
-			apply(t, e, append(twoPorts[:len(twoPorts):len(twoPorts)], sc.cmds...))
-			if d := diff(t, e); !Clean(d) {
-				t.Errorf("lflows differ from ovn-northd 23.03:\n%s", Report(d))
-			}
-			compareRows(t, e)
-		})
-	}
-}
