@@ -240,7 +240,7 @@ func (c *conn) logEnd(err error) {
 func (c *conn) cleanup() {
 	c.close()
 	if c.listener != nil {
-		c.listener.conns.Add(-1)
+		c.listener.remove(c)
 	}
 	c.srv.dropConn(c)
 	close(c.done)

@@ -84,7 +84,6 @@ func TestInvalidStringClosesConnection(t *testing.T) {
 	for _, input := range []string{`{"id":1,"method":"echo","params":["\q"]}`, `{"id":1,"method":"echo","params":["a\u0000b"]}`} {
 		t.Run(input, func(t *testing.T) {
 			if strings.Contains(input, `\u0000`) {
-				t.Skip(`bug: rpc.go (*conn).handle accepts "\u0000" inside strings (fastjson allows it) and echoes it; ovsdb-server 3.1 rejects the message and closes the connection`)
 			}
 			ts := startServer(t, "")
 			bad := ts.dialNB(t)
@@ -99,7 +98,6 @@ func TestInvalidStringClosesConnection(t *testing.T) {
 // TestMismatchedBracketClosesConnection: ovsdb-server's incremental
 // parser rejects a closing bracket of the wrong kind at once.
 func TestMismatchedBracketClosesConnection(t *testing.T) {
-	t.Skip("bug: framing.go (*splitter).scan counts { and [ together, so `[}` leaves the message open: the server waits for more bytes (and swallows later requests into it) instead of closing the connection as ovsdb-server 3.1 does")
 	ts := startServer(t, "")
 	bad := ts.dialNB(t)
 	bad.SendRaw([]byte(`{"id":1,"method":"echo","params":[}`))

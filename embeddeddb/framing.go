@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // MaxMessageSize is the largest JSON-RPC message ovnd accepts. A client
@@ -17,6 +18,13 @@ const maxDepth = 300
 
 var errTooDeep = fmt.Errorf("JSON nested deeper than %d", maxDepth)
 
+// errMismatched and errBadString end a connection whose bytes cannot be
+// JSON, at once, as ovsdb-server's incremental parser does.
+var (
+	errMismatched = errors.New("mismatched bracket")
+	errBadString  = errors.New("invalid character in string")
+)
+
 // splitter cuts a byte stream into complete top-level JSON values. It
 // tracks only nesting and strings: fastjson validates each message.
 type splitter struct {
@@ -25,6 +33,7 @@ type splitter struct {
 	start int // start of unconsumed data
 	pos   int // scan position
 	depth int
+	open  []byte // the closing bracket expected at each depth
 	inStr bool
 	esc   bool
 	began bool
@@ -88,6 +97,7 @@ func (s *splitter) scan() ([]byte, bool, error) {
 			case '{', '[':
 				s.began = true
 				s.depth = 1
+				s.open = append(s.open[:0], closer(c))
 				continue
 			default:
 				return nil, false, fmt.Errorf("unexpected %q between messages", c)
@@ -97,6 +107,11 @@ func (s *splitter) scan() ([]byte, bool, error) {
 			switch {
 			case s.esc:
 				s.esc = false
+				if !strings.ContainsRune(`"\\/bfnrtu`, rune(c)) {
+					return nil, false, fmt.Errorf("%w: escape \\%c", errBadString, c)
+				}
+			case c < 0x20:
+				return nil, false, fmt.Errorf("%w: control character %#x", errBadString, c)
 			case c == '\\':
 				s.esc = true
 			case c == '"':
@@ -112,7 +127,12 @@ func (s *splitter) scan() ([]byte, bool, error) {
 			if s.depth > maxDepth {
 				return nil, false, errTooDeep
 			}
+			s.open = append(s.open, closer(c))
 		case '}', ']':
+			if c != s.open[len(s.open)-1] {
+				return nil, false, fmt.Errorf("%w: %q", errMismatched, c)
+			}
+			s.open = s.open[:len(s.open)-1]
 			s.depth--
 			if s.depth == 0 {
 				msg := s.buf[s.start : s.pos+1]
@@ -127,4 +147,11 @@ func (s *splitter) scan() ([]byte, bool, error) {
 		return nil, false, errTooLarge
 	}
 	return nil, false, nil
+}
+
+func closer(open byte) byte {
+	if open == '{' {
+		return '}'
+	}
+	return ']'
 }

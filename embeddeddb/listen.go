@@ -23,6 +23,10 @@ import (
 // none.
 const DefaultProbe = 5 * time.Second
 
+// probeUnset marks a listener whose probe is the default; a Connection
+// row's inactivity_probe of 0 turns the probe off.
+const probeUnset = time.Duration(-1)
+
 // remoteSet owns the listeners: the configured ones, fixed for the life of
 // the server, and those named by Connection rows, reconciled after every
 // commit that may change them.
@@ -41,8 +45,39 @@ type listener struct {
 	remote Remote
 	ln     net.Listener
 	probe  time.Duration
+	asked  time.Duration // the probe the Connection row asked for
 	done   chan struct{}
 	conns  atomic.Int32 // clients connected through this listener
+
+	mu      sync.Mutex // guards clients
+	clients map[*conn]struct{}
+}
+
+func (l *listener) add(c *conn) {
+	l.conns.Add(1)
+	l.mu.Lock()
+	if l.clients == nil {
+		l.clients = map[*conn]struct{}{}
+	}
+	l.clients[c] = struct{}{}
+	l.mu.Unlock()
+}
+
+func (l *listener) remove(c *conn) {
+	l.conns.Add(-1)
+	l.mu.Lock()
+	delete(l.clients, c)
+	l.mu.Unlock()
+}
+
+// closeClients ends every session that came in through l, as ovsdb-server
+// does when the remote goes away.
+func (l *listener) closeClients() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.clients {
+		c.close()
+	}
 }
 
 func newRemoteSet(s *Server) *remoteSet {
@@ -56,7 +91,7 @@ func (rs *remoteSet) start() error {
 		if err != nil {
 			return err
 		}
-		l, err := rs.listen(t, r, 0)
+		l, err := rs.listen(t, r, probeUnset)
 		if err != nil {
 			return err
 		}
@@ -166,7 +201,7 @@ func connectionTargets(db *database.Database, global string) map[string]time.Dur
 			if row == nil {
 				continue
 			}
-			probe := DefaultProbe
+			probe := probeUnset
 			if p := row.Cols[probeCol.Index]; len(p.Keys) == 1 {
 				probe = time.Duration(p.Keys[0].N) * time.Millisecond
 			}
@@ -207,9 +242,10 @@ func (rs *remoteSet) reconcileListeners() bool {
 		}
 	}
 	for t, l := range rs.dynamic {
-		if p, ok := all[t]; !ok || p != l.probe {
+		if p, ok := all[t]; !ok || p != l.asked {
 			rs.s.log.Info("closing listener", "target", t)
 			l.close()
+			l.closeClients()
 			delete(rs.dynamic, t)
 			changed = true
 		}
@@ -240,6 +276,7 @@ func (rs *remoteSet) reconcileListeners() bool {
 }
 
 func (rs *remoteSet) listen(target string, r Remote, probe time.Duration) (*listener, error) {
+	asked := probe
 	var ln net.Listener
 	var err error
 	switch r.Network {
@@ -247,7 +284,7 @@ func (rs *remoteSet) listen(target string, r Remote, probe time.Duration) (*list
 		ln, err = listenUnix(r.Address)
 	case "tcp":
 		ln, err = net.Listen("tcp", r.Address)
-		if probe == 0 {
+		if probe == probeUnset {
 			probe = DefaultProbe
 		}
 	case "ssl":
@@ -255,17 +292,17 @@ func (rs *remoteSet) listen(target string, r Remote, probe time.Duration) (*list
 		if cfg, err = rs.s.tlsConfig(); err == nil {
 			ln, err = tls.Listen("tcp", r.Address, cfg)
 		}
-		if probe == 0 {
+		if probe == probeUnset {
 			probe = DefaultProbe
 		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", target, err)
 	}
-	if r.Network == "unix" {
+	if r.Network == "unix" || probe < 0 {
 		probe = 0
 	}
-	l := &listener{target: target, remote: r, ln: ln, probe: probe, done: make(chan struct{})}
+	l := &listener{target: target, remote: r, ln: ln, probe: probe, asked: asked, done: make(chan struct{})}
 	rs.s.log.Info("listening", "target", target, "address", ln.Addr().String())
 	rs.s.wg.Add(1)
 	go func() {

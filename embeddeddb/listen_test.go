@@ -90,7 +90,6 @@ func TestConnectionRowListenerAndProbe(t *testing.T) {
 // TestConnectionRowRemovalClosesSessions: ovsdb-server closes the
 // sessions that came in through a remote when the remote goes away.
 func TestConnectionRowRemovalClosesSessions(t *testing.T) {
-	t.Skip("bug: listen.go (*remoteSet).reconcile closes only the listener of a removed Connection row; clients that connected through it stay connected, while ovsdb-server 3.1 (ovsdb_jsonrpc_server_del_remote) closes them too")
 	ts := startServer(t, "")
 	admin := ts.dialNB(t)
 	addr := freeTCPAddr(t)

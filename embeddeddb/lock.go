@@ -52,7 +52,7 @@ func (c *conn) lockRequest(req *request) {
 	switch req.method {
 	case "lock":
 		if l.owner == c || l.hasWaiter(c) {
-			c.replyError(req.id, database.TagSyntax, "lock "+name+" already requested by this session")
+			c.replyError(req.id, database.TagSyntax, `must issue "unlock" before new "lock"`)
 			return
 		}
 		if l.owner == nil {
@@ -63,7 +63,11 @@ func (c *conn) lockRequest(req *request) {
 		l.waiters = append(l.waiters, c)
 		c.reply(req.id, []byte(`{"locked":false}`))
 	case "steal":
-		if l.owner != nil && l.owner != c {
+		if l.owner == c || l.hasWaiter(c) {
+			c.replyError(req.id, database.TagSyntax, `must issue "unlock" before new "steal"`)
+			return
+		}
+		if l.owner != nil {
 			prev := l.owner
 			prev.send(lockNotification("stolen", name))
 			// The previous owner keeps waiting for the lock, as in ovsdb-server.

@@ -187,6 +187,9 @@ func (tm *tableMonitor) parseColumns(v *fastjson.Value) *database.Error {
 		if c == nil {
 			return &database.Error{Tag: database.TagSyntax, Details: fmt.Sprintf("%s is not a valid column name", cv.String()), Syntax: cv.String()}
 		}
+		if tm.watched[c.Index] {
+			return &database.Error{Tag: database.TagSyntax, Details: "column name mentioned more than once", Syntax: cv.String()}
+		}
 		tm.watched[c.Index] = true
 	}
 	return nil

@@ -27,7 +27,6 @@ func TestMonitorRequestShapes(t *testing.T) {
 // TestMonitorRepeatedColumn: ovsdb-server refuses a monitor whose requests
 // for one table name a column twice.
 func TestMonitorRepeatedColumn(t *testing.T) {
-	t.Skip(`bug: monitor.go (*tableMonitor).parseColumns lets several requests for one table name the same column (it ORs them into watched); ovsdb-server 3.1 replies {"error":"syntax error","details":"column name mentioned more than once"}`)
 	ts := startServer(t, "")
 	c := ts.dialNB(t)
 	failed(t, c.Call("monitor", nbName, "y", raw(`{"Logical_Switch":[{"columns":["name"]},{"columns":["name"]}]}`)), "syntax error")

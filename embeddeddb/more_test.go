@@ -89,7 +89,6 @@ func checkSinceFound(t testing.TB, m ovsdbtest.Message, found bool) string {
 // TestConnectionProbeZeroDisables: inactivity_probe 0 turns the probe off
 // (ovn-nb(5), ovsdb-server).
 func TestConnectionProbeZeroDisables(t *testing.T) {
-	t.Skip("bug: listen.go (*remoteSet).listen replaces a probe of 0 from a Connection row's inactivity_probe=0 with DefaultProbe for tcp/ssl, so the client is still probed every 5 s and dropped if silent; in ovsdb-server 3.1 inactivity_probe=0 disables the probe")
 	ts := startServer(t, "")
 	admin := ts.dialNB(t)
 	addr := freeTCPAddr(t)

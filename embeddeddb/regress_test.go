@@ -15,7 +15,6 @@ import (
 // without "comment" is a syntax error in that operation's result, as in
 // ovsdb-server, and the server goes on.
 func TestTransactMissingMembers(t *testing.T) {
-	t.Skip(`bug: the transaction engine dereferences a nil *fastjson.Value when a required member is missing: database/txn.go (*txn).execute obj.Get("comment").StringBytes() (line ~180) and obj.Get("lock").StringBytes() (~190), database/mutate.go (*txn).opMutate mv.Array() before its mv == nil check (~26), database/ops.go (*txn).waitRows rv.Array() before its rv == nil check (~296). Any client sending {"op":"assert"}, {"op":"comment"}, a mutate without "mutations" or a wait without "rows" panics inside (*conn).transact while it holds dbState.mu; the deferred (*conn).cleanup then blocks on that mutex in dropConn, so the panic never finishes: the database stays locked, every other client's transact and monitor on it hangs, and Serve never returns. ovsdb-server 3.1 answers [{"error":"syntax error","details":"Parsing ovsdb operation 1 of 1 failed: Required 'lock' member is missing."}] (likewise 'comment', 'mutations', 'rows')`)
 	ts := startServer(t, "")
 	c := ts.dialNB(t)
 	for _, op := range []string{`{"op":"assert"}`, `{"op":"comment"}`, `{"op":"assert","lock":5}`, `{"op":"comment","comment":null}`,
@@ -34,7 +33,6 @@ func TestTransactMissingMembers(t *testing.T) {
 // number that is not JSON; ovnd must at least never send invalid JSON
 // back.
 func TestInvalidNumbersRejected(t *testing.T) {
-	t.Skip(`bug: rpc.go (*conn).handle accepts numbers that are not JSON (fastjson parses "." or "1.2.3" lazily) and echoes them: {"id":.,"method":"echo","params":[]} is answered with {"id":.,...}, which no client can parse; ovsdb-server 3.1 closes the connection`)
 	ts := startServer(t, "")
 	for _, input := range []string{`{"id":.,"method":"echo","params":[]}`, `{"id":1,"method":"echo","params":[1.2.3]}`, `{"id":1,"method":"echo","params":[-]}`} {
 		t.Run(input, func(t *testing.T) {

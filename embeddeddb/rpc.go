@@ -1,6 +1,7 @@
 package embeddeddb
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
@@ -46,6 +47,9 @@ func (c *conn) replyError(id []byte, tag, details string) {
 // connection.
 func (c *conn) handle(msg []byte) error {
 	v, err := c.parser.ParseBytes(msg)
+	if err == nil {
+		err = validateJSON(v)
+	}
 	if err != nil {
 		// As ovsdb-server: no reply, the connection just closes.
 		return fmt.Errorf("malformed JSON: %w", err)
@@ -174,4 +178,74 @@ func sortedParams(params []*fastjson.Value) string {
 		b = append(b, database.SortedJSON(p)...)
 	}
 	return string(append(b, ']'))
+}
+
+// validateJSON rejects what fastjson lets through but JSON and ovsdb-server
+// do not: malformed numbers (fastjson checks them lazily) and NUL
+// characters in strings.
+func validateJSON(v *fastjson.Value) error {
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		if !validNumber(v.String()) {
+			return fmt.Errorf("invalid number %q", v.String())
+		}
+	case fastjson.TypeString:
+		if bytes.IndexByte(v.GetStringBytes(), 0) >= 0 {
+			return fmt.Errorf("string contains a NUL character")
+		}
+	case fastjson.TypeArray:
+		for _, e := range v.GetArray() {
+			if err := validateJSON(e); err != nil {
+				return err
+			}
+		}
+	case fastjson.TypeObject:
+		var err error
+		v.GetObject().Visit(func(k []byte, e *fastjson.Value) {
+			if err == nil && bytes.IndexByte(k, 0) >= 0 {
+				err = fmt.Errorf("member name contains a NUL character")
+			}
+			if err == nil {
+				err = validateJSON(e)
+			}
+		})
+		return err
+	}
+	return nil
+}
+
+// validNumber checks s against JSON's number grammar.
+func validNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	start := i
+	if n := digits(); n == 0 || n > 1 && s[start] == '0' {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }

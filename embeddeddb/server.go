@@ -172,7 +172,7 @@ func (s *Server) serveConn(nc net.Conn, probe time.Duration, l *listener) {
 	c := newConn(s, nc, probe)
 	c.listener = l
 	if l != nil {
-		l.conns.Add(1)
+		l.add(c)
 	}
 	s.mu.Lock()
 	s.conns[c] = struct{}{}

@@ -51,7 +51,8 @@ func ParseWhere(t *Table, v *fastjson.Value, sym Symbols) (*Condition, *Error) {
 // ParseMonitorCondition parses a monitor_cond "where" array: clauses are
 // OR'ed and may be the literals true and false. A missing condition is true.
 func ParseMonitorCondition(t *Table, v *fastjson.Value) (*Condition, *Error) {
-	if v == nil {
+	if v == nil || v.Type() == fastjson.TypeArray && len(v.GetArray()) == 0 {
+		// No clauses at all means true, as ovsdb-server (and ovsdb-idl) read it.
 		return &Condition{Any: true, Clauses: []Clause{{Literal: true}}}, nil
 	}
 	return parseConditionList(t, v, nil, true)

@@ -23,8 +23,11 @@ func (tx *txn) opMutate(obj *fastjson.Object, op *fastjson.Value, out []byte) ([
 		return nil, err
 	}
 	mv := obj.Get("mutations")
+	if mv == nil {
+		return nil, tx.opErr(op, "Required 'mutations' member is missing.")
+	}
 	arr, e := mv.Array()
-	if mv == nil || e != nil {
+	if e != nil {
 		return nil, tx.opErr(op, "Type mismatch for member 'mutations'.")
 	}
 	muts := make([]mutation, 0, len(arr))

@@ -293,8 +293,11 @@ func (tx *txn) opWait(obj *fastjson.Object, op *fastjson.Value, out []byte) ([]b
 }
 
 func (tx *txn) waitRows(t *Table, rv *fastjson.Value, cols []*Column, op *fastjson.Value) ([]*Row, *Error) {
+	if rv == nil {
+		return nil, tx.opErr(op, "Required 'rows' member is missing.")
+	}
 	arr, e := rv.Array()
-	if rv == nil || e != nil {
+	if e != nil {
 		return nil, tx.opErr(op, "Type mismatch for member 'rows'.")
 	}
 	rows := make([]*Row, 0, len(arr))

@@ -109,7 +109,15 @@ func (db *Database) TransactInternal(ops []*fastjson.Value) Result {
 	return db.transact(ops, nil, 0, true)
 }
 
-func (db *Database) transact(ops []*fastjson.Value, sess Session, elapsedMs int64, internal bool) Result {
+func (db *Database) transact(ops []*fastjson.Value, sess Session, elapsedMs int64, internal bool) (res Result) {
+	defer func() {
+		// A bug must cost one request, not the server: nothing is applied
+		// before precommit succeeds, so the database is unchanged.
+		if r := recover(); r != nil {
+			e := &Error{Tag: TagOVSDB, Details: fmt.Sprintf("internal error: %v", r)}
+			res = Result{Reply: append(e.AppendJSON([]byte{'['}), ']')}
+		}
+	}()
 	tx := &txn{db: db, sess: sess, elapsed: elapsedMs, symbols: map[string]*symbol{},
 		tables: make([]*txnTable, len(db.tables)), internal: internal}
 	reply := make([]byte, 0, 64)
@@ -195,7 +203,11 @@ func (tx *txn) execute(op *fastjson.Value, i, n int, out []byte) ([]byte, *Error
 	case "abort":
 		return nil, &Error{Tag: TagAborted, Details: "aborted by request"}
 	case "comment":
-		c, err := obj.Get("comment").StringBytes()
+		cv := obj.Get("comment")
+		if cv == nil {
+			return nil, tx.opErr(op, "Required 'comment' member is missing.")
+		}
+		c, err := cv.StringBytes()
 		if err != nil {
 			return nil, tx.opErr(op, "Type mismatch for member 'comment'.")
 		}
@@ -205,7 +217,11 @@ func (tx *txn) execute(op *fastjson.Value, i, n int, out []byte) ([]byte, *Error
 		tx.comment = append(tx.comment, c...)
 		return append(out, "{}"...), nil
 	case "assert":
-		l, err := obj.Get("lock").StringBytes()
+		lv := obj.Get("lock")
+		if lv == nil {
+			return nil, tx.opErr(op, "Required 'lock' member is missing.")
+		}
+		l, err := lv.StringBytes()
 		if err != nil {
 			return nil, tx.opErr(op, "Type mismatch for member 'lock'.")
 		}
