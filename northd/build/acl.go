@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ovnd/ovnd/lflow"
 	"github.com/ovnd/ovnd/northd/nbdb"
@@ -140,14 +141,22 @@ func (sw *lswitch) aclFlow(fs *flowSet, d aclDir, a nbdb.ACL, stateful bool) {
 		if stateful {
 			fs.add(sw.key, d.pre, prio, m, "reg0[16] = 1; next;")
 		}
-		fs.add(sw.key, d.acl, prio, m, "next;")
+		fs.add(sw.key, d.acl, prio, m, aclLog(a, "allow")+"next;")
 	case a.Action == nbdb.ACLActionAllow || a.Action == nbdb.ACLActionAllowRelated:
+		log := aclLog(a, "allow")
 		if !stateful {
-			fs.add(sw.key, d.acl, prio, m, "next;")
+			fs.add(sw.key, d.acl, prio, m, log+"next;")
 			return
 		}
-		fs.add(sw.key, d.acl, prio, "reg0[7] == 1 && ("+m+")", "reg0[1] = 1; next;")
-		fs.add(sw.key, d.acl, prio, "reg0[8] == 1 && ("+m+")", "next;")
+		commit, est := "reg0[1] = 1; ", ""
+		if a.Label != 0 {
+			// A labelled ACL commits every packet, so that conntrack
+			// carries the label (ct_label.label from reg3).
+			commit += fmt.Sprintf("reg0[13] = 1; reg3 = %d; ", a.Label)
+			est = commit
+		}
+		fs.add(sw.key, d.acl, prio, "reg0[7] == 1 && ("+m+")", commit+log+"next;")
+		fs.add(sw.key, d.acl, prio, "reg0[8] == 1 && ("+m+")", est+log+"next;")
 	default: // drop, reject
 		sw.denyFlow(fs, d, a, prio, stateful)
 	}
@@ -156,25 +165,52 @@ func (sw *lswitch) aclFlow(fs *flowSet, d aclDir, a nbdb.ACL, stateful bool) {
 // denyFlow adds a drop or reject ACL. With conntrack in use, an
 // established connection that the ACL now denies is marked blocked.
 func (sw *lswitch) denyFlow(fs *flowSet, d aclDir, a nbdb.ACL, prio int, stateful bool) {
-	act := "/* drop */"
 	if a.Action == nbdb.ACLActionReject {
-		act = "reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; " + d.rejectNext + "; };"
+		sw.rejectFlow(fs, d, a, prio, stateful)
+		return
 	}
+	act := aclLog(a, "drop") + "/* drop */"
 	if !stateful {
 		fs.add(sw.key, d.acl, prio, a.Match, act)
 		return
 	}
-	est, notEst := "reg0[10] == 1 && ("+a.Match+")", "reg0[9] == 1 && ("+a.Match+")"
-	commit := "ct_commit { ct_mark.blocked = 1; }; "
-	if a.Action == nbdb.ACLActionReject {
-		// ovn-northd 23.03 spells reject's conditions this way, with
-		// the ACL's match unparenthesised and a double space after the
-		// commit.
-		est, notEst = "(reg0[10] == 1) && "+a.Match, "(reg0[9] == 1) && "+a.Match
-		commit += " "
+	fs.add(sw.key, d.acl, prio, "reg0[10] == 1 && ("+a.Match+")", "ct_commit { ct_mark.blocked = 1; }; "+act)
+	fs.add(sw.key, d.acl, prio, "reg0[9] == 1 && ("+a.Match+")", act)
+}
+
+// rejectFlow adds a reject ACL. ovn-northd 23.03 spells these apart from
+// drop: the ACL's match unparenthesised, the log before the commit, and a
+// double space after it.
+func (sw *lswitch) rejectFlow(fs *flowSet, d aclDir, a nbdb.ACL, prio int, stateful bool) {
+	log := aclLog(a, "reject")
+	act := "reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; " + d.rejectNext + "; };"
+	if !stateful {
+		fs.add(sw.key, d.acl, prio, a.Match, log+act)
+		return
 	}
-	fs.add(sw.key, d.acl, prio, est, commit+act)
-	fs.add(sw.key, d.acl, prio, notEst, act)
+	fs.add(sw.key, d.acl, prio, "(reg0[10] == 1) && "+a.Match, log+"ct_commit { ct_mark.blocked = 1; };  "+act)
+	fs.add(sw.key, d.acl, prio, "(reg0[9] == 1) && "+a.Match, log+act)
+}
+
+// aclLog is the log() action for an ACL with log=true, followed by a
+// space, or "" when the ACL does not log. Severity defaults to info.
+func aclLog(a nbdb.ACL, verdict string) string {
+	if !a.Log {
+		return ""
+	}
+	var args []string
+	if a.Name != nil && *a.Name != "" {
+		args = append(args, fmt.Sprintf("name=%q", *a.Name))
+	}
+	sev := "info"
+	if a.Severity != nil {
+		sev = string(*a.Severity)
+	}
+	args = append(args, "severity="+sev, "verdict="+verdict)
+	if a.Meter != nil && *a.Meter != "" {
+		args = append(args, fmt.Sprintf("meter=%q", *a.Meter))
+	}
+	return "log(" + strings.Join(args, ", ") + "); "
 }
 
 // nbSets resolves $address_set and @port_group names in ACL matches.

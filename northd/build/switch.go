@@ -93,7 +93,10 @@ func switchFlows(nb *NB, sws []*lswitch, r *Result) []Flow {
 func (sw *lswitch) portFlows(fs *flowSet) {
 	for _, p := range sw.ports {
 		in := fmt.Sprintf("inport == %q", p.nb.Name)
-		if p.hasUnknown() {
+		if p.nb.Type == "localnet" {
+			sw.localnetFlows(fs, p, in)
+		}
+		if p.hasUnknown() && p.nb.Type == "" {
 			fs.add(sw.key, LSInLookupFDB, 100, in, "reg0[11] = lookup_fdb(inport, eth.src); next;")
 			fs.add(sw.key, LSInPutFDB, 100, in+" && reg0[11] == 0", "put_fdb(inport, eth.src); next;")
 		}
@@ -103,12 +106,21 @@ func (sw *lswitch) portFlows(fs *flowSet) {
 		}
 		for _, a := range p.addrs() {
 			fs.add(sw.key, LSInL2Lkup, 50, "eth.dst == "+a.mac, fmt.Sprintf("outport = %q; output;", p.nb.Name))
-			if p.nb.Type == "" && !p.hasUnknown() {
+			if (p.nb.Type == "" || p.nb.Type == "localport") && !p.hasUnknown() {
 				sw.arpFlows(fs, p, a, in)
 				sw.ndFlows(fs, a, in)
 			}
 		}
 	}
+}
+
+// localnetFlows keeps traffic through a localnet port out of the load
+// balancer's conntrack and out of the ARP responder: the physical network
+// answers for itself.
+func (sw *lswitch) localnetFlows(fs *flowSet, p *lport, in string) {
+	fs.add(sw.key, LSInPreLB, 110, "ip && "+in, "next;")
+	fs.add(sw.key, LSOutPreLB, 110, fmt.Sprintf("ip && outport == %q", p.nb.Name), "ct_clear; next;")
+	fs.add(sw.key, LSInARPRsp, 100, in, "next;")
 }
 
 // disabledFlows drops traffic from, to and for the MACs of a port with
