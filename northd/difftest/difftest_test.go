@@ -117,4 +117,3 @@ func compareRows(t *testing.T, e *Env) {
 		t.Errorf("Logical_Flow rows: ovnd %d, ovn-northd %d", got, want)
 	}
 }
-
