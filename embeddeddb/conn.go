@@ -29,6 +29,8 @@ type conn struct {
 	probe time.Duration // inactivity probe interval, 0 for none
 	// listener accepted the connection; it counts its clients.
 	listener *listener
+	// readOnly refuses this client's writes (Connection read_only=true).
+	readOnly bool
 	parser   fastjson.Parser
 
 	mu sync.Mutex // guards the fields below
@@ -245,6 +247,9 @@ func (c *conn) cleanup() {
 	c.srv.dropConn(c)
 	close(c.done)
 }
+
+// ReadOnly implements database.Session.
+func (c *conn) ReadOnly() bool { return c.readOnly }
 
 // HasLock implements database.Session.
 func (c *conn) HasLock(name string) bool { return c.srv.locks.held(c, name) }

@@ -285,6 +285,8 @@ type lockSession struct{}
 
 func (lockSession) HasLock(name string) bool { return name == "held" }
 
+func (lockSession) ReadOnly() bool { return false }
+
 // FuzzTransact runs fuzzed operation arrays through the transaction engine
 // on the NB schema: it must not panic, a failed or blocked transaction must
 // leave the database as it was, and a successful one must be exactly what

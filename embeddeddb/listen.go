@@ -27,6 +27,12 @@ const DefaultProbe = 5 * time.Second
 // row's inactivity_probe of 0 turns the probe off.
 const probeUnset = time.Duration(-1)
 
+// remoteOpts is what a Connection row says about its listener.
+type remoteOpts struct {
+	probe    time.Duration // probeUnset for the default
+	readOnly bool          // refuse writes from its clients
+}
+
 // remoteSet owns the listeners: the configured ones, fixed for the life of
 // the server, and those named by Connection rows, reconciled after every
 // commit that may change them.
@@ -36,7 +42,7 @@ type remoteSet struct {
 	mu      sync.Mutex // guards the fields below
 	static  []*listener
 	dynamic map[string]*listener                // by target text
-	wanted  map[string]map[string]time.Duration // per database: target → probe
+	wanted  map[string]map[string]remoteOpts // per database: target → options
 	closed  bool
 }
 
@@ -45,7 +51,7 @@ type listener struct {
 	remote Remote
 	ln     net.Listener
 	probe  time.Duration
-	asked  time.Duration // the probe the Connection row asked for
+	asked  remoteOpts // what the Connection row asked for
 	done   chan struct{}
 	conns  atomic.Int32 // clients connected through this listener
 
@@ -81,7 +87,7 @@ func (l *listener) closeClients() {
 }
 
 func newRemoteSet(s *Server) *remoteSet {
-	return &remoteSet{s: s, dynamic: map[string]*listener{}, wanted: map[string]map[string]time.Duration{}}
+	return &remoteSet{s: s, dynamic: map[string]*listener{}, wanted: map[string]map[string]remoteOpts{}}
 }
 
 // start binds the configured remotes and those in the databases.
@@ -91,7 +97,7 @@ func (rs *remoteSet) start() error {
 		if err != nil {
 			return err
 		}
-		l, err := rs.listen(t, r, probeUnset)
+		l, err := rs.listen(t, r, remoteOpts{probe: probeUnset})
 		if err != nil {
 			return err
 		}
@@ -187,14 +193,15 @@ func touches(c *database.Commit, tables ...string) bool {
 
 // connectionTargets reads the passive targets of the Connection rows that
 // the global row references.
-func connectionTargets(db *database.Database, global string) map[string]time.Duration {
-	out := map[string]time.Duration{}
+func connectionTargets(db *database.Database, global string) map[string]remoteOpts {
+	out := map[string]remoteOpts{}
 	gt := db.Schema().Table(global)
 	ct := db.Schema().Table("Connection")
 	if gt == nil || ct == nil {
 		return out
 	}
 	connCol, targetCol, probeCol := gt.Column("connections"), ct.Column("target"), ct.Column("inactivity_probe")
+	roCol := ct.Column("read_only") // OVN_Southbound only
 	for _, g := range db.Rows(gt) {
 		for _, ref := range g.Cols[connCol.Index].Keys {
 			row := db.Row(ct, ref.S)
@@ -205,7 +212,11 @@ func connectionTargets(db *database.Database, global string) map[string]time.Dur
 			if p := row.Cols[probeCol.Index]; len(p.Keys) == 1 {
 				probe = time.Duration(p.Keys[0].N) * time.Millisecond
 			}
-			out[row.Cols[targetCol.Index].Keys[0].S] = probe
+			opts := remoteOpts{probe: probe}
+			if roCol != nil {
+				opts.readOnly = row.Cols[roCol.Index].Keys[0].Bool()
+			}
+			out[row.Cols[targetCol.Index].Keys[0].S] = opts
 		}
 	}
 	return out
@@ -213,7 +224,7 @@ func connectionTargets(db *database.Database, global string) map[string]time.Dur
 
 // want records a database's targets and reconciles in the background
 // (it is called with the database lock held).
-func (rs *remoteSet) want(db string, targets map[string]time.Duration) {
+func (rs *remoteSet) want(db string, targets map[string]remoteOpts) {
 	rs.mu.Lock()
 	rs.wanted[db] = targets
 	rs.mu.Unlock()
@@ -235,7 +246,7 @@ func (rs *remoteSet) reconcileListeners() bool {
 		return false
 	}
 	changed := false
-	all := map[string]time.Duration{}
+	all := map[string]remoteOpts{}
 	for _, m := range rs.wanted {
 		for t, p := range m {
 			all[t] = p
@@ -275,8 +286,8 @@ func (rs *remoteSet) reconcileListeners() bool {
 	return changed
 }
 
-func (rs *remoteSet) listen(target string, r Remote, probe time.Duration) (*listener, error) {
-	asked := probe
+func (rs *remoteSet) listen(target string, r Remote, asked remoteOpts) (*listener, error) {
+	probe := asked.probe
 	var ln net.Listener
 	var err error
 	switch r.Network {

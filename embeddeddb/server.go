@@ -172,6 +172,7 @@ func (s *Server) serveConn(nc net.Conn, probe time.Duration, l *listener) {
 	c := newConn(s, nc, probe)
 	c.listener = l
 	if l != nil {
+		c.readOnly = l.asked.readOnly
 		l.add(c)
 	}
 	s.mu.Lock()

@@ -11,6 +11,8 @@ import (
 type Session interface {
 	// HasLock reports whether the session holds the named lock.
 	HasLock(name string) bool
+	// ReadOnly reports whether the session may only read.
+	ReadOnly() bool
 }
 
 // RowChange is one row's change in a commit: Old is nil for an insert and
@@ -172,6 +174,13 @@ func (tx *txn) execute(op *fastjson.Value, i, n int, out []byte) ([]byte, *Error
 		return nil, tx.opErr(op, "Required 'op' member is missing or not a string.")
 	}
 	opBytes := name.GetStringBytes()
+	if !tx.internal && tx.sess != nil && tx.sess.ReadOnly() {
+		switch string(opBytes) {
+		case "insert", "update", "mutate", "delete":
+			return nil, &Error{Tag: "not allowed",
+				Details: string(opBytes) + " operation not allowed when database server is in read only mode"}
+		}
+	}
 	if tx.db.reserved && !tx.internal {
 		switch string(opBytes) {
 		case "insert", "update", "mutate", "delete":

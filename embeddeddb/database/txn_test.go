@@ -12,6 +12,8 @@ type lockSession map[string]bool
 
 func (l lockSession) HasLock(name string) bool { return l[name] }
 
+func (l lockSession) ReadOnly() bool { return l["read-only"] }
+
 func newNB(t *testing.T) *Database {
 	t.Helper()
 	s, err := ParseSchema(ovnschema.Northbound)
