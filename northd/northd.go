@@ -44,6 +44,9 @@ type Config struct {
 type Northd struct {
 	cfg Config
 	log *slog.Logger
+	// reported is the NB problems already logged, so that each is logged
+	// once rather than on every round. Only the loop goroutine uses it.
+	reported map[string]bool
 	// defaults are NB_Global options northd fills in when missing, chosen
 	// once per process as ovn-northd chooses them (random MACs).
 	defaults map[string]string
@@ -55,7 +58,7 @@ func New(cfg Config) *Northd {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Northd{cfg: cfg, log: log, defaults: map[string]string{
+	return &Northd{cfg: cfg, log: log, reported: map[string]bool{}, defaults: map[string]string{
 		"mac_prefix":      randomMAC()[:8],
 		"svc_monitor_mac": randomMAC(),
 	}}
@@ -200,9 +203,7 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 		return err
 	}
 	res := build.Build(&nb.NB, &build.SB{Datapaths: sb.datapaths, PortBindings: sb.ports})
-	for _, p := range res.Problems {
-		n.log.Warn("skipped nb row", "problem", p)
-	}
+	n.reportProblems(res.Problems)
 	ops, err := planSB(sbc, sb, res)
 	if err != nil {
 		return fmt.Errorf("plan sb: %w", err)
@@ -225,6 +226,18 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 		return fmt.Errorf("write nb: %w", err)
 	}
 	return nil
+}
+
+// reportProblems logs NB rows the build skipped, each once while it lasts.
+func (n *Northd) reportProblems(problems []string) {
+	now := map[string]bool{}
+	for _, p := range problems {
+		now[p] = true
+		if !n.reported[p] {
+			n.log.Warn("skipped nb row", "problem", p)
+		}
+	}
+	n.reported = now
 }
 
 // transact runs ops as one transaction and reports any failed operation.

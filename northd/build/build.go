@@ -4,6 +4,10 @@
 // does no I/O, starts no goroutines and reads no clock; northd's loop feeds
 // it and applies the result.
 //
+// Where it knowingly differs from ovn-northd 23.03: an ACL whose match does
+// not parse (lflow.ParseExpr) is reported in Result.Problems and left out,
+// where ovn-northd writes it to SB and leaves ovn-controller to reject it.
+//
 // Everything is recomputed from scratch on each call. Incremental handling
 // belongs in front of Build (per-switch and per-port-group nodes whose
 // outputs are merged here), with this full build kept as the fallback.

@@ -2,6 +2,7 @@ package build
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -69,5 +70,43 @@ func TestMulticastGroups(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("groups (-want +got):\n%s", diff)
+	}
+}
+
+// A bad ACL match is reported and its flows left out; the switch's other
+// flows are built as usual.
+func TestBadACLSkipped(t *testing.T) {
+	nb := twoPorts()
+	nb.ACLs = map[string]nbdb.ACL{
+		"a1": {UUID: "a1", Direction: nbdb.ACLDirectionToLport, Priority: 10, Match: "ip4.src == ", Action: nbdb.ACLActionDrop},
+		"a2": {UUID: "a2", Direction: nbdb.ACLDirectionToLport, Priority: 20, Match: "ip4.src == $nosuch", Action: nbdb.ACLActionDrop},
+		"a3": {UUID: "a3", Direction: nbdb.ACLDirectionToLport, Priority: 30, Match: "ip4.src == $as1", Action: nbdb.ACLActionDrop},
+	}
+	nb.AddressSets = map[string]nbdb.AddressSet{"s": {UUID: "s", Name: "as1"}}
+	sw := nb.Switches["s0"]
+	sw.ACLs = []string{"a1", "a2", "a3"}
+	nb.Switches["s0"] = sw
+	r := Build(nb, &SB{})
+	if len(r.Problems) != 2 || !strings.HasPrefix(r.Problems[0], "acl a1: ") || !strings.HasPrefix(r.Problems[1], "acl a2: ") {
+		t.Errorf("problems = %q, want a1 and a2 reported", r.Problems)
+	}
+	var acls []string
+	for _, f := range r.Flows {
+		if f.Stage == LSOutACL && f.Priority > 1000 && f.Priority < 2000 {
+			acls = append(acls, f.Match)
+		}
+	}
+	if diff := cmp.Diff([]string{"ip4.src == $as1"}, acls); diff != "" {
+		t.Errorf("ACL flows (-want +got):\n%s", diff)
+	}
+}
+
+// Build is deterministic: the same input gives the same flows.
+func TestBuildDeterministic(t *testing.T) {
+	a := Render(Build(twoPorts(), &SB{}).Flows, map[int]string{1: "sw0"})
+	for range 20 {
+		if b := Render(Build(twoPorts(), &SB{}).Flows, map[int]string{1: "sw0"}); b != a {
+			t.Fatal("two builds of the same NB differ")
+		}
 	}
 }

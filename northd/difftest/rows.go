@@ -9,15 +9,23 @@ import (
 
 // SBTables are the Southbound tables (and columns) compared besides the
 // logical flows. UUIDs are masked: they differ between any two databases.
+// Tunnel keys are compared as sets, apart from the rows: ovn-northd hands
+// them out in its hash order when several rows appear at once, so which
+// switch or port gets which key is not reproducible.
 var SBTables = []struct{ Table, Columns string }{
 	{"SB_Global", "nb_cfg"},
-	{"Datapath_Binding", "tunnel_key,external_ids"},
-	{"Port_Binding", "logical_port,tunnel_key,type,mac,port_security,options,external_ids,tag,parent_port"},
+	{"Datapath_Binding", "external_ids"},
+	{"Datapath_Binding", "tunnel_key"},
+	{"Port_Binding", "logical_port,type,mac,port_security,options,external_ids,tag,parent_port"},
+	{"Port_Binding", "tunnel_key"},
 	{"Multicast_Group", "name,tunnel_key,ports"},
 	{"Port_Group", "name,ports"},
 	{"Address_Set", "name,addresses"},
 	{"Logical_DP_Group", "datapaths"},
 }
+
+// dpKeyRE is the datapath tunnel key that prefixes SB Port_Group names.
+var dpKeyRE = regexp.MustCompile(`^[0-9]+_`)
 
 var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 
@@ -33,7 +41,11 @@ func Rows(ctx context.Context, sb, table, columns string) ([]string, error) {
 		if l == "" || strings.HasPrefix(l, "svc_monitor_mac,") {
 			continue
 		}
-		rows = append(rows, uuidRE.ReplaceAllString(l, "<uuid>"))
+		l = uuidRE.ReplaceAllString(l, "<uuid>")
+		if table == "Port_Group" {
+			l = dpKeyRE.ReplaceAllString(l, "<dp>_")
+		}
+		rows = append(rows, l)
 	}
 	slices.Sort(rows)
 	return rows, nil
