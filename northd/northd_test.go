@@ -145,3 +145,24 @@ func TestStandbyTakesOver(t *testing.T) {
 		t.Errorf("standby did not take over:\n%s", flows)
 	}
 }
+
+// TestRestartKeepsSB restarts northd: SB is left as it was, tunnel keys
+// and flow rows included.
+func TestRestartKeepsSB(t *testing.T) {
+	nb, sb := dbs(t)
+	stop := startNorthd(t, nb, sb)
+	setup(t, nb)
+	ctl(t, difftest.NBCtl, nb, "ls-add", "a-first")
+	ctl(t, difftest.NBCtl, nb, "--wait=sb", "lsp-add", "sw0", "p0")
+	list := func() string {
+		return ctl(t, difftest.SBCtl, sb, "--bare", "--columns=_uuid,tunnel_key", "list", "Datapath_Binding", "--", "list", "Port_Binding") +
+			ctl(t, difftest.SBCtl, sb, "--bare", "--columns=_uuid", "list", "Logical_Flow")
+	}
+	before := list()
+	stop()
+	startNorthd(t, nb, sb)
+	ctl(t, difftest.NBCtl, nb, "--wait=sb", "sync")
+	if after := list(); after != before {
+		t.Errorf("SB changed across a restart:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}

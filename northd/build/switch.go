@@ -102,10 +102,13 @@ func (sw *lswitch) portFlows(fs *flowSet) {
 		}
 		if !p.enabled() {
 			sw.disabledFlows(fs, p, in)
-			continue
 		}
 		for _, a := range p.addrs() {
-			fs.add(sw.key, LSInL2Lkup, 50, "eth.dst == "+a.mac, fmt.Sprintf("outport = %q; output;", p.nb.Name))
+			if p.enabled() {
+				fs.add(sw.key, LSInL2Lkup, 50, "eth.dst == "+a.mac, fmt.Sprintf("outport = %q; output;", p.nb.Name))
+			}
+			// ovn-northd 23.03 keeps answering ARP and ND for a
+			// disabled port's addresses.
 			if (p.nb.Type == "" || p.nb.Type == "localport") && !p.hasUnknown() {
 				sw.arpFlows(fs, p, a, in)
 				sw.ndFlows(fs, a, in)
