@@ -31,6 +31,9 @@ const probeUnset = time.Duration(-1)
 type remoteOpts struct {
 	probe    time.Duration // probeUnset for the default
 	readOnly bool          // refuse writes from its clients
+	// tls names the key, certificate and CA files from the database's SSL
+	// row (ovn-nbctl set-ssl), used when [tls] in the config is empty.
+	tls TLSConfig
 }
 
 // remoteSet owns the listeners: the configured ones, fixed for the life of
@@ -111,7 +114,7 @@ func (rs *remoteSet) start() error {
 		d.mu.Lock()
 		rs.wanted[spec.db] = connectionTargets(d.db, global)
 		d.onCommit = func(c *database.Commit) {
-			if touches(c, global, "Connection") {
+			if touches(c, global, "Connection", "SSL") {
 				rs.want(d.name, connectionTargets(d.db, global))
 			}
 		}
@@ -212,7 +215,7 @@ func connectionTargets(db *database.Database, global string) map[string]remoteOp
 			if p := row.Cols[probeCol.Index]; len(p.Keys) == 1 {
 				probe = time.Duration(p.Keys[0].N) * time.Millisecond
 			}
-			opts := remoteOpts{probe: probe}
+			opts := remoteOpts{probe: probe, tls: sslRow(db, g, gt)}
 			if roCol != nil {
 				opts.readOnly = row.Cols[roCol.Index].Keys[0].Bool()
 			}
@@ -300,7 +303,7 @@ func (rs *remoteSet) listen(target string, r Remote, asked remoteOpts) (*listene
 		}
 	case "ssl":
 		var cfg *tls.Config
-		if cfg, err = rs.s.tlsConfig(); err == nil {
+		if cfg, err = rs.s.tlsConfig(asked.tls); err == nil {
 			ln, err = tls.Listen("tcp", r.Address, cfg)
 		}
 		if probe == probeUnset {
@@ -381,10 +384,13 @@ func (rs *remoteSet) closeAll() {
 
 // tlsConfig loads the [tls] files: the server certificate and key, and the
 // CA that client certificates must chain to, as ovsdb-server requires.
-func (s *Server) tlsConfig() (*tls.Config, error) {
+func (s *Server) tlsConfig(fromDB TLSConfig) (*tls.Config, error) {
 	t := s.cfg.TLS
+	if t.PrivateKey == "" && t.Certificate == "" && t.CACert == "" {
+		t = fromDB
+	}
 	if t.PrivateKey == "" || t.Certificate == "" || t.CACert == "" {
-		return nil, errors.New("pssl remotes need tls.private_key, tls.certificate and tls.ca_cert")
+		return nil, errors.New("pssl remotes need tls.private_key, tls.certificate and tls.ca_cert (or the database's SSL row, ovn-nbctl set-ssl)")
 	}
 	cert, err := tls.LoadX509KeyPair(t.Certificate, t.PrivateKey)
 	if err != nil {
@@ -400,4 +406,20 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool,
 		ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}, nil
+}
+
+// sslRow reads the SSL row that the global row references, as
+// ovsdb-server does with --private-key=db:...,SSL,private_key and friends.
+func sslRow(db *database.Database, g *database.Row, gt *database.Table) TLSConfig {
+	st := db.Schema().Table("SSL")
+	sc := gt.Column("ssl")
+	if st == nil || sc == nil || len(g.Cols[sc.Index].Keys) == 0 {
+		return TLSConfig{}
+	}
+	row := db.Row(st, g.Cols[sc.Index].Keys[0].S)
+	if row == nil {
+		return TLSConfig{}
+	}
+	get := func(name string) string { return row.Cols[st.Column(name).Index].Keys[0].S }
+	return TLSConfig{PrivateKey: get("private_key"), Certificate: get("certificate"), CACert: get("ca_cert")}
 }
