@@ -16,6 +16,8 @@ type nbFeedback struct {
 	chassis []sbdb.ChassisPrivate
 	// up is SB Port_Binding.up by logical port.
 	up map[string]bool
+	// tags are container port tags by NB port UUID.
+	tags map[string]int
 	// defaults are NB_Global options to set when missing.
 	defaults map[string]string
 }
@@ -51,9 +53,17 @@ func planNB(api client.Client, nb *nbState, f *nbFeedback) ([]ovsdb.Operation, e
 	}
 	for _, p := range nb.Ports {
 		up := f.up[p.Name]
+		var fields []any
 		if p.Up == nil || *p.Up != up {
 			p.Up = &up
-			if err := add(api.Where(&p).Update(&p, &p.Up)); err != nil {
+			fields = append(fields, &p.Up)
+		}
+		if tag, ok := f.tags[p.UUID]; ok && (p.Tag == nil || *p.Tag != tag) {
+			p.Tag = &tag
+			fields = append(fields, &p.Tag)
+		}
+		if len(fields) > 0 {
+			if err := add(api.Where(&p).Update(&p, fields...)); err != nil {
 				return nil, err
 			}
 		}

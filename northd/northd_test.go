@@ -166,3 +166,18 @@ func TestRestartKeepsSB(t *testing.T) {
 		t.Errorf("SB changed across a restart:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
+
+// TestContainerTag checks that a container port's requested tag is
+// written back to NB, as ovn-northd does.
+func TestContainerTag(t *testing.T) {
+	nb, sb := dbs(t)
+	startNorthd(t, nb, sb)
+	setup(t, nb)
+	ctl(t, difftest.NBCtl, nb, "--wait=sb", "lsp-add", "sw0", "c1", "p1", "7")
+	if got := ctl(t, difftest.NBCtl, nb, "get", "Logical_Switch_Port", "c1", "tag"); got != "7" {
+		t.Errorf("NB tag = %q, want 7", got)
+	}
+	if got := ctl(t, difftest.SBCtl, sb, "--bare", "--columns=tag", "find", "Port_Binding", "logical_port=c1"); got != "7" {
+		t.Errorf("SB tag = %q, want 7", got)
+	}
+}

@@ -44,6 +44,9 @@ type Result struct {
 	PortGroups  []NamedSet
 	AddressSets []NamedSet
 	Flows       []Flow
+	// Tags are the tags of container ports by NB port UUID, which
+	// northd writes back to Logical_Switch_Port.tag.
+	Tags map[string]int
 	// Problems are NB rows that were skipped, one line each.
 	Problems []string
 }
@@ -98,12 +101,17 @@ const (
 // Build computes the desired Southbound content from nb and the stable
 // parts of sb.
 func Build(nb *NB, sb *SB) *Result {
-	r := &Result{Global: global(nb)}
+	r := &Result{Global: global(nb), Tags: map[string]int{}}
 	sws := switches(nb, sb)
 	r.Datapaths = datapaths(sws)
 	for _, sw := range sws {
 		r.Ports = append(r.Ports, sw.bindings()...)
 		r.MCGroups = append(r.MCGroups, sw.mcGroups()...)
+		for _, p := range sw.ports {
+			if t := p.tag(); t != nil && p.nb.ParentName != nil {
+				r.Tags[p.nb.UUID] = *t
+			}
+		}
 	}
 	r.PortGroups, r.AddressSets = groups(nb, sws)
 	r.Flows = switchFlows(nb, sws, r)

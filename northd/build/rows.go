@@ -37,31 +37,36 @@ func datapaths(sws []*lswitch) []Datapath {
 func (sw *lswitch) bindings() []Port {
 	var out []Port
 	for _, p := range sw.ports {
+		typ, opts := p.sbType()
 		out = append(out, Port{
 			Name:         p.nb.Name,
 			Datapath:     sw.key,
 			Key:          p.key,
-			Type:         p.nb.Type,
-			Options:      copyMap(p.nb.Options),
+			Type:         typ,
+			Options:      opts,
 			MAC:          slices.Clone(p.nb.Addresses),
 			PortSecurity: slices.Clone(p.nb.PortSecurity),
 			ExternalIDs:  copyMap(p.nb.ExternalIDs),
 			ParentPort:   p.nb.ParentName,
-			Tag:          p.nb.Tag,
+			Tag:          p.tag(),
 		})
 	}
 	return out
 }
 
-// mcGroups is the switch's Multicast_Group rows. Groups without members
+// mcGroups is the switch's Multicast_Group rows (_MC_flood_l2 leaves out
+// router ports). Groups without members
 // are not written, as ovn-northd does not write them.
 func (sw *lswitch) mcGroups() []MCGroup {
-	var flood, unknown []string
+	var flood, floodL2, unknown []string
 	for _, p := range sw.ports {
 		if !p.enabled() {
 			continue
 		}
 		flood = append(flood, p.nb.Name)
+		if p.nb.Type != "router" {
+			floodL2 = append(floodL2, p.nb.Name)
+		}
 		if p.hasUnknown() {
 			unknown = append(unknown, p.nb.Name)
 		}
@@ -74,8 +79,31 @@ func (sw *lswitch) mcGroups() []MCGroup {
 	}
 	add(mcFlood, mcFloodKey, flood)
 	add(mcUnknown, mcUnknownKey, unknown)
-	add(mcFloodL2, mcFloodL2Key, flood)
+	add(mcFloodL2, mcFloodL2Key, floodL2)
 	return out
+}
+
+// sbType is the port's Port_Binding type and options: a "router" port
+// becomes one end of a patch, peered with its router port; other types
+// keep their NB type and options.
+func (p *lport) sbType() (string, map[string]string) {
+	if p.nb.Type == "router" {
+		opts := map[string]string{}
+		if rp := p.nb.Options["router-port"]; rp != "" {
+			opts["peer"] = rp
+		}
+		return "patch", opts
+	}
+	return p.nb.Type, copyMap(p.nb.Options)
+}
+
+// tag is the VLAN tag of a container port: the requested tag when one is
+// set. Allocation of tags for tag_request=0 is not implemented.
+func (p *lport) tag() *int {
+	if p.nb.ParentName != nil && p.nb.TagRequest != nil && *p.nb.TagRequest > 0 {
+		return p.nb.TagRequest
+	}
+	return p.nb.Tag
 }
 
 func (p *lport) enabled() bool { return p.nb.Enabled == nil || *p.nb.Enabled }
