@@ -71,9 +71,8 @@ func (sw *lswitch) switchACLs(nb *NB) []nbdb.ACL {
 	return acls
 }
 
-// aclFlows adds the ACL stages' flows for sw and returns the ACLs it had
-// to skip.
-func (sw *lswitch) aclFlows(nb *NB, fs *flowSet) (problems []string) {
+// aclFlows adds the ACL stages' flows for sw, leaving out the bad ACLs.
+func (sw *lswitch) aclFlows(nb *NB, fs *flowSet, bad map[string]bool) {
 	acls := sw.switchACLs(nb)
 	for _, d := range []aclDir{fromLport, toLport} {
 		if len(acls) == 0 {
@@ -90,10 +89,8 @@ func (sw *lswitch) aclFlows(nb *NB, fs *flowSet) (problems []string) {
 	if stateful {
 		sw.statefulACLFlows(fs)
 	}
-	sets := nbSets(nb)
 	for _, a := range acls {
-		if _, err := lflow.ParseExpr(a.Match, lflow.Symbols, sets); err != nil {
-			problems = append(problems, fmt.Sprintf("acl %s: match %q: %v", a.UUID, a.Match, err))
+		if bad[a.UUID] {
 			continue
 		}
 		d := toLport
@@ -102,7 +99,21 @@ func (sw *lswitch) aclFlows(nb *NB, fs *flowSet) (problems []string) {
 		}
 		sw.aclFlow(fs, d, a, stateful)
 	}
-	return problems
+}
+
+// checkACLs parses every ACL's match once and returns the ACLs that do not
+// parse, with a problem line for each.
+func checkACLs(nb *NB) (bad map[string]bool, problems []string) {
+	bad = map[string]bool{}
+	sets := nbSets(nb)
+	for _, a := range nb.ACLs {
+		if _, err := lflow.ParseExpr(a.Match, lflow.Symbols, sets); err != nil {
+			bad[a.UUID] = true
+			problems = append(problems, fmt.Sprintf("acl %s: match %q: %v", a.UUID, a.Match, err))
+		}
+	}
+	slices.Sort(problems)
+	return bad, problems
 }
 
 // statefulACLFlows are the conntrack flows a switch gets once any ACL on

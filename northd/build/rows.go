@@ -55,8 +55,8 @@ func (sw *lswitch) bindings() []Port {
 }
 
 // mcGroups is the switch's Multicast_Group rows (_MC_flood_l2 leaves out
-// router ports). Groups without members
-// are not written, as ovn-northd does not write them.
+// router ports). Groups without members are not written, as ovn-northd
+// does not write them.
 func (sw *lswitch) mcGroups() []MCGroup {
 	var flood, floodL2, unknown []string
 	for _, p := range sw.ports {

@@ -74,6 +74,8 @@ var defaultNext = []Stage{
 // switchFlows builds the logical flows of every switch.
 func switchFlows(nb *NB, sws []*lswitch, r *Result) []Flow {
 	fs := newFlowSet()
+	bad, problems := checkACLs(nb)
+	r.Problems = append(r.Problems, problems...)
 	for _, sw := range sws {
 		for _, f := range switchStatic {
 			fs.add(sw.key, f.stage, f.priority, f.match, f.actions)
@@ -83,7 +85,7 @@ func switchFlows(nb *NB, sws []*lswitch, r *Result) []Flow {
 		}
 		sw.portFlows(fs)
 		sw.unknownFlows(fs)
-		r.Problems = append(r.Problems, sw.aclFlows(nb, fs)...)
+		sw.aclFlows(nb, fs, bad)
 	}
 	return fs.flows()
 }
