@@ -122,10 +122,12 @@ func subscribe(srv *server, id int) (*conn, error) {
 		return nil, err
 	}
 	params := fmt.Appendf(nil, `["OVN_Northbound",%d,%s]`, id, monitorAllSwitches)
+	c.nc.SetDeadline(time.Now().Add(30 * time.Second))
 	if _, err := c.call("monitor_cond", params); err != nil {
 		c.Close()
 		return nil, err
 	}
+	c.nc.SetDeadline(time.Time{})
 	return c, nil
 }
 
