@@ -1,10 +1,12 @@
 package northd_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,9 +43,13 @@ func dbs(t *testing.T) (nb, sb string) {
 // the test ends).
 func startNorthd(t *testing.T, nb, sb string) (stop func()) {
 	t.Helper()
+	return startNorthdLog(t, nb, sb, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+func startNorthdLog(t *testing.T, nb, sb string, log *slog.Logger) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	go func() { done <- northd.New(northd.Config{NB: nb, SB: sb, Logger: log}).Serve(ctx) }()
 	stopped := false
 	stop = func() {
@@ -136,12 +142,17 @@ func TestStandbyTakesOver(t *testing.T) {
 	nb, sb := dbs(t)
 	stopFirst := startNorthd(t, nb, sb)
 	setup(t, nb)
-	startNorthd(t, nb, sb)
+	var second lockedBuffer
+	startNorthdLog(t, nb, sb, slog.New(slog.NewTextHandler(&second, nil)))
+	ctl(t, difftest.NBCtl, nb, "--wait=sb", "ls-add", "sw9")
+	if strings.Contains(second.String(), "held=true") {
+		t.Fatalf("standby took the lock while the first northd held it:\n%s", second.String())
+	}
 	stopFirst()
 	ctl(t, difftest.NBCtl, nb, "lsp-add", "sw0", "p2")
 	ctl(t, difftest.NBCtl, nb, "lsp-set-addresses", "p2", "00:00:00:00:00:02")
 	ctl(t, difftest.NBCtl, nb, "--wait=sb", "sync")
-	if flows := ctl(t, difftest.SBCtl, sb, "lflow-list"); !strings.Contains(flows, `outport = "p2"`) {
+	if flows := ctl(t, difftest.SBCtl, sb, "lflow-list"); !strings.Contains(flows, `outport = "p2"`) || !strings.Contains(second.String(), "held=true") {
 		t.Errorf("standby did not take over:\n%s", flows)
 	}
 }
@@ -180,4 +191,22 @@ func TestContainerTag(t *testing.T) {
 	if got := ctl(t, difftest.SBCtl, sb, "--bare", "--columns=tag", "find", "Port_Binding", "logical_port=c1"); got != "7" {
 		t.Errorf("SB tag = %q, want 7", got)
 	}
+}
+
+// lockedBuffer is a log sink safe for the logging goroutine and the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
