@@ -1,6 +1,7 @@
 package embeddeddb
 
 import (
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ovnd/ovnd/embeddeddb/database"
 	"github.com/valyala/fastjson"
 )
 
@@ -246,6 +248,21 @@ func (c *conn) cleanup() {
 	}
 	c.srv.dropConn(c)
 	close(c.done)
+}
+
+// RBAC gives the transaction engine the client's role and identity: the
+// Connection row's role and the common name of the client's certificate.
+func (c *conn) RBAC() database.RBAC {
+	if c.listener == nil || c.listener.asked.role == "" {
+		return database.RBAC{}
+	}
+	r := database.RBAC{Role: c.listener.asked.role}
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
+			r.ID = certs[0].Subject.CommonName
+		}
+	}
+	return r
 }
 
 // ReadOnly implements database.Session.

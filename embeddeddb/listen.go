@@ -31,6 +31,7 @@ const probeUnset = time.Duration(-1)
 type remoteOpts struct {
 	probe    time.Duration // probeUnset for the default
 	readOnly bool          // refuse writes from its clients
+	role     string        // RBAC role of its clients (OVN_Southbound)
 	// tls names the key, certificate and CA files from the database's SSL
 	// row (ovn-nbctl set-ssl), used when [tls] in the config is empty.
 	tls TLSConfig
@@ -44,7 +45,7 @@ type remoteSet struct {
 
 	mu      sync.Mutex // guards the fields below
 	static  []*listener
-	dynamic map[string]*listener                // by target text
+	dynamic map[string]*listener             // by target text
 	wanted  map[string]map[string]remoteOpts // per database: target → options
 	closed  bool
 }
@@ -205,6 +206,7 @@ func connectionTargets(db *database.Database, global string) map[string]remoteOp
 	}
 	connCol, targetCol, probeCol := gt.Column("connections"), ct.Column("target"), ct.Column("inactivity_probe")
 	roCol := ct.Column("read_only") // OVN_Southbound only
+	roleCol := ct.Column("role")    // OVN_Southbound only
 	for _, g := range db.Rows(gt) {
 		for _, ref := range g.Cols[connCol.Index].Keys {
 			row := db.Row(ct, ref.S)
@@ -218,6 +220,9 @@ func connectionTargets(db *database.Database, global string) map[string]remoteOp
 			opts := remoteOpts{probe: probe, tls: sslRow(db, g, gt)}
 			if roCol != nil {
 				opts.readOnly = row.Cols[roCol.Index].Keys[0].Bool()
+			}
+			if roleCol != nil {
+				opts.role = row.Cols[roleCol.Index].Keys[0].S
 			}
 			out[row.Cols[targetCol.Index].Keys[0].S] = opts
 		}

@@ -41,6 +41,7 @@ func (tx *txn) opMutate(obj *fastjson.Object, op *fastjson.Value, out []byte) ([
 	rows := tx.matches(t, cond)
 	for _, r := range rows {
 		m := tx.modifiable(t, r.UUID)
+		tx.tables[t.Index].rows[r.UUID].mutated = true
 		for _, mu := range muts {
 			d, err := mu.apply(m.Cols[mu.col.Index])
 			if err != nil {

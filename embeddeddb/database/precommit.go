@@ -11,6 +11,9 @@ import (
 // that no longer exist, row limits and unique indexes. It returns the
 // commit, or nil if nothing changed.
 func (tx *txn) precommit() (*Commit, *Error) {
+	if err := tx.checkRBAC(); err != nil {
+		return nil, err
+	}
 	if err := tx.collectGarbage(); err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ type Session interface {
 type RowChange struct {
 	UUID     string
 	Old, New *Row
+	mutated  bool // changed by a mutate operation (for RBAC's wording)
 }
 
 // TableChanges lists a commit's row changes in one table.

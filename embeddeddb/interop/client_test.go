@@ -161,7 +161,7 @@ func TestMonitor(t *testing.T) {
 				t.Fatal(err)
 			}
 			m.Stop()
-			got := uuidNamer{}.rename(stripSignalLine(m.Output()))
+			got := uuidNamer{}.rename(zeroTxnIDs(stripSignalLine(m.Output())))
 			if d := cmp.Diff(c.want, got); d != "" {
 				t.Errorf("%s output (-want +got):\n%s", c.name, d)
 			}

@@ -24,7 +24,7 @@ const (
 
 // DefaultTarget is the target when OVND_INTEROP_TARGET is unset. It is the
 // one switch to flip to TargetOVND once ovnd's database role serves.
-const DefaultTarget = TargetOVSDBServer
+const DefaultTarget = TargetOVND
 
 // TargetEnv is the environment variable that overrides DefaultTarget.
 const TargetEnv = "OVND_INTEROP_TARGET"
