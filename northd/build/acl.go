@@ -96,6 +96,9 @@ func (sw *lswitch) aclFlows(nb *NB, fs *flowSet, bad map[string]bool) {
 		d := toLport
 		if a.Direction == nbdb.ACLDirectionFromLport {
 			d = fromLport
+			if a.Options["apply-after-lb"] == "true" {
+				d.acl = LSInACLAfterLB
+			}
 		}
 		sw.aclFlow(fs, d, a, stateful)
 	}
