@@ -95,8 +95,11 @@ func switchFlows(nb *NB, sws []*lswitch, r *Result) []Flow {
 func (sw *lswitch) portFlows(fs *flowSet) {
 	for _, p := range sw.ports {
 		in := fmt.Sprintf("inport == %q", p.nb.Name)
-		if p.nb.Type == "localnet" {
+		switch p.nb.Type {
+		case "localnet":
 			sw.localnetFlows(fs, p, in)
+		case "virtual":
+			sw.virtualFlows(fs, p)
 		}
 		if p.hasUnknown() && p.nb.Type == "" {
 			fs.add(sw.key, LSInLookupFDB, 100, in, "reg0[11] = lookup_fdb(inport, eth.src); next;")
@@ -106,7 +109,7 @@ func (sw *lswitch) portFlows(fs *flowSet) {
 			sw.disabledFlows(fs, p, in)
 		}
 		for _, a := range p.addrs() {
-			if p.enabled() {
+			if p.enabled() && p.nb.Type != "external" {
 				fs.add(sw.key, LSInL2Lkup, 50, "eth.dst == "+a.mac, fmt.Sprintf("outport = %q; output;", p.nb.Name))
 			}
 			// ovn-northd 23.03 keeps answering ARP and ND for a
@@ -126,6 +129,27 @@ func (sw *lswitch) localnetFlows(fs *flowSet, p *lport, in string) {
 	fs.add(sw.key, LSInPreLB, 110, "ip && "+in, "next;")
 	fs.add(sw.key, LSOutPreLB, 110, fmt.Sprintf("ip && outport == %q", p.nb.Name), "ct_clear; next;")
 	fs.add(sw.key, LSInARPRsp, 100, in, "next;")
+}
+
+// virtualFlows binds a virtual port to whichever of its virtual parents
+// claims the virtual IP by ARP.
+func (sw *lswitch) virtualFlows(fs *flowSet, p *lport) {
+	vip, err := netip.ParseAddr(p.nb.Options["virtual-ip"])
+	if err != nil {
+		return
+	}
+	// The missing space after "||" in the IPv6 form is ovn-northd 23.03's.
+	claim := fmt.Sprintf("(arp.op == 1 && arp.spa == %s && arp.tpa == %s) || (arp.op == 2 && arp.spa == %s)", vip, vip, vip)
+	if vip.Is6() {
+		claim = fmt.Sprintf("(nd_ns && ip6.dst == {%s, %s} && nd.target == %s) ||(nd_na && nd.target == %s)",
+			vip, solicitedNode(vip), vip, vip)
+	}
+	for _, parent := range strings.Split(p.nb.Options["virtual-parents"], ",") {
+		if parent = strings.TrimSpace(parent); parent != "" {
+			fs.add(sw.key, LSInARPRsp, 100, fmt.Sprintf("inport == %q && (%s)", parent, claim),
+				fmt.Sprintf("bind_vport(%q, inport); next;", p.nb.Name))
+		}
+	}
 }
 
 // disabledFlows drops traffic from, to and for the MACs of a port with
