@@ -16,6 +16,8 @@ type nbFeedback struct {
 	chassis []sbdb.ChassisPrivate
 	// up is SB Port_Binding.up by logical port.
 	up map[string]bool
+	// now is the loop's clock in ms, for sb_cfg_timestamp.
+	now int
 	// tags are container port tags by NB port UUID.
 	tags map[string]int
 	// defaults are NB_Global options to set when missing.
@@ -32,6 +34,19 @@ func (f *nbFeedback) hvCfg() int {
 	return hv
 }
 
+// hvCfgTimestamp is when the last chassis caught up: the latest
+// Chassis_Private.nb_cfg_timestamp, or now when there are no chassis.
+func (f *nbFeedback) hvCfgTimestamp() int {
+	if len(f.chassis) == 0 {
+		return f.now
+	}
+	ts := 0
+	for _, c := range f.chassis {
+		ts = max(ts, c.NbCfgTimestamp)
+	}
+	return ts
+}
+
 // planNB returns the NB operations for f: NB_Global's sb_cfg, hv_cfg and
 // missing options, and Logical_Switch_Port.up.
 func planNB(api client.Client, nb *nbState, f *nbFeedback) ([]ovsdb.Operation, error) {
@@ -46,8 +61,17 @@ func planNB(api client.Client, nb *nbState, f *nbFeedback) ([]ovsdb.Operation, e
 	g := nb.Global
 	opts, changed := withDefaults(g.Options, f.defaults)
 	if changed || g.SbCfg != f.sbCfg || g.HvCfg != f.hvCfg() {
+		fields := []any{&g.Options, &g.SbCfg, &g.HvCfg}
+		if g.SbCfg != f.sbCfg {
+			g.SbCfgTimestamp = f.now
+			fields = append(fields, &g.SbCfgTimestamp)
+		}
+		if g.HvCfg != f.hvCfg() {
+			g.HvCfgTimestamp = f.hvCfgTimestamp()
+			fields = append(fields, &g.HvCfgTimestamp)
+		}
 		g.Options, g.SbCfg, g.HvCfg = opts, f.sbCfg, f.hvCfg()
-		if err := add(api.Where(&g).Update(&g, &g.Options, &g.SbCfg, &g.HvCfg)); err != nil {
+		if err := add(api.Where(&g).Update(&g, fields...)); err != nil {
 			return nil, err
 		}
 	}

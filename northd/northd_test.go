@@ -113,6 +113,9 @@ func TestFeedback(t *testing.T) {
 	if got, want := nbGet("NB_Global", ".", "sb_cfg")(), nbGet("NB_Global", ".", "nb_cfg")(); got != want {
 		t.Errorf("sb_cfg = %s, want nb_cfg %s", got, want)
 	}
+	if ts := nbGet("NB_Global", ".", "sb_cfg_timestamp")(); ts == "0" {
+		t.Errorf("sb_cfg_timestamp not set")
+	}
 	ctl(t, difftest.SBCtl, sb, "set", "Port_Binding", "p1", "up=true")
 	eventually(t, "p1 up in NB", func() bool { return nbGet("Logical_Switch_Port", "p1", "up")() == "true" })
 
