@@ -51,8 +51,9 @@ func readNB(ctx context.Context, c client.Client) (*nbState, error) {
 		pgs     []nbdb.PortGroup
 		ass     []nbdb.AddressSet
 		acls    []nbdb.ACL
+		dhcp    []nbdb.DHCPOptions
 	)
-	for _, l := range []any{&globals, &lss, &lsps, &pgs, &ass, &acls} {
+	for _, l := range []any{&globals, &lss, &lsps, &pgs, &ass, &acls, &dhcp} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("read nb cache: %w", err)
 		}
@@ -63,6 +64,7 @@ func readNB(ctx context.Context, c client.Client) (*nbState, error) {
 		PortGroups:  byUUID(pgs, func(r nbdb.PortGroup) string { return r.UUID }),
 		AddressSets: byUUID(ass, func(r nbdb.AddressSet) string { return r.UUID }),
 		ACLs:        byUUID(acls, func(r nbdb.ACL) string { return r.UUID }),
+		DHCPOptions: byUUID(dhcp, func(r nbdb.DHCPOptions) string { return r.UUID }),
 	}}
 	if len(globals) > 0 {
 		s.Global, s.hasGlobal = globals[0], true

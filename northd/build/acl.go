@@ -71,8 +71,9 @@ func (sw *lswitch) switchACLs(nb *NB) []nbdb.ACL {
 	return acls
 }
 
-// aclFlows adds the ACL stages' flows for sw, leaving out the bad ACLs.
-func (sw *lswitch) aclFlows(nb *NB, fs *flowSet, bad map[string]bool) {
+// aclFlows adds the ACL stages' flows for sw, leaving out the bad ACLs,
+// and reports whether the switch uses conntrack for them.
+func (sw *lswitch) aclFlows(nb *NB, fs *flowSet, bad map[string]bool) (stateful bool) {
 	acls := sw.switchACLs(nb)
 	for _, d := range []aclDir{fromLport, toLport} {
 		if len(acls) == 0 {
@@ -85,7 +86,7 @@ func (sw *lswitch) aclFlows(nb *NB, fs *flowSet, bad map[string]bool) {
 		}
 		fs.add(sw.key, d.acl, 65532, ndMatch, "next;")
 	}
-	stateful := slices.ContainsFunc(acls, func(a nbdb.ACL) bool { return a.Action == nbdb.ACLActionAllowRelated })
+	stateful = slices.ContainsFunc(acls, func(a nbdb.ACL) bool { return a.Action == nbdb.ACLActionAllowRelated })
 	if stateful {
 		sw.statefulACLFlows(fs)
 	}
@@ -102,6 +103,7 @@ func (sw *lswitch) aclFlows(nb *NB, fs *flowSet, bad map[string]bool) {
 		}
 		sw.aclFlow(fs, d, a, stateful)
 	}
+	return stateful
 }
 
 // checkACLs parses every ACL's match once and returns the ACLs that do not

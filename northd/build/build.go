@@ -26,6 +26,7 @@ type NB struct {
 	PortGroups  map[string]nbdb.PortGroup
 	AddressSets map[string]nbdb.AddressSet
 	ACLs        map[string]nbdb.ACL
+	DHCPOptions map[string]nbdb.DHCPOptions
 }
 
 // SB is the Southbound state the build keeps stable: existing tunnel keys.

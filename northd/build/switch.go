@@ -85,7 +85,10 @@ func switchFlows(nb *NB, sws []*lswitch, r *Result) []Flow {
 		}
 		sw.portFlows(fs)
 		sw.unknownFlows(fs)
-		sw.aclFlows(nb, fs, bad)
+		stateful := sw.aclFlows(nb, fs, bad)
+		for _, p := range sw.ports {
+			sw.dhcpFlows(fs, nb, p, stateful)
+		}
 	}
 	return fs.flows()
 }
