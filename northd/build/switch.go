@@ -88,6 +88,7 @@ func switchFlows(nb *NB, sws []*lswitch, r *Result) []Flow {
 		stateful := sw.aclFlows(nb, fs, bad)
 		for _, p := range sw.ports {
 			sw.dhcpFlows(fs, nb, p, stateful)
+			sw.dhcp6Flows(fs, nb, p, stateful)
 		}
 	}
 	return fs.flows()
