@@ -2,9 +2,9 @@ package build
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -30,8 +30,8 @@ func portDHCP6(nb *NB, p *lport) *dhcp6 {
 	if err != nil || !cidr.Addr().Is6() {
 		return nil
 	}
-	mac, err := net.ParseMAC(o.Options["server_id"])
-	if err != nil || len(mac) != 6 {
+	mac, ok := parseMAC(o.Options["server_id"])
+	if !ok {
 		return nil
 	}
 	opts := copyMap(o.Options)
@@ -46,12 +46,33 @@ func portDHCP6(nb *NB, p *lport) *dhcp6 {
 	for _, k := range names {
 		parts = append(parts, k+" = "+opts[k])
 	}
-	return &dhcp6{cidr: cidr.Masked(), serverMAC: mac.String(), serverLL: linkLocal(mac),
+	return &dhcp6{cidr: cidr.Masked(), serverMAC: formatMAC(mac), serverLL: linkLocal(mac),
 		stateless: stateless, opts: strings.Join(parts, ", ")}
 }
 
+// parseMAC parses an Ethernet address written as six hex pairs with colons.
+func parseMAC(s string) ([6]byte, bool) {
+	var mac [6]byte
+	parts := strings.Split(s, ":")
+	if len(parts) != 6 {
+		return mac, false
+	}
+	for i, p := range parts {
+		b, err := strconv.ParseUint(p, 16, 8)
+		if err != nil || len(p) == 0 || len(p) > 2 {
+			return mac, false
+		}
+		mac[i] = byte(b)
+	}
+	return mac, true
+}
+
+func formatMAC(m [6]byte) string {
+	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
+}
+
 // linkLocal is the EUI-64 link-local address of mac.
-func linkLocal(mac net.HardwareAddr) netip.Addr {
+func linkLocal(mac [6]byte) netip.Addr {
 	return netip.AddrFrom16([16]byte{0: 0xfe, 1: 0x80, 8: mac[0] ^ 0x02, 9: mac[1], 10: mac[2],
 		11: 0xff, 12: 0xfe, 13: mac[3], 14: mac[4], 15: mac[5]})
 }
