@@ -148,7 +148,7 @@ func (n *Northd) loop(ctx context.Context, nbc, sbc client.Client, lock *sbLock,
 		if !active {
 			continue
 		}
-		if err := n.round(ctx, nbc, sbc); err != nil {
+		if err := n.round(ctx, nbc, sbc); err != nil && ctx.Err() == nil {
 			n.log.Warn("sync failed", "err", err)
 			retry.Reset(time.Second)
 		}

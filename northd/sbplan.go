@@ -34,6 +34,7 @@ func planSB(api client.Client, cur *sbState, want *build.Result) ([]ovsdb.Operat
 	p.ports(want.Ports)
 	p.mcGroups(want.MCGroups)
 	p.sets(want.PortGroups, want.AddressSets)
+	p.dnsRows(want.DNS)
 	p.flows(want.Flows)
 	return p.ops, p.err
 }
@@ -211,5 +212,32 @@ func (p *sbPlan) sets(pgs, ass []build.NamedSet) {
 	}
 	for _, c := range curAS {
 		p.delete(&sbdb.AddressSet{UUID: c.UUID})
+	}
+}
+
+// dnsRows syncs SB DNS, keyed by external_ids:dns_id (the NB DNS UUID).
+func (p *sbPlan) dnsRows(want []build.DNS) {
+	cur := map[string]sbdb.DNS{}
+	for _, c := range p.cur.dns {
+		cur[c.ExternalIDs["dns_id"]] = c
+	}
+	for _, w := range want {
+		var dps []string
+		for _, k := range w.Datapaths {
+			dps = append(dps, p.dp[k])
+		}
+		c, ok := cur[w.NBUUID]
+		delete(cur, w.NBUUID)
+		switch {
+		case !ok:
+			p.insert(&sbdb.DNS{UUID: p.named(), Datapaths: dps, Records: w.Records,
+				ExternalIDs: map[string]string{"dns_id": w.NBUUID}})
+		case !sameSet(c.Datapaths, dps) || !maps.Equal(c.Records, w.Records):
+			c.Datapaths, c.Records = dps, w.Records
+			p.update(&c, &c.Datapaths, &c.Records)
+		}
+	}
+	for _, c := range cur {
+		p.delete(&sbdb.DNS{UUID: c.UUID})
 	}
 }

@@ -22,13 +22,14 @@ type sbState struct {
 	dpGroups    []sbdb.LogicalDPGroup
 	flows       []sbdb.LogicalFlow
 	chassisPriv []sbdb.ChassisPrivate
+	dns         []sbdb.DNS
 }
 
 // readSB copies the SB cache.
 func readSB(ctx context.Context, c client.Client) (*sbState, error) {
 	s := &sbState{}
 	for _, l := range []any{&s.global, &s.datapaths, &s.ports, &s.mcGroups, &s.portGroups,
-		&s.addrSets, &s.dpGroups, &s.flows, &s.chassisPriv} {
+		&s.addrSets, &s.dpGroups, &s.flows, &s.chassisPriv, &s.dns} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("read sb cache: %w", err)
 		}
@@ -52,8 +53,9 @@ func readNB(ctx context.Context, c client.Client) (*nbState, error) {
 		ass     []nbdb.AddressSet
 		acls    []nbdb.ACL
 		dhcp    []nbdb.DHCPOptions
+		dns     []nbdb.DNS
 	)
-	for _, l := range []any{&globals, &lss, &lsps, &pgs, &ass, &acls, &dhcp} {
+	for _, l := range []any{&globals, &lss, &lsps, &pgs, &ass, &acls, &dhcp, &dns} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("read nb cache: %w", err)
 		}
@@ -65,6 +67,7 @@ func readNB(ctx context.Context, c client.Client) (*nbState, error) {
 		AddressSets: byUUID(ass, func(r nbdb.AddressSet) string { return r.UUID }),
 		ACLs:        byUUID(acls, func(r nbdb.ACL) string { return r.UUID }),
 		DHCPOptions: byUUID(dhcp, func(r nbdb.DHCPOptions) string { return r.UUID }),
+		DNS:         byUUID(dns, func(r nbdb.DNS) string { return r.UUID }),
 	}}
 	if len(globals) > 0 {
 		s.Global, s.hasGlobal = globals[0], true

@@ -27,6 +27,7 @@ type NB struct {
 	AddressSets map[string]nbdb.AddressSet
 	ACLs        map[string]nbdb.ACL
 	DHCPOptions map[string]nbdb.DHCPOptions
+	DNS         map[string]nbdb.DNS
 }
 
 // SB is the Southbound state the build keeps stable: existing tunnel keys.
@@ -44,6 +45,7 @@ type Result struct {
 	MCGroups    []MCGroup
 	PortGroups  []NamedSet
 	AddressSets []NamedSet
+	DNS         []DNS
 	Flows       []Flow
 	// Tags are the tags of container ports by NB port UUID, which
 	// northd writes back to Logical_Switch_Port.tag.
@@ -115,6 +117,7 @@ func Build(nb *NB, sb *SB) *Result {
 		}
 	}
 	r.PortGroups, r.AddressSets = groups(nb, sws)
+	r.DNS = dnsRows(nb, sws)
 	r.Flows = switchFlows(nb, sws, r)
 	return r
 }

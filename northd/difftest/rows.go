@@ -22,6 +22,7 @@ var SBTables = []struct{ Table, Columns string }{
 	{"Port_Group", "name,ports"},
 	{"Address_Set", "name,addresses"},
 	{"Logical_DP_Group", "datapaths"},
+	{"DNS", "records,datapaths,external_ids"},
 }
 
 // dpKeyRE is the datapath tunnel key that prefixes SB Port_Group names.
