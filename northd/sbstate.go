@@ -54,8 +54,9 @@ func readNB(ctx context.Context, c client.Client) (*nbState, error) {
 		acls    []nbdb.ACL
 		dhcp    []nbdb.DHCPOptions
 		dns     []nbdb.DNS
+		qos     []nbdb.QoS
 	)
-	for _, l := range []any{&globals, &lss, &lsps, &pgs, &ass, &acls, &dhcp, &dns} {
+	for _, l := range []any{&globals, &lss, &lsps, &pgs, &ass, &acls, &dhcp, &dns, &qos} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("read nb cache: %w", err)
 		}
@@ -68,6 +69,7 @@ func readNB(ctx context.Context, c client.Client) (*nbState, error) {
 		ACLs:        byUUID(acls, func(r nbdb.ACL) string { return r.UUID }),
 		DHCPOptions: byUUID(dhcp, func(r nbdb.DHCPOptions) string { return r.UUID }),
 		DNS:         byUUID(dns, func(r nbdb.DNS) string { return r.UUID }),
+		QoS:         byUUID(qos, func(r nbdb.QoS) string { return r.UUID }),
 	}}
 	if len(globals) > 0 {
 		s.Global, s.hasGlobal = globals[0], true

@@ -28,6 +28,7 @@ type NB struct {
 	ACLs        map[string]nbdb.ACL
 	DHCPOptions map[string]nbdb.DHCPOptions
 	DNS         map[string]nbdb.DNS
+	QoS         map[string]nbdb.QoS
 }
 
 // SB is the Southbound state the build keeps stable: existing tunnel keys.

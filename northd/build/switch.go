@@ -87,6 +87,7 @@ func switchFlows(nb *NB, sws []*lswitch, r *Result) []Flow {
 		sw.unknownFlows(fs)
 		stateful := sw.aclFlows(nb, fs, bad)
 		sw.dnsFlows(fs, nb, stateful)
+		sw.qosFlows(fs, nb)
 		for _, p := range sw.ports {
 			sw.dhcpFlows(fs, nb, p, stateful)
 			sw.dhcp6Flows(fs, nb, p, stateful)
