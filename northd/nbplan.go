@@ -76,7 +76,9 @@ func planNB(api client.Client, nb *nbState, f *nbFeedback) ([]ovsdb.Operation, e
 		}
 	}
 	for _, p := range nb.Ports {
-		up := f.up[p.Name]
+		// Router ports have no chassis to claim them: ovn-northd
+		// reports them up.
+		up := f.up[p.Name] || p.Type == "router"
 		var fields []any
 		if p.Up == nil || *p.Up != up {
 			p.Up = &up

@@ -119,6 +119,11 @@ func TestFeedback(t *testing.T) {
 	ctl(t, difftest.SBCtl, sb, "set", "Port_Binding", "p1", "up=true")
 	eventually(t, "p1 up in NB", func() bool { return nbGet("Logical_Switch_Port", "p1", "up")() == "true" })
 
+	ctl(t, difftest.NBCtl, nb, "--wait=sb", "lsp-add", "sw0", "rp", "--", "lsp-set-type", "rp", "router")
+	if got := nbGet("Logical_Switch_Port", "rp", "up")(); got != "true" {
+		t.Errorf("router port up = %s, want true", got)
+	}
+
 	ctl(t, difftest.SBCtl, sb, "create", "Chassis_Private", "name=hv1", "nb_cfg=0")
 	eventually(t, "hv_cfg 0", func() bool { return nbGet("NB_Global", ".", "hv_cfg")() == "0" })
 	cfg := nbGet("NB_Global", ".", "nb_cfg")()
