@@ -105,6 +105,17 @@ func compareRows(t *testing.T, e *Env) {
 			t.Errorf("%s (-ovn-northd +ovnd):\n%s", tb.Table, diff)
 		}
 	}
+	wantNB, err := NBPorts(ctx, e.RealNB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotNB, err := NBPorts(ctx, e.OurNB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantNB, gotNB); diff != "" {
+		t.Errorf("NB Logical_Switch_Port name,up,tag (-ovn-northd +ovnd):\n%s", diff)
+	}
 	want, err := FlowRows(ctx, e.RealSB)
 	if err != nil {
 		t.Fatal(err)

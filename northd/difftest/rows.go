@@ -52,6 +52,18 @@ func Rows(ctx context.Context, sb, table, columns string) ([]string, error) {
 	return rows, nil
 }
 
+// NBPorts lists what northd writes back to Logical_Switch_Port (name,
+// up, tag), one sorted line per port.
+func NBPorts(ctx context.Context, nb string) ([]string, error) {
+	out, err := NBCtl(ctx, nb, "--format=csv", "--data=bare", "--no-headings", "--columns=name,up,tag", "list", "Logical_Switch_Port")
+	if err != nil {
+		return nil, err
+	}
+	rows := strings.Split(strings.TrimSpace(out), "\n")
+	slices.Sort(rows)
+	return rows, nil
+}
+
 // FlowRows counts Logical_Flow rows: with datapath groups a flow shared
 // by several switches is one row, so the counts agree only when ovnd
 // groups flows as ovn-northd does.
