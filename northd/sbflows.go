@@ -22,12 +22,17 @@ func flowID(dps []string, pipeline string, table, prio int, match, actions strin
 // their datapath set matches; unreferenced groups are garbage collected
 // by the database (Logical_DP_Group is not a root table).
 func (p *sbPlan) flows(want []build.Flow) {
-	groups := map[string]string{} // sorted datapath UUIDs → group UUID
 	groupDPs := map[string][]string{}
 	for _, g := range p.cur.dpGroups {
-		groups[setKey(g.Datapaths)] = g.UUID
 		groupDPs[g.UUID] = g.Datapaths
 	}
+	byFlows := map[string]bool{}
+	for _, f := range p.cur.flows {
+		if f.LogicalDpGroup != nil {
+			byFlows[*f.LogicalDpGroup] = true
+		}
+	}
+	p.flowGroups = newDPGroups(p.cur.dpGroups, func(u string) bool { return byFlows[u] })
 	cur := map[string]string{} // flow ID → UUID
 	for _, f := range p.cur.flows {
 		var dps []string
@@ -54,14 +59,14 @@ func (p *sbPlan) flows(want []build.Flow) {
 			delete(cur, id)
 			continue
 		}
-		p.insertFlow(w, dps, groups)
+		p.insertFlow(w, dps)
 	}
 	for _, u := range cur {
 		p.delete(&sbdb.LogicalFlow{UUID: u})
 	}
 }
 
-func (p *sbPlan) insertFlow(w build.Flow, dps []string, groups map[string]string) {
+func (p *sbPlan) insertFlow(w build.Flow, dps []string) {
 	f := sbdb.LogicalFlow{
 		UUID:        p.named(),
 		Pipeline:    sbdb.LogicalFlowPipeline(w.Stage.Pipeline),
@@ -74,16 +79,39 @@ func (p *sbPlan) insertFlow(w build.Flow, dps []string, groups map[string]string
 	if len(dps) == 1 {
 		f.LogicalDatapath = &dps[0]
 	} else {
-		k := setKey(dps)
-		g, ok := groups[k]
-		if !ok {
-			g = p.named()
-			p.insert(&sbdb.LogicalDPGroup{UUID: g, Datapaths: dps})
-			groups[k] = g
-		}
+		g := p.group(p.flowGroups, dps)
 		f.LogicalDpGroup = &g
 	}
 	p.insert(&f)
+}
+
+// dpGroups is one family of Logical_DP_Group rows, by sorted datapath
+// set. ovn-northd 23.03 keeps logical flows' groups apart from load
+// balancers' groups, even for the same set of switches.
+type dpGroups map[string]string
+
+// newDPGroups indexes the existing groups that used(group UUID) claims.
+func newDPGroups(cur []sbdb.LogicalDPGroup, used func(string) bool) dpGroups {
+	gs := dpGroups{}
+	for _, g := range cur {
+		if used(g.UUID) {
+			gs[setKey(g.Datapaths)] = g.UUID
+		}
+	}
+	return gs
+}
+
+// group returns the group in gs for the datapath set dps, reusing an
+// existing one or creating it in this transaction.
+func (p *sbPlan) group(gs dpGroups, dps []string) string {
+	k := setKey(dps)
+	g, ok := gs[k]
+	if !ok {
+		g = p.named()
+		p.insert(&sbdb.LogicalDPGroup{UUID: g, Datapaths: dps})
+		gs[k] = g
+	}
+	return g
 }
 
 func setKey(s []string) string {

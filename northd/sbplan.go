@@ -17,13 +17,16 @@ import (
 // into one list of operations. New rows get named UUIDs so that rows
 // created in the same transaction can refer to each other.
 type sbPlan struct {
-	api  client.Client
-	cur  *sbState
-	ops  []ovsdb.Operation
-	err  error
-	dp   map[int]string    // datapath tunnel key → UUID or named UUID
-	pb   map[string]string // logical port → UUID or named UUID
-	next int
+	api client.Client
+	cur *sbState
+	ops []ovsdb.Operation
+	err error
+	dp  map[int]string    // datapath tunnel key → UUID or named UUID
+	pb  map[string]string // logical port → UUID or named UUID
+	// flowGroups and lbGroups are the Logical_DP_Group rows of logical
+	// flows and of load balancers.
+	flowGroups, lbGroups dpGroups
+	next                 int
 }
 
 // planSB returns the operations that make SB match want.
@@ -35,6 +38,7 @@ func planSB(api client.Client, cur *sbState, want *build.Result) ([]ovsdb.Operat
 	p.mcGroups(want.MCGroups)
 	p.sets(want.PortGroups, want.AddressSets)
 	p.dnsRows(want.DNS)
+	p.lbRows(want.LBs)
 	p.flows(want.Flows)
 	return p.ops, p.err
 }
@@ -239,5 +243,48 @@ func (p *sbPlan) dnsRows(want []build.DNS) {
 	}
 	for _, c := range cur {
 		p.delete(&sbdb.DNS{UUID: c.UUID})
+	}
+}
+
+// lbRows syncs SB Load_Balancer, keyed by external_ids:lb_id (the NB load
+// balancer's UUID); its switches are a datapath group.
+func (p *sbPlan) lbRows(want []build.LB) {
+	groupDPs := map[string][]string{}
+	for _, g := range p.cur.dpGroups {
+		groupDPs[g.UUID] = g.Datapaths
+	}
+	cur := map[string]sbdb.LoadBalancer{}
+	byLBs := map[string]bool{}
+	for _, c := range p.cur.lbs {
+		cur[c.ExternalIDs["lb_id"]] = c
+		if c.DatapathGroup != nil {
+			byLBs[*c.DatapathGroup] = true
+		}
+	}
+	p.lbGroups = newDPGroups(p.cur.dpGroups, func(u string) bool { return byLBs[u] })
+	for _, w := range want {
+		var dps []string
+		for _, k := range w.Datapaths {
+			dps = append(dps, p.dp[k])
+		}
+		proto := sbdb.LoadBalancerProtocol(w.Protocol)
+		c, ok := cur[w.NBUUID]
+		delete(cur, w.NBUUID)
+		if ok && c.Name == w.Name && c.Protocol != nil && *c.Protocol == proto && maps.Equal(c.Vips, w.Vips) &&
+			maps.Equal(c.Options, w.Options) && c.DatapathGroup != nil && sameSet(groupDPs[*c.DatapathGroup], dps) {
+			continue
+		}
+		g := p.group(p.lbGroups, dps)
+		n := sbdb.LoadBalancer{UUID: c.UUID, Name: w.Name, Protocol: &proto, Vips: w.Vips, Options: w.Options,
+			DatapathGroup: &g, ExternalIDs: map[string]string{"lb_id": w.NBUUID}}
+		if !ok {
+			n.UUID = p.named()
+			p.insert(&n)
+			continue
+		}
+		p.update(&n, &n.Name, &n.Protocol, &n.Vips, &n.Options, &n.DatapathGroup, &n.ExternalIDs)
+	}
+	for _, c := range cur {
+		p.delete(&sbdb.LoadBalancer{UUID: c.UUID})
 	}
 }

@@ -23,13 +23,14 @@ type sbState struct {
 	flows       []sbdb.LogicalFlow
 	chassisPriv []sbdb.ChassisPrivate
 	dns         []sbdb.DNS
+	lbs         []sbdb.LoadBalancer
 }
 
 // readSB copies the SB cache.
 func readSB(ctx context.Context, c client.Client) (*sbState, error) {
 	s := &sbState{}
 	for _, l := range []any{&s.global, &s.datapaths, &s.ports, &s.mcGroups, &s.portGroups,
-		&s.addrSets, &s.dpGroups, &s.flows, &s.chassisPriv, &s.dns} {
+		&s.addrSets, &s.dpGroups, &s.flows, &s.chassisPriv, &s.dns, &s.lbs} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("read sb cache: %w", err)
 		}
@@ -55,8 +56,10 @@ func readNB(ctx context.Context, c client.Client) (*nbState, error) {
 		dhcp    []nbdb.DHCPOptions
 		dns     []nbdb.DNS
 		qos     []nbdb.QoS
+		lbs     []nbdb.LoadBalancer
+		lbgs    []nbdb.LoadBalancerGroup
 	)
-	for _, l := range []any{&globals, &lss, &lsps, &pgs, &ass, &acls, &dhcp, &dns, &qos} {
+	for _, l := range []any{&globals, &lss, &lsps, &pgs, &ass, &acls, &dhcp, &dns, &qos, &lbs, &lbgs} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("read nb cache: %w", err)
 		}
@@ -70,6 +73,8 @@ func readNB(ctx context.Context, c client.Client) (*nbState, error) {
 		DHCPOptions: byUUID(dhcp, func(r nbdb.DHCPOptions) string { return r.UUID }),
 		DNS:         byUUID(dns, func(r nbdb.DNS) string { return r.UUID }),
 		QoS:         byUUID(qos, func(r nbdb.QoS) string { return r.UUID }),
+		LBs:         byUUID(lbs, func(r nbdb.LoadBalancer) string { return r.UUID }),
+		LBGroups:    byUUID(lbgs, func(r nbdb.LoadBalancerGroup) string { return r.UUID }),
 	}}
 	if len(globals) > 0 {
 		s.Global, s.hasGlobal = globals[0], true

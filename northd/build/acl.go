@@ -73,10 +73,11 @@ func (sw *lswitch) switchACLs(nb *NB) []nbdb.ACL {
 
 // aclFlows adds the ACL stages' flows for sw, leaving out the bad ACLs,
 // and reports whether the switch uses conntrack for them.
-func (sw *lswitch) aclFlows(nb *NB, fs *flowSet, bad map[string]bool) (stateful bool) {
+// A load balancer VIP needs conntrack as a stateful ACL does.
+func (sw *lswitch) aclFlows(nb *NB, fs *flowSet, bad map[string]bool, hasLB bool) (stateful bool) {
 	acls := sw.switchACLs(nb)
 	for _, d := range []aclDir{fromLport, toLport} {
-		if len(acls) == 0 {
+		if len(acls) == 0 && !hasLB {
 			fs.add(sw.key, d.hint, 65535, "1", "next;")
 			fs.add(sw.key, d.acl, 65535, "1", "next;")
 		} else {
@@ -86,9 +87,10 @@ func (sw *lswitch) aclFlows(nb *NB, fs *flowSet, bad map[string]bool) (stateful 
 		}
 		fs.add(sw.key, d.acl, 65532, ndMatch, "next;")
 	}
-	stateful = slices.ContainsFunc(acls, func(a nbdb.ACL) bool { return a.Action == nbdb.ACLActionAllowRelated })
+	statefulACL := slices.ContainsFunc(acls, func(a nbdb.ACL) bool { return a.Action == nbdb.ACLActionAllowRelated })
+	stateful = statefulACL || hasLB
 	if stateful {
-		sw.statefulACLFlows(fs)
+		sw.statefulACLFlows(fs, statefulACL)
 	}
 	for _, a := range acls {
 		if bad[a.UUID] {
@@ -122,12 +124,15 @@ func checkACLs(nb *NB) (bad map[string]bool, problems []string) {
 }
 
 // statefulACLFlows are the conntrack flows a switch gets once any ACL on
-// it is stateful.
-func (sw *lswitch) statefulACLFlows(fs *flowSet) {
+// it is stateful or it has a load balancer VIP. Only a stateful ACL sends
+// all IP traffic to conntrack in pre_acl; a VIP does that in pre_lb.
+func (sw *lswitch) statefulACLFlows(fs *flowSet, preACL bool) {
 	for _, d := range []aclDir{fromLport, toLport} {
-		fs.add(sw.key, d.pre, 110, "eth.mcast", "next;")
-		fs.add(sw.key, d.pre, 110, preACLSkip, "next;")
-		fs.add(sw.key, d.pre, 100, "ip", "reg0[0] = 1; next;")
+		if preACL {
+			fs.add(sw.key, d.pre, 110, "eth.mcast", "next;")
+			fs.add(sw.key, d.pre, 110, preACLSkip, "next;")
+			fs.add(sw.key, d.pre, 100, "ip", "reg0[0] = 1; next;")
+		}
 		for _, h := range aclHints {
 			fs.add(sw.key, d.hint, h.priority, h.match, h.actions)
 		}

@@ -29,6 +29,8 @@ type NB struct {
 	DHCPOptions map[string]nbdb.DHCPOptions
 	DNS         map[string]nbdb.DNS
 	QoS         map[string]nbdb.QoS
+	LBs         map[string]nbdb.LoadBalancer
+	LBGroups    map[string]nbdb.LoadBalancerGroup
 }
 
 // SB is the Southbound state the build keeps stable: existing tunnel keys.
@@ -47,6 +49,7 @@ type Result struct {
 	PortGroups  []NamedSet
 	AddressSets []NamedSet
 	DNS         []DNS
+	LBs         []LB
 	Flows       []Flow
 	// Tags are the tags of container ports by NB port UUID, which
 	// northd writes back to Logical_Switch_Port.tag.
@@ -119,6 +122,7 @@ func Build(nb *NB, sb *SB) *Result {
 	}
 	r.PortGroups, r.AddressSets = groups(nb, sws)
 	r.DNS = dnsRows(nb, sws)
+	r.LBs = lbRows(nb, sws)
 	r.Flows = switchFlows(nb, sws, r)
 	return r
 }

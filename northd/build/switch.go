@@ -83,9 +83,13 @@ func switchFlows(nb *NB, sws []*lswitch, r *Result) []Flow {
 		for _, st := range defaultNext {
 			fs.add(sw.key, st, 0, "1", "next;")
 		}
-		sw.portFlows(fs)
+		vs := vips(sw.switchLBs(nb))
+		sw.portFlows(fs, len(vs) > 0)
 		sw.unknownFlows(fs)
-		stateful := sw.aclFlows(nb, fs, bad)
+		if len(vs) > 0 {
+			sw.lbFlows(fs, vs)
+		}
+		stateful := sw.aclFlows(nb, fs, bad, len(vs) > 0)
 		sw.dnsFlows(fs, nb, stateful)
 		sw.qosFlows(fs, nb)
 		for _, p := range sw.ports {
@@ -98,12 +102,12 @@ func switchFlows(nb *NB, sws []*lswitch, r *Result) []Flow {
 
 // portFlows adds the per-port flows: FDB learning for ports with unknown
 // addresses, the ARP responder and L2 lookup for known MACs.
-func (sw *lswitch) portFlows(fs *flowSet) {
+func (sw *lswitch) portFlows(fs *flowSet, hasLB bool) {
 	for _, p := range sw.ports {
 		in := fmt.Sprintf("inport == %q", p.nb.Name)
 		switch p.nb.Type {
 		case "localnet":
-			sw.localnetFlows(fs, p, in)
+			sw.localnetFlows(fs, p, in, hasLB)
 		case "virtual":
 			sw.virtualFlows(fs, p)
 		}
@@ -131,9 +135,13 @@ func (sw *lswitch) portFlows(fs *flowSet) {
 // localnetFlows keeps traffic through a localnet port out of the load
 // balancer's conntrack and out of the ARP responder: the physical network
 // answers for itself.
-func (sw *lswitch) localnetFlows(fs *flowSet, p *lport, in string) {
-	fs.add(sw.key, LSInPreLB, 110, "ip && "+in, "next;")
-	fs.add(sw.key, LSOutPreLB, 110, fmt.Sprintf("ip && outport == %q", p.nb.Name), "ct_clear; next;")
+// ovn-northd 23.03 leaves the pre_lb exemptions out once the switch has a
+// load balancer VIP.
+func (sw *lswitch) localnetFlows(fs *flowSet, p *lport, in string, hasLB bool) {
+	if !hasLB {
+		fs.add(sw.key, LSInPreLB, 110, "ip && "+in, "next;")
+		fs.add(sw.key, LSOutPreLB, 110, fmt.Sprintf("ip && outport == %q", p.nb.Name), "ct_clear; next;")
+	}
 	fs.add(sw.key, LSInARPRsp, 100, in, "next;")
 }
 
