@@ -27,7 +27,8 @@ type vip struct {
 	ip       netip.Addr
 	port     int // 0 when the VIP has no port
 	proto    string
-	backends string
+	backends string // "" drops (or rejects) new connections
+	reject   bool
 }
 
 // switchLBs is the load balancers on sw, sorted by UUID.
@@ -53,14 +54,14 @@ func lbProtocol(lb nbdb.LoadBalancer) string {
 	return "tcp"
 }
 
-// vips parses the VIPs of lbs that have backends, in a stable order.
+// vips parses the VIPs of lbs, in a stable order.
 func vips(lbs []nbdb.LoadBalancer) []vip {
 	var out []vip
 	for _, lb := range lbs {
 		for k, backends := range lb.Vips {
 			ip, port, ok := parseVIP(k)
-			if ok && strings.TrimSpace(backends) != "" {
-				out = append(out, vip{ip, port, lbProtocol(lb), strings.ReplaceAll(backends, " ", "")})
+			if ok {
+				out = append(out, vip{ip, port, lbProtocol(lb), strings.ReplaceAll(backends, " ", ""), lb.Options["reject"] == "true"})
 			}
 		}
 	}
@@ -99,13 +100,26 @@ func (sw *lswitch) lbFlows(fs *flowSet, vs []vip) {
 			prio = 120
 		}
 		fs.add(sw.key, LSInPreStateful, 120, "reg0[2] == 1 && "+m, save+"ct_lb_mark;")
-		fs.add(sw.key, LSInLB, prio, "ct.new && "+m, "reg0[1] = 0; ct_lb_mark(backends="+v.backends+");")
+		fs.add(sw.key, LSInLB, prio, "ct.new && "+m, v.lbAction())
 	}
 	fs.add(sw.key, LSInPreHairpin, 100, "ip && ct.trk", "reg0[6] = chk_lb_hairpin(); reg0[12] = chk_lb_hairpin_reply(); next;")
 	fs.add(sw.key, LSInNATHairpin, 100, "ip && ct.est && ct.trk && reg0[6] == 1", "ct_snat;")
 	fs.add(sw.key, LSInNATHairpin, 100, "ip && ct.new && ct.trk && reg0[6] == 1", "ct_snat_to_vip; next;")
 	fs.add(sw.key, LSInNATHairpin, 90, "ip && reg0[12] == 1", "ct_snat;")
 	fs.add(sw.key, LSInHairpin, 1, "(reg0[6] == 1 || reg0[12] == 1)", "eth.dst <-> eth.src; outport = inport; flags.loopback = 1; output;")
+}
+
+// lbAction load-balances a new connection to the VIP's backends; a VIP
+// without backends drops it or, with options:reject=true, rejects it.
+func (v vip) lbAction() string {
+	switch {
+	case v.backends != "":
+		return "reg0[1] = 0; ct_lb_mark(backends=" + v.backends + ");"
+	case v.reject:
+		return "reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=" + strconv.Itoa(LSOutQoSMark.Table) + ");};"
+	default:
+		return "drop;"
+	}
 }
 
 // lbRows maps every NB load balancer on a switch to its SB row.
