@@ -45,8 +45,26 @@ func (l *sbLock) set(held bool) {
 	}
 }
 
+// lockable keeps the remotes the lock session can dial (unix: and tcp:).
+func lockable(remotes []string) []string {
+	var out []string
+	for _, r := range remotes {
+		if strings.HasPrefix(r, "unix:") || strings.HasPrefix(r, "tcp:") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // RoutineLock keeps a session with the lock requested until ctx ends.
+// Without a remote it can dial, it holds the lock unconditionally: this
+// northd then has no standby protection, which Serve logs.
 func (l *sbLock) RoutineLock(ctx context.Context) {
+	if len(l.remotes) == 0 {
+		l.set(true)
+		<-ctx.Done()
+		return
+	}
 	for i := 0; ctx.Err() == nil; i++ {
 		err := l.session(ctx, l.remotes[i%len(l.remotes)])
 		l.set(false)
