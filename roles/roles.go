@@ -31,7 +31,7 @@ var ErrNotImplemented = errors.New("not implemented yet")
 // builders is the composition root proper: role name to constructor.
 var builders = map[string]builder{
 	RoleDatabase:   newDatabase,
-	RoleNorthd:     notImplemented(RoleNorthd),
+	RoleNorthd:     newNorthd,
 	RoleController: notImplemented(RoleController),
 }
 

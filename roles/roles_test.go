@@ -245,7 +245,7 @@ func TestRunAlreadyCancelled(t *testing.T) {
 }
 
 func TestRunNotImplemented(t *testing.T) {
-	for _, name := range []string{RoleNorthd, RoleController} {
+	for _, name := range []string{RoleController} {
 		err := Run(context.Background(), configWith(name), Options{})
 		if !errors.Is(err, ErrNotImplemented) || err.Error() != "role "+name+" is not implemented yet" {
 			t.Errorf("Run(%s) error = %v", name, err)
