@@ -43,15 +43,14 @@ func isHex(c byte) bool {
 
 // ParseUUIDValue parses ["uuid", "<uuid>"] (and, with sym, ["named-uuid", name]).
 func ParseUUIDValue(v *fastjson.Value, sym Symbols) (string, bool) {
-	arr, err := v.Array()
-	if err != nil || len(arr) != 2 {
+	if v.Type() != fastjson.TypeArray {
 		return "", false
 	}
-	tag, err1 := arr[0].StringBytes()
-	s, err2 := arr[1].StringBytes()
-	if err1 != nil || err2 != nil {
+	arr := v.GetArray()
+	if len(arr) != 2 || arr[0].Type() != fastjson.TypeString || arr[1].Type() != fastjson.TypeString {
 		return "", false
 	}
+	tag, s := arr[0].GetStringBytes(), arr[1].GetStringBytes()
 	switch string(tag) {
 	case "uuid":
 		if IsUUID(string(s)) {
@@ -139,8 +138,9 @@ func parseDatumShape(c *Column, v *fastjson.Value, sym Symbols) (Datum, *Error) 
 	if c.Value != nil {
 		return parseMap(c, v, sym)
 	}
-	if arr, err := v.Array(); err == nil && len(arr) == 2 {
-		if tag, err := arr[0].StringBytes(); err == nil && string(tag) == "set" {
+	// Check types first: fastjson's accessors allocate an error on mismatch.
+	if v.Type() == fastjson.TypeArray {
+		if arr := v.GetArray(); len(arr) == 2 && arr[0].Type() == fastjson.TypeString && string(arr[0].GetStringBytes()) == "set" {
 			return parseSet(c, arr[1], sym)
 		}
 	}
