@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -20,9 +19,6 @@ import (
 
 //go:embed serverdb.ovsschema
 var serverSchema []byte
-
-// gcPercent is the GOGC the database role runs with unless GOGC is set.
-const gcPercent = 50
 
 // dbState is one served database with everything attached to it.
 type dbState struct {
@@ -68,11 +64,6 @@ func New(cfg Config) (*Server, error) {
 		log = slog.Default()
 	}
 	s := &Server{cfg: cfg, log: log, dbs: map[string]*dbState{}, locks: newLockTable(), conns: map[*conn]struct{}{}}
-	if os.Getenv("GOGC") == "" {
-		// The databases are most of the heap and live long: a tighter
-		// GC target keeps RSS at ovsdb-server's level for little CPU.
-		debug.SetGCPercent(gcPercent)
-	}
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
 	}
