@@ -63,9 +63,8 @@ func (d *dbState) commitLocked(commit *database.Commit, durable bool) uint64 {
 	if d.file != nil {
 		d.recBuf = commit.AppendRecord(d.recBuf[:0], time.Now().UnixMilli())
 		if len(d.recBuf) > 0 {
-			rec := make([]byte, len(d.recBuf))
-			copy(rec, d.recBuf)
-			d.lastSeq = d.file.Append(rec, durable)
+			// Append copies the record into its queue before returning.
+			d.lastSeq = d.file.Append(d.recBuf, durable)
 		}
 	}
 	d.publishLocked(commit)

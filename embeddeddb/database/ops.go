@@ -71,6 +71,9 @@ func (tx *txn) insertUUID(t *Table, obj *fastjson.Object, op *fastjson.Value) (s
 		if uuid == "" {
 			sym.uuid = tx.db.NewUUID()
 		}
+		if tx.symbols == nil {
+			tx.symbols = map[string]*symbol{}
+		}
 		tx.symbols[string(name)] = sym
 	}
 	sym.created = true

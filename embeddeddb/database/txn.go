@@ -94,6 +94,9 @@ func (tx *txn) Resolve(name string) string {
 		return s.uuid
 	}
 	s := &symbol{uuid: tx.db.NewUUID()}
+	if tx.symbols == nil {
+		tx.symbols = map[string]*symbol{}
+	}
 	tx.symbols[name] = s
 	return s.uuid
 }
@@ -121,7 +124,7 @@ func (db *Database) transact(ops []*fastjson.Value, sess Session, elapsedMs int6
 			res = Result{Reply: append(e.AppendJSON([]byte{'['}), ']')}
 		}
 	}()
-	tx := &txn{db: db, sess: sess, elapsed: elapsedMs, symbols: map[string]*symbol{},
+	tx := &txn{db: db, sess: sess, elapsed: elapsedMs,
 		tables: make([]*txnTable, len(db.tables)), internal: internal}
 	reply := make([]byte, 0, 64)
 	reply = append(reply, '[')
