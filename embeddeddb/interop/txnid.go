@@ -2,7 +2,6 @@ package interop
 
 import "regexp"
 
-
 var (
 	txnIDWire = regexp.MustCompile(`(\[(?:true|false),"|"update3","params":\[[^,]*,")[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"`)
 	txnIDText = regexp.MustCompile(`(last_id: )[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
