@@ -4,8 +4,8 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/client"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
-	"github.com/ovnd/ovnd/northd/nbdb"
-	"github.com/ovnd/ovnd/northd/sbdb"
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
 // nbFeedback is what northd reports back to NB after SB has been written.

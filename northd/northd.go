@@ -27,8 +27,8 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnd/ovnd/northd/build"
-	"github.com/ovnd/ovnd/northd/nbdb"
-	"github.com/ovnd/ovnd/northd/sbdb"
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
 // Config is what the northd role needs.

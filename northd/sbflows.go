@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/ovnd/ovnd/northd/build"
-	"github.com/ovnd/ovnd/northd/sbdb"
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
 // flowID identifies a Logical_Flow by content: where it applies (sorted

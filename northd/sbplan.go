@@ -10,7 +10,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnd/ovnd/northd/build"
-	"github.com/ovnd/ovnd/northd/sbdb"
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
 // sbPlan turns the difference between the SB cache and a build result

@@ -7,8 +7,8 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/client"
 
 	"github.com/ovnd/ovnd/northd/build"
-	"github.com/ovnd/ovnd/northd/nbdb"
-	"github.com/ovnd/ovnd/northd/sbdb"
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
 // sbState is the Southbound content northd manages, read from the cache.

@@ -28,7 +28,7 @@
 //	                           a transaction
 //	northd_test,               the real ovn-northd: lock, failover, and its
 //	northd_diff_test           SB output compared with ovsdb-server's
-//	libovsdb_test              a libovsdb client (models in nbdb/): cache,
+//	libovsdb_test              a libovsdb client (models in ovnschema/nbdb): cache,
 //	                           references, reconnect after restart
 //	daemon_test                an ovn-nbctl daemon across a restart
 //	persist_test,              restart after SIGTERM/SIGKILL, files moved

@@ -14,7 +14,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
-	"github.com/ovnd/ovnd/embeddeddb/interop/nbdb"
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
 )
 
 // newNBClient connects a reconnecting libovsdb client to s's NB database

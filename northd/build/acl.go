@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/ovnd/ovnd/lflow"
-	"github.com/ovnd/ovnd/northd/nbdb"
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
 )
 
 // aclPriorityOffset is what ovn-northd adds to an ACL's priority.

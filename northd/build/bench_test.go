@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/ovnd/ovnd/northd/nbdb"
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
 )
 
 // bigNB is n switches with m VIF ports each, every port in one port group

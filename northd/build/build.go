@@ -14,8 +14,8 @@
 package build
 
 import (
-	"github.com/ovnd/ovnd/northd/nbdb"
-	"github.com/ovnd/ovnd/northd/sbdb"
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
 // NB is a snapshot of the Northbound tables the build reads, keyed by UUID.

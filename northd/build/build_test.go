@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/ovnd/ovnd/northd/nbdb"
-	"github.com/ovnd/ovnd/northd/sbdb"
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
 // twoPorts is one switch with two VIF ports that have addresses and port

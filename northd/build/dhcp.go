@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ovnd/ovnd/northd/nbdb"
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
 )
 
 // dhcp4 is a port's usable DHCPv4_Options: those with a CIDR and the

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ovnd/ovnd/northd/nbdb"
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
 )
 
 // LB is one SB Load_Balancer: an NB load balancer on the switches that

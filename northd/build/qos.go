@@ -3,7 +3,7 @@ package build
 import (
 	"fmt"
 
-	"github.com/ovnd/ovnd/northd/nbdb"
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
 )
 
 // qosFlows adds the switch's QoS rules: DSCP marking in the qos_mark
