@@ -14,11 +14,7 @@ type mutation struct {
 }
 
 func (tx *txn) opMutate(obj *fastjson.Object, op *fastjson.Value, out []byte) ([]byte, *Error) {
-	t, err := tx.table(obj, op)
-	if err != nil {
-		return nil, err
-	}
-	cond, err := tx.where(t, obj, op)
+	t, cond, err := tx.tableWhere(obj, op)
 	if err != nil {
 		return nil, err
 	}

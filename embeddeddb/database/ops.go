@@ -165,15 +165,7 @@ func AppendRow(b []byte, r *Row, cols []*Column) []byte {
 }
 
 func (tx *txn) opSelect(obj *fastjson.Object, op *fastjson.Value, out []byte) ([]byte, *Error) {
-	t, err := tx.table(obj, op)
-	if err != nil {
-		return nil, err
-	}
-	cond, err := tx.where(t, obj, op)
-	if err != nil {
-		return nil, err
-	}
-	cols, err := tx.columnsOf(t, obj, op)
+	t, cond, cols, err := tx.selection(obj, op)
 	if err != nil {
 		return nil, err
 	}
@@ -188,11 +180,7 @@ func (tx *txn) opSelect(obj *fastjson.Object, op *fastjson.Value, out []byte) ([
 }
 
 func (tx *txn) opUpdate(obj *fastjson.Object, op *fastjson.Value, out []byte) ([]byte, *Error) {
-	t, err := tx.table(obj, op)
-	if err != nil {
-		return nil, err
-	}
-	cond, err := tx.where(t, obj, op)
+	t, cond, err := tx.tableWhere(obj, op)
 	if err != nil {
 		return nil, err
 	}
@@ -235,11 +223,7 @@ func setColumns(t *Table, rv *fastjson.Value) []*Column {
 }
 
 func (tx *txn) opDelete(obj *fastjson.Object, op *fastjson.Value, out []byte) ([]byte, *Error) {
-	t, err := tx.table(obj, op)
-	if err != nil {
-		return nil, err
-	}
-	cond, err := tx.where(t, obj, op)
+	t, cond, err := tx.tableWhere(obj, op)
 	if err != nil {
 		return nil, err
 	}
@@ -251,15 +235,7 @@ func (tx *txn) opDelete(obj *fastjson.Object, op *fastjson.Value, out []byte) ([
 }
 
 func (tx *txn) opWait(obj *fastjson.Object, op *fastjson.Value, out []byte) ([]byte, *Error) {
-	t, err := tx.table(obj, op)
-	if err != nil {
-		return nil, err
-	}
-	cond, err := tx.where(t, obj, op)
-	if err != nil {
-		return nil, err
-	}
-	cols, err := tx.columnsOf(t, obj, op)
+	t, cond, cols, err := tx.selection(obj, op)
 	if err != nil {
 		return nil, err
 	}

@@ -329,6 +329,33 @@ func (tx *txn) matches(t *Table, cond *Condition) []*Row {
 	return out
 }
 
+// tableWhere parses the "table" and "where" members every operation but
+// insert starts with.
+func (tx *txn) tableWhere(obj *fastjson.Object, op *fastjson.Value) (*Table, *Condition, *Error) {
+	t, err := tx.table(obj, op)
+	if err != nil {
+		return nil, nil, err
+	}
+	cond, err := tx.where(t, obj, op)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, cond, nil
+}
+
+// selection is tableWhere plus the "columns" member of select and wait.
+func (tx *txn) selection(obj *fastjson.Object, op *fastjson.Value) (*Table, *Condition, []*Column, *Error) {
+	t, cond, err := tx.tableWhere(obj, op)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cols, err := tx.columnsOf(t, obj, op)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return t, cond, cols, nil
+}
+
 func (tx *txn) where(t *Table, obj *fastjson.Object, op *fastjson.Value) (*Condition, *Error) {
 	w := obj.Get("where")
 	if w == nil {
