@@ -1,0 +1,39 @@
+// Package controller is the controller role: the drop-in for
+// ovn-controller that runs on every hypervisor.
+//
+// The pieces, each its own package so that each can be tested alone:
+//
+//   - chassis: reads the chassis configuration from the local
+//     Open_vSwitch external_ids (system-id, ovn-remote, ovn-encap-*,
+//     ovn-bridge*, ...), keeps the integration bridge, the tunnel ports and
+//     the localnet patch ports in the local OVS, registers Chassis, Encap
+//     and Chassis_Private in the SB, claims and releases Port_Bindings for
+//     local interfaces (external_ids:iface-id), allocates conntrack zones,
+//     and marks ports installed (Port_Binding.up, ovn-installed).
+//   - lflowc: compiles SB Logical_Flow rows to OpenFlow flows (lflow does
+//     the language; lflowc maps logical tables, ports, multicast groups and
+//     actions to OpenFlow).
+//   - physical: the flows that are not logical flows: VIF and tunnel
+//     ingress (table 0), remote and local output, loopback check, egress to
+//     VIFs, tunnels and localnet, port-security tables.
+//   - flowtable: the desired flow table keyed by owner and the installer
+//     that sends only the difference to br-int in bundles.
+//   - openflow: the OpenFlow 1.5 codec.
+//
+// This package runs the loop: it keeps replicas of the local OVS database
+// and of the SB through monitors, and on every change reconciles the
+// chassis, recomputes the flows that depend on what changed and installs
+// the difference.
+//
+// OpenFlow tables are OVN 23.03's, so that ovs-ofctl dump-flows output
+// reads the same as with ovn-controller: 0 physical-to-logical, 8..36 the
+// logical ingress pipeline (table 8+N is ingress stage N), 37/38 large
+// packet detection, 39 remote output, 40 local output, 41 loopback check,
+// 42.. the logical egress pipeline, 64 save in_port, 65 logical-to-physical,
+// 66/67 MAC bindings, 71/72 FDB, 73-75 port security.
+//
+// Registers as in ovn-architecture(7): metadata holds the datapath tunnel
+// key, reg14 the logical input port, reg15 the logical output port, reg10
+// the logical flags, reg13 the conntrack zone of the logical port, reg11 /
+// reg12 the DNAT / SNAT zones of a router.
+package controller
