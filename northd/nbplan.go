@@ -12,9 +12,11 @@ import (
 type nbFeedback struct {
 	// sbCfg is the nb_cfg that SB now reflects.
 	sbCfg int
-	// chassis is the SB Chassis_Private rows, for hv_cfg.
+	// chassis is the SB Chassis_Private rows, for hv_cfg; hosts is the
+	// SB Chassis rows they point to.
 	chassis []sbdb.ChassisPrivate
-	// up is SB Port_Binding.up by logical port.
+	hosts   []sbdb.Chassis
+	// up is whether each logical port is up, by name (see portsUp).
 	up map[string]bool
 	// now is the loop's clock in ms, for sb_cfg_timestamp.
 	now int
@@ -24,27 +26,56 @@ type nbFeedback struct {
 	defaults map[string]string
 }
 
-// hvCfg is the nb_cfg every chassis has caught up with: the minimum over
-// Chassis_Private, or sbCfg when there are no chassis.
-func (f *nbFeedback) hvCfg() int {
-	hv := f.sbCfg
-	for _, c := range f.chassis {
-		hv = min(hv, c.NbCfg)
+// portUpNotif is the Chassis other_config feature flag of an
+// ovn-controller that reports Port_Binding.up itself.
+const portUpNotif = "port-up-notif"
+
+// portsUp is Logical_Switch_Port.up by port name, as ovn-northd 23.03
+// derives it: a bound port is up once its chassis says so, or as soon as
+// it is bound when its chassis does not report up (no port-up-notif);
+// an unbound port is down.
+func portsUp(sb *sbState) map[string]bool {
+	notif := map[string]bool{}
+	for _, c := range sb.chassis {
+		notif[c.UUID] = c.OtherConfig[portUpNotif] == "true"
 	}
-	return hv
+	up := make(map[string]bool, len(sb.ports))
+	for _, pb := range sb.ports {
+		switch {
+		case pb.Chassis == nil:
+		case notif[*pb.Chassis]:
+			up[pb.LogicalPort] = pb.Up != nil && *pb.Up
+		default:
+			up[pb.LogicalPort] = true
+		}
+	}
+	return up
 }
 
-// hvCfgTimestamp is when the last chassis caught up: the latest
-// Chassis_Private.nb_cfg_timestamp, or now when there are no chassis.
-func (f *nbFeedback) hvCfgTimestamp() int {
-	if len(f.chassis) == 0 {
-		return f.now
+// hvCfg is the nb_cfg every chassis has caught up with and when the last
+// of them did: the minimum Chassis_Private.nb_cfg (starting from sbCfg)
+// and the latest timestamp among the chassis at that minimum. As in
+// ovn-northd, Chassis_Private rows without a Chassis and remote chassis
+// (other_config:is-remote) do not count; with no chassis the timestamp
+// is 0.
+func (f *nbFeedback) hvCfg() (cfg, ts int) {
+	remote := map[string]bool{}
+	for _, c := range f.hosts {
+		remote[c.UUID] = c.OtherConfig["is-remote"] == "true"
 	}
-	ts := 0
+	cfg = f.sbCfg
 	for _, c := range f.chassis {
-		ts = max(ts, c.NbCfgTimestamp)
+		if c.Chassis == nil || remote[*c.Chassis] {
+			continue
+		}
+		switch {
+		case c.NbCfg < cfg:
+			cfg, ts = c.NbCfg, c.NbCfgTimestamp
+		case c.NbCfg == cfg:
+			ts = max(ts, c.NbCfgTimestamp)
+		}
 	}
-	return ts
+	return cfg, ts
 }
 
 // planNB returns the NB operations for f: NB_Global's sb_cfg, hv_cfg and
@@ -60,17 +91,14 @@ func planNB(api client.Client, nb *nbState, f *nbFeedback) ([]ovsdb.Operation, e
 	}
 	g := nb.Global
 	opts, changed := withDefaults(g.Options, f.defaults)
-	if changed || g.SbCfg != f.sbCfg || g.HvCfg != f.hvCfg() {
-		fields := []any{&g.Options, &g.SbCfg, &g.HvCfg}
+	hv, hvTS := f.hvCfg()
+	if changed || g.SbCfg != f.sbCfg || g.HvCfg != hv || g.HvCfgTimestamp != hvTS {
+		fields := []any{&g.Options, &g.SbCfg, &g.HvCfg, &g.HvCfgTimestamp}
 		if g.SbCfg != f.sbCfg {
 			g.SbCfgTimestamp = f.now
 			fields = append(fields, &g.SbCfgTimestamp)
 		}
-		if g.HvCfg != f.hvCfg() {
-			g.HvCfgTimestamp = f.hvCfgTimestamp()
-			fields = append(fields, &g.HvCfgTimestamp)
-		}
-		g.Options, g.SbCfg, g.HvCfg = opts, f.sbCfg, f.hvCfg()
+		g.Options, g.SbCfg, g.HvCfg, g.HvCfgTimestamp = opts, f.sbCfg, hv, hvTS
 		if err := add(api.Where(&g).Update(&g, fields...)); err != nil {
 			return nil, err
 		}

@@ -217,11 +217,8 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 	if len(ops) > 0 {
 		n.log.Debug("wrote sb", "ops", len(ops), "flows", len(res.Flows))
 	}
-	fb := &nbFeedback{sbCfg: res.Global.NbCfg, chassis: sb.chassisPriv, up: map[string]bool{}, tags: res.Tags, defaults: n.defaults,
-		now: int(time.Now().UnixMilli())}
-	for _, pb := range sb.ports {
-		fb.up[pb.LogicalPort] = pb.Up != nil && *pb.Up
-	}
+	fb := &nbFeedback{sbCfg: res.Global.NbCfg, chassis: sb.chassisPriv, hosts: sb.chassis, up: portsUp(sb),
+		tags: res.Tags, defaults: n.defaults, now: int(time.Now().UnixMilli())}
 	nbOps, err := planNB(nbc, nb, fb)
 	if err != nil {
 		return fmt.Errorf("plan nb: %w", err)

@@ -102,7 +102,7 @@ func setup(t *testing.T, nb string) {
 
 // TestFeedback checks what northd writes back to NB: sb_cfg (so --wait=sb
 // returns, which setup relies on), hv_cfg from Chassis_Private and
-// Logical_Switch_Port.up from Port_Binding.up.
+// Logical_Switch_Port.up from Port_Binding.up and its chassis.
 func TestFeedback(t *testing.T) {
 	nb, sb := dbs(t)
 	startNorthd(t, nb, sb)
@@ -116,19 +116,54 @@ func TestFeedback(t *testing.T) {
 	if ts := nbGet("NB_Global", ".", "sb_cfg_timestamp")(); ts == "0" {
 		t.Errorf("sb_cfg_timestamp not set")
 	}
+	// A new binding starts with up=false, which is what makes
+	// ovn-controller report it up later.
+	if got := ctl(t, difftest.SBCtl, sb, "get", "Port_Binding", "p1", "up"); got != "false" {
+		t.Errorf("new Port_Binding up = %s, want false", got)
+	}
+	// Set up without a chassis: still down.
+	ctl(t, difftest.SBCtl, sb, "set", "Port_Binding", "p1", "up=true")
+	ctl(t, difftest.NBCtl, nb, "--wait=sb", "sync")
+	if got := nbGet("Logical_Switch_Port", "p1", "up")(); got != "false" {
+		t.Errorf("unbound port up = %s, want false", got)
+	}
+	// Bound to a chassis that reports up itself: follows Port_Binding.up.
+	ctl(t, difftest.SBCtl, sb, "chassis-add", "hv1", "geneve", "127.0.0.1",
+		"--", "set", "Chassis", "hv1", "other_config:port-up-notif=true")
+	// ovn-sbctl lsp-bind sets up=true itself, hence the set after it.
+	ctl(t, difftest.SBCtl, sb, "lsp-bind", "p1", "hv1", "--", "set", "Port_Binding", "p1", "up=false")
+	ctl(t, difftest.NBCtl, nb, "--wait=sb", "sync")
+	if got := nbGet("Logical_Switch_Port", "p1", "up")(); got != "false" {
+		t.Errorf("bound port whose chassis has not reported it up: up = %s, want false", got)
+	}
 	ctl(t, difftest.SBCtl, sb, "set", "Port_Binding", "p1", "up=true")
 	eventually(t, "p1 up in NB", func() bool { return nbGet("Logical_Switch_Port", "p1", "up")() == "true" })
+	// A chassis without port-up-notif: bound is up.
+	ctl(t, difftest.SBCtl, sb, "set", "Port_Binding", "p1", "up=false", "--", "remove", "Chassis", "hv1", "other_config", "port-up-notif")
+	ctl(t, difftest.NBCtl, nb, "--wait=sb", "sync")
+	if got := nbGet("Logical_Switch_Port", "p1", "up")(); got != "true" {
+		t.Errorf("port bound to a chassis without port-up-notif: up = %s, want true", got)
+	}
 
 	ctl(t, difftest.NBCtl, nb, "--wait=sb", "lsp-add", "sw0", "rp", "--", "lsp-set-type", "rp", "router")
 	if got := nbGet("Logical_Switch_Port", "rp", "up")(); got != "true" {
 		t.Errorf("router port up = %s, want true", got)
 	}
 
-	ctl(t, difftest.SBCtl, sb, "create", "Chassis_Private", "name=hv1", "nb_cfg=0")
+	hv1 := ctl(t, difftest.SBCtl, sb, "get", "Chassis", "hv1", "_uuid")
+	ctl(t, difftest.SBCtl, sb, "create", "Chassis_Private", "name=hv1", "chassis="+hv1, "nb_cfg=0", "nb_cfg_timestamp=1234")
 	eventually(t, "hv_cfg 0", func() bool { return nbGet("NB_Global", ".", "hv_cfg")() == "0" })
+	if got := nbGet("NB_Global", ".", "hv_cfg_timestamp")(); got != "1234" {
+		t.Errorf("hv_cfg_timestamp = %s, want the lagging chassis's 1234", got)
+	}
+	// A Chassis_Private without its Chassis does not hold hv_cfg back.
+	ctl(t, difftest.SBCtl, sb, "create", "Chassis_Private", "name=gone", "nb_cfg=0")
 	cfg := nbGet("NB_Global", ".", "nb_cfg")()
-	ctl(t, difftest.SBCtl, sb, "set", "Chassis_Private", "hv1", "nb_cfg="+cfg)
+	ctl(t, difftest.SBCtl, sb, "set", "Chassis_Private", "hv1", "nb_cfg="+cfg, "nb_cfg_timestamp=5678")
 	eventually(t, "hv_cfg "+cfg, func() bool { return nbGet("NB_Global", ".", "hv_cfg")() == cfg })
+	if got := nbGet("NB_Global", ".", "hv_cfg_timestamp")(); got != "5678" {
+		t.Errorf("hv_cfg_timestamp = %s, want 5678", got)
+	}
 }
 
 // TestUnrelatedChangeKeepsRows checks that a round with nothing new to

@@ -40,6 +40,7 @@ func planSB(api client.Client, cur *sbState, want *build.Result) ([]ovsdb.Operat
 	p.dnsRows(want.DNS)
 	p.lbRows(want.LBs)
 	p.flows(want.Flows)
+	p.dhcpCatalogues()
 	return p.ops, p.err
 }
 
@@ -113,13 +114,18 @@ func (p *sbPlan) ports(want []build.Port) {
 		n.LogicalPort, n.Datapath, n.TunnelKey, n.Type = w.Name, p.dp[w.Datapath], w.Key, w.Type
 		n.Options, n.MAC, n.PortSecurity, n.ExternalIDs = w.Options, w.MAC, w.PortSecurity, w.ExternalIDs
 		n.ParentPort, n.Tag = w.ParentPort, w.Tag
+		// ovn-controller reports a port up only where up was set to
+		// false first, so new bindings start with up=false.
+		if n.Up == nil {
+			n.Up = new(false)
+		}
 		switch {
 		case !ok:
 			n.UUID = p.named()
 			p.insert(&n)
 		case !samePort(c, n):
 			p.update(&n, &n.Datapath, &n.TunnelKey, &n.Type, &n.Options, &n.MAC,
-				&n.PortSecurity, &n.ExternalIDs, &n.ParentPort, &n.Tag)
+				&n.PortSecurity, &n.ExternalIDs, &n.ParentPort, &n.Tag, &n.Up)
 		}
 		p.pb[w.Name] = n.UUID
 	}
@@ -132,7 +138,7 @@ func samePort(a, b sbdb.PortBinding) bool {
 	return a.Datapath == b.Datapath && a.TunnelKey == b.TunnelKey && a.Type == b.Type &&
 		maps.Equal(a.Options, b.Options) && sameSet(a.MAC, b.MAC) &&
 		sameSet(a.PortSecurity, b.PortSecurity) && maps.Equal(a.ExternalIDs, b.ExternalIDs) &&
-		sameOpt(a.ParentPort, b.ParentPort) && sameOpt(a.Tag, b.Tag)
+		sameOpt(a.ParentPort, b.ParentPort) && sameOpt(a.Tag, b.Tag) && sameOpt(a.Up, b.Up)
 }
 
 func sameSet(a, b []string) bool {

@@ -24,13 +24,17 @@ type sbState struct {
 	chassisPriv []sbdb.ChassisPrivate
 	dns         []sbdb.DNS
 	lbs         []sbdb.LoadBalancer
+	chassis     []sbdb.Chassis
+	dhcp4       []sbdb.DHCPOptions
+	dhcp6       []sbdb.DHCPv6Options
 }
 
 // readSB copies the SB cache.
 func readSB(ctx context.Context, c client.Client) (*sbState, error) {
 	s := &sbState{}
 	for _, l := range []any{&s.global, &s.datapaths, &s.ports, &s.mcGroups, &s.portGroups,
-		&s.addrSets, &s.dpGroups, &s.flows, &s.chassisPriv, &s.dns, &s.lbs} {
+		&s.addrSets, &s.dpGroups, &s.flows, &s.chassisPriv, &s.dns, &s.lbs,
+		&s.chassis, &s.dhcp4, &s.dhcp6} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("read sb cache: %w", err)
 		}

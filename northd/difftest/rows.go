@@ -16,13 +16,15 @@ var SBTables = []struct{ Table, Columns string }{
 	{"SB_Global", "nb_cfg"},
 	{"Datapath_Binding", "external_ids"},
 	{"Datapath_Binding", "tunnel_key"},
-	{"Port_Binding", "logical_port,type,mac,port_security,options,external_ids,tag,parent_port"},
+	{"Port_Binding", "logical_port,type,mac,port_security,options,external_ids,tag,parent_port,up"},
 	{"Port_Binding", "tunnel_key"},
 	{"Multicast_Group", "name,tunnel_key,ports"},
 	{"Port_Group", "name,ports"},
 	{"Address_Set", "name,addresses"},
 	{"Logical_DP_Group", "datapaths"},
 	{"DNS", "records,datapaths,external_ids"},
+	{"DHCP_Options", "name,code,type"},
+	{"DHCPv6_Options", "name,code,type"},
 }
 
 // dpKeyRE is the datapath tunnel key that prefixes SB Port_Group names.
