@@ -5,6 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
+	"testing"
 	"time"
 )
 
@@ -220,4 +223,19 @@ func (c *Chassis) unplug(ifname string) {
 	}
 	_, _ = run("", nil, "ovs-vsctl", "--db=unix:"+c.dbSock(), "--timeout=5", "--no-wait",
 		"--if-exists", "del-port", "br-int", ifname)
+}
+
+// PauseController stops the chassis's controller (SIGSTOP to its process
+// group), so that it neither reads SB nor reports progress, until resume
+// is called or the test ends.
+func (c *Chassis) PauseController(t testing.TB) (resume func()) {
+	t.Helper()
+	pgid := c.ctl.cmd.Process.Pid
+	if err := syscall.Kill(-pgid, syscall.SIGSTOP); err != nil {
+		t.Fatalf("testbed: pause %s: %v", c.ctl.name, err)
+	}
+	var once sync.Once
+	resume = func() { once.Do(func() { _ = syscall.Kill(-pgid, syscall.SIGCONT) }) }
+	t.Cleanup(resume)
+	return resume
 }

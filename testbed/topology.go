@@ -195,6 +195,13 @@ func (tb *Topology) SBCtl(t testing.TB, args ...string) string {
 	return strings.TrimSpace(out)
 }
 
+// TryNBCtl runs ovn-nbctl against the NB and returns its error rather
+// than failing the test: for commands that are expected to fail.
+func (tb *Topology) TryNBCtl(args ...string) (string, error) {
+	out, err := tb.nbctl(args...)
+	return strings.TrimSpace(out), err
+}
+
 func (tb *Topology) nbctl(args ...string) (string, error) {
 	return run("", nil, append([]string{"ovn-nbctl", "--db=" + tb.Central.NBRemote(), "--timeout=25"}, args...)...)
 }
