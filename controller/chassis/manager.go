@@ -1,0 +1,318 @@
+package chassis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ovn-kubernetes/libovsdb/client"
+
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
+	"github.com/ovnd/ovnd/ovnschema/vswitch"
+)
+
+// ErrNotRegistered is returned by ReportNbCfg and MarkInstalled before a
+// Reconcile has registered the chassis.
+var ErrNotRegistered = errors.New("chassis not registered yet")
+
+// Options tune a Manager; the zero value is what ovnd runs with.
+type Options struct {
+	// SystemIDFile is read when external_ids has no system-id; ""
+	// means none (ovnd passes DefaultSystemIDFile).
+	SystemIDFile string
+	Logger       *slog.Logger
+	// Now is the clock for the ms timestamps ovn-controller writes
+	// (ovn-startup-ts, ovn-installed-ts, nb_cfg_timestamp); default
+	// time.Now.
+	Now func() time.Time
+	// KernelDatapath reports whether the kernel has OVS's datapath;
+	// default KernelDatapath.
+	KernelDatapath func() (bool, error)
+}
+
+// Manager keeps the local OVS and this chassis' SB rows as
+// ovn-controller keeps them. Its methods may be called from any
+// goroutine; they run one at a time.
+type Manager struct {
+	ovs, sb client.Client
+	opts    Options
+	log     *slog.Logger
+	startTS string
+
+	mu        sync.Mutex        // guards the fields below, held for a whole method
+	kernel    *bool             // KernelDatapath's answer, asked once
+	installed map[string]string // logical port -> interface uuid ovn-installed is on ("" for a container port)
+	state     *State            // the last Reconcile's result
+}
+
+// New returns a Manager writing through ovs (the local Open_vSwitch
+// database) and sb. Both clients must be connected and monitoring at
+// least OVSMonitorOptions and SBMonitorOptions; the manager reads only
+// their caches and writes nothing until Reconcile.
+func New(ovs, sb client.Client, opts Options) *Manager {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.KernelDatapath == nil {
+		opts.KernelDatapath = KernelDatapath
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{ovs: ovs, sb: sb, opts: opts, log: opts.Logger,
+		startTS: msString(opts.Now()), installed: map[string]string{}}
+}
+
+func msString(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+// State is the local view the flow builders need, as of the end of a
+// Reconcile. OFPorts are 0 until ovs-vswitchd has assigned them; the
+// Interface update that follows makes the loop reconcile again.
+type State struct {
+	Config       Config
+	Chassis      string // this chassis' name (system-id)
+	ChassisUUID  string
+	Bridge       string // the integration bridge's name
+	BridgeUUID   string
+	DatapathType string
+	// LocalPorts are the logical ports with an interface here: VIFs and
+	// container ports bound here, and localports.
+	LocalPorts map[string]LocalPort
+	// Tunnels are the tunnel ports, by remote chassis name.
+	Tunnels map[string]Tunnel
+	// Localnet are the localnet ports on local datapaths that have their
+	// patch ports, by localnet logical port.
+	Localnet map[string]LocalnetPort
+	// LocalDatapaths are the datapaths with a port bound here and those
+	// reachable from them through patch ports, by Datapath_Binding UUID.
+	LocalDatapaths map[string]LocalDatapath
+	// Zones are all conntrack zone assignments, by zone name (a logical
+	// port, or "<datapath uuid>_dnat" / "_snat").
+	Zones map[string]int
+}
+
+// LocalDatapath is a datapath with local relevance.
+type LocalDatapath struct {
+	UUID     string
+	Key      int64 // tunnel key
+	Name     string
+	DNATZone int
+	SNATZone int
+}
+
+// Reconcile does every OVS and SB write needed to bring this chassis in
+// line with the configuration and the SB, and returns the local view.
+// It is idempotent: when nothing changed it issues no transaction. The
+// configuration is re-read from Open_vSwitch each time, so changes
+// apply without restart.
+func (m *Manager) Reconcile(ctx context.Context) (*State, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ov, err := readOVS(ctx, m.ovs)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := ReadConfig(ov.root, m.opts.SystemIDFile)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if ov, err = m.ensureBridge(ctx, ov, cfg); err != nil {
+		return nil, err
+	}
+	br := ov.bridges[cfg.Bridge]
+	sbv, err := m.register(ctx, cfg, chassisOtherConfig(cfg, ov.root, br.DatapathType))
+	if err != nil {
+		return nil, err
+	}
+	chUUID := sbv.chassis[cfg.SystemID].UUID
+	b := computeBinding(ov, sbv, cfg, chUUID)
+	t := &txn{c: m.sb}
+	claimOps(t, b, chUUID)
+	m.logBinding(b)
+	if err := t.commit(ctx); err != nil {
+		return nil, fmt.Errorf("sb port bindings: %w", err)
+	}
+	return m.applyOVS(ctx, ov, sbv, cfg, b, chUUID)
+}
+
+// ensureBridge writes Open_vSwitch other_config and creates the
+// integration bridge if it is missing.
+func (m *Manager) ensureBridge(ctx context.Context, ov *ovsView, cfg Config) (*ovsView, error) {
+	t := &txn{c: m.ovs}
+	want := rootOtherConfig(cfg)
+	root := &vswitch.OpenvSwitch{UUID: ov.root.UUID}
+	t.setKeys(root, &root.OtherConfig, ov.root.OtherConfig, want, sortedKeys(want))
+	if ov.bridges[cfg.Bridge] == nil {
+		dpType := chooseDatapathType(cfg, ov.root, m.kernelDatapath())
+		m.log.Info("creating integration bridge", "bridge", cfg.Bridge, "datapath_type", dpType)
+		if err := createBridge(t, ov.root, cfg, dpType); err != nil {
+			return nil, err
+		}
+	}
+	if len(t.ops) == 0 && t.err == nil {
+		return ov, nil
+	}
+	if err := t.commit(ctx); err != nil {
+		return nil, fmt.Errorf("ovs bridge %s: %w", cfg.Bridge, err)
+	}
+	ov, err := readOVS(ctx, m.ovs)
+	if err == nil && ov.bridges[cfg.Bridge] == nil {
+		err = fmt.Errorf("bridge %s not in the ovs cache after creating it", cfg.Bridge)
+	}
+	return ov, err
+}
+
+// kernelDatapath asks once whether the kernel has OVS's datapath.
+func (m *Manager) kernelDatapath() bool {
+	if m.kernel == nil {
+		k, err := m.opts.KernelDatapath()
+		if err != nil {
+			m.log.Warn("cannot tell whether the kernel has the openvswitch datapath; assuming not", "err", err)
+		}
+		m.kernel = &k
+	}
+	return *m.kernel
+}
+
+// register writes the Chassis, Encap and Chassis_Private rows and
+// returns the SB view that holds them.
+func (m *Manager) register(ctx context.Context, cfg Config, otherConfig map[string]string) (*sbView, error) {
+	sbv, err := readSB(ctx, m.sb)
+	if err != nil {
+		return nil, err
+	}
+	t := &txn{c: m.sb}
+	registerChassis(t, sbv, cfg, otherConfig)
+	if len(t.ops) == 0 && t.err == nil {
+		return sbv, nil
+	}
+	if sbv.chassis[cfg.SystemID] == nil {
+		m.log.Info("registering chassis", "chassis", cfg.SystemID, "encaps", cfg.EncapTypes, "ip", cfg.EncapIP)
+	}
+	if err := t.commit(ctx); err != nil {
+		return nil, fmt.Errorf("sb chassis %s: %w", cfg.SystemID, err)
+	}
+	if sbv, err = readSB(ctx, m.sb); err != nil {
+		return nil, err
+	}
+	if sbv.chassis[cfg.SystemID] == nil {
+		return nil, fmt.Errorf("chassis %s not in the sb cache after registering it", cfg.SystemID)
+	}
+	return sbv, nil
+}
+
+func (m *Manager) logBinding(b *binding) {
+	for _, pb := range b.claim {
+		m.log.Info("claiming logical port", "port", pb.LogicalPort)
+	}
+	for _, pb := range b.release {
+		m.log.Info("releasing logical port", "port", pb.LogicalPort)
+	}
+}
+
+// applyOVS writes the bridge settings, tunnels, patch ports, zones and
+// ovn-installed marks in one transaction and builds the State.
+func (m *Manager) applyOVS(ctx context.Context, ov *ovsView, sbv *sbView, cfg Config, b *binding, chUUID string) (*State, error) {
+	br := ov.bridges[cfg.Bridge]
+	localnets := b.localnetPorts(sbv)
+	zones, err := AssignZones(ZonesFromExternalIDs(br.ExternalIDs), zoneNames(b, localnets))
+	if err != nil {
+		return nil, err
+	}
+	tunnels := desiredTunnels(sbv, cfg)
+	patches := desiredPatches(ov, cfg, localnets)
+	t := &txn{c: m.ovs}
+	updateBridge(t, br, cfg, m.startTS)
+	if err := tunnelOps(t, ov, br, tunnels); err != nil {
+		return nil, err
+	}
+	patchOps(t, ov, patches)
+	zoneOps(t, br, zones)
+	installedOps(t, m.bridgeIfaces(ov, cfg.Bridge), m.updateInstalled(b), msString(m.opts.Now()))
+	if len(t.ops) > 0 || t.err != nil {
+		if err := t.commit(ctx); err != nil {
+			return nil, fmt.Errorf("ovs bridge %s: %w", cfg.Bridge, err)
+		}
+		if ov, err = readOVS(ctx, m.ovs); err != nil {
+			return nil, err
+		}
+	}
+	st := buildState(ov, sbv, cfg, b, chUUID, zones, tunnels, localnets, patches)
+	for name := range st.LocalPorts {
+		lp := st.LocalPorts[name]
+		if u, ok := m.installed[name]; ok && u == lp.InterfaceUUID || ok && lp.Parent != "" {
+			lp.Installed = true
+		}
+		st.LocalPorts[name] = lp
+	}
+	m.state = st
+	return st, nil
+}
+
+// zoneNames are the names that want a conntrack zone: every local port,
+// every localnet port of a local datapath, and every local datapath's
+// DNAT and SNAT zones.
+func zoneNames(b *binding, localnets []*sbdb.PortBinding) []string {
+	var out []string
+	for name := range b.local {
+		out = append(out, name)
+	}
+	for _, pb := range localnets {
+		out = append(out, pb.LogicalPort)
+	}
+	for dp := range b.datapath {
+		out = append(out, dnatZoneName(dp), snatZoneName(dp))
+	}
+	return out
+}
+
+// bridgeIfaces returns every interface on bridge br.
+func (m *Manager) bridgeIfaces(ov *ovsView, br string) []*vswitch.Interface {
+	var out []*vswitch.Interface
+	for _, p := range ov.bridgePorts(br) {
+		out = append(out, ov.portIfaces(p)...)
+	}
+	return out
+}
+
+// updateInstalled brings the installed set in line with this round's
+// binding and returns the interfaces that keep ovn-installed. A port
+// claimed now is not installed until MarkInstalled; a port this chassis
+// already held that carries ovn-installed (a previous run's) stays
+// installed; ports no longer local are forgotten.
+func (m *Manager) updateInstalled(b *binding) map[string]bool {
+	claimed := map[string]bool{}
+	for _, pb := range b.claim {
+		claimed[pb.LogicalPort] = true
+	}
+	keep := map[string]bool{}
+	for name, lp := range b.local {
+		if lp.Type != typeVIF || claimed[name] {
+			delete(m.installed, name)
+			continue
+		}
+		f := b.ifaceOf[name]
+		if lp.Parent != "" {
+			continue
+		}
+		if u, ok := m.installed[name]; ok && u != f.UUID {
+			delete(m.installed, name) // moved to another interface
+		}
+		if _, ok := m.installed[name]; !ok && hasInstalled(f) {
+			m.installed[name] = f.UUID
+		}
+		if _, ok := m.installed[name]; ok {
+			keep[f.UUID] = true
+		}
+	}
+	for name := range m.installed {
+		if lp := b.local[name]; lp == nil || lp.Type != typeVIF {
+			delete(m.installed, name)
+		}
+	}
+	return keep
+}

@@ -1,0 +1,157 @@
+package chassis
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
+	"github.com/ovnd/ovnd/ovnschema/vswitch"
+)
+
+// encapSpec is one Encap row this chassis publishes.
+type encapSpec struct {
+	Type, IP string
+	Options  map[string]string
+}
+
+// desiredEncaps returns the Encap rows cfg asks for, one per type.
+func desiredEncaps(cfg Config) []encapSpec {
+	csum := "false"
+	if cfg.EncapCsum {
+		csum = "true"
+	}
+	var out []encapSpec
+	for _, t := range cfg.EncapTypes {
+		out = append(out, encapSpec{Type: t, IP: cfg.EncapIP, Options: map[string]string{"csum": csum}})
+	}
+	return out
+}
+
+// chassisOtherConfig is what ovn-controller 23.03 writes to
+// Chassis.other_config. The feature flags (ct-no-masked-label,
+// ovn-ct-lb-related, mac-binding-timestamp, port-up-notif) tell ovn-northd
+// which flows this controller understands; ovnd's flow compiler honours
+// the same set.
+func chassisOtherConfig(cfg Config, ovs *vswitch.OpenvSwitch, dpType string) map[string]string {
+	oc := map[string]string{
+		"ct-no-masked-label":    "true",
+		"datapath-type":         dpType,
+		"iface-types":           strings.Join(sortedCopy(ovs.IfaceTypes), ","),
+		"is-interconn":          "false",
+		"mac-binding-timestamp": "true",
+		"ovn-bridge-mappings":   ovs.ExternalIDs["ovn-bridge-mappings"],
+		"ovn-ct-lb-related":     "true",
+		"port-up-notif":         "true",
+	}
+	if ovs.ExternalIDs["ovn-is-interconn"] == "true" {
+		oc["is-interconn"] = "true"
+	}
+	for k, v := range cfg.Passthrough {
+		oc[k] = v
+	}
+	return oc
+}
+
+func sortedCopy(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+// registerChassis adds to t what makes the SB hold this chassis: the
+// Chassis row (created, or taken over when a previous run left one with
+// the same name), its Encap rows and its Chassis_Private row. Only
+// differences are written. Other chassis' rows are never touched.
+func registerChassis(t *txn, sb *sbView, cfg Config, otherConfig map[string]string) {
+	ch := sb.chassis[cfg.SystemID]
+	want := desiredEncaps(cfg)
+	chUUID := "newchassis"
+	if ch == nil {
+		var encaps []string
+		for i, e := range want {
+			name := "newencap" + string(rune('a'+i))
+			t.create(&sbdb.Encap{UUID: name, ChassisName: cfg.SystemID, Type: e.Type, IP: e.IP, Options: e.Options})
+			encaps = append(encaps, name)
+		}
+		t.create(&sbdb.Chassis{UUID: chUUID, Name: cfg.SystemID, Hostname: cfg.Hostname,
+			Encaps: encaps, OtherConfig: otherConfig, ExternalIDs: map[string]string{}})
+	} else {
+		chUUID = ch.UUID
+		updateChassis(t, sb, ch, cfg, want, otherConfig)
+	}
+	priv := sb.privates[cfg.SystemID]
+	if priv == nil {
+		t.create(&sbdb.ChassisPrivate{UUID: "newprivate", Name: cfg.SystemID, Chassis: &chUUID,
+			ExternalIDs: map[string]string{}})
+		return
+	}
+	if priv.Chassis == nil || *priv.Chassis != chUUID {
+		p := &sbdb.ChassisPrivate{UUID: priv.UUID, Chassis: &chUUID}
+		t.update(p, &p.Chassis)
+	}
+}
+
+// updateChassis brings an existing Chassis row and its encaps in line.
+func updateChassis(t *txn, sb *sbView, ch *sbdb.Chassis, cfg Config, want []encapSpec, otherConfig map[string]string) {
+	row := &sbdb.Chassis{UUID: ch.UUID}
+	if ch.Hostname != cfg.Hostname {
+		row.Hostname = cfg.Hostname
+		t.update(row, &row.Hostname)
+	}
+	t.setKeys(row, &row.OtherConfig, ch.OtherConfig, otherConfig, sortedKeys(otherConfig))
+	have := sb.chassisEncaps(ch)
+	if sameEncapKeys(have, want) {
+		for _, e := range have {
+			w := findEncap(want, e.Type, e.IP)
+			if !equalMaps(e.Options, w.Options) || e.ChassisName != cfg.SystemID {
+				r := &sbdb.Encap{UUID: e.UUID, Options: w.Options, ChassisName: cfg.SystemID}
+				t.update(r, &r.Options, &r.ChassisName)
+			}
+		}
+		return
+	}
+	// Encap rows are not root: the ones no longer referenced go with the
+	// commit, before the (type, ip) index is checked.
+	var encaps []string
+	for i, e := range want {
+		name := "newencap" + string(rune('a'+i))
+		t.create(&sbdb.Encap{UUID: name, ChassisName: cfg.SystemID, Type: e.Type, IP: e.IP, Options: e.Options})
+		encaps = append(encaps, name)
+	}
+	row.Encaps = encaps
+	t.update(row, &row.Encaps)
+}
+
+func sameEncapKeys(have []*sbdb.Encap, want []encapSpec) bool {
+	if len(have) != len(want) {
+		return false
+	}
+	for _, e := range have {
+		if findEncap(want, e.Type, e.IP) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func findEncap(want []encapSpec, typ, ip string) *encapSpec {
+	for i := range want {
+		if want[i].Type == typ && want[i].IP == ip {
+			return &want[i]
+		}
+	}
+	return nil
+}
+
+// equalMaps treats nil and empty as equal.
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if bv, ok := b[k]; !ok || bv != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,159 @@
+package chassis
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
+	"github.com/ovnd/ovnd/ovnschema/vswitch"
+)
+
+// MarkInstalled tells the manager that the flows of ports are installed:
+// it sets external_ids:ovn-installed="true" (and ovn-installed-ts) on
+// their interfaces and Port_Binding.up=true, as ovn-controller does. up
+// is written only where ovn-northd initialised the column (to false).
+// Ports not bound here by the last Reconcile are skipped; ports already
+// marked cost nothing.
+func (m *Manager) MarkInstalled(ctx context.Context, ports []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.state == nil {
+		return ErrNotRegistered
+	}
+	sbv, err := readSB(ctx, m.sb)
+	if err != nil {
+		return err
+	}
+	ov, err := readOVS(ctx, m.ovs)
+	if err != nil {
+		return err
+	}
+	ot, st := &txn{c: m.ovs}, &txn{c: m.sb}
+	now := msString(m.opts.Now())
+	sorted := append([]string(nil), ports...)
+	sort.Strings(sorted)
+	for _, name := range sorted {
+		lp, ok := m.state.LocalPorts[name]
+		if !ok || lp.Type != typeVIF {
+			continue
+		}
+		if lp.Parent == "" {
+			f := ov.ifaces[lp.InterfaceUUID]
+			if f == nil {
+				continue // gone since the last Reconcile
+			}
+			if !hasInstalled(f) {
+				row := &vswitch.Interface{UUID: f.UUID}
+				st := map[string]string{OVNInstalledKey: "true", OVNInstalledTSKey: now}
+				ot.setKeys(row, &row.ExternalIDs, f.ExternalIDs, st, []string{OVNInstalledKey, OVNInstalledTSKey})
+			}
+		}
+		m.installed[name] = lp.InterfaceUUID
+		if lp.Parent != "" {
+			m.installed[name] = ""
+		}
+		lp.Installed = true
+		m.state.LocalPorts[name] = lp
+		if pb := sbv.pbs[name]; pb != nil && pb.Up != nil && !*pb.Up {
+			up := true
+			row := &sbdb.PortBinding{UUID: pb.UUID, Up: &up}
+			st.update(row, &row.Up)
+		}
+	}
+	if err := ot.commit(ctx); err != nil {
+		return fmt.Errorf("ovs ovn-installed: %w", err)
+	}
+	if err := st.commit(ctx); err != nil {
+		return fmt.Errorf("sb port binding up: %w", err)
+	}
+	return nil
+}
+
+// ReportNbCfg writes nbCfg, the NB_Global.nb_cfg whose changes this
+// chassis has fully applied, to its Chassis_Private row with the time
+// (nb_cfg_timestamp, ms), which is what makes ovn-nbctl --wait=hv
+// return. Reporting the value already there writes nothing.
+func (m *Manager) ReportNbCfg(ctx context.Context, nbCfg int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.state == nil {
+		return ErrNotRegistered
+	}
+	var privs []sbdb.ChassisPrivate
+	if err := m.sb.WhereCache(func(p *sbdb.ChassisPrivate) bool { return p.Name == m.state.Chassis }).List(ctx, &privs); err != nil {
+		return fmt.Errorf("read chassis_private: %w", err)
+	}
+	if len(privs) == 0 {
+		return ErrNotRegistered
+	}
+	if int64(privs[0].NbCfg) == nbCfg {
+		return nil
+	}
+	row := &sbdb.ChassisPrivate{UUID: privs[0].UUID, NbCfg: int(nbCfg), NbCfgTimestamp: int(m.opts.Now().UnixMilli())}
+	t := &txn{c: m.sb}
+	t.update(row, &row.NbCfg, &row.NbCfgTimestamp)
+	if err := t.commit(ctx); err != nil {
+		return fmt.Errorf("report nb_cfg %d: %w", nbCfg, err)
+	}
+	return nil
+}
+
+// Cleanup undoes this chassis' presence, as ovn-controller does when
+// told to exit without --restart: it releases the Port_Bindings it holds,
+// deletes its Chassis_Private and Chassis rows (the Encap rows go with
+// the Chassis), removes its tunnel and localnet patch ports and the
+// ovn-installed marks. The integration bridge and the ct-zone keys stay,
+// so that a later start keeps the same zones.
+func (m *Manager) Cleanup(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ov, err := readOVS(ctx, m.ovs)
+	if err != nil {
+		return err
+	}
+	cfg, err := ReadConfig(ov.root, m.opts.SystemIDFile)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	sbv, err := readSB(ctx, m.sb)
+	if err != nil {
+		return err
+	}
+	st := &txn{c: m.sb}
+	if ch := sbv.chassis[cfg.SystemID]; ch != nil {
+		claimOps(st, &binding{release: heldBy(sbv, ch.UUID)}, ch.UUID)
+		st.add(m.sb.Where(ch).Delete())
+	}
+	if p := sbv.privates[cfg.SystemID]; p != nil {
+		st.add(m.sb.Where(p).Delete())
+	}
+	if err := st.commit(ctx); err != nil {
+		return fmt.Errorf("sb cleanup: %w", err)
+	}
+	ot := &txn{c: m.ovs}
+	if br := ov.bridges[cfg.Bridge]; br != nil {
+		if err := tunnelOps(ot, ov, br, nil); err != nil {
+			return err
+		}
+		installedOps(ot, m.bridgeIfaces(ov, cfg.Bridge), nil, "")
+	}
+	patchOps(ot, ov, nil)
+	if err := ot.commit(ctx); err != nil {
+		return fmt.Errorf("ovs cleanup: %w", err)
+	}
+	m.installed = map[string]string{}
+	m.state = nil
+	return nil
+}
+
+// heldBy returns the Port_Bindings held by chassis chUUID, by name.
+func heldBy(sbv *sbView, chUUID string) []*sbdb.PortBinding {
+	var out []*sbdb.PortBinding
+	for _, name := range sortedKeys(sbv.pbs) {
+		if pb := sbv.pbs[name]; pb.Chassis != nil && *pb.Chassis == chUUID {
+			out = append(out, pb)
+		}
+	}
+	return out
+}
