@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ const lockName = "ovn_northd"
 type sbLock struct {
 	remotes []string
 	changed func()
+	log     *slog.Logger // nil discards
 
 	mu   sync.Mutex // guards held
 	held bool
@@ -132,6 +134,9 @@ func (l *sbLock) handle(enc *json.Encoder, m *rpc) error {
 		var r struct{ Locked bool }
 		if err := json.Unmarshal(m.Result, &r); err != nil {
 			return errors.New("lock reply without locked")
+		}
+		if !r.Locked && l.log != nil {
+			l.log.Info("another northd holds the " + lockName + " lock; standing by")
 		}
 		l.set(r.Locked)
 	}

@@ -94,7 +94,7 @@ func (n *Northd) Serve(ctx context.Context) error {
 	}
 	defer sbc.Close()
 	n.log.Info("connected", "nb", n.cfg.NB, "sb", n.cfg.SB)
-	lock := &sbLock{remotes: lockable(splitRemotes(n.cfg.SB)), changed: func() { poke(kick) }}
+	lock := &sbLock{remotes: lockable(splitRemotes(n.cfg.SB)), changed: func() { poke(kick) }, log: n.log}
 	if len(lock.remotes) == 0 {
 		n.log.Warn("no unix: or tcp: sb remote to take the " + lockName + " lock on; running without standby protection")
 	}

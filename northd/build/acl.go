@@ -92,6 +92,7 @@ func (sw *lswitch) aclFlows(nb *NB, fs *flowSet, bad map[string]bool, hasLB bool
 	if stateful {
 		sw.statefulACLFlows(fs, statefulACL)
 	}
+	sw.localnetConntrack(fs, statefulACL, hasLB)
 	for _, a := range acls {
 		if bad[a.UUID] {
 			continue
@@ -106,6 +107,28 @@ func (sw *lswitch) aclFlows(nb *NB, fs *flowSet, bad map[string]bool, hasLB bool
 		sw.aclFlow(fs, d, a, stateful)
 	}
 	return stateful
+}
+
+// localnetConntrack keeps traffic through localnet ports out of
+// conntrack as ovn-northd 23.03 does: exempt from pre_acl when the switch
+// has a stateful ACL, and in egress pre_lb (without a load balancer VIP)
+// passed on, with conntrack state cleared unless a stateful ACL needs it.
+func (sw *lswitch) localnetConntrack(fs *flowSet, statefulACL, hasLB bool) {
+	for _, p := range sw.ports {
+		if p.nb.Type != "localnet" {
+			continue
+		}
+		in, out := fmt.Sprintf("ip && inport == %q", p.nb.Name), fmt.Sprintf("ip && outport == %q", p.nb.Name)
+		egress := "ct_clear; next;"
+		if statefulACL {
+			egress = "next;"
+			fs.add(sw.key, LSInPreACL, 110, in, "next;")
+			fs.add(sw.key, LSOutPreACL, 110, out, "next;")
+		}
+		if !hasLB {
+			fs.add(sw.key, LSOutPreLB, 110, out, egress)
+		}
+	}
 }
 
 // checkACLs parses every ACL's match once and returns the ACLs that do not

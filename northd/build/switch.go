@@ -134,13 +134,13 @@ func (sw *lswitch) portFlows(fs *flowSet, hasLB bool) {
 
 // localnetFlows keeps traffic through a localnet port out of the load
 // balancer's conntrack and out of the ARP responder: the physical network
-// answers for itself.
+// answers for itself. The egress side depends on the ACLs
+// (localnetConntrack).
 // ovn-northd 23.03 leaves the pre_lb exemptions out once the switch has a
 // load balancer VIP.
 func (sw *lswitch) localnetFlows(fs *flowSet, p *lport, in string, hasLB bool) {
 	if !hasLB {
 		fs.add(sw.key, LSInPreLB, 110, "ip && "+in, "next;")
-		fs.add(sw.key, LSOutPreLB, 110, fmt.Sprintf("ip && outport == %q", p.nb.Name), "ct_clear; next;")
 	}
 	fs.add(sw.key, LSInARPRsp, 100, in, "next;")
 }
