@@ -1,0 +1,116 @@
+package flowtable
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ovnd/ovnd/controller/openflow"
+)
+
+// fakeSwitch is an in-memory br-int: it applies bundles of flow and group
+// mods the way OVS does (an add replaces a flow with the same table,
+// priority and match) and keeps every bundle it was sent.
+type fakeSwitch struct {
+	flows   map[Key]openflow.FlowStats
+	groups  map[uint32]openflow.GroupDesc
+	tlv     []openflow.TLVMap
+	sent    []openflow.Message // outside bundles
+	bundles [][]openflow.Message
+	failAt  int // fail the bundle with this 1-based number
+}
+
+func newFakeSwitch() *fakeSwitch {
+	return &fakeSwitch{flows: map[Key]openflow.FlowStats{}, groups: map[uint32]openflow.GroupDesc{}}
+}
+
+func (f *fakeSwitch) Send(_ context.Context, m openflow.Message) (uint32, error) {
+	f.sent = append(f.sent, m)
+	if t, ok := m.(*openflow.TLVTableMod); ok {
+		f.tlv = append(f.tlv, t.Maps...)
+	}
+	return 1, nil
+}
+
+func (f *fakeSwitch) Request(_ context.Context, m openflow.Message) (openflow.Message, error) {
+	if _, ok := m.(*openflow.TLVTableRequest); ok {
+		return &openflow.TLVTableReply{Maps: slices.Clone(f.tlv)}, nil
+	}
+	return nil, fmt.Errorf("fake switch: unexpected request %T", m)
+}
+
+func (f *fakeSwitch) Barrier(context.Context) error { return nil }
+
+func (f *fakeSwitch) Bundle(_ context.Context, _ uint32, msgs []openflow.Message) error {
+	f.bundles = append(f.bundles, msgs)
+	if len(f.bundles) == f.failAt {
+		return fmt.Errorf("fake switch: bundle %d rejected", f.failAt)
+	}
+	for _, m := range msgs {
+		switch m := m.(type) {
+		case *openflow.FlowMod:
+			k := Key{Table: m.Table, Priority: m.Priority, Match: m.Match.String()}
+			switch m.Command {
+			case openflow.FlowAdd:
+				f.flows[k] = openflow.FlowStats{Table: m.Table, Priority: m.Priority, Cookie: m.Cookie,
+					Match: m.Match, Instructions: m.Instructions}
+			case openflow.FlowDeleteStrict:
+				delete(f.flows, k)
+			default:
+				return fmt.Errorf("fake switch: flow mod command %d", m.Command)
+			}
+		case *openflow.GroupMod:
+			switch m.Command {
+			case openflow.GroupAdd, openflow.GroupModify:
+				f.groups[m.GroupID] = openflow.GroupDesc{GroupType: m.GroupType, GroupID: m.GroupID, Buckets: m.Buckets}
+			case openflow.GroupDelete:
+				delete(f.groups, m.GroupID)
+			}
+		default:
+			return fmt.Errorf("fake switch: %T in bundle", m)
+		}
+	}
+	return nil
+}
+
+func (f *fakeSwitch) DumpFlows(context.Context, *openflow.FlowStatsRequest) ([]openflow.FlowStats, error) {
+	var out []openflow.FlowStats
+	for _, fl := range f.flows {
+		out = append(out, fl)
+	}
+	return out, nil
+}
+
+func (f *fakeSwitch) DumpGroups(context.Context, uint32) ([]openflow.GroupDesc, error) {
+	var out []openflow.GroupDesc
+	for _, g := range f.groups {
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// dump renders the switch's flows as dump-flows --no-stats does, sorted.
+func (f *fakeSwitch) dump() string {
+	var lines []string
+	for _, fl := range f.flows {
+		lines = append(lines, fl.NoStats())
+	}
+	for _, g := range f.groups {
+		lines = append(lines, g.String())
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// lastBundle renders the last bundle's messages as ofp-print does.
+func (f *fakeSwitch) lastBundle() []string {
+	if len(f.bundles) == 0 {
+		return nil
+	}
+	var out []string
+	for _, m := range f.bundles[len(f.bundles)-1] {
+		out = append(out, fmt.Sprint(m))
+	}
+	return out
+}

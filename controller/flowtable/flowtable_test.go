@@ -1,0 +1,280 @@
+package flowtable
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/ovnd/ovnd/controller/openflow"
+)
+
+// fl parses a flow in ovs-ofctl syntax, with cookie=N as its first item
+// when it has one.
+func fl(t testing.TB, s string) Flow {
+	t.Helper()
+	fm, err := openflow.ParseFlow(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Flow{Table: fm.Table, Priority: fm.Priority, Match: fm.Match, Actions: fm.Instructions.Apply, Cookie: fm.Cookie}
+}
+
+func fls(t testing.TB, ss ...string) []Flow {
+	t.Helper()
+	var out []Flow
+	for _, s := range ss {
+		out = append(out, fl(t, s))
+	}
+	return out
+}
+
+// render is the desired table as dump-flows --no-stats lines.
+func render(d *Desired) string {
+	var lines []string
+	for _, f := range d.Flows() {
+		lines = append(lines, flowMod(openflow.FlowAdd, f).DumpString())
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+func TestDesiredSetRemove(t *testing.T) {
+	d := NewDesired(nil)
+	d.Set("a", fls(t, "table=0,priority=100,in_port=1 actions=resubmit(,8)", "table=65,priority=100,reg15=0x1,metadata=0x1 actions=output:1"))
+	d.Set("b", fls(t, "table=0,priority=100,in_port=2 actions=resubmit(,8)"))
+	want := strings.Join([]string{
+		"priority=100,in_port=1 actions=resubmit(,8)",
+		"priority=100,in_port=2 actions=resubmit(,8)",
+		"table=65, priority=100,reg15=0x1,metadata=0x1 actions=output:1",
+	}, "\n")
+	if diff := cmp.Diff(want, render(d)); diff != "" {
+		t.Fatalf("desired (-want +got):\n%s", diff)
+	}
+	d.Set("a", fls(t, "table=0,priority=100,in_port=1 actions=resubmit(,9)"))
+	d.Remove("b")
+	want = "priority=100,in_port=1 actions=resubmit(,9)"
+	if diff := cmp.Diff(want, render(d)); diff != "" {
+		t.Fatalf("after set and remove (-want +got):\n%s", diff)
+	}
+	if got := d.Owners(); !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("owners = %v, want [a]", got)
+	}
+}
+
+func TestDesiredSharedFlowInstalledOnce(t *testing.T) {
+	d := NewDesired(nil)
+	shared := "table=41,priority=0 actions=resubmit(,42)"
+	d.Set("x", fls(t, shared))
+	d.Set("y", fls(t, shared, shared))
+	if d.Len() != 1 {
+		t.Fatalf("len = %d, want 1", d.Len())
+	}
+	d.Remove("x")
+	if diff := cmp.Diff("table=41, priority=0 actions=resubmit(,42)", render(d)); diff != "" {
+		t.Fatalf("the flow must stay while y still wants it (-want +got):\n%s", diff)
+	}
+	d.Remove("y")
+	if d.Len() != 0 {
+		t.Fatalf("len = %d after both owners left", d.Len())
+	}
+}
+
+func TestDesiredConflictFirstOwnerWins(t *testing.T) {
+	for _, order := range [][]string{{"b", "a"}, {"a", "b"}} {
+		var logs bytes.Buffer
+		d := NewDesired(slog.New(slog.NewTextHandler(&logs, nil)))
+		acts := map[string]string{"a": "output:1", "b": "output:2"}
+		for _, o := range order {
+			d.Set(o, fls(t, "table=65,priority=100,reg15=0x1 actions="+acts[o]))
+		}
+		if got := render(d); got != "table=65, priority=100,reg15=0x1 actions=output:1" {
+			t.Errorf("set in order %v: %s, want owner a's flow", order, got)
+		}
+		if !strings.Contains(logs.String(), "conflicting flows") {
+			t.Errorf("set in order %v: conflict not logged: %q", order, logs.String())
+		}
+		d.Remove("a")
+		if got := render(d); got != "table=65, priority=100,reg15=0x1 actions=output:2" {
+			t.Errorf("after a left: %s, want b's flow", got)
+		}
+	}
+}
+
+func TestInstallerSendsOnlyTheDifference(t *testing.T) {
+	ctx := context.Background()
+	sw := newFakeSwitch()
+	// Left by an earlier controller: one flow still wanted, one stale,
+	// one with old actions.
+	for _, s := range []string{
+		"table=0,priority=100,in_port=1 actions=resubmit(,8)",
+		"table=0,priority=100,in_port=9 actions=resubmit(,8)",
+		"table=65,priority=100,reg15=0x1 actions=output:7",
+	} {
+		sw.Bundle(ctx, 0, []openflow.Message{flowMod(openflow.FlowAdd, fl(t, s))})
+	}
+	sw.bundles = nil
+	in := NewInstaller(nil)
+	if _, err := in.Install(ctx, NewDesired(nil)); !errors.Is(err, ErrNotSynced) {
+		t.Fatalf("install before sync: %v, want ErrNotSynced", err)
+	}
+	if err := in.Sync(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(sw.tlv, GeneveOption) {
+		t.Fatalf("geneve option not mapped: %v", sw.tlv)
+	}
+	d := NewDesired(nil)
+	d.Set("p1", fls(t, "table=0,priority=100,in_port=1 actions=resubmit(,8)", "table=65,priority=100,reg15=0x1 actions=output:1"))
+	st, err := in.Install(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"DEL_STRICT table:0 priority=100,in_port=9 actions=drop",
+		"ADD table:65 priority=100,reg15=0x1 actions=output:1",
+	}
+	if diff := cmp.Diff(want, sw.lastBundle()); diff != "" {
+		t.Fatalf("first bundle (-want +got):\n%s", diff)
+	}
+	if (st != Stats{Modified: 1, Deleted: 1}) {
+		t.Errorf("stats %+v", st)
+	}
+	n := len(sw.bundles)
+	if st, err := in.Install(ctx, d); err != nil || !st.Empty() || len(sw.bundles) != n {
+		t.Fatalf("install with no change: %+v %v, %d bundles (want none sent)", st, err, len(sw.bundles)-n)
+	}
+	d.Set("p2", fls(t, "table=0,priority=100,in_port=2 actions=resubmit(,8)"))
+	d.Remove("p1")
+	if _, err := in.Install(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{
+		"DEL_STRICT table:0 priority=100,in_port=1 actions=drop",
+		"ADD priority=100,in_port=2 actions=resubmit(,8)",
+		"DEL_STRICT table:65 priority=100,reg15=0x1 actions=drop",
+	}
+	if diff := cmp.Diff(want, sw.lastBundle()); diff != "" {
+		t.Fatalf("second bundle (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(render(d), sw.dump()); diff != "" {
+		t.Fatalf("switch differs from desired (-want +got):\n%s", diff)
+	}
+}
+
+func TestInstallerFailedBundleNeedsSync(t *testing.T) {
+	ctx := context.Background()
+	sw := newFakeSwitch()
+	in := NewInstaller(nil)
+	if err := in.Sync(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	d := NewDesired(nil)
+	d.Set("a", fls(t, "table=0,priority=100,in_port=1 actions=resubmit(,8)"))
+	sw.failAt = 1
+	if _, err := in.Install(ctx, d); err == nil {
+		t.Fatal("install succeeded although the switch rejected the bundle")
+	}
+	if _, err := in.Install(ctx, d); !errors.Is(err, ErrNotSynced) {
+		t.Fatalf("install after a failure: %v, want ErrNotSynced", err)
+	}
+	if err := in.Sync(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	// The change whose bundle failed is sent again after the resync.
+	if _, err := in.Install(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(render(d), sw.dump()); diff != "" {
+		t.Fatalf("switch differs from desired (-want +got):\n%s", diff)
+	}
+}
+
+func TestInstallerGroups(t *testing.T) {
+	ctx := context.Background()
+	sw := newFakeSwitch()
+	in := NewInstaller(nil)
+	if err := in.Sync(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	d := NewDesired(nil)
+	g := Group{ID: 1, Type: openflow.GroupTypeSelect, Buckets: []openflow.Bucket{
+		{ID: 0, Weight: 100, Actions: []openflow.Action{openflow.ResubmitTable(9)}}}}
+	d.SetGroups("lb", []Group{g})
+	d.Set("lb", fls(t, "table=13,priority=100,ip actions=group:1"))
+	if _, err := in.Install(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	got := sw.lastBundle()
+	if len(got) != 2 || !strings.HasPrefix(got[0], "ADD group_id=1,type=select") {
+		t.Fatalf("group must be added before the flow using it: %q", got)
+	}
+	d.Remove("lb")
+	d.RemoveGroups("lb")
+	if _, err := in.Install(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	got = sw.lastBundle()
+	if len(got) != 2 || !strings.HasPrefix(got[1], "DEL group_id=1") {
+		t.Fatalf("group must be deleted after the flow using it: %q", got)
+	}
+	if sw.dump() != "" {
+		t.Fatalf("switch not empty: %s", sw.dump())
+	}
+}
+
+// TestIncrementalEqualsFull applies random changes owner by owner and
+// checks that the switch, after incremental installs, holds what a fresh
+// installer computing everything would install.
+func TestIncrementalEqualsFull(t *testing.T) {
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(1, 2))
+	owners := []string{"a", "b", "c", "d", "e"}
+	pool := []string{
+		"table=0,priority=100,in_port=1 actions=resubmit(,8)",
+		"table=0,priority=100,in_port=1 actions=resubmit(,9)",
+		"table=0,priority=100,in_port=2 actions=resubmit(,8)",
+		"table=40,priority=100,reg15=0x1,metadata=0x1 actions=resubmit(,41)",
+		"table=41,priority=0 actions=resubmit(,42)",
+		"table=65,priority=100,reg15=0x1,metadata=0x1 actions=output:1",
+		"cookie=0x5,table=65,priority=100,reg15=0x1,metadata=0x1 actions=output:1",
+		"table=65,priority=0 actions=drop",
+	}
+	sw := newFakeSwitch()
+	in := NewInstaller(nil)
+	if err := in.Sync(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	d := NewDesired(nil)
+	for step := range 300 {
+		o := owners[r.IntN(len(owners))]
+		if r.IntN(4) == 0 {
+			d.Remove(o)
+		} else {
+			var ss []string
+			for range r.IntN(4) {
+				ss = append(ss, pool[r.IntN(len(pool))])
+			}
+			d.Set(o, fls(t, ss...))
+		}
+		if _, err := in.Install(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(render(d), sw.dump()); diff != "" {
+			t.Fatalf("step %d: switch differs from desired (-want +got):\n%s", step, diff)
+		}
+	}
+	// A fresh installer on the same switch has nothing to change.
+	fresh := NewInstaller(nil)
+	if err := fresh.Sync(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := fresh.Install(ctx, d); err != nil || !st.Empty() {
+		t.Fatalf("fresh installer: %+v %v, want no change", st, err)
+	}
+}

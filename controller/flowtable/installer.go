@@ -1,0 +1,302 @@
+package flowtable
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/ovnd/ovnd/controller/openflow"
+)
+
+// Switch is what the installer needs from the connection to br-int;
+// *openflow.Conn provides it.
+type Switch interface {
+	Send(ctx context.Context, m openflow.Message) (uint32, error)
+	Request(ctx context.Context, m openflow.Message) (openflow.Message, error)
+	Barrier(ctx context.Context) error
+	Bundle(ctx context.Context, id uint32, msgs []openflow.Message) error
+	DumpFlows(ctx context.Context, req *openflow.FlowStatsRequest) ([]openflow.FlowStats, error)
+	DumpGroups(ctx context.Context, id uint32) ([]openflow.GroupDesc, error)
+}
+
+// ErrNotSynced is returned by Install before Sync has succeeded on the
+// current connection, or after an Install failed: the installer no longer
+// knows what the switch holds.
+var ErrNotSynced = errors.New("flow installer not synced with the switch")
+
+// GeneveOption is the Geneve option OVN carries its logical ports in:
+// class 0x0102 (OVN), type 0x80, 4 bytes, mapped to tun_metadata0.
+var GeneveOption = openflow.TLVMap{OptionClass: 0x0102, OptionType: 0x80, OptionLen: 4, Index: 0}
+
+// installedFlow is a flow as the switch holds it.
+type installedFlow struct {
+	match   openflow.Match
+	actions string
+	cookie  uint64
+}
+
+// Installer keeps br-int equal to a Desired table. It remembers what the
+// switch holds, and sends only the difference, as one atomic bundle, so
+// that no packet ever sees a half-applied change. It starts no goroutine;
+// one loop calls Sync after each (re)connection and Install after each
+// change of the desired table.
+type Installer struct {
+	log      *slog.Logger
+	sw       Switch
+	flows    map[Key]installedFlow
+	groups   map[uint32]string // rendered GroupDesc
+	synced   bool
+	full     bool // the next Install compares everything, not only dirty keys
+	bundleID uint32
+}
+
+// Stats counts what one Install sent.
+type Stats struct {
+	Added, Modified, Deleted                   int
+	GroupsAdded, GroupsModified, GroupsDeleted int
+}
+
+// Empty reports whether nothing was sent.
+func (s Stats) Empty() bool { return s == Stats{} }
+
+// NewInstaller returns an installer that has no switch yet.
+func NewInstaller(log *slog.Logger) *Installer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Installer{log: log}
+}
+
+// Sync adopts a new connection to br-int: it sets the packet-in format
+// (NXT_PACKET_IN2) and miss_send_len, maps OVN's Geneve option to
+// tun_metadata0, and reads the flows and groups the switch holds, so that
+// the next Install changes only what differs. It deletes nothing: flows
+// left by an earlier controller keep forwarding until Install replaces
+// them in one bundle.
+func (in *Installer) Sync(ctx context.Context, sw Switch) error {
+	in.sw, in.synced = sw, false
+	if err := configureSwitch(ctx, sw); err != nil {
+		return err
+	}
+	dumped, err := sw.DumpFlows(ctx, openflow.NewFlowStatsRequest())
+	if err != nil {
+		return err
+	}
+	groups, err := sw.DumpGroups(ctx, openflow.GroupAll)
+	if err != nil {
+		return err
+	}
+	in.flows = make(map[Key]installedFlow, len(dumped))
+	for _, f := range dumped {
+		k := Key{Table: f.Table, Priority: f.Priority, Match: f.Match.String()}
+		in.flows[k] = installedFlow{match: f.Match, actions: f.Instructions.String(), cookie: f.Cookie}
+	}
+	in.groups = make(map[uint32]string, len(groups))
+	for _, g := range groups {
+		in.groups[g.GroupID] = g.String()
+	}
+	in.synced, in.full = true, true
+	in.log.Info("synced with switch", "flows", len(in.flows), "groups", len(in.groups))
+	return nil
+}
+
+// configureSwitch sets what ovn-controller sets on every connection.
+func configureSwitch(ctx context.Context, sw Switch) error {
+	if _, err := sw.Send(ctx, &openflow.SetPacketInFormat{Format: openflow.PacketInNXT2}); err != nil {
+		return fmt.Errorf("set packet-in format: %w", err)
+	}
+	if _, err := sw.Send(ctx, &openflow.SetConfig{SwitchConfig: openflow.SwitchConfig{MissSendLen: 0xffff}}); err != nil {
+		return fmt.Errorf("set config: %w", err)
+	}
+	if err := mapGeneveOption(ctx, sw); err != nil {
+		return err
+	}
+	if err := sw.Barrier(ctx); err != nil {
+		return fmt.Errorf("configure switch: %w", err)
+	}
+	return nil
+}
+
+// mapGeneveOption makes tun_metadata0 OVN's Geneve option, unless the
+// switch already maps it there. Another mapping of index 0 is an error:
+// ovnd's flows assume tun_metadata0.
+func mapGeneveOption(ctx context.Context, sw Switch) error {
+	m, err := sw.Request(ctx, &openflow.TLVTableRequest{})
+	if err != nil {
+		return fmt.Errorf("tlv table request: %w", err)
+	}
+	reply, ok := m.(*openflow.TLVTableReply)
+	if !ok {
+		return fmt.Errorf("tlv table request: unexpected reply %T", m)
+	}
+	for _, t := range reply.Maps {
+		switch {
+		case t == GeneveOption:
+			return nil
+		case t.Index == GeneveOption.Index:
+			return fmt.Errorf("tun_metadata%d already maps geneve option class 0x%x type 0x%x", t.Index, t.OptionClass, t.OptionType)
+		case t.OptionClass == GeneveOption.OptionClass && t.OptionType == GeneveOption.OptionType:
+			return fmt.Errorf("ovn geneve option already mapped to tun_metadata%d, want tun_metadata%d", t.Index, GeneveOption.Index)
+		}
+	}
+	mod := &openflow.TLVTableMod{Command: openflow.TLVAdd, Maps: []openflow.TLVMap{GeneveOption}}
+	if _, err := sw.Send(ctx, mod); err != nil {
+		return fmt.Errorf("tlv table mod: %w", err)
+	}
+	// A rejected mod answers with an error on the async channel; asking
+	// again tells whether it took.
+	if m, err = sw.Request(ctx, &openflow.TLVTableRequest{}); err != nil {
+		return fmt.Errorf("tlv table request: %w", err)
+	}
+	if reply, ok := m.(*openflow.TLVTableReply); !ok || !slices.Contains(reply.Maps, GeneveOption) {
+		return fmt.Errorf("switch did not map the ovn geneve option to tun_metadata%d", GeneveOption.Index)
+	}
+	return nil
+}
+
+// Install sends the difference between d and the switch as one atomic
+// bundle and returns once the switch has applied it (the bundle commit is
+// acknowledged and a barrier passed): ports whose flows are in d may then
+// be reported installed. Nothing to change sends nothing. On error the
+// installer needs Sync again.
+func (in *Installer) Install(ctx context.Context, d *Desired) (Stats, error) {
+	if !in.synced {
+		return Stats{}, ErrNotSynced
+	}
+	var msgs []openflow.Message
+	var st Stats
+	if in.full {
+		d.flows.takeDirty()
+		d.groups.takeDirty()
+		msgs, st = in.diffAll(d)
+	} else {
+		msgs, st = in.diffDirty(d)
+	}
+	if len(msgs) == 0 {
+		in.full = false
+		return st, nil
+	}
+	in.bundleID++
+	if err := in.sw.Bundle(ctx, in.bundleID, msgs); err != nil {
+		in.synced = false
+		return Stats{}, fmt.Errorf("install %d flow changes: %w", len(msgs), err)
+	}
+	if err := in.sw.Barrier(ctx); err != nil {
+		in.synced = false
+		return Stats{}, fmt.Errorf("install: %w", err)
+	}
+	in.full = false
+	return st, nil
+}
+
+// diffAll compares every desired and every installed flow and group.
+func (in *Installer) diffAll(d *Desired) ([]openflow.Message, Stats) {
+	keys := make(map[Key]struct{}, len(d.flows.keys)+len(in.flows))
+	for k := range d.flows.keys {
+		keys[k] = struct{}{}
+	}
+	for k := range in.flows {
+		keys[k] = struct{}{}
+	}
+	groups := map[uint32]struct{}{}
+	for id := range d.groups.keys {
+		groups[id] = struct{}{}
+	}
+	for id := range in.groups {
+		groups[id] = struct{}{}
+	}
+	return in.diff(d, keys, groups)
+}
+
+// diffDirty compares only what changed in d since the last Install.
+func (in *Installer) diffDirty(d *Desired) ([]openflow.Message, Stats) {
+	return in.diff(d, d.flows.takeDirty(), d.groups.takeDirty())
+}
+
+// diff builds the messages that make keys and groups on the switch equal
+// to d, and records them as installed: group adds and changes first (flows
+// may point at them), then flows, then group deletes.
+func (in *Installer) diff(d *Desired, keys map[Key]struct{}, groups map[uint32]struct{}) ([]openflow.Message, Stats) {
+	var st Stats
+	var msgs, groupDels []openflow.Message
+	for _, id := range sortedIDs(groups) {
+		want, ok := d.groups.lookup(id)
+		have, installed := in.groups[id]
+		switch {
+		case !ok && installed:
+			groupDels = append(groupDels, &openflow.GroupMod{Command: openflow.GroupDelete, GroupID: id, CommandBucketID: openflow.BucketAll})
+			delete(in.groups, id)
+			st.GroupsDeleted++
+		case ok && !installed:
+			msgs = append(msgs, groupMod(openflow.GroupAdd, want.group))
+			in.groups[id] = want.text
+			st.GroupsAdded++
+		case ok && have != want.text:
+			msgs = append(msgs, groupMod(openflow.GroupModify, want.group))
+			in.groups[id] = want.text
+			st.GroupsModified++
+		}
+	}
+	for _, k := range sortedKeys(keys) {
+		want, ok := d.flows.lookup(k)
+		have, installed := in.flows[k]
+		switch {
+		case !ok && installed:
+			fm := openflow.NewFlowMod(openflow.FlowDeleteStrict, k.Table, k.Priority)
+			fm.Match = have.match
+			msgs = append(msgs, fm)
+			delete(in.flows, k)
+			st.Deleted++
+		case ok && !installed:
+			msgs = append(msgs, flowMod(openflow.FlowAdd, want.flow))
+			in.flows[k] = installedFlow{match: want.flow.Match, actions: want.actions, cookie: want.flow.Cookie}
+			st.Added++
+		case ok && (have.actions != want.actions || have.cookie != want.flow.Cookie):
+			// An add replaces the flow in place, actions and cookie at
+			// once (a modify would keep the old cookie).
+			msgs = append(msgs, flowMod(openflow.FlowAdd, want.flow))
+			in.flows[k] = installedFlow{match: want.flow.Match, actions: want.actions, cookie: want.flow.Cookie}
+			st.Modified++
+		}
+	}
+	return append(msgs, groupDels...), st
+}
+
+func flowMod(cmd openflow.FlowModCommand, f Flow) *openflow.FlowMod {
+	fm := openflow.NewFlowMod(cmd, f.Table, f.Priority)
+	fm.Cookie = f.Cookie
+	fm.Match = f.Match
+	fm.Instructions.Apply = f.Actions
+	if fm.Instructions.Apply == nil {
+		fm.Instructions.Apply = []openflow.Action{}
+	}
+	return fm
+}
+
+func groupMod(cmd uint16, g Group) *openflow.GroupMod {
+	return &openflow.GroupMod{Command: cmd, GroupType: g.Type, GroupID: g.ID,
+		CommandBucketID: openflow.BucketAll, Buckets: g.Buckets}
+}
+
+func sortedKeys(m map[Key]struct{}) []Key {
+	out := make([]Key, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b Key) int {
+		return cmp.Or(cmp.Compare(a.Table, b.Table), cmp.Compare(b.Priority, a.Priority), cmp.Compare(a.Match, b.Match))
+	})
+	return out
+}
+
+func sortedIDs(m map[uint32]struct{}) []uint32 {
+	out := make([]uint32, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
