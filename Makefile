@@ -1,5 +1,5 @@
 # Thin wrappers around the .ci scripts, which also work without make.
-.PHONY: build test run-db clean
+.PHONY: build test run-db package clean
 
 # build: ./ovnd with the version (git describe, else "dev") stamped in.
 build:
@@ -14,6 +14,11 @@ test:
 # database at OVN's default socket paths.
 run-db:
 	.ci/run-db
+
+# package: build the .deb and .rpm into dist/ (nfpm, from packaging/); see
+# README.md, "Installing from packages".
+package:
+	.ci/package
 
 clean:
 	rm -f ovnd
