@@ -1,0 +1,263 @@
+package lflowc
+
+import (
+	"fmt"
+
+	"github.com/ovnd/ovnd/controller/openflow"
+	"github.com/ovnd/ovnd/lflow"
+)
+
+// actionCompiler compiles the actions of one lflow on one datapath.
+type actionCompiler struct {
+	*compiler
+	dp     uint32
+	router bool
+}
+
+// actions compiles a list of actions. top is false inside the bodies of
+// nested actions (arp { ... }), which pinctrl runs on a new packet.
+func (ac *actionCompiler) actions(acts []lflow.Action, top bool) ([]openflow.Action, error) {
+	var out []openflow.Action
+	for _, a := range acts {
+		var got []openflow.Action
+		var err error
+		switch a := a.(type) {
+		case lflow.Assign:
+			got, err = ac.assign(a)
+		case lflow.Exchange:
+			got, err = exchange(a)
+		case lflow.Decrement:
+			got = []openflow.Action{&openflow.DecTTL{}}
+		case lflow.Op:
+			got, err = ac.op(a)
+		default:
+			err = fmt.Errorf("unknown action %T", a)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+// subfield is the OpenFlow home of a logical field reference: the base
+// field (xxreg0 for reg0, reg10 for flags...) and the bits within it.
+func subfield(r lflow.Ref) (openflow.Subfield, error) {
+	if r.Sym.String {
+		return openflow.Reg(portReg(r.Sym.Name)).All(), nil
+	}
+	base, lo, hi := lflow.Symbols.Base(r.Sym)
+	if r.Sliced {
+		lo, hi = lo+r.Lo, lo+r.Hi
+	}
+	f := openflow.FieldByName(base.OF)
+	if base.OF == "" || f == nil || f.Width == 0 {
+		return openflow.Subfield{}, fmt.Errorf("field %s cannot be used in actions", r.Sym.Name)
+	}
+	return f.Sub(lo, hi-lo+1), nil
+}
+
+// fieldBits is the number of bits of f a whole-field set_field covers.
+func fieldBits(f *openflow.Field) int {
+	if f.Bits != 0 {
+		return f.Bits
+	}
+	return 8 * f.Width
+}
+
+// load sets subfield sf to v: set_field, with a mask unless sf is the
+// whole field.
+func load(sf openflow.Subfield, v lflow.U128) openflow.Action {
+	n := sf.Field.Width
+	o := openflow.OXM{Field: sf.Field, Value: u128Bytes(v.And(lflow.Ones(sf.NBits)).Lsh(sf.Ofs), n)}
+	if sf.Ofs != 0 || sf.NBits != fieldBits(sf.Field) {
+		o.Mask = u128Bytes(lflow.BitRange(sf.Ofs, sf.Ofs+sf.NBits-1), n)
+	}
+	return &openflow.SetField{OXM: o}
+}
+
+func loadUint(sf openflow.Subfield, v uint64) openflow.Action { return load(sf, lflow.U128{Lo: v}) }
+
+// flagBit is bit b of the logical flags register.
+func flagBit(b int) openflow.Subfield { return openflow.Reg(RegFlags).Sub(b, 1) }
+
+func (ac *actionCompiler) assign(a lflow.Assign) ([]openflow.Action, error) {
+	dst, err := subfield(a.Dst)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case a.Src.Kind == lflow.RefValue:
+		src, err := subfield(a.Src.Ref)
+		if err != nil {
+			return nil, err
+		}
+		return []openflow.Action{&openflow.Move{Src: src, Dst: dst}}, nil
+	case a.Src.Kind != lflow.ConstValue:
+		return nil, fmt.Errorf("cannot assign %s to %s", a.Src, a.Dst)
+	case a.Src.Const.IsStr:
+		// A port name: its tunnel key on this datapath, 0 (no port) if
+		// there is none, as ovn-controller loads.
+		key, _ := ac.portKey(ac.dp, a.Src.Const.Str)
+		return []openflow.Action{loadUint(dst, uint64(key))}, nil
+	}
+	return []openflow.Action{load(dst, a.Src.Const.Value)}, nil
+}
+
+// exchange swaps two fields through the stack, as ovn-controller does.
+func exchange(x lflow.Exchange) ([]openflow.Action, error) {
+	a, err := subfield(x.A)
+	if err != nil {
+		return nil, err
+	}
+	b, err := subfield(x.B)
+	if err != nil {
+		return nil, err
+	}
+	return []openflow.Action{&openflow.StackPush{Field: b}, &openflow.StackPush{Field: a},
+		&openflow.StackPop{Field: b}, &openflow.StackPop{Field: a}}, nil
+}
+
+// opFuncs compiles each named action ovnd supports.
+var opFuncs map[string]func(*actionCompiler, lflow.Op) ([]openflow.Action, error)
+
+func init() {
+	opFuncs = map[string]func(*actionCompiler, lflow.Op) ([]openflow.Action, error){
+		"drop":          func(*actionCompiler, lflow.Op) ([]openflow.Action, error) { return nil, nil },
+		"next":          (*actionCompiler).next,
+		"output":        (*actionCompiler).output,
+		"ct_next":       (*actionCompiler).ctNext,
+		"ct_commit":     (*actionCompiler).ctCommit,
+		"ct_commit_nat": (*actionCompiler).ctCommitNAT,
+		"ct_clear": func(*actionCompiler, lflow.Op) ([]openflow.Action, error) {
+			return []openflow.Action{&openflow.CTClear{}}, nil
+		},
+		"ct_lb":              (*actionCompiler).ctLB,
+		"ct_lb_mark":         (*actionCompiler).ctLB,
+		"ct_dnat":            (*actionCompiler).ctNAT,
+		"ct_snat":            (*actionCompiler).ctNAT,
+		"ct_dnat_in_czone":   (*actionCompiler).ctNAT,
+		"ct_snat_in_czone":   (*actionCompiler).ctNAT,
+		"check_in_port_sec":  (*actionCompiler).checkPortSec,
+		"check_out_port_sec": (*actionCompiler).checkPortSec,
+		"lookup_fdb":         (*actionCompiler).lookupFDB,
+		"get_fdb":            (*actionCompiler).getFDB,
+		"put_fdb":            (*actionCompiler).putFDB,
+		"lookup_arp":         (*actionCompiler).lookupMAC,
+		"lookup_nd":          (*actionCompiler).lookupMAC,
+		"get_arp":            (*actionCompiler).getMAC,
+		"get_nd":             (*actionCompiler).getMAC,
+		"put_arp":            (*actionCompiler).putMAC,
+		"put_nd":             (*actionCompiler).putMAC,
+		"log":                (*actionCompiler).log,
+		"handle_svc_check":   (*actionCompiler).handleSvcCheck,
+		"arp":                (*actionCompiler).nested,
+		"nd_ns":              (*actionCompiler).nested,
+		"nd_na":              (*actionCompiler).nested,
+		"nd_na_router":       (*actionCompiler).nested,
+		"icmp4":              (*actionCompiler).nested,
+		"icmp6":              (*actionCompiler).nested,
+		"icmp4_error":        (*actionCompiler).nested,
+		"icmp6_error":        (*actionCompiler).nested,
+		"tcp_reset":          (*actionCompiler).nested,
+		"reject":             (*actionCompiler).nested,
+		"igmp":               (*actionCompiler).igmp,
+		"put_dhcp_opts":      (*actionCompiler).putDHCPOpts,
+		"put_dhcpv6_opts":    (*actionCompiler).putDHCPv6Opts,
+		"dns_lookup":         (*actionCompiler).dnsLookup,
+	}
+}
+
+func (ac *actionCompiler) op(o lflow.Op) ([]openflow.Action, error) {
+	f, ok := opFuncs[o.Name]
+	if !ok {
+		return nil, fmt.Errorf("action %s is not supported", o.Name)
+	}
+	acts, err := f(ac, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o.Name, err)
+	}
+	return acts, nil
+}
+
+// argInt returns the integer value of an argument.
+func argInt(v lflow.Value) (int, error) {
+	if v.Kind != lflow.ConstValue || v.Const.IsStr || v.Const.Value.Hi != 0 || v.Const.Value.Lo > 0xffff {
+		return 0, fmt.Errorf("%s is not a small integer", v)
+	}
+	return int(v.Const.Value.Lo), nil
+}
+
+// next is resubmit to the next logical table, or to next(N) /
+// next(pipeline=P, table=N).
+func (ac *actionCompiler) next(o lflow.Op) ([]openflow.Action, error) {
+	ingress, table := ac.ingress, ac.lf.TableID+1
+	for _, a := range o.Args {
+		key := "table"
+		if a.Key != nil {
+			key = a.Key.Word
+		}
+		switch key {
+		case "table":
+			n, err := argInt(a.Value)
+			if err != nil {
+				return nil, err
+			}
+			table = n
+		case "pipeline":
+			switch a.Value.Word {
+			case "ingress":
+				ingress = true
+			case "egress":
+				ingress = false
+			default:
+				return nil, fmt.Errorf("unknown pipeline %s", a.Value)
+			}
+		default:
+			return nil, fmt.Errorf("unknown argument %s", key)
+		}
+	}
+	if table < 0 || table >= MaxLogicalTables {
+		return nil, fmt.Errorf("table %d out of range", table)
+	}
+	base := EgressBase
+	if ingress {
+		base = IngressBase
+	}
+	return []openflow.Action{openflow.ResubmitTable(uint8(base + table))}, nil
+}
+
+// output is resubmit to the output stage: large-packet detection after
+// the ingress pipeline, the save-inport table after egress.
+func (ac *actionCompiler) output(lflow.Op) ([]openflow.Action, error) {
+	if ac.ingress {
+		return []openflow.Action{openflow.ResubmitTable(TableOutputLarge)}, nil
+	}
+	return []openflow.Action{openflow.ResubmitTable(TableSaveInport)}, nil
+}
+
+// checkPortSec: clear the flag, let table 73 (in) or 75 (out) set it on
+// failure, copy it to the result. controller/physical fills those
+// tables from Port_Binding port_security.
+func (ac *actionCompiler) checkPortSec(o lflow.Op) ([]openflow.Action, error) {
+	table := uint8(TableChkInPortSec)
+	if o.Name == "check_out_port_sec" {
+		table = TableChkOutPortSec
+	}
+	return ac.flagLookup(o, FlagCheckPortSec, table, nil)
+}
+
+// flagLookup is the shape of every lookup action: clear a flag, set up
+// arguments, resubmit to the lookup table, restore, copy the flag to
+// the result.
+func (ac *actionCompiler) flagLookup(o lflow.Op, flag int, table uint8, args []arg) ([]openflow.Action, error) {
+	dst, err := subfield(*o.Result)
+	if err != nil {
+		return nil, err
+	}
+	acts := setupArgs(args)
+	acts = append(acts, loadUint(flagBit(flag), 0), openflow.ResubmitTable(table))
+	acts = append(acts, restoreArgs(args)...)
+	return append(acts, &openflow.Move{Src: flagBit(flag), Dst: dst}), nil
+}

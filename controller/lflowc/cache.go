@@ -1,0 +1,98 @@
+package lflowc
+
+import (
+	"slices"
+
+	"github.com/ovnd/ovnd/lflow"
+)
+
+// textCache keeps parsed action and match text: many lflows share their
+// text across datapath groups, and parsing dominates compile time. Only
+// text that does not depend on the world is cached (matches naming
+// address sets or port groups are parsed every time). It is cleared
+// whole once it holds maxCached entries, which bounds it without
+// bookkeeping per lflow.
+type textCache struct {
+	actions map[string]parsedActions
+	matches map[string]parsedMatch
+}
+
+type parsedActions struct {
+	acts []lflow.Action
+	pre  []string
+	err  error
+}
+
+type parsedMatch struct {
+	terms []lflow.Term
+	err   error
+}
+
+const maxCached = 1 << 16
+
+func newTextCache() *textCache {
+	return &textCache{actions: map[string]parsedActions{}, matches: map[string]parsedMatch{}}
+}
+
+// parseActions parses an actions string and its match prerequisites.
+// The result is shared: callers must not modify it.
+func (tc *textCache) parseActions(s string) ([]lflow.Action, []string, error) {
+	if tc != nil {
+		if p, ok := tc.actions[s]; ok {
+			return p.acts, p.pre, p.err
+		}
+	}
+	acts, err := lflow.ParseActions(s, lflow.Symbols)
+	var pre []string
+	if err == nil {
+		pre = prereqs(acts)
+	}
+	if tc != nil {
+		if len(tc.actions) >= maxCached {
+			clear(tc.actions)
+		}
+		tc.actions[s] = parsedActions{acts, pre, err}
+	}
+	return acts, pre, err
+}
+
+// parseMatch parses and normalises a match that names no sets.
+func (tc *textCache) parseMatch(s string) ([]lflow.Term, error) {
+	if tc != nil {
+		if p, ok := tc.matches[s]; ok {
+			return p.terms, p.err
+		}
+	}
+	terms, err := lflow.Compile(s, lflow.Symbols, nil)
+	if tc != nil {
+		if len(tc.matches) >= maxCached {
+			clear(tc.matches)
+		}
+		tc.matches[s] = parsedMatch{terms, err}
+	}
+	return terms, err
+}
+
+// opPrereqs are the match prerequisites named actions imply, as
+// ovn-controller ANDs them into the lflow's match: conntrack needs IP,
+// the nested actions the packet they answer.
+var opPrereqs = map[string]string{
+	"ct_next": "ip", "ct_commit": "ip", "ct_commit_nat": "ip", "ct_lb": "ip", "ct_lb_mark": "ip",
+	"ct_dnat": "ip", "ct_snat": "ip", "ct_dnat_in_czone": "ip", "ct_snat_in_czone": "ip",
+	"arp": "ip4", "nd_ns": "ip6", "nd_na": "nd_ns", "nd_na_router": "nd_ns", "icmp4": "ip4",
+	"icmp4_error": "ip4", "icmp6": "ip6", "icmp6_error": "ip6", "tcp_reset": "tcp", "sctp_abort": "sctp",
+}
+
+// prereqs returns the prerequisites of the top-level actions: those of
+// the fields they touch and those of the named actions.
+func prereqs(acts []lflow.Action) []string {
+	pre := lflow.ActionPrereqs(acts, lflow.Symbols)
+	for _, a := range acts {
+		if o, ok := a.(lflow.Op); ok {
+			if p := opPrereqs[o.Name]; p != "" && !slices.Contains(pre, p) {
+				pre = append(pre, p)
+			}
+		}
+	}
+	return pre
+}

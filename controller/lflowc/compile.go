@@ -1,0 +1,248 @@
+package lflowc
+
+import (
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/lflow"
+)
+
+// Env is what compiling needs to know about the world. The controller
+// loop implements it from its SB replica and the chassis bindings.
+type Env interface {
+	// LookupPort maps a logical port name to its datapath and port
+	// tunnel keys (Port_Binding).
+	LookupPort(name string) (dp, port uint32, ok bool)
+	// LookupMulticast maps a Multicast_Group name on datapath dp to its
+	// tunnel key.
+	LookupMulticast(dp uint32, name string) (key uint32, ok bool)
+	// Resident reports whether a logical port is bound to this chassis
+	// (is_chassis_resident). It also decides which port-group members
+	// and which lflows tagged in_out_port this chassis compiles, as
+	// ovn-controller only considers local ports there.
+	Resident(port string) bool
+	// AddressSet returns the addresses of SB Address_Set name.
+	AddressSet(name string) ([]string, bool)
+	// PortGroup returns the ports of SB Port_Group name; SB names are
+	// per datapath ("<dp key>_<name>"), Compile builds them.
+	PortGroup(name string) ([]string, bool)
+	// Router reports whether datapath dp is a logical router (its
+	// Datapath_Binding has external_ids:logical-router); conntrack
+	// actions use the router's DNAT/SNAT zones instead of the port's.
+	Router(dp uint32) bool
+}
+
+// LogicalFlow is the part of an SB Logical_Flow row compiling needs.
+type LogicalFlow struct {
+	UUID            string
+	Pipeline        string // "ingress" or "egress"
+	TableID         int
+	Priority        int
+	Match, Actions  string
+	ControllerMeter string
+	Tags            map[string]string
+}
+
+// Refs are the names a compiled lflow depends on: when one of them
+// changes (appears, goes, changes members or binding), the caller
+// recompiles the lflow.
+type Refs struct {
+	Ports       []string // logical ports named or tested for residence, incl. port-group members
+	AddressSets []string
+	PortGroups  []string // SB names, "<dp key>_<name>"
+	Multicast   []string // "<dp key>/<name>"
+}
+
+type refSet struct {
+	ports, sets, groups, mcast map[string]bool
+}
+
+func newRefSet() *refSet {
+	return &refSet{map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}}
+}
+
+func (r *refSet) refs() Refs {
+	keys := func(m map[string]bool) []string {
+		if len(m) == 0 {
+			return nil
+		}
+		out := make([]string, 0, len(m))
+		for k := range m {
+			out = append(out, k)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return Refs{Ports: keys(r.ports), AddressSets: keys(r.sets), PortGroups: keys(r.groups), Multicast: keys(r.mcast)}
+}
+
+// maxFlows bounds the flows one lflow may expand to on one datapath.
+const maxFlows = 1 << 16
+
+// Compile compiles one lflow for the given datapaths (its
+// logical_datapath, or every datapath of its logical_dp_group) and
+// returns the flows and the names it referred to. conj allocates the
+// conjunction ids of conjunctive matches; it may be nil when the caller
+// knows the lflow needs none (Compile then fails if it does).
+//
+// An error names what could not be compiled (a parse error, an
+// unsupported action); the caller logs it with the UUID and skips the
+// lflow, as ovn-controller does.
+func Compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs) ([]flowtable.Flow, Refs, error) {
+	return compile(lf, datapaths, env, conj, nil)
+}
+
+// Compiler compiles lflows with what outlives one lflow: the
+// conjunction ids and a cache of parsed text. It is not safe for
+// concurrent use; the controller loop owns one.
+type Compiler struct {
+	Conj  *ConjIDs
+	cache *textCache
+}
+
+// NewCompiler returns a Compiler with empty state.
+func NewCompiler() *Compiler { return &Compiler{Conj: NewConjIDs(), cache: newTextCache()} }
+
+// Compile is Compile with the Compiler's conjunction ids and cache.
+func (cc *Compiler) Compile(lf LogicalFlow, datapaths []uint32, env Env) ([]flowtable.Flow, Refs, error) {
+	return compile(lf, datapaths, env, cc.Conj, cc.cache)
+}
+
+// Release forgets the conjunction ids of an lflow that is gone.
+func (cc *Compiler) Release(uuid string) { cc.Conj.Release(uuid) }
+
+func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *textCache) ([]flowtable.Flow, Refs, error) {
+	refs := newRefSet()
+	if p := lf.Tags["in_out_port"]; p != "" {
+		refs.ports[p] = true
+		if !env.Resident(p) {
+			return nil, refs.refs(), nil
+		}
+	}
+	ingress, err := pipelineOf(lf)
+	if err != nil {
+		return nil, refs.refs(), err
+	}
+	acts, pre, err := cache.parseActions(lf.Actions)
+	if err != nil {
+		return nil, refs.refs(), fmt.Errorf("actions %q: %w", lf.Actions, err)
+	}
+	c := &compiler{lf: lf, env: env, conj: conj, refs: refs, ingress: ingress,
+		cookie: cookieOf(lf.UUID), cache: cache, prereqs: pre}
+	var out []flowtable.Flow
+	for _, dp := range datapaths {
+		flows, err := c.datapath(dp, acts)
+		if err != nil {
+			return nil, refs.refs(), err
+		}
+		out = append(out, flows...)
+	}
+	return out, refs.refs(), nil
+}
+
+func pipelineOf(lf LogicalFlow) (bool, error) {
+	if lf.TableID < 0 || lf.TableID >= MaxLogicalTables {
+		return false, fmt.Errorf("logical table %d out of range", lf.TableID)
+	}
+	if lf.Priority < 0 || lf.Priority > 0xffff {
+		return false, fmt.Errorf("priority %d out of range", lf.Priority)
+	}
+	switch lf.Pipeline {
+	case "ingress":
+		return true, nil
+	case "egress":
+		return false, nil
+	}
+	return false, fmt.Errorf("unknown pipeline %q", lf.Pipeline)
+}
+
+// cookieOf is the first 32 bits of the UUID, as ovn-controller sets
+// flow cookies.
+func cookieOf(uuid string) uint64 {
+	b, err := hex.DecodeString(strings.SplitN(uuid, "-", 2)[0])
+	if err != nil || len(b) != 4 {
+		return 0
+	}
+	return uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
+}
+
+// compiler holds what is fixed while compiling one lflow.
+type compiler struct {
+	lf      LogicalFlow
+	env     Env
+	conj    *ConjIDs
+	refs    *refSet
+	ingress bool
+	cookie  uint64
+	cache   *textCache
+	prereqs []string // match prerequisites of the actions' fields
+}
+
+// table is the OpenFlow table of logical table n of this lflow's
+// pipeline.
+func (c *compiler) table(n int) uint8 {
+	if c.ingress {
+		return uint8(IngressBase + n)
+	}
+	return uint8(EgressBase + n)
+}
+
+// datapath compiles the lflow for one datapath.
+func (c *compiler) datapath(dp uint32, acts []lflow.Action) ([]flowtable.Flow, error) {
+	ac := &actionCompiler{compiler: c, dp: dp, router: c.env.Router(dp)}
+	ofacts, err := ac.actions(acts, true)
+	if err != nil {
+		return nil, err
+	}
+	terms, err := c.terms(dp)
+	if err != nil {
+		return nil, fmt.Errorf("match %q: %w", c.lf.Match, err)
+	}
+	return c.flows(dp, terms, ofacts)
+}
+
+// terms parses the match, with the prerequisites of the actions' fields
+// ANDed in, resolving named sets for datapath dp.
+func (c *compiler) terms(dp uint32) ([]lflow.Term, error) {
+	text := c.lf.Match
+	if len(c.prereqs) > 0 {
+		text = "(" + text + ") && " + strings.Join(c.prereqs, " && ")
+	}
+	if !strings.ContainsAny(text, "$@") {
+		return c.cache.parseMatch(text)
+	}
+	sets := &dpSets{env: c.env, dp: dp, refs: c.refs}
+	return lflow.Compile(text, lflow.Symbols, sets)
+}
+
+// dpSets resolves $as and @pg for one datapath: port groups by their
+// per-datapath SB name and reduced to the ports bound here, as
+// ovn-controller does; a set that does not exist is empty.
+type dpSets struct {
+	env  Env
+	dp   uint32
+	refs *refSet
+}
+
+func (s *dpSets) AddressSet(name string) ([]string, bool) {
+	s.refs.sets[name] = true
+	a, _ := s.env.AddressSet(name)
+	return a, true
+}
+
+func (s *dpSets) PortGroup(name string) ([]string, bool) {
+	sb := fmt.Sprintf("%d_%s", s.dp, name)
+	s.refs.groups[sb] = true
+	ports, _ := s.env.PortGroup(sb)
+	var local []string
+	for _, p := range ports {
+		s.refs.ports[p] = true
+		if s.env.Resident(p) {
+			local = append(local, p)
+		}
+	}
+	return local, true
+}

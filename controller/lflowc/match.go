@@ -1,0 +1,452 @@
+package lflowc
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/controller/openflow"
+	"github.com/ovnd/ovnd/lflow"
+)
+
+// fieldMatch is one OpenFlow field's value and mask while a match is
+// being built; matches on the same field (bits of one register from
+// two logical fields) merge into it.
+type fieldMatch struct {
+	f    *openflow.Field
+	v, m []byte
+}
+
+// ofMatch is an OpenFlow match under construction.
+type ofMatch []fieldMatch
+
+// with returns m with f=v/mask added, or false when that contradicts
+// what m already has. m itself is not modified.
+func (m ofMatch) with(f *openflow.Field, v, mask []byte) (ofMatch, bool) {
+	out := slices.Clone(m)
+	for i, fm := range out {
+		if fm.f != f {
+			continue
+		}
+		nv, nm := make([]byte, len(v)), make([]byte, len(v))
+		for j := range v {
+			if (fm.v[j]^v[j])&fm.m[j]&mask[j] != 0 {
+				return nil, false
+			}
+			nv[j], nm[j] = fm.v[j]|v[j], fm.m[j]|mask[j]
+		}
+		out[i] = fieldMatch{f, nv, nm}
+		return out, true
+	}
+	return append(out, fieldMatch{f, v, mask}), true
+}
+
+// merge returns a and b combined, or false if they contradict.
+func (m ofMatch) merge(o ofMatch) (ofMatch, bool) {
+	out := m
+	for _, fm := range o {
+		var ok bool
+		if out, ok = out.with(fm.f, fm.v, fm.m); !ok {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+// openflow renders the match in prerequisite order, with exact matches
+// unmasked.
+func (m ofMatch) openflow() openflow.Match {
+	out := make(openflow.Match, 0, len(m))
+	for _, fm := range m {
+		o := openflow.OXM{Field: fm.f, Value: fm.v, Mask: fm.m}
+		if bytes.Equal(fm.m, fullMask(fm.f, len(fm.m))) {
+			o.Mask = nil
+		}
+		out = append(out, o)
+	}
+	slices.SortStableFunc(out, func(a, b openflow.OXM) int { return prereqRank(a.Field) - prereqRank(b.Field) })
+	return out
+}
+
+// fullMask is the mask of every significant bit of f.
+func fullMask(f *openflow.Field, n int) []byte {
+	if f.Name == "vlan_vid" {
+		return []byte{0x1f, 0xff}
+	}
+	mask := make([]byte, n)
+	bits := f.Bits
+	if bits == 0 || bits > 8*n {
+		bits = 8 * n
+	}
+	for i := 0; i < bits; i++ {
+		mask[n-1-i/8] |= 1 << (i % 8)
+	}
+	return mask
+}
+
+// prereqRank orders fields so that each comes after its prerequisites,
+// as OVS checks them in order.
+func prereqRank(f *openflow.Field) int {
+	switch f.Name {
+	case "metadata":
+		return -1
+	case "eth_type", "vlan_vid":
+		return 0
+	case "nw_proto", "vlan_pcp":
+		return 1
+	case "ct_state", "icmpv6_type", "icmpv6_code", "icmp_type", "icmp_code":
+		return 2
+	}
+	return 3
+}
+
+// u128Bytes is the low n bytes of v, big-endian.
+func u128Bytes(v lflow.U128, n int) []byte {
+	var b [16]byte
+	for i := 0; i < 8; i++ {
+		b[7-i] = byte(v.Hi >> (8 * i))
+		b[15-i] = byte(v.Lo >> (8 * i))
+	}
+	return slices.Clone(b[16-n:])
+}
+
+// addField adds one normalised numeric match on a logical field to m.
+// The wide registers are matched as the 32-bit registers they overlay,
+// as OVS stores them; vlan.tci becomes OXM vlan_vid and vlan_pcp.
+func addField(m ofMatch, lm lflow.Match) (ofMatch, bool, error) {
+	switch of := lm.Field.OF; of {
+	case "xxreg0", "xxreg1", "xreg4":
+		return addRegisters(m, of, lm.Value, lm.Mask)
+	case "vlan_tci":
+		return addVLAN(m, lm.Value.Lo, lm.Mask.Lo)
+	default:
+		f := openflow.FieldByName(of)
+		if f == nil || f.Width == 0 {
+			return nil, false, fmt.Errorf("field %s has no OpenFlow match field", lm.Field.Name)
+		}
+		v, mask := u128Bytes(lm.Value, f.Width), u128Bytes(lm.Mask, f.Width)
+		if !f.Maskable && !bytes.Equal(mask, fullMask(f, f.Width)) {
+			return nil, false, fmt.Errorf("field %s cannot be matched under a mask", lm.Field.Name)
+		}
+		out, ok := m.with(f, v, mask)
+		return out, ok, nil
+	}
+}
+
+// addRegisters matches bits of xxreg0/xxreg1 (reg0..reg7, the lowest
+// numbered register most significant) or xreg4 (reg8, reg9).
+func addRegisters(m ofMatch, of string, v, mask lflow.U128) (ofMatch, bool, error) {
+	first, n := 0, 4
+	switch of {
+	case "xxreg1":
+		first = 4
+	case "xreg4":
+		first, n = 8, 2
+	}
+	for k := 0; k < n; k++ {
+		shift := (n - 1 - k) * 32
+		rm := uint32(mask.Rsh(shift).Lo)
+		if rm == 0 {
+			continue
+		}
+		rv := uint32(v.Rsh(shift).Lo)
+		o := openflow.Reg(first+k).Masked(uint64(rv), uint64(rm))
+		var ok bool
+		if m, ok = m.with(o.Field, o.Value, o.Mask); !ok {
+			return nil, false, nil
+		}
+	}
+	return m, true, nil
+}
+
+// addVLAN splits a vlan.tci match: VID and the present bit go in OXM
+// vlan_vid, the priority in vlan_pcp, which OVS only takes exactly.
+func addVLAN(m ofMatch, v, mask uint64) (ofMatch, bool, error) {
+	if vm := mask & 0x1fff; vm != 0 {
+		o := openflow.F("vlan_vid").Masked(v&0x1fff, vm)
+		var ok bool
+		if m, ok = m.with(o.Field, o.Value, o.Mask); !ok {
+			return nil, false, nil
+		}
+	}
+	switch pm := mask >> 13 & 7; pm {
+	case 0:
+		return m, true, nil
+	case 7:
+		o := openflow.F("vlan_pcp").Exact(v >> 13 & 7)
+		out, ok := m.with(o.Field, o.Value, []byte{7})
+		return out, ok, nil
+	}
+	return nil, false, fmt.Errorf("vlan.pcp cannot be matched under a mask")
+}
+
+// resolve turns one conjunction of logical matches into an OpenFlow
+// match for datapath dp. It returns false when the conjunction cannot
+// match here: a port that does not exist on dp, an is_chassis_resident
+// that does not hold.
+func (c *compiler) resolve(dp uint32, conj lflow.Conj, base ofMatch) (ofMatch, bool, error) {
+	m := base
+	for _, lm := range conj {
+		var ok bool
+		var err error
+		switch {
+		case lm.Field == nil:
+			ok = c.chassisResident(lm) // is_chassis_resident, the only match function
+		case lm.Field.String:
+			var key uint32
+			if key, ok = c.portKey(dp, lm.Str); ok {
+				o := openflow.Reg(portReg(lm.Field.Name)).Exact(uint64(key))
+				m, ok = m.with(o.Field, o.Value, []byte{0xff, 0xff, 0xff, 0xff})
+			}
+		default:
+			m, ok, err = addField(m, lm)
+		}
+		if err != nil || !ok {
+			return nil, false, err
+		}
+	}
+	return m, true, nil
+}
+
+func portReg(field string) int {
+	if field == "inport" {
+		return RegInport
+	}
+	return RegOutport
+}
+
+func (c *compiler) chassisResident(lm lflow.Match) bool {
+	if lm.Func != "is_chassis_resident" {
+		return false
+	}
+	c.refs.ports[lm.Str] = true
+	return c.env.Resident(lm.Str) != lm.Neg
+}
+
+// portKey resolves a port name as ovn-controller does for inport and
+// outport: "none" is 0, else a Port_Binding on this datapath, else a
+// Multicast_Group of this datapath.
+func (c *compiler) portKey(dp uint32, name string) (uint32, bool) {
+	if name == "none" {
+		return 0, true // the name of "no port" (outport == "none")
+	}
+	c.refs.ports[name] = true
+	if pdp, key, ok := c.env.LookupPort(name); ok && pdp == dp {
+		return key, true
+	}
+	c.refs.mcast[fmt.Sprintf("%d/%s", dp, name)] = true
+	return c.env.LookupMulticast(dp, name)
+}
+
+// clause is one dimension of a conjunctive match: its alternatives.
+type clause []ofMatch
+
+// flows turns the normalised match into flows for datapath dp: a term
+// with two or more dimensions that each test one field becomes an
+// OpenFlow conjunctive match (one flow per alternative of each
+// dimension, plus the conj_id flow carrying the actions), as
+// ovn-controller emits for sets; everything else is multiplied out.
+func (c *compiler) flows(dp uint32, terms []lflow.Term, acts []openflow.Action) ([]flowtable.Flow, error) {
+	meta := openflow.F("metadata").Exact(uint64(dp))
+	base0 := ofMatch{{meta.Field, meta.Value, fullMask(meta.Field, 8)}}
+	fs := &flowSet{table: c.table(c.lf.TableID), prio: uint16(c.lf.Priority), seen: map[string]int{}}
+	type conjTerm struct {
+		base    ofMatch
+		clauses []clause
+	}
+	var conjs []conjTerm
+	for _, t := range terms {
+		bases, clauses, err := c.expand(dp, t, base0)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bases {
+			if len(clauses) < 2 {
+				fs.add(b, acts, c.cookie)
+				continue
+			}
+			conjs = append(conjs, conjTerm{b, clauses})
+		}
+		if len(fs.flows)+len(conjs) > maxFlows {
+			return nil, lflow.ErrTooManyFlows
+		}
+	}
+	if len(conjs) == 0 {
+		return fs.flows, nil
+	}
+	if c.conj == nil {
+		return nil, fmt.Errorf("match needs conjunction ids and none were given")
+	}
+	ids := c.conj.ids(c.lf.UUID, dp, len(conjs))
+	for i, ct := range conjs {
+		n := len(ct.clauses)
+		for k, cl := range ct.clauses {
+			for _, alt := range cl {
+				if m, ok := ct.base.merge(alt); ok {
+					fs.addConj(m, &openflow.Conjunction{ID: ids[i], Clause: uint8(k), NClauses: uint8(n)})
+				}
+			}
+		}
+		cid := openflow.F("conj_id").Exact(uint64(ids[i]))
+		m, _ := ct.base.with(cid.Field, cid.Value, []byte{0xff, 0xff, 0xff, 0xff})
+		fs.add(m, acts, c.cookie)
+	}
+	return fs.flows, nil
+}
+
+// expand resolves one term: it returns the fixed matches (several when
+// dimensions had to be multiplied out) and the dimensions left for a
+// conjunctive match (none, or at least two).
+func (c *compiler) expand(dp uint32, t lflow.Term, base0 ofMatch) ([]ofMatch, []clause, error) {
+	base, ok, err := c.resolve(dp, t.Conj, base0)
+	if err != nil || !ok {
+		return nil, nil, err
+	}
+	bases := []ofMatch{base}
+	var clauses []clause
+	var names []string
+	var multiply []clause
+	for _, d := range t.Dims {
+		cl, err := c.clause(dp, d)
+		if err != nil {
+			return nil, nil, err
+		}
+		switch {
+		case len(cl) == 0:
+			return nil, nil, nil
+		case len(cl) > 1 && singleField(d):
+			name := d[0][0].Field.Name
+			if i := slices.Index(names, name); i >= 0 {
+				if clauses[i] = intersect(clauses[i], cl); len(clauses[i]) == 0 {
+					return nil, nil, nil
+				}
+				continue
+			}
+			clauses, names = append(clauses, cl), append(names, name)
+		default:
+			multiply = append(multiply, cl)
+		}
+	}
+	if len(clauses) == 1 {
+		multiply, clauses = append(multiply, clauses[0]), nil
+	}
+	sortClauses(clauses, names)
+	for _, cl := range multiply {
+		var next []ofMatch
+		for _, b := range bases {
+			for _, alt := range cl {
+				if m, ok := b.merge(alt); ok {
+					next = append(next, m)
+				}
+			}
+		}
+		if bases = next; len(bases) > maxFlows {
+			return nil, nil, lflow.ErrTooManyFlows
+		}
+	}
+	return bases, clauses, nil
+}
+
+// clause resolves a dimension's alternatives, dropping those that
+// cannot match here.
+func (c *compiler) clause(dp uint32, d []lflow.Conj) (clause, error) {
+	var cl clause
+	for _, alt := range d {
+		m, ok, err := c.resolve(dp, alt, nil)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			cl = append(cl, m)
+		}
+	}
+	return cl, nil
+}
+
+// singleField reports whether every alternative tests the same one
+// field, what an OpenFlow conjunction clause can hold. Fields that are
+// OpenFlow prerequisites of others (eth.type, ip.proto, the ICMPv6 type
+// and code, vlan.tci) cannot: a clause flow on tp_dst without the
+// eth_type and nw_proto of another clause is invalid. ovn-controller
+// cross-multiplies them too (must_crossproduct).
+func singleField(d []lflow.Conj) bool {
+	for _, alt := range d {
+		if len(alt) != 1 || alt[0].Field == nil || alt[0].Field != d[0][0].Field {
+			return false
+		}
+	}
+	switch d[0][0].Field.OF {
+	case "eth_type", "nw_proto", "icmpv6_type", "icmpv6_code", "vlan_tci":
+		return false
+	}
+	return true
+}
+
+// intersect combines two clauses on the same field (tcp.dst >= 1000 and
+// tcp.dst <= 1010) into one, as ovn-controller crushes them.
+func intersect(a, b clause) clause {
+	var out clause
+	for _, x := range a {
+		for _, y := range b {
+			if m, ok := x.merge(y); ok {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// flowSet collects one lflow's flows on one datapath, merging repeats:
+// the same match twice keeps the first actions; conjunction clause
+// flows with the same match carry every conjunction action.
+type flowSet struct {
+	table uint8
+	prio  uint16
+	flows []flowtable.Flow
+	seen  map[string]int
+}
+
+func (fs *flowSet) add(m ofMatch, acts []openflow.Action, cookie uint64) {
+	om := m.openflow()
+	key := om.String()
+	if _, dup := fs.seen[key]; dup {
+		return
+	}
+	fs.seen[key] = len(fs.flows)
+	fs.flows = append(fs.flows, flowtable.Flow{Table: fs.table, Priority: fs.prio, Match: om, Actions: acts, Cookie: cookie})
+}
+
+// addConj adds a conjunction clause flow. ovn-controller gives them
+// cookie 0, as clause flows may be shared by several lflows.
+func (fs *flowSet) addConj(m ofMatch, a *openflow.Conjunction) {
+	om := m.openflow()
+	key := om.String()
+	if i, dup := fs.seen[key]; dup {
+		f := &fs.flows[i]
+		if len(f.Actions) > 0 {
+			if _, isConj := f.Actions[0].(*openflow.Conjunction); isConj {
+				f.Actions = append(f.Actions, a)
+			}
+		}
+		return
+	}
+	fs.seen[key] = len(fs.flows)
+	fs.flows = append(fs.flows, flowtable.Flow{Table: fs.table, Priority: fs.prio, Match: om, Actions: []openflow.Action{a}})
+}
+
+// sortClauses orders conjunction clauses by the name of the logical
+// field each tests, the order ovn-controller numbers them in.
+func sortClauses(cl []clause, names []string) {
+	idx := make([]int, len(cl))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return strings.Compare(names[a], names[b]) })
+	sorted := make([]clause, len(cl))
+	for i, j := range idx {
+		sorted[i] = cl[j]
+	}
+	copy(cl, sorted)
+}
