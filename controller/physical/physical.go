@@ -1,0 +1,297 @@
+// Package physical computes the OpenFlow flows of br-int that do not come
+// from logical flows, as OVN 23.03's ovn-controller (physical.c) installs
+// them: ingress from VIFs, localnet patch ports and tunnels (table 0), the
+// large-packet tables (37, 38), remote output over Geneve or VXLAN tunnels
+// (39), local output and multicast fan-out (40), the loopback check (41),
+// the in_port save (64), egress to VIFs, localnet and logical patch ports
+// (65) and the port-security tables behind check_in_port_sec() and
+// check_out_port_sec() (73-75).
+//
+// It is pure: Flows (or a Builder, for one owner at a time) maps an Input
+// that the controller loop builds from the SB replica and the chassis
+// state to flows keyed by owner, ready for flowtable.Desired.Set.
+package physical
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ovnd/ovnd/controller/flowtable"
+)
+
+// Input is what the physical flows of one chassis depend on. Every port
+// and multicast group of the datapaths local to this chassis belongs in
+// it; ports of other datapaths are ignored.
+type Input struct {
+	// Chassis is this chassis' name (Chassis.name, the system-id).
+	Chassis string
+	// Datapaths are the local datapaths (those with a port bound here
+	// or reachable through logical patch ports), by tunnel key.
+	Datapaths []Datapath
+	// Ports are the Port_Binding rows of the local datapaths.
+	Ports []Port
+	// MulticastGroups are the Multicast_Group rows of the local datapaths.
+	MulticastGroups []MulticastGroup
+	// Tunnels are the tunnel ports on br-int, one per remote chassis.
+	Tunnels []Tunnel
+}
+
+// Datapath is a local datapath.
+type Datapath struct {
+	Key      uint32 // Datapath_Binding.tunnel_key: metadata
+	DNATZone uint16 // conntrack zone for DNAT (reg11), 0 if none allocated
+	SNATZone uint16 // conntrack zone for SNAT (reg12), 0 if none allocated
+}
+
+// Port types (Port_Binding.type) with physical flows of their own.
+const (
+	TypeVIF       = ""
+	TypeLocalport = "localport"
+	TypeLocalnet  = "localnet"
+	TypePatch     = "patch"
+	// TypeL3Gateway is a patch port of a gateway router pinned to one
+	// chassis: a patch port there, a remote port elsewhere.
+	TypeL3Gateway = "l3gateway"
+	// TypeChassisRedirect is the gateway side of a distributed router
+	// port: output to it reaches the chassis it is bound to.
+	TypeChassisRedirect = "chassisredirect"
+)
+
+// Port is one Port_Binding of a local datapath.
+type Port struct {
+	// UUID is the Port_Binding row's UUID; its first 32 bits are the
+	// cookie of the port's flows, as with ovn-controller.
+	UUID string
+	// Name is logical_port.
+	Name string
+	// Datapath is the tunnel key of the port's datapath.
+	Datapath uint32
+	// Key is the port's tunnel_key.
+	Key uint32
+	// Type is Port_Binding.type ("" for a VIF).
+	Type string
+	// Chassis is the name of the chassis the port is bound to, "" if
+	// unbound; for an l3gateway port, options:l3gateway-chassis.
+	Chassis string
+	// OFPort is the port's OpenFlow port on br-int when it is here: the
+	// VIF's interface (bound to this chassis or a localport), the patch
+	// port to the provider bridge of a localnet port. 0 otherwise.
+	OFPort uint32
+	// Zone is the port's conntrack zone (reg13), 0 if none allocated.
+	Zone uint16
+	// Tag is the VLAN of a localnet port (Port_Binding.tag), 0 for none.
+	Tag uint16
+	// Peer is the logical_port name of a patch or l3gateway port's
+	// peer (options:peer).
+	Peer string
+	// DistributedPort is the logical_port name of a chassisredirect
+	// port's distributed port (options:distributed-port).
+	DistributedPort string
+	// PortSecurity is Port_Binding.port_security: each entry an Ethernet
+	// address followed by the IPv4 and IPv6 addresses (with optional
+	// prefixes) the port may use.
+	PortSecurity []string
+}
+
+// MulticastGroup is one Multicast_Group row.
+type MulticastGroup struct {
+	UUID     string   // row UUID, for the cookie
+	Datapath uint32   // datapath tunnel key
+	Key      uint32   // tunnel_key, 0x8000 and up
+	Members  []string // logical_port names of the member Port_Bindings
+}
+
+// Tunnel encapsulations.
+const (
+	Geneve = "geneve"
+	VXLAN  = "vxlan"
+)
+
+// Tunnel is the tunnel port on br-int towards another chassis.
+type Tunnel struct {
+	Chassis string // the remote chassis' name
+	Type    string // Geneve or VXLAN
+	OFPort  uint32
+}
+
+// Owner keys: the physical package's owners in flowtable.Desired.
+const (
+	ownerStatic = "physical/static"
+	prefixPort  = "physical/port/"
+	prefixMC    = "physical/mc/"
+	prefixTun   = "physical/tunnel/"
+)
+
+// StaticOwner owns the flows that depend on nothing (table defaults).
+func StaticOwner() string { return ownerStatic }
+
+// PortOwner owns the flows of the Port_Binding with this UUID.
+func PortOwner(uuid string) string { return prefixPort + uuid }
+
+// MulticastOwner owns the flows of the Multicast_Group with this UUID.
+func MulticastOwner(uuid string) string { return prefixMC + uuid }
+
+// TunnelOwner owns the ingress flow of the tunnel to this chassis.
+func TunnelOwner(chassis string) string { return prefixTun + chassis }
+
+// IsOwner reports whether owner is one of this package's owner keys, so
+// that a caller can remove the owners a new Input no longer has.
+func IsOwner(owner string) bool { return strings.HasPrefix(owner, "physical/") }
+
+// Flows computes every physical flow of in, by owner. Owners with no flows
+// are left out.
+func Flows(in Input) (map[string][]flowtable.Flow, error) {
+	b, err := NewBuilder(in)
+	if err != nil {
+		return nil, err
+	}
+	return b.All(), nil
+}
+
+// Builder indexes an Input so that the flows of one owner can be
+// recomputed alone: when a port changes, the caller recomputes that
+// port's owner, the multicast groups it is a member of and, if it is a
+// localnet port, the other ports of its datapath.
+type Builder struct {
+	in        Input
+	dps       map[uint32]Datapath
+	ports     map[string]*Port // by name
+	byUUID    map[string]*Port
+	mcs       map[string]*MulticastGroup
+	tunnels   map[string]Tunnel // by chassis
+	localnets map[uint32]*Port  // the localnet port on this chassis, by datapath
+	warnings  []string
+}
+
+// NewBuilder indexes in. It reports inputs that cannot be right: a port of
+// an unknown datapath, two ports with one name, a tunnel or multicast
+// group key out of range.
+func NewBuilder(in Input) (*Builder, error) {
+	b := &Builder{in: in, dps: map[uint32]Datapath{}, ports: map[string]*Port{}, byUUID: map[string]*Port{},
+		mcs: map[string]*MulticastGroup{}, tunnels: map[string]Tunnel{}, localnets: map[uint32]*Port{}}
+	for _, d := range in.Datapaths {
+		if d.Key == 0 || d.Key >= 1<<24 {
+			return nil, fmt.Errorf("datapath tunnel key %d out of range 1..2^24-1", d.Key)
+		}
+		b.dps[d.Key] = d
+	}
+	for i := range in.Ports {
+		if err := b.addPort(&b.in.Ports[i]); err != nil {
+			return nil, err
+		}
+	}
+	for i := range in.MulticastGroups {
+		mc := &b.in.MulticastGroups[i]
+		if mc.Key < multicastKeyMin || mc.Key > 0xffff {
+			return nil, fmt.Errorf("multicast group %s: tunnel key %#x out of range 0x8000..0xffff", mc.UUID, mc.Key)
+		}
+		b.mcs[mc.UUID] = mc
+	}
+	for _, t := range in.Tunnels {
+		if t.Type != Geneve && t.Type != VXLAN {
+			return nil, fmt.Errorf("tunnel to %s: type %q, want geneve or vxlan", t.Chassis, t.Type)
+		}
+		if t.OFPort == 0 {
+			return nil, fmt.Errorf("tunnel to %s: no ofport", t.Chassis)
+		}
+		b.tunnels[t.Chassis] = t
+	}
+	return b, nil
+}
+
+func (b *Builder) addPort(p *Port) error {
+	if _, ok := b.dps[p.Datapath]; !ok {
+		return fmt.Errorf("port %s: datapath %d is not local", p.Name, p.Datapath)
+	}
+	if p.Key == 0 || p.Key >= multicastKeyMin {
+		return fmt.Errorf("port %s: tunnel key %d out of range 1..32767", p.Name, p.Key)
+	}
+	if _, dup := b.ports[p.Name]; dup {
+		return fmt.Errorf("port %s: two Port_Bindings with one name", p.Name)
+	}
+	b.ports[p.Name] = p
+	b.byUUID[p.UUID] = p
+	if _, errs := portSecEntries(p); len(errs) > 0 {
+		for _, err := range errs {
+			b.warnings = append(b.warnings, err.Error())
+		}
+	}
+	if p.Type == TypeLocalnet && p.OFPort != 0 {
+		if _, dup := b.localnets[p.Datapath]; !dup {
+			b.localnets[p.Datapath] = p
+		}
+	}
+	return nil
+}
+
+// Warnings are the problems in the input that cost flows without making
+// the input unusable, such as a port_security entry that does not parse
+// (its flows are left out, as ovn-controller does), for the caller to log.
+func (b *Builder) Warnings() []string { return b.warnings }
+
+// All computes the flows of every owner.
+func (b *Builder) All() map[string][]flowtable.Flow {
+	out := map[string][]flowtable.Flow{ownerStatic: staticFlows()}
+	put := func(owner string, flows []flowtable.Flow) {
+		if len(flows) > 0 {
+			out[owner] = flows
+		}
+	}
+	for i := range b.in.Ports {
+		p := &b.in.Ports[i]
+		put(PortOwner(p.UUID), b.portFlows(p))
+	}
+	for i := range b.in.MulticastGroups {
+		mc := &b.in.MulticastGroups[i]
+		put(MulticastOwner(mc.UUID), b.multicastFlows(mc))
+	}
+	for _, t := range b.in.Tunnels {
+		put(TunnelOwner(t.Chassis), tunnelFlows(t))
+	}
+	return out
+}
+
+// Owner computes the flows of one owner; nil if it has none (or the
+// owner is unknown, e.g. a port that left).
+func (b *Builder) Owner(owner string) []flowtable.Flow {
+	switch {
+	case owner == ownerStatic:
+		return staticFlows()
+	case strings.HasPrefix(owner, prefixPort):
+		if p := b.byUUID[strings.TrimPrefix(owner, prefixPort)]; p != nil {
+			return b.portFlows(p)
+		}
+	case strings.HasPrefix(owner, prefixMC):
+		if mc := b.mcs[strings.TrimPrefix(owner, prefixMC)]; mc != nil {
+			return b.multicastFlows(mc)
+		}
+	case strings.HasPrefix(owner, prefixTun):
+		if t, ok := b.tunnels[strings.TrimPrefix(owner, prefixTun)]; ok {
+			return tunnelFlows(t)
+		}
+	}
+	return nil
+}
+
+// cookie is the first 32 bits of a row UUID, as ovn-controller uses.
+func cookie(uuid string) uint64 {
+	if len(uuid) < 8 {
+		return 0
+	}
+	v, err := strconv.ParseUint(uuid[:8], 16, 32)
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// sortFlows orders flows as Desired.Flows does, for stable output.
+func sortFlows(fs []flowtable.Flow) []flowtable.Flow {
+	slices.SortStableFunc(fs, func(a, b flowtable.Flow) int {
+		return cmp.Or(cmp.Compare(a.Table, b.Table), cmp.Compare(b.Priority, a.Priority))
+	})
+	return fs
+}
