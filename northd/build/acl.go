@@ -139,7 +139,7 @@ func checkACLs(nb *NB) (bad map[string]bool, problems []string) {
 	for _, a := range nb.ACLs {
 		if _, err := lflow.ParseExpr(a.Match, lflow.Symbols, sets); err != nil {
 			bad[a.UUID] = true
-			problems = append(problems, fmt.Sprintf("acl %s: match %q: %v", a.UUID, a.Match, err))
+			problems = append(problems, aclProblem(a, "match %q: %v; skipped", a.Match, err))
 		}
 	}
 	slices.Sort(problems)

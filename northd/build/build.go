@@ -120,6 +120,9 @@ func Build(nb *NB, sb *SB) *Result {
 			}
 		}
 	}
+	for _, sw := range sws {
+		r.Problems = append(r.Problems, sw.problems...)
+	}
 	r.PortGroups, r.AddressSets = groups(nb, sws)
 	r.DNS = dnsRows(nb, sws)
 	r.LBs = lbRows(nb, sws)

@@ -87,7 +87,8 @@ func TestBadACLSkipped(t *testing.T) {
 	sw.ACLs = []string{"a1", "a2", "a3"}
 	nb.Switches["s0"] = sw
 	r := Build(nb, &SB{})
-	if len(r.Problems) != 2 || !strings.HasPrefix(r.Problems[0], "acl a1: ") || !strings.HasPrefix(r.Problems[1], "acl a2: ") {
+	if len(r.Problems) != 2 || !strings.HasPrefix(r.Problems[0], `acl (a1, to-lport priority 10): match`) ||
+		!strings.HasPrefix(r.Problems[1], `acl (a2, to-lport priority 20): match`) {
 		t.Errorf("problems = %q, want a1 and a2 reported", r.Problems)
 	}
 	var acls []string

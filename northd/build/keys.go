@@ -18,6 +18,12 @@ type lswitch struct {
 	nb    nbdb.LogicalSwitch
 	key   int
 	ports []*lport
+	// sbMACs is Port_Binding.mac of the switch's ports in SB, by port
+	// name: which port holds an address when two claim it (validate.go).
+	sbMACs map[string][]string
+	// problems are the switch's NB content that was skipped (see
+	// validate.go), one line each.
+	problems []string
 }
 
 // lport is a logical switch port with its tunnel key.
@@ -69,12 +75,18 @@ func switches(nb *NB, sb *SB) []*lswitch {
 		}
 	}
 	oldPort := map[[2]string]int{} // (switch UUID, port name) → key
+	sbMACs := map[string]map[string][]string{}
 	for _, pb := range sb.PortBindings {
-		oldPort[[2]string{dpOwner[pb.Datapath], pb.LogicalPort}] = pb.TunnelKey
+		ls := dpOwner[pb.Datapath]
+		oldPort[[2]string{ls, pb.LogicalPort}] = pb.TunnelKey
+		if sbMACs[ls] == nil {
+			sbMACs[ls] = map[string][]string{}
+		}
+		sbMACs[ls][pb.LogicalPort] = pb.MAC
 	}
 	var sws []*lswitch
 	for _, ls := range nb.Switches {
-		sws = append(sws, &lswitch{nb: ls})
+		sws = append(sws, &lswitch{nb: ls, sbMACs: sbMACs[ls.UUID]})
 	}
 	slices.SortFunc(sws, func(a, b *lswitch) int {
 		return cmp.Or(cmp.Compare(a.nb.Name, b.nb.Name), cmp.Compare(a.nb.UUID, b.nb.UUID))
@@ -90,6 +102,7 @@ func switches(nb *NB, sb *SB) []*lswitch {
 		keyed = append(keyed, sw)
 	}
 	slices.SortFunc(keyed, func(a, b *lswitch) int { return cmp.Compare(a.key, b.key) })
+	dedupPorts(keyed)
 	return keyed
 }
 
@@ -101,6 +114,7 @@ func switchPorts(nb *NB, sw *lswitch, old map[[2]string]int) []*lport {
 		}
 	}
 	slices.SortFunc(ps, func(a, b *lport) int { return cmp.Compare(a.nb.Name, b.nb.Name) })
+	sw.problems = checkPorts(sw, ps, func(p *lport) bool { return old[[2]string{sw.nb.UUID, p.nb.Name}] != 0 })
 	assignKeys(ps, maxPortKey, func(p *lport) int { return old[[2]string{sw.nb.UUID, p.nb.Name}] },
 		func(p *lport, k int) { p.key = k })
 	return slices.DeleteFunc(ps, func(p *lport) bool { return p.key == 0 })
