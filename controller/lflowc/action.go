@@ -27,7 +27,7 @@ func (ac *actionCompiler) actions(acts []lflow.Action, top bool) ([]openflow.Act
 		case lflow.Exchange:
 			got, err = exchange(a)
 		case lflow.Decrement:
-			got = []openflow.Action{&openflow.DecTTL{}}
+			got = []openflow.Action{&openflow.DecTTLIDs{}}
 		case lflow.Op:
 			got, err = ac.op(a)
 		default:
@@ -162,6 +162,7 @@ func init() {
 		"icmp6_error":        (*actionCompiler).nested,
 		"tcp_reset":          (*actionCompiler).nested,
 		"reject":             (*actionCompiler).nested,
+		"sctp_abort":         (*actionCompiler).nested,
 		"igmp":               (*actionCompiler).igmp,
 		"put_dhcp_opts":      (*actionCompiler).putDHCPOpts,
 		"put_dhcpv6_opts":    (*actionCompiler).putDHCPv6Opts,
@@ -245,19 +246,24 @@ func (ac *actionCompiler) checkPortSec(o lflow.Op) ([]openflow.Action, error) {
 	if o.Name == "check_out_port_sec" {
 		table = TableChkOutPortSec
 	}
-	return ac.flagLookup(o, FlagCheckPortSec, table, nil)
+	return ac.flagLookup(o, FlagCheckPortSec, table, nil, false)
 }
 
-// flagLookup is the shape of every lookup action: clear a flag, set up
-// arguments, resubmit to the lookup table, restore, copy the flag to
-// the result.
-func (ac *actionCompiler) flagLookup(o lflow.Op, flag int, table uint8, args []arg) ([]openflow.Action, error) {
+// flagLookup is the shape of every lookup action: set up arguments,
+// clear a flag, resubmit to the lookup table, then restore the
+// arguments and copy the flag to the result, in the order
+// ovn-controller does for that action (lookup_arp and lookup_nd copy
+// first).
+func (ac *actionCompiler) flagLookup(o lflow.Op, flag int, table uint8, args []arg, copyFirst bool) ([]openflow.Action, error) {
 	dst, err := subfield(*o.Result)
 	if err != nil {
 		return nil, err
 	}
 	acts := setupArgs(args)
 	acts = append(acts, loadUint(flagBit(flag), 0), openflow.ResubmitTable(table))
-	acts = append(acts, restoreArgs(args)...)
-	return append(acts, &openflow.Move{Src: flagBit(flag), Dst: dst}), nil
+	move := &openflow.Move{Src: flagBit(flag), Dst: dst}
+	if copyFirst {
+		return append(append(acts, move), restoreArgs(args)...), nil
+	}
+	return append(append(acts, restoreArgs(args)...), move), nil
 }

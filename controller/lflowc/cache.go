@@ -87,12 +87,25 @@ var opPrereqs = map[string]string{
 // the fields they touch and those of the named actions.
 func prereqs(acts []lflow.Action) []string {
 	pre := lflow.ActionPrereqs(acts, lflow.Symbols)
+	add := func(p string) {
+		if p != "" && !slices.Contains(pre, p) {
+			pre = append(pre, p)
+		}
+	}
 	for _, a := range acts {
-		if o, ok := a.(lflow.Op); ok {
-			if p := opPrereqs[o.Name]; p != "" && !slices.Contains(pre, p) {
-				pre = append(pre, p)
+		o, ok := a.(lflow.Op)
+		if !ok {
+			continue
+		}
+		add(opPrereqs[o.Name])
+		for _, arg := range o.Args {
+			if arg.Value.Kind == lflow.RefValue {
+				for s := arg.Value.Ref.Sym; s != nil; s = lflow.Symbols[s.Parent] {
+					add(s.Prereq)
+				}
 			}
 		}
 	}
+	slices.Sort(pre)
 	return pre
 }

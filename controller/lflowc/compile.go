@@ -33,6 +33,10 @@ type Env interface {
 	// Datapath_Binding has external_ids:logical-router); conntrack
 	// actions use the router's DNAT/SNAT zones instead of the port's.
 	Router(dp uint32) bool
+	// Meter returns the OpenFlow meter id the caller allocated for SB
+	// Meter name (ovn-controller numbers meters by name whether or not
+	// the row exists yet), or 0 for none.
+	Meter(name string) uint32
 }
 
 // LogicalFlow is the part of an SB Logical_Flow row compiling needs.
@@ -54,14 +58,15 @@ type Refs struct {
 	AddressSets []string
 	PortGroups  []string // SB names, "<dp key>_<name>"
 	Multicast   []string // "<dp key>/<name>"
+	Meters      []string // meter names (controller_meter, log(meter=...))
 }
 
 type refSet struct {
-	ports, sets, groups, mcast map[string]bool
+	ports, sets, groups, mcast, meters map[string]bool
 }
 
 func newRefSet() *refSet {
-	return &refSet{map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}}
+	return &refSet{map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}}
 }
 
 func (r *refSet) refs() Refs {
@@ -76,7 +81,8 @@ func (r *refSet) refs() Refs {
 		slices.Sort(out)
 		return out
 	}
-	return Refs{Ports: keys(r.ports), AddressSets: keys(r.sets), PortGroups: keys(r.groups), Multicast: keys(r.mcast)}
+	return Refs{Ports: keys(r.ports), AddressSets: keys(r.sets), PortGroups: keys(r.groups), Multicast: keys(r.mcast),
+		Meters: keys(r.meters)}
 }
 
 // maxFlows bounds the flows one lflow may expand to on one datapath.
@@ -132,6 +138,10 @@ func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *
 	}
 	c := &compiler{lf: lf, env: env, conj: conj, refs: refs, ingress: ingress,
 		cookie: cookieOf(lf.UUID), cache: cache, prereqs: pre}
+	if m := lf.ControllerMeter; m != "" {
+		refs.meters[m] = true
+		c.ctrlMeter = env.Meter(m)
+	}
 	var out []flowtable.Flow
 	for _, dp := range datapaths {
 		flows, err := c.datapath(dp, acts)
@@ -179,6 +189,9 @@ type compiler struct {
 	cookie  uint64
 	cache   *textCache
 	prereqs []string // match prerequisites of the actions' fields
+	// ctrlMeter meters the packets the lflow's controller actions send
+	// (the lflow's controller_meter), 0 for none.
+	ctrlMeter uint32
 }
 
 // table is the OpenFlow table of logical table n of this lflow's

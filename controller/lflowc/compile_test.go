@@ -34,6 +34,7 @@ func (e *fakeEnv) Resident(p string) bool               { return e.resident[p] }
 func (e *fakeEnv) AddressSet(n string) ([]string, bool) { a, ok := e.sets[n]; return a, ok }
 func (e *fakeEnv) PortGroup(n string) ([]string, bool)  { a, ok := e.groups[n]; return a, ok }
 func (e *fakeEnv) Router(dp uint32) bool                { return e.routers[dp] }
+func (e *fakeEnv) Meter(name string) uint32             { return uint32(len(name)) }
 
 // testEnv mirrors the oracle topology: sw0 (key 1) with sw0-p1..p3 and
 // a localport, sw1 (key 2) with sw1-p1, sw1-p2.

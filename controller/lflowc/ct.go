@@ -79,11 +79,16 @@ func (ac *actionCompiler) ctLB(o lflow.Op) ([]openflow.Action, error) {
 
 // ctNAT compiles ct_dnat / ct_snat (and the _in_czone forms, which use
 // the router's common SNAT zone): without an address it un-NATs, with
-// one it commits the translation.
+// one it commits the translation. Unlike the other ct actions they use
+// the DNAT (reg11) and SNAT (reg12) zones on switches too.
 func (ac *actionCompiler) ctNAT(o lflow.Op) ([]openflow.Action, error) {
 	snat := o.Name == "ct_snat" || o.Name == "ct_snat_in_czone"
 	czone := o.Name == "ct_dnat_in_czone" || o.Name == "ct_snat_in_czone"
-	ct := &openflow.CT{ZoneSrc: ac.zone(snat || czone), Table: ac.nextTable()}
+	zone := openflow.Reg(RegDNAT).Sub(0, 16)
+	if snat || czone {
+		zone = openflow.Reg(RegSNAT).Sub(0, 16)
+	}
+	ct := &openflow.CT{ZoneSrc: zone, Table: ac.nextTable()}
 	nat := &openflow.NAT{}
 	if len(o.Args) > 0 {
 		ct.Flags = openflow.CTCommit

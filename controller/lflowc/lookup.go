@@ -95,7 +95,7 @@ func (ac *actionCompiler) lookupFDB(o lflow.Op) ([]openflow.Action, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ac.flagLookup(o, FlagLookupFDB, TableLookupFDB, args)
+	return ac.flagLookup(o, FlagLookupFDB, TableLookupFDB, args, false)
 }
 
 // getFDB: R = get_fdb(mac); table 71 loads the port into outport.
@@ -133,7 +133,7 @@ func (ac *actionCompiler) lookupMAC(o lflow.Op) ([]openflow.Action, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ac.flagLookup(o, FlagLookupMAC, TableMACLookup, args)
+	return ac.flagLookup(o, FlagLookupMAC, TableMACLookup, args, true)
 }
 
 // getMAC: get_arp(port, ip) / get_nd(port, ip); table 66 loads eth.dst.

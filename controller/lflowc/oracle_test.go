@@ -42,6 +42,18 @@ func TestOracleSwitch(t *testing.T) {
 	runOracle(t, s)
 }
 
+// TestOracleActions compiles hand-written lflows that use the actions
+// the switch topology's own flows do not.
+func TestOracleActions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts OVN and OVS")
+	}
+	s := newSandbox(t)
+	s.script("switch.sh")
+	s.injectLflows("actions.txt", "sw0")
+	runOracle(t, s)
+}
+
 func runOracle(t *testing.T, s *sandbox) {
 	env := readSB(t, s)
 	flows, failed := compileSB(t, s, env)
@@ -64,6 +76,7 @@ type sbEnv struct {
 	chassis string
 	dpKeys  map[string]uint32   // datapath uuid -> key
 	dpGroup map[string][]string // dp group uuid -> datapath uuids
+	meters  map[string]uint32
 	lflows  []LogicalFlow
 	lfDPs   [][]uint32
 }
@@ -91,6 +104,17 @@ func (e *sbEnv) Resident(port string) bool {
 func (e *sbEnv) AddressSet(name string) ([]string, bool) { a, ok := e.sets[name]; return a, ok }
 func (e *sbEnv) PortGroup(name string) ([]string, bool)  { a, ok := e.groups[name]; return a, ok }
 func (e *sbEnv) Router(dp uint32) bool                   { return e.routers[dp] }
+
+// Meter numbers meters by first use, as ovn-controller's meter table.
+func (e *sbEnv) Meter(name string) uint32 {
+	if e.meters == nil {
+		e.meters = map[string]uint32{}
+	}
+	if _, ok := e.meters[name]; !ok {
+		e.meters[name] = uint32(len(e.meters) + 1)
+	}
+	return e.meters[name]
+}
 
 func strs(v any) []string {
 	var out []string

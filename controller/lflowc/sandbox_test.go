@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,8 +21,9 @@ import (
 // its own process group, dies with the test process (Pdeathsig) and is
 // killed on cleanup.
 type sandbox struct {
-	t   *testing.T
-	dir string
+	t          *testing.T
+	dir        string
+	stopNorthd func()
 }
 
 // newSandbox starts the daemons, or skips the test without root or the
@@ -61,7 +63,7 @@ func newSandbox(t *testing.T) *sandbox {
 	s.waitFor(s.path("db.sock"))
 	s.daemon("vswitchd", "unshare", "--net", "ovs-vswitchd", "unix:"+s.path("db.sock"),
 		"--unixctl="+s.path("vswitchd.ctl"), "--log-file="+s.path("vswitchd.log"), "--no-chdir")
-	s.daemon("northd", "ovn-northd", "--ovnnb-db=unix:"+s.path("ovn.sock"), "--ovnsb-db=unix:"+s.path("ovn.sock"),
+	s.stopNorthd = s.daemon("northd", "ovn-northd", "--ovnnb-db=unix:"+s.path("ovn.sock"), "--ovnsb-db=unix:"+s.path("ovn.sock"),
 		"--unixctl="+s.path("northd.ctl"), "--log-file="+s.path("northd.log"), "--no-chdir")
 	s.vsctl("--no-wait", "init")
 	s.vsctl("set", "open", ".", "external_ids:system-id=hv1", "external_ids:ovn-remote=unix:"+s.path("ovn.sock"),
@@ -120,8 +122,8 @@ func (s *sandbox) tryRun(name string, args ...string) (string, error) {
 }
 
 // daemon starts a foreground process and kills its process group on
-// cleanup.
-func (s *sandbox) daemon(name, bin string, args ...string) {
+// cleanup; stop kills it earlier.
+func (s *sandbox) daemon(name, bin string, args ...string) (stop func()) {
 	s.t.Helper()
 	cmd := s.command(context.Background(), bin, args...)
 	out, err := os.Create(s.path(name + ".out"))
@@ -133,11 +135,16 @@ func (s *sandbox) daemon(name, bin string, args ...string) {
 		out.Close()
 		s.t.Fatalf("start %s: %v", bin, err)
 	}
-	s.t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
-		out.Close()
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			cmd.Wait()
+			out.Close()
+		})
+	}
+	s.t.Cleanup(stop)
+	return stop
 }
 
 func (s *sandbox) waitFor(path string) {
@@ -250,4 +257,73 @@ func ovsdbString(v any) string {
 func ovsdbInt(v any) int {
 	f, _ := v.(float64)
 	return int(f)
+}
+
+func (s *sandbox) sbctl(args ...string) string {
+	s.t.Helper()
+	return s.run("ovn-sbctl", append([]string{"--db=unix:" + s.path("ovn.sock"), "--timeout=30"}, args...)...)
+}
+
+// ovsdbQuote writes s as an OVSDB string for ovn-sbctl.
+func ovsdbQuote(s string) string {
+	return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"`
+}
+
+// injectLflows stops ovn-northd (which would delete them) and inserts
+// the logical flows of a testdata file on the datapath of logical
+// switch ls, then waits until ovn-controller has installed a flow for
+// each. It returns their cookies.
+func (s *sandbox) injectLflows(file, ls string) []string {
+	s.t.Helper()
+	s.stopNorthd()
+	dp := ""
+	for _, r := range s.sbRows("Datapath_Binding") {
+		if ovsdbMap(r["external_ids"])["name"] == ls {
+			dp = ovsdbString(r["_uuid"])
+		}
+	}
+	if dp == "" {
+		s.t.Fatalf("no datapath for %s", ls)
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", file))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var cookies []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		parts := strings.SplitN(line, " | ", 3)
+		head := strings.Fields(parts[0])
+		if len(parts) != 3 || len(head) != 3 {
+			s.t.Fatalf("bad lflow line %q", line)
+		}
+		uuid := strings.TrimSpace(s.sbctl("create", "Logical_Flow", "logical_datapath="+dp, "pipeline="+head[0],
+			"table_id="+head[1], "priority="+head[2], "match="+ovsdbQuote(parts[1]), "actions="+ovsdbQuote(parts[2])))
+		cookies = append(cookies, "cookie=0x"+strings.TrimLeft(uuid[:8], "0")+",")
+	}
+	// Some lflows may compile to nothing: wait until every cookie is
+	// there or the table has not changed for a second.
+	last, stable := "", 0
+	for range 200 {
+		dump := s.ofctl("dump-flows", s.path("br-int.mgmt"), "--no-stats")
+		missing := 0
+		for _, c := range cookies {
+			if !strings.Contains(dump, c) {
+				missing++
+			}
+		}
+		if dump == last {
+			stable++
+		} else {
+			stable = 0
+		}
+		if missing == 0 || stable >= 10 {
+			break
+		}
+		last = dump
+		time.Sleep(100 * time.Millisecond)
+	}
+	return cookies
 }

@@ -35,6 +35,8 @@ const (
 	OpHandleSvcCheck   Opcode = 18 // handle_svc_check
 	OpHandleDHCP6Reply Opcode = 19 // handle_dhcpv6_reply
 	OpReject           Opcode = 22 // reject { ... }
+	OpBFDMsg           Opcode = 23 // BFD packets (not a logical-flow action)
+	OpSCTPAbort        Opcode = 24 // sctp_abort { ... }
 	OpPutFDB           Opcode = 25 // put_fdb
 )
 
@@ -43,7 +45,7 @@ const (
 var nestedOps = map[string]Opcode{
 	"arp": OpARP, "nd_ns": OpNDNS, "nd_na": OpNDNA, "nd_na_router": OpNDNARouter,
 	"icmp4": OpICMP, "icmp6": OpICMP, "icmp4_error": OpICMP4Error, "icmp6_error": OpICMP4Error,
-	"tcp_reset": OpTCPReset, "reject": OpReject,
+	"tcp_reset": OpTCPReset, "sctp_abort": OpSCTPAbort, "reject": OpReject,
 }
 
 // userdataHeader is the opcode and 4 bytes of padding.
@@ -55,7 +57,8 @@ const userdataHeader = 8
 func (ac *actionCompiler) controllerOp(op Opcode, pause bool, payload []byte) *openflow.Controller {
 	ud := make([]byte, userdataHeader, userdataHeader+len(payload))
 	binary.BigEndian.PutUint32(ud, uint32(op))
-	return &openflow.Controller{MaxLen: 0xffff, Reason: openflow.ReasonAction, Userdata: append(ud, payload...), Pause: pause}
+	return &openflow.Controller{MaxLen: 0xffff, Reason: openflow.ReasonAction, Userdata: append(ud, payload...), Pause: pause,
+		MeterID: ac.ctrlMeter}
 }
 
 // nested compiles arp { ... } and its kind: the body in the userdata.
@@ -81,13 +84,13 @@ var (
 	logSeverities = map[string]byte{"alert": 1, "warning": 4, "notice": 5, "info": 6, "debug": 7}
 )
 
-const logVerdictUnknown = 255
-
 // log compiles log(name=..., severity=..., verdict=..., meter=...):
-// verdict, severity and the name in the userdata. Meters are not
-// resolved yet: the action carries none.
+// verdict, severity and the name in the userdata, the meter on the
+// controller action.
 func (ac *actionCompiler) log(o lflow.Op) ([]openflow.Action, error) {
-	verdict, severity, name := byte(logVerdictUnknown), byte(6), ""
+	verdict, severity, name := byte(0), byte(6), ""
+	hasVerdict := false
+	var meter uint32
 	for _, a := range o.Args {
 		if a.Key == nil {
 			return nil, fmt.Errorf("argument %s needs a name", a.Value)
@@ -102,17 +105,24 @@ func (ac *actionCompiler) log(o lflow.Op) ([]openflow.Action, error) {
 			name, ok = s, true
 		case "verdict":
 			verdict, ok = logVerdicts[s]
+			hasVerdict = true
 		case "severity":
 			severity, ok = logSeverities[s]
 		case "meter":
-			ok = true
+			ac.refs.meters[s] = true
+			meter, ok = ac.env.Meter(s), true
 		}
 		if !ok {
 			return nil, fmt.Errorf("bad argument %s", a)
 		}
 	}
+	if !hasVerdict {
+		return nil, fmt.Errorf("verdict is required") // as ovn-controller's parser says
+	}
 	payload := append([]byte{verdict, severity}, name...)
-	return []openflow.Action{ac.controllerOp(OpLog, false, payload)}, nil
+	c := ac.controllerOp(OpLog, false, payload)
+	c.MeterID = meter
+	return []openflow.Action{c}, nil
 }
 
 // resultHeader encodes where a paused action's result goes: the

@@ -1,6 +1,9 @@
 package openflow
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Nicira stack action subtypes.
 const (
@@ -59,6 +62,7 @@ func init() {
 		s, err := decodeStack(a)
 		return &StackPush{Field: s}, err
 	}
+	nxDecoders[nxDecTTLCntIDs] = decodeDecTTLIDs
 	nxDecoders[nxStackPop] = func(a []byte) (Action, error) {
 		s, err := decodeStack(a)
 		return &StackPop{Field: s}, err
@@ -72,3 +76,41 @@ func MarshalActions(acts []Action) ([]byte, error) { return appendActions(nil, a
 
 // UnmarshalActions decodes a list of OpenFlow 1.5 actions.
 func UnmarshalActions(b []byte) ([]Action, error) { return decodeActions(b) }
+
+// nxDecTTLCntIDs is NXAST_DEC_TTL_CNT_IDS.
+const nxDecTTLCntIDs = 21
+
+// DecTTLIDs decrements the IP TTL and, when it expires, sends the packet
+// to the controllers with the given ids (NXAST_DEC_TTL_CNT_IDS).
+// ovn-controller's "ip.ttl--;" is this action with no ids, which OVS
+// prints "dec_ttl()".
+type DecTTLIDs struct{ IDs []uint16 }
+
+func (a *DecTTLIDs) appendAction(b []byte) ([]byte, error) {
+	start := len(b)
+	b = zeros(put16(nxHeader(b, nxDecTTLCntIDs), uint16(len(a.IDs))), 4)
+	for _, id := range a.IDs {
+		b = put16(b, id)
+	}
+	return fixLen(pad8(b, start), start), nil
+}
+
+func (a *DecTTLIDs) String() string {
+	ids := make([]string, len(a.IDs))
+	for i, id := range a.IDs {
+		ids[i] = fmt.Sprint(id)
+	}
+	return "dec_ttl(" + strings.Join(ids, ",") + ")"
+}
+
+func decodeDecTTLIDs(a []byte) (Action, error) {
+	n := int(be16(a[10:]))
+	if len(a) < 16+2*n {
+		return nil, fmt.Errorf("dec_ttl ids: %w", ErrShort)
+	}
+	d := &DecTTLIDs{}
+	for i := range n {
+		d.IDs = append(d.IDs, be16(a[16+2*i:]))
+	}
+	return d, nil
+}
