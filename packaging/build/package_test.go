@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -236,5 +237,26 @@ func TestBuildErrors(t *testing.T) {
 	}
 	if err := run([]string{"-version", "v1.0.0"}, os.Stdout); err == nil || !strings.Contains(err.Error(), "required") {
 		t.Errorf("run without -binary: %v, want an error naming it", err)
+	}
+}
+
+// The same inputs and SOURCE_DATE_EPOCH (which .ci/package sets to the last
+// commit's time) give byte-identical packages.
+func TestReproducible(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	deb1, rpm1 := buildTestPackages(t)
+	deb2, rpm2 := buildTestPackages(t)
+	for _, pair := range [][2]string{{deb1, deb2}, {rpm1, rpm2}} {
+		a, err := os.ReadFile(pair[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(pair[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: two builds differ", filepath.Base(pair[0]))
+		}
 	}
 }
