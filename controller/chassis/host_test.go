@@ -99,21 +99,50 @@ func (h *host) sbctl(args ...string) string {
 	return h.run("ovn-sbctl", append([]string{"--db=unix:" + h.path("sb.sock"), "--timeout=20"}, args...)...)
 }
 
+// daemon is a process the test started.
+type daemon struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error // how it ended, once done is closed
+}
+
+// exited returns how the daemon ended, or "" while it runs.
+func (d *daemon) exited() string {
+	select {
+	case <-d.done:
+		return fmt.Sprintf("exited: %v", d.err)
+	default:
+		return ""
+	}
+}
+
 // daemon starts a foreground process in its own process group, dying
-// with the test process, and kills and reaps it on cleanup.
-func (h *host) daemon(name string, args ...string) *exec.Cmd {
+// with the test process, with its output in <dir>/<name>.out, and kills
+// and reaps it on cleanup.
+func (h *host) daemon(name string, args ...string) *daemon {
 	h.t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Env = h.env()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	out, err := os.Create(h.path(filepath.Base(name) + ".out"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		h.t.Fatalf("start %s: %v", name, err)
 	}
+	d := &daemon{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		d.err = cmd.Wait()
+		close(d.done)
+	}()
 	h.t.Cleanup(func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
+		<-d.done
 	})
-	return cmd
+	return d
 }
 
 func (h *host) waitFor(path string) {

@@ -1,0 +1,264 @@
+package chassis
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
+	"github.com/ovnd/ovnd/ovnschema/vswitch"
+)
+
+// oracleSetup gives a host the chassis configuration and the SB content
+// both controllers see in the oracle test.
+// bridgeUp runs once the configuration is in, and returns once the
+// controller has created br-int.
+func oracleSetup(h *host, bridgeUp func()) {
+	h.vsctl("add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev")
+	h.configure("hv1", "geneve,vxlan", "192.168.77.1", "ovn-bridge-mappings=physnet1:br-phy",
+		"ovn-bridge-datapath-type=netdev", "ovn-remote-probe-interval=0")
+	h.sbctl("chassis-add", "hv2", "geneve", "192.168.77.2")
+	h.sbctl("chassis-add", "hv3", "vxlan", "192.168.77.3")
+	h.sbctl("chassis-add", "8f0e3c1a-2b4d-4e5f-9a6b-7c8d9e0f1a2b", "geneve,vxlan", "192.168.77.4")
+	sw := strings.TrimSpace(h.sbctl("create", "Datapath_Binding", "tunnel_key=5", "external_ids:name=ls1"))
+	rt := strings.TrimSpace(h.sbctl("create", "Datapath_Binding", "tunnel_key=6", "external_ids:name=lr1"))
+	h.sbctl("create", "Port_Binding", "datapath="+sw, "logical_port=lp1", "tunnel_key=1", "up=false",
+		`mac="00:00:00:00:00:01 10.0.0.1"`)
+	h.sbctl("create", "Port_Binding", "datapath="+sw, "logical_port=lp9", "tunnel_key=9", "up=false")
+	h.sbctl("create", "Port_Binding", "datapath="+sw, "logical_port=ln1", "tunnel_key=2", "type=localnet",
+		"options:network_name=physnet1", "mac=unknown")
+	h.sbctl("create", "Port_Binding", "datapath="+sw, "logical_port=ls1-lr1", "tunnel_key=3", "type=patch",
+		"options:peer=lr1-ls1", "mac=router")
+	h.sbctl("create", "Port_Binding", "datapath="+rt, "logical_port=lr1-ls1", "tunnel_key=1", "type=patch",
+		"options:peer=ls1-lr1", `mac="00:00:00:00:ff:01 10.0.0.254/24"`)
+	bridgeUp()
+	h.vsctl("add-port", "br-int", "vif1", "--", "set", "Interface", "vif1", "type=internal", "external_ids:iface-id=lp1")
+}
+
+// TestOracleAgainstOVNController runs the real ovn-controller on one
+// private OVS + SB and the Manager on another, both given the same
+// configuration and SB content, and compares what they wrote.
+func TestOracleAgainstOVNController(t *testing.T) {
+	needRoot(t)
+	if _, err := exec.LookPath("ovn-controller"); err != nil {
+		t.Skip("ovn-controller not installed")
+	}
+	real := startHost(t)
+	var oc *daemon
+	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(real.path("ovn-controller.log"))
+			t.Logf("ovn-controller.log:\n%s", log)
+			outb, _ := os.ReadFile(real.path("ovn-controller.out"))
+			t.Logf("ovn-controller %s; output:\n%s", oc.exited(), outb)
+			t.Logf("sb:\n%s\novs:\n%s", real.sbctl("show"), real.vsctl("show"))
+			t.Logf("pb:\n%s", real.sbctl("list", "Port_Binding"))
+		}
+	})
+	oracleSetup(real, func() {
+		oc = real.daemon("ovn-controller", "unix:"+real.path("db.sock"), "--log-file="+real.path("ovn-controller.log"),
+			"--no-chdir")
+		real.waitBridge("br-int")
+	})
+	real.waitSB("true", "--bare", "--columns=up", "find", "Port_Binding", "logical_port=lp1")
+	realOVS := real.connect(vswitch.FullDatabaseModel, real.path("db.sock"), OVSMonitorOptions())
+	realSB := real.connect(sbdb.FullDatabaseModel, real.path("sb.sock"), SBMonitorOptions())
+
+	ours := startHost(t)
+	m := ours.manager()
+	oracleSetup(ours, func() { reconcile(t, m) })
+	eventually(t, m, "lp1 bound and tunnels numbered", func(s *State) bool {
+		return s.LocalPorts["lp1"].OFPort > 0 && len(s.Tunnels) == 3
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.MarkInstalled(ctx, []string{"lp1"}); err != nil {
+		t.Fatal(err)
+	}
+	reconcile(t, m)
+
+	// ovn-controller settles on its own schedule: compare until equal.
+	var want, got []string
+	for range 50 {
+		want = render(t, realOVS, realSB)
+		got = render(t, m.ovs, m.sb)
+		if cmp.Equal(want, got) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ovn-controller (-) vs chassis.Manager (+):\n%s", diff)
+	}
+	t.Logf("compared:\n%s", strings.Join(got, "\n"))
+}
+
+func (h *host) waitBridge(name string) {
+	h.t.Helper()
+	for range 100 {
+		if strings.Contains(h.vsctl("list-br"), name) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	log, _ := os.ReadFile(h.path("ovn-controller.log"))
+	h.t.Fatalf("bridge %s did not appear\n%s", name, log)
+}
+
+var (
+	uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	macRE  = regexp.MustCompile(`([0-9a-f]{2}:){5}[0-9a-f]{2}`)
+)
+
+// render prints what a controller owns, with what legitimately differs
+// between two runs masked: row UUIDs become the names they stand for,
+// timestamps and random MACs are masked, zone numbers become "N" (their
+// distinctness is checked separately).
+func render(t *testing.T, ovsC, sbC interface {
+	List(context.Context, any) error
+}, ) []string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	var chs []sbdb.Chassis
+	var encaps []sbdb.Encap
+	var privs []sbdb.ChassisPrivate
+	var pbs []sbdb.PortBinding
+	var dps []sbdb.DatapathBinding
+	for _, l := range []any{&chs, &encaps, &privs, &pbs, &dps} {
+		if err := sbC.List(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := map[string]string{}
+	for _, c := range chs {
+		names[c.UUID] = "chassis:" + c.Name
+	}
+	for _, d := range dps {
+		names[d.UUID] = "dp:" + d.ExternalIDs["name"]
+	}
+	encapOf := map[string]string{}
+	for _, e := range encaps {
+		encapOf[e.UUID] = fmt.Sprintf("%s/%s/%s/%v", e.ChassisName, e.Type, e.IP, e.Options)
+		names[e.UUID] = "encap:" + encapOf[e.UUID]
+	}
+	for _, c := range chs {
+		var es []string
+		for _, u := range c.Encaps {
+			es = append(es, encapOf[u])
+		}
+		sort.Strings(es)
+		out = append(out, fmt.Sprintf("Chassis %s hostname=%q nb_cfg=%d external_ids=%v other_config=%v encaps=%v tz=%v",
+			c.Name, c.Hostname, c.NbCfg, c.ExternalIDs, c.OtherConfig, es, c.TransportZones))
+	}
+	for _, p := range privs {
+		out = append(out, fmt.Sprintf("Chassis_Private %s chassis=%s nb_cfg=%d external_ids=%v",
+			p.Name, deref(names, p.Chassis), p.NbCfg, p.ExternalIDs))
+	}
+	for _, p := range pbs {
+		out = append(out, fmt.Sprintf("Port_Binding %s chassis=%s encap=%s up=%s",
+			p.LogicalPort, deref(names, p.Chassis), deref(names, p.Encap), boolp(p.Up)))
+	}
+	out = append(out, renderOVS(t, ovsC, names)...)
+	sort.Strings(out)
+	return out
+}
+
+func renderOVS(t *testing.T, c interface {
+	List(context.Context, any) error
+}, names map[string]string) []string {
+	ctx := context.Background()
+	var roots []vswitch.OpenvSwitch
+	var brs []vswitch.Bridge
+	var ports []vswitch.Port
+	var ifaces []vswitch.Interface
+	for _, l := range []any{&roots, &brs, &ports, &ifaces} {
+		if err := c.List(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out []string
+	out = append(out, fmt.Sprintf("Open_vSwitch other_config=%v", roots[0].OtherConfig))
+	portBr := map[string]string{}
+	for _, b := range brs {
+		for _, p := range b.Ports {
+			portBr[p] = b.Name
+		}
+		zones := map[string]bool{}
+		for k, v := range b.ExternalIDs {
+			if strings.HasPrefix(k, ZoneKeyPrefix) {
+				if zones[v] {
+					t.Errorf("bridge %s: zone %s assigned twice", b.Name, v)
+				}
+				zones[v] = true
+			}
+		}
+		out = append(out, fmt.Sprintf("Bridge %s datapath_type=%s fail_mode=%v other_config=%s external_ids=%s",
+			b.Name, b.DatapathType, derefMode(b.FailMode), mask(fmt.Sprint(b.OtherConfig), names), mask(fmt.Sprint(b.ExternalIDs), names)))
+	}
+	ifaceOf := map[string]vswitch.Interface{}
+	for _, f := range ifaces {
+		ifaceOf[f.UUID] = f
+	}
+	for _, p := range ports {
+		var fs []string
+		for _, u := range p.Interfaces {
+			f := ifaceOf[u]
+			fs = append(fs, fmt.Sprintf("%s type=%s options=%v external_ids=%s", f.Name, f.Type, f.Options,
+				mask(fmt.Sprint(f.ExternalIDs), names)))
+		}
+		out = append(out, fmt.Sprintf("Port %s/%s external_ids=%v interfaces=%v", portBr[p.UUID], p.Name, p.ExternalIDs, fs))
+	}
+	return out
+}
+
+var (
+	tsRE   = regexp.MustCompile(`(-ts:)[0-9]+`)
+	zoneRE = regexp.MustCompile(`(ct-zone-[^: ]+:)[0-9]+`)
+)
+
+// mask replaces UUIDs by the names they stand for, and masks timestamps,
+// MACs and zone numbers.
+func mask(s string, names map[string]string) string {
+	s = zoneRE.ReplaceAllString(s, "${1}N")
+	s = uuidRE.ReplaceAllStringFunc(s, func(u string) string {
+		if n, ok := names[u]; ok {
+			return n
+		}
+		return "<uuid>"
+	})
+	s = tsRE.ReplaceAllString(s, "${1}<ts>")
+	return macRE.ReplaceAllString(s, "<mac>")
+}
+
+func deref(names map[string]string, p *string) string {
+	if p == nil {
+		return "[]"
+	}
+	if n, ok := names[*p]; ok {
+		return n
+	}
+	return *p
+}
+
+func boolp(p *bool) string {
+	if p == nil {
+		return "[]"
+	}
+	return fmt.Sprint(*p)
+}
+
+func derefMode(p *vswitch.BridgeFailMode) string {
+	if p == nil {
+		return "[]"
+	}
+	return string(*p)
+}
