@@ -170,6 +170,15 @@ type Builder struct {
 // an unknown datapath, two ports with one name, a tunnel or multicast
 // group key out of range.
 func NewBuilder(in Input) (*Builder, error) {
+	// The builder keeps its own copy: the caller may reuse its slices.
+	in.Datapaths, in.Ports, in.Tunnels = slices.Clone(in.Datapaths), slices.Clone(in.Ports), slices.Clone(in.Tunnels)
+	in.MulticastGroups = slices.Clone(in.MulticastGroups)
+	for i := range in.MulticastGroups {
+		in.MulticastGroups[i].Members = slices.Clone(in.MulticastGroups[i].Members)
+	}
+	for i := range in.Ports {
+		in.Ports[i].PortSecurity = slices.Clone(in.Ports[i].PortSecurity)
+	}
 	b := &Builder{in: in, dps: map[uint32]Datapath{}, ports: map[string]*Port{}, byUUID: map[string]*Port{},
 		mcs: map[string]*MulticastGroup{}, tunnels: map[string]Tunnel{}, localnets: map[uint32]*Port{}}
 	for _, d := range in.Datapaths {
