@@ -32,7 +32,6 @@ func writeConfig(t *testing.T, text string) string {
 func TestCommandLine(t *testing.T) {
 	good := writeConfig(t, "roles = [\"database\"]\n")
 	bad := writeConfig(t, "roles = [\"database\"]\n[database]\nnb_remotes = [\"tcp:6641\"]\n")
-	controller := writeConfig(t, "roles = [\"controller\"]\n")
 	tests := []struct {
 		args   []string
 		code   int
@@ -50,7 +49,6 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"run", "-h"}, exitOK, "", "-config string"},
 		{[]string{"run", "--config", "/nonexistent/ovnd.toml"}, exitError, "", "ovnd: read config: open /nonexistent/ovnd.toml"},
 		{[]string{"run", "--config", bad}, exitError, "", bad + `:3: database.nb_remotes[0]: remote "tcp:6641"`},
-		{[]string{"run", "--config", controller}, exitError, "", "ovnd: role controller is not implemented yet"},
 		{[]string{"check", "--config", good}, exitOK, good + ": ok", ""},
 		{[]string{"check", "--config", bad}, exitError, "", bad + ":3: database.nb_remotes[0]"},
 	}

@@ -8,10 +8,6 @@ import (
 
 // newNorthd builds the northd role from the [northd] section. It does not
 // connect: the role connects (and reconnects) to NB and SB as it serves.
-//
-// It is not yet in builders: main_test.go and TestRunNotImplemented still
-// expect "role northd is not implemented yet", and their owners switch
-// builders[RoleNorthd] to newNorthd together with those tests.
 func newNorthd(cfg *Config, log *slog.Logger) (role, error) {
 	return northd.New(cfg.northdConfig(log)), nil
 }

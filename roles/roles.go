@@ -32,14 +32,9 @@ var ErrNotImplemented = errors.New("not implemented yet")
 var builders = map[string]builder{
 	RoleDatabase:   newDatabase,
 	RoleNorthd:     newNorthd,
-	RoleController: notImplemented(RoleController),
+	RoleController: newController,
 }
 
-func notImplemented(name string) builder {
-	return func(*Config, *slog.Logger) (role, error) {
-		return nil, fmt.Errorf("role %s is %w", name, ErrNotImplemented)
-	}
-}
 
 // Options are main's hooks into the daemon's life.
 type Options struct {

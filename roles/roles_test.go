@@ -244,15 +244,6 @@ func TestRunAlreadyCancelled(t *testing.T) {
 	}
 }
 
-func TestRunNotImplemented(t *testing.T) {
-	for _, name := range []string{RoleController} {
-		err := Run(context.Background(), configWith(name), Options{})
-		if !errors.Is(err, ErrNotImplemented) || err.Error() != "role "+name+" is not implemented yet" {
-			t.Errorf("Run(%s) error = %v", name, err)
-		}
-	}
-}
-
 func TestDatabaseWiring(t *testing.T) {
 	var got embeddeddb.Config
 	fake := &fakeRole{name: "database", j: &journal{}, serving: make(chan struct{}), quit: make(chan struct{})}

@@ -1,0 +1,73 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/go-logr/logr"
+	"github.com/ovn-kubernetes/libovsdb/cache"
+	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/model"
+)
+
+// poke wakes the loop without blocking; one pending wake-up is enough.
+func poke(kick chan struct{}) {
+	select {
+	case kick <- struct{}{}:
+	default:
+	}
+}
+
+// connect opens a monitored, reconnecting OVSDB client on remote (a
+// comma list of endpoints) whose cache changes poke kick. It retries
+// until ctx ends.
+func connect(ctx context.Context, log *slog.Logger, m model.ClientDBModel, remote string, probe time.Duration, kick chan struct{}) (client.Client, error) {
+	lg := logr.FromSlogHandler(log.Handler()).V(4)
+	opts := []client.Option{client.WithLogger(&lg), client.WithReconnect(2*time.Second, newBackoff())}
+	if probe > 0 {
+		opts = append(opts, client.WithInactivityCheck(probe, probe/2, newBackoff()))
+	}
+	for _, ep := range strings.Split(remote, ",") {
+		opts = append(opts, client.WithEndpoint(strings.TrimSpace(ep)))
+	}
+	c, err := client.NewOVSDBClient(m, opts...)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		if err = c.Connect(ctx); err == nil {
+			break
+		}
+		log.Debug("connect", "remote", remote, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	c.Cache().AddEventHandler(&cache.EventHandlerFuncs{
+		AddFunc:    func(string, model.Model) { poke(kick) },
+		UpdateFunc: func(string, model.Model, model.Model) { poke(kick) },
+		DeleteFunc: func(string, model.Model) { poke(kick) },
+	})
+	if _, err := c.MonitorAll(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("monitor %s: %w", remote, err)
+	}
+	poke(kick)
+	return c, nil
+}
+
+// newBackoff is the reconnect schedule: quick at first, at most 8 s
+// apart, forever.
+func newBackoff() backoff.BackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = 250 * time.Millisecond
+	b.MaxInterval = 8 * time.Second
+	b.MaxElapsedTime = 0
+	return b
+}
