@@ -124,7 +124,7 @@ var (
 // distinctness is checked separately).
 func render(t *testing.T, ovsC, sbC interface {
 	List(context.Context, any) error
-}, ) []string {
+}) []string {
 	t.Helper()
 	ctx := context.Background()
 	var out []string
@@ -202,7 +202,7 @@ func renderOVS(t *testing.T, c interface {
 			}
 		}
 		out = append(out, fmt.Sprintf("Bridge %s datapath_type=%s fail_mode=%v other_config=%s external_ids=%s",
-			b.Name, b.DatapathType, derefMode(b.FailMode), mask(fmt.Sprint(b.OtherConfig), names), mask(fmt.Sprint(b.ExternalIDs), names)))
+			b.Name, b.DatapathType, derefMode(b.FailMode), maskMap(b.OtherConfig, names), maskMap(b.ExternalIDs, names)))
 	}
 	ifaceOf := map[string]vswitch.Interface{}
 	for _, f := range ifaces {
@@ -213,7 +213,7 @@ func renderOVS(t *testing.T, c interface {
 		for _, u := range p.Interfaces {
 			f := ifaceOf[u]
 			fs = append(fs, fmt.Sprintf("%s type=%s options=%v external_ids=%s", f.Name, f.Type, f.Options,
-				mask(fmt.Sprint(f.ExternalIDs), names)))
+				maskMap(f.ExternalIDs, names)))
 		}
 		out = append(out, fmt.Sprintf("Port %s/%s external_ids=%v interfaces=%v", portBr[p.UUID], p.Name, p.ExternalIDs, fs))
 	}
@@ -224,6 +224,17 @@ var (
 	tsRE   = regexp.MustCompile(`(-ts:)[0-9]+`)
 	zoneRE = regexp.MustCompile(`(ct-zone-[^: ]+:)[0-9]+`)
 )
+
+// maskMap renders m as fmt does, sorted after masking, since masking
+// changes the keys' order.
+func maskMap(m map[string]string, names map[string]string) string {
+	var kv []string
+	for k, v := range m {
+		kv = append(kv, mask(k+":"+v, names))
+	}
+	sort.Strings(kv)
+	return "map[" + strings.Join(kv, " ") + "]"
+}
 
 // mask replaces UUIDs by the names they stand for, and masks timestamps,
 // MACs and zone numbers.

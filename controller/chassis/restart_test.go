@@ -71,7 +71,9 @@ func TestTakeOverAndReconfigure(t *testing.T) {
 
 	// Change the encap IP and types, with no restart.
 	h.vsctl("set", "Open_vSwitch", ".", "external_ids:ovn-encap-ip=192.168.77.9", "external_ids:ovn-encap-type=vxlan,geneve")
-	reconcile(t, m)
+	eventually(t, m, "new encap config read", func(s *State) bool {
+		return s.Config.EncapIP == "192.168.77.9" && len(s.Config.EncapTypes) == 2
+	})
 	if got := h.sbGet("Encap", "ip=192.168.77.9", "type"); !strings.Contains(got, "geneve") || !strings.Contains(got, "vxlan") {
 		t.Errorf("encaps after reconfigure: %q", got)
 	}
