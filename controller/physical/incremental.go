@@ -65,6 +65,9 @@ func (b *Builder) portFingerprint(p *Port) string {
 	if peer := b.ports[p.Peer]; peer != nil {
 		fmt.Fprintf(&s, "|peer=%s,%d,%d,%d,%+v", peer.Type, peer.Datapath, peer.Key, peer.Zone, b.dps[peer.Datapath])
 	}
+	if parent := b.ports[p.Parent]; parent != nil {
+		fmt.Fprintf(&s, "|parent=%s,%d,%d,%d", parent.Parent, parent.Datapath, parent.Key, parent.OFPort)
+	}
 	if dist := b.ports[p.DistributedPort]; dist != nil {
 		fmt.Fprintf(&s, "|dist=%d,%d", dist.Datapath, dist.Key)
 	}
@@ -81,7 +84,7 @@ func (b *Builder) multicastFingerprint(mc *MulticastGroup) string {
 		if p == nil {
 			continue
 		}
-		fmt.Fprintf(&s, "|%s,%s,%d,%d,%s,%s,%d,%d", p.UUID, p.Type, p.Datapath, p.Key, p.Chassis, p.Peer, p.OFPort, p.Zone)
+		fmt.Fprintf(&s, "|%s,%s,%d,%d,%s,%s,%d,%d,%s", p.UUID, p.Type, p.Datapath, p.Key, p.Chassis, p.Peer, b.ofport(p), p.Zone, p.Parent)
 		if t, ok := b.tunnels[p.Chassis]; ok {
 			fmt.Fprintf(&s, ",tun=%+v", t)
 		}

@@ -33,7 +33,7 @@ func (b *Builder) multicastFlows(mc *MulticastGroup) []flowtable.Flow {
 		switch {
 		case p.Type == TypePatch || p.Type == TypeLocalport:
 			remote.set(regOutport, uint64(p.Key)).resubmit(TableCheckLoopback)
-		case p.OFPort != 0 && (p.Type == TypeVIF || p.Type == TypeLocalnet),
+		case b.ofport(p) != 0 && (p.Type == TypeVIF && (p.Parent == "" || p.Chassis == b.in.Chassis) || p.Type == TypeLocalnet),
 			p.Type == TypeL3Gateway && p.Chassis == b.in.Chassis:
 			local.set(regOutport, uint64(p.Key)).resubmit(TableCheckLoopback)
 		case b.remote(p) && b.localnets[mc.Datapath] == nil:

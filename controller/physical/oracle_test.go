@@ -132,6 +132,7 @@ func buildOracleTopology(t *testing.T, topo *testbed.Topology) {
 		"--", "lsp-add", "sw2", "r3", "--", "lsp-set-addresses", "r3", "00:00:00:00:02:03 10.2.0.3",
 		"--", "lsp-add", "sw2", "r4", "--", "lsp-set-addresses", "r4", "00:00:00:00:02:04 10.2.0.4",
 		"--", "lsp-set-port-security", "r4", "00:00:00:00:02:04",
+		"--", "lsp-add", "sw2", "c1", "r1", "42", "--", "lsp-set-addresses", "c1", "00:00:00:00:02:c1 10.2.0.41",
 		"--", "lr-add", "lr0", "--", "lrp-add", "lr0", "lrp0", "00:00:00:00:ff:01", "10.2.0.254/24",
 		"--", "lsp-add", "sw2", "sw2-lr0", "--", "lsp-set-type", "sw2-lr0", "router", "--", "lsp-set-addresses", "sw2-lr0", "router",
 		"--", "lsp-set-options", "sw2-lr0", "router-port=lrp0",
@@ -163,7 +164,7 @@ func buildOracleTopology(t *testing.T, topo *testbed.Topology) {
 		topo.HV(v.hv).Plug(t, testbed.VIFSpec{Port: v.port, MAC: v.mac})
 	}
 	topo.Sync(t)
-	for _, p := range []string{"p1", "q1", "r1", "r4", "r2", "r3", "p2", "p3", "x1"} {
+	for _, p := range []string{"p1", "q1", "r1", "r4", "r2", "r3", "p2", "p3", "x1", "c1"} {
 		if err := topo.PortUp(p); err != nil {
 			t.Fatal(err)
 		}
@@ -330,6 +331,7 @@ func readInput(t *testing.T, topo *testbed.Topology, hv *testbed.Chassis) physic
 		p := physical.Port{UUID: one(r["_uuid"]), Name: name, Datapath: dpKey[one(r["datapath"])],
 			Key: uint32(num(r["tunnel_key"])), Type: typ, Chassis: chassisName[one(r["chassis"])],
 			Zone: zones[name], Tag: uint16(num(r["tag"])), Peer: opts["peer"], DistributedPort: opts["distributed-port"],
+			Parent:       one(r["parent_port"]),
 			PortSecurity: atoms(r["port_security"])}
 		if typ == "l3gateway" {
 			p.Chassis = opts["l3gateway-chassis"]

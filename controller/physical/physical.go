@@ -78,12 +78,17 @@ type Port struct {
 	Chassis string
 	// OFPort is the port's OpenFlow port on br-int when it is here: the
 	// VIF's interface (bound to this chassis or a localport), the patch
-	// port to the provider bridge of a localnet port. 0 otherwise.
+	// port to the provider bridge of a localnet port. 0 otherwise. A
+	// nested container uses its parent's.
 	OFPort uint32
 	// Zone is the port's conntrack zone (reg13), 0 if none allocated.
 	Zone uint16
-	// Tag is the VLAN of a localnet port (Port_Binding.tag), 0 for none.
+	// Tag is Port_Binding.tag: the VLAN of a localnet port, or of a
+	// nested container on its parent's interface; 0 for none.
 	Tag uint16
+	// Parent is a nested container's parent_port: the VIF whose
+	// interface (OFPort) carries the container's traffic tagged with Tag.
+	Parent string
 	// Peer is the logical_port name of a patch or l3gateway port's
 	// peer (options:peer).
 	Peer string

@@ -34,7 +34,7 @@ func renderAll(fs []flowtable.Flow) []string {
 // sampleInput is chassis "hv1" with: switch 1 (VIF a with port security,
 // localport lp, VIF b on hv2, VIF c on hv3, router port to router 3),
 // switch 2 (VIF d, localnet ln tagged 7, VIF e on hv2 reached through
-// ln), router 3; tunnels to hv2 (Geneve) and hv3 (VXLAN).
+// ln), router 3, container ct in VLAN 42 of a; tunnels to hv2 (Geneve) and hv3 (VXLAN).
 func sampleInput() Input {
 	return Input{
 		Chassis: "hv1",
@@ -51,9 +51,10 @@ func sampleInput() Input {
 			{UUID: "11111111-0000-0000-0000-000000000007", Name: "d", Datapath: 2, Key: 1, Chassis: "hv1", OFPort: 7, Zone: 3},
 			{UUID: "22222222-0000-0000-0000-000000000008", Name: "ln", Datapath: 2, Key: 2, Type: TypeLocalnet, OFPort: 8, Zone: 4, Tag: 7},
 			{UUID: "33333333-0000-0000-0000-000000000009", Name: "e", Datapath: 2, Key: 3, Chassis: "hv2"},
+			{UUID: "66666666-0000-0000-0000-00000000000c", Name: "ct", Datapath: 1, Key: 6, Chassis: "hv1", Parent: "a", Tag: 42, Zone: 5},
 		},
 		MulticastGroups: []MulticastGroup{
-			{UUID: "44444444-0000-0000-0000-00000000000a", Datapath: 1, Key: 0x8000, Members: []string{"a", "lp", "b", "c", "s1-r"}},
+			{UUID: "44444444-0000-0000-0000-00000000000a", Datapath: 1, Key: 0x8000, Members: []string{"a", "lp", "b", "c", "s1-r", "ct"}},
 			{UUID: "55555555-0000-0000-0000-00000000000b", Datapath: 2, Key: 0x8000, Members: []string{"d", "ln", "e"}},
 		},
 		Tunnels: []Tunnel{{Chassis: "hv2", Type: Geneve, OFPort: 1}, {Chassis: "hv3", Type: VXLAN, OFPort: 2}},
@@ -146,7 +147,7 @@ func TestBehaviour(t *testing.T) {
 		{"in_port saved when loopback is allowed", port("11111111-0000-0000-0000-000000000007"),
 			[]string{"table=64, priority=100,reg10=0x1/0x1,reg15=0x1,metadata=0x2 actions=push:NXM_OF_IN_PORT[],set_field:ANY->in_port,resubmit(,65),pop:NXM_OF_IN_PORT[]"}},
 		{"multicast: local members in table 40", flows[MulticastOwner("44444444-0000-0000-0000-00000000000a")],
-			[]string{"table=40, priority=100,reg15=0x8000,metadata=0x1 actions=set_field:0x1->reg13,set_field:0x1->reg15,resubmit(,41),set_field:0x2->reg13,set_field:0x8000->reg15"}},
+			[]string{"table=40, priority=100,reg15=0x8000,metadata=0x1 actions=set_field:0x5->reg13,set_field:0x6->reg15,resubmit(,41),set_field:0x1->reg13,set_field:0x1->reg15,resubmit(,41),set_field:0x2->reg13,set_field:0x8000->reg15"}},
 		{"multicast: patch and localport members once, then each remote chassis once", flows[MulticastOwner("44444444-0000-0000-0000-00000000000a")],
 			[]string{"table=39, priority=100,reg15=0x8000,metadata=0x1 actions=set_field:0x2->reg15,resubmit(,41),set_field:0x5->reg15,resubmit(,41),set_field:0x8000->reg15,set_field:0x1/0xffffff->tun_id,set_field:0x8000->tun_metadata0,move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30],output:1,set_field:0x800001/0xffffff->tun_id,output:2,resubmit(,40)"}},
 		{"multicast on a localnet datapath: no tunnels", flows[MulticastOwner("55555555-0000-0000-0000-00000000000b")],
@@ -155,6 +156,10 @@ func TestBehaviour(t *testing.T) {
 			[]string{"priority=100,in_port=1 actions=move:NXM_NX_TUN_ID[0..23]->OXM_OF_METADATA[0..23],move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14],move:NXM_NX_TUN_METADATA0[0..15]->NXM_NX_REG15[0..15],resubmit(,40)"}},
 		{"vxlan ingress of a multicast group", flows[TunnelOwner("hv3")],
 			[]string{"priority=105,tun_id=0x800000/0x800000,in_port=2 actions=set_field:0x8000/0x8000->reg15,move:NXM_NX_TUN_ID[12..22]->NXM_NX_REG15[0..10],move:NXM_NX_TUN_ID[0..11]->OXM_OF_METADATA[0..11],resubmit(,40)"}},
+		{"nested container ingress: VLAN of its parent's interface", port("66666666-0000-0000-0000-00000000000c"),
+			[]string{"priority=150,in_port=5,dl_vlan=42 actions=set_field:0x20/0x20->reg10,pop_vlan,set_field:0x5->reg13"}},
+		{"nested container egress", port("66666666-0000-0000-0000-00000000000c"),
+			[]string{"table=65, priority=100,reg15=0x6,metadata=0x1 actions=push_vlan:0x8100,set_field:4138->vlan_vid,output:5,pop_vlan"}},
 		{"port security: IPv4 source allowed", port("aaaaaaaa-0000-0000-0000-000000000001"),
 			[]string{"table=73, priority=90,ip,reg14=0x1,metadata=0x1,dl_src=00:00:00:00:00:0a,nw_src=10.0.0.10 actions=set_field:0/0x1000->reg10"}},
 		{"port security: subnet broadcast allowed out", port("aaaaaaaa-0000-0000-0000-000000000001"),

@@ -39,6 +39,7 @@ const (
 	flagAllowLoopback = 1 << 0  // flags.loopback: output may go back to the input port
 	flagRcvFromRAMP   = 1 << 1  // received from a VTEP (ramp) switch
 	flagLocalOnly     = 1 << 4  // flags.local_only: never leave this chassis
+	flagNested        = 1 << 5  // came from a nested container
 	flagLocalport     = 1 << 10 // came in on a localport
 	flagPortSecFailed = 1 << 12 // set by check_in_port_sec()/check_out_port_sec() on failure
 )

@@ -16,12 +16,24 @@ func (b *Builder) portFlows(p *Port) []flowtable.Flow {
 		out = b.patchFlows(p)
 	case p.Type == TypeChassisRedirect && here:
 		out = b.redirectFlows(p)
-	case p.OFPort != 0 && (p.Type == TypeVIF || p.Type == TypeLocalport || p.Type == TypeLocalnet):
+	case b.ofport(p) != 0 && (p.Type == TypeVIF && (p.Parent == "" || here) || p.Type == TypeLocalport || p.Type == TypeLocalnet):
 		out = b.localFlows(p)
 	case b.remote(p):
 		out = b.remoteFlows(p)
 	}
 	return sortFlows(out)
+}
+
+// ofport is the OpenFlow port of p's traffic: its own, or a nested
+// container's parent's.
+func (b *Builder) ofport(p *Port) uint32 {
+	if p.Parent == "" {
+		return p.OFPort
+	}
+	if parent := b.ports[p.Parent]; parent != nil && parent.Parent == "" {
+		return parent.OFPort
+	}
+	return 0
 }
 
 // remote reports whether p is bound to another chassis, to be reached
@@ -62,10 +74,16 @@ func (b *Builder) localFlows(p *Port) []flowtable.Flow {
 		flow(TableLocalOutput, 100, c, onPort(regOutport, p.Datapath, p.Key),
 			*new(acts).zones(p.Zone, dp).resubmit(TableCheckLoopback)))
 	out = append(out, loopbackFlows(p)...)
+	if parent := b.ports[p.Parent]; parent != nil {
+		// Traffic from a container may go out to its parent, through
+		// the same OpenFlow port.
+		out = append(out, flow(TableSaveInport, 100, 0, append(match(regFlags.Masked(flagNested, flagNested)),
+			onPort(regOutport, parent.Datapath, parent.Key)...), saveInport()))
+	}
 	var egress acts
-	if p.Type == TypeLocalnet && p.Tag != 0 {
+	if p.Tag != 0 && (p.Type == TypeLocalnet || p.Parent != "") {
 		egress.add(&openflow.PushVLAN{EtherType: 0x8100}).set(openflow.F("vlan_vid"), 0x1000|uint64(p.Tag)).
-			output(p.OFPort).add(&openflow.PopVLAN{})
+			output(b.ofport(p)).add(&openflow.PopVLAN{})
 	} else {
 		egress.output(p.OFPort)
 	}
@@ -90,6 +108,9 @@ func (b *Builder) ingressFlows(p *Port, dp Datapath) []flowtable.Flow {
 	c := cookie(p.UUID)
 	load := func(popVLAN bool) acts {
 		var a acts
+		if p.Parent != "" {
+			a.setMasked(regFlags, flagNested, flagNested)
+		}
 		if popVLAN {
 			a.add(&openflow.PopVLAN{})
 		}
@@ -99,9 +120,11 @@ func (b *Builder) ingressFlows(p *Port, dp Datapath) []flowtable.Flow {
 		}
 		return *a.resubmit(TableLogIngress)
 	}
-	in := fieldInPort.Exact(uint64(p.OFPort))
+	in := fieldInPort.Exact(uint64(b.ofport(p)))
 	vid := openflow.F("vlan_vid")
 	switch {
+	case p.Parent != "":
+		return []flowtable.Flow{flow(TablePhyToLog, 150, c, match(in, vid.Exact(0x1000|uint64(p.Tag))), load(true))}
 	case p.Type == TypeLocalnet && p.Tag != 0:
 		return []flowtable.Flow{flow(TablePhyToLog, 150, c, match(in, vid.Exact(0x1000|uint64(p.Tag))), load(true))}
 	case p.Type == TypeLocalnet:
@@ -120,15 +143,25 @@ func (b *Builder) ingressFlows(p *Port, dp Datapath) []flowtable.Flow {
 // an output to in_port).
 func loopbackFlows(p *Port) []flowtable.Flow {
 	c := cookie(p.UUID)
-	var save acts
-	save.add(&openflow.StackPush{Field: fieldInPort.Sub(0, 16)}).set(fieldInPort, 0xffff). // OFPP_NONE
-												resubmit(TableLogToPhy).add(&openflow.StackPop{Field: fieldInPort.Sub(0, 16)})
+	save := match(regFlags.Masked(flagAllowLoopback, flagAllowLoopback))
+	if p.Parent != "" {
+		// Containers share their parent's OpenFlow port: always.
+		save = nil
+	}
 	return []flowtable.Flow{
 		flow(TableCheckLoopback, 100, c, match(regFlags.Masked(0, flagAllowLoopback),
 			regInport.Exact(uint64(p.Key)), regOutport.Exact(uint64(p.Key)), fieldMetadata.Exact(uint64(p.Datapath))), nil),
-		flow(TableSaveInport, 100, c, append(match(regFlags.Masked(flagAllowLoopback, flagAllowLoopback)),
-			onPort(regOutport, p.Datapath, p.Key)...), save),
+		flow(TableSaveInport, 100, c, append(save, onPort(regOutport, p.Datapath, p.Key)...), saveInport()),
 	}
+}
+
+// saveInport outputs through table 65 with in_port cleared, so that the
+// packet may leave by the port it came in on.
+func saveInport() acts {
+	var a acts
+	a.add(&openflow.StackPush{Field: fieldInPort.Sub(0, 16)}).set(fieldInPort, 0xffff). // OFPP_NONE
+												resubmit(TableLogToPhy).add(&openflow.StackPop{Field: fieldInPort.Sub(0, 16)})
+	return a
 }
 
 // remoteFlows send a packet for a port bound to another chassis: through
