@@ -163,10 +163,19 @@ func init() {
 		"tcp_reset":          (*actionCompiler).nested,
 		"reject":             (*actionCompiler).nested,
 		"sctp_abort":         (*actionCompiler).nested,
-		"igmp":               (*actionCompiler).igmp,
-		"put_dhcp_opts":      (*actionCompiler).putDHCPOpts,
-		"put_dhcpv6_opts":    (*actionCompiler).putDHCPv6Opts,
-		"dns_lookup":         (*actionCompiler).dnsLookup,
+		"clone":              (*actionCompiler).clone,
+		"handle_dhcpv6_reply": func(ac *actionCompiler, _ lflow.Op) ([]openflow.Action, error) {
+			return []openflow.Action{ac.controllerOp(OpHandleDHCP6Reply, false, nil)}, nil
+		},
+		"chk_lb_hairpin":       (*actionCompiler).chkLBHairpin,
+		"chk_lb_hairpin_reply": (*actionCompiler).chkLBHairpin,
+		"ct_snat_to_vip": func(*actionCompiler, lflow.Op) ([]openflow.Action, error) {
+			return []openflow.Action{openflow.ResubmitTable(TableCTSNATHairpin)}, nil
+		},
+		"igmp":            (*actionCompiler).igmp,
+		"put_dhcp_opts":   (*actionCompiler).putDHCPOpts,
+		"put_dhcpv6_opts": (*actionCompiler).putDHCPv6Opts,
+		"dns_lookup":      (*actionCompiler).dnsLookup,
 	}
 }
 
@@ -266,4 +275,24 @@ func (ac *actionCompiler) flagLookup(o lflow.Op, flag int, table uint8, args []a
 		return append(append(acts, move), restoreArgs(args)...), nil
 	}
 	return append(append(acts, restoreArgs(args)...), move), nil
+}
+
+// clone runs the body on a copy of the packet (NXAST_CLONE); the
+// original goes on unchanged.
+func (ac *actionCompiler) clone(o lflow.Op) ([]openflow.Action, error) {
+	body, err := ac.actions(o.Body, false)
+	if err != nil {
+		return nil, err
+	}
+	return []openflow.Action{&openflow.Clone{Actions: body}}, nil
+}
+
+// chkLBHairpin: R = chk_lb_hairpin() / chk_lb_hairpin_reply(): tables
+// 68 and 69 (filled from SB Load_Balancer rows) set the hairpin flag.
+func (ac *actionCompiler) chkLBHairpin(o lflow.Op) ([]openflow.Action, error) {
+	table := uint8(TableChkLBHairpin)
+	if o.Name == "chk_lb_hairpin_reply" {
+		table = TableChkLBHairpinRep
+	}
+	return ac.flagLookup(o, FlagLookupLBHairpin, table, nil, false)
 }

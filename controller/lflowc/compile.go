@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/lflow"
 )
 
@@ -20,10 +21,12 @@ type Env interface {
 	// tunnel key.
 	LookupMulticast(dp uint32, name string) (key uint32, ok bool)
 	// Resident reports whether a logical port is bound to this chassis
-	// (is_chassis_resident). It also decides which port-group members
-	// and which lflows tagged in_out_port this chassis compiles, as
-	// ovn-controller only considers local ports there.
+	// (is_chassis_resident).
 	Resident(port string) bool
+	// Local reports whether ovn-controller treats a port as local for
+	// the lflows tagged in_out_port and for port-group members: ports
+	// bound here and the localnet ports of local datapaths.
+	Local(port string) bool
 	// AddressSet returns the addresses of SB Address_Set name.
 	AddressSet(name string) ([]string, bool)
 	// PortGroup returns the ports of SB Port_Group name; SB names are
@@ -98,33 +101,50 @@ const maxFlows = 1 << 16
 // unsupported action); the caller logs it with the UUID and skips the
 // lflow, as ovn-controller does.
 func Compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs) ([]flowtable.Flow, Refs, error) {
-	return compile(lf, datapaths, env, conj, nil)
+	return compile(lf, datapaths, env, conj, nil, nil)
 }
 
 // Compiler compiles lflows with what outlives one lflow: the
 // conjunction ids and a cache of parsed text. It is not safe for
 // concurrent use; the controller loop owns one.
 type Compiler struct {
-	Conj  *ConjIDs
-	cache *textCache
+	Conj   *ConjIDs
+	cache  *textCache
+	groups *groupTable
 }
 
 // NewCompiler returns a Compiler with empty state.
-func NewCompiler() *Compiler { return &Compiler{Conj: NewConjIDs(), cache: newTextCache()} }
-
-// Compile is Compile with the Compiler's conjunction ids and cache.
-func (cc *Compiler) Compile(lf LogicalFlow, datapaths []uint32, env Env) ([]flowtable.Flow, Refs, error) {
-	return compile(lf, datapaths, env, cc.Conj, cc.cache)
+func NewCompiler() *Compiler {
+	return &Compiler{Conj: NewConjIDs(), cache: newTextCache(), groups: newGroupTable()}
 }
 
-// Release forgets the conjunction ids of an lflow that is gone.
-func (cc *Compiler) Release(uuid string) { cc.Conj.Release(uuid) }
+// Compile is Compile with the Compiler's conjunction ids, groups and
+// cache. Load balancers with backends compile only here: their flows
+// refer to select groups that Groups returns.
+func (cc *Compiler) Compile(lf LogicalFlow, datapaths []uint32, env Env) ([]flowtable.Flow, Refs, error) {
+	old := cc.groups.begin(lf.UUID)
+	defer cc.groups.end(lf.UUID, old)
+	return compile(lf, datapaths, env, cc.Conj, cc.cache, cc.groups)
+}
 
-func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *textCache) ([]flowtable.Flow, Refs, error) {
+// Release forgets the conjunction ids and group references of an
+// lflow that is gone.
+func (cc *Compiler) Release(uuid string) {
+	cc.Conj.Release(uuid)
+	cc.groups.release(uuid)
+}
+
+// Groups returns the OpenFlow groups the compiled lflows refer to, as
+// group adds sorted by id. The installer must add a group before the
+// flows that use it and may delete it once no flow does.
+func (cc *Compiler) Groups() []*openflow.GroupMod { return cc.groups.groups() }
+
+func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *textCache,
+	groups *groupTable) ([]flowtable.Flow, Refs, error) {
 	refs := newRefSet()
 	if p := lf.Tags["in_out_port"]; p != "" {
 		refs.ports[p] = true
-		if !env.Resident(p) {
+		if !env.Local(p) {
 			return nil, refs.refs(), nil
 		}
 	}
@@ -137,7 +157,7 @@ func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *
 		return nil, refs.refs(), fmt.Errorf("actions %q: %w", lf.Actions, err)
 	}
 	c := &compiler{lf: lf, env: env, conj: conj, refs: refs, ingress: ingress,
-		cookie: cookieOf(lf.UUID), cache: cache, prereqs: pre}
+		cookie: cookieOf(lf.UUID), cache: cache, prereqs: pre, groups: groups}
 	if m := lf.ControllerMeter; m != "" {
 		refs.meters[m] = true
 		c.ctrlMeter = env.Meter(m)
@@ -188,7 +208,8 @@ type compiler struct {
 	ingress bool
 	cookie  uint64
 	cache   *textCache
-	prereqs []string // match prerequisites of the actions' fields
+	groups  *groupTable // nil: no load balancer backends
+	prereqs []string    // match prerequisites of the actions' fields
 	// ctrlMeter meters the packets the lflow's controller actions send
 	// (the lflow's controller_meter), 0 for none.
 	ctrlMeter uint32
@@ -232,7 +253,7 @@ func (c *compiler) terms(dp uint32) ([]lflow.Term, error) {
 }
 
 // dpSets resolves $as and @pg for one datapath: port groups by their
-// per-datapath SB name and reduced to the ports bound here, as
+// per-datapath SB name and reduced to the local ports, as
 // ovn-controller does; a set that does not exist is empty.
 type dpSets struct {
 	env  Env
@@ -253,7 +274,7 @@ func (s *dpSets) PortGroup(name string) ([]string, bool) {
 	var local []string
 	for _, p := range ports {
 		s.refs.ports[p] = true
-		if s.env.Resident(p) {
+		if s.env.Local(p) {
 			local = append(local, p)
 		}
 	}

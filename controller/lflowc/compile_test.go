@@ -31,6 +31,7 @@ func (e *fakeEnv) LookupMulticast(dp uint32, name string) (uint32, bool) {
 	return k, ok
 }
 func (e *fakeEnv) Resident(p string) bool               { return e.resident[p] }
+func (e *fakeEnv) Local(p string) bool                  { return e.resident[p] }
 func (e *fakeEnv) AddressSet(n string) ([]string, bool) { a, ok := e.sets[n]; return a, ok }
 func (e *fakeEnv) PortGroup(n string) ([]string, bool)  { a, ok := e.groups[n]; return a, ok }
 func (e *fakeEnv) Router(dp uint32) bool                { return e.routers[dp] }

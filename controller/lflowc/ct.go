@@ -67,11 +67,11 @@ func (ac *actionCompiler) ctCommitNAT(lflow.Op) ([]openflow.Action, error) {
 }
 
 // ctLB without backends un-NATs established load-balanced traffic:
-// ct(nat) into the next table. Backends need OpenFlow select groups,
-// which ovnd does not allocate yet.
+// ct(nat) into the next table; with backends it picks one through a
+// select group (group.go).
 func (ac *actionCompiler) ctLB(o lflow.Op) ([]openflow.Action, error) {
 	if o.LB != nil && len(o.LB.Backends) > 0 {
-		return nil, fmt.Errorf("backends (select groups) are not supported yet")
+		return ac.ctLBGroup(o)
 	}
 	return []openflow.Action{&openflow.CT{ZoneSrc: ac.zone(false), Table: ac.nextTable(),
 		Actions: []openflow.Action{&openflow.NAT{}}}}, nil

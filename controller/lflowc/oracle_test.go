@@ -42,6 +42,18 @@ func TestOracleSwitch(t *testing.T) {
 	runOracle(t, s)
 }
 
+// TestOracleRouter adds a gateway router with NAT, load balancers and
+// routes to the switch topology.
+func TestOracleRouter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts OVN and OVS")
+	}
+	s := newSandbox(t)
+	s.script("switch.sh")
+	s.script("router.sh")
+	runOracle(t, s)
+}
+
 // TestOracleActions compiles hand-written lflows that use the actions
 // the switch topology's own flows do not.
 func TestOracleActions(t *testing.T) {
@@ -56,13 +68,15 @@ func TestOracleActions(t *testing.T) {
 
 func runOracle(t *testing.T, s *sandbox) {
 	env := readSB(t, s)
-	flows, failed := compileSB(t, s, env)
+	flows, groups, failed := compileSB(t, s, env)
 	for action, n := range failed {
 		t.Logf("not compiled: %d lflows: %s", n, action)
 	}
-	install(t, s, flows)
-	want := logicalFlows(s.ofctl("dump-flows", s.path("br-int.mgmt"), "--no-stats"))
-	got := logicalFlows(s.ofctl("dump-flows", s.path("br-test.mgmt"), "--no-stats"))
+	install(t, s, flows, groups)
+	want := logicalFlows(s.ofctl("dump-flows", s.path("br-int.mgmt"), "--no-stats"),
+		s.ofctl("dump-groups", s.path("br-int.mgmt")))
+	got := logicalFlows(s.ofctl("dump-flows", s.path("br-test.mgmt"), "--no-stats"),
+		s.ofctl("dump-groups", s.path("br-test.mgmt")))
 	compareTables(t, want, got)
 }
 
@@ -84,6 +98,8 @@ type sbEnv struct {
 type sbPort struct {
 	dp, key uint32
 	chassis string
+	typ     string
+	peer    string // patch ports: the peer port's name
 }
 
 func (e *sbEnv) LookupPort(name string) (uint32, uint32, bool) {
@@ -99,6 +115,12 @@ func (e *sbEnv) LookupMulticast(dp uint32, name string) (uint32, bool) {
 func (e *sbEnv) Resident(port string) bool {
 	p, ok := e.ports[port]
 	return ok && p.chassis != "" && p.chassis == e.chassis
+}
+
+// Local is Resident or a localnet port (of a local datapath: the
+// oracle only compiles those).
+func (e *sbEnv) Local(port string) bool {
+	return e.Resident(port) || e.ports[port].typ == "localnet"
 }
 
 func (e *sbEnv) AddressSet(name string) ([]string, bool) { a, ok := e.sets[name]; return a, ok }
@@ -141,7 +163,8 @@ func readSB(t *testing.T, s *sandbox) *sbEnv {
 	}
 	for _, r := range s.sbRows("Port_Binding") {
 		e.ports[ovsdbString(r["logical_port"])] = sbPort{dp: e.dpKeys[ovsdbString(r["datapath"])],
-			key: uint32(ovsdbInt(r["tunnel_key"])), chassis: ovsdbString(r["chassis"])}
+			key: uint32(ovsdbInt(r["tunnel_key"])), chassis: ovsdbString(r["chassis"]),
+			typ: ovsdbString(r["type"]), peer: ovsdbMap(r["options"])["peer"]}
 	}
 	for _, r := range s.sbRows("Multicast_Group") {
 		e.mcast[fmt.Sprintf("%d/%s", e.dpKeys[ovsdbString(r["datapath"])], ovsdbString(r["name"]))] = uint32(ovsdbInt(r["tunnel_key"]))
@@ -171,9 +194,9 @@ func readSB(t *testing.T, s *sandbox) *sbEnv {
 	return e
 }
 
-// localDatapaths are the datapaths with a port bound here: the ones
-// ovn-controller compiles lflows for (without routers, no patch ports
-// lead further).
+// localDatapaths are the datapaths ovn-controller compiles lflows for:
+// those with a port bound here and those reachable from them through
+// patch ports.
 func (e *sbEnv) localDatapaths() map[uint32]bool {
 	local := map[uint32]bool{}
 	for name, p := range e.ports {
@@ -181,12 +204,20 @@ func (e *sbEnv) localDatapaths() map[uint32]bool {
 			local[p.dp] = true
 		}
 	}
+	for grew := true; grew; {
+		grew = false
+		for _, p := range e.ports {
+			if peer, ok := e.ports[p.peer]; ok && p.typ == "patch" && local[p.dp] && !local[peer.dp] {
+				local[peer.dp], grew = true, true
+			}
+		}
+	}
 	return local
 }
 
 // compileSB compiles every lflow for its local datapaths and returns
 // the flows and, per unsupported action, how many lflows failed.
-func compileSB(t *testing.T, s *sandbox, e *sbEnv) ([]flowtable.Flow, map[string]int) {
+func compileSB(t *testing.T, s *sandbox, e *sbEnv) ([]flowtable.Flow, []*openflow.GroupMod, map[string]int) {
 	local := e.localDatapaths()
 	cc := NewCompiler()
 	var flows []flowtable.Flow
@@ -211,12 +242,12 @@ func compileSB(t *testing.T, s *sandbox, e *sbEnv) ([]flowtable.Flow, map[string
 		flows = append(flows, fs...)
 	}
 	t.Logf("compiled %d lflows into %d flows in %v", len(e.lflows), len(flows), time.Since(start))
-	return flows, failed
+	return flows, cc.Groups(), failed
 }
 
 // install bundles the flows into br-test. Conjunction clause flows that
 // several lflows share are merged first, as the flow table must.
-func install(t *testing.T, s *sandbox, flows []flowtable.Flow) {
+func install(t *testing.T, s *sandbox, flows []flowtable.Flow, groups []*openflow.GroupMod) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c, err := openflow.Dial(ctx, "unix", s.path("br-test.mgmt"), slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -224,6 +255,14 @@ func install(t *testing.T, s *sandbox, flows []flowtable.Flow) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	for _, g := range groups {
+		if _, err := c.Send(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Barrier(ctx); err != nil {
+		t.Fatal(err)
+	}
 	var msgs []openflow.Message
 	for _, f := range mergeConjunctions(flows) {
 		fm := openflow.NewFlowMod(openflow.FlowAdd, f.Table, f.Priority)
@@ -269,17 +308,27 @@ func allConj(acts []openflow.Action) bool {
 }
 
 var (
-	tableRe  = regexp.MustCompile(`table=(\d+)`)
-	conjIDRe = regexp.MustCompile(`conj_id=(\d+)`)
-	cookieRe = regexp.MustCompile(`cookie=(0x[0-9a-f]+)`)
-	metaRe   = regexp.MustCompile(`metadata=(0x[0-9a-f]+)`)
-	conjRe   = regexp.MustCompile(`conjunction\((\d+),`)
+	tableRe   = regexp.MustCompile(`table=(\d+)`)
+	conjIDRe  = regexp.MustCompile(`conj_id=(\d+)`)
+	cookieRe  = regexp.MustCompile(`cookie=(0x[0-9a-f]+)`)
+	metaRe    = regexp.MustCompile(`metadata=(0x[0-9a-f]+)`)
+	conjRe    = regexp.MustCompile(`conjunction\((\d+),`)
+	groupRe   = regexp.MustCompile(`group:(\d+)`)
+	groupIDRe = regexp.MustCompile(`^\s*group_id=(\d+),`)
 )
 
 // logicalFlows are the dumped flows of the logical pipeline tables,
 // keyed by table, with conjunction ids replaced by names derived from
-// the conj_id flow's cookie and datapath.
-func logicalFlows(dump string) map[int][]string {
+// the conj_id flow's cookie and datapath, and group ids by the groups'
+// type and buckets.
+func logicalFlows(dump, groups string) map[int][]string {
+	byID := map[string]string{}
+	for _, g := range strings.Split(groups, "\n") {
+		if m := groupIDRe.FindStringSubmatch(g); m != nil {
+			byID[m[1]] = strings.TrimSpace(g[len(m[0]):])
+		}
+	}
+	dump = groupRe.ReplaceAllStringFunc(dump, func(s string) string { return "group:{" + byID[s[len("group:"):]] + "}" })
 	var lines []string
 	for _, l := range strings.Split(dump, "\n") {
 		l = strings.TrimSpace(l)

@@ -41,6 +41,7 @@ type GroupMod struct {
 	// CommandBucketID is BucketAll except for bucket insert/remove.
 	CommandBucketID uint32
 	Buckets         []Bucket
+	Selection       *Selection // select groups: how to pick a bucket (nil: the switch's default)
 }
 
 // Bucket is one bucket of a group. Weight matters to select groups;
@@ -74,7 +75,7 @@ func (m *GroupMod) appendBody(b []byte) ([]byte, error) {
 		}
 	}
 	b[lenAt], b[lenAt+1] = byte((len(b)-start)>>8), byte(len(b)-start)
-	return b, nil
+	return m.appendGroupProps(b)
 }
 
 func (k Bucket) append(b []byte) ([]byte, error) {
@@ -159,6 +160,7 @@ func (m *GroupMod) String() string {
 	if int(m.GroupType) < len(groupTypeNames) {
 		s.WriteString(",type=" + groupTypeNames[m.GroupType])
 	}
+	s.WriteString(m.Selection.String())
 	for _, k := range m.Buckets {
 		s.WriteString(",bucket=" + k.String())
 	}
