@@ -192,7 +192,7 @@ func TestCompileErrors(t *testing.T) {
 		lf   LogicalFlow
 		want string
 	}{
-		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: "clone { next; };"}, "action clone is not supported"},
+		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: "set_queue(5);"}, "action set_queue is not supported"},
 		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: "reg0[0] = chk_lb_aff(); next;"}, "chk_lb_aff"},
 		{LogicalFlow{Pipeline: "sideways", Match: "1", Actions: "next;"}, "unknown pipeline"},
 		{LogicalFlow{Pipeline: "ingress", TableID: 40, Match: "1", Actions: "next;"}, "out of range"},
