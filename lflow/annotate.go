@@ -197,52 +197,32 @@ func notEqual(v, m U128, at func(v, m U128) Match) bexpr {
 
 // relational expands an ordering comparison into prefix matches, the way
 // ovn-sb(5) promises: each disjunct fixes the bits above some position
-// and decides the comparison at that bit.
+// and decides the comparison at that bit. The pieces are
+// ovn-controller's: "x > c" has one per zero bit of c, "x < c" one per
+// one bit, and ">=" and "<=" add c itself, so that compiled flows are
+// the same as its flows.
 func relational(c U128, width int, op Kind, at func(v, m U128) Match) bexpr {
-	max := Ones(width)
-	switch op {
-	case Gt:
-		if c == max {
-			return bBool(false)
-		}
-		return atLeast(c.Add1(), width, at)
-	case Lt:
-		if c.IsZero() {
-			return bBool(false)
-		}
-		return atMost(c.Sub1(), width, at)
-	case Ge:
-		return atLeast(c, width, at)
-	}
-	return atMost(c, width, at)
-}
-
-func atLeast(c U128, width int, at func(v, m U128) Match) bexpr {
-	if c.IsZero() {
+	switch {
+	case op == Ge && c.IsZero(), op == Le && c == Ones(width):
 		return bBool(true)
 	}
-	k := c.TrailingZeros()
-	or := bOr{at(c, BitRange(k, width-1))}
-	for i := width - 1; i >= k; i-- {
-		if !c.Bit(i) {
-			above := c.And(BitRange(i+1, width-1))
-			or = append(or, at(above.Or(U128{Lo: 1}.Lsh(i)), BitRange(i, width-1)))
-		}
+	var or bOr
+	if op == Ge || op == Le {
+		or = append(or, at(c, Ones(width)))
 	}
-	return orOf(or)
-}
-
-func atMost(c U128, width int, at func(v, m U128) Match) bexpr {
-	if c == Ones(width) {
-		return bBool(true)
-	}
-	k := c.Not().TrailingZeros()
-	or := bOr{at(c, BitRange(k, width-1))}
-	for i := width - 1; i >= k; i-- {
-		if c.Bit(i) {
-			above := c.And(BitRange(i+1, width-1))
-			or = append(or, at(above, BitRange(i, width-1)))
+	greater := op == Gt || op == Ge
+	for i := width - 1; i >= 0; i-- {
+		if c.Bit(i) == greater {
+			continue
 		}
+		above := c.And(BitRange(i+1, width-1))
+		if greater {
+			above = above.Or(U128{Lo: 1}.Lsh(i))
+		}
+		or = append(or, at(above, BitRange(i, width-1)))
+	}
+	if len(or) == 0 {
+		return bBool(false)
 	}
 	return orOf(or)
 }
