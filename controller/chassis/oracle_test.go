@@ -18,9 +18,9 @@ import (
 )
 
 // oracleSetup gives a host the chassis configuration and the SB content
-// both controllers see in the oracle test.
-// bridgeUp runs once the configuration is in, and returns once the
-// controller has created br-int.
+// both controllers see in the oracle test. bridgeUp runs once the
+// configuration is in, and returns once the controller has created
+// br-int.
 func oracleSetup(h *host, bridgeUp func()) {
 	h.vsctl("add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev")
 	h.configure("hv1", "geneve,vxlan", "192.168.77.1", "ovn-bridge-mappings=physnet1:br-phy",
@@ -32,6 +32,10 @@ func oracleSetup(h *host, bridgeUp func()) {
 	rt := strings.TrimSpace(h.sbctl("create", "Datapath_Binding", "tunnel_key=6", "external_ids:name=lr1"))
 	h.sbctl("create", "Port_Binding", "datapath="+sw, "logical_port=lp1", "tunnel_key=1", "up=false",
 		`mac="00:00:00:00:00:01 10.0.0.1"`)
+	h.sbctl("create", "Port_Binding", "datapath="+sw, "logical_port=lpc", "tunnel_key=4", "up=false",
+		"parent_port=lp1", "tag=10", `mac="00:00:00:00:00:04 10.0.0.4"`)
+	h.sbctl("create", "Port_Binding", "datapath="+sw, "logical_port=lpl", "tunnel_key=7", "type=localport",
+		`mac="00:00:00:00:00:07 10.0.0.7"`)
 	h.sbctl("create", "Port_Binding", "datapath="+sw, "logical_port=lp9", "tunnel_key=9", "up=false")
 	h.sbctl("create", "Port_Binding", "datapath="+sw, "logical_port=ln1", "tunnel_key=2", "type=localnet",
 		"options:network_name=physnet1", "mac=unknown")
@@ -41,11 +45,38 @@ func oracleSetup(h *host, bridgeUp func()) {
 		"options:peer=ls1-lr1", `mac="00:00:00:00:ff:01 10.0.0.254/24"`)
 	bridgeUp()
 	h.vsctl("add-port", "br-int", "vif1", "--", "set", "Interface", "vif1", "type=internal", "external_ids:iface-id=lp1")
+	h.vsctl("add-port", "br-int", "vif2", "--", "set", "Interface", "vif2", "type=internal", "external_ids:iface-id=lpl")
+}
+
+// oracleSteps are changes made to both hosts after the setup, each
+// followed by a comparison.
+var oracleSteps = []struct {
+	name   string
+	change func(h *host)
+	// known lists text that only ovn-controller writes, a difference
+	// accepted and explained where listed; it is cut from its rendering.
+	known []string
+}{
+	{"setup", func(*host) {}, nil},
+	{"vif and chassis removed", func(h *host) {
+		h.vsctl("del-port", "br-int", "vif1")
+		h.sbctl("chassis-del", "hv2")
+	}, []string{
+		// ovn-controller 23.03 never frees the zone of a localnet port
+		// whose datapath stops being local (not even on recompute; a
+		// restart does). The Manager frees it with the datapath's.
+		"ct-zone-ln1:N ",
+	}},
+	{"vif back, chassis back with vxlan", func(h *host) {
+		h.vsctl("add-port", "br-int", "vif1b", "--", "set", "Interface", "vif1b", "type=internal", "external_ids:iface-id=lp1")
+		h.sbctl("chassis-add", "hv2", "vxlan", "192.168.77.22")
+	}, nil},
 }
 
 // TestOracleAgainstOVNController runs the real ovn-controller on one
 // private OVS + SB and the Manager on another, both given the same
-// configuration and SB content, and compares what they wrote.
+// configuration and SB content and the same changes, and compares what
+// they wrote after each.
 func TestOracleAgainstOVNController(t *testing.T) {
 	needRoot(t)
 	if _, err := exec.LookPath("ovn-controller"); err != nil {
@@ -59,8 +90,6 @@ func TestOracleAgainstOVNController(t *testing.T) {
 			t.Logf("ovn-controller.log:\n%s", log)
 			outb, _ := os.ReadFile(real.path("ovn-controller.out"))
 			t.Logf("ovn-controller %s; output:\n%s", oc.exited(), outb)
-			t.Logf("sb:\n%s\novs:\n%s", real.sbctl("show"), real.vsctl("show"))
-			t.Logf("pb:\n%s", real.sbctl("list", "Port_Binding"))
 		}
 	})
 	oracleSetup(real, func() {
@@ -68,37 +97,77 @@ func TestOracleAgainstOVNController(t *testing.T) {
 			"--no-chdir")
 		real.waitBridge("br-int")
 	})
-	real.waitSB("true", "--bare", "--columns=up", "find", "Port_Binding", "logical_port=lp1")
 	realOVS := real.connect(vswitch.FullDatabaseModel, real.path("db.sock"), OVSMonitorOptions())
 	realSB := real.connect(sbdb.FullDatabaseModel, real.path("sb.sock"), SBMonitorOptions())
 
 	ours := startHost(t)
 	m := ours.manager()
 	oracleSetup(ours, func() { reconcile(t, m) })
-	eventually(t, m, "lp1 bound and tunnels numbered", func(s *State) bool {
-		return s.LocalPorts["lp1"].OFPort > 0 && len(s.Tunnels) == 3
-	})
+
+	for _, step := range oracleSteps {
+		start := time.Now()
+		step.change(real)
+		step.change(ours)
+		// Both settle on their own schedule: compare until equal.
+		// ovn-controller's incremental processing keeps a datapath local
+		// (with its localnet patch ports and zones) until a full
+		// recompute; the Manager always computes in full, so the
+		// comparison is with ovn-controller after a recompute. (Even
+		// then it takes it about 9s to drop the patch ports of a
+		// datapath no longer local.)
+		var want, got []string
+		for i := range 100 {
+			settle(t, m)
+			if i > 0 {
+				real.appctl(oc, "recompute")
+			}
+			want = render(t, realOVS, realSB)
+			for i := range want {
+				for _, k := range step.known {
+					want[i] = strings.ReplaceAll(want[i], k, "")
+				}
+			}
+			got = render(t, m.ovs, m.sb)
+			if cmp.Equal(want, got) {
+				break
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: ovn-controller (-) vs chassis.Manager (+):\n%s", step.name, diff)
+		}
+		t.Logf("%s: compared after %v:\n%s", step.name, time.Since(start).Round(time.Millisecond), strings.Join(got, "\n"))
+	}
+}
+
+// settle does what the controller loop does each round: reconcile, then
+// mark the ports that have an OpenFlow port installed (the flows are not
+// this package's business).
+func settle(t *testing.T, m *Manager) {
+	t.Helper()
+	st := reconcile(t, m)
+	var ready []string
+	for name, p := range st.LocalPorts {
+		if !p.Installed && p.OFPort > 0 {
+			ready = append(ready, name)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := m.MarkInstalled(ctx, []string{"lp1"}); err != nil {
+	if err := m.MarkInstalled(ctx, ready); err != nil {
 		t.Fatal(err)
 	}
-	reconcile(t, m)
+}
 
-	// ovn-controller settles on its own schedule: compare until equal.
-	var want, got []string
-	for range 50 {
-		want = render(t, realOVS, realSB)
-		got = render(t, m.ovs, m.sb)
-		if cmp.Equal(want, got) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("ovn-controller (-) vs chassis.Manager (+):\n%s", diff)
-	}
-	t.Logf("compared:\n%s", strings.Join(got, "\n"))
+// appctl runs ovn-appctl against daemon d, ignoring failures (the
+// daemon may be busy or gone; the comparison reports what matters).
+func (h *host) appctl(d *daemon, args ...string) {
+	ctl := h.path(fmt.Sprintf("ovn-controller.%d.ctl", d.cmd.Process.Pid))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "ovn-appctl", append([]string{"-t", ctl}, args...)...)
+	cmd.Env = h.env()
+	_ = cmd.Run()
 }
 
 func (h *host) waitBridge(name string) {
