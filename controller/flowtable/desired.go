@@ -13,11 +13,11 @@ import (
 type Key struct {
 	Table    uint8
 	Priority uint16
-	Match    string // Match rendered as ovs-ofctl prints it
+	Match    string // MatchKey(Match)
 }
 
 // Key returns the flow's identity.
-func (f Flow) Key() Key { return Key{Table: f.Table, Priority: f.Priority, Match: f.Match.String()} }
+func (f Flow) Key() Key { return Key{Table: f.Table, Priority: f.Priority, Match: MatchKey(f.Match)} }
 
 // Group is one desired OpenFlow group. Group ids are global to the
 // switch; the producer that allocates them owns the id space.
@@ -88,8 +88,9 @@ func (d *Desired) Set(owner string, flows []Flow) {
 		items = append(items, item[Key, body]{f.Key(), flowBody(f)})
 	}
 	for _, k := range d.flows.set(owner, items, body.same) {
+		w, _ := d.flows.lookup(k.key)
 		d.log.Warn("conflicting flows: first owner wins", "table", k.key.Table, "priority", k.key.Priority,
-			"match", k.key.Match, "winner", k.winner, "loser", k.loser)
+			"match", w.flow.Match.String(), "winner", k.winner, "loser", k.loser)
 	}
 }
 
@@ -129,13 +130,25 @@ func (d *Desired) Owners() []string {
 }
 
 // Flows returns the flows that would be installed, sorted by table,
-// priority (highest first) and match.
+// priority (highest first) and match as printed. It is for tests and
+// tools: it renders every match.
 func (d *Desired) Flows() []Flow {
-	out := make([]Flow, 0, len(d.flows.keys))
-	for _, c := range d.flows.keys {
-		out = append(out, c.winner().flow)
+	type sorted struct {
+		f     Flow
+		match string
 	}
-	slices.SortFunc(out, compareFlows)
+	ss := make([]sorted, 0, len(d.flows.keys))
+	for _, c := range d.flows.keys {
+		f := c.winner().flow
+		ss = append(ss, sorted{f, f.Match.String()})
+	}
+	slices.SortFunc(ss, func(a, b sorted) int {
+		return cmp.Or(cmp.Compare(a.f.Table, b.f.Table), cmp.Compare(b.f.Priority, a.f.Priority), cmp.Compare(a.match, b.match))
+	})
+	out := make([]Flow, len(ss))
+	for i, s := range ss {
+		out[i] = s.f
+	}
 	return out
 }
 
@@ -150,9 +163,4 @@ func (d *Desired) Groups() []Group {
 	}
 	slices.SortFunc(out, func(a, b Group) int { return cmp.Compare(a.ID, b.ID) })
 	return out
-}
-
-func compareFlows(a, b Flow) int {
-	return cmp.Or(cmp.Compare(a.Table, b.Table), cmp.Compare(b.Priority, a.Priority),
-		cmp.Compare(a.Match.String(), b.Match.String()))
 }

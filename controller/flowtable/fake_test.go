@@ -50,7 +50,7 @@ func (f *fakeSwitch) Bundle(_ context.Context, _ uint32, msgs []openflow.Message
 	for _, m := range msgs {
 		switch m := m.(type) {
 		case *openflow.FlowMod:
-			k := Key{Table: m.Table, Priority: m.Priority, Match: m.Match.String()}
+			k := Key{Table: m.Table, Priority: m.Priority, Match: MatchKey(m.Match)}
 			switch m.Command {
 			case openflow.FlowAdd:
 				f.flows[k] = openflow.FlowStats{Table: m.Table, Priority: m.Priority, Cookie: m.Cookie,

@@ -154,16 +154,46 @@ func TestInstallerSendsOnlyTheDifference(t *testing.T) {
 	if _, err := in.Install(ctx, d); err != nil {
 		t.Fatal(err)
 	}
-	want = []string{
+	want = []string{ // deletes first: a delete never removes what the bundle adds
 		"DEL_STRICT table:0 priority=100,in_port=1 actions=drop",
-		"ADD priority=100,in_port=2 actions=resubmit(,8)",
 		"DEL_STRICT table:65 priority=100,reg15=0x1 actions=drop",
+		"ADD priority=100,in_port=2 actions=resubmit(,8)",
 	}
 	if diff := cmp.Diff(want, sw.lastBundle()); diff != "" {
 		t.Fatalf("second bundle (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(render(d), sw.dump()); diff != "" {
 		t.Fatalf("switch differs from desired (-want +got):\n%s", diff)
+	}
+}
+
+// TestMatchKey: the ways of writing one match that the switch treats as
+// the same get one key; different matches do not.
+func TestMatchKey(t *testing.T) {
+	reg := func(n int) *openflow.Field { return openflow.Reg(n) }
+	same := [][2]openflow.Match{
+		{{reg(14).Exact(1), openflow.F("metadata").Exact(2)}, {openflow.F("metadata").Exact(2), reg(14).Exact(1)}},
+		{{reg(14).Exact(1), reg(15).Exact(2)}, {openflow.F("xreg7").Exact(1<<32 | 2)}},
+		{{reg(14).Exact(1)}, {openflow.F("xreg7").Masked(1<<32, 0xffffffff<<32)}},
+		{{reg(10).Masked(0x10, 0x10)}, {reg(10).Masked(0x13, 0x10)}},
+		{{reg(10).Masked(5, 0xffffffff)}, {reg(10).Exact(5)}},
+		{{openflow.F("in_port").Exact(3)}, {openflow.F("in_port_oxm").Exact(3)}},
+	}
+	for _, c := range same {
+		if a, b := MatchKey(c[0]), MatchKey(c[1]); a != b {
+			t.Errorf("%v and %v: keys differ", c[0], c[1])
+		}
+	}
+	differ := [][2]openflow.Match{
+		{{reg(14).Exact(1)}, {reg(15).Exact(1)}},
+		{{reg(14).Exact(0)}, {}},
+		{{reg(10).Masked(0, 1)}, {reg(10).Masked(0, 3)}},
+		{{openflow.F("in_port").Exact(3)}, {openflow.F("in_port").Exact(4)}},
+	}
+	for _, c := range differ {
+		if a, b := MatchKey(c[0]), MatchKey(c[1]); a == b {
+			t.Errorf("%v and %v: same key", c[0], c[1])
+		}
 	}
 }
 

@@ -91,7 +91,7 @@ func (in *Installer) Sync(ctx context.Context, sw Switch) error {
 	}
 	in.flows = make(map[Key]installedFlow, len(dumped))
 	for _, f := range dumped {
-		k := Key{Table: f.Table, Priority: f.Priority, Match: f.Match.String()}
+		k := Key{Table: f.Table, Priority: f.Priority, Match: MatchKey(f.Match)}
 		in.flows[k] = installedFlow{match: f.Match, actions: f.Instructions.String(), cookie: f.Cookie}
 	}
 	in.groups = make(map[uint32]string, len(groups))
@@ -218,10 +218,11 @@ func (in *Installer) diffDirty(d *Desired) ([]openflow.Message, Stats) {
 
 // diff builds the messages that make keys and groups on the switch equal
 // to d, and records them as installed: group adds and changes first (flows
-// may point at them), then flows, then group deletes.
+// may point at them), then flow deletes, then flow adds (so that a delete
+// can never remove a flow the same bundle adds), then group deletes.
 func (in *Installer) diff(d *Desired, keys map[Key]struct{}, groups map[uint32]struct{}) ([]openflow.Message, Stats) {
 	var st Stats
-	var msgs, groupDels []openflow.Message
+	var msgs, flowDels, flowAdds, groupDels []openflow.Message
 	for _, id := range sortedIDs(groups) {
 		want, ok := d.groups.lookup(id)
 		have, installed := in.groups[id]
@@ -247,22 +248,23 @@ func (in *Installer) diff(d *Desired, keys map[Key]struct{}, groups map[uint32]s
 		case !ok && installed:
 			fm := openflow.NewFlowMod(openflow.FlowDeleteStrict, k.Table, k.Priority)
 			fm.Match = have.match
-			msgs = append(msgs, fm)
+			flowDels = append(flowDels, fm)
 			delete(in.flows, k)
 			st.Deleted++
 		case ok && !installed:
-			msgs = append(msgs, flowMod(openflow.FlowAdd, want.flow))
+			flowAdds = append(flowAdds, flowMod(openflow.FlowAdd, want.flow))
 			in.flows[k] = installedFlow{match: want.flow.Match, actions: want.actions, cookie: want.flow.Cookie}
 			st.Added++
 		case ok && (have.actions != want.actions || have.cookie != want.flow.Cookie):
 			// An add replaces the flow in place, actions and cookie at
 			// once (a modify would keep the old cookie).
-			msgs = append(msgs, flowMod(openflow.FlowAdd, want.flow))
+			flowAdds = append(flowAdds, flowMod(openflow.FlowAdd, want.flow))
 			in.flows[k] = installedFlow{match: want.flow.Match, actions: want.actions, cookie: want.flow.Cookie}
 			st.Modified++
 		}
 	}
-	return append(msgs, groupDels...), st
+	msgs = append(append(append(msgs, flowDels...), flowAdds...), groupDels...)
+	return msgs, st
 }
 
 func flowMod(cmd openflow.FlowModCommand, f Flow) *openflow.FlowMod {

@@ -39,4 +39,13 @@ func TestOVSAcceptsFlows(t *testing.T) {
 	if diff := cmp.Diff(want, o.DumpFlows()); diff != "" {
 		t.Errorf("br-int differs from the physical flows (-physical +br-int):\n%s", diff)
 	}
+	// What the switch sends back is recognised as the same flows: a
+	// restarted controller has nothing to change.
+	fresh := flowtable.NewInstaller(nil)
+	if err := fresh.Sync(ctx, o.Dial(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := fresh.Install(ctx, d); err != nil || !st.Empty() {
+		t.Errorf("fresh installer: %+v %v, want nothing to change", st, err)
+	}
 }
