@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -252,4 +253,33 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestRBAC checks the ovn-controller role that SB RBAC needs: written as
+// ovn-northd writes it, repaired when changed, and left alone otherwise.
+func TestRBAC(t *testing.T) {
+	nb, sb := dbs(t)
+	startNorthd(t, nb, sb)
+	setup(t, nb)
+	perms := func() string {
+		rows := strings.Split(ctl(t, difftest.SBCtl, sb, "--format=csv", "--data=bare", "--no-headings",
+			"--columns=table,authorization,insert_delete,update", "list", "RBAC_Permission"), "\n")
+		slices.Sort(rows)
+		return strings.Join(rows, "\n")
+	}
+	want := perms()
+	if !strings.Contains(want, "Chassis_Private,name,true,") || strings.Count(want, "\n") != 9 {
+		t.Fatalf("RBAC_Permission rows:\n%s", want)
+	}
+	uuids := ctl(t, difftest.SBCtl, sb, "--bare", "--columns=_uuid", "list", "RBAC_Permission")
+	ctl(t, difftest.NBCtl, nb, "--wait=sb", "set", "NB_Global", ".", "external_ids:x=1")
+	if got := ctl(t, difftest.SBCtl, sb, "--bare", "--columns=_uuid", "list", "RBAC_Permission"); got != uuids {
+		t.Error("permissions rewritten although unchanged")
+	}
+	ctl(t, difftest.SBCtl, sb, "set", "RBAC_Permission", strings.Fields(uuids)[0], "insert_delete=false", "update=[]")
+	ctl(t, difftest.NBCtl, nb, "--wait=sb", "sync")
+	eventually(t, "permissions repaired", func() bool { return perms() == want })
+	if got := ctl(t, difftest.SBCtl, sb, "--bare", "--columns=name", "list", "RBAC_Role"); got != "ovn-controller" {
+		t.Errorf("RBAC_Role names = %q", got)
+	}
 }

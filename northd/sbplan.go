@@ -41,6 +41,7 @@ func planSB(api client.Client, cur *sbState, want *build.Result) ([]ovsdb.Operat
 	p.lbRows(want.LBs)
 	p.flows(want.Flows)
 	p.dhcpCatalogues()
+	p.rbac()
 	return p.ops, p.err
 }
 

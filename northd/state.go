@@ -27,6 +27,8 @@ type sbState struct {
 	chassis     []sbdb.Chassis
 	dhcp4       []sbdb.DHCPOptions
 	dhcp6       []sbdb.DHCPv6Options
+	rbacRoles   []sbdb.RBACRole
+	rbacPerms   []sbdb.RBACPermission
 }
 
 // readSB copies the SB cache.
@@ -34,7 +36,7 @@ func readSB(ctx context.Context, c client.Client) (*sbState, error) {
 	s := &sbState{}
 	for _, l := range []any{&s.global, &s.datapaths, &s.ports, &s.mcGroups, &s.portGroups,
 		&s.addrSets, &s.dpGroups, &s.flows, &s.chassisPriv, &s.dns, &s.lbs,
-		&s.chassis, &s.dhcp4, &s.dhcp6} {
+		&s.chassis, &s.dhcp4, &s.dhcp6, &s.rbacRoles, &s.rbacPerms} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("read sb cache: %w", err)
 		}

@@ -25,6 +25,8 @@ var SBTables = []struct{ Table, Columns string }{
 	{"DNS", "records,datapaths,external_ids"},
 	{"DHCP_Options", "name,code,type"},
 	{"DHCPv6_Options", "name,code,type"},
+	{"RBAC_Role", "name"},
+	{"RBAC_Permission", "table,authorization,insert_delete,update"},
 }
 
 // dpKeyRE is the datapath tunnel key that prefixes SB Port_Group names.
