@@ -50,13 +50,19 @@ type Config struct {
 	// EncapCsum is ovn-encap-csum (default true): published in the Encap
 	// rows' options:csum so that peers checksum the tunnels they send here.
 	EncapCsum bool
+	// EncapTOS is ovn-encap-tos: the tunnels' options:tos ("" unset,
+	// a number or "inherit").
+	EncapTOS string
+	// EncapDFDefault is ovn-encap-df_default: the tunnels'
+	// options:df_default ("" unset, "true" or "false").
+	EncapDFDefault string
 	// BridgeMappings is ovn-bridge-mappings: physical network -> bridge.
 	BridgeMappings map[string]string
 	// ProbeInterval is ovn-remote-probe-interval (milliseconds in OVS);
 	// 0 disables probing.
 	ProbeInterval time.Duration
 	// TransportZones is ovn-transport-zones: tunnels are built only to
-	// chassis sharing a zone (or when either side has none).
+	// chassis sharing a zone; chassis with none form the default zone.
 	TransportZones []string
 	// Passthrough holds the keys ovn-controller copies to
 	// Chassis.other_config verbatim (ovn-cms-options,
@@ -167,6 +173,14 @@ func (cfg *Config) readEncap(ids map[string]string) error {
 	}
 	if net.ParseIP(cfg.EncapIP) == nil {
 		return fmt.Errorf("external_ids:ovn-encap-ip: %q is not an IP address", cfg.EncapIP)
+	}
+	cfg.EncapTOS = strings.TrimSpace(ids["ovn-encap-tos"])
+	if v, ok := ids["ovn-encap-df_default"]; ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("external_ids:ovn-encap-df_default: %q is not true or false", v)
+		}
+		cfg.EncapDFDefault = strconv.FormatBool(b)
 	}
 	cfg.EncapCsum = true
 	if v, ok := ids["ovn-encap-csum"]; ok {

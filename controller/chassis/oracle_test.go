@@ -71,6 +71,14 @@ var oracleSteps = []struct {
 		h.vsctl("add-port", "br-int", "vif1b", "--", "set", "Interface", "vif1b", "type=internal", "external_ids:iface-id=lp1")
 		h.sbctl("chassis-add", "hv2", "vxlan", "192.168.77.22")
 	}, nil},
+	{"transport zones, tunnel options", func(h *host) {
+		h.sbctl("chassis-add", "hv5", "geneve", "192.168.77.5")
+		h.sbctl("set", "Chassis", "hv5", "transport_zones=tz1")
+		h.sbctl("set", "Chassis", "hv3", "transport_zones=tz2")
+		h.sbctl("set", "Encap", h.sbGet("Encap", "chassis_name=hv2", "_uuid"), "options:csum=false", "options:dst_port=4790")
+		h.vsctl("set", "Open_vSwitch", ".", "external_ids:ovn-transport-zones=tz1,tz3",
+			"external_ids:ovn-encap-tos=inherit", "external_ids:ovn-encap-df_default=true")
+	}, nil},
 }
 
 // TestOracleAgainstOVNController runs the real ovn-controller on one

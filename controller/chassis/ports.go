@@ -74,7 +74,7 @@ func desiredTunnels(sb *sbView, cfg Config) map[string]tunnelSpec {
 		}
 		for _, e := range encaps {
 			if e.Type == typ {
-				out[name] = tunnelSpec{Chassis: name, Type: typ, IP: e.IP, Options: tunnelOptions(e)}
+				out[name] = tunnelSpec{Chassis: name, Type: typ, IP: e.IP, Options: tunnelOptions(e, cfg)}
 				break
 			}
 		}
@@ -83,15 +83,21 @@ func desiredTunnels(sb *sbView, cfg Config) map[string]tunnelSpec {
 }
 
 // tunnelOptions are the interface options ovn-controller gives a tunnel
-// to the peer encap e: the peer's IP, the VNI from the flow, and the
-// peer's checksum and UDP port choices.
-func tunnelOptions(e *sbdb.Encap) map[string]string {
+// to the peer encap e: the peer's IP, the VNI from the flow, the peer's
+// checksum and UDP port choices, and this chassis' TOS and DF settings.
+func tunnelOptions(e *sbdb.Encap, cfg Config) map[string]string {
 	o := map[string]string{"remote_ip": e.IP, "key": "flow"}
 	if c := e.Options["csum"]; c == "true" || c == "false" {
 		o["csum"] = c
 	}
 	if p := e.Options["dst_port"]; p != "" {
 		o["dst_port"] = p
+	}
+	if cfg.EncapTOS != "" {
+		o["tos"] = cfg.EncapTOS
+	}
+	if cfg.EncapDFDefault != "" {
+		o["df_default"] = cfg.EncapDFDefault
 	}
 	return o
 }

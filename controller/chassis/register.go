@@ -74,7 +74,8 @@ func registerChassis(t *txn, sb *sbView, cfg Config, otherConfig map[string]stri
 			encaps = append(encaps, name)
 		}
 		t.create(&sbdb.Chassis{UUID: chUUID, Name: cfg.SystemID, Hostname: cfg.Hostname,
-			Encaps: encaps, OtherConfig: otherConfig, ExternalIDs: map[string]string{}})
+			Encaps: encaps, OtherConfig: otherConfig, ExternalIDs: map[string]string{},
+			TransportZones: sortedCopy(cfg.TransportZones)})
 	} else {
 		chUUID = ch.UUID
 		updateChassis(t, sb, ch, cfg, want, otherConfig)
@@ -97,6 +98,10 @@ func updateChassis(t *txn, sb *sbView, ch *sbdb.Chassis, cfg Config, want []enca
 	if ch.Hostname != cfg.Hostname {
 		row.Hostname = cfg.Hostname
 		t.update(row, &row.Hostname)
+	}
+	if tz := sortedCopy(cfg.TransportZones); !slices.Equal(sortedCopy(ch.TransportZones), tz) {
+		row.TransportZones = tz
+		t.update(row, &row.TransportZones)
 	}
 	t.setKeys(row, &row.OtherConfig, ch.OtherConfig, otherConfig, sortedKeys(otherConfig))
 	have := sb.chassisEncaps(ch)

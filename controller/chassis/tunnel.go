@@ -54,9 +54,10 @@ func preferredEncap(local []string, remote []string) (string, bool) {
 }
 
 // zonesOverlap reports whether two chassis may have tunnels between
-// them: when either has no transport zone, or they share one.
+// them: when they share a transport zone, or both have none (they are
+// both in the default zone).
 func zonesOverlap(a, b []string) bool {
-	if len(a) == 0 || len(b) == 0 {
+	if len(a) == 0 && len(b) == 0 {
 		return true
 	}
 	for _, z := range a {

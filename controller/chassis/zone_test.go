@@ -111,7 +111,8 @@ func TestPreferredEncap(t *testing.T) {
 			t.Errorf("%v/%v: %q %v, want %q %v", c.local, c.remote, got, ok, c.want, c.ok)
 		}
 	}
-	if !zonesOverlap(nil, []string{"a"}) || !zonesOverlap([]string{"a", "b"}, []string{"b"}) || zonesOverlap([]string{"a"}, []string{"b"}) {
+	if !zonesOverlap(nil, nil) || zonesOverlap(nil, []string{"a"}) || zonesOverlap([]string{"a"}, nil) ||
+		!zonesOverlap([]string{"a", "b"}, []string{"b"}) || zonesOverlap([]string{"a"}, []string{"b"}) {
 		t.Error("zonesOverlap")
 	}
 }
