@@ -25,6 +25,15 @@ type Group struct {
 	ID      uint32
 	Type    uint8 // openflow.GroupType*
 	Buckets []openflow.Bucket
+	// Selection is a select group's selection method (nil: the
+	// switch's default). Group dumps do not carry it, so a change of
+	// the method alone is not seen as a change.
+	Selection *openflow.Selection
+}
+
+// GroupFromMod is the group a group mod (as lflowc returns them) adds.
+func GroupFromMod(m *openflow.GroupMod) Group {
+	return Group{ID: m.GroupID, Type: m.GroupType, Buckets: m.Buckets, Selection: m.Selection}
 }
 
 // body is what the switch holds for a flow besides its key; two owners

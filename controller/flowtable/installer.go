@@ -280,7 +280,7 @@ func flowMod(cmd openflow.FlowModCommand, f Flow) *openflow.FlowMod {
 
 func groupMod(cmd uint16, g Group) *openflow.GroupMod {
 	return &openflow.GroupMod{Command: cmd, GroupType: g.Type, GroupID: g.ID,
-		CommandBucketID: openflow.BucketAll, Buckets: g.Buckets}
+		CommandBucketID: openflow.BucketAll, Buckets: g.Buckets, Selection: g.Selection}
 }
 
 func sortedKeys(m map[Key]struct{}) []Key {

@@ -172,3 +172,47 @@ func TestOVSPingAcrossInstallerRestart(t *testing.T) {
 		t.Fatalf("ping reports loss: %s", out)
 	}
 }
+
+// TestOVSGroups installs a select group and a flow using it in one bundle,
+// changes the group, then removes both; a fresh installer finds the group
+// as it left it.
+func TestOVSGroups(t *testing.T) {
+	o := flowtabletest.Start(t)
+	in := connect(t, o)
+	d := flowtable.NewDesired(nil)
+	bucket := func(id uint32, table uint8) openflow.Bucket {
+		return openflow.Bucket{ID: id, Weight: 100, Actions: []openflow.Action{openflow.ResubmitTable(table)}}
+	}
+	g := flowtable.Group{ID: 7, Type: openflow.GroupTypeSelect, Buckets: []openflow.Bucket{bucket(0, 9), bucket(1, 10)},
+		Selection: &openflow.Selection{Method: "dp_hash"}}
+	d.SetGroups("lb", []flowtable.Group{g})
+	d.Set("lb", parse(t, "table=13,priority=100,ip,reg0=0x2/0x2 actions=group:7"))
+	if st := install(t, in, d); (st != flowtable.Stats{Added: 1, GroupsAdded: 1}) {
+		t.Fatalf("install: %+v", st)
+	}
+	groups := o.DumpGroups()
+	if len(groups) != 1 || !strings.Contains(groups[0], "group_id=7,type=select,selection_method=dp_hash") ||
+		!strings.Contains(groups[0], "bucket=bucket_id:1,weight:100,actions=resubmit(,10)") {
+		t.Fatalf("groups on br-int: %q", groups)
+	}
+	if fresh := connect(t, o); !install(t, fresh, d).Empty() {
+		t.Errorf("fresh installer wants to change the group it finds")
+	}
+	g.Buckets = g.Buckets[:1]
+	d.SetGroups("lb", []flowtable.Group{g})
+	in = connect(t, o)
+	if st := install(t, in, d); (st != flowtable.Stats{GroupsModified: 1}) {
+		t.Fatalf("change: %+v", st)
+	}
+	if groups := o.DumpGroups(); len(groups) != 1 || strings.Contains(groups[0], "bucket_id:1") {
+		t.Fatalf("after removing a bucket: %q", groups)
+	}
+	d.Remove("lb")
+	d.RemoveGroups("lb")
+	if st := install(t, in, d); (st != flowtable.Stats{Deleted: 1, GroupsDeleted: 1}) {
+		t.Fatalf("remove: %+v", st)
+	}
+	if groups, flows := o.DumpGroups(), o.DumpFlows(); len(groups) != 0 || len(flows) != 0 {
+		t.Fatalf("left on br-int: %q %q", groups, flows)
+	}
+}

@@ -187,3 +187,18 @@ func (o *OVS) AddVIF(name string, ofport uint32, mac, cidr string) *VIF {
 func (o *OVS) Exec(v *VIF, args ...string) (string, error) {
 	return o.run("ip", append([]string{"netns", "exec", v.NS}, args...)...)
 }
+
+// DumpGroups is `ovs-ofctl -O OpenFlow15 dump-groups br-int`, one group a
+// line, sorted.
+func (o *OVS) DumpGroups() []string {
+	o.t.Helper()
+	out := o.mustRun("ovs-ofctl", "-O", "OpenFlow15", "dump-groups", "br-int")
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "OFPST_GROUP") {
+			lines = append(lines, l)
+		}
+	}
+	slices.Sort(lines)
+	return lines
+}
