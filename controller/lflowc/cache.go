@@ -15,6 +15,7 @@ import (
 type textCache struct {
 	actions map[string]parsedActions
 	matches map[string]parsedMatch
+	names   map[string][]string // match text -> the sets it names, "$as" / "@pg"
 }
 
 type parsedActions struct {
@@ -31,7 +32,7 @@ type parsedMatch struct {
 const maxCached = 1 << 16
 
 func newTextCache() *textCache {
-	return &textCache{actions: map[string]parsedActions{}, matches: map[string]parsedMatch{}}
+	return &textCache{actions: map[string]parsedActions{}, matches: map[string]parsedMatch{}, names: map[string][]string{}}
 }
 
 // parseActions parses an actions string and its match prerequisites.
@@ -56,21 +57,50 @@ func (tc *textCache) parseActions(s string) ([]lflow.Action, []string, error) {
 	return acts, pre, err
 }
 
-// parseMatch parses and normalises a match that names no sets.
-func (tc *textCache) parseMatch(s string) ([]lflow.Term, error) {
+// parseMatch parses and normalises a match. key identifies the text
+// together with the contents of the sets it names (sets resolves them),
+// so that a match naming sets is parsed again only when one changes.
+func (tc *textCache) parseMatch(s, key string, sets lflow.Sets) ([]lflow.Term, error) {
 	if tc != nil {
-		if p, ok := tc.matches[s]; ok {
+		if p, ok := tc.matches[key]; ok {
 			return p.terms, p.err
 		}
 	}
-	terms, err := lflow.Compile(s, lflow.Symbols, nil)
+	terms, err := lflow.Compile(s, lflow.Symbols, sets)
 	if tc != nil {
 		if len(tc.matches) >= maxCached {
 			clear(tc.matches)
 		}
-		tc.matches[s] = parsedMatch{terms, err}
+		tc.matches[key] = parsedMatch{terms, err}
 	}
 	return terms, err
+}
+
+// setNames returns the address sets ("$name") and port groups
+// ("@name") a match names, in order.
+func (tc *textCache) setNames(s string) []string {
+	if tc != nil {
+		if n, ok := tc.names[s]; ok {
+			return n
+		}
+	}
+	var names []string
+	toks, _ := lflow.Lex(s) // a lexing error shows when parsing
+	for _, t := range toks {
+		switch t.Kind {
+		case lflow.AddrSet:
+			names = append(names, "$"+t.Text)
+		case lflow.PortGroup:
+			names = append(names, "@"+t.Text)
+		}
+	}
+	if tc != nil {
+		if len(tc.names) >= maxCached {
+			clear(tc.names)
+		}
+		tc.names[s] = names
+	}
+	return names
 }
 
 // opPrereqs are the match prerequisites named actions imply, as

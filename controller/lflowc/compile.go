@@ -1,6 +1,7 @@
 package lflowc
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -157,7 +158,7 @@ func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *
 		return nil, refs.refs(), fmt.Errorf("actions %q: %w", lf.Actions, err)
 	}
 	c := &compiler{lf: lf, env: env, conj: conj, refs: refs, ingress: ingress,
-		cookie: cookieOf(lf.UUID), cache: cache, prereqs: pre, groups: groups}
+		cookie: cookieOf(lf.UUID), cache: cache, prereqs: pre, groups: groups, actsByKind: map[bool][]openflow.Action{}}
 	if m := lf.ControllerMeter; m != "" {
 		refs.meters[m] = true
 		c.ctrlMeter = env.Meter(m)
@@ -213,6 +214,9 @@ type compiler struct {
 	// ctrlMeter meters the packets the lflow's controller actions send
 	// (the lflow's controller_meter), 0 for none.
 	ctrlMeter uint32
+	// actsByKind holds compiled actions that do not depend on the
+	// datapath, for switches (false) and routers (true).
+	actsByKind map[bool][]openflow.Action
 }
 
 // table is the OpenFlow table of logical table n of this lflow's
@@ -224,18 +228,45 @@ func (c *compiler) table(n int) uint8 {
 	return uint8(EgressBase + n)
 }
 
-// datapath compiles the lflow for one datapath.
+// datapath compiles the lflow for one datapath. Actions that name no
+// port compile the same on every switch (and on every router), so they
+// are compiled once per kind of datapath.
 func (c *compiler) datapath(dp uint32, acts []lflow.Action) ([]flowtable.Flow, error) {
-	ac := &actionCompiler{compiler: c, dp: dp, router: c.env.Router(dp)}
-	ofacts, err := ac.actions(acts, true)
-	if err != nil {
-		return nil, err
+	router := c.env.Router(dp)
+	ofacts, ok := c.actsByKind[router]
+	if !ok {
+		ac := &actionCompiler{compiler: c, dp: dp, router: router}
+		var err error
+		if ofacts, err = ac.actions(acts, true); err != nil {
+			return nil, err
+		}
+		if !namesPorts(acts) {
+			c.actsByKind[router] = ofacts
+		}
 	}
 	terms, err := c.terms(dp)
 	if err != nil {
 		return nil, fmt.Errorf("match %q: %w", c.lf.Match, err)
 	}
 	return c.flows(dp, terms, ofacts)
+}
+
+// namesPorts reports whether actions assign a port name, whose key
+// depends on the datapath.
+func namesPorts(acts []lflow.Action) bool {
+	for _, a := range acts {
+		switch a := a.(type) {
+		case lflow.Assign:
+			if a.Src.Kind == lflow.ConstValue && a.Src.Const.IsStr {
+				return true
+			}
+		case lflow.Op:
+			if namesPorts(a.Body) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // terms parses the match, with the prerequisites of the actions' fields
@@ -245,29 +276,63 @@ func (c *compiler) terms(dp uint32) ([]lflow.Term, error) {
 	if len(c.prereqs) > 0 {
 		text = "(" + text + ") && " + strings.Join(c.prereqs, " && ")
 	}
-	if !strings.ContainsAny(text, "$@") {
-		return c.cache.parseMatch(text)
+	names := c.cache.setNames(text)
+	if len(names) == 0 {
+		return c.cache.parseMatch(text, text, nil)
 	}
-	sets := &dpSets{env: c.env, dp: dp, refs: c.refs}
-	return lflow.Compile(text, lflow.Symbols, sets)
+	sets := &dpSets{env: c.env, dp: dp, refs: c.refs, addrs: map[string][]string{}, ports: map[string][]string{}}
+	key := sets.resolve(text, names)
+	return c.cache.parseMatch(text, key, sets)
 }
 
 // dpSets resolves $as and @pg for one datapath: port groups by their
 // per-datapath SB name and reduced to the local ports, as
 // ovn-controller does; a set that does not exist is empty.
 type dpSets struct {
-	env  Env
-	dp   uint32
-	refs *refSet
+	env          Env
+	dp           uint32
+	refs         *refSet
+	addrs, ports map[string][]string
 }
 
-func (s *dpSets) AddressSet(name string) ([]string, bool) {
+// resolve looks up every set the match names and returns a key for the
+// text with those contents.
+func (s *dpSets) resolve(text string, names []string) string {
+	var b strings.Builder
+	b.WriteString(text)
+	for _, n := range names {
+		var members []string
+		if n[0] == '$' {
+			members = s.addressSet(n[1:])
+		} else {
+			members = s.portGroup(n[1:])
+		}
+		b.WriteString("\x00" + n)
+		for _, m := range members {
+			b.WriteString("\x01" + m)
+		}
+	}
+	if b.Len() <= 512 {
+		return b.String()
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return "sha256:" + string(sum[:])
+}
+
+func (s *dpSets) addressSet(name string) []string {
+	if a, ok := s.addrs[name]; ok {
+		return a
+	}
 	s.refs.sets[name] = true
 	a, _ := s.env.AddressSet(name)
-	return a, true
+	s.addrs[name] = a
+	return a
 }
 
-func (s *dpSets) PortGroup(name string) ([]string, bool) {
+func (s *dpSets) portGroup(name string) []string {
+	if p, ok := s.ports[name]; ok {
+		return p
+	}
 	sb := fmt.Sprintf("%d_%s", s.dp, name)
 	s.refs.groups[sb] = true
 	ports, _ := s.env.PortGroup(sb)
@@ -278,5 +343,9 @@ func (s *dpSets) PortGroup(name string) ([]string, bool) {
 			local = append(local, p)
 		}
 	}
-	return local, true
+	s.ports[name] = local
+	return local
 }
+
+func (s *dpSets) AddressSet(name string) ([]string, bool) { return s.addressSet(name), true }
+func (s *dpSets) PortGroup(name string) ([]string, bool)  { return s.portGroup(name), true }

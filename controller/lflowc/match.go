@@ -22,10 +22,18 @@ type fieldMatch struct {
 // ofMatch is an OpenFlow match under construction.
 type ofMatch []fieldMatch
 
+// clone returns a copy of m the caller owns, with room to grow.
+func (m ofMatch) clone() ofMatch {
+	out := make(ofMatch, len(m), len(m)+4)
+	copy(out, m)
+	return out
+}
+
 // with returns m with f=v/mask added, or false when that contradicts
-// what m already has. m itself is not modified.
+// what m already has. It may modify and append to m, which the caller
+// must own (see clone); values and masks are never modified.
 func (m ofMatch) with(f *openflow.Field, v, mask []byte) (ofMatch, bool) {
-	out := slices.Clone(m)
+	out := m
 	for i, fm := range out {
 		if fm.f != f {
 			continue
@@ -43,9 +51,10 @@ func (m ofMatch) with(f *openflow.Field, v, mask []byte) (ofMatch, bool) {
 	return append(out, fieldMatch{f, v, mask}), true
 }
 
-// merge returns a and b combined, or false if they contradict.
+// merge returns m and o combined, or false if they contradict; neither
+// is modified.
 func (m ofMatch) merge(o ofMatch) (ofMatch, bool) {
-	out := m
+	out := m.clone()
 	for _, fm := range o {
 		var ok bool
 		if out, ok = out.with(fm.f, fm.v, fm.m); !ok {
@@ -61,7 +70,7 @@ func (m ofMatch) openflow() openflow.Match {
 	out := make(openflow.Match, 0, len(m))
 	for _, fm := range m {
 		o := openflow.OXM{Field: fm.f, Value: fm.v, Mask: fm.m}
-		if bytes.Equal(fm.m, fullMask(fm.f, len(fm.m))) {
+		if isFullMask(fm.f, fm.m) {
 			o.Mask = nil
 		}
 		out = append(out, o)
@@ -84,6 +93,43 @@ func fullMask(f *openflow.Field, n int) []byte {
 		mask[n-1-i/8] |= 1 << (i % 8)
 	}
 	return mask
+}
+
+// isFullMask reports whether mask covers every significant bit of f,
+// without allocating.
+func isFullMask(f *openflow.Field, mask []byte) bool {
+	n := len(mask)
+	if f.Name == "vlan_vid" {
+		return n == 2 && mask[0] == 0x1f && mask[1] == 0xff
+	}
+	bits := f.Bits
+	if bits == 0 || bits > 8*n {
+		bits = 8 * n
+	}
+	for i := 0; i < n; i++ {
+		want := byte(0xff)
+		if lo := 8 * (n - 1 - i); bits <= lo {
+			want = 0
+		} else if bits < lo+8 {
+			want = byte(1<<(bits-lo) - 1)
+		}
+		if mask[i] != want {
+			return false
+		}
+	}
+	return true
+}
+
+// appendMatchKey appends what identifies a match for deduplication,
+// cheaply: the fields in order with their values and masks.
+func appendMatchKey(b []byte, m openflow.Match) []byte {
+	for _, o := range m {
+		b = append(b, o.Field.Name...)
+		b = append(b, byte(len(o.Value)), byte(len(o.Mask)))
+		b = append(b, o.Value...)
+		b = append(b, o.Mask...)
+	}
+	return b
 }
 
 // prereqRank orders fields so that each comes after its prerequisites,
@@ -187,7 +233,7 @@ func addVLAN(m ofMatch, v, mask uint64) (ofMatch, bool, error) {
 // match here: a port that does not exist on dp, an is_chassis_resident
 // that does not hold.
 func (c *compiler) resolve(dp uint32, conj lflow.Conj, base ofMatch) (ofMatch, bool, error) {
-	m := base
+	m := base.clone()
 	for _, lm := range conj {
 		var ok bool
 		var err error
@@ -290,7 +336,7 @@ func (c *compiler) flows(dp uint32, terms []lflow.Term, acts []openflow.Action) 
 			}
 		}
 		cid := openflow.F("conj_id").Exact(uint64(ids[i]))
-		m, _ := ct.base.with(cid.Field, cid.Value, []byte{0xff, 0xff, 0xff, 0xff})
+		m, _ := ct.base.clone().with(cid.Field, cid.Value, []byte{0xff, 0xff, 0xff, 0xff})
 		fs.add(m, acts, c.cookie)
 	}
 	return fs.flows, nil
@@ -406,15 +452,16 @@ type flowSet struct {
 	prio  uint16
 	flows []flowtable.Flow
 	seen  map[string]int
+	key   []byte // scratch for match keys
 }
 
 func (fs *flowSet) add(m ofMatch, acts []openflow.Action, cookie uint64) {
 	om := m.openflow()
-	key := om.String()
-	if _, dup := fs.seen[key]; dup {
+	fs.key = appendMatchKey(fs.key[:0], om)
+	if _, dup := fs.seen[string(fs.key)]; dup {
 		return
 	}
-	fs.seen[key] = len(fs.flows)
+	fs.seen[string(fs.key)] = len(fs.flows)
 	fs.flows = append(fs.flows, flowtable.Flow{Table: fs.table, Priority: fs.prio, Match: om, Actions: acts, Cookie: cookie})
 }
 
@@ -422,8 +469,8 @@ func (fs *flowSet) add(m ofMatch, acts []openflow.Action, cookie uint64) {
 // cookie 0, as clause flows may be shared by several lflows.
 func (fs *flowSet) addConj(m ofMatch, a *openflow.Conjunction) {
 	om := m.openflow()
-	key := om.String()
-	if i, dup := fs.seen[key]; dup {
+	fs.key = appendMatchKey(fs.key[:0], om)
+	if i, dup := fs.seen[string(fs.key)]; dup {
 		f := &fs.flows[i]
 		if len(f.Actions) > 0 {
 			if _, isConj := f.Actions[0].(*openflow.Conjunction); isConj {
@@ -432,7 +479,7 @@ func (fs *flowSet) addConj(m ofMatch, a *openflow.Conjunction) {
 		}
 		return
 	}
-	fs.seen[key] = len(fs.flows)
+	fs.seen[string(fs.key)] = len(fs.flows)
 	fs.flows = append(fs.flows, flowtable.Flow{Table: fs.table, Priority: fs.prio, Match: om, Actions: []openflow.Action{a}})
 }
 
