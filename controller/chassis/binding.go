@@ -37,7 +37,7 @@ type LocalPort struct {
 	Tag           int    // VLAN tag of a container port
 	Zone          int    // conntrack zone
 	MAC           []string
-	Installed     bool // ovn-installed is set: the loop said its flows are in
+	Installed     bool // the loop said its flows are in (MarkInstalled), or a previous run did (ovn-installed)
 }
 
 // binding is the binding decision for one round.

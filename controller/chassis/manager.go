@@ -283,7 +283,9 @@ func (m *Manager) bridgeIfaces(ov *ovsView, br string) []*vswitch.Interface {
 // binding and returns the interfaces that keep ovn-installed. A port
 // claimed now is not installed until MarkInstalled; a port this chassis
 // already held that carries ovn-installed (a previous run's) stays
-// installed; ports no longer local are forgotten.
+// installed; ports no longer local are forgotten. Localports are
+// remembered as installed but get no ovn-installed, as with
+// ovn-controller.
 func (m *Manager) updateInstalled(b *binding) map[string]bool {
 	claimed := map[string]bool{}
 	for _, pb := range b.claim {
@@ -291,7 +293,7 @@ func (m *Manager) updateInstalled(b *binding) map[string]bool {
 	}
 	keep := map[string]bool{}
 	for name, lp := range b.local {
-		if lp.Type != typeVIF || claimed[name] {
+		if claimed[name] {
 			delete(m.installed, name)
 			continue
 		}
@@ -302,6 +304,9 @@ func (m *Manager) updateInstalled(b *binding) map[string]bool {
 		if u, ok := m.installed[name]; ok && u != f.UUID {
 			delete(m.installed, name) // moved to another interface
 		}
+		if lp.Type != typeVIF {
+			continue
+		}
 		if _, ok := m.installed[name]; !ok && hasInstalled(f) {
 			m.installed[name] = f.UUID
 		}
@@ -310,7 +315,7 @@ func (m *Manager) updateInstalled(b *binding) map[string]bool {
 		}
 	}
 	for name := range m.installed {
-		if lp := b.local[name]; lp == nil || lp.Type != typeVIF {
+		if b.local[name] == nil {
 			delete(m.installed, name)
 		}
 	}

@@ -103,6 +103,28 @@ func TestReconcileRegistersAndBinds(t *testing.T) {
 		t.Errorf("marking an installed port again issued %d transactions", txns)
 	}
 
+	// A localport with an interface is local, not claimed; marking it
+	// installed writes nothing but is remembered.
+	h.sbctl("create", "Port_Binding", "datapath="+dp, "logical_port=lpl", "tunnel_key=7", "type=localport")
+	h.vsctl("add-port", "br-int", "vif7", "--", "set", "Interface", "vif7", "type=internal", "external_ids:iface-id=lpl")
+	st = eventually(t, m, "localport local", func(s *State) bool { return s.LocalPorts["lpl"].OFPort > 0 })
+	if lp := st.LocalPorts["lpl"]; lp.Type != "localport" || lp.Installed || lp.Zone == 0 {
+		t.Errorf("lpl: %+v", lp)
+	}
+	if got := h.sbGet("Port_Binding", "logical_port=lpl", "chassis"); got != "" {
+		t.Errorf("localport claimed: %q", got)
+	}
+	txns = 0
+	if err := m.MarkInstalled(ctx, []string{"lpl"}); err != nil {
+		t.Fatal(err)
+	}
+	if !reconcile(t, m).LocalPorts["lpl"].Installed || txns != 0 {
+		t.Errorf("localport after MarkInstalled: installed %v, %d transactions", m.state.LocalPorts["lpl"].Installed, txns)
+	}
+	if got := h.vsctl("--bare", "--columns=external_ids", "list", "Interface", "vif7"); strings.Contains(got, "ovn-installed") {
+		t.Errorf("localport interface got ovn-installed: %q", got)
+	}
+
 	// nb_cfg.
 	if err := m.ReportNbCfg(ctx, 7); err != nil {
 		t.Fatal(err)

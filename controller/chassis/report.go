@@ -14,7 +14,8 @@ import (
 // their interfaces and Port_Binding.up=true, as ovn-controller does. up
 // is written only where ovn-northd initialised the column (to false).
 // Ports not bound here by the last Reconcile are skipped; ports already
-// marked cost nothing.
+// marked cost nothing. Localports are only remembered as installed:
+// ovn-controller writes nothing for them.
 func (m *Manager) MarkInstalled(ctx context.Context, ports []string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -35,7 +36,15 @@ func (m *Manager) MarkInstalled(ctx context.Context, ports []string) error {
 	sort.Strings(sorted)
 	for _, name := range sorted {
 		lp, ok := m.state.LocalPorts[name]
-		if !ok || lp.Type != typeVIF {
+		if !ok {
+			continue
+		}
+		if lp.Type != typeVIF {
+			// A localport: nothing to write, but the loop need not
+			// say it again.
+			m.installed[name] = lp.InterfaceUUID
+			lp.Installed = true
+			m.state.LocalPorts[name] = lp
 			continue
 		}
 		if lp.Parent == "" {
