@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ovnd/ovnd/ovnschema"
+)
+
+// Names of the two sides, as printed in the table.
+const (
+	sideOVN  = "ovn-northd"
+	sideOvnd = "ovnd"
+)
+
+// bins are the programs the benchmark runs.
+type bins struct {
+	ovnd, ovnNorthd, ovsdbServer, ovsdbTool, nbctl string
+}
+
+// proc is a process the benchmark started and must stop.
+type proc struct {
+	name   string
+	cmd    *exec.Cmd
+	exited chan struct{}
+	log    string
+}
+
+func start(dir, name, bin string, args ...string) (*proc, error) {
+	log := filepath.Join(dir, name+".stderr")
+	out, err := os.Create(log)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	// The child dies with the benchmark and keeps away from Ctrl-C, so
+	// that the benchmark stops it in order.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, exited: make(chan struct{}), log: log}
+	go func() { cmd.Wait(); close(p.exited) }()
+	return p, nil
+}
+
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+// stop sends SIGTERM, then SIGKILL after 5 s, and waits.
+func (p *proc) stop() {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(5 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+func (p *proc) tail() string {
+	b, _ := os.ReadFile(p.log)
+	if len(b) > 1500 {
+		b = b[len(b)-1500:]
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// result is what one round measured on one side.
+type result struct {
+	flows, bindings    int
+	load, converge     time.Duration
+	addP50, addP90     time.Duration
+	plainP50, plainP90 time.Duration
+	rss, hwm           int64
+}
+
+// round runs the whole measurement for one side in dir: fresh databases,
+// the side's northd, the bulk load, convergence, lsp-add latency, memory.
+func round(ctx context.Context, b bins, side, dir string, t topology, adds, plainAdds int, log func(string, ...any)) (r result, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return r, err
+	}
+	db, err := startDB(ctx, b, dir)
+	if err != nil {
+		return r, err
+	}
+	defer db.stop()
+	sock := filepath.Join(dir, "db.sock")
+	nb, err := dial(sock)
+	if err != nil {
+		return r, err
+	}
+	defer nb.Close()
+	if _, err := nb.transact(ovnschema.NorthboundName, []op{{"op": "insert", "table": "NB_Global", "row": op{}}}, time.Minute); err != nil {
+		return r, fmt.Errorf("nb_global: %w", err)
+	}
+	nd, err := startNorthd(b, side, dir, sock)
+	if err != nil {
+		return r, err
+	}
+	defer nd.stop()
+	if _, err := syncSB(nb, 2*time.Minute); err != nil {
+		return r, fmt.Errorf("%s did not answer the first nb_cfg: %w: %s", side, err, nd.tail())
+	}
+	log("%s: loading %d switches x %d ports", side, t.switches, t.ports)
+	t0 := time.Now()
+	if _, err := nb.transact(ovnschema.NorthboundName, t.ops(), 5*time.Minute); err != nil {
+		return r, fmt.Errorf("bulk load: %w", err)
+	}
+	r.load = time.Since(t0)
+	t1 := time.Now()
+	if _, err := syncSB(nb, 10*time.Minute); err != nil {
+		return r, fmt.Errorf("converge: %w: %s", err, nd.tail())
+	}
+	r.converge = time.Since(t1)
+	if r.flows, err = nb.count(ovnschema.SouthboundName, "Logical_Flow"); err != nil {
+		return r, err
+	}
+	if r.bindings, err = nb.count(ovnschema.SouthboundName, "Port_Binding"); err != nil {
+		return r, err
+	}
+	log("%s: converged in %v, %d flows", side, r.converge, r.flows)
+	lat, err := lspAdds(ctx, b, dir, sock, t, 0, adds, true)
+	if err != nil {
+		return r, err
+	}
+	r.addP50, r.addP90 = percentile(lat, 50), percentile(lat, 90)
+	if plainAdds > 0 {
+		lat, err := lspAdds(ctx, b, dir, sock, t, adds, plainAdds, false)
+		if err != nil {
+			return r, err
+		}
+		r.plainP50, r.plainP90 = percentile(lat, 50), percentile(lat, 90)
+	}
+	if r.rss, r.hwm, err = memStatus(nd.pid()); err != nil {
+		return r, fmt.Errorf("%s memory: %w", side, err)
+	}
+	select {
+	case <-nd.exited:
+		return r, fmt.Errorf("%s exited during the run: %s", side, nd.tail())
+	default:
+	}
+	return r, nil
+}
+
+// startDB creates empty NB and SB databases and serves both on one
+// socket with ovsdb-server.
+func startDB(ctx context.Context, b bins, dir string) (*proc, error) {
+	for _, d := range []struct {
+		name   string
+		schema []byte
+	}{{"nb", ovnschema.Northbound}, {"sb", ovnschema.Southbound}} {
+		schema := filepath.Join(dir, d.name+".ovsschema")
+		if err := os.WriteFile(schema, d.schema, 0o644); err != nil {
+			return nil, err
+		}
+		if out, err := exec.Command(b.ovsdbTool, "create", filepath.Join(dir, d.name+".db"), schema).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("ovsdb-tool create %s: %w: %s", d.name, err, out)
+		}
+	}
+	sock := filepath.Join(dir, "db.sock")
+	p, err := start(dir, "ovsdb-server", b.ovsdbServer, "--remote=punix:"+sock,
+		"--unixctl="+filepath.Join(dir, "ovsdb-server.ctl"), "--log-file="+filepath.Join(dir, "ovsdb-server.log"),
+		filepath.Join(dir, "nb.db"), filepath.Join(dir, "sb.db"))
+	if err != nil {
+		return nil, err
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if c, err := dial(sock); err == nil {
+			c.Close()
+			return p, nil
+		}
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("ovsdb-server exited: %s", p.tail())
+		case <-ctx.Done():
+			p.stop()
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			p.stop()
+			return nil, fmt.Errorf("ovsdb-server did not listen within 30 s: %s", p.tail())
+		}
+	}
+}
+
+func startNorthd(b bins, side, dir, sock string) (*proc, error) {
+	if side == sideOVN {
+		return start(dir, "ovn-northd", b.ovnNorthd, "--ovnnb-db=unix:"+sock, "--ovnsb-db=unix:"+sock,
+			"--unixctl="+filepath.Join(dir, "ovn-northd.ctl"), "--log-file="+filepath.Join(dir, "ovn-northd.log"))
+	}
+	cfg := filepath.Join(dir, "ovnd.toml")
+	text := fmt.Sprintf("roles = [\"northd\"]\n\n[northd]\nnb = %q\nsb = %q\n", "unix:"+sock, "unix:"+sock)
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		return nil, err
+	}
+	return start(dir, "ovnd", b.ovnd, "run", "--config", cfg)
+}
+
+// syncSB bumps NB_Global.nb_cfg and waits until northd reports the SB
+// holds it (sb_cfg), as `ovn-nbctl --wait=sb sync` does. It returns the
+// nb_cfg waited for.
+func syncSB(c *conn, timeout time.Duration) (int, error) {
+	res, err := c.transact(ovnschema.NorthboundName, []op{
+		{"op": "mutate", "table": "NB_Global", "where": []any{}, "mutations": []any{[]any{"nb_cfg", "+=", 1}}},
+		{"op": "select", "table": "NB_Global", "where": []any{}, "columns": []string{"nb_cfg"}},
+	}, time.Minute)
+	if err != nil {
+		return 0, err
+	}
+	var sel struct {
+		Rows []struct {
+			NbCfg int `json:"nb_cfg"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal(res[1], &sel); err != nil || len(sel.Rows) != 1 {
+		return 0, fmt.Errorf("nb_cfg: %s", res[1])
+	}
+	n := sel.Rows[0].NbCfg
+	_, err = c.transact(ovnschema.NorthboundName, []op{{"op": "wait", "table": "NB_Global", "where": []any{},
+		"timeout": timeout.Milliseconds(), "columns": []string{"sb_cfg"}, "until": "==",
+		"rows": []any{op{"sb_cfg": n}}}}, timeout+10*time.Second)
+	return n, err
+}
+
+// lspAdds runs n `ovn-nbctl --wait=sb lsp-add` (with the port's
+// addresses) and returns each one's wall time. With daemon, the commands
+// go through one `ovn-nbctl --detach` that keeps its NB replica, as
+// OVN_NB_DAEMON does in deployments; without, every ovn-nbctl reads the
+// NB afresh. first numbers the new ports.
+func lspAdds(ctx context.Context, b bins, dir, sock string, t topology, first, n int, daemon bool) ([]time.Duration, error) {
+	env := os.Environ()
+	if daemon {
+		ctl, stop, err := startNbctlDaemon(b, dir, sock)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		env = append(env, "OVN_NB_DAEMON="+ctl)
+	}
+	var lat []time.Duration
+	for k := first; k < first+n; k++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s, p := k%t.switches, t.ports+k/t.switches
+		name := fmt.Sprintf("add-%s-%d", switchName(s), p)
+		args := []string{"--wait=sb", "--timeout=60"}
+		if !daemon {
+			args = append(args, "--db=unix:"+sock)
+		}
+		args = append(args, "lsp-add", switchName(s), name, "--", "lsp-set-addresses", name, portMAC(s, p)+" "+portIP(s, p))
+		cmd := exec.CommandContext(ctx, b.nbctl, args...)
+		cmd.Env = env
+		t0 := time.Now()
+		out, err := cmd.CombinedOutput()
+		d := time.Since(t0)
+		if err != nil {
+			return nil, fmt.Errorf("ovn-nbctl lsp-add %s: %w: %s", name, err, out)
+		}
+		lat = append(lat, d)
+	}
+	return lat, nil
+}
+
+// startNbctlDaemon starts `ovn-nbctl --detach` on sock and returns its
+// control socket and a function that stops it.
+func startNbctlDaemon(b bins, dir, sock string) (string, func(), error) {
+	pidfile := filepath.Join(dir, "nbctl.pid")
+	cmd := exec.Command(b.nbctl, "--db=unix:"+sock, "--detach", "--no-chdir", "--pidfile="+pidfile,
+		"--log-file="+filepath.Join(dir, "nbctl.log"))
+	out, err := cmd.Output()
+	if err != nil {
+		return "", nil, fmt.Errorf("ovn-nbctl --detach: %w", err)
+	}
+	stop := func() {
+		if b, err := os.ReadFile(pidfile); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				syscall.Kill(pid, syscall.SIGTERM)
+			}
+		}
+	}
+	ctl := strings.TrimSpace(string(out))
+	if ctl == "" {
+		stop()
+		return "", nil, fmt.Errorf("ovn-nbctl --detach printed no control socket")
+	}
+	return ctl, stop, nil
+}
