@@ -5,10 +5,13 @@
 // only the difference to SB in one transaction and reports progress
 // (sb_cfg, hv_cfg, Logical_Switch_Port.up) back to NB.
 //
-// Every change triggers a full recompute. Incremental processing belongs
-// between the cache events and build.Build: the events already name the
-// table and row that changed, and build's per-switch structure is where
-// per-datapath recomputation would plug in.
+// Changes are handled incrementally (incr.go): cache events name the NB
+// rows that changed, the loop keeps its own NB copy current with them,
+// build.Engine recomputes only the switches and port groups they touch,
+// and the resulting delta is written against an index of the SB rows'
+// UUIDs. The first round, a new SB, a lost lock, a failed write, changes
+// the engine leaves to a full recompute (DNS, load balancers) and every
+// few minutes run the full recompute instead.
 package northd
 
 import (
@@ -26,7 +29,6 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
-	"github.com/ovnd/ovnd/northd/build"
 	"github.com/ovnd/ovnd/ovnschema/nbdb"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
@@ -50,6 +52,13 @@ type Northd struct {
 	// defaults are NB_Global options northd fills in when missing, chosen
 	// once per process as ovn-northd chooses them (random MACs).
 	defaults map[string]string
+	// tr collects cache events for the loop; inc is the loop's state
+	// for incremental rounds (nil: the next round is full) and lastFull
+	// when the last full round ran. Only the loop goroutine uses inc
+	// and lastFull.
+	tr       *tracker
+	inc      *incState
+	lastFull time.Time
 }
 
 // New returns a northd role for cfg. It does not connect: Serve does.
@@ -83,12 +92,13 @@ func (n *Northd) Serve(ctx context.Context) error {
 		return fmt.Errorf("sb model: %w", err)
 	}
 	kick := make(chan struct{}, 1)
-	nbc, err := n.connect(ctx, nbModel, n.cfg.NB, kick)
+	n.tr = newTracker(kick)
+	nbc, err := n.connect(ctx, nbModel, n.cfg.NB, kick, n.tr.nbHandler())
 	if err != nil {
 		return nilOnCancel(ctx, fmt.Errorf("connect nb: %w", err))
 	}
 	defer nbc.Close()
-	sbc, err := n.connect(ctx, sbModel, n.cfg.SB, kick)
+	sbc, err := n.connect(ctx, sbModel, n.cfg.SB, kick, n.tr.sbHandler())
 	if err != nil {
 		return nilOnCancel(ctx, fmt.Errorf("connect sb: %w", err))
 	}
@@ -146,6 +156,7 @@ func (n *Northd) loop(ctx context.Context, nbc, sbc client.Client, lock *sbLock,
 		}
 		if held := lock.Held(); held != active {
 			active = held
+			n.inc = nil // what SB holds now is not known
 			n.log.Info("lock "+lockName, "held", held)
 		}
 		if !active {
@@ -158,9 +169,9 @@ func (n *Northd) loop(ctx context.Context, nbc, sbc client.Client, lock *sbLock,
 	}
 }
 
-// connect opens a monitored, reconnecting client whose cache changes
-// poke kick.
-func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote string, kick chan struct{}) (client.Client, error) {
+// connect opens a monitored, reconnecting client whose cache changes go
+// to events (which pokes kick).
+func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote string, kick chan struct{}, events cache.EventHandler) (client.Client, error) {
 	lg := logr.FromSlogHandler(n.log.Handler()).V(4)
 	opts := []client.Option{client.WithLogger(&lg), client.WithReconnect(2*time.Second, newBackoff())}
 	for _, ep := range splitRemotes(remote) {
@@ -181,52 +192,13 @@ func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote stri
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-	c.Cache().AddEventHandler(&cache.EventHandlerFuncs{
-		AddFunc:    func(string, model.Model) { poke(kick) },
-		UpdateFunc: func(string, model.Model, model.Model) { poke(kick) },
-		DeleteFunc: func(string, model.Model) { poke(kick) },
-	})
+	c.Cache().AddEventHandler(events)
 	if _, err := c.MonitorAll(ctx); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("monitor: %w", err)
 	}
 	poke(kick)
 	return c, nil
-}
-
-// round is one full recompute: build from the caches, write the SB delta,
-// then report back to NB.
-func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
-	nb, err := readNB(ctx, nbc)
-	if err != nil {
-		return err
-	}
-	sb, err := readSB(ctx, sbc)
-	if err != nil {
-		return err
-	}
-	res := build.Build(&nb.NB, &build.SB{Datapaths: sb.datapaths, PortBindings: sb.ports})
-	n.reportProblems(res.Problems)
-	ops, err := planSB(sbc, sb, res)
-	if err != nil {
-		return fmt.Errorf("plan sb: %w", err)
-	}
-	if err := transact(ctx, sbc, ops); err != nil {
-		return fmt.Errorf("write sb: %w", err)
-	}
-	if len(ops) > 0 {
-		n.log.Debug("wrote sb", "ops", len(ops), "flows", len(res.Flows))
-	}
-	fb := &nbFeedback{sbCfg: res.Global.NbCfg, chassis: sb.chassisPriv, hosts: sb.chassis, up: portsUp(sb),
-		tags: res.Tags, defaults: n.defaults, now: int(time.Now().UnixMilli())}
-	nbOps, err := planNB(nbc, nb, fb)
-	if err != nil {
-		return fmt.Errorf("plan nb: %w", err)
-	}
-	if err := transact(ctx, nbc, nbOps); err != nil {
-		return fmt.Errorf("write nb: %w", err)
-	}
-	return nil
 }
 
 // reportProblems logs NB rows the build skipped, each once while it lasts.

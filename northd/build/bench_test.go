@@ -38,3 +38,32 @@ func BenchmarkBuild100x20(b *testing.B) {
 		Build(nb, &SB{})
 	}
 }
+
+// BenchmarkEngineAddPort is one lsp-add on the benchmark's 500×20
+// topology: the port row, the switch listing it, and nb_cfg.
+func BenchmarkEngineAddPort(b *testing.B) {
+	nb := bigNB(500, 20)
+	e := NewEngine(nb, &SB{})
+	i := 0
+	for b.Loop() {
+		i++
+		u := fmt.Sprintf("new%d", i)
+		sw := fmt.Sprintf("s%d", i%500)
+		nb.Ports[u] = nbdb.LogicalSwitchPort{UUID: u, Name: u, Addresses: []string{fmt.Sprintf("00:00:00:01:%02x:%02x 10.200.%d.%d", i/256%256, i%256, i/256%256, i%256)}}
+		ls := nb.Switches[sw]
+		ls.Ports = append(ls.Ports, u)
+		nb.Switches[sw] = ls
+		nb.Global.NbCfg++
+		d := e.Update(Changes{Global: true, Switches: map[string]bool{sw: true}, Ports: map[string]bool{u: true}})
+		if len(d.Ports) != 1 {
+			b.Fatalf("delta has %d ports, want 1", len(d.Ports))
+		}
+	}
+}
+
+func BenchmarkNewEngine500x20(b *testing.B) {
+	nb := bigNB(500, 20)
+	for b.Loop() {
+		NewEngine(nb, &SB{})
+	}
+}

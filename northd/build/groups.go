@@ -3,6 +3,8 @@ package build
 import (
 	"cmp"
 	"slices"
+
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
 )
 
 // svcMonitorMAC is the Address_Set that holds SB_Global's svc_monitor_mac.
@@ -19,42 +21,54 @@ func groups(nb *NB, sws []*lswitch) (pgs, ass []NamedSet) {
 			dpOf[p.nb.UUID], portOf[p.nb.UUID] = sw, p
 		}
 	}
+	find := func(u string) (*lswitch, *lport) { return dpOf[u], portOf[u] }
 	for _, pg := range nb.PortGroups {
-		pgs = append(pgs, portGroupRows(pg.Name, pg.Ports, dpOf, portOf)...)
-		ip4, ip6 := []string{}, []string{}
-		for _, u := range pg.Ports {
-			if p := portOf[u]; p != nil {
-				for _, a := range p.addrs() {
-					ip4 = appendIPs(ip4, a.ip4)
-					ip6 = appendIPs(ip6, a.ip6)
-				}
-			}
-		}
-		ass = append(ass, NamedSet{pg.Name + "_ip4", ip4}, NamedSet{pg.Name + "_ip6", ip6})
+		rows, ip4, ip6 := pgSets(pg, find)
+		pgs = append(pgs, rows...)
+		ass = append(ass, ip4, ip6)
 	}
 	for _, as := range nb.AddressSets {
 		ass = append(ass, NamedSet{as.Name, slices.Clone(as.Addresses)})
 	}
-	if mac := nb.Global.Options[svcMonitorMAC]; mac != "" {
-		ass = append(ass, NamedSet{svcMonitorMAC, []string{mac}})
+	if s, ok := svcMonitorSet(nb); ok {
+		ass = append(ass, s)
 	}
 	sortSets(pgs)
 	sortSets(ass)
 	return pgs, ass
 }
 
-func portGroupRows(name string, ports []string, dpOf map[string]*lswitch, portOf map[string]*lport) []NamedSet {
+// svcMonitorSet is the svc_monitor_mac Address_Set, when NB_Global has one.
+func svcMonitorSet(nb *NB) (NamedSet, bool) {
+	mac := nb.Global.Options[svcMonitorMAC]
+	return NamedSet{svcMonitorMAC, []string{mac}}, mac != ""
+}
+
+// pgSets is one port group's SB rows: a Port_Group per datapath it has
+// ports on and its _ip4 and _ip6 address sets, members sorted. find gives
+// the switch and port of an NB port UUID (nil when not on a switch).
+func pgSets(pg nbdb.PortGroup, find func(string) (*lswitch, *lport)) (rows []NamedSet, ip4, ip6 NamedSet) {
 	byDP := map[int][]string{}
-	for _, u := range ports {
-		if sw := dpOf[u]; sw != nil {
-			byDP[sw.key] = append(byDP[sw.key], portOf[u].nb.Name)
+	ip4 = NamedSet{pg.Name + "_ip4", []string{}}
+	ip6 = NamedSet{pg.Name + "_ip6", []string{}}
+	for _, u := range pg.Ports {
+		sw, p := find(u)
+		if sw == nil {
+			continue
+		}
+		byDP[sw.key] = append(byDP[sw.key], p.nb.Name)
+		for _, a := range p.addrs() {
+			ip4.Members = appendIPs(ip4.Members, a.ip4)
+			ip6.Members = appendIPs(ip6.Members, a.ip6)
 		}
 	}
-	var out []NamedSet
 	for dp, names := range byDP {
-		out = append(out, NamedSet{portGroupName(dp, name), names})
+		rows = append(rows, NamedSet{portGroupName(dp, pg.Name), names})
 	}
-	return out
+	sortSets(rows)
+	sortMembers(&ip4)
+	sortMembers(&ip6)
+	return rows, ip4, ip6
 }
 
 func appendIPs[T interface{ String() string }](dst []string, ips []T) []string {
@@ -66,8 +80,14 @@ func appendIPs[T interface{ String() string }](dst []string, ips []T) []string {
 
 func sortSets(s []NamedSet) {
 	for i := range s {
-		slices.Sort(s[i].Members)
-		s[i].Members = slices.Compact(s[i].Members)
+		sortMembers(&s[i])
 	}
 	slices.SortFunc(s, func(a, b NamedSet) int { return cmp.Compare(a.Name, b.Name) })
+}
+
+func sortMembers(s *NamedSet) {
+	if !slices.IsSorted(s.Members) {
+		slices.Sort(s.Members)
+	}
+	s.Members = slices.Compact(s.Members)
 }

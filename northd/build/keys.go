@@ -30,6 +30,10 @@ type lswitch struct {
 type lport struct {
 	nb  nbdb.LogicalSwitchPort
 	key int
+	// parsed and parsedAddrs memoise addrs(), which every flow builder
+	// and every port group holding the port asks for.
+	parsed      bool
+	parsedAddrs []lportAddrs
 }
 
 // keyAlloc hands out the lowest unused key in [1, max].

@@ -121,6 +121,9 @@ type lportAddrs struct {
 // addrs parses the port's addresses (and dynamic_addresses for
 // "dynamic"), skipping "unknown", "router" and malformed entries.
 func (p *lport) addrs() []lportAddrs {
+	if p.parsed {
+		return p.parsedAddrs
+	}
 	var out []lportAddrs
 	for _, a := range p.nb.Addresses {
 		if a == "dynamic" && p.nb.DynamicAddresses != nil {
@@ -130,6 +133,7 @@ func (p *lport) addrs() []lportAddrs {
 			out = append(out, la)
 		}
 	}
+	p.parsed, p.parsedAddrs = true, out
 	return out
 }
 

@@ -77,27 +77,35 @@ func switchFlows(nb *NB, sws []*lswitch, r *Result) []Flow {
 	bad, problems := checkACLs(nb)
 	r.Problems = append(r.Problems, problems...)
 	for _, sw := range sws {
-		for _, f := range switchStatic {
-			fs.add(sw.key, f.stage, f.priority, f.match, f.actions)
-		}
-		for _, st := range defaultNext {
-			fs.add(sw.key, st, 0, "1", "next;")
-		}
-		vs := vips(sw.switchLBs(nb))
-		sw.portFlows(fs, len(vs) > 0)
-		sw.unknownFlows(fs)
-		if len(vs) > 0 {
-			sw.lbFlows(fs, vs)
-		}
-		stateful := sw.aclFlows(nb, fs, bad, len(vs) > 0)
-		sw.dnsFlows(fs, nb, stateful)
-		sw.qosFlows(fs, nb)
-		for _, p := range sw.ports {
-			sw.dhcpFlows(fs, nb, p, stateful)
-			sw.dhcp6Flows(fs, nb, p, stateful)
-		}
+		sw.flows(nb, fs, bad)
 	}
 	return fs.flows()
+}
+
+// flows adds the logical flows of one switch to fs, leaving out the ACLs
+// in bad. They depend on nothing outside the switch but its ports, the
+// ACLs that apply to it, and the DHCP options, DNS records, QoS rules and
+// load balancers it refers to: the unit of incremental recomputation.
+func (sw *lswitch) flows(nb *NB, fs *flowSet, bad map[string]bool) {
+	for _, f := range switchStatic {
+		fs.add(sw.key, f.stage, f.priority, f.match, f.actions)
+	}
+	for _, st := range defaultNext {
+		fs.add(sw.key, st, 0, "1", "next;")
+	}
+	vs := vips(sw.switchLBs(nb))
+	sw.portFlows(fs, len(vs) > 0)
+	sw.unknownFlows(fs)
+	if len(vs) > 0 {
+		sw.lbFlows(fs, vs)
+	}
+	stateful := sw.aclFlows(nb, fs, bad, len(vs) > 0)
+	sw.dnsFlows(fs, nb, stateful)
+	sw.qosFlows(fs, nb)
+	for _, p := range sw.ports {
+		sw.dhcpFlows(fs, nb, p, stateful)
+		sw.dhcp6Flows(fs, nb, p, stateful)
+	}
 }
 
 // portFlows adds the per-port flows: FDB learning for ports with unknown

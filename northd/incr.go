@@ -1,0 +1,237 @@
+package northd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
+	"github.com/ovnd/ovnd/northd/build"
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
+)
+
+// incState is what the loop keeps between rounds to handle changes
+// incrementally: its own copy of NB (kept current from cache events),
+// the engine that owns the desired SB, the UUIDs of the SB rows the
+// engine's result describes, and the SB facts NB feedback needs. Only the
+// loop goroutine uses it. nil means the next round is a full one.
+type incState struct {
+	nb  *nbState
+	eng *build.Engine
+	idx *sbIndex
+	// pbs is SB Port_Binding by UUID, up the feedback derived from them.
+	pbs         map[string]sbdb.PortBinding
+	up          map[string]bool
+	chassis     []sbdb.Chassis
+	chassisPriv []sbdb.ChassisPrivate
+}
+
+// resyncEvery bounds how long SB rows changed behind northd's back (by
+// another writer) stay wrong: a full round repairs them.
+const resyncEvery = 5 * time.Minute
+
+// round brings SB in line with NB: incrementally when the loop has its
+// state and SB is the database it wrote, else by a full recompute.
+func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
+	c := n.tr.drain()
+	if n.inc == nil || c.sbReset || time.Since(n.lastFull) > resyncEvery {
+		return n.fullRound(ctx, nbc, sbc)
+	}
+	err := n.incRound(ctx, nbc, sbc, c)
+	if errors.Is(err, errFallback) {
+		return n.fullRound(ctx, nbc, sbc)
+	}
+	if err != nil {
+		n.inc = nil
+	}
+	return err
+}
+
+// errFallback is returned by incRound for changes it leaves to a full
+// round.
+var errFallback = errors.New("change needs a full recompute")
+
+func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collected) error {
+	s := n.inc
+	ch := applyNB(s.nb, c.nb)
+	d := s.eng.Update(ch)
+	if d.DNSChanged || d.LBsChanged {
+		return errFallback
+	}
+	n.reportProblems(d.Problems)
+	if !d.Empty() {
+		p := planDelta(sbc, s.idx, d)
+		if p.err != nil {
+			return fmt.Errorf("plan sb: %w", p.err)
+		}
+		res, err := transactResults(ctx, sbc, p.ops)
+		if err != nil {
+			return fmt.Errorf("write sb: %w", err)
+		}
+		p.resolve(res)
+		n.log.Debug("wrote sb incrementally", "ops", len(p.ops), "flows", s.eng.FlowCount())
+	}
+	if err := s.feedback(ctx, sbc, c); err != nil {
+		return err
+	}
+	fb := &nbFeedback{sbCfg: s.eng.Global().NbCfg, chassis: s.chassisPriv, hosts: s.chassis, up: s.up,
+		tags: d.Tags, defaults: n.defaults, now: int(time.Now().UnixMilli())}
+	return writeNB(ctx, nbc, s.nb, fb)
+}
+
+// feedback brings the SB facts of NB feedback up to date: changed port
+// bindings one by one, everything after a chassis change.
+func (s *incState) feedback(ctx context.Context, sbc client.Client, c collected) error {
+	if c.chassis {
+		sb := &sbState{}
+		for _, l := range []any{&sb.chassis, &sb.chassisPriv} {
+			if err := sbc.List(ctx, l); err != nil {
+				return fmt.Errorf("read sb cache: %w", err)
+			}
+		}
+		s.chassis, s.chassisPriv = sb.chassis, sb.chassisPriv
+	}
+	for u, pb := range c.pbs {
+		if old, ok := s.pbs[u]; ok {
+			delete(s.up, old.LogicalPort)
+			delete(s.pbs, u)
+		}
+		if pb != nil {
+			s.pbs[u] = *pb
+		}
+	}
+	if c.chassis {
+		all := make([]sbdb.PortBinding, 0, len(s.pbs))
+		for _, pb := range s.pbs {
+			all = append(all, pb)
+		}
+		s.up = portsUp(&sbState{ports: all, chassis: s.chassis})
+		return nil
+	}
+	for u, pb := range c.pbs {
+		if pb == nil {
+			continue
+		}
+		for name, up := range portsUp(&sbState{ports: []sbdb.PortBinding{s.pbs[u]}, chassis: s.chassis}) {
+			s.up[name] = up
+		}
+	}
+	return nil
+}
+
+// fullRound recomputes everything from the caches, writes the SB delta,
+// reports back to NB, and sets up the state for incremental rounds.
+func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
+	n.inc = nil
+	nb, err := readNB(ctx, nbc)
+	if err != nil {
+		return err
+	}
+	sb, err := readSB(ctx, sbc)
+	if err != nil {
+		return err
+	}
+	eng := build.NewEngine(&nb.NB, &build.SB{Datapaths: sb.datapaths, PortBindings: sb.ports})
+	res := eng.Result()
+	n.reportProblems(res.Problems)
+	ops, err := planSB(sbc, sb, res)
+	if err != nil {
+		return fmt.Errorf("plan sb: %w", err)
+	}
+	results, err := transactResults(ctx, sbc, ops)
+	if err != nil {
+		return fmt.Errorf("write sb: %w", err)
+	}
+	if len(ops) > 0 {
+		n.log.Debug("wrote sb", "ops", len(ops), "flows", len(res.Flows))
+	}
+	fb := &nbFeedback{sbCfg: res.Global.NbCfg, chassis: sb.chassisPriv, hosts: sb.chassis, up: portsUp(sb),
+		tags: res.Tags, defaults: n.defaults, now: int(time.Now().UnixMilli())}
+	if err := writeNB(ctx, nbc, nb, fb); err != nil {
+		return err
+	}
+	n.lastFull = time.Now()
+	idx, err := waitIndex(ctx, sbc, ops, results, res)
+	if err != nil {
+		n.log.Debug("staying with full recomputes", "err", err)
+		return nil
+	}
+	s := &incState{nb: nb, eng: eng, idx: idx, pbs: map[string]sbdb.PortBinding{}, up: fb.up,
+		chassis: sb.chassis, chassisPriv: sb.chassisPriv}
+	for _, pb := range sb.ports {
+		s.pbs[pb.UUID] = pb
+	}
+	n.inc = s
+	return nil
+}
+
+func writeNB(ctx context.Context, nbc client.Client, nb *nbState, fb *nbFeedback) error {
+	nbOps, err := planNB(nbc, nb, fb)
+	if err != nil {
+		return fmt.Errorf("plan nb: %w", err)
+	}
+	if err := transact(ctx, nbc, nbOps); err != nil {
+		return fmt.Errorf("write nb: %w", err)
+	}
+	return nil
+}
+
+// waitIndex waits until the SB cache holds the rows the full round
+// inserted, then indexes the SB against the result it wrote.
+func waitIndex(ctx context.Context, sbc client.Client, ops []ovsdb.Operation, results []ovsdb.OperationResult, want *build.Result) (*sbIndex, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if cached(sbc, ops, results) {
+			sb, err := readSB(ctx, sbc)
+			if err != nil {
+				return nil, err
+			}
+			idx, err := newSBIndex(sb, want)
+			if !errors.Is(err, errIncomplete) {
+				return idx, err
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, errIncomplete
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// cached reports whether every row inserted by ops is in the cache.
+func cached(c client.Client, ops []ovsdb.Operation, results []ovsdb.OperationResult) bool {
+	for i, op := range ops {
+		if op.Op != ovsdb.OperationInsert || i >= len(results) {
+			continue
+		}
+		t := c.Cache().Table(op.Table)
+		if t == nil || t.Row(results[i].UUID.GoUUID) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// transactResults runs ops as one transaction and returns the results.
+func transactResults(ctx context.Context, c client.Client, ops []ovsdb.Operation) ([]ovsdb.OperationResult, error) {
+	if len(ops) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	res, err := c.Transact(ctx, ops...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ovsdb.CheckOperationResults(res, ops); err != nil {
+		return nil, err
+	}
+	return res, nil
+}

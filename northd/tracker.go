@@ -1,0 +1,203 @@
+package northd
+
+import (
+	"sync"
+
+	"github.com/ovn-kubernetes/libovsdb/cache"
+	"github.com/ovn-kubernetes/libovsdb/model"
+
+	"github.com/ovnd/ovnd/northd/build"
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
+)
+
+// tracker collects cache events between rounds: the NB rows that changed
+// (latest version, nil once deleted) and whether the SB rows the NB
+// feedback reads changed. libovsdb calls it from its own goroutine; the
+// loop drains it.
+type tracker struct {
+	kick chan struct{}
+	mu   sync.Mutex // guards the fields below
+	nb   map[string]map[string]model.Model
+	// pbs is the Port_Binding rows that changed (nil once deleted);
+	// chassis is set when Chassis or Chassis_Private changed; sbReset
+	// when SB_Global came or went (a new database) or a table only full
+	// rounds write changed.
+	pbs              map[string]*sbdb.PortBinding
+	chassis, sbReset bool
+}
+
+func newTracker(kick chan struct{}) *tracker {
+	return &tracker{kick: kick, nb: map[string]map[string]model.Model{}, pbs: map[string]*sbdb.PortBinding{}}
+}
+
+// nbHandler and sbHandler are the cache event handlers of each client.
+func (t *tracker) nbHandler() cache.EventHandler {
+	return &cache.EventHandlerFuncs{
+		AddFunc:    func(table string, m model.Model) { t.nbRow(table, m, false) },
+		UpdateFunc: func(table string, _, m model.Model) { t.nbRow(table, m, false) },
+		DeleteFunc: func(table string, m model.Model) { t.nbRow(table, m, true) },
+	}
+}
+
+func (t *tracker) sbHandler() cache.EventHandler {
+	return &cache.EventHandlerFuncs{
+		AddFunc:    func(table string, m model.Model) { t.sbRow(table, m, true, false) },
+		UpdateFunc: func(table string, _, m model.Model) { t.sbRow(table, m, false, false) },
+		DeleteFunc: func(table string, m model.Model) { t.sbRow(table, m, true, true) },
+	}
+}
+
+func (t *tracker) nbRow(table string, m model.Model, deleted bool) {
+	u := nbUUID(m)
+	t.mu.Lock()
+	rows := t.nb[table]
+	if rows == nil {
+		rows = map[string]model.Model{}
+		t.nb[table] = rows
+	}
+	if deleted {
+		m = nil
+	}
+	rows[u] = m
+	t.mu.Unlock()
+	poke(t.kick)
+}
+
+func (t *tracker) sbRow(table string, m model.Model, addOrDelete, deleted bool) {
+	t.mu.Lock()
+	switch table {
+	case sbdb.PortBindingTable:
+		if pb, ok := m.(*sbdb.PortBinding); ok {
+			if deleted {
+				t.pbs[pb.UUID] = nil
+			} else {
+				t.pbs[pb.UUID] = pb
+			}
+		}
+	case sbdb.ChassisTable, sbdb.ChassisPrivateTable:
+		t.chassis = true
+	case sbdb.SBGlobalTable:
+		t.sbReset = t.sbReset || addOrDelete
+	case sbdb.RBACPermissionTable, sbdb.RBACRoleTable, sbdb.DHCPOptionsTable, sbdb.DHCPv6OptionsTable,
+		sbdb.DNSTable, sbdb.LoadBalancerTable:
+		// Tables only a full round writes: a change, by northd's own
+		// full round or by someone else, is checked by another one.
+		t.sbReset = true
+	}
+	t.mu.Unlock()
+	poke(t.kick)
+}
+
+// collected is what the tracker collected between two drains.
+type collected struct {
+	nb               map[string]map[string]model.Model
+	pbs              map[string]*sbdb.PortBinding
+	chassis, sbReset bool
+}
+
+// drain returns and forgets what was collected.
+func (t *tracker) drain() collected {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := collected{t.nb, t.pbs, t.chassis, t.sbReset}
+	t.nb, t.pbs, t.chassis, t.sbReset = map[string]map[string]model.Model{}, map[string]*sbdb.PortBinding{}, false, false
+	return c
+}
+
+// nbUUID is the _uuid of an NB model.
+func nbUUID(m model.Model) string {
+	switch r := m.(type) {
+	case *nbdb.NBGlobal:
+		return r.UUID
+	case *nbdb.LogicalSwitch:
+		return r.UUID
+	case *nbdb.LogicalSwitchPort:
+		return r.UUID
+	case *nbdb.PortGroup:
+		return r.UUID
+	case *nbdb.AddressSet:
+		return r.UUID
+	case *nbdb.ACL:
+		return r.UUID
+	case *nbdb.DHCPOptions:
+		return r.UUID
+	case *nbdb.DNS:
+		return r.UUID
+	case *nbdb.QoS:
+		return r.UUID
+	case *nbdb.LoadBalancer:
+		return r.UUID
+	case *nbdb.LoadBalancerGroup:
+		return r.UUID
+	}
+	return ""
+}
+
+// applyNB writes the collected NB rows into nb and names them for the
+// engine. Tables the build does not read are ignored.
+func applyNB(nb *nbState, rows map[string]map[string]model.Model) build.Changes {
+	var ch build.Changes
+	set := func(dst *map[string]bool, u string) {
+		if *dst == nil {
+			*dst = map[string]bool{}
+		}
+		(*dst)[u] = true
+	}
+	for table, byUUID := range rows {
+		for u, m := range byUUID {
+			if u == "" {
+				continue
+			}
+			switch table {
+			case nbdb.NBGlobalTable:
+				if r, ok := m.(*nbdb.NBGlobal); ok {
+					nb.Global, nb.hasGlobal = *r, true
+				} else {
+					nb.Global, nb.hasGlobal = nbdb.NBGlobal{}, false
+				}
+				ch.Global = true
+			case nbdb.LogicalSwitchTable:
+				put(nb.Switches, u, m)
+				set(&ch.Switches, u)
+			case nbdb.LogicalSwitchPortTable:
+				put(nb.Ports, u, m)
+				set(&ch.Ports, u)
+			case nbdb.PortGroupTable:
+				put(nb.PortGroups, u, m)
+				set(&ch.PortGroups, u)
+			case nbdb.AddressSetTable:
+				put(nb.AddressSets, u, m)
+				set(&ch.AddressSets, u)
+			case nbdb.ACLTable:
+				put(nb.ACLs, u, m)
+				set(&ch.ACLs, u)
+			case nbdb.DHCPOptionsTable:
+				put(nb.DHCPOptions, u, m)
+				ch.Other = true
+			case nbdb.DNSTable:
+				put(nb.DNS, u, m)
+				ch.Other = true
+			case nbdb.QoSTable:
+				put(nb.QoS, u, m)
+				ch.Other = true
+			case nbdb.LoadBalancerTable:
+				put(nb.LBs, u, m)
+				ch.Other = true
+			case nbdb.LoadBalancerGroupTable:
+				put(nb.LBGroups, u, m)
+				ch.Other = true
+			}
+		}
+	}
+	return ch
+}
+
+// put stores a copy of row m (nil: deletes) under u.
+func put[T any](dst map[string]T, u string, m model.Model) {
+	if r, ok := m.(*T); ok && r != nil {
+		dst[u] = *r
+		return
+	}
+	delete(dst, u)
+}
