@@ -144,8 +144,12 @@ func (m *Manager) Reconcile(ctx context.Context) (*State, error) {
 func (m *Manager) ensureBridge(ctx context.Context, ov *ovsView, cfg Config) (*ovsView, error) {
 	t := &txn{c: m.ovs}
 	want := rootOtherConfig(cfg)
+	managed := sortedKeys(want)
+	if prev := m.previousID(cfg); prev != "" {
+		managed = append(managed, chassisIdxPrefix+prev)
+	}
 	root := &vswitch.OpenvSwitch{UUID: ov.root.UUID}
-	t.setKeys(root, &root.OtherConfig, ov.root.OtherConfig, want, sortedKeys(want))
+	t.setKeys(root, &root.OtherConfig, ov.root.OtherConfig, want, managed)
 	if ov.bridges[cfg.Bridge] == nil {
 		dpType := chooseDatapathType(cfg, ov.root, m.kernelDatapath())
 		m.log.Info("creating integration bridge", "bridge", cfg.Bridge, "datapath_type", dpType)
@@ -164,6 +168,15 @@ func (m *Manager) ensureBridge(ctx context.Context, ov *ovsView, cfg Config) (*o
 		err = fmt.Errorf("bridge %s not in the ovs cache after creating it", cfg.Bridge)
 	}
 	return ov, err
+}
+
+// previousID returns the system-id this manager registered before, if
+// the configuration now names another one, else "".
+func (m *Manager) previousID(cfg Config) string {
+	if m.state == nil || m.state.Chassis == cfg.SystemID {
+		return ""
+	}
+	return m.state.Chassis
 }
 
 // kernelDatapath asks once whether the kernel has OVS's datapath.
@@ -186,6 +199,19 @@ func (m *Manager) register(ctx context.Context, cfg Config, otherConfig map[stri
 		return nil, err
 	}
 	t := &txn{c: m.sb}
+	if prev := m.previousID(cfg); prev != "" {
+		// The system-id changed under this manager: the rows it
+		// registered under the old name go in the same transaction,
+		// taking their Encaps (whose type and ip the new ones reuse)
+		// and, through the weak references, the old claims.
+		m.log.Info("system-id changed; removing the old chassis", "old", prev, "new", cfg.SystemID)
+		if ch := sbv.chassis[prev]; ch != nil {
+			t.add(m.sb.Where(ch).Delete())
+		}
+		if p := sbv.privates[prev]; p != nil {
+			t.add(m.sb.Where(p).Delete())
+		}
+	}
 	registerChassis(t, sbv, cfg, otherConfig)
 	if len(t.ops) == 0 && t.err == nil {
 		return sbv, nil

@@ -97,6 +97,22 @@ func TestTakeOverAndReconfigure(t *testing.T) {
 		t.Errorf("br-phy2 ports: %q", got)
 	}
 
+	// A new system-id: the old rows go, the new ones take the claims.
+	h.vsctl("set", "Open_vSwitch", ".", "external_ids:system-id=hv1b")
+	st = eventually(t, m, "renamed chassis", func(s *State) bool { return s.Chassis == "hv1b" })
+	if got := h.sbctl("--bare", "--columns=name", "list", "Chassis"); strings.TrimSpace(got) != "hv1b" {
+		t.Errorf("chassis after rename: %q", got)
+	}
+	if got := h.sbctl("--bare", "--columns=name", "list", "Chassis_Private"); strings.TrimSpace(got) != "hv1b" {
+		t.Errorf("chassis_private after rename: %q", got)
+	}
+	if got := h.sbGet("Port_Binding", "logical_port=lp1", "chassis"); got != st.ChassisUUID {
+		t.Errorf("lp1 on %q after rename, want %q", got, st.ChassisUUID)
+	}
+	if got := strings.TrimSpace(h.vsctl("get", "Open_vSwitch", ".", "other_config")); got != `{ovn-chassis-idx-hv1b="", vlan-limit="0"}` {
+		t.Errorf("other_config after rename: %s", got)
+	}
+
 	// Cleanup removes what this chassis owns and nothing else.
 	h.sbctl("chassis-add", "hv2", "geneve", "192.168.77.2")
 	eventually(t, m, "tunnel to hv2", func(s *State) bool { _, ok := s.Tunnels["hv2"]; return ok })
@@ -107,6 +123,9 @@ func TestTakeOverAndReconfigure(t *testing.T) {
 	}
 	if got := h.sbctl("--bare", "--columns=name", "list", "Chassis"); strings.TrimSpace(got) != "hv2" {
 		t.Errorf("chassis after cleanup: %q", got)
+	}
+	if got := h.sbGet("Encap", "chassis_name=hv1b", "_uuid"); got != "" {
+		t.Errorf("encaps left after cleanup: %q", got)
 	}
 	if got := h.sbctl("--bare", "--columns=name", "list", "Chassis_Private"); strings.TrimSpace(got) != "" {
 		t.Errorf("chassis_private after cleanup: %q", got)
