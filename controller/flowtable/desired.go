@@ -75,6 +75,7 @@ type Desired struct {
 	log    *slog.Logger
 	flows  claims[Key, body]
 	groups claims[uint32, groupBody]
+	meters claims[uint32, meterBody]
 }
 
 // NewDesired returns an empty desired table. log receives conflicts; nil
@@ -86,6 +87,7 @@ func NewDesired(log *slog.Logger) *Desired {
 	d := &Desired{log: log}
 	d.flows.init()
 	d.groups.init()
+	d.meters.init()
 	return d
 }
 
@@ -123,19 +125,20 @@ func (d *Desired) RemoveGroups(owner string) {
 	d.groups.set(owner, nil, func(a, b groupBody) bool { return a.text == b.text })
 }
 
-// Owners returns the owners that have flows or groups, sorted.
+// Owners returns the owners that have flows, groups or meters, sorted.
 func (d *Desired) Owners() []string {
 	var out []string
 	for o := range d.flows.owners {
 		out = append(out, o)
 	}
 	for o := range d.groups.owners {
-		if _, ok := d.flows.owners[o]; !ok {
-			out = append(out, o)
-		}
+		out = append(out, o)
+	}
+	for o := range d.meters.owners {
+		out = append(out, o)
 	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
 // Flows returns the flows that would be installed, sorted by table,

@@ -2,6 +2,7 @@ package flowtable
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +16,8 @@ import (
 type fakeSwitch struct {
 	flows   map[Key]openflow.FlowStats
 	groups  map[uint32]openflow.GroupDesc
+	meters  map[uint32]*openflow.MeterMod
+	events  []string // meter mods and bundles, in order
 	tlv     []openflow.TLVMap
 	sent    []openflow.Message // outside bundles
 	bundles [][]openflow.Message
@@ -22,15 +25,46 @@ type fakeSwitch struct {
 }
 
 func newFakeSwitch() *fakeSwitch {
-	return &fakeSwitch{flows: map[Key]openflow.FlowStats{}, groups: map[uint32]openflow.GroupDesc{}}
+	return &fakeSwitch{flows: map[Key]openflow.FlowStats{}, groups: map[uint32]openflow.GroupDesc{},
+		meters: map[uint32]*openflow.MeterMod{}}
 }
 
 func (f *fakeSwitch) Send(_ context.Context, m openflow.Message) (uint32, error) {
 	f.sent = append(f.sent, m)
-	if t, ok := m.(*openflow.TLVTableMod); ok {
-		f.tlv = append(f.tlv, t.Maps...)
+	switch m := m.(type) {
+	case *openflow.TLVTableMod:
+		f.tlv = append(f.tlv, m.Maps...)
+	case *openflow.MeterMod:
+		f.events = append(f.events, fmt.Sprintf("meter %d cmd %d", m.MeterID, m.Command))
+		switch m.Command {
+		case openflow.MeterAdd, openflow.MeterModify:
+			f.meters[m.MeterID] = m
+		case openflow.MeterDelete:
+			delete(f.meters, m.MeterID)
+		}
 	}
 	return 1, nil
+}
+
+// Multipart answers meter desc requests.
+func (f *fakeSwitch) Multipart(_ context.Context, m openflow.Message) ([]openflow.Message, error) {
+	r, ok := m.(*openflow.MultipartRequest)
+	if !ok || r.MPType != multipartMeterDesc {
+		return nil, fmt.Errorf("fake switch: unexpected multipart %T", m)
+	}
+	var body []byte
+	for _, mm := range f.meters {
+		b, err := openflow.Marshal(0, mm)
+		if err != nil {
+			return nil, err
+		}
+		// A meter mod body is command, flags, id, bands; a meter desc
+		// is length, flags, id, bands.
+		desc := b[8:]
+		binary.BigEndian.PutUint16(desc, uint16(len(desc)))
+		body = append(body, desc...)
+	}
+	return []openflow.Message{&openflow.MultipartReply{MPType: multipartMeterDesc, Body: body}}, nil
 }
 
 func (f *fakeSwitch) Request(_ context.Context, m openflow.Message) (openflow.Message, error) {
@@ -44,6 +78,7 @@ func (f *fakeSwitch) Barrier(context.Context) error { return nil }
 
 func (f *fakeSwitch) Bundle(_ context.Context, _ uint32, msgs []openflow.Message) error {
 	f.bundles = append(f.bundles, msgs)
+	f.events = append(f.events, "bundle")
 	if len(f.bundles) == f.failAt {
 		return fmt.Errorf("fake switch: bundle %d rejected", f.failAt)
 	}

@@ -258,6 +258,46 @@ func TestInstallerGroups(t *testing.T) {
 	}
 }
 
+// TestInstallerMeters: meters go in before the flows that use them and
+// out after, outside the bundle; a fresh installer reads them back.
+func TestInstallerMeters(t *testing.T) {
+	ctx := context.Background()
+	sw := newFakeSwitch()
+	in := NewInstaller(nil)
+	if err := in.Sync(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	d := NewDesired(nil)
+	m := Meter{ID: 3, Flags: openflow.MeterPktps | openflow.MeterBurst,
+		Bands: []openflow.MeterBand{{Type: openflow.BandDrop, Rate: 10, BurstSize: 20}}}
+	d.SetMeters("acl-log", []Meter{m})
+	d.Set("acl-log", fls(t, "table=44,priority=100,ip actions=meter:3,resubmit(,45)"))
+	if st, err := in.Install(ctx, d); err != nil || st.MetersAdded != 1 || st.Added != 1 {
+		t.Fatalf("install: %+v %v", st, err)
+	}
+	fresh := NewInstaller(nil)
+	if err := fresh.Sync(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := fresh.Install(ctx, d); err != nil || !st.Empty() {
+		t.Fatalf("fresh installer: %+v %v, want nothing to change", st, err)
+	}
+	m.Bands[0].Rate = 50
+	d.SetMeters("acl-log", []Meter{m})
+	if st, err := fresh.Install(ctx, d); err != nil || (st != Stats{MetersModified: 1}) {
+		t.Fatalf("change: %+v %v", st, err)
+	}
+	d.Remove("acl-log")
+	d.RemoveMeters("acl-log")
+	if st, err := fresh.Install(ctx, d); err != nil || (st != Stats{Deleted: 1, MetersDeleted: 1}) {
+		t.Fatalf("remove: %+v %v", st, err)
+	}
+	want := []string{"meter 3 cmd 0", "bundle", "meter 3 cmd 1", "bundle", "meter 3 cmd 2"}
+	if diff := cmp.Diff(want, sw.events); diff != "" {
+		t.Errorf("order of meter mods and bundles (-want +got):\n%s", diff)
+	}
+}
+
 // TestIncrementalEqualsFull applies random changes owner by owner and
 // checks that the switch, after incremental installs, holds what a fresh
 // installer computing everything would install.

@@ -20,6 +20,7 @@ type Switch interface {
 	Bundle(ctx context.Context, id uint32, msgs []openflow.Message) error
 	DumpFlows(ctx context.Context, req *openflow.FlowStatsRequest) ([]openflow.FlowStats, error)
 	DumpGroups(ctx context.Context, id uint32) ([]openflow.GroupDesc, error)
+	Multipart(ctx context.Context, m openflow.Message) ([]openflow.Message, error)
 }
 
 // ErrNotSynced is returned by Install before Sync has succeeded on the
@@ -48,6 +49,7 @@ type Installer struct {
 	sw       Switch
 	flows    map[Key]installedFlow
 	groups   map[uint32]string // rendered GroupDesc
+	meters   map[uint32]string // Meter.String
 	synced   bool
 	full     bool // the next Install compares everything, not only dirty keys
 	bundleID uint32
@@ -57,6 +59,7 @@ type Installer struct {
 type Stats struct {
 	Added, Modified, Deleted                   int
 	GroupsAdded, GroupsModified, GroupsDeleted int
+	MetersAdded, MetersModified, MetersDeleted int
 }
 
 // Empty reports whether nothing was sent.
@@ -98,8 +101,11 @@ func (in *Installer) Sync(ctx context.Context, sw Switch) error {
 	for _, g := range groups {
 		in.groups[g.GroupID] = g.String()
 	}
+	if in.meters, err = dumpMeters(ctx, sw); err != nil {
+		return err
+	}
 	in.synced, in.full = true, true
-	in.log.Info("synced with switch", "flows", len(in.flows), "groups", len(in.groups))
+	in.log.Info("synced with switch", "flows", len(in.flows), "groups", len(in.groups), "meters", len(in.meters))
 	return nil
 }
 
@@ -160,36 +166,60 @@ func mapGeneveOption(ctx context.Context, sw Switch) error {
 // Install sends the difference between d and the switch as one atomic
 // bundle and returns once the switch has applied it (the bundle commit is
 // acknowledged and a barrier passed): ports whose flows are in d may then
-// be reported installed. Nothing to change sends nothing. On error the
-// installer needs Sync again.
+// be reported installed. Nothing to change sends nothing. New and changed
+// meters go first and deleted ones last, outside the bundle (OVS takes
+// no meter mod in a bundle). On error the installer needs Sync again.
 func (in *Installer) Install(ctx context.Context, d *Desired) (Stats, error) {
 	if !in.synced {
 		return Stats{}, ErrNotSynced
 	}
 	var msgs []openflow.Message
 	var st Stats
+	var meters map[uint32]struct{}
 	if in.full {
 		d.flows.takeDirty()
 		d.groups.takeDirty()
+		d.meters.takeDirty()
 		msgs, st = in.diffAll(d)
+		meters = union(d.meters.keys, in.meters)
 	} else {
 		msgs, st = in.diffDirty(d)
+		meters = d.meters.takeDirty()
 	}
-	if len(msgs) == 0 {
-		in.full = false
-		return st, nil
-	}
-	in.bundleID++
-	if err := in.sw.Bundle(ctx, in.bundleID, msgs); err != nil {
+	meterAdds, meterDels := in.meterMods(d, meters, &st)
+	if err := in.sendMeterMods(ctx, meterAdds); err != nil {
 		in.synced = false
-		return Stats{}, fmt.Errorf("install %d flow changes: %w", len(msgs), err)
+		return Stats{}, fmt.Errorf("install: %w", err)
 	}
-	if err := in.sw.Barrier(ctx); err != nil {
+	if len(msgs) > 0 {
+		in.bundleID++
+		if err := in.sw.Bundle(ctx, in.bundleID, msgs); err != nil {
+			in.synced = false
+			return Stats{}, fmt.Errorf("install %d flow changes: %w", len(msgs), err)
+		}
+		if err := in.sw.Barrier(ctx); err != nil {
+			in.synced = false
+			return Stats{}, fmt.Errorf("install: %w", err)
+		}
+	}
+	if err := in.sendMeterMods(ctx, meterDels); err != nil {
 		in.synced = false
 		return Stats{}, fmt.Errorf("install: %w", err)
 	}
 	in.full = false
 	return st, nil
+}
+
+// union is the set of keys of a and b.
+func union[V1, V2 any](a map[uint32]V1, b map[uint32]V2) map[uint32]struct{} {
+	out := make(map[uint32]struct{}, len(a)+len(b))
+	for k := range a {
+		out[k] = struct{}{}
+	}
+	for k := range b {
+		out[k] = struct{}{}
+	}
+	return out
 }
 
 // diffAll compares every desired and every installed flow and group.
@@ -201,14 +231,7 @@ func (in *Installer) diffAll(d *Desired) ([]openflow.Message, Stats) {
 	for k := range in.flows {
 		keys[k] = struct{}{}
 	}
-	groups := map[uint32]struct{}{}
-	for id := range d.groups.keys {
-		groups[id] = struct{}{}
-	}
-	for id := range in.groups {
-		groups[id] = struct{}{}
-	}
-	return in.diff(d, keys, groups)
+	return in.diff(d, keys, union(d.groups.keys, in.groups))
 }
 
 // diffDirty compares only what changed in d since the last Install.

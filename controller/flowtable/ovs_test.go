@@ -216,3 +216,42 @@ func TestOVSGroups(t *testing.T) {
 		t.Fatalf("left on br-int: %q %q", groups, flows)
 	}
 }
+
+// TestOVSMeters installs a meter and a flow using it on a real br-int,
+// changes the rate, then removes both; a fresh installer reads the meter
+// back as it left it.
+func TestOVSMeters(t *testing.T) {
+	o := flowtabletest.Start(t)
+	in := connect(t, o)
+	d := flowtable.NewDesired(nil)
+	m := flowtable.Meter{ID: 3, Flags: openflow.MeterPktps | openflow.MeterBurst | openflow.MeterStats,
+		Bands: []openflow.MeterBand{{Type: openflow.BandDrop, Rate: 10, BurstSize: 20}}}
+	d.SetMeters("acl-log", []flowtable.Meter{m})
+	d.Set("acl-log", parse(t, "table=44,priority=100,ip actions=meter:3,resubmit(,45)"))
+	if st := install(t, in, d); (st != flowtable.Stats{Added: 1, MetersAdded: 1}) {
+		t.Fatalf("install: %+v", st)
+	}
+	meters := o.OFCtl("dump-meters", "br-int")
+	if !strings.Contains(meters, "meter=3 pktps burst stats bands=") || !strings.Contains(meters, "type=drop rate=10 burst_size=20") {
+		t.Fatalf("meters on br-int:\n%s", meters)
+	}
+	if fresh := connect(t, o); !install(t, fresh, d).Empty() {
+		t.Errorf("fresh installer wants to change the meter it finds")
+	}
+	m.Bands = []openflow.MeterBand{{Type: openflow.BandDrop, Rate: 100, BurstSize: 20}}
+	d.SetMeters("acl-log", []flowtable.Meter{m})
+	if st := install(t, in, d); (st != flowtable.Stats{MetersModified: 1}) {
+		t.Fatalf("change: %+v", st)
+	}
+	if meters := o.OFCtl("dump-meters", "br-int"); !strings.Contains(meters, "rate=100") {
+		t.Fatalf("meter not changed:\n%s", meters)
+	}
+	d.Remove("acl-log")
+	d.RemoveMeters("acl-log")
+	if st := install(t, in, d); (st != flowtable.Stats{Deleted: 1, MetersDeleted: 1}) {
+		t.Fatalf("remove: %+v", st)
+	}
+	if meters := o.OFCtl("dump-meters", "br-int"); strings.Contains(meters, "meter=3") {
+		t.Fatalf("meter left:\n%s", meters)
+	}
+}

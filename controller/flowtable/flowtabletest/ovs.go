@@ -202,3 +202,9 @@ func (o *OVS) DumpGroups() []string {
 	slices.Sort(lines)
 	return lines
 }
+
+// OFCtl runs ovs-ofctl -O OpenFlow15 with args.
+func (o *OVS) OFCtl(args ...string) string {
+	o.t.Helper()
+	return o.mustRun("ovs-ofctl", append([]string{"-O", "OpenFlow15"}, args...)...)
+}
