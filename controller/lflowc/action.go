@@ -83,6 +83,9 @@ func loadUint(sf openflow.Subfield, v uint64) openflow.Action { return load(sf, 
 func flagBit(b int) openflow.Subfield { return openflow.Reg(RegFlags).Sub(b, 1) }
 
 func (ac *actionCompiler) assign(a lflow.Assign) ([]openflow.Action, error) {
+	if a.Dst.Sym.ActionOnly {
+		return ac.fragMTU(a)
+	}
 	dst, err := subfield(a.Dst)
 	if err != nil {
 		return nil, err
@@ -172,10 +175,19 @@ func init() {
 		"ct_snat_to_vip": func(*actionCompiler, lflow.Op) ([]openflow.Action, error) {
 			return []openflow.Action{openflow.ResubmitTable(TableCTSNATHairpin)}, nil
 		},
-		"igmp":            (*actionCompiler).igmp,
-		"put_dhcp_opts":   (*actionCompiler).putDHCPOpts,
-		"put_dhcpv6_opts": (*actionCompiler).putDHCPv6Opts,
-		"dns_lookup":      (*actionCompiler).dnsLookup,
+		"check_pkt_larger": (*actionCompiler).checkPktLarger,
+		"set_queue":        (*actionCompiler).setQueue,
+		"set_meter":        (*actionCompiler).setMeter,
+		"chk_lb_aff":       (*actionCompiler).chkLBAff,
+		"lookup_arp_ip":    (*actionCompiler).lookupMACIP,
+		"lookup_nd_ip":     (*actionCompiler).lookupMACIP,
+		"put_nd_ra_opts":   (*actionCompiler).putNDRAOpts,
+		"trigger_event":    (*actionCompiler).triggerEvent,
+		"bind_vport":       (*actionCompiler).bindVport,
+		"igmp":             (*actionCompiler).igmp,
+		"put_dhcp_opts":    (*actionCompiler).putDHCPOpts,
+		"put_dhcpv6_opts":  (*actionCompiler).putDHCPv6Opts,
+		"dns_lookup":       (*actionCompiler).dnsLookup,
 	}
 }
 

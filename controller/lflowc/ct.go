@@ -35,13 +35,15 @@ func (ac *actionCompiler) ctNext(lflow.Op) ([]openflow.Action, error) {
 // support (the userspace datapath and current kernels), it adds
 // nat(src) so that committed and NATed connections do not collide.
 func (ac *actionCompiler) ctCommit(o lflow.Op) ([]openflow.Action, error) {
-	if len(o.Args) > 0 {
-		return nil, fmt.Errorf("the ct_commit(...) argument form is not supported")
-	}
 	body, err := ac.actions(o.Body, false)
 	if err != nil {
 		return nil, err
 	}
+	args, err := ctCommitArgs(o.Args)
+	if err != nil {
+		return nil, err
+	}
+	body = append(args, body...)
 	for _, a := range body {
 		switch a := a.(type) {
 		case *openflow.SetField:
@@ -77,15 +79,15 @@ func (ac *actionCompiler) ctLB(o lflow.Op) ([]openflow.Action, error) {
 		Actions: []openflow.Action{&openflow.NAT{}}}}, nil
 }
 
-// ctNAT compiles ct_dnat / ct_snat (and the _in_czone forms, which use
-// the router's common SNAT zone): without an address it un-NATs, with
-// one it commits the translation. Unlike the other ct actions they use
-// the DNAT (reg11) and SNAT (reg12) zones on switches too.
+// ctNAT compiles ct_dnat / ct_snat (and the _in_czone forms, which
+// both use the router's common zone, its DNAT zone): without an address
+// it un-NATs, with one it commits the translation. Unlike the other ct
+// actions they use the DNAT (reg11) and SNAT (reg12) zones on switches
+// too.
 func (ac *actionCompiler) ctNAT(o lflow.Op) ([]openflow.Action, error) {
 	snat := o.Name == "ct_snat" || o.Name == "ct_snat_in_czone"
-	czone := o.Name == "ct_dnat_in_czone" || o.Name == "ct_snat_in_czone"
 	zone := openflow.Reg(RegDNAT).Sub(0, 16)
-	if snat || czone {
+	if o.Name == "ct_snat" {
 		zone = openflow.Reg(RegSNAT).Sub(0, 16)
 	}
 	ct := &openflow.CT{ZoneSrc: zone, Table: ac.nextTable()}
@@ -128,4 +130,28 @@ func constAddr(c lflow.Const) netip.Addr {
 		return netip.AddrFrom4([4]byte(u128Bytes(c.Value, 4)))
 	}
 	return netip.AddrFrom16([16]byte(u128Bytes(c.Value, 16)))
+}
+
+// ctCommitArgs reads the older form ct_commit(ct_mark=V[/M],
+// ct_label=V[/M]) into set_field actions.
+func ctCommitArgs(args []lflow.Arg) ([]openflow.Action, error) {
+	var out []openflow.Action
+	for _, a := range args {
+		if a.Key == nil || a.Key.Kind != lflow.RefValue || a.Value.Kind != lflow.ConstValue || a.Value.Const.IsStr {
+			return nil, fmt.Errorf("argument %s: want ct_mark=value or ct_label=value", a)
+		}
+		name := a.Key.Ref.Sym.Name
+		if name != "ct_mark" && name != "ct_label" {
+			return nil, fmt.Errorf("argument %s: only ct_mark and ct_label may be set", a)
+		}
+		f := openflow.F(name)
+		c := a.Value.Const
+		o := openflow.OXM{Field: f, Value: u128Bytes(c.Value, f.Width)}
+		if c.Masked {
+			o.Value = u128Bytes(c.Value.And(c.Mask), f.Width)
+			o.Mask = u128Bytes(c.Mask, f.Width)
+		}
+		out = append(out, &openflow.SetField{OXM: o})
+	}
+	return out, nil
 }

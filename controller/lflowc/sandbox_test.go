@@ -270,20 +270,16 @@ func ovsdbQuote(s string) string {
 }
 
 // injectLflows stops ovn-northd (which would delete them) and inserts
-// the logical flows of a testdata file on the datapath of logical
-// switch ls, then waits until ovn-controller has installed a flow for
-// each. It returns their cookies.
+// the logical flows of a testdata file, each on the datapath of the
+// logical switch or router it names (ls by default), then waits until
+// ovn-controller has installed a flow for each. It returns their
+// cookies.
 func (s *sandbox) injectLflows(file, ls string) []string {
 	s.t.Helper()
 	s.stopNorthd()
-	dp := ""
+	dps := map[string]string{}
 	for _, r := range s.sbRows("Datapath_Binding") {
-		if ovsdbMap(r["external_ids"])["name"] == ls {
-			dp = ovsdbString(r["_uuid"])
-		}
-	}
-	if dp == "" {
-		s.t.Fatalf("no datapath for %s", ls)
+		dps[ovsdbMap(r["external_ids"])["name"]] = ovsdbString(r["_uuid"])
 	}
 	b, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
@@ -296,7 +292,11 @@ func (s *sandbox) injectLflows(file, ls string) []string {
 		}
 		parts := strings.SplitN(line, " | ", 3)
 		head := strings.Fields(parts[0])
-		if len(parts) != 3 || len(head) != 3 {
+		if len(head) == 3 {
+			head = append(head, ls)
+		}
+		dp := dps[head[3]]
+		if len(parts) != 3 || len(head) != 4 || dp == "" {
 			s.t.Fatalf("bad lflow line %q", line)
 		}
 		uuid := strings.TrimSpace(s.sbctl("create", "Logical_Flow", "logical_datapath="+dp, "pipeline="+head[0],

@@ -28,12 +28,14 @@ const (
 	OpTCPReset         Opcode = 11 // tcp_reset { ... }
 	OpNDNARouter       Opcode = 12 // nd_na_router { ... }
 	OpPutICMP4FragMTU  Opcode = 13 // icmp4.frag_mtu = N inside icmp4_error
-	OpICMP4Error       Opcode = 14 // icmp4_error { ... } / icmp6_error { ... }
+	OpICMP4Error       Opcode = 14 // icmp4_error { ... }
 	OpEvent            Opcode = 15 // trigger_event
 	OpIGMP             Opcode = 16 // igmp
 	OpBindVport        Opcode = 17 // bind_vport
 	OpHandleSvcCheck   Opcode = 18 // handle_svc_check
 	OpHandleDHCP6Reply Opcode = 19 // handle_dhcpv6_reply
+	OpICMP6Error       Opcode = 20 // icmp6_error { ... }
+	OpPutICMP6FragMTU  Opcode = 21 // icmp6.frag_mtu = N inside icmp6_error
 	OpReject           Opcode = 22 // reject { ... }
 	OpBFDMsg           Opcode = 23 // BFD packets (not a logical-flow action)
 	OpSCTPAbort        Opcode = 24 // sctp_abort { ... }
@@ -44,7 +46,7 @@ const (
 // builds; the body travels as OpenFlow actions in the userdata.
 var nestedOps = map[string]Opcode{
 	"arp": OpARP, "nd_ns": OpNDNS, "nd_na": OpNDNA, "nd_na_router": OpNDNARouter,
-	"icmp4": OpICMP, "icmp6": OpICMP, "icmp4_error": OpICMP4Error, "icmp6_error": OpICMP4Error,
+	"icmp4": OpICMP, "icmp6": OpICMP, "icmp4_error": OpICMP4Error, "icmp6_error": OpICMP6Error,
 	"tcp_reset": OpTCPReset, "sctp_abort": OpSCTPAbort, "reject": OpReject,
 }
 

@@ -13,7 +13,7 @@ const (
 )
 
 // Selection is a select group's selection method: Method "dp_hash" or
-// "hash" (over Fields, OXM fields without values), Param its parameter.
+// "hash" (over Fields), Param its parameter.
 type Selection struct {
 	Method string
 	Param  uint64
@@ -35,8 +35,16 @@ func (m *GroupMod) appendGroupProps(b []byte) ([]byte, error) {
 	copy(name, m.Selection.Method)
 	b = append(b, name...)
 	b = put32(put32(b, uint32(m.Selection.Param>>32)), uint32(m.Selection.Param))
+	// Fields go as OXM entries whose value is all ones (OVS's field
+	// array: "fields(ip_src)" is ip_src=255.255.255.255).
 	for _, f := range m.Selection.Fields {
-		b = put32(b, f.header(f.nxmWidth(), false))
+		if f.Width == 0 {
+			return nil, fmt.Errorf("selection field %s has no fixed width", f.Name)
+		}
+		b = put32(b, f.header(f.Width, false))
+		for range f.Width {
+			b = append(b, 0xff)
+		}
 	}
 	n := len(b) - start
 	b[start+2], b[start+3] = byte(n>>8), byte(n)
