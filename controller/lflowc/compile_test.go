@@ -192,8 +192,11 @@ func TestCompileErrors(t *testing.T) {
 		lf   LogicalFlow
 		want string
 	}{
-		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: "set_queue(5);"}, "action set_queue is not supported"},
-		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: "reg0[0] = chk_lb_aff(); next;"}, "chk_lb_aff"},
+		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: "commit_ecmp_nh(ipv6 = false, proto = tcp);"}, "action commit_ecmp_nh is not supported"},
+		{LogicalFlow{Pipeline: "ingress", Match: "nd_rs", Actions: `reg0[5] = put_nd_ra_opts(addr_mode = "slaac", slla = 00:00:00:00:ff:01); next;`}, "prefix option needs to be set"},
+		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: `log(name="x");`}, "verdict is required"},
+		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: `reg0[3] = put_dhcp_opts(lease_time = 3600); next;`}, "offerip is missing"},
+		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: `reg0[3] = put_dhcp_opts(offerip = 10.0.0.1, frobnicate = 1); next;`}, "unknown option frobnicate"},
 		{LogicalFlow{Pipeline: "sideways", Match: "1", Actions: "next;"}, "unknown pipeline"},
 		{LogicalFlow{Pipeline: "ingress", TableID: 40, Match: "1", Actions: "next;"}, "out of range"},
 		{LogicalFlow{Pipeline: "ingress", Match: "ip4.src ==", Actions: "next;"}, "match"},
