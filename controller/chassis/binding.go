@@ -43,6 +43,7 @@ type LocalPort struct {
 // binding is the binding decision for one round.
 type binding struct {
 	local    map[string]*LocalPort // logical port -> local port
+	gateway  map[string]*sbdb.PortBinding // bound here without an interface: l3gateway, chassisredirect, external
 	ifaceOf  map[string]*vswitch.Interface
 	claim    []*sbdb.PortBinding // bound here now, held elsewhere before
 	release  []*sbdb.PortBinding // held here, no longer local
@@ -86,7 +87,8 @@ func requestedHere(pb *sbdb.PortBinding, chUUID string, cfg Config) bool {
 // computeBinding decides which Port_Bindings are local, which to claim
 // and which to release.
 func computeBinding(ovs *ovsView, sb *sbView, cfg Config, chUUID string) *binding {
-	b := &binding{local: map[string]*LocalPort{}, ifaceOf: map[string]*vswitch.Interface{}, datapath: map[string]bool{}}
+	b := &binding{local: map[string]*LocalPort{}, ifaceOf: map[string]*vswitch.Interface{}, datapath: map[string]bool{},
+		gateway: map[string]*sbdb.PortBinding{}}
 	ifaces := localIfaces(ovs, cfg.Bridge)
 	for id, f := range ifaces {
 		pb := sb.pbs[id]
@@ -102,13 +104,18 @@ func computeBinding(ovs *ovsView, sb *sbView, cfg Config, chUUID string) *bindin
 	}
 	b.addContainers(sb, ifaces, chUUID, cfg)
 	for _, pb := range sb.pbs {
+		if pb.Type != typeVIF && bindsHere(sb, pb, chUUID, cfg) {
+			b.gateway[pb.LogicalPort] = pb
+		}
+	}
+	for _, pb := range sb.pbs {
 		lp := b.local[pb.LogicalPort]
-		bound := lp != nil && lp.Type == typeVIF
+		bound := lp != nil && lp.Type == typeVIF || b.gateway[pb.LogicalPort] != nil
 		held := pb.Chassis != nil && *pb.Chassis == chUUID
 		switch {
 		case bound && !held:
 			b.claim = append(b.claim, pb)
-		case !bound && held && pb.Type == typeVIF:
+		case !bound && held && boundTypes[pb.Type]:
 			b.release = append(b.release, pb)
 		}
 	}
@@ -153,13 +160,20 @@ func (b *binding) add(sb *sbView, pb *sbdb.PortBinding, f *vswitch.Interface, pa
 
 // expandDatapaths computes the local datapaths as ovn-controller does:
 // those of the ports bound here, and every datapath reachable from them
-// through patch ports (a switch's routers, their other switches, ...).
+// through patch ports (a switch's routers, their other switches, ...);
+// the datapaths of gateway ports bound here are local too.
 func (b *binding) expandDatapaths(sb *sbView) {
 	var queue []string
 	for _, lp := range b.local {
 		if lp.Type == typeVIF && !b.datapath[lp.Datapath] {
 			b.datapath[lp.Datapath] = true
 			queue = append(queue, lp.Datapath)
+		}
+	}
+	for _, pb := range b.gateway {
+		if !b.datapath[pb.Datapath] {
+			b.datapath[pb.Datapath] = true
+			queue = append(queue, pb.Datapath)
 		}
 	}
 	for len(queue) > 0 {

@@ -82,6 +82,10 @@ type State struct {
 	// LocalPorts are the logical ports with an interface here: VIFs and
 	// container ports bound here, and localports.
 	LocalPorts map[string]LocalPort
+	// Gateways are the ports bound here that have no interface:
+	// l3gateway ports pinned here, chassisredirect and external ports
+	// whose HA group has this chassis active.
+	Gateways map[string]GatewayPort
 	// Tunnels are the tunnel ports, by remote chassis name.
 	Tunnels map[string]Tunnel
 	// Localnet are the localnet ports on local datapaths that have their
@@ -93,6 +97,16 @@ type State struct {
 	// Zones are all conntrack zone assignments, by zone name (a logical
 	// port, or "<datapath uuid>_dnat" / "_snat").
 	Zones map[string]int
+}
+
+// GatewayPort is a port bound here without an interface.
+type GatewayPort struct {
+	Name        string // logical port
+	Type        string // l3gateway, chassisredirect or external
+	Datapath    string // Datapath_Binding UUID
+	DatapathKey int64
+	PortKey     int64
+	Zone        int
 }
 
 // LocalDatapath is a datapath with local relevance.
@@ -279,9 +293,10 @@ func (m *Manager) applyOVS(ctx context.Context, ov *ovsView, sbv *sbView, cfg Co
 	return st, nil
 }
 
-// zoneNames are the names that want a conntrack zone: every local port,
-// every localnet port of a local datapath, and every local datapath's
-// DNAT and SNAT zones.
+// zoneNames are the names that want a conntrack zone, as with
+// ovn-controller: every local port, every gateway port bound here, every
+// localnet port of a local datapath, and every local datapath's DNAT
+// and SNAT zones.
 func zoneNames(b *binding, localnets []*sbdb.PortBinding) []string {
 	var out []string
 	for name := range b.local {
@@ -289,6 +304,9 @@ func zoneNames(b *binding, localnets []*sbdb.PortBinding) []string {
 	}
 	for _, pb := range localnets {
 		out = append(out, pb.LogicalPort)
+	}
+	for name := range b.gateway {
+		out = append(out, name)
 	}
 	for dp := range b.datapath {
 		out = append(out, dnatZoneName(dp), snatZoneName(dp))

@@ -23,7 +23,8 @@ func OVSMonitorOptions() []client.MonitorOption {
 }
 
 // SBMonitorOptions are the SB tables the manager reads, all columns:
-// Chassis, Encap, Chassis_Private, Port_Binding, Datapath_Binding.
+// Chassis, Encap, Chassis_Private, Port_Binding, Datapath_Binding,
+// HA_Chassis_Group, HA_Chassis.
 func SBMonitorOptions() []client.MonitorOption {
 	return []client.MonitorOption{
 		client.WithTable(&sbdb.Chassis{}),
@@ -31,6 +32,8 @@ func SBMonitorOptions() []client.MonitorOption {
 		client.WithTable(&sbdb.ChassisPrivate{}),
 		client.WithTable(&sbdb.PortBinding{}),
 		client.WithTable(&sbdb.DatapathBinding{}),
+		client.WithTable(&sbdb.HAChassisGroup{}),
+		client.WithTable(&sbdb.HAChassis{}),
 	}
 }
 

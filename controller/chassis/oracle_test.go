@@ -71,6 +71,26 @@ var oracleSteps = []struct {
 		h.vsctl("add-port", "br-int", "vif1b", "--", "set", "Interface", "vif1b", "type=internal", "external_ids:iface-id=lp1")
 		h.sbctl("chassis-add", "hv2", "vxlan", "192.168.77.22")
 	}, nil},
+	{"gateway ports", func(h *host) {
+		join := strings.TrimSpace(h.sbctl("create", "Datapath_Binding", "tunnel_key=10", "external_ids:name=join"))
+		gw := strings.TrimSpace(h.sbctl("create", "Datapath_Binding", "tunnel_key=11", "external_ids:name=gw1"))
+		h.sbctl("create", "Port_Binding", "datapath="+join, "logical_port=join-gw1", "tunnel_key=1", "type=l3gateway",
+			"options:peer=gw1-join", "options:l3gateway-chassis=hv1", "mac=router")
+		h.sbctl("create", "Port_Binding", "datapath="+gw, "logical_port=gw1-join", "tunnel_key=1", "type=l3gateway",
+			"options:peer=join-gw1", "options:l3gateway-chassis=hv1", `mac="00:00:00:00:ff:10 100.64.0.1/16"`)
+		h.sbctl("create", "Port_Binding", "datapath="+gw, "logical_port=gw2-x", "tunnel_key=2", "type=l3gateway",
+			"options:l3gateway-chassis=hv3", `mac="00:00:00:00:ff:11 100.65.0.1/16"`)
+		lr1 := h.sbGet("Datapath_Binding", "external_ids:name=lr1", "_uuid")
+		ch := h.sbGet("Chassis", "name=hv1", "_uuid")
+		h.sbctl("--", "--id=@m", "create", "HA_Chassis", "chassis="+ch, "priority=10",
+			"--", "create", "HA_Chassis_Group", "name=g1", "ha_chassis=@m")
+		group := h.sbGet("HA_Chassis_Group", "name=g1", "_uuid")
+		h.sbctl("create", "Port_Binding", "datapath="+lr1, "logical_port=lr1-ext", "tunnel_key=2", "type=patch",
+			`mac="00:00:00:00:ff:02 172.16.0.1/24"`)
+		h.sbctl("create", "Port_Binding", "datapath="+lr1, "logical_port=cr-lr1-ext", "tunnel_key=3",
+			"type=chassisredirect", "options:distributed-port=lr1-ext", "ha_chassis_group="+group,
+			`mac="00:00:00:00:ff:02 172.16.0.1/24"`)
+	}, nil},
 	{"transport zones, tunnel options", func(h *host) {
 		h.sbctl("chassis-add", "hv5", "geneve", "192.168.77.5")
 		h.sbctl("set", "Chassis", "hv5", "transport_zones=tz1")

@@ -11,13 +11,21 @@ func buildState(ov *ovsView, sbv *sbView, cfg Config, b *binding, chUUID string,
 	br := ov.bridges[cfg.Bridge]
 	st := &State{Config: cfg, Chassis: cfg.SystemID, ChassisUUID: chUUID, Bridge: cfg.Bridge,
 		BridgeUUID: br.UUID, DatapathType: br.DatapathType, Zones: zones,
-		LocalPorts: map[string]LocalPort{}, Tunnels: map[string]Tunnel{},
+		LocalPorts: map[string]LocalPort{}, Tunnels: map[string]Tunnel{}, Gateways: map[string]GatewayPort{},
 		Localnet: map[string]LocalnetPort{}, LocalDatapaths: map[string]LocalDatapath{}}
 	ofports := portOFPorts(ov, cfg.Bridge)
 	for name, lp := range b.local {
 		l := *lp
 		l.Zone = zones[name]
 		st.LocalPorts[name] = l
+	}
+	for name, pb := range b.gateway {
+		g := GatewayPort{Name: name, Type: pb.Type, Datapath: pb.Datapath, PortKey: int64(pb.TunnelKey),
+			Zone: zones[name]}
+		if dp := sbv.dps[pb.Datapath]; dp != nil {
+			g.DatapathKey = int64(dp.TunnelKey)
+		}
+		st.Gateways[name] = g
 	}
 	byID := map[string]string{} // ovn-chassis-id -> port name
 	for _, p := range ov.bridgePorts(cfg.Bridge) {

@@ -93,6 +93,7 @@ type sbView struct {
 	pbs      map[string]*sbdb.PortBinding   // by logical port
 	pbsByDP  map[string][]*sbdb.PortBinding // by datapath uuid
 	dps      map[string]*sbdb.DatapathBinding
+	ha       haView
 }
 
 func readSB(ctx context.Context, c client.Client) (*sbView, error) {
@@ -101,7 +102,9 @@ func readSB(ctx context.Context, c client.Client) (*sbView, error) {
 	var privs []sbdb.ChassisPrivate
 	var pbs []sbdb.PortBinding
 	var dps []sbdb.DatapathBinding
-	for _, l := range []any{&chs, &encaps, &privs, &pbs, &dps} {
+	var groups []sbdb.HAChassisGroup
+	var members []sbdb.HAChassis
+	for _, l := range []any{&chs, &encaps, &privs, &pbs, &dps, &groups, &members} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("read sb cache: %w", err)
 		}
@@ -109,7 +112,14 @@ func readSB(ctx context.Context, c client.Client) (*sbView, error) {
 	v := &sbView{chassis: map[string]*sbdb.Chassis{}, chByUUID: map[string]*sbdb.Chassis{},
 		encaps: map[string]*sbdb.Encap{}, privates: map[string]*sbdb.ChassisPrivate{},
 		pbs: map[string]*sbdb.PortBinding{}, pbsByDP: map[string][]*sbdb.PortBinding{},
-		dps: map[string]*sbdb.DatapathBinding{}}
+		dps: map[string]*sbdb.DatapathBinding{},
+		ha:  haView{groups: map[string]*sbdb.HAChassisGroup{}, members: map[string]*sbdb.HAChassis{}}}
+	for i := range groups {
+		v.ha.groups[groups[i].UUID] = &groups[i]
+	}
+	for i := range members {
+		v.ha.members[members[i].UUID] = &members[i]
+	}
 	for i := range chs {
 		v.chassis[chs[i].Name] = &chs[i]
 		v.chByUUID[chs[i].UUID] = &chs[i]
