@@ -42,7 +42,7 @@ type LocalPort struct {
 
 // binding is the binding decision for one round.
 type binding struct {
-	local    map[string]*LocalPort // logical port -> local port
+	local    map[string]*LocalPort        // logical port -> local port
 	gateway  map[string]*sbdb.PortBinding // bound here without an interface: l3gateway, chassisredirect, external
 	ifaceOf  map[string]*vswitch.Interface
 	claim    []*sbdb.PortBinding // bound here now, held elsewhere before
