@@ -246,7 +246,7 @@ func localKeys(st *chassis.State) map[uint32]bool {
 // datapaths or something it refers to changed.
 func (l *loop) compileLflows(v *sbView, st *chassis.State) {
 	local := localKeys(st)
-	env := &refMemo{v: v, vals: map[string]string{}}
+	env := &refMemo{v: v, st: st, vals: map[string]string{}}
 	seen := make(map[string]bool, len(v.flows))
 	for _, lf := range v.flows {
 		var dps []uint32
@@ -324,6 +324,7 @@ func lflowSig(lf *sbdb.LogicalFlow, dps []uint32) string {
 // which compiled lflows refer to something that changed.
 type refMemo struct {
 	v    *sbView
+	st   *chassis.State
 	vals map[string]string
 }
 
@@ -336,6 +337,21 @@ func (m *refMemo) AddressSet(name string) ([]string, bool) { return m.v.AddressS
 func (m *refMemo) PortGroup(name string) ([]string, bool)  { return m.v.PortGroup(name) }
 func (m *refMemo) Router(dp uint32) bool                   { return m.v.Router(dp) }
 
+// Meter maps an SB Meter name to an OpenFlow meter id. Meters are not
+// installed yet, so controller actions run unmetered.
+func (m *refMemo) Meter(string) uint32 { return 0 }
+
+// Local reports whether port is bound here or is the localnet port of
+// a local datapath, as ovn-controller decides which port-group members
+// and in_out_port lflows to compile.
+func (m *refMemo) Local(port string) bool {
+	if m.v.Resident(port) {
+		return true
+	}
+	_, ok := m.st.Localnet[port]
+	return ok
+}
+
 // value returns the current value of a reference, e.g. "p:lsp1".
 func (m *refMemo) value(ref string) string {
 	if v, ok := m.vals[ref]; ok {
@@ -346,7 +362,7 @@ func (m *refMemo) value(ref string) string {
 	switch kind {
 	case "p":
 		dp, key, ok := m.v.LookupPort(name)
-		val = fmt.Sprint(dp, "/", key, "/", ok, "/", m.v.Resident(name))
+		val = fmt.Sprint(dp, "/", key, "/", ok, "/", m.v.Resident(name), "/", m.Local(name))
 	case "as":
 		s, ok := m.v.AddressSet(name)
 		val = fmt.Sprint(ok, s)
