@@ -49,6 +49,17 @@ func (b *Builder) fingerprints() map[string]string {
 	for _, t := range b.in.Tunnels {
 		fps[TunnelOwner(t.Chassis)] = fmt.Sprint(t)
 	}
+	for _, mb := range b.in.MACBindings {
+		fp := fmt.Sprintf("%+v", mb)
+		if p := b.ports[mb.Port]; p != nil {
+			fp += fmt.Sprintf("|%d,%d", p.Datapath, p.Key)
+		}
+		fps[MACBindingOwner(mb.UUID)] = fp
+	}
+	for _, e := range b.in.FDBs {
+		_, local := b.dps[e.Datapath]
+		fps[FDBOwner(e.UUID)] = fmt.Sprintf("%+v|%v", e, local)
+	}
 	return fps
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -139,7 +141,7 @@ func render(f flowtable.Flow) string {
 }
 
 var physicalTables = map[int]bool{0: true, 37: true, 38: true, 39: true, 40: true, 41: true, 64: true, 65: true,
-	73: true, 74: true, 75: true}
+	66: true, 67: true, 71: true, 72: true, 73: true, 74: true, 75: true}
 
 var tableRE = regexp.MustCompile(`table=(\d+)`)
 
@@ -224,6 +226,18 @@ func buildOracleTopology(t *testing.T, topo *testbed.Topology) {
 	} {
 		topo.HV(v.hv).Plug(t, testbed.VIFSpec{Port: v.port, MAC: v.mac})
 	}
+	// Neighbours and learned MACs: two learned bindings (IPv4, IPv6), two
+	// static ones (one overriding learned bindings), two FDB entries.
+	lr := topo.SBCtl(t, "--bare", "--columns=_uuid", "find", "Datapath_Binding", "external_ids:name=lr0")
+	sw2 := topo.SBCtl(t, "--bare", "--columns=tunnel_key", "find", "Datapath_Binding", "external_ids:name=sw2")
+	topo.SBCtl(t, "create", "MAC_Binding", "logical_port=lrp-ext", "ip=10.3.0.99", `mac="00:00:00:00:09:99"`, "datapath="+lr)
+	topo.SBCtl(t, "create", "MAC_Binding", "logical_port=lrp0", `ip="fd00::99"`, `mac="00:00:00:00:09:98"`, "datapath="+lr)
+	topo.NBCtl(t, "static-mac-binding-add", "lrp-ext", "10.3.0.98", "00:00:00:00:09:97")
+	topo.NBCtl(t, "static-mac-binding-add", "lrp0", "10.2.0.97", "00:00:00:00:09:96")
+	smb := topo.NBCtl(t, "--bare", "--columns=_uuid", "find", "Static_MAC_Binding", "ip=10.2.0.97")
+	topo.NBCtl(t, "set", "Static_MAC_Binding", smb, "override_dynamic_mac=true")
+	topo.SBCtl(t, "create", "FDB", `mac="00:00:00:00:0f:01"`, "dp_key="+sw2, "port_key=1")
+	topo.SBCtl(t, "create", "FDB", `mac="00:00:00:00:0f:02"`, "dp_key="+sw2, "port_key=3")
 	topo.Sync(t)
 	for _, p := range []string{"p1", "q1", "r1", "r4", "r2", "r3", "p2", "p3", "x1", "c1"} {
 		if err := topo.PortUp(p); err != nil {
@@ -304,6 +318,8 @@ func atoms(v any) []string {
 		return []string{x}
 	case float64:
 		return []string{strconv.FormatInt(int64(x), 10)}
+	case bool:
+		return []string{strconv.FormatBool(x)}
 	}
 	return nil
 }
@@ -418,6 +434,24 @@ func readInput(t *testing.T, topo *testbed.Topology, hv *testbed.Chassis) physic
 			mc.Members = append(mc.Members, pbName[u])
 		}
 		in.MulticastGroups = append(in.MulticastGroups, mc)
+	}
+	for _, tbl := range []string{"MAC_Binding", "Static_MAC_Binding"} {
+		for _, r := range sb(tbl) {
+			mac, _ := net.ParseMAC(one(r["mac"]))
+			ip, _ := netip.ParseAddr(one(r["ip"]))
+			mb := physical.MACBinding{UUID: one(r["_uuid"]), Port: one(r["logical_port"]), IP: ip, MAC: mac,
+				Static: tbl == "Static_MAC_Binding", Override: one(r["override_dynamic_mac"]) == "true"}
+			if local[dpKey[one(r["datapath"])]] {
+				in.MACBindings = append(in.MACBindings, mb)
+			}
+		}
+	}
+	for _, r := range sb("FDB") {
+		mac, _ := net.ParseMAC(one(r["mac"]))
+		e := physical.FDB{UUID: one(r["_uuid"]), Datapath: uint32(num(r["dp_key"])), Port: uint32(num(r["port_key"])), MAC: mac}
+		if local[e.Datapath] {
+			in.FDBs = append(in.FDBs, e)
+		}
 	}
 	t.Logf("input: %d datapaths, %d ports, %d multicast groups, tunnels %v, zones %v", len(in.Datapaths), len(in.Ports),
 		len(in.MulticastGroups), in.Tunnels, slices.Sorted(maps.Keys(zones)))

@@ -1,11 +1,12 @@
 // Package physical computes the OpenFlow flows of br-int that do not come
-// from logical flows, as OVN 23.03's ovn-controller (physical.c) installs
-// them: ingress from VIFs, localnet patch ports and tunnels (table 0), the
-// large-packet tables (37, 38), remote output over Geneve or VXLAN tunnels
-// (39), local output and multicast fan-out (40), the loopback check (41),
-// the in_port save (64), egress to VIFs, localnet and logical patch ports
-// (65) and the port-security tables behind check_in_port_sec() and
-// check_out_port_sec() (73-75).
+// from logical flows, as OVN 23.03's ovn-controller (physical.c, and the
+// neighbour and FDB parts of lflow.c) installs them: ingress from VIFs,
+// localnet patch ports and tunnels (table 0), the large-packet tables
+// (37, 38), remote output over Geneve or VXLAN tunnels (39), local output
+// and multicast fan-out (40), the loopback check (41), the in_port save
+// (64), egress to VIFs, localnet and logical patch ports (65), MAC
+// bindings (66, 67), learned FDB entries (71, 72) and the port-security
+// tables behind check_in_port_sec() and check_out_port_sec() (73-75).
 //
 // It is pure: Flows (or a Builder, for one owner at a time) maps an Input
 // that the controller loop builds from the SB replica and the chassis
@@ -37,6 +38,11 @@ type Input struct {
 	MulticastGroups []MulticastGroup
 	// Tunnels are the tunnel ports on br-int, one per remote chassis.
 	Tunnels []Tunnel
+	// MACBindings are the MAC_Binding and Static_MAC_Binding rows of the
+	// local datapaths' ports.
+	MACBindings []MACBinding
+	// FDBs are the FDB rows of the local datapaths.
+	FDBs []FDB
 }
 
 // Datapath is a local datapath.
@@ -166,6 +172,8 @@ type Builder struct {
 	ports     map[string]*Port // by name
 	byUUID    map[string]*Port
 	mcs       map[string]*MulticastGroup
+	macs      map[string]*MACBinding
+	fdbs      map[string]*FDB
 	tunnels   map[string]Tunnel // by chassis
 	localnets map[uint32]*Port  // the localnet port on this chassis, by datapath
 	warnings  []string
@@ -178,6 +186,7 @@ func NewBuilder(in Input) (*Builder, error) {
 	// The builder keeps its own copy: the caller may reuse its slices.
 	in.Datapaths, in.Ports, in.Tunnels = slices.Clone(in.Datapaths), slices.Clone(in.Ports), slices.Clone(in.Tunnels)
 	in.MulticastGroups = slices.Clone(in.MulticastGroups)
+	in.MACBindings, in.FDBs = slices.Clone(in.MACBindings), slices.Clone(in.FDBs)
 	for i := range in.MulticastGroups {
 		in.MulticastGroups[i].Members = slices.Clone(in.MulticastGroups[i].Members)
 	}
@@ -185,7 +194,8 @@ func NewBuilder(in Input) (*Builder, error) {
 		in.Ports[i].PortSecurity = slices.Clone(in.Ports[i].PortSecurity)
 	}
 	b := &Builder{in: in, dps: map[uint32]Datapath{}, ports: map[string]*Port{}, byUUID: map[string]*Port{},
-		mcs: map[string]*MulticastGroup{}, tunnels: map[string]Tunnel{}, localnets: map[uint32]*Port{}}
+		mcs: map[string]*MulticastGroup{}, tunnels: map[string]Tunnel{}, localnets: map[uint32]*Port{},
+		macs: map[string]*MACBinding{}, fdbs: map[string]*FDB{}}
 	for _, d := range in.Datapaths {
 		if d.Key == 0 || d.Key >= 1<<24 {
 			return nil, fmt.Errorf("datapath tunnel key %d out of range 1..2^24-1", d.Key)
@@ -203,6 +213,12 @@ func NewBuilder(in Input) (*Builder, error) {
 			return nil, fmt.Errorf("multicast group %s: tunnel key %#x out of range 0x8000..0xffff", mc.UUID, mc.Key)
 		}
 		b.mcs[mc.UUID] = mc
+	}
+	for i := range b.in.MACBindings {
+		b.macs[b.in.MACBindings[i].UUID] = &b.in.MACBindings[i]
+	}
+	for i := range b.in.FDBs {
+		b.fdbs[b.in.FDBs[i].UUID] = &b.in.FDBs[i]
 	}
 	for _, t := range in.Tunnels {
 		if t.Type != Geneve && t.Type != VXLAN {
@@ -265,6 +281,12 @@ func (b *Builder) All() map[string][]flowtable.Flow {
 	for _, t := range b.in.Tunnels {
 		put(TunnelOwner(t.Chassis), tunnelFlows(t))
 	}
+	for i := range b.in.MACBindings {
+		put(MACBindingOwner(b.in.MACBindings[i].UUID), b.macBindingFlows(&b.in.MACBindings[i]))
+	}
+	for i := range b.in.FDBs {
+		put(FDBOwner(b.in.FDBs[i].UUID), b.fdbFlows(&b.in.FDBs[i]))
+	}
 	return out
 }
 
@@ -281,6 +303,14 @@ func (b *Builder) Owner(owner string) []flowtable.Flow {
 	case strings.HasPrefix(owner, prefixMC):
 		if mc := b.mcs[strings.TrimPrefix(owner, prefixMC)]; mc != nil {
 			return b.multicastFlows(mc)
+		}
+	case strings.HasPrefix(owner, prefixMAC):
+		if mb := b.macs[strings.TrimPrefix(owner, prefixMAC)]; mb != nil {
+			return b.macBindingFlows(mb)
+		}
+	case strings.HasPrefix(owner, prefixFDB):
+		if e := b.fdbs[strings.TrimPrefix(owner, prefixFDB)]; e != nil {
+			return b.fdbFlows(e)
 		}
 	case strings.HasPrefix(owner, prefixTun):
 		if t, ok := b.tunnels[strings.TrimPrefix(owner, prefixTun)]; ok {

@@ -3,6 +3,8 @@ package physical
 import (
 	"flag"
 	"math/rand/v2"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,6 +60,13 @@ func sampleInput() Input {
 			{UUID: "55555555-0000-0000-0000-00000000000b", Datapath: 2, Key: 0x8000, Members: []string{"d", "ln", "e"}},
 		},
 		Tunnels: []Tunnel{{Chassis: "hv2", Type: Geneve, OFPort: 1}, {Chassis: "hv3", Type: VXLAN, OFPort: 2}},
+		MACBindings: []MACBinding{
+			{UUID: "77777777-0000-0000-0000-00000000000d", Port: "r-s1", IP: netip.MustParseAddr("10.0.0.99"),
+				MAC: net.HardwareAddr{0, 0, 0, 0, 9, 0x99}},
+			{UUID: "88888888-0000-0000-0000-00000000000e", Port: "r-s1", IP: netip.MustParseAddr("fd00::98"),
+				MAC: net.HardwareAddr{0, 0, 0, 0, 9, 0x98}, Static: true, Override: true},
+		},
+		FDBs: []FDB{{UUID: "99999999-0000-0000-0000-00000000000f", Datapath: 2, Port: 2, MAC: net.HardwareAddr{0, 0, 0, 0, 0xf, 1}}},
 	}
 }
 
@@ -160,6 +169,14 @@ func TestBehaviour(t *testing.T) {
 			[]string{"priority=150,in_port=5,dl_vlan=42 actions=set_field:0x20/0x20->reg10,pop_vlan,set_field:0x5->reg13"}},
 		{"nested container egress", port("66666666-0000-0000-0000-00000000000c"),
 			[]string{"table=65, priority=100,reg15=0x6,metadata=0x1 actions=push_vlan:0x8100,set_field:4138->vlan_vid,output:5,pop_vlan"}},
+		{"learned neighbour: get_arp", flows[MACBindingOwner("77777777-0000-0000-0000-00000000000d")],
+			[]string{"table=66, priority=100,reg0=0xa000063,reg15=0x1,metadata=0x3 actions=set_field:00:00:00:00:09:99->eth_dst,set_field:0x40/0x40->reg10"}},
+		{"static neighbour overriding learned ones: lookup_nd", flows[MACBindingOwner("88888888-0000-0000-0000-00000000000e")],
+			[]string{"table=67, priority=150,icmp6,reg0=0xfd000000,reg1=0,reg2=0,reg3=0x98,reg14=0x1,metadata=0x3,dl_src=00:00:00:00:09:98,icmp_code=0 actions=set_field:0x40/0x40->reg10"}},
+		{"learned MAC: get_fdb", flows[FDBOwner("99999999-0000-0000-0000-00000000000f")],
+			[]string{"table=71, priority=100,metadata=0x2,dl_dst=00:00:00:00:0f:01 actions=set_field:0x2->reg15"}},
+		{"learned MAC: lookup_fdb", flows[FDBOwner("99999999-0000-0000-0000-00000000000f")],
+			[]string{"table=72, priority=100,reg14=0x2,metadata=0x2,dl_src=00:00:00:00:0f:01 actions=set_field:0x100/0x100->reg10"}},
 		{"port security: IPv4 source allowed", port("aaaaaaaa-0000-0000-0000-000000000001"),
 			[]string{"table=73, priority=90,ip,reg14=0x1,metadata=0x1,dl_src=00:00:00:00:00:0a,nw_src=10.0.0.10 actions=set_field:0/0x1000->reg10"}},
 		{"port security: subnet broadcast allowed out", port("aaaaaaaa-0000-0000-0000-000000000001"),
@@ -275,6 +292,18 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			}
 		},
 		func(in *Input) { in.Ports[r.IntN(len(in.Ports))].Tag = uint16(r.IntN(3)) },
+		func(in *Input) {
+			if len(in.MACBindings) > 0 {
+				in.MACBindings = slices.Clone(in.MACBindings)
+				in.MACBindings[0].Port = []string{"r-s1", "s1-r", "gone"}[r.IntN(3)]
+			}
+		},
+		func(in *Input) {
+			if len(in.FDBs) > 0 {
+				in.FDBs = slices.Clone(in.FDBs)
+				in.FDBs[0].Datapath = uint32(1 + r.IntN(4))
+			}
+		},
 		func(in *Input) {
 			i := r.IntN(len(in.Ports))
 			if in.Ports[i].Type == TypeVIF {

@@ -14,6 +14,10 @@ const (
 	TableLogEgress         uint8 = 42 // first table of the logical egress pipeline
 	TableSaveInport        uint8 = 64 // clear in_port when loopback is allowed
 	TableLogToPhy          uint8 = 65 // logical-to-physical: VIF, localnet, patch
+	TableMACBinding        uint8 = 66 // get_arp/get_nd: neighbour MAC from MAC_Binding
+	TableMACLookup         uint8 = 67 // lookup_arp/lookup_nd
+	TableGetFDB            uint8 = 71 // get_fdb: output port from FDB
+	TableLookupFDB         uint8 = 72 // lookup_fdb
 	TableChkInPortSec      uint8 = 73 // check_in_port_sec(): L2/L3 port security
 	TableChkInPortSecND    uint8 = 74 // check_in_port_sec(): ARP and IPv6 ND
 	TableChkOutPortSec     uint8 = 75 // check_out_port_sec()
