@@ -20,6 +20,7 @@ import (
 	"github.com/coreos/go-systemd/v22/daemon"
 
 	"github.com/ovnd/ovnd/roles"
+	"github.com/ovnd/ovnd/roles/lab"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".
@@ -31,6 +32,14 @@ commands:
   run [--config PATH]    run the roles the config names, in the foreground
                          (default config ` + roles.DefaultConfigPath + `)
   check [--config PATH]  load and validate the config, then exit
+  lab [--demo] [--exit-after-demo] [--state-dir DIR]
+                         as root, run a complete single-node OVN: the
+                         database, northd and controller roles with the
+                         local Open vSwitch (started if none runs); --demo
+                         also builds two switches with VMs as network
+                         namespaces and pings between them; Ctrl-C stops
+                         it and removes what it created (state dir default
+                         ` + lab.DefaultStateDir + `)
   version                print the version
   help                   print this help
 
@@ -72,6 +81,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return checkCmd(rest, stdout, stderr)
 	case "version":
 		return versionCmd(rest, stdout, stderr)
+	case "lab":
+		return labCmd(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -151,6 +162,36 @@ func runCmd(args []string, stderr io.Writer) int {
 		return exitError
 	}
 	log.Info("ovnd stopped")
+	return exitOK
+}
+
+func labCmd(args []string, stdout, stderr io.Writer) int {
+	opts := lab.Options{Out: stdout, Log: stderr}
+	fs := flag.NewFlagSet("ovnd lab", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&opts.Demo, "demo", false, "build the demo topology and ping across it")
+	fs.BoolVar(&opts.ExitAfterDemo, "exit-after-demo", false, "stop once the demo has passed (implies --demo); exit 1 if it fails")
+	fs.StringVar(&opts.StateDir, "state-dir", lab.DefaultStateDir, "directory for every file the lab writes")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ovnd lab: unexpected arguments %q\n", fs.Args())
+		return exitUsage
+	}
+	if opts.ExitAfterDemo {
+		opts.Demo = true
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	context.AfterFunc(ctx, stop) // a second signal kills, as for run
+	if err := lab.Run(ctx, opts); err != nil {
+		fmt.Fprintf(stderr, "ovnd lab: %v\n", err)
+		return exitError
+	}
 	return exitOK
 }
 

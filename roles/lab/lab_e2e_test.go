@@ -1,0 +1,223 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// These tests run the whole lab as root: a private Open vSwitch (or one
+// the test starts as the "host's"), ovnd's roles, the demo's namespaces
+// and pings. They skip without root or the tools, and check that nothing
+// named like the lab is left behind.
+
+func needLab(t *testing.T, demo bool) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the lab needs root")
+	}
+	if err := preflight(Options{Demo: demo}); err != nil {
+		t.Skip(err)
+	}
+	if n := len(labNamespaces()) + len(labLinks()); n > 0 {
+		t.Skipf("%d namespaces or links named %s* exist: another lab runs on this host", n, namePrefix)
+	}
+}
+
+func needRealController(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("ovn-controller"); err != nil {
+		t.Skip(err)
+	}
+	t.Setenv(controllerEnv, "ovn")
+}
+
+// runLab runs the demo to its end in this process, with the output in
+// the test log.
+func runLab(t *testing.T, opts Options) error {
+	t.Helper()
+	var out strings.Builder
+	opts.Out, opts.Log = &out, &out
+	opts.Demo, opts.ExitAfterDemo, opts.PrivateSocketsOnly = true, true, true
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	err := Run(ctx, opts)
+	t.Logf("lab output:\n%s", out.String())
+	return err
+}
+
+// assertClean checks that the lab left nothing: its state directory,
+// namespaces, links, processes.
+func assertClean(t *testing.T, dir string) {
+	t.Helper()
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("state dir %s still exists (%v)", dir, err)
+	}
+	if ns := labNamespaces(); len(ns) > 0 {
+		t.Errorf("namespaces left: %v", ns)
+	}
+	if links := labLinks(); len(links) > 0 {
+		t.Errorf("links left: %v", links)
+	}
+	if pids := processesMentioning(dir); len(pids) > 0 {
+		t.Errorf("processes left that run in %s: %v", dir, pids)
+	}
+}
+
+// processesMentioning lists live processes with s in their command line.
+func processesMentioning(s string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscan(e.Name(), &pid); err != nil || pid == os.Getpid() {
+			continue
+		}
+		if alive(pid) && cmdlineMentions(pid, s) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// TestLabDemo is `ovnd lab --demo --exit-after-demo` with ovnd's own
+// controller: ping works, the ACL drops what it should, and the lab
+// cleans up.
+func TestLabDemo(t *testing.T) {
+	needLab(t, true)
+	dir := filepath.Join(t.TempDir(), "lab")
+	if err := runLab(t, Options{StateDir: dir}); err != nil {
+		t.Error(err)
+	}
+	assertClean(t, dir)
+}
+
+// TestLabDemoRealController proves the lab's own plumbing with the
+// installed ovn-controller in place of ovnd's controller.
+func TestLabDemoRealController(t *testing.T) {
+	needLab(t, true)
+	needRealController(t)
+	dir := filepath.Join(t.TempDir(), "lab")
+	if err := runLab(t, Options{StateDir: dir}); err != nil {
+		t.Error(err)
+	}
+	assertClean(t, dir)
+}
+
+// TestLabOnHostOVS runs the lab on an Open vSwitch that was already
+// running: afterwards that OVS runs on with its external_ids as they were
+// and no br-int.
+func TestLabOnHostOVS(t *testing.T) {
+	needLab(t, true)
+	needRealController(t)
+	host := startTestOVS(t)
+	before := map[string]string{"system-id": "test-host", "ovn-encap-ip": "192.0.2.1", "other": "kept"}
+	set := map[string]*string{}
+	for k, v := range before {
+		set[k] = &v
+	}
+	if err := host.setExternalIDs(set); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "lab")
+	if err := runLab(t, Options{StateDir: dir, HostOVS: host.sock}); err != nil {
+		t.Error(err)
+	}
+	assertClean(t, dir)
+	after, err := host.externalIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("host OVS external_ids after the lab (-before +after):\n%s", diff)
+	}
+	if ok, err := host.bridgeExists(integrationBridge); err != nil || ok {
+		t.Errorf("host OVS still has %s (%v)", integrationBridge, err)
+	}
+}
+
+// A host OVS that is already an OVN chassis is refused, untouched.
+func TestLabRefusesOVNChassis(t *testing.T) {
+	needLab(t, false)
+	host := startTestOVS(t)
+	remote := "tcp:192.0.2.1:6642"
+	if err := host.setExternalIDs(map[string]*string{"ovn-remote": &remote}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "lab")
+	err := Run(t.Context(), Options{StateDir: dir, HostOVS: host.sock, PrivateSocketsOnly: true})
+	if err == nil || !strings.Contains(err.Error(), "already an OVN chassis") {
+		t.Errorf("Run = %v, want a refusal naming the OVN chassis", err)
+	}
+	ids, _ := host.externalIDs()
+	if ids["ovn-remote"] != remote || len(ids) != 1 {
+		t.Errorf("external_ids after the refusal = %v", ids)
+	}
+	assertClean(t, dir)
+}
+
+// startTestOVS starts an Open vSwitch that plays the host's.
+func startTestOVS(t *testing.T) *localOVS {
+	t.Helper()
+	o, err := startPrivateOVS(filepath.Join(t.TempDir(), "host-ovs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(o.stop)
+	o.private = false // the lab must treat it as the host's
+	t.Cleanup(func() { o.private = true })
+	return o
+}
+
+// TestLabAfterCrash kills a lab with SIGKILL in the middle of its demo;
+// the next lab on the same state directory cleans up what it left and
+// passes.
+func TestLabAfterCrash(t *testing.T) {
+	needLab(t, true)
+	needRealController(t)
+	dir := filepath.Join(t.TempDir(), "lab")
+	child := exec.Command(os.Args[0], "-test.run=^TestLabChild$")
+	child.Env = append(os.Environ(), "OVND_LAB_TEST_CHILD="+dir)
+	var out strings.Builder
+	child.Stdout, child.Stderr = &out, &out
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill it once its VIFs exist.
+	deadline := time.Now().Add(2 * time.Minute)
+	for len(labNamespaces()) < len(demoVIFs) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	child.Process.Signal(syscall.SIGKILL)
+	child.Wait()
+	t.Logf("killed lab output:\n%s", out.String())
+	if len(labNamespaces()) == 0 {
+		t.Fatal("the killed lab created no namespaces")
+	}
+	// Its daemons die with it (Pdeathsig); give them a moment.
+	for i := 0; i < 50 && len(processesMentioning(dir)) > 0; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := runLab(t, Options{StateDir: dir}); err != nil {
+		t.Error(err)
+	}
+	assertClean(t, dir)
+}
+
+// TestLabChild is the lab that TestLabAfterCrash kills.
+func TestLabChild(t *testing.T) {
+	dir := os.Getenv("OVND_LAB_TEST_CHILD")
+	if dir == "" {
+		t.Skip("run by TestLabAfterCrash")
+	}
+	Run(context.Background(), Options{StateDir: dir, Demo: true, PrivateSocketsOnly: true, Out: os.Stdout, Log: os.Stderr})
+}

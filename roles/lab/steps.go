@@ -1,0 +1,361 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/ovn-kubernetes/libovsdb/client"
+
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
+)
+
+// prepare makes the state directory ready: it undoes what a crashed lab
+// left, then starts a fresh journal.
+func (l *lab) prepare() error {
+	old, err := checkStateDir(l.dir)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		if pid := old.liveOwner(); pid != 0 {
+			return fmt.Errorf("another ovnd lab (pid %d) uses %s: stop it first (Ctrl-C in its terminal, or kill %d)", pid, l.dir, pid)
+		}
+		l.p.step("cleaning up after an earlier lab that did not stop cleanly")
+		if err := recoverStale(l.dir, old); err != nil {
+			return fmt.Errorf("clean up the earlier lab: %w", err)
+		}
+	}
+	if n := len(labNamespaces()) + len(labLinks()); n > 0 {
+		l.p.step("removing %d namespaces and links named %s* left by an earlier lab", n, namePrefix)
+		if err := sweepVIFs(); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(l.dir, 0o755); err != nil {
+		return fmt.Errorf("state dir: %w", err)
+	}
+	l.j = &journal{PID: os.Getpid()}
+	if err := l.j.save(l.dir); err != nil {
+		return err
+	}
+	l.p.step("state directory %s", l.dir)
+	return nil
+}
+
+// recoverStale undoes the changes an earlier lab recorded in dir and
+// empties dir.
+func recoverStale(dir string, j *journal) error {
+	errs := []error{
+		killStale(filepath.Join(dir, "ovn-controller.pid"), dir),
+		stopStalePrivateOVS(filepath.Join(dir, "ovs")),
+		sweepVIFs(),
+		undoHostOVS(j),
+	}
+	undoOVNRunDir(j)
+	if err := os.RemoveAll(dir); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// startOVS uses the host's Open vSwitch if it answers, else starts one.
+func (l *lab) startOVS(context.Context) error {
+	if answers(l.opts.HostOVS) {
+		return l.useHostOVS()
+	}
+	l.p.step("starting Open vSwitch (none answers on %s)", l.opts.HostOVS)
+	o, err := startPrivateOVS(filepath.Join(l.dir, "ovs"))
+	if err != nil {
+		return fmt.Errorf("start Open vSwitch: %w", err)
+	}
+	l.ovs = o
+	l.p.info("ovsdb-server and ovs-vswitchd (%s datapath), files in %s", o.datapath, o.runDir)
+	return nil
+}
+
+// useHostOVS checks that the running OVS is not already an OVN chassis,
+// then records what the lab will change on it.
+func (l *lab) useHostOVS() error {
+	o := &localOVS{sock: l.opts.HostOVS, runDir: filepath.Dir(l.opts.HostOVS), datapath: hostDatapath()}
+	ids, err := o.externalIDs()
+	if err != nil {
+		return fmt.Errorf("Open vSwitch on %s: %w", o.sock, err)
+	}
+	if r, ok := ids["ovn-remote"]; ok {
+		return fmt.Errorf("the Open vSwitch on %s is already an OVN chassis (external_ids:ovn-remote=%s): stop its ovn-controller and run `ovs-vsctl remove Open_vSwitch . external_ids ovn-remote`, or stop that Open vSwitch", o.sock, r)
+	}
+	if ok, err := o.bridgeExists(integrationBridge); err != nil {
+		return err
+	} else if ok {
+		return fmt.Errorf("the Open vSwitch on %s already has a bridge %s, which the lab would take over: delete it (ovs-vsctl del-br %s) or stop that Open vSwitch", o.sock, integrationBridge, integrationBridge)
+	}
+	l.j.HostOVS = o.sock
+	l.j.ExternalIDs = map[string]*string{}
+	for _, k := range chassisKeys(ids) {
+		if v, ok := ids[k]; ok {
+			l.j.ExternalIDs[k] = &v
+		} else {
+			l.j.ExternalIDs[k] = nil
+		}
+	}
+	if err := l.j.save(l.dir); err != nil {
+		return err
+	}
+	l.ovs = o
+	l.p.step("using the running Open vSwitch on %s (%s datapath); its settings are restored on stop", o.sock, o.datapath)
+	return nil
+}
+
+// chassisSettings are the external_ids a chassis needs. A system-id
+// already set is kept.
+func chassisSettings(ids map[string]string, sbSock, datapath string) map[string]string {
+	s := map[string]string{
+		"ovn-remote":               "unix:" + sbSock,
+		"ovn-encap-type":           "geneve",
+		"ovn-encap-ip":             "127.0.0.1",
+		"ovn-bridge-datapath-type": datapath,
+	}
+	if ids["system-id"] == "" {
+		s["system-id"] = "ovnd-lab"
+	}
+	return s
+}
+
+// chassisKeys are the keys chassisSettings sets.
+func chassisKeys(ids map[string]string) []string {
+	var keys []string
+	for k := range chassisSettings(ids, "", "") {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// startCentral picks the sockets and starts ovnd's roles.
+func (l *lab) startCentral(context.Context) error {
+	if !l.opts.PrivateSocketsOnly {
+		if err := l.makeOVNRunDir(); err != nil {
+			return err
+		}
+	}
+	if !l.opts.PrivateSocketsOnly {
+		l.sockets.DefaultNB = !answers(defaultNBSocket)
+		l.sockets.DefaultSB = !answers(defaultSBSocket)
+	}
+	log, err := l.logger()
+	if err != nil {
+		return err
+	}
+	config := labConfig(filepath.Join(l.dir, "db"), l.sockets, l.ovs.sock, realController())
+	l.central, err = startCentral(filepath.Join(l.dir, "ovnd.toml"), config, log)
+	if err != nil {
+		return err
+	}
+	if realController() {
+		if err := l.central.startRealController(l.dir, l.ovs.sock, l.ovs.runDir); err != nil {
+			return err
+		}
+		l.p.step("started ovnd: database, northd; and the installed ovn-controller (%s=ovn)", controllerEnv)
+	} else {
+		l.p.step("started ovnd: database, northd, controller")
+	}
+	l.p.info("NB: unix:%s%s", l.sockets.NB, l.alsoOn(l.sockets.DefaultNB, defaultNBSocket))
+	l.p.info("SB: unix:%s%s", l.sockets.SB, l.alsoOn(l.sockets.DefaultSB, defaultSBSocket))
+	l.p.info("config %s, log %s", filepath.Join(l.dir, "ovnd.toml"), filepath.Join(l.dir, "ovnd.log"))
+	return nil
+}
+
+// alsoOn says whether a database also listens on its default path.
+func (l *lab) alsoOn(ok bool, path string) string {
+	switch {
+	case l.opts.PrivateSocketsOnly:
+		return ""
+	case ok:
+		return " (also " + path + ": ovn-nbctl and ovn-sbctl need no --db)"
+	}
+	return " (" + path + " is taken by another server)"
+}
+
+// makeOVNRunDir creates /var/run/ovn for the default sockets if missing,
+// and records that it did.
+func (l *lab) makeOVNRunDir() error {
+	dir := filepath.Dir(defaultNBSocket)
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	l.j.CreatedOVNRunDir = true
+	if err := l.j.save(l.dir); err != nil {
+		return err
+	}
+	return os.MkdirAll(dir, 0o755)
+}
+
+// configureChassis creates br-int and points the OVS at the lab's SB.
+func (l *lab) configureChassis(context.Context) error {
+	o := l.ovs
+	if !o.private {
+		l.j.CreatedBridge = true
+		if err := l.j.save(l.dir); err != nil {
+			return err
+		}
+	}
+	if err := o.addBridge(); err != nil {
+		return fmt.Errorf("create %s: %w", integrationBridge, err)
+	}
+	ids, err := o.externalIDs()
+	if err != nil {
+		return err
+	}
+	set := map[string]*string{}
+	for k, v := range chassisSettings(ids, l.sockets.SB, o.datapath) {
+		set[k] = &v
+	}
+	if err := o.setExternalIDs(set); err != nil {
+		return fmt.Errorf("configure the chassis: %w", err)
+	}
+	l.p.step("configured the chassis: %s (%s datapath), external_ids ovn-remote=unix:%s ovn-encap-type=geneve ovn-encap-ip=127.0.0.1",
+		integrationBridge, o.datapath, l.sockets.SB)
+	return nil
+}
+
+// waitChassis waits for the controller to register the chassis in SB.
+func (l *lab) waitChassis(ctx context.Context) error {
+	c, err := sbClient(ctx, l.sockets.SB)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	const timeout = 30 * time.Second
+	deadline := time.Now().Add(timeout)
+	for {
+		var chassis []sbdb.Chassis
+		c.List(ctx, &chassis)
+		if len(chassis) > 0 {
+			l.p.step("the controller registered chassis %q in SB", chassis[0].Name)
+			return nil
+		}
+		if err := l.central.failed(); err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the controller did not register a chassis in SB within %v: see %s", timeout, l.controllerLog())
+		}
+		select {
+		case <-ctx.Done():
+			return errors.New("interrupted")
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// controllerLog is where the controller's log lines go.
+func (l *lab) controllerLog() string {
+	if realController() {
+		return filepath.Join(l.dir, "ovn-controller.log")
+	}
+	return filepath.Join(l.dir, "ovnd.log")
+}
+
+// sbClient connects a libovsdb client to the SB at sock and replicates it.
+func sbClient(ctx context.Context, sock string) (client.Client, error) {
+	m, err := sbdb.FullDatabaseModel()
+	if err != nil {
+		return nil, err
+	}
+	lg := logr.Discard()
+	c, err := client.NewOVSDBClient(m, client.WithEndpoint("unix:"+sock), client.WithLogger(&lg))
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Connect(ctx); err != nil {
+		return nil, fmt.Errorf("connect SB %s: %w", sock, err)
+	}
+	if _, err := c.MonitorAll(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("monitor SB: %w", err)
+	}
+	return c, nil
+}
+
+// teardown stops and removes everything this lab started and created, in
+// the reverse order: controller and roles, VIFs, br-int and the OVS
+// settings (or the private OVS), then the files.
+func (l *lab) teardown() error {
+	if l.j == nil {
+		return nil // prepare failed: nothing was changed
+	}
+	l.p.step("stopping the lab")
+	l.echo.Set(slog.LevelError + 1)
+	var errs []error
+	if err := l.central.stop(); err != nil {
+		errs = append(errs, fmt.Errorf("ovnd roles: %w", err))
+	}
+	if err := sweepVIFs(); err != nil {
+		errs = append(errs, err)
+	}
+	if l.ovs != nil && l.ovs.private {
+		l.ovs.stop()
+	}
+	if err := undoHostOVS(l.j); err != nil {
+		errs = append(errs, err)
+	}
+	undoOVNRunDir(l.j)
+	if l.logFile != nil {
+		l.logFile.Close()
+	}
+	if err := os.RemoveAll(l.dir); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		l.p.step("stopped; removed %s and everything the lab created", l.dir)
+	}
+	return errors.Join(errs...)
+}
+
+// undoHostOVS deletes the br-int the lab added to the host's OVS and
+// restores the external_ids it changed.
+func undoHostOVS(j *journal) error {
+	if j.HostOVS == "" {
+		return nil
+	}
+	o := &localOVS{sock: j.HostOVS}
+	if !answers(o.sock) {
+		return fmt.Errorf("cannot restore the Open vSwitch on %s: it does not answer; restore external_ids %s by hand", o.sock, describeIDs(j.ExternalIDs))
+	}
+	var errs []error
+	if j.CreatedBridge {
+		if _, err := o.vsctl("--if-exists", "del-br", integrationBridge); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := o.setExternalIDs(j.ExternalIDs); err != nil {
+		errs = append(errs, fmt.Errorf("restore external_ids: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+func describeIDs(ids map[string]*string) string {
+	var parts []string
+	for k, v := range ids {
+		if v == nil {
+			parts = append(parts, k+" (unset)")
+		} else {
+			parts = append(parts, k+"="+*v)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// undoOVNRunDir removes /var/run/ovn if the lab created it and it is
+// empty again.
+func undoOVNRunDir(j *journal) {
+	if j.CreatedOVNRunDir {
+		os.Remove(filepath.Dir(defaultNBSocket))
+	}
+}
