@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnd/ovnd/northd/build"
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
@@ -27,6 +30,14 @@ type incState struct {
 	up          map[string]bool
 	chassis     []sbdb.Chassis
 	chassisPriv []sbdb.ChassisPrivate
+	// byName is the NB port UUIDs by port name, and tags the container
+	// port tags last written, to find the ports whose feedback may have
+	// changed.
+	byName map[string]map[string]bool
+	tags   map[string]int
+	// pbsGone is the logical port names of the bindings that changed
+	// or went this round, by binding UUID.
+	pbsGone map[string]string
 }
 
 // resyncEvery bounds how long SB rows changed behind northd's back (by
@@ -56,30 +67,43 @@ var errFallback = errors.New("change needs a full recompute")
 
 func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collected) error {
 	s := n.inc
+	t0 := time.Now()
+	s.unname(c.nb[nbdb.LogicalSwitchPortTable])
 	ch := applyNB(s.nb, c.nb)
+	s.name(c.nb[nbdb.LogicalSwitchPortTable])
 	d := s.eng.Update(ch)
 	if d.DNSChanged || d.LBsChanged {
 		return errFallback
 	}
 	n.reportProblems(d.Problems)
+	t1, t2 := time.Now(), time.Now()
+	ops := 0
 	if !d.Empty() {
 		p := planDelta(sbc, s.idx, d)
 		if p.err != nil {
 			return fmt.Errorf("plan sb: %w", p.err)
 		}
+		t1 = time.Now()
 		res, err := transactResults(ctx, sbc, p.ops)
 		if err != nil {
 			return fmt.Errorf("write sb: %w", err)
 		}
 		p.resolve(res)
-		n.log.Debug("wrote sb incrementally", "ops", len(p.ops), "flows", s.eng.FlowCount())
+		t2, ops = time.Now(), len(p.ops)
 	}
 	if err := s.feedback(ctx, sbc, c); err != nil {
 		return err
 	}
 	fb := &nbFeedback{sbCfg: s.eng.Global().NbCfg, chassis: s.chassisPriv, hosts: s.chassis, up: s.up,
 		tags: d.Tags, defaults: n.defaults, now: int(time.Now().UnixMilli())}
-	return writeNB(ctx, nbc, s.nb, fb)
+	sub := s.feedbackPorts(ch, c, d.Tags)
+	err := writeNB(ctx, nbc, sub, fb)
+	if err == nil {
+		s.wrote(sub, fb)
+	}
+	n.log.Debug("incremental round", "sb_ops", ops, "compute", t1.Sub(t0), "sb_write", t2.Sub(t1),
+		"nb_feedback", time.Since(t2), "flows", s.eng.FlowCount())
+	return err
 }
 
 // feedback brings the SB facts of NB feedback up to date: changed port
@@ -94,10 +118,12 @@ func (s *incState) feedback(ctx context.Context, sbc client.Client, c collected)
 		}
 		s.chassis, s.chassisPriv = sb.chassis, sb.chassisPriv
 	}
+	s.pbsGone = map[string]string{}
 	for u, pb := range c.pbs {
 		if old, ok := s.pbs[u]; ok {
 			delete(s.up, old.LogicalPort)
 			delete(s.pbs, u)
+			s.pbsGone[u] = old.LogicalPort
 		}
 		if pb != nil {
 			s.pbs[u] = *pb
@@ -145,9 +171,7 @@ func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
 	if err != nil {
 		return fmt.Errorf("write sb: %w", err)
 	}
-	if len(ops) > 0 {
-		n.log.Debug("wrote sb", "ops", len(ops), "flows", len(res.Flows))
-	}
+	n.log.Debug("full round wrote sb", "ops", len(ops), "flows", len(res.Flows))
 	fb := &nbFeedback{sbCfg: res.Global.NbCfg, chassis: sb.chassisPriv, hosts: sb.chassis, up: portsUp(sb),
 		tags: res.Tags, defaults: n.defaults, now: int(time.Now().UnixMilli())}
 	if err := writeNB(ctx, nbc, nb, fb); err != nil {
@@ -160,9 +184,12 @@ func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
 		return nil
 	}
 	s := &incState{nb: nb, eng: eng, idx: idx, pbs: map[string]sbdb.PortBinding{}, up: fb.up,
-		chassis: sb.chassis, chassisPriv: sb.chassisPriv}
+		chassis: sb.chassis, chassisPriv: sb.chassisPriv, byName: map[string]map[string]bool{}, tags: res.Tags}
 	for _, pb := range sb.ports {
 		s.pbs[pb.UUID] = pb
+	}
+	for u, p := range nb.Ports {
+		s.addName(p.Name, u)
 	}
 	n.inc = s
 	return nil
@@ -211,6 +238,9 @@ func cached(c client.Client, ops []ovsdb.Operation, results []ovsdb.OperationRes
 		if op.Op != ovsdb.OperationInsert || i >= len(results) {
 			continue
 		}
+		if slices.Contains(unmonitored, op.Table) {
+			continue
+		}
 		t := c.Cache().Table(op.Table)
 		if t == nil || t.Row(results[i].UUID.GoUUID) == nil {
 			return false
@@ -234,4 +264,94 @@ func transactResults(ctx context.Context, c client.Client, ops []ovsdb.Operation
 		return nil, err
 	}
 	return res, nil
+}
+
+func (s *incState) addName(name, u string) {
+	if s.byName[name] == nil {
+		s.byName[name] = map[string]bool{}
+	}
+	s.byName[name][u] = true
+}
+
+// unname and name keep byName in step with the changed port rows,
+// before and after they are applied.
+func (s *incState) unname(rows map[string]model.Model) {
+	for u := range rows {
+		if p, ok := s.nb.Ports[u]; ok {
+			delete(s.byName[p.Name], u)
+			if len(s.byName[p.Name]) == 0 {
+				delete(s.byName, p.Name)
+			}
+		}
+	}
+}
+
+func (s *incState) name(rows map[string]model.Model) {
+	for u := range rows {
+		if p, ok := s.nb.Ports[u]; ok {
+			s.addName(p.Name, u)
+		}
+	}
+}
+
+// feedbackPorts is the NB state planNB needs this round: NB_Global and
+// the ports whose up or tag may have changed (the changed ports, those
+// whose binding changed, those whose tag changed; all of them after a
+// chassis change).
+func (s *incState) feedbackPorts(ch build.Changes, c collected, tags map[string]int) *nbState {
+	if c.chassis {
+		return s.nb
+	}
+	sub := &nbState{NB: build.NB{Global: s.nb.Global, Ports: map[string]nbdb.LogicalSwitchPort{}}, hasGlobal: s.nb.hasGlobal}
+	add := func(u string) {
+		if p, ok := s.nb.Ports[u]; ok {
+			sub.Ports[u] = p
+		}
+	}
+	for u := range ch.Ports {
+		add(u)
+	}
+	for u, pb := range c.pbs {
+		names := []string{}
+		if pb != nil {
+			names = append(names, pb.LogicalPort)
+		}
+		if old, ok := s.pbsGone[u]; ok {
+			names = append(names, old)
+		}
+		for _, n := range names {
+			for p := range s.byName[n] {
+				add(p)
+			}
+		}
+	}
+	for u, t := range tags {
+		if old, ok := s.tags[u]; !ok || old != t {
+			add(u)
+		}
+	}
+	s.tags = tags
+	return sub
+}
+
+// wrote records in the NB copy what writeNB just wrote for sub, so that
+// the next rounds do not write it again before the echo arrives.
+func (s *incState) wrote(sub *nbState, fb *nbFeedback) {
+	for u, p := range sub.Ports {
+		up := fb.up[p.Name] || p.Type == "router"
+		p.Up = &up
+		if t, ok := fb.tags[u]; ok {
+			p.Tag = &t
+		}
+		s.nb.Ports[u] = p
+	}
+	if s.nb.hasGlobal {
+		g := &s.nb.Global
+		if g.SbCfg != fb.sbCfg {
+			g.SbCfgTimestamp = fb.now
+		}
+		g.Options, _ = withDefaults(g.Options, fb.defaults)
+		g.SbCfg = fb.sbCfg
+		g.HvCfg, g.HvCfgTimestamp = fb.hvCfg()
+	}
 }

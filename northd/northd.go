@@ -193,7 +193,7 @@ func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote stri
 		}
 	}
 	c.Cache().AddEventHandler(events)
-	if _, err := c.MonitorAll(ctx); err != nil {
+	if err := monitor(ctx, c, m, unmonitored); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("monitor: %w", err)
 	}

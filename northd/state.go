@@ -31,15 +31,23 @@ type sbState struct {
 	rbacPerms   []sbdb.RBACPermission
 }
 
-// readSB copies the SB cache.
+// readSB copies the SB cache, and reads the tables northd does not
+// monitor (unmonitored) from the server.
 func readSB(ctx context.Context, c client.Client) (*sbState, error) {
 	s := &sbState{}
 	for _, l := range []any{&s.global, &s.datapaths, &s.ports, &s.mcGroups, &s.portGroups,
-		&s.addrSets, &s.dpGroups, &s.flows, &s.chassisPriv, &s.dns, &s.lbs,
+		&s.addrSets, &s.chassisPriv, &s.dns, &s.lbs,
 		&s.chassis, &s.dhcp4, &s.dhcp6, &s.rbacRoles, &s.rbacPerms} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("read sb cache: %w", err)
 		}
+	}
+	var err error
+	if s.flows, err = selectAll[sbdb.LogicalFlow](ctx, c, sbdb.LogicalFlowTable); err != nil {
+		return nil, err
+	}
+	if s.dpGroups, err = selectAll[sbdb.LogicalDPGroup](ctx, c, sbdb.LogicalDPGroupTable); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

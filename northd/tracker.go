@@ -1,6 +1,7 @@
 package northd
 
 import (
+	"reflect"
 	"sync"
 
 	"github.com/ovn-kubernetes/libovsdb/cache"
@@ -161,6 +162,11 @@ func applyNB(nb *nbState, rows map[string]map[string]model.Model) build.Changes 
 				put(nb.Switches, u, m)
 				set(&ch.Switches, u)
 			case nbdb.LogicalSwitchPortTable:
+				if onlyUp(nb.Ports, u, m) {
+					// northd's own feedback: nothing the build reads.
+					put(nb.Ports, u, m)
+					continue
+				}
 				put(nb.Ports, u, m)
 				set(&ch.Ports, u)
 			case nbdb.PortGroupTable:
@@ -200,4 +206,17 @@ func put[T any](dst map[string]T, u string, m model.Model) {
 		return
 	}
 	delete(dst, u)
+}
+
+// onlyUp reports whether m differs from the port stored under u in
+// nothing but the up column, which northd writes and the build ignores.
+func onlyUp(ports map[string]nbdb.LogicalSwitchPort, u string, m model.Model) bool {
+	r, ok := m.(*nbdb.LogicalSwitchPort)
+	old, had := ports[u]
+	if !ok || r == nil || !had {
+		return false
+	}
+	n := *r
+	n.Up = old.Up
+	return reflect.DeepEqual(n, old)
 }

@@ -1,0 +1,73 @@
+package northd
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/model"
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
+)
+
+// unmonitored are the SB tables northd does not keep in its cache: the
+// logical flows and their datapath groups, by far the largest tables and
+// written only by northd. Keeping them cached cost more CPU (decoding
+// the echo of every write) and memory than the rest of northd; only a
+// full round reads them, with one select each (selectAll).
+var unmonitored = []string{sbdb.LogicalFlowTable, sbdb.LogicalDPGroupTable}
+
+// monitor monitors every table of m but skip, all columns.
+func monitor(ctx context.Context, c client.Client, m model.ClientDBModel, skip []string) error {
+	var opts []client.MonitorOption
+	names := make([]string, 0, len(m.Types()))
+	for name := range m.Types() {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if slices.Contains(skip, name) {
+			continue
+		}
+		t := m.Types()[name]
+		opts = append(opts, client.WithTable(reflect.New(t.Elem()).Interface().(model.Model)))
+	}
+	_, err := c.Monitor(ctx, c.NewMonitor(opts...))
+	return err
+}
+
+// selectAll reads every row of table from the server into models of
+// type T, as the cache would hold them.
+func selectAll[T any](ctx context.Context, c client.Client, table string) ([]T, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	res, err := c.Transact(ctx, ovsdb.Operation{Op: ovsdb.OperationSelect, Table: table, Where: []ovsdb.Condition{}})
+	if err != nil {
+		return nil, fmt.Errorf("select %s: %w", table, err)
+	}
+	if len(res) != 1 || res[0].Error != "" {
+		return nil, fmt.Errorf("select %s: %v", table, res)
+	}
+	db := c.Cache().DatabaseModel()
+	out := make([]T, len(res[0].Rows))
+	for i := range res[0].Rows {
+		m := any(&out[i])
+		info, err := db.NewModelInfo(m)
+		if err != nil {
+			return nil, fmt.Errorf("select %s: %w", table, err)
+		}
+		if err := db.Mapper.GetRowData(&res[0].Rows[i], info); err != nil {
+			return nil, fmt.Errorf("select %s: row %d: %w", table, i, err)
+		}
+		if u, ok := res[0].Rows[i]["_uuid"].(ovsdb.UUID); ok {
+			if err := info.SetField("_uuid", u.GoUUID); err != nil {
+				return nil, fmt.Errorf("select %s: %w", table, err)
+			}
+		}
+	}
+	return out, nil
+}
