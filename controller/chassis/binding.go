@@ -1,6 +1,7 @@
 package chassis
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -146,7 +147,7 @@ func (b *binding) addContainers(sb *sbView, ifaces map[string]*vswitch.Interface
 // add records pb as local on interface f.
 func (b *binding) add(sb *sbView, pb *sbdb.PortBinding, f *vswitch.Interface, parent string) *LocalPort {
 	lp := &LocalPort{Name: pb.LogicalPort, Type: pb.Type, Interface: f.Name, InterfaceUUID: f.UUID,
-		Datapath: pb.Datapath, PortKey: int64(pb.TunnelKey), Parent: parent, MAC: pb.MAC}
+		Datapath: pb.Datapath, PortKey: int64(pb.TunnelKey), Parent: parent, MAC: slices.Clone(pb.MAC)}
 	if f.Ofport != nil {
 		lp.OFPort = int32(*f.Ofport)
 	}

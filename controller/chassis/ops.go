@@ -100,7 +100,7 @@ func waitInserted(ctx context.Context, c client.Client, ops []ovsdb.Operation, r
 		if op.Op != ovsdb.OperationInsert || i >= len(res) {
 			continue
 		}
-		for c.Cache().Table(op.Table) == nil || c.Cache().Table(op.Table).Row(res[i].UUID.GoUUID) == nil {
+		for c.Cache().Table(op.Table) == nil || !c.Cache().Table(op.Table).HasRow(res[i].UUID.GoUUID) {
 			select {
 			case <-ctx.Done():
 				return fmt.Errorf("wait for inserted %s row: %w", op.Table, ctx.Err())
