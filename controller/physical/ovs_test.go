@@ -126,3 +126,81 @@ func TestOVSForwarding(t *testing.T) {
 		t.Fatalf("no ping once the allowed address is back: %v\n%s", err, out)
 	}
 }
+
+// TestOVSTunnel sends packets between two chassis, each a private OVS
+// with one VIF, through the physical flows of both over a Geneve and a
+// VXLAN tunnel: the sender's table 39 encapsulates, the receiver's table
+// 0 decodes and delivers.
+func TestOVSTunnel(t *testing.T) {
+	for _, typ := range []string{Geneve, VXLAN} {
+		t.Run(typ, func(t *testing.T) { testTunnel(t, typ) })
+	}
+}
+
+func testTunnel(t *testing.T, typ string) {
+	hv1, hv2 := flowtabletest.Start(t), flowtabletest.Start(t)
+	flowtabletest.ConnectUnderlay(hv1, hv2, "192.168.99.1", "192.168.99.2")
+	a := hv1.AddVIF("a", 1, "00:00:00:00:00:0a", "10.7.0.10/24")
+	hv2.AddVIF("b", 1, "00:00:00:00:00:0b", "10.7.0.11/24")
+	hv1.AddTunnel("tun", 9, typ, "192.168.99.2")
+	hv2.AddTunnel("tun", 9, typ, "192.168.99.1")
+	ports := func(me string) []Port {
+		pa := Port{UUID: "aaaaaaaa-1", Name: "a", Datapath: 5, Key: 1, Chassis: "hv1", Zone: 3}
+		pb := Port{UUID: "bbbbbbbb-2", Name: "b", Datapath: 5, Key: 2, Chassis: "hv2", Zone: 3}
+		if me == "hv1" {
+			pa.OFPort = 1
+		} else {
+			pb.OFPort = 1
+		}
+		return []Port{pa, pb}
+	}
+	for _, c := range []struct {
+		o        *flowtabletest.OVS
+		me, peer string
+	}{{hv1, "hv1", "hv2"}, {hv2, "hv2", "hv1"}} {
+		in := Input{Chassis: c.me, Datapaths: []Datapath{{Key: 5}}, Ports: ports(c.me),
+			MulticastGroups: []MulticastGroup{{UUID: "cccccccc-3", Datapath: 5, Key: 0x8000, Members: []string{"a", "b"}}},
+			Tunnels:         []Tunnel{{Chassis: c.peer, Type: typ, OFPort: 9}}}
+		installWithL2(t, c.o, in)
+	}
+	if out, err := hv1.Exec(a, "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.7.0.11"); err != nil {
+		t.Fatalf("no ping over %s: %v\n%s\nhv1:\n%s", typ, err, out, strings.Join(hv1.DumpFlows(), "\n"))
+	}
+}
+
+// installWithL2 installs the physical flows of in and a minimal logical
+// L2 pipeline for datapath 5 on o.
+func installWithL2(t *testing.T, o *flowtabletest.OVS, in Input) {
+	t.Helper()
+	flows, err := Flows(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := flowtable.NewDesired(nil)
+	for owner, fs := range flows {
+		d.Set(owner, fs)
+	}
+	var logical []flowtable.Flow
+	for _, s := range []string{
+		"table=8,priority=50,metadata=0x5,dl_dst=00:00:00:00:00:0a actions=set_field:0x1->reg15,resubmit(,37)",
+		"table=8,priority=50,metadata=0x5,dl_dst=00:00:00:00:00:0b actions=set_field:0x2->reg15,resubmit(,37)",
+		"table=8,priority=50,metadata=0x5,dl_dst=ff:ff:ff:ff:ff:ff actions=set_field:0x8000->reg15,resubmit(,37)",
+		"table=42,priority=0 actions=resubmit(,64)",
+	} {
+		fm, err := openflow.ParseFlow(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logical = append(logical, flowtable.Flow{Table: fm.Table, Priority: fm.Priority, Match: fm.Match, Actions: fm.Instructions.Apply})
+	}
+	d.Set("logical", logical)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	inst := flowtable.NewInstaller(nil)
+	if err := inst.Sync(ctx, o.Dial(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inst.Install(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -208,3 +208,34 @@ func (o *OVS) OFCtl(args ...string) string {
 	o.t.Helper()
 	return o.mustRun("ovs-ofctl", append([]string{"-O", "OpenFlow15"}, args...)...)
 }
+
+// ConnectUnderlay joins a and b by a veth pair, each end on a new netdev
+// bridge br-phy that carries the tunnel endpoint address (ipA on a's side,
+// ipB on b's, both in a /24): the userspace datapath routes tunnel
+// packets by the addresses on its bridges.
+func ConnectUnderlay(a, b *OVS, ipA, ipB string) {
+	a.t.Helper()
+	ul := "ul-" + a.NS[len(a.NS)-6:]
+	a.mustRun("ip", "-n", a.NS, "link", "add", ul+"a", "type", "veth", "peer", "name", ul+"b", "netns", b.NS)
+	for _, side := range []struct {
+		o      *OVS
+		ifname string
+		ip     string
+	}{{a, ul + "a", ipA}, {b, ul + "b", ipB}} {
+		o := side.o
+		o.mustRun("ip", "-n", o.NS, "link", "set", side.ifname, "up")
+		mac := strings.TrimSpace(o.mustRun("ip", "netns", "exec", o.NS, "cat", "/sys/class/net/"+side.ifname+"/address"))
+		o.VSCtl("add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev",
+			"other_config:hwaddr="+mac, "--", "add-port", "br-phy", side.ifname)
+		o.mustRun("ip", "-n", o.NS, "addr", "add", side.ip+"/24", "dev", "br-phy")
+		o.mustRun("ip", "-n", o.NS, "link", "set", "br-phy", "up")
+	}
+}
+
+// AddTunnel adds a Geneve or VXLAN port to br-int towards remoteIP, as
+// ovn-controller creates them (key=flow, checksums on).
+func (o *OVS) AddTunnel(name string, ofport uint32, typ, remoteIP string) {
+	o.t.Helper()
+	o.VSCtl("add-port", "br-int", name, "--", "set", "interface", name, "type="+typ,
+		"options:remote_ip="+remoteIP, "options:key=flow", "options:csum=true", fmt.Sprintf("ofport_request=%d", ofport))
+}
