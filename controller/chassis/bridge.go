@@ -22,11 +22,6 @@ func rootOtherConfig(cfg Config) map[string]string {
 	return map[string]string{chassisIdxPrefix + cfg.SystemID: "", vlanLimitKey: "0"}
 }
 
-// bridgeOtherConfig is what ovn-controller keeps in the integration
-// bridge's other_config: in-band control off, since the bridge is managed
-// through its unix socket only.
-var bridgeOtherConfig = map[string]string{"disable-in-band": "true"}
-
 // createBridge adds to t the integration bridge with its internal port,
 // as ovn-controller creates it: fail_mode secure, in-band off, a random
 // hardware address so the bridge's MAC does not follow its ports.
@@ -47,9 +42,10 @@ func createBridge(t *txn, root *vswitch.OpenvSwitch, cfg Config, dpType string) 
 }
 
 // updateBridge keeps an existing integration bridge as ovn-controller
-// wants it: the configured datapath type (only when configured: a bridge
-// someone made by hand keeps its type otherwise), fail_mode secure,
-// in-band off, and startup-ts in external_ids.
+// does: the configured datapath type (only when configured: a bridge
+// someone made by hand keeps its type otherwise), fail_mode secure, and
+// ovn-startup-ts in external_ids. Like ovn-controller it leaves
+// other_config (disable-in-band, hwaddr) as it finds it.
 func updateBridge(t *txn, br *vswitch.Bridge, cfg Config, startupTS string) {
 	row := &vswitch.Bridge{UUID: br.UUID}
 	var fields []any
@@ -65,7 +61,6 @@ func updateBridge(t *txn, br *vswitch.Bridge, cfg Config, startupTS string) {
 	if len(fields) > 0 {
 		t.update(row, fields...)
 	}
-	t.setKeys(row, &row.OtherConfig, br.OtherConfig, bridgeOtherConfig, sortedKeys(bridgeOtherConfig))
 	ts := map[string]string{startupTSKey: startupTS}
 	t.setKeys(row, &row.ExternalIDs, br.ExternalIDs, ts, []string{startupTSKey})
 }

@@ -26,6 +26,9 @@ func TestRestartKeepsZonesAndInstalled(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Someone changed br-int's fail mode while the controller was down.
+	h.vsctl("set", "Bridge", "br-int", "fail_mode=standalone")
+
 	// A new manager on fresh connections, as after a restart.
 	var txns int
 	m2 := h.countingManager(&txns)
@@ -46,9 +49,12 @@ func TestRestartKeepsZonesAndInstalled(t *testing.T) {
 	if n := strings.Count(h.sbctl("--bare", "--columns=name", "list", "Chassis"), "hv1"); n != 1 {
 		t.Errorf("%d Chassis rows named hv1", n)
 	}
-	// Only the new ovn-startup-ts is written.
+	if got := strings.TrimSpace(h.vsctl("get", "Bridge", "br-int", "fail_mode")); got != "secure" {
+		t.Errorf("fail_mode after restart: %s", got)
+	}
+	// Only the bridge is written: the new ovn-startup-ts and fail_mode.
 	if txns != 1 {
-		t.Errorf("restart reconcile issued %d transactions, want 1 (ovn-startup-ts)", txns)
+		t.Errorf("restart reconcile issued %d transactions, want 1", txns)
 	}
 }
 
