@@ -56,6 +56,9 @@ func (c *Central) startDB(kind Kind) error {
 	}
 	nb, sb := filepath.Join(c.Dir, "nb.db"), filepath.Join(c.Dir, "sb.db")
 	for db, schema := range map[string]string{nb: nbSchema, sb: sbSchema} {
+		if _, err := os.Stat(db); err == nil {
+			continue // a restart: keep the content
+		}
 		if _, err := run("", nil, "ovsdb-tool", "create", db, schema); err != nil {
 			return fmt.Errorf("central db: %w", err)
 		}

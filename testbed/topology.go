@@ -24,6 +24,7 @@ type Topology struct {
 	Central    *Central
 	Chassis    []*Chassis
 	underlayNS string
+	restarts   int // daemons restarted by the test, to number kept outputs; test goroutine only
 
 	mu        sync.Mutex // guards the fields below
 	vifs      map[string]*VIF
