@@ -52,14 +52,8 @@ var (
 // groups with a port on it, in a stable order.
 func (sw *lswitch) switchACLs(nb *NB) []nbdb.ACL {
 	uuids := slices.Clone(sw.nb.ACLs)
-	mine := map[string]bool{}
-	for _, p := range sw.ports {
-		mine[p.nb.UUID] = true
-	}
-	for _, pg := range nb.PortGroups {
-		if slices.ContainsFunc(pg.Ports, func(u string) bool { return mine[u] }) {
-			uuids = append(uuids, pg.ACLs...)
-		}
+	for _, pg := range sw.portGroups(nb) {
+		uuids = append(uuids, pg.ACLs...)
 	}
 	var acls []nbdb.ACL
 	for _, u := range uuids {
@@ -69,6 +63,35 @@ func (sw *lswitch) switchACLs(nb *NB) []nbdb.ACL {
 	}
 	slices.SortFunc(acls, func(a, b nbdb.ACL) int { return cmp.Compare(a.UUID, b.UUID) })
 	return acls
+}
+
+// portGroups is the port groups with a port on sw. The engine gives sw
+// an index of its ports' groups (pgsOf); without it, every group's ports
+// are searched.
+func (sw *lswitch) portGroups(nb *NB) []nbdb.PortGroup {
+	var out []nbdb.PortGroup
+	if sw.pgsOf != nil {
+		seen := map[string]bool{}
+		for _, p := range sw.ports {
+			for u := range sw.pgsOf[p.nb.UUID] {
+				if pg, ok := nb.PortGroups[u]; ok && !seen[u] {
+					seen[u] = true
+					out = append(out, pg)
+				}
+			}
+		}
+		return out
+	}
+	mine := map[string]bool{}
+	for _, p := range sw.ports {
+		mine[p.nb.UUID] = true
+	}
+	for _, pg := range nb.PortGroups {
+		if slices.ContainsFunc(pg.Ports, func(u string) bool { return mine[u] }) {
+			out = append(out, pg)
+		}
+	}
+	return out
 }
 
 // aclFlows adds the ACL stages' flows for sw, leaving out the bad ACLs,

@@ -33,8 +33,10 @@ type Engine struct {
 	portSws map[string][]*swOut
 	listed  map[string][]*swOut
 	pgs     map[string]*pgOut
-	// pgOf is the port groups holding each NB port UUID.
-	pgOf map[string]map[string]bool
+	// pgOf is the port groups listing each NB port UUID, and pgPorts
+	// the ports each group listed when pgOf was last updated.
+	pgOf    map[string]map[string]bool
+	pgPorts map[string][]string
 	// names is, by logical port name, the switches (UUID → key) whose
 	// ports carry it before duplicates are dropped: a name stays on the
 	// switch with the lowest key (dedupPorts).
@@ -150,7 +152,7 @@ func (d *Delta) Empty() bool {
 // caller changes nb in place and names the changed rows.
 func NewEngine(nb *NB, sb *SB) *Engine {
 	e := &Engine{nb: nb, sws: map[string]*swOut{}, keys: map[int]string{}, portSws: map[string][]*swOut{},
-		listed: map[string][]*swOut{}, pgs: map[string]*pgOut{}, pgOf: map[string]map[string]bool{},
+		listed: map[string][]*swOut{}, pgs: map[string]*pgOut{}, pgOf: map[string]map[string]bool{}, pgPorts: map[string][]string{},
 		names: map[string]map[string]int{}, flows: map[flowKey][]int{}, ass: map[string]NamedSet{}, sb: newSBKeys(sb)}
 	all := Changes{Global: true, Other: true, Switches: map[string]bool{}, PortGroups: map[string]bool{},
 		AddressSets: map[string]bool{}}
@@ -185,21 +187,16 @@ func (e *Engine) computeSwitch(sw *lswitch, names []string) *swOut {
 	for _, a := range sw.nb.ACLs {
 		o.acls[a] = true
 	}
-	mine := map[string]bool{}
-	for _, p := range sw.ports {
-		mine[p.nb.UUID] = true
-	}
-	for _, pg := range e.nb.PortGroups {
-		if len(pg.ACLs) > 0 && slices.ContainsFunc(pg.Ports, func(u string) bool { return mine[u] }) {
-			for _, a := range pg.ACLs {
-				o.acls[a] = true
-			}
+	for _, pg := range sw.portGroups(e.nb) {
+		for _, a := range pg.ACLs {
+			o.acls[a] = true
 		}
 	}
 	return o
 }
 
-// addSwitch records o's outputs; removeSwitch forgets them.
+// addSwitch indexes o; removeSwitch forgets it. Their flows are moved
+// by updateSwitches.
 func (e *Engine) addSwitch(o *swOut) {
 	e.sws[o.sw.nb.UUID] = o
 	e.keys[o.sw.key] = o.sw.nb.UUID
@@ -214,12 +211,6 @@ func (e *Engine) addSwitch(o *swOut) {
 			e.names[n] = map[string]int{}
 		}
 		e.names[n][o.sw.nb.UUID] = o.sw.key
-	}
-	for _, k := range o.flows {
-		dps := e.flows[k]
-		if i, found := slices.BinarySearch(dps, o.sw.key); !found {
-			e.flows[k] = slices.Insert(dps, i, o.sw.key)
-		}
 	}
 }
 
@@ -236,17 +227,6 @@ func (e *Engine) removeSwitch(o *swOut) {
 		delete(e.names[n], o.sw.nb.UUID)
 		if len(e.names[n]) == 0 {
 			delete(e.names, n)
-		}
-	}
-	for _, k := range o.flows {
-		dps := e.flows[k]
-		if i, found := slices.BinarySearch(dps, o.sw.key); found {
-			dps = slices.Delete(dps, i, i+1)
-		}
-		if len(dps) == 0 {
-			delete(e.flows, k)
-		} else {
-			e.flows[k] = dps
 		}
 	}
 }
@@ -278,20 +258,29 @@ func (e *Engine) computePG(pg nbdb.PortGroup) *pgOut {
 }
 
 func (e *Engine) setPG(u string, o *pgOut) {
-	if old := e.pgs[u]; old != nil {
-		for _, p := range old.ports {
-			delete(e.pgOf[p], u)
-			if len(e.pgOf[p]) == 0 {
-				delete(e.pgOf, p)
-			}
-		}
-	}
 	if o == nil {
 		delete(e.pgs, u)
+		e.indexPG(u, nil)
 		return
 	}
 	e.pgs[u] = o
-	for _, p := range o.ports {
+	e.indexPG(u, o.ports)
+}
+
+// indexPG records in pgOf that port group u lists ports.
+func (e *Engine) indexPG(u string, ports []string) {
+	for _, p := range e.pgPorts[u] {
+		delete(e.pgOf[p], u)
+		if len(e.pgOf[p]) == 0 {
+			delete(e.pgOf, p)
+		}
+	}
+	if len(ports) == 0 {
+		delete(e.pgPorts, u)
+		return
+	}
+	e.pgPorts[u] = slices.Clone(ports)
+	for _, p := range ports {
 		if e.pgOf[p] == nil {
 			e.pgOf[p] = map[string]bool{}
 		}

@@ -18,6 +18,11 @@ func (e *Engine) Update(ch Changes) *Delta {
 		e.bad, e.problems = bad, problems
 	}
 	dirty := e.dirtySwitches(ch, ch.Other || badChanged)
+	// Switches find their port groups through pgOf: bring it up to date
+	// before they are recomputed.
+	for u := range ch.PortGroups {
+		e.indexPG(u, e.nb.PortGroups[u].Ports)
+	}
 	pgDirty := maps.Clone(ch.PortGroups)
 	if pgDirty == nil {
 		pgDirty = map[string]bool{}
@@ -31,7 +36,8 @@ func (e *Engine) Update(ch Changes) *Delta {
 			e.global, d.Global = g, &g
 		}
 	}
-	if len(dirty) > 0 || ch.Other {
+	none := len(e.nb.DNS) == 0 && len(e.nb.LBs) == 0 && len(e.dns) == 0 && len(e.lbs) == 0
+	if (len(dirty) > 0 || ch.Other) && !none {
 		dns, lbs := e.perNB()
 		d.DNSChanged, d.LBsChanged = !sameRow(dns, e.dns), !sameRow(lbs, e.lbs)
 		e.dns, e.lbs = dns, lbs
@@ -162,16 +168,15 @@ func (e *Engine) updateSwitches(dirty, pgDirty map[string]bool, d *Delta) {
 		}
 	}
 	news := e.recompute(dirty, olds)
+	moves := flowMoves(olds, news)
 	// Snapshot what the change can touch before it happens.
-	oldDPs := map[flowKey][]int{}
+	before := make(map[flowKey][]int, len(moves))
+	for k := range moves {
+		before[k] = slices.Clone(e.flows[k])
+	}
 	ports := map[string]portLook{}
 	for _, set := range []map[string]*swOut{olds, news} {
 		for _, o := range set {
-			for _, k := range o.flows {
-				if _, ok := oldDPs[k]; !ok {
-					oldDPs[k] = slices.Clone(e.flows[k])
-				}
-			}
 			for _, p := range o.sw.ports {
 				ports[p.nb.UUID] = portLook{}
 			}
@@ -186,26 +191,98 @@ func (e *Engine) updateSwitches(dirty, pgDirty map[string]bool, d *Delta) {
 	for _, o := range news {
 		e.addSwitch(o)
 	}
-	for u, before := range ports {
-		if e.look(u) != before {
+	for k, m := range moves {
+		e.moveFlow(k, m)
+	}
+	for u, was := range ports {
+		if e.look(u) != was {
 			for pg := range e.pgOf[u] {
 				pgDirty[pg] = true
 			}
 		}
 	}
-	for k, before := range oldDPs {
+	for k, was := range before {
 		after := e.flows[k]
-		if slices.Equal(before, after) {
+		if slices.Equal(was, after) {
 			continue
 		}
-		if len(before) > 0 {
-			d.FlowsGone = append(d.FlowsGone, Flow{k.stage, k.priority, k.match, k.actions, before})
+		if len(was) > 0 {
+			d.FlowsGone = append(d.FlowsGone, Flow{k.stage, k.priority, k.match, k.actions, was})
 		}
 		if len(after) > 0 {
 			d.Flows = append(d.Flows, Flow{k.stage, k.priority, k.match, k.actions, slices.Clone(after)})
 		}
 	}
 	switchDelta(olds, news, d)
+}
+
+// move is the datapaths a flow leaves and joins.
+type move struct{ del, add []int }
+
+// flowMoves is, for every flow the recomputed switches stop or start
+// having, the datapaths it leaves and joins. A switch that keeps its key
+// moves only the flows it no longer has or newly has.
+func flowMoves(olds, news map[string]*swOut) map[flowKey]*move {
+	moves := map[flowKey]*move{}
+	get := func(k flowKey) *move {
+		m := moves[k]
+		if m == nil {
+			m = &move{}
+			moves[k] = m
+		}
+		return m
+	}
+	for u, o := range olds {
+		n := news[u]
+		if n == nil || n.sw.key != o.sw.key {
+			for _, k := range o.flows {
+				get(k).del = append(get(k).del, o.sw.key)
+			}
+			continue
+		}
+		had := make(map[flowKey]bool, len(o.flows))
+		for _, k := range o.flows {
+			had[k] = true
+		}
+		for _, k := range n.flows {
+			if had[k] {
+				delete(had, k)
+			} else {
+				get(k).add = append(get(k).add, n.sw.key)
+			}
+		}
+		for k := range had {
+			get(k).del = append(get(k).del, o.sw.key)
+		}
+	}
+	for u, n := range news {
+		if o := olds[u]; o == nil || o.sw.key != n.sw.key {
+			for _, k := range n.flows {
+				get(k).add = append(get(k).add, n.sw.key)
+			}
+		}
+	}
+	return moves
+}
+
+// moveFlow applies m to flow k's datapaths.
+func (e *Engine) moveFlow(k flowKey, m *move) {
+	dps := e.flows[k]
+	for _, dp := range m.del {
+		if i, found := slices.BinarySearch(dps, dp); found {
+			dps = slices.Delete(dps, i, i+1)
+		}
+	}
+	for _, dp := range m.add {
+		if i, found := slices.BinarySearch(dps, dp); !found {
+			dps = slices.Insert(dps, i, dp)
+		}
+	}
+	if len(dps) == 0 {
+		delete(e.flows, k)
+	} else {
+		e.flows[k] = dps
+	}
 }
 
 // recompute builds the new outputs of the dirty switches that still
@@ -228,7 +305,7 @@ func (e *Engine) recompute(dirty map[string]bool, olds map[string]*swOut) map[st
 		}
 		for _, u := range more {
 			dirty[u], olds[u] = true, e.sws[u]
-			news[u] = &lswitch{nb: e.nb.Switches[u], key: e.sws[u].sw.key}
+			news[u] = &lswitch{nb: e.nb.Switches[u], key: e.sws[u].sw.key, pgsOf: e.pgOf}
 		}
 	}
 	owner := e.nameOwners(dirty, news, names)
@@ -242,12 +319,6 @@ func (e *Engine) recompute(dirty map[string]bool, olds map[string]*swOut) map[st
 
 // keyed returns the dirty switches that still exist, with their keys.
 func (e *Engine) keyed(dirty map[string]bool, olds map[string]*swOut) map[string]*lswitch {
-	a := newKeyAlloc(maxDatapathKey)
-	for k, u := range e.keys {
-		if _, exists := e.nb.Switches[u]; !dirty[u] || exists {
-			a.used[k] = true
-		}
-	}
 	news := map[string]*lswitch{}
 	var fresh []*lswitch
 	for u := range dirty {
@@ -255,7 +326,7 @@ func (e *Engine) keyed(dirty map[string]bool, olds map[string]*swOut) map[string
 		if !ok {
 			continue
 		}
-		sw := &lswitch{nb: ls}
+		sw := &lswitch{nb: ls, pgsOf: e.pgOf}
 		if o := olds[u]; o != nil {
 			sw.key = o.sw.key
 			news[u] = sw
@@ -263,9 +334,18 @@ func (e *Engine) keyed(dirty map[string]bool, olds map[string]*swOut) map[string
 			fresh = append(fresh, sw)
 		}
 	}
+	if len(fresh) == 0 {
+		return news
+	}
 	slices.SortFunc(fresh, func(a, b *lswitch) int {
 		return cmp.Or(cmp.Compare(a.nb.Name, b.nb.Name), cmp.Compare(a.nb.UUID, b.nb.UUID))
 	})
+	a := newKeyAlloc(maxDatapathKey)
+	for k, u := range e.keys {
+		if _, exists := e.nb.Switches[u]; !dirty[u] || exists {
+			a.used[k] = true
+		}
+	}
 	var rest []*lswitch
 	for _, sw := range fresh {
 		if e.sb != nil && a.claim(e.sb.dp[sw.nb.UUID]) {

@@ -18,6 +18,9 @@ type lswitch struct {
 	nb    nbdb.LogicalSwitch
 	key   int
 	ports []*lport
+	// pgsOf, when set, is the port groups listing each NB port UUID
+	// (the engine's index); nil means search NB.
+	pgsOf map[string]map[string]bool
 	// sbMACs is Port_Binding.mac of the switch's ports in SB, by port
 	// name: which port holds an address when two claim it (validate.go).
 	sbMACs map[string][]string
