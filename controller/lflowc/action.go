@@ -184,10 +184,18 @@ func init() {
 		"put_nd_ra_opts":   (*actionCompiler).putNDRAOpts,
 		"trigger_event":    (*actionCompiler).triggerEvent,
 		"bind_vport":       (*actionCompiler).bindVport,
-		"igmp":             (*actionCompiler).igmp,
-		"put_dhcp_opts":    (*actionCompiler).putDHCPOpts,
-		"put_dhcpv6_opts":  (*actionCompiler).putDHCPv6Opts,
-		"dns_lookup":       (*actionCompiler).dnsLookup,
+		"chk_ecmp_nh":      (*actionCompiler).chkECMPNH,
+		"chk_ecmp_nh_mac":  (*actionCompiler).chkECMPNH,
+		"select":           (*actionCompiler).selectGroup,
+		"commit_lb_aff":    (*actionCompiler).commitLBAff,
+		"commit_ecmp_nh":   (*actionCompiler).commitECMPNH,
+		"fwd_group":        (*actionCompiler).fwdGroup,
+		// ovn-controller 23.03 parses sample() and emits nothing for it.
+		"sample":          func(*actionCompiler, lflow.Op) ([]openflow.Action, error) { return nil, nil },
+		"igmp":            (*actionCompiler).igmp,
+		"put_dhcp_opts":   (*actionCompiler).putDHCPOpts,
+		"put_dhcpv6_opts": (*actionCompiler).putDHCPv6Opts,
+		"dns_lookup":      (*actionCompiler).dnsLookup,
 	}
 }
 

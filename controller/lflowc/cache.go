@@ -2,6 +2,7 @@ package lflowc
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/ovnd/ovnd/lflow"
 )
@@ -128,6 +129,9 @@ func prereqs(acts []lflow.Action) []string {
 			continue
 		}
 		add(opPrereqs[o.Name])
+		for _, p := range learnPrereqs(o) {
+			add(p)
+		}
 		for _, arg := range o.Args {
 			if arg.Value.Kind == lflow.RefValue {
 				for s := arg.Value.Ref.Sym; s != nil; s = lflow.Symbols[s.Parent] {
@@ -138,4 +142,37 @@ func prereqs(acts []lflow.Action) []string {
 	}
 	slices.Sort(pre)
 	return pre
+}
+
+// learnPrereqs are the prerequisites of the learn actions, which copy
+// IP and transport fields from the packet: the address family and
+// protocol they name. ovn-controller does not add them and emits flows
+// OVS refuses (an IPv6 twin of an IPv4 learn) when the match leaves
+// them open; ovnd narrows the match instead.
+func learnPrereqs(o lflow.Op) []string {
+	var out []string
+	for _, a := range o.Args {
+		if a.Key == nil {
+			continue
+		}
+		switch {
+		case o.Name == "commit_lb_aff" && a.Key.Word == "vip" && a.Value.Kind == lflow.ConstValue:
+			if strings.Contains(a.Value.Const.Str, "[") {
+				out = append(out, "ip6")
+			} else {
+				out = append(out, "ip4")
+			}
+		case o.Name == "commit_ecmp_nh" && a.Key.Word == "ipv6":
+			if a.Value.Word == "true" {
+				out = append(out, "ip6")
+			} else {
+				out = append(out, "ip4")
+			}
+		case (o.Name == "commit_lb_aff" || o.Name == "commit_ecmp_nh") && a.Key.Word == "proto":
+			if a.Value.Word == "tcp" || a.Value.Word == "udp" || a.Value.Word == "sctp" {
+				out = append(out, a.Value.Word)
+			}
+		}
+	}
+	return out
 }

@@ -192,7 +192,9 @@ func TestCompileErrors(t *testing.T) {
 		lf   LogicalFlow
 		want string
 	}{
-		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: "commit_ecmp_nh(ipv6 = false, proto = tcp);"}, "action commit_ecmp_nh is not supported"},
+		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: "push(reg0);"}, "action push is not supported"},
+		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: `fwd_group(liveness="true", childports="sw0-p1");`}, "liveness is not supported"},
+		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: `commit_lb_aff(vip = "10.0.0.1:80", backend = "fd00::1", proto = tcp);`}, "one family"},
 		{LogicalFlow{Pipeline: "ingress", Match: "nd_rs", Actions: `reg0[5] = put_nd_ra_opts(addr_mode = "slaac", slla = 00:00:00:00:ff:01); next;`}, "prefix option needs to be set"},
 		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: `log(name="x");`}, "verdict is required"},
 		{LogicalFlow{Pipeline: "ingress", Match: "1", Actions: `reg0[3] = put_dhcp_opts(lease_time = 3600); next;`}, "offerip is missing"},

@@ -50,9 +50,14 @@
 //     in_out_port (others are skipped) and which port-group members
 //     matches see: ovn-controller considers only local ports there.
 //
-// Where ovnd knowingly differs from ovn-controller 23.03 is listed in
-// oracle_test.go's allow-list (empty as of this writing). Actions not
-// supported yet return an error naming them: select, commit_lb_aff,
-// check_ecmp_nh, check_ecmp_nh_mac, commit_ecmp_nh, fwd_group, sample,
-// push, pop.
+// Where ovnd knowingly differs from ovn-controller 23.03:
+//
+//   - fwd_group(liveness="true", ...) is refused (it needs the tunnels'
+//     BFD state); ovn-controller installs it (oracle_test.go allow-list).
+//   - commit_lb_aff and commit_ecmp_nh add their address family and
+//     protocol to the match, where ovn-controller emits a twin flow of
+//     the other family that OVS refuses (failing its whole bundle).
+//
+// Actions not supported return an error naming them: push and pop
+// (which ovn-northd does not emit).
 package lflowc

@@ -3,6 +3,7 @@ package lflowc
 import (
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 
 	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/lflow"
@@ -254,4 +255,249 @@ func (ac *actionCompiler) putNDRAOpts(o lflow.Op) ([]openflow.Action, error) {
 		}
 	}
 	return []openflow.Action{ac.controllerOp(OpPutNDRAOpts, true, append(b, ra...))}, nil
+}
+
+// FlagECMPNH is the logical flag chk_ecmp_nh and chk_ecmp_nh_mac read
+// from tables 77 and 76 (learned by commit_ecmp_nh).
+const FlagECMPNH = 13
+
+// chkECMPNH: R = chk_ecmp_nh() / chk_ecmp_nh_mac().
+func (ac *actionCompiler) chkECMPNH(o lflow.Op) ([]openflow.Action, error) {
+	table := uint8(TableECMPNH)
+	if o.Name == "chk_ecmp_nh_mac" {
+		table = TableECMPNHMAC
+	}
+	return ac.flagLookup(o, FlagECMPNH, table, nil, false)
+}
+
+// selectGroup: R = select(v1[=w1], v2[=w2], ...) loads one of the
+// values into R, chosen by a dp_hash select group whose buckets (weight
+// 100 unless given) each load their value and go on to the next table,
+// as ovn-controller builds it.
+func (ac *actionCompiler) selectGroup(o lflow.Op) ([]openflow.Action, error) {
+	if ac.groups == nil {
+		return nil, fmt.Errorf("needs a Compiler's group table")
+	}
+	dst, err := subfield(*o.Result)
+	if err != nil {
+		return nil, err
+	}
+	mod := &openflow.GroupMod{Command: openflow.GroupAdd, GroupType: openflow.GroupTypeSelect,
+		CommandBucketID: openflow.BucketAll, Selection: &openflow.Selection{Method: "dp_hash", Param: 1 << 32}}
+	for i, a := range o.Args {
+		val, weight := a.Value, lflow.Value{Kind: lflow.ConstValue, Const: lflow.IntConst(lflow.U128{Lo: 100}, lflow.Decimal)}
+		if a.Key != nil {
+			val, weight = *a.Key, a.Value
+		}
+		v, err := argInt(val)
+		if err != nil {
+			return nil, err
+		}
+		w, err := argInt(weight)
+		if err != nil {
+			return nil, err
+		}
+		mod.Buckets = append(mod.Buckets, openflow.Bucket{ID: uint32(i), Weight: uint16(w),
+			Actions: []openflow.Action{loadUint(dst, uint64(v)), openflow.ResubmitTable(ac.nextTable())}})
+	}
+	if len(mod.Buckets) == 0 {
+		return nil, fmt.Errorf("no values")
+	}
+	return []openflow.Action{&openflow.Group{ID: ac.groups.ref(ac.lf.UUID, mod)}}, nil
+}
+
+// fwdGroup: fwd_group(childports = "p1", "p2", ...) outputs to one of
+// the ports through a dp_hash select group. liveness=true needs the
+// tunnels' bfd state, which ovnd does not track yet.
+func (ac *actionCompiler) fwdGroup(o lflow.Op) ([]openflow.Action, error) {
+	mod := &openflow.GroupMod{Command: openflow.GroupAdd, GroupType: openflow.GroupTypeSelect,
+		CommandBucketID: openflow.BucketAll, Selection: &openflow.Selection{Method: "dp_hash"}}
+	for _, a := range o.Args {
+		if a.Value.Kind != lflow.ConstValue || !a.Value.Const.IsStr {
+			return nil, fmt.Errorf("argument %s is not a string", a)
+		}
+		if a.Key != nil && a.Key.Word == "liveness" {
+			if a.Value.Const.Str == "true" {
+				return nil, fmt.Errorf("liveness is not supported")
+			}
+			continue
+		}
+		if a.Key != nil && a.Key.Word != "childports" {
+			return nil, fmt.Errorf("unknown argument %s", a.Key)
+		}
+		key, ok := ac.portKey(ac.dp, a.Value.Const.Str)
+		if !ok {
+			continue
+		}
+		mod.Buckets = append(mod.Buckets, openflow.Bucket{ID: uint32(len(mod.Buckets)),
+			Actions: []openflow.Action{loadUint(outportField.Field.Sub(0, 16), uint64(key)), openflow.ResubmitTable(TableOutputLarge)}})
+	}
+	switch {
+	case len(mod.Buckets) == 0:
+		return nil, nil
+	case ac.groups == nil:
+		return nil, fmt.Errorf("needs a Compiler's group table")
+	}
+	return []openflow.Action{&openflow.Group{ID: ac.groups.ref(ac.lf.UUID, mod)}}, nil
+}
+
+// commitLBAff: commit_lb_aff(vip = "IP:port", backend = "IP:port",
+// proto = P, timeout = T) learns a flow in table 78 that, for T seconds
+// of idleness, sends the client (datapath, source address) to the same
+// backend: it sets flags[14] and loads the backend into reg4 (IPv4) or
+// xxreg0 (IPv6) and its port into reg8[0..15], which the load balancer
+// flows then use.
+func (ac *actionCompiler) commitLBAff(o lflow.Op) ([]openflow.Action, error) {
+	var vip, backend netip.AddrPort
+	var proto uint8
+	var timeout int
+	for _, a := range o.Args {
+		if a.Key == nil {
+			return nil, fmt.Errorf("argument %s needs a name", a.Value)
+		}
+		var err error
+		switch a.Key.Word {
+		case "vip":
+			vip, err = addrPort(a.Value)
+		case "backend":
+			backend, err = addrPort(a.Value)
+		case "proto":
+			proto, err = protoNumber(a.Value)
+		case "timeout":
+			timeout, err = argInt(a.Value)
+		default:
+			err = fmt.Errorf("unknown argument %s", a.Key)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !vip.IsValid() || !backend.IsValid() || vip.Addr().Is4() != backend.Addr().Is4() {
+		return nil, fmt.Errorf("vip and backend must be addresses of one family")
+	}
+	v4 := vip.Addr().Is4()
+	ethType, src, dst, backendReg := []byte{0x08, 0x00}, "ip_src", "ip_dst", openflow.Reg(4).All()
+	if !v4 {
+		ethType, src, dst, backendReg = []byte{0x86, 0xdd}, "ipv6_src", "ipv6_dst", xxreg0Field
+	}
+	meta, ipSrc := openflow.F("metadata").All(), openflow.F(src).All()
+	specs := []openflow.LearnSpec{
+		learnCopy(meta, meta),
+		learnImm(openflow.F("eth_type"), ethType),
+		learnCopy(ipSrc, ipSrc),
+		learnImm(openflow.F(dst), vip.Addr().AsSlice()),
+	}
+	if proto != 0 {
+		specs = append(specs, learnImm(openflow.F("nw_proto"), []byte{0, proto}))
+	}
+	if proto != 0 && vip.Port() != 0 {
+		specs = append(specs, learnImm(l4Field(proto, "dst"), binary.BigEndian.AppendUint16(nil, vip.Port())))
+	}
+	specs = append(specs,
+		openflow.LearnSpec{Kind: openflow.LearnLoad, Value: []byte{0, 1}, Dst: flagBit(FlagLBAffinity)},
+		openflow.LearnSpec{Kind: openflow.LearnLoad, Value: backend.Addr().AsSlice(), Dst: backendReg})
+	if backend.Port() != 0 {
+		specs = append(specs, openflow.LearnSpec{Kind: openflow.LearnLoad,
+			Value: binary.BigEndian.AppendUint16(nil, backend.Port()), Dst: openflow.Reg(8).Sub(0, 16)})
+	}
+	return []openflow.Action{&openflow.Learn{Table: TableChkLBAffinity, IdleTimeout: uint16(timeout), Priority: 0x8000,
+		Flags: openflow.LearnDeleteLearned, Specs: specs}}, nil
+}
+
+// ECMP symmetric reply timeouts ovn-controller gives the learned flows.
+const (
+	ecmpIdleTimeout = 20
+	ecmpHardTimeout = 30
+)
+
+// commitECMPNH: commit_ecmp_nh(ipv6 = B, proto = P) learns, for the
+// connection's 5-tuple, that it came through this next hop: a flow in
+// table 76 on the source MAC and the tuple, and one in table 77 on the
+// reversed tuple, both setting flags[13] (chk_ecmp_nh_mac /
+// chk_ecmp_nh read them).
+func (ac *actionCompiler) commitECMPNH(o lflow.Op) ([]openflow.Action, error) {
+	v6, proto := false, uint8(0)
+	for _, a := range o.Args {
+		if a.Key == nil {
+			return nil, fmt.Errorf("argument %s needs a name", a.Value)
+		}
+		var err error
+		switch a.Key.Word {
+		case "ipv6":
+			switch a.Value.Word {
+			case "true":
+				v6 = true
+			case "false":
+			default:
+				err = fmt.Errorf("ipv6 must be true or false")
+			}
+		case "proto":
+			proto, err = protoNumber(a.Value)
+		default:
+			err = fmt.Errorf("unknown argument %s", a.Key)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if proto == 0 {
+		return nil, fmt.Errorf("proto is required")
+	}
+	ethType, srcName, dstName := []byte{0x08, 0x00}, "ip_src", "ip_dst"
+	if v6 {
+		ethType, srcName, dstName = []byte{0x86, 0xdd}, "ipv6_src", "ipv6_dst"
+	}
+	meta, ethSrc := openflow.F("metadata").All(), ethSrcField
+	ipSrc, ipDst := openflow.F(srcName).All(), openflow.F(dstName).All()
+	l4Src, l4Dst := l4Field(proto, "src").All(), l4Field(proto, "dst").All()
+	flag := openflow.LearnSpec{Kind: openflow.LearnLoad, Value: []byte{0, 1}, Dst: flagBit(FlagECMPNH)}
+	learn := func(table uint8, specs ...openflow.LearnSpec) *openflow.Learn {
+		return &openflow.Learn{Table: table, IdleTimeout: ecmpIdleTimeout, HardTimeout: ecmpHardTimeout, Priority: 0x8000,
+			Flags: openflow.LearnDeleteLearned, Specs: append(specs, flag)}
+	}
+	eth, nw := learnImm(openflow.F("eth_type"), ethType), learnImm(openflow.F("nw_proto"), []byte{0, proto})
+	return []openflow.Action{
+		learn(TableECMPNHMAC, learnCopy(meta, meta), learnCopy(ethSrc, ethSrc), eth, learnCopy(ipSrc, ipSrc),
+			learnCopy(ipDst, ipDst), nw, learnCopy(l4Src, l4Src), learnCopy(l4Dst, l4Dst)),
+		learn(TableECMPNH, learnCopy(meta, meta), eth, learnCopy(ipDst, ipSrc), learnCopy(ipSrc, ipDst), nw,
+			learnCopy(l4Dst, l4Src), learnCopy(l4Src, l4Dst)),
+	}, nil
+}
+
+// learnCopy is a learned match on dst with the value of src in the
+// packet; learnImm one on all of f with an immediate value.
+func learnCopy(src, dst openflow.Subfield) openflow.LearnSpec {
+	return openflow.LearnSpec{Kind: openflow.LearnMatch, Src: src, Dst: dst}
+}
+
+func learnImm(f *openflow.Field, v []byte) openflow.LearnSpec {
+	return openflow.LearnSpec{Kind: openflow.LearnMatch, Value: v, Dst: f.All()}
+}
+
+func protoNumber(v lflow.Value) (uint8, error) {
+	p, ok := map[string]uint8{"tcp": 6, "udp": 17, "sctp": 132}[v.Word]
+	if !ok {
+		return 0, fmt.Errorf("unknown proto %s", v)
+	}
+	return p, nil
+}
+
+// l4Field is the transport port field of an IP protocol.
+func l4Field(proto uint8, which string) *openflow.Field {
+	return openflow.F(map[uint8]string{6: "tcp_", 17: "udp_", 132: "sctp_"}[proto] + which)
+}
+
+// addrPort reads "IP" or "IP:port" (IPv6 as "[IP]:port").
+func addrPort(v lflow.Value) (netip.AddrPort, error) {
+	if v.Kind != lflow.ConstValue || !v.Const.IsStr {
+		return netip.AddrPort{}, fmt.Errorf("%s is not a string", v)
+	}
+	if ap, err := netip.ParseAddrPort(v.Const.Str); err == nil {
+		return ap, nil
+	}
+	a, err := netip.ParseAddr(v.Const.Str)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("%q is not an address[:port]", v.Const.Str)
+	}
+	return netip.AddrPortFrom(a, 0), nil
 }

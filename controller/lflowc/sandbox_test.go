@@ -303,27 +303,25 @@ func (s *sandbox) injectLflows(file, ls string) []string {
 			"table_id="+head[1], "priority="+head[2], "match="+ovsdbQuote(parts[1]), "actions="+ovsdbQuote(parts[2])))
 		cookies = append(cookies, "cookie=0x"+strings.TrimLeft(uuid[:8], "0")+",")
 	}
-	// Some lflows may compile to nothing: wait until every cookie is
-	// there or the table has not changed for a second.
-	last, stable := "", 0
-	for range 200 {
-		dump := s.ofctl("dump-flows", s.path("br-int.mgmt"), "--no-stats")
-		missing := 0
-		for _, c := range cookies {
-			if !strings.Contains(dump, c) {
-				missing++
-			}
-		}
-		if dump == last {
-			stable++
-		} else {
-			stable = 0
-		}
-		if missing == 0 || stable >= 10 {
-			break
-		}
-		last = dump
-		time.Sleep(100 * time.Millisecond)
-	}
+	s.waitSBProcessed()
 	return cookies
+}
+
+// waitSBProcessed bumps SB_Global nb_cfg, as ovn-northd does, and waits
+// until ovn-controller reports it in Chassis_Private, which it does
+// once the flows for everything it has seen are installed.
+func (s *sandbox) waitSBProcessed() {
+	s.t.Helper()
+	cur := strings.TrimSpace(s.sbctl("--bare", "--columns=nb_cfg", "list", "SB_Global"))
+	n := 1
+	fmt.Sscan(cur, &n)
+	want := fmt.Sprint(n + 1)
+	s.sbctl("set", "SB_Global", ".", "nb_cfg="+want)
+	for range 600 {
+		if strings.TrimSpace(s.sbctl("--bare", "--columns=nb_cfg", "list", "Chassis_Private")) == want {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("ovn-controller did not reach nb_cfg %s", want)
 }
