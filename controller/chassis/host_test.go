@@ -3,6 +3,7 @@ package chassis
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
+	"github.com/ovnd/ovnd/embeddeddb"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 	"github.com/ovnd/ovnd/ovnschema/vswitch"
 )
@@ -23,8 +25,9 @@ import (
 // namespace, userspace datapath) and a private SB ovsdb-server, all in
 // one temp dir, killed at the end of the test.
 type host struct {
-	t   *testing.T
-	dir string
+	t      *testing.T
+	dir    string
+	sbSock string // the SB's unix socket: ovsdb-server's, or ovnd's database role's
 }
 
 func needRoot(t *testing.T) {
@@ -44,8 +47,45 @@ func needRoot(t *testing.T) {
 	}
 }
 
-// startHost starts the daemons; sb is false to skip the SB server.
+// startHost starts the daemons, with ovsdb-server as the SB.
 func startHost(t *testing.T) *host {
+	t.Helper()
+	h := startOVS(t)
+	h.sbSock = h.path("sb.sock")
+	h.run("ovsdb-tool", "create", h.path("sb.db"), "/usr/share/ovn/ovn-sb.ovsschema")
+	h.daemon("ovsdb-server", h.path("sb.db"), "--remote=punix:"+h.sbSock,
+		"--unixctl="+h.path("sb.ctl"), "--log-file="+h.path("sb.log"), "--no-chdir")
+	h.waitFor(h.sbSock)
+	return h
+}
+
+// startHostOVNDSB starts the OVS daemons, with ovnd's own database role
+// (in this process) as the SB.
+func startHostOVNDSB(t *testing.T) *host {
+	t.Helper()
+	h := startOVS(t)
+	h.sbSock = h.path("ovnd-sb.sock")
+	srv, err := embeddeddb.New(embeddeddb.Config{Dir: h.path("ovnd-db"), SBRemotes: []string{"punix:" + h.sbSock},
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("ovnd database role: %v", err)
+		}
+	})
+	h.waitFor(h.sbSock)
+	return h
+}
+
+// startOVS starts ovsdb-server and ovs-vswitchd (in its own network
+// namespace) for the local Open_vSwitch database.
+func startOVS(t *testing.T) *host {
 	t.Helper()
 	needRoot(t)
 	dir, err := os.MkdirTemp("", "chassistest")
@@ -55,13 +95,9 @@ func startHost(t *testing.T) *host {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	h := &host{t: t, dir: dir}
 	h.run("ovsdb-tool", "create", h.path("conf.db"), "/usr/share/openvswitch/vswitch.ovsschema")
-	h.run("ovsdb-tool", "create", h.path("sb.db"), "/usr/share/ovn/ovn-sb.ovsschema")
 	h.daemon("ovsdb-server", h.path("conf.db"), "--remote=punix:"+h.path("db.sock"),
 		"--unixctl="+h.path("ovsdb.ctl"), "--log-file="+h.path("ovsdb.log"), "--no-chdir")
-	h.daemon("ovsdb-server", h.path("sb.db"), "--remote=punix:"+h.path("sb.sock"),
-		"--unixctl="+h.path("sb.ctl"), "--log-file="+h.path("sb.log"), "--no-chdir")
 	h.waitFor(h.path("db.sock"))
-	h.waitFor(h.path("sb.sock"))
 	h.vsctl("--no-wait", "init")
 	h.daemon("unshare", "--net", "ovs-vswitchd", "unix:"+h.path("db.sock"),
 		"--unixctl="+h.path("vswitchd.ctl"), "--log-file="+h.path("vswitchd.log"), "--no-chdir")
@@ -96,7 +132,7 @@ func (h *host) vsctl(args ...string) string {
 
 func (h *host) sbctl(args ...string) string {
 	h.t.Helper()
-	return h.run("ovn-sbctl", append([]string{"--db=unix:" + h.path("sb.sock"), "--timeout=20"}, args...)...)
+	return h.run("ovn-sbctl", append([]string{"--db=unix:" + h.sbSock, "--timeout=20"}, args...)...)
 }
 
 // daemon is a process the test started.
@@ -189,7 +225,7 @@ func (h *host) connect(m func() (model.ClientDBModel, error), sock string, opts 
 func (h *host) manager() *Manager {
 	h.t.Helper()
 	ovs := h.connect(vswitch.FullDatabaseModel, h.path("db.sock"), OVSMonitorOptions())
-	sb := h.connect(sbdb.FullDatabaseModel, h.path("sb.sock"), SBMonitorOptions())
+	sb := h.connect(sbdb.FullDatabaseModel, h.sbSock, SBMonitorOptions())
 	return New(ovs, sb, Options{KernelDatapath: func() (bool, error) { return false, nil }})
 }
 
@@ -197,7 +233,7 @@ func (h *host) manager() *Manager {
 func (h *host) configure(systemID, encap, ip string, extra ...string) {
 	h.t.Helper()
 	args := []string{"set", "Open_vSwitch", ".", "external_ids:system-id=" + systemID,
-		"external_ids:hostname=host-" + systemID, "external_ids:ovn-remote=unix:" + h.path("sb.sock"),
+		"external_ids:hostname=host-" + systemID, "external_ids:ovn-remote=unix:" + h.sbSock,
 		"external_ids:ovn-encap-type=" + encap, "external_ids:ovn-encap-ip=" + ip}
 	for _, e := range extra {
 		args = append(args, "external_ids:"+e)
@@ -248,7 +284,7 @@ func (c countingClient) Transact(ctx context.Context, ops ...ovsdb.Operation) ([
 func (h *host) countingManager(n *int) *Manager {
 	h.t.Helper()
 	ovs := h.connect(vswitch.FullDatabaseModel, h.path("db.sock"), OVSMonitorOptions())
-	sb := h.connect(sbdb.FullDatabaseModel, h.path("sb.sock"), SBMonitorOptions())
+	sb := h.connect(sbdb.FullDatabaseModel, h.sbSock, SBMonitorOptions())
 	return New(countingClient{ovs, n}, countingClient{sb, n}, Options{KernelDatapath: func() (bool, error) { return false, nil }})
 }
 

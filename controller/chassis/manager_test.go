@@ -12,8 +12,12 @@ func portsOn(h *host, br string) string {
 	return strings.TrimSpace(h.vsctl("list-ports", br))
 }
 
-func TestReconcileRegistersAndBinds(t *testing.T) {
-	h := startHost(t)
+func TestReconcileRegistersAndBinds(t *testing.T) { testRegistersAndBinds(t, startHost(t)) }
+
+// The same against ovnd's own database role as the SB.
+func TestReconcileRegistersAndBindsOVNDSB(t *testing.T) { testRegistersAndBinds(t, startHostOVNDSB(t)) }
+
+func testRegistersAndBinds(t *testing.T, h *host) {
 	h.configure("hv1", "geneve,vxlan", "192.168.77.1", "ovn-bridge-mappings=physnet1:br-phy")
 	h.vsctl("add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev")
 	var txns int

@@ -126,7 +126,7 @@ func TestOracleAgainstOVNController(t *testing.T) {
 		real.waitBridge("br-int")
 	})
 	realOVS := real.connect(vswitch.FullDatabaseModel, real.path("db.sock"), OVSMonitorOptions())
-	realSB := real.connect(sbdb.FullDatabaseModel, real.path("sb.sock"), SBMonitorOptions())
+	realSB := real.connect(sbdb.FullDatabaseModel, real.sbSock, SBMonitorOptions())
 
 	ours := startHost(t)
 	m := ours.manager()

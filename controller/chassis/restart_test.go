@@ -58,8 +58,14 @@ func TestRestartKeepsZonesAndInstalled(t *testing.T) {
 	}
 }
 
-func TestTakeOverAndReconfigure(t *testing.T) {
-	h := startHost(t)
+func TestTakeOverAndReconfigure(t *testing.T) { testTakeOverAndReconfigure(t, startHost(t)) }
+
+// The same against ovnd's own database role as the SB.
+func TestTakeOverAndReconfigureOVNDSB(t *testing.T) {
+	testTakeOverAndReconfigure(t, startHostOVNDSB(t))
+}
+
+func testTakeOverAndReconfigure(t *testing.T, h *host) {
 	// A previous run (or a different controller) left hv1 with other encaps.
 	h.sbctl("chassis-add", "hv1", "vxlan", "10.9.9.9")
 	old := h.sbGet("Chassis", "name=hv1", "_uuid")
