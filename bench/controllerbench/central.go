@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ovnd/ovnd/ovnschema"
+)
+
+// remoteChassis is the SB chassis with no controller behind it; the
+// remote ports are bound to it so that the chassis under test builds a
+// tunnel and remote-output flows.
+const (
+	remoteChassis = "bench-remote"
+	remoteIP      = "192.168.250.2"
+	localIP       = "192.168.250.1"
+)
+
+// central is one ovsdb-server serving NB and SB on one socket, and the real
+// ovn-northd: the same SB content for both controllers.
+type central struct {
+	dir    string
+	sock   string
+	db     *daemon
+	northd *daemon
+}
+
+func (c *central) remote() string { return "unix:" + c.sock }
+
+// startCentral creates empty databases from the schemas ovnd serves and
+// starts ovsdb-server and ovn-northd on them.
+func startCentral(ctx context.Context, b tools, dir string) (*central, error) {
+	c := &central{dir: dir, sock: filepath.Join(dir, "ovnsb.sock")}
+	var files []string
+	for name, schema := range map[string][]byte{"nb": ovnschema.Northbound, "sb": ovnschema.Southbound} {
+		sp, db := filepath.Join(dir, name+".ovsschema"), filepath.Join(dir, name+".db")
+		if err := os.WriteFile(sp, schema, 0o644); err != nil {
+			return nil, err
+		}
+		if _, err := sh(nil, b.ovsdbTool, "create", db, sp); err != nil {
+			return nil, err
+		}
+		files = append(files, db)
+	}
+	var err error
+	c.db, err = spawn(dir, "central-ovsdb-server", "", nil, append([]string{b.ovsdbServer,
+		"--remote=punix:" + c.sock, "--unixctl=" + filepath.Join(dir, "central-ovsdb.ctl"),
+		"--log-file=" + filepath.Join(dir, "central-ovsdb.log")}, files...)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := waitFor(ctx, 30*time.Second, func() error {
+		if err := c.db.alive(); err != nil {
+			return err
+		}
+		conn, err := dialOVSDB(c.sock)
+		if err == nil {
+			conn.Close()
+		}
+		return err
+	}); err != nil {
+		c.stop()
+		return nil, fmt.Errorf("central ovsdb-server: %w", err)
+	}
+	// NB_Global before northd starts, or northd creates one and the
+	// benchmark's would be a second.
+	if err := c.insertNBGlobal(); err != nil {
+		c.stop()
+		return nil, err
+	}
+	c.northd, err = spawn(dir, "ovn-northd", "", nil, b.ovnNorthd, "--ovnnb-db="+c.remote(), "--ovnsb-db="+c.remote(),
+		"--unixctl="+filepath.Join(dir, "ovn-northd.ctl"), "--log-file="+filepath.Join(dir, "ovn-northd.log"))
+	if err != nil {
+		c.stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *central) insertNBGlobal() error {
+	conn, err := dialOVSDB(c.sock)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.transact(ovnschema.NorthboundName, []any{map[string]any{"op": "insert", "table": "NB_Global", "row": map[string]any{}}}, time.Minute)
+	if err != nil {
+		return fmt.Errorf("insert NB_Global: %w", err)
+	}
+	return nil
+}
+
+func (c *central) stop() {
+	if c.northd != nil {
+		c.northd.stop()
+	}
+	if c.db != nil {
+		c.db.stop()
+	}
+}
+
+func (c *central) nbctl(b tools, args ...string) (string, error) {
+	return sh(nil, append([]string{b.nbctl, "--db=" + c.remote(), "--timeout=120"}, args...)...)
+}
+
+func (c *central) sbctl(b tools, args ...string) (string, error) {
+	return sh(nil, append([]string{b.sbctl, "--db=" + c.remote(), "--timeout=60"}, args...)...)
+}
+
+// load writes the layout to the NB in one transaction, waits for northd to
+// compute the SB, and registers the remote chassis with its bound ports.
+func (c *central) load(b tools, l layout) error {
+	conn, err := dialOVSDB(c.sock)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.transact(ovnschema.NorthboundName, l.nbOps(), 5*time.Minute); err != nil {
+		return fmt.Errorf("load NB: %w", err)
+	}
+	if _, err := c.nbctl(b, "--wait=sb", "sync"); err != nil {
+		return fmt.Errorf("wait for ovn-northd: %w: %s", err, c.northd.tail())
+	}
+	args := []string{"chassis-add", remoteChassis, "geneve", remoteIP}
+	for i := range l.remote {
+		args = append(args, "--", "lsp-bind", l.remotePort(i), remoteChassis)
+	}
+	if _, err := c.sbctl(b, args...); err != nil {
+		return fmt.Errorf("remote chassis: %w", err)
+	}
+	return nil
+}
+
+// forget removes what a controller run left in the databases, so that the
+// next one starts from the same content: its Chassis, Encap and
+// Chassis_Private rows and the ports the lsp-add measurement added.
+func (c *central) forget(b tools, systemID string, added []string) error {
+	// chassis-del takes the Chassis_Private row along when there is one.
+	if _, err := c.sbctl(b, "--if-exists", "chassis-del", systemID); err != nil {
+		return err
+	}
+	if out, err := c.sbctl(b, "--bare", "--columns=_uuid", "find", "Chassis_Private", "name="+systemID); err != nil {
+		return err
+	} else if u := strings.TrimSpace(out); u != "" {
+		if _, err := c.sbctl(b, "destroy", "Chassis_Private", u); err != nil {
+			return err
+		}
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	var del []string
+	for _, p := range added {
+		del = append(del, "--", "--if-exists", "lsp-del", p)
+	}
+	_, err := c.nbctl(b, append([]string{"--wait=sb"}, del[1:]...)...)
+	return err
+}
+
+// waitFor polls check every 50 ms until it returns nil, ctx ends or
+// timeout passes; the error names the last failure.
+func waitFor(ctx context.Context, timeout time.Duration, check func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("after %v: %w", timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+)
+
+// figures is what one round measured on one side, keyed by the metric
+// names of the metrics table.
+type figures map[string]float64
+
+// roundSpec is everything one round needs besides the side.
+type roundSpec struct {
+	tools    tools
+	central  *central
+	layout   layout
+	dir      string
+	ns       string // chassis namespace; VIF namespaces derive from it
+	adds     int
+	poll     time.Duration
+	settle   time.Duration
+	timeout  time.Duration
+	profile  string // OVND_CPUPROFILE for ovnd's side, "" for none
+	logf     func(string, ...any)
+	keepLogs bool
+}
+
+// runRound measures one controller: a fresh chassis, the controller's
+// start until its flows are installed, memory, then lsp-add → first ping.
+// Whatever the round leaves in the central databases is removed before it
+// returns, so that every round starts from the same SB.
+func runRound(ctx context.Context, rs roundSpec, side string) (f figures, err error) {
+	systemID := "bench-" + side
+	h, err := startHypervisor(ctx, rs.tools, rs.dir, rs.ns, systemID, rs.central.remote(), rs.layout)
+	if err != nil {
+		return nil, fmt.Errorf("chassis: %w", err)
+	}
+	defer h.close()
+	var added []string
+	defer func() {
+		if ferr := rs.central.forget(rs.tools, systemID, added); ferr != nil && err == nil {
+			err = fmt.Errorf("clean the SB after the round: %w", ferr)
+		}
+	}()
+	ctl, err := startController(rs.tools, side, h, rs.profile)
+	if err != nil {
+		return nil, err
+	}
+	defer ctl.stop()
+	rs.logf("%s: started, waiting for %d ports and a stable flow table", side, rs.layout.local)
+	samples, done, err := waitInstalled(ctx, rs.tools, h, ctl, rs.layout.local, rs.poll, rs.settle, rs.timeout)
+	if err != nil {
+		return nil, fmt.Errorf("%s start: %w", side, err)
+	}
+	f = figures{
+		"installed": seconds(done.at),
+		"ports":     seconds(firstInstalled(samples, rs.layout.local)),
+		"flows":     float64(done.flows),
+	}
+	cpu, err := procCPU(ctl.pid())
+	if err != nil {
+		return nil, err
+	}
+	f["cpu"] = cpu.Seconds()
+	rss, hwm, err := procStatus(ctl.pid())
+	if err != nil {
+		return nil, err
+	}
+	f["rss"], f["hwm"] = mib(rss), mib(hwm)
+	rs.logf("%s: installed at %.2f s, %d flows, RSS %.1f MiB", side, f["installed"], done.flows, f["rss"])
+	var adds, pings []float64
+	for k := range rs.adds {
+		name, _, _ := rs.layout.extraPort(k)
+		added = append(added, name)
+		add, ping, err := addAndPing(ctx, rs, h, k)
+		if err != nil {
+			return nil, fmt.Errorf("%s: lsp-add %s: %w", side, name, err)
+		}
+		adds, pings = append(adds, add.Seconds()*1000), append(pings, ping.Seconds()*1000)
+	}
+	f["add"], f["ping"] = medianOf(adds), medianOf(pings)
+	rs.logf("%s: lsp-add --wait=hv %.0f ms, first ping %.0f ms (medians of %d)", side, f["add"], f["ping"], rs.adds)
+	if err := ctl.alive(); err != nil {
+		return nil, err
+	}
+	if rss, hwm, err = procStatus(ctl.pid()); err != nil {
+		return nil, err
+	}
+	f["rssEnd"], f["hwm"] = mib(rss), mib(hwm)
+	return f, nil
+}
+
+// addAndPing adds extra port k to switch 0 with `ovn-nbctl --wait=hv
+// lsp-add`, then plugs its prepared VIF into br-int, then pings VIF 0 from
+// it every 10 ms until the first reply. It returns the time lsp-add took and
+// the time from the start of lsp-add to the first reply.
+func addAndPing(ctx context.Context, rs roundSpec, h *hypervisor, k int) (add, ping time.Duration, err error) {
+	l := rs.layout
+	name, mac, ip := l.extraPort(k)
+	port, vifNS := fmt.Sprintf("new%d", k), fmt.Sprintf("%s-n%d", rs.ns, k)
+	if err := h.prepareVIF(port, vifNS, mac, ip); err != nil {
+		return 0, 0, err
+	}
+	mac0, ip0 := addr(0, 0)
+	if err := neighbour(vifNS, ip0, mac0); err != nil {
+		return 0, 0, err
+	}
+	if err := neighbour(h.ns+"-v0", ip, mac); err != nil {
+		return 0, 0, err
+	}
+	t0 := time.Now()
+	if _, err := rs.central.nbctl(rs.tools, "--wait=hv", "lsp-add", l.switchName(0), name,
+		"--", "lsp-set-addresses", name, mac+" "+ip); err != nil {
+		return 0, 0, err
+	}
+	add = time.Since(t0)
+	if err := h.bind(rs.tools, port, name); err != nil {
+		return 0, 0, err
+	}
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", vifNS, "ping", "-n", "-q", "-c", "1", "-i", "0.01", "-w", "30", ip0)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return 0, 0, fmt.Errorf("no ping reply from %s within 30 s: %w: %s", ip0, err, out)
+	}
+	return add, time.Since(t0), nil
+}
+
+func seconds(d time.Duration) float64 { return d.Seconds() }
+func mib(b int64) float64             { return float64(b) / (1 << 20) }
+
+func writeFile(path, text string) error { return os.WriteFile(path, []byte(text), 0o644) }
+
+// sideDir is the round's directory for a side.
+func sideDir(root, side string, round int) string {
+	return filepath.Join(root, fmt.Sprintf("%s-%d", side, round))
+}
