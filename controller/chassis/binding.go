@@ -46,6 +46,7 @@ type binding struct {
 	local    map[string]*LocalPort        // logical port -> local port
 	gateway  map[string]*sbdb.PortBinding // bound here without an interface: l3gateway, chassisredirect, external
 	ifaceOf  map[string]*vswitch.Interface
+	up       map[string]bool     // local ports whose Port_Binding.up is true
 	claim    []*sbdb.PortBinding // bound here now, held elsewhere before
 	release  []*sbdb.PortBinding // held here, no longer local
 	datapath map[string]bool     // local datapaths (by uuid)
@@ -89,6 +90,7 @@ func requestedHere(pb *sbdb.PortBinding, chUUID string, cfg Config) bool {
 // and which to release.
 func computeBinding(ovs *ovsView, sb *sbView, cfg Config, chUUID string) *binding {
 	b := &binding{local: map[string]*LocalPort{}, ifaceOf: map[string]*vswitch.Interface{}, datapath: map[string]bool{},
+		up:      map[string]bool{},
 		gateway: map[string]*sbdb.PortBinding{}}
 	ifaces := localIfaces(ovs, cfg.Bridge)
 	for id, f := range ifaces {
@@ -156,6 +158,7 @@ func (b *binding) add(sb *sbView, pb *sbdb.PortBinding, f *vswitch.Interface, pa
 	}
 	b.local[pb.LogicalPort] = lp
 	b.ifaceOf[pb.LogicalPort] = f
+	b.up[pb.LogicalPort] = pb.Up != nil && *pb.Up
 	return lp
 }
 

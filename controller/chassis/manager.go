@@ -343,6 +343,12 @@ func (m *Manager) updateInstalled(b *binding) map[string]bool {
 		}
 		f := b.ifaceOf[name]
 		if lp.Parent != "" {
+			// A container port has no interface of its own to carry
+			// ovn-installed: one this chassis held with up=true (a
+			// previous run's) stays installed.
+			if _, ok := m.installed[name]; !ok && lp.Type == typeVIF && b.up[name] {
+				m.installed[name] = ""
+			}
 			continue
 		}
 		if u, ok := m.installed[name]; ok && u != f.UUID {
