@@ -82,6 +82,25 @@ func (f *fakeSwitch) Bundle(_ context.Context, _ uint32, msgs []openflow.Message
 	if len(f.bundles) == f.failAt {
 		return fmt.Errorf("fake switch: bundle %d rejected", f.failAt)
 	}
+	// Like OVS, refuse (the whole bundle for) a flow naming a group that
+	// neither exists nor comes earlier in the bundle.
+	groups := map[uint32]bool{}
+	for id := range f.groups {
+		groups[id] = true
+	}
+	for i, m := range msgs {
+		switch m := m.(type) {
+		case *openflow.GroupMod:
+			groups[m.GroupID] = m.Command != openflow.GroupDelete
+		case *openflow.FlowMod:
+			for _, a := range m.Instructions.Apply {
+				if g, ok := a.(*openflow.Group); ok && !groups[g.ID] {
+					return &openflow.BundleMessageError{Index: i, Message: m,
+						Err: &openflow.Error{ErrType: 2, Code: 9}} // OFPBAC_BAD_OUT_GROUP
+				}
+			}
+		}
+	}
 	for _, m := range msgs {
 		switch m := m.(type) {
 		case *openflow.FlowMod:

@@ -258,6 +258,54 @@ func TestInstallerGroups(t *testing.T) {
 	}
 }
 
+// TestInstallerRejectedFlow: a flow the switch refuses (here: it names a
+// group that does not exist) is set aside, everything else is installed;
+// once the group appears, the flow goes in too.
+func TestInstallerRejectedFlow(t *testing.T) {
+	ctx := context.Background()
+	sw := newFakeSwitch()
+	in := NewInstaller(nil)
+	if err := in.Sync(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	d := NewDesired(nil)
+	d.Set("good", fls(t, "table=0,priority=100,in_port=1 actions=resubmit(,8)"))
+	d.Set("lb", fls(t, "table=13,priority=100,ip actions=group:9"))
+	st, err := in.Install(ctx, d)
+	if err != nil {
+		t.Fatalf("one bad flow failed the install: %v", err)
+	}
+	if st.Rejected != 1 {
+		t.Errorf("stats %+v, want 1 rejected", st)
+	}
+	if got := sw.dump(); got != "priority=100,in_port=1 actions=resubmit(,8)" {
+		t.Fatalf("switch: %q, want the good flow only", got)
+	}
+	d.Set("more", fls(t, "table=0,priority=100,in_port=2 actions=resubmit(,8)"))
+	if st, err := in.Install(ctx, d); err != nil || st.Added != 1 || st.Rejected != 1 {
+		t.Fatalf("next change: %+v %v, want it added and the bad flow still out", st, err)
+	}
+	d.SetGroups("lb", []Group{{ID: 9, Type: openflow.GroupTypeSelect, Buckets: []openflow.Bucket{
+		{ID: 0, Weight: 100, Actions: []openflow.Action{openflow.ResubmitTable(14)}}}}})
+	if st, err := in.Install(ctx, d); err != nil || st.GroupsAdded != 1 || st.Added != 1 || st.Rejected != 0 {
+		t.Fatalf("with the group: %+v %v, want the group and the flow added", st, err)
+	}
+	if diff := cmp.Diff(render(d), flowsOnly(sw.dump())); diff != "" {
+		t.Fatalf("switch differs from desired (-want +got):\n%s", diff)
+	}
+}
+
+// flowsOnly drops the groups from a fake switch dump.
+func flowsOnly(dump string) string {
+	var out []string
+	for _, l := range strings.Split(dump, "\n") {
+		if !strings.HasPrefix(l, "group_id=") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 // TestInstallerMeters: meters go in before the flows that use them and
 // out after, outside the bundle; a fresh installer reads them back.
 func TestInstallerMeters(t *testing.T) {

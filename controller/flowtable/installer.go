@@ -45,14 +45,18 @@ type installedFlow struct {
 // one loop calls Sync after each (re)connection and Install after each
 // change of the desired table.
 type Installer struct {
-	log      *slog.Logger
-	sw       Switch
-	flows    map[Key]installedFlow
-	groups   map[uint32]string // rendered GroupDesc
-	meters   map[uint32]string // Meter.String
-	synced   bool
-	full     bool // the next Install compares everything, not only dirty keys
-	bundleID uint32
+	log    *slog.Logger
+	sw     Switch
+	flows  map[Key]installedFlow
+	groups map[uint32]string // rendered GroupDesc
+	meters map[uint32]string // Meter.String
+	synced bool
+	// rejected are flows (by the actions refused) and groups the switch
+	// refused, left out until their desired content changes.
+	rejected       map[Key]string
+	rejectedGroups map[uint32]string
+	full           bool // the next Install compares everything, not only dirty keys
+	bundleID       uint32
 }
 
 // Stats counts what one Install sent.
@@ -60,17 +64,23 @@ type Stats struct {
 	Added, Modified, Deleted                   int
 	GroupsAdded, GroupsModified, GroupsDeleted int
 	MetersAdded, MetersModified, MetersDeleted int
+	// Rejected counts the flows and groups the switch refused, which
+	// stay out (and are logged) until their desired content changes.
+	Rejected int
 }
 
 // Empty reports whether nothing was sent.
-func (s Stats) Empty() bool { return s == Stats{} }
+func (s Stats) Empty() bool {
+	s.Rejected = 0
+	return s == Stats{}
+}
 
 // NewInstaller returns an installer that has no switch yet.
 func NewInstaller(log *slog.Logger) *Installer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Installer{log: log}
+	return &Installer{log: log, rejected: map[Key]string{}, rejectedGroups: map[uint32]string{}}
 }
 
 // Sync adopts a new connection to br-int: it sets the packet-in format
@@ -168,11 +178,78 @@ func mapGeneveOption(ctx context.Context, sw Switch) error {
 // acknowledged and a barrier passed): ports whose flows are in d may then
 // be reported installed. Nothing to change sends nothing. New and changed
 // meters go first and deleted ones last, outside the bundle (OVS takes
-// no meter mod in a bundle). On error the installer needs Sync again.
+// no meter mod in a bundle). A flow or group the switch refuses (which
+// makes it refuse the whole bundle) is set aside and logged, and the rest
+// sent again, so that one bad flow holds up nothing else. On any other
+// error the installer needs Sync again.
 func (in *Installer) Install(ctx context.Context, d *Desired) (Stats, error) {
 	if !in.synced {
 		return Stats{}, ErrNotSynced
 	}
+	in.retryRejected(d)
+	for rejected := 0; ; rejected++ {
+		st, err := in.install(ctx, d)
+		if err == nil {
+			st.Rejected = len(in.rejected) + len(in.rejectedGroups)
+			return st, nil
+		}
+		in.synced = false
+		var be *openflow.BundleMessageError
+		if !errors.As(err, &be) || rejected >= maxRejected || !in.reject(d, be) {
+			return Stats{}, err
+		}
+		// The switch applied nothing: read it again, and send the rest.
+		if err := in.Sync(ctx, in.sw); err != nil {
+			return Stats{}, err
+		}
+	}
+}
+
+// maxRejected bounds how many flows and groups one Install sets aside
+// before it gives up.
+const maxRejected = 64
+
+// reject sets aside the flow or group the switch refused, as long as its
+// desired content stays the same, so that one bad flow does not hold up
+// every other change. It reports false for what it cannot set aside.
+func (in *Installer) reject(d *Desired, be *openflow.BundleMessageError) bool {
+	switch m := be.Message.(type) {
+	case *openflow.FlowMod:
+		k := Key{Table: m.Table, Priority: m.Priority, Match: MatchKey(m.Match)}
+		want, ok := d.flows.lookup(k)
+		if !ok || m.Command != openflow.FlowAdd {
+			return false
+		}
+		in.rejected[k] = want.actions
+		in.log.Warn("switch rejects flow: left out until it changes", "flow", m.DumpString(), "err", be.Err)
+		return true
+	case *openflow.GroupMod:
+		want, ok := d.groups.lookup(m.GroupID)
+		if !ok || m.Command == openflow.GroupDelete {
+			return false
+		}
+		in.rejectedGroups[m.GroupID] = want.text
+		in.log.Warn("switch rejects group: left out until it changes", "group", m.String(), "err", be.Err)
+		return true
+	}
+	return false
+}
+
+// retryRejected gives rejected flows another chance when groups or
+// meters change: a flow is most often refused for naming a group or
+// meter the switch does not have yet.
+func (in *Installer) retryRejected(d *Desired) {
+	if len(in.rejected) == 0 || len(d.groups.dirty) == 0 && len(d.meters.dirty) == 0 && !in.full {
+		return
+	}
+	for k := range in.rejected {
+		d.flows.dirty[k] = struct{}{}
+	}
+	clear(in.rejected)
+}
+
+// install sends one round of changes.
+func (in *Installer) install(ctx context.Context, d *Desired) (Stats, error) {
 	var msgs []openflow.Message
 	var st Stats
 	var meters map[uint32]struct{}
@@ -188,22 +265,18 @@ func (in *Installer) Install(ctx context.Context, d *Desired) (Stats, error) {
 	}
 	meterAdds, meterDels := in.meterMods(d, meters, &st)
 	if err := in.sendMeterMods(ctx, meterAdds); err != nil {
-		in.synced = false
 		return Stats{}, fmt.Errorf("install: %w", err)
 	}
 	if len(msgs) > 0 {
 		in.bundleID++
 		if err := in.sw.Bundle(ctx, in.bundleID, msgs); err != nil {
-			in.synced = false
 			return Stats{}, fmt.Errorf("install %d flow changes: %w", len(msgs), err)
 		}
 		if err := in.sw.Barrier(ctx); err != nil {
-			in.synced = false
 			return Stats{}, fmt.Errorf("install: %w", err)
 		}
 	}
 	if err := in.sendMeterMods(ctx, meterDels); err != nil {
-		in.synced = false
 		return Stats{}, fmt.Errorf("install: %w", err)
 	}
 	in.full = false
@@ -249,6 +322,12 @@ func (in *Installer) diff(d *Desired, keys map[Key]struct{}, groups map[uint32]s
 	for _, id := range sortedIDs(groups) {
 		want, ok := d.groups.lookup(id)
 		have, installed := in.groups[id]
+		if r, bad := in.rejectedGroups[id]; bad {
+			if ok && r == want.text {
+				continue // still the version the switch refused: leave it be
+			}
+			delete(in.rejectedGroups, id)
+		}
 		switch {
 		case !ok && installed:
 			groupDels = append(groupDels, &openflow.GroupMod{Command: openflow.GroupDelete, GroupID: id, CommandBucketID: openflow.BucketAll})
@@ -267,6 +346,12 @@ func (in *Installer) diff(d *Desired, keys map[Key]struct{}, groups map[uint32]s
 	for _, k := range sortedKeys(keys) {
 		want, ok := d.flows.lookup(k)
 		have, installed := in.flows[k]
+		if r, bad := in.rejected[k]; bad {
+			if ok && r == want.actions {
+				continue // still the version the switch refused: leave it be
+			}
+			delete(in.rejected, k)
+		}
 		switch {
 		case !ok && installed:
 			fm := openflow.NewFlowMod(openflow.FlowDeleteStrict, k.Table, k.Priority)

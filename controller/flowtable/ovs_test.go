@@ -255,3 +255,28 @@ func TestOVSMeters(t *testing.T) {
 		t.Fatalf("meter left:\n%s", meters)
 	}
 }
+
+// TestOVSRejectedFlow: br-int refuses a flow naming a group it does not
+// have, which would fail the whole bundle; the installer sets that flow
+// aside, installs the rest, and installs the flow once the group exists.
+func TestOVSRejectedFlow(t *testing.T) {
+	o := flowtabletest.Start(t)
+	in := connect(t, o)
+	d := flowtable.NewDesired(nil)
+	d.Set("good", parse(t, "table=0,priority=100,in_port=1 actions=resubmit(,8)"))
+	d.Set("lb", parse(t, "table=13,priority=100,ip actions=group:9"))
+	if st := install(t, in, d); st.Rejected != 1 || st.Added != 1 {
+		t.Fatalf("install: %+v, want the good flow added and the other rejected", st)
+	}
+	if got := o.DumpFlows(); len(got) != 1 || got[0] != "priority=100,in_port=1 actions=resubmit(,8)" {
+		t.Fatalf("br-int: %q", got)
+	}
+	d.SetGroups("lb", []flowtable.Group{{ID: 9, Type: openflow.GroupTypeSelect, Buckets: []openflow.Bucket{
+		{ID: 0, Weight: 100, Actions: []openflow.Action{openflow.ResubmitTable(14)}}}}})
+	if st := install(t, in, d); st.Rejected != 0 || st.Added != 1 || st.GroupsAdded != 1 {
+		t.Fatalf("with the group: %+v", st)
+	}
+	if diff := cmp.Diff(rendered(d), o.DumpFlows()); diff != "" {
+		t.Fatalf("br-int differs from the desired table (-desired +br-int):\n%s", diff)
+	}
+}

@@ -233,7 +233,7 @@ func (c *Conn) Bundle(ctx context.Context, id uint32, msgs []Message) error {
 		c.mu.Unlock()
 		for _, p := range parts {
 			if e, ok := p.(*Error); ok {
-				return fmt.Errorf("bundle message %d (%T): %w", i, msgs[i], e)
+				return &BundleMessageError{Index: i, Message: msgs[i], Err: e}
 			}
 		}
 	}
