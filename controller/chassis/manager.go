@@ -282,15 +282,20 @@ func (m *Manager) applyOVS(ctx context.Context, ov *ovsView, sbv *sbView, cfg Co
 		}
 	}
 	st := buildState(ov, sbv, cfg, b, chUUID, zones, tunnels, localnets, patches)
-	for name := range st.LocalPorts {
-		lp := st.LocalPorts[name]
-		if u, ok := m.installed[name]; ok && u == lp.InterfaceUUID || ok && lp.Parent != "" {
-			lp.Installed = true
-		}
+	for name, lp := range st.LocalPorts {
+		lp.Installed = m.isInstalled(name, lp)
 		st.LocalPorts[name] = lp
 	}
 	m.state = st
 	return st, nil
+}
+
+// isInstalled reports whether the loop (or a previous run) said lp's
+// flows are in: on the interface lp has now, or at all for a container
+// port, which has no interface of its own.
+func (m *Manager) isInstalled(name string, lp LocalPort) bool {
+	u, ok := m.installed[name]
+	return ok && (u == lp.InterfaceUUID || lp.Parent != "")
 }
 
 // zoneNames are the names that want a conntrack zone, as with

@@ -1,6 +1,7 @@
 package chassis
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -67,12 +68,7 @@ func registerChassis(t *txn, sb *sbView, cfg Config, otherConfig map[string]stri
 	want := desiredEncaps(cfg)
 	chUUID := "newchassis"
 	if ch == nil {
-		var encaps []string
-		for i, e := range want {
-			name := "newencap" + string(rune('a'+i))
-			t.create(&sbdb.Encap{UUID: name, ChassisName: cfg.SystemID, Type: e.Type, IP: e.IP, Options: e.Options})
-			encaps = append(encaps, name)
-		}
+		encaps := createEncaps(t, cfg, want)
 		t.create(&sbdb.Chassis{UUID: chUUID, Name: cfg.SystemID, Hostname: cfg.Hostname,
 			Encaps: encaps, OtherConfig: otherConfig, ExternalIDs: map[string]string{},
 			TransportZones: sortedCopy(cfg.TransportZones)})
@@ -117,14 +113,19 @@ func updateChassis(t *txn, sb *sbView, ch *sbdb.Chassis, cfg Config, want []enca
 	}
 	// Encap rows are not root: the ones no longer referenced go with the
 	// commit, before the (type, ip) index is checked.
-	var encaps []string
-	for i, e := range want {
-		name := "newencap" + string(rune('a'+i))
-		t.create(&sbdb.Encap{UUID: name, ChassisName: cfg.SystemID, Type: e.Type, IP: e.IP, Options: e.Options})
-		encaps = append(encaps, name)
-	}
-	row.Encaps = encaps
+	row.Encaps = createEncaps(t, cfg, want)
 	t.update(row, &row.Encaps)
+}
+
+// createEncaps adds the Encap rows to t and returns their named UUIDs.
+func createEncaps(t *txn, cfg Config, want []encapSpec) []string {
+	var names []string
+	for i, e := range want {
+		name := fmt.Sprintf("newencap%d", i)
+		t.create(&sbdb.Encap{UUID: name, ChassisName: cfg.SystemID, Type: e.Type, IP: e.IP, Options: e.Options})
+		names = append(names, name)
+	}
+	return names
 }
 
 func sameEncapKeys(have []*sbdb.Encap, want []encapSpec) bool {
