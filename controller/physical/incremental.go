@@ -3,6 +3,7 @@ package physical
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -15,6 +16,9 @@ import (
 // port's owners and the few that refer to it. With old nil every owner is
 // set.
 func (b *Builder) Changes(old *Builder) (set, removed []string) {
+	if old == b {
+		return nil, nil
+	}
 	now := b.fingerprints()
 	var before map[string]string
 	if old != nil {
@@ -35,9 +39,14 @@ func (b *Builder) Changes(old *Builder) (set, removed []string) {
 	return set, removed
 }
 
-// fingerprints renders, for every owner, everything its flows depend on.
+// fingerprints renders, for every owner, everything its flows depend on;
+// a Builder computes them once.
 func (b *Builder) fingerprints() map[string]string {
+	if b.fps != nil {
+		return b.fps
+	}
 	fps := map[string]string{ownerStatic: ""}
+	defer func() { b.fps = fps }()
 	for i := range b.in.Ports {
 		p := &b.in.Ports[i]
 		fps[PortOwner(p.UUID)] = b.portFingerprint(p)
@@ -65,40 +74,71 @@ func (b *Builder) fingerprints() map[string]string {
 
 // portFingerprint: the port, and what its flows read about others.
 func (b *Builder) portFingerprint(p *Port) string {
-	var s strings.Builder
-	fmt.Fprintf(&s, "%s|%+v|%+v", b.in.Chassis, *p, b.dps[p.Datapath])
+	var f fp
+	f.str(b.in.Chassis).port(p).dp(b.dps[p.Datapath])
 	if ln := b.localnets[p.Datapath]; ln != nil {
-		fmt.Fprintf(&s, "|ln=%d", ln.Key)
+		f.str("ln").num(ln.Key)
 	}
 	if t, ok := b.tunnels[p.Chassis]; ok {
-		fmt.Fprintf(&s, "|tun=%+v", t)
+		f.str("tun").str(t.Type).num(t.OFPort)
 	}
 	if peer := b.ports[p.Peer]; peer != nil {
-		fmt.Fprintf(&s, "|peer=%s,%d,%d,%d,%+v", peer.Type, peer.Datapath, peer.Key, peer.Zone, b.dps[peer.Datapath])
+		f.str("peer").str(peer.Type).num(peer.Datapath).num(peer.Key).num(uint32(peer.Zone)).dp(b.dps[peer.Datapath])
 	}
 	if parent := b.ports[p.Parent]; parent != nil {
-		fmt.Fprintf(&s, "|parent=%s,%d,%d,%d", parent.Parent, parent.Datapath, parent.Key, parent.OFPort)
+		f.str("parent").str(parent.Parent).num(parent.Datapath).num(parent.Key).num(parent.OFPort)
 	}
 	if dist := b.ports[p.DistributedPort]; dist != nil {
-		fmt.Fprintf(&s, "|dist=%d,%d", dist.Datapath, dist.Key)
+		f.str("dist").num(dist.Datapath).num(dist.Key)
 	}
-	return s.String()
+	return f.String()
+}
+
+// fp builds a fingerprint: fields separated by a byte no name holds.
+type fp struct{ strings.Builder }
+
+func (f *fp) str(s string) *fp {
+	f.WriteString(s)
+	f.WriteByte(0)
+	return f
+}
+
+func (f *fp) num(n uint32) *fp {
+	var buf [10]byte
+	f.Write(strconv.AppendUint(buf[:0], uint64(n), 10))
+	f.WriteByte(0)
+	return f
+}
+
+func (f *fp) dp(d Datapath) *fp { return f.num(d.Key).num(uint32(d.DNATZone)).num(uint32(d.SNATZone)) }
+
+func (f *fp) port(p *Port) *fp {
+	f.str(p.UUID).str(p.Name).num(p.Datapath).num(p.Key).str(p.Type).str(p.Chassis).num(p.OFPort).
+		num(uint32(p.Zone)).num(uint32(p.Tag)).str(p.Parent).str(p.Peer).str(p.DistributedPort)
+	for _, ps := range p.PortSecurity {
+		f.str(ps)
+	}
+	return f.str("")
 }
 
 // multicastFingerprint: the group and, for each member, what the group's
 // flows read about it.
 func (b *Builder) multicastFingerprint(mc *MulticastGroup) string {
-	var s strings.Builder
-	fmt.Fprintf(&s, "%s|%+v|ln=%v", b.in.Chassis, *mc, b.localnets[mc.Datapath] != nil)
+	var f fp
+	f.str(b.in.Chassis).str(mc.UUID).num(mc.Datapath).num(mc.Key)
+	if b.localnets[mc.Datapath] != nil {
+		f.str("ln")
+	}
 	for _, name := range mc.Members {
 		p := b.ports[name]
 		if p == nil {
+			f.str("?" + name)
 			continue
 		}
-		fmt.Fprintf(&s, "|%s,%s,%d,%d,%s,%s,%d,%d,%s", p.UUID, p.Type, p.Datapath, p.Key, p.Chassis, p.Peer, b.ofport(p), p.Zone, p.Parent)
+		f.str(p.UUID).str(p.Type).num(p.Datapath).num(p.Key).str(p.Chassis).str(p.Parent).num(b.ofport(p)).num(uint32(p.Zone))
 		if t, ok := b.tunnels[p.Chassis]; ok {
-			fmt.Fprintf(&s, ",tun=%+v", t)
+			f.str("tun").str(t.Type).num(t.OFPort)
 		}
 	}
-	return s.String()
+	return f.String()
 }

@@ -177,6 +177,7 @@ type Builder struct {
 	tunnels   map[string]Tunnel // by chassis
 	localnets map[uint32]*Port  // the localnet port on this chassis, by datapath
 	warnings  []string
+	fps       map[string]string // fingerprints by owner, once computed
 }
 
 // NewBuilder indexes in. It reports inputs that cannot be right: a port of
