@@ -381,6 +381,19 @@ func (p *deltaPlan) group(dps []string) string {
 			if u, ok := real[g.uuid]; ok {
 				g.uuid = u
 			}
+			// The set may name datapaths created in this
+			// transaction: key the group by their real UUIDs.
+			fixed := make([]string, len(dps))
+			for i, d := range dps {
+				fixed[i] = d
+				if u, ok := real[d]; ok {
+					fixed[i] = u
+				}
+			}
+			if nk := setKey(fixed); nk != k && p.x.groups[k] == g {
+				delete(p.x.groups, k)
+				p.x.groups[nk] = g
+			}
 		})
 	}
 	g.refs++
