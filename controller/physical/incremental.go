@@ -91,6 +91,14 @@ func (b *Builder) portFingerprint(p *Port) string {
 	if dist := b.ports[p.DistributedPort]; dist != nil {
 		f.str("dist").num(dist.Datapath).num(dist.Key)
 	}
+	if p.Type == TypeLocalnet {
+		for _, e := range b.externals[p.Datapath] {
+			f.str("ext").str(e.UUID)
+			for _, m := range e.MAC {
+				f.str(m)
+			}
+		}
+	}
 	return f.String()
 }
 
@@ -117,6 +125,10 @@ func (f *fp) port(p *Port) *fp {
 		num(uint32(p.Zone)).num(uint32(p.Tag)).str(p.Parent).str(p.Peer).str(p.DistributedPort)
 	for _, ps := range p.PortSecurity {
 		f.str(ps)
+	}
+	f.str("mac")
+	for _, m := range p.MAC {
+		f.str(m)
 	}
 	return f.str("")
 }

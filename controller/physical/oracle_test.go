@@ -226,6 +226,12 @@ func buildOracleTopology(t *testing.T, topo *testbed.Topology) {
 	} {
 		topo.HV(v.hv).Plug(t, testbed.VIFSpec{Port: v.port, MAC: v.mac})
 	}
+	// An external port served by hv1 (through sw0's localnet port).
+	topo.NBCtl(t, "ha-chassis-group-add", "hag", "--", "ha-chassis-group-add-chassis", "hag", topo.HV(1).SystemID, "10")
+	hag := topo.NBCtl(t, "--bare", "--columns=_uuid", "find", "HA_Chassis_Group", "name=hag")
+	topo.NBCtl(t, "lsp-add", "sw0", "ext1", "--", "lsp-set-type", "ext1", "external",
+		"--", "lsp-set-addresses", "ext1", "00:00:00:00:00:e1 10.0.0.41",
+		"--", "set", "logical_switch_port", "ext1", "ha_chassis_group="+hag)
 	// Neighbours and learned MACs: two learned bindings (IPv4, IPv6), two
 	// static ones (one overriding learned bindings), two FDB entries.
 	lr := topo.SBCtl(t, "--bare", "--columns=_uuid", "find", "Datapath_Binding", "external_ids:name=lr0")
@@ -409,7 +415,7 @@ func readInput(t *testing.T, topo *testbed.Topology, hv *testbed.Chassis) physic
 			Key: uint32(num(r["tunnel_key"])), Type: typ, Chassis: chassisName[one(r["chassis"])],
 			Zone: zones[name], Tag: uint16(num(r["tag"])), Peer: opts["peer"], DistributedPort: opts["distributed-port"],
 			Parent:       one(r["parent_port"]),
-			PortSecurity: atoms(r["port_security"])}
+			PortSecurity: atoms(r["port_security"]), MAC: atoms(r["mac"])}
 		if typ == "l3gateway" {
 			p.Chassis = opts["l3gateway-chassis"]
 		}

@@ -64,6 +64,10 @@ const (
 	// TypeChassisRedirect is the gateway side of a distributed router
 	// port: output to it reaches the chassis it is bound to.
 	TypeChassisRedirect = "chassisredirect"
+	// TypeExternal is a port whose host sits on the provider network
+	// (SR-IOV, bare metal), served by the chassis it is bound to through
+	// the localnet port.
+	TypeExternal = "external"
 )
 
 // Port is one Port_Binding of a local datapath.
@@ -101,6 +105,9 @@ type Port struct {
 	// DistributedPort is the logical_port name of a chassisredirect
 	// port's distributed port (options:distributed-port).
 	DistributedPort string
+	// MAC is Port_Binding.mac: each entry an Ethernet address and the
+	// port's IP addresses. Used for external ports.
+	MAC []string
 	// PortSecurity is Port_Binding.port_security: each entry an Ethernet
 	// address followed by the IPv4 and IPv6 addresses (with optional
 	// prefixes) the port may use.
@@ -174,8 +181,9 @@ type Builder struct {
 	mcs       map[string]*MulticastGroup
 	macs      map[string]*MACBinding
 	fdbs      map[string]*FDB
-	tunnels   map[string]Tunnel // by chassis
-	localnets map[uint32]*Port  // the localnet port on this chassis, by datapath
+	tunnels   map[string]Tunnel  // by chassis
+	localnets map[uint32]*Port   // the localnet port on this chassis, by datapath
+	externals map[uint32][]*Port // external ports bound here, by datapath
 	warnings  []string
 	fps       map[string]string // fingerprints by owner, once computed
 }
@@ -193,10 +201,11 @@ func NewBuilder(in Input) (*Builder, error) {
 	}
 	for i := range in.Ports {
 		in.Ports[i].PortSecurity = slices.Clone(in.Ports[i].PortSecurity)
+		in.Ports[i].MAC = slices.Clone(in.Ports[i].MAC)
 	}
 	b := &Builder{in: in, dps: map[uint32]Datapath{}, ports: map[string]*Port{}, byUUID: map[string]*Port{},
 		mcs: map[string]*MulticastGroup{}, tunnels: map[string]Tunnel{}, localnets: map[uint32]*Port{},
-		macs: map[string]*MACBinding{}, fdbs: map[string]*FDB{}}
+		macs: map[string]*MACBinding{}, fdbs: map[string]*FDB{}, externals: map[uint32][]*Port{}}
 	for _, d := range in.Datapaths {
 		if d.Key == 0 || d.Key >= 1<<24 {
 			return nil, fmt.Errorf("datapath tunnel key %d out of range 1..2^24-1", d.Key)
@@ -249,6 +258,9 @@ func (b *Builder) addPort(p *Port) error {
 		for _, err := range errs {
 			b.warnings = append(b.warnings, err.Error())
 		}
+	}
+	if p.Type == TypeExternal && p.Chassis == b.in.Chassis {
+		b.externals[p.Datapath] = append(b.externals[p.Datapath], p)
 	}
 	if p.Type == TypeLocalnet && p.OFPort != 0 {
 		if _, dup := b.localnets[p.Datapath]; !dup {

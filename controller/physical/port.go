@@ -1,7 +1,9 @@
 package physical
 
 import (
+	"net"
 	"slices"
+	"strings"
 
 	"github.com/ovnd/ovnd/controller/flowtable"
 	"github.com/ovnd/ovnd/controller/openflow"
@@ -16,6 +18,8 @@ func (b *Builder) portFlows(p *Port) []flowtable.Flow {
 		out = b.patchFlows(p)
 	case p.Type == TypeChassisRedirect && here:
 		out = b.redirectFlows(p)
+	case p.Type == TypeExternal && here:
+		out = b.viaLocalnet(p)
 	case b.ofport(p) != 0 && (p.Type == TypeVIF && (p.Parent == "" || here) || p.Type == TypeLocalport || p.Type == TypeLocalnet):
 		out = b.localFlows(p)
 	case b.remote(p):
@@ -40,7 +44,7 @@ func (b *Builder) ofport(p *Port) uint32 {
 // through a tunnel (or the provider network).
 func (b *Builder) remote(p *Port) bool {
 	switch p.Type {
-	case TypeVIF, TypeL3Gateway, TypeChassisRedirect:
+	case TypeVIF, TypeL3Gateway, TypeChassisRedirect, TypeExternal:
 		return p.Chassis != "" && p.Chassis != b.in.Chassis
 	}
 	return false
@@ -89,6 +93,7 @@ func (b *Builder) localFlows(p *Port) []flowtable.Flow {
 	}
 	out = append(out, flow(TableLogToPhy, 100, c, onPort(regOutport, p.Datapath, p.Key), egress))
 	if p.Type == TypeLocalnet {
+		out = append(out, b.externalExceptions(p)...)
 		// Neither local-only traffic nor what came in on a localport
 		// may leave through the provider network.
 		for _, flag := range []uint64{flagLocalOnly, flagLocalport} {
@@ -168,11 +173,10 @@ func saveInport() acts {
 // the datapath's localnet port when it has one on this chassis, else
 // through the tunnel to that chassis.
 func (b *Builder) remoteFlows(p *Port) []flowtable.Flow {
-	c := cookie(p.UUID)
-	if ln := b.localnets[p.Datapath]; ln != nil {
-		return []flowtable.Flow{flow(TableLocalOutput, 100, c, onPort(regOutport, p.Datapath, p.Key),
-			*new(acts).set(regOutport, uint64(ln.Key)).resubmit(TableLocalOutput))}
+	if fs := b.viaLocalnet(p); fs != nil {
+		return fs
 	}
+	c := cookie(p.UUID)
 	t, ok := b.tunnels[p.Chassis]
 	if !ok {
 		return nil
@@ -180,6 +184,42 @@ func (b *Builder) remoteFlows(p *Port) []flowtable.Flow {
 	var a acts
 	a.encapsulate(t.Type, p.Datapath, p.Key).output(t.OFPort).resubmit(TableLocalOutput)
 	return []flowtable.Flow{flow(TableRemoteOutput, 100, c, onPort(regOutport, p.Datapath, p.Key), a)}
+}
+
+// viaLocalnet sends output to p out of its datapath's localnet port, if
+// that has one on this chassis.
+func (b *Builder) viaLocalnet(p *Port) []flowtable.Flow {
+	ln := b.localnets[p.Datapath]
+	if ln == nil {
+		return nil
+	}
+	return []flowtable.Flow{flow(TableLocalOutput, 100, cookie(p.UUID), onPort(regOutport, p.Datapath, p.Key),
+		*new(acts).set(regOutport, uint64(ln.Key)).resubmit(TableLocalOutput))}
+}
+
+// externalExceptions let what enters on a localport reach, through the
+// localnet port, the external ports served here (table 41 drops
+// localport traffic to localnet otherwise).
+func (b *Builder) externalExceptions(ln *Port) []flowtable.Flow {
+	var out []flowtable.Flow
+	for _, e := range b.externals[ln.Datapath] {
+		for _, entry := range e.MAC {
+			mac, err := net.ParseMAC(firstField(entry))
+			if err != nil || len(mac) != 6 {
+				continue
+			}
+			m := append(match(regFlags.Masked(flagLocalport, flagLocalport)), onPort(regOutport, ln.Datapath, ln.Key)...)
+			out = append(out, flow(TableCheckLoopback, 170, cookie(ln.UUID), append(m, fEthDst.MAC(mac)), toEgress()))
+		}
+	}
+	return out
+}
+
+func firstField(s string) string {
+	if f := strings.Fields(s); len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }
 
 // patchFlows connect a logical patch port (or an l3gateway port on its

@@ -5,14 +5,19 @@ import (
 	"github.com/ovnd/ovnd/controller/openflow"
 )
 
+// toEgress starts the logical egress pipeline with the logical registers
+// zeroed.
+func toEgress() acts {
+	var a acts
+	for r := range logicalRegistersToZero {
+		a.set(openflow.Reg(r), 0)
+	}
+	return *a.resubmit(TableLogEgress)
+}
+
 // staticFlows are the default flows of the physical tables, which depend
 // on nothing.
 func staticFlows() []flowtable.Flow {
-	var clear acts
-	for r := range logicalRegistersToZero {
-		clear.set(openflow.Reg(r), 0)
-	}
-	clear.resubmit(TableLogEgress)
 	return []flowtable.Flow{
 		// Anything from an unknown port drops.
 		flow(TablePhyToLog, 0, 0, nil, nil),
@@ -30,7 +35,7 @@ func staticFlows() []flowtable.Flow {
 		flow(TableRemoteOutput, 0, 0, nil, *new(acts).resubmit(TableLocalOutput)),
 		flow(TableLocalOutput, 0, 0, nil, nil),
 		// Between the pipelines the logical registers start from zero.
-		flow(TableCheckLoopback, 0, 0, nil, clear),
+		flow(TableCheckLoopback, 0, 0, nil, toEgress()),
 		flow(TableSaveInport, 0, 0, nil, *new(acts).resubmit(TableLogToPhy)),
 		flow(TableLogToPhy, 0, 0, nil, nil),
 	}
