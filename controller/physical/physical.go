@@ -68,6 +68,9 @@ const (
 	// (SR-IOV, bare metal), served by the chassis it is bound to through
 	// the localnet port.
 	TypeExternal = "external"
+	// TypeVirtual is a virtual IP's port, bound to the chassis of the
+	// virtual parent that claimed it: other chassis tunnel to it.
+	TypeVirtual = "virtual"
 )
 
 // Port is one Port_Binding of a local datapath.

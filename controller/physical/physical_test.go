@@ -56,6 +56,7 @@ func sampleInput() Input {
 			{UUID: "66666666-0000-0000-0000-00000000000c", Name: "ct", Datapath: 1, Key: 6, Chassis: "hv1", Parent: "a", Tag: 42, Zone: 5},
 			{UUID: "12121212-0000-0000-0000-000000000010", Name: "x", Datapath: 2, Key: 4, Type: TypeExternal, Chassis: "hv1",
 				MAC: []string{"00:00:00:00:00:e1 10.0.0.41"}},
+			{UUID: "13131313-0000-0000-0000-000000000011", Name: "vip", Datapath: 1, Key: 7, Type: TypeVirtual, Chassis: "hv2"},
 		},
 		MulticastGroups: []MulticastGroup{
 			{UUID: "44444444-0000-0000-0000-00000000000a", Datapath: 1, Key: 0x8000, Members: []string{"a", "lp", "b", "c", "s1-r", "ct"}},
@@ -175,6 +176,8 @@ func TestBehaviour(t *testing.T) {
 			[]string{"table=40, priority=100,reg15=0x4,metadata=0x2 actions=set_field:0x2->reg15,resubmit(,40)"}},
 		{"localport traffic may reach an external port through localnet", port("22222222-0000-0000-0000-000000000008"),
 			[]string{"table=41, priority=170,reg10=0x400/0x400,reg15=0x2,metadata=0x2,dl_dst=00:00:00:00:00:e1 actions=set_field:0->reg0,"}},
+		{"virtual port claimed on another chassis: tunnel there", port("13131313-0000-0000-0000-000000000011"),
+			[]string{"table=39, priority=100,reg15=0x7,metadata=0x1 actions=set_field:0x1/0xffffff->tun_id,set_field:0x7->tun_metadata0,"}},
 		{"learned neighbour: get_arp", flows[MACBindingOwner("77777777-0000-0000-0000-00000000000d")],
 			[]string{"table=66, priority=100,reg0=0xa000063,reg15=0x1,metadata=0x3 actions=set_field:00:00:00:00:09:99->eth_dst,set_field:0x40/0x40->reg10"}},
 		{"static neighbour overriding learned ones: lookup_nd", flows[MACBindingOwner("88888888-0000-0000-0000-00000000000e")],

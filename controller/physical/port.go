@@ -44,7 +44,7 @@ func (b *Builder) ofport(p *Port) uint32 {
 // through a tunnel (or the provider network).
 func (b *Builder) remote(p *Port) bool {
 	switch p.Type {
-	case TypeVIF, TypeL3Gateway, TypeChassisRedirect, TypeExternal:
+	case TypeVIF, TypeL3Gateway, TypeChassisRedirect, TypeExternal, TypeVirtual:
 		return p.Chassis != "" && p.Chassis != b.in.Chassis
 	}
 	return false
