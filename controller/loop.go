@@ -3,6 +3,8 @@ package controller
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/netip"
 	"path/filepath"
 
 	"slices"
@@ -285,7 +287,17 @@ func (l *loop) compileLflows(v *sbView, st *chassis.State) {
 			delete(l.lflows, id)
 		}
 	}
+	mods := l.compiler.Groups()
+	groups := make([]flowtable.Group, len(mods))
+	for i, m := range mods {
+		groups[i] = flowtable.GroupFromMod(m)
+	}
+	l.desired.SetGroups(lflowGroupsOwner, groups)
 }
+
+// lflowGroupsOwner owns the groups the compiled lflows use (load
+// balancer backends); the compiler numbers and reference-counts them.
+const lflowGroupsOwner = "lflowc/groups"
 
 func lflowSig(lf *sbdb.LogicalFlow, dps []uint32) string {
 	var b strings.Builder
@@ -419,10 +431,23 @@ func (l *loop) physicalFlows(v *sbView, st *chassis.State) error {
 			continue
 		}
 		p := physical.Port{UUID: pb.UUID, Name: pb.LogicalPort, Datapath: dp, Key: uint32(pb.TunnelKey),
-			Type: pb.Type, Chassis: v.chassisName(pb.Chassis), PortSecurity: pb.PortSecurity, Peer: pb.Options["peer"]}
+			Type: pb.Type, Chassis: v.chassisName(pb.Chassis), PortSecurity: pb.PortSecurity, MAC: pb.MAC,
+			Peer: pb.Options["peer"], DistributedPort: pb.Options["distributed-port"]}
+		if pb.Type == "l3gateway" {
+			p.Chassis = pb.Options["l3gateway-chassis"]
+		}
+		if pb.ParentPort != nil {
+			p.Parent = *pb.ParentPort
+		}
+		if pb.Tag != nil {
+			p.Tag = uint16(*pb.Tag)
+		}
 		if lp, ok := st.LocalPorts[pb.LogicalPort]; ok && lp.OFPort > 0 {
 			p.OFPort = uint32(lp.OFPort)
 			p.Zone = uint16(lp.Zone)
+		}
+		if gw, ok := st.Gateways[pb.LogicalPort]; ok {
+			p.Zone = uint16(gw.Zone)
 		}
 		if ln, ok := st.Localnet[pb.LogicalPort]; ok {
 			p.OFPort = uint32(max(ln.OFPort, 0))
@@ -430,6 +455,30 @@ func (l *loop) physicalFlows(v *sbView, st *chassis.State) error {
 			p.Tag = uint16(ln.Tag)
 		}
 		in.Ports = append(in.Ports, p)
+	}
+	for _, mb := range v.macBindings {
+		if _, ok := localUUID[mb.Datapath]; ok {
+			if b, ok := macBinding(mb.UUID, mb.LogicalPort, mb.IP, mb.MAC); ok {
+				in.MACBindings = append(in.MACBindings, b)
+			}
+		}
+	}
+	for _, mb := range v.staticMACs {
+		if _, ok := localUUID[mb.Datapath]; ok {
+			if b, ok := macBinding(mb.UUID, mb.LogicalPort, mb.IP, mb.MAC); ok {
+				b.Static, b.Override = true, mb.OverrideDynamicMAC
+				in.MACBindings = append(in.MACBindings, b)
+			}
+		}
+	}
+	localKey := localKeys(st)
+	for _, f := range v.fdbs {
+		if !localKey[uint32(f.DpKey)] {
+			continue
+		}
+		if mac, err := net.ParseMAC(f.MAC); err == nil {
+			in.FDBs = append(in.FDBs, physical.FDB{UUID: f.UUID, Datapath: uint32(f.DpKey), Port: uint32(f.PortKey), MAC: mac})
+		}
 	}
 	for _, mc := range v.mcast {
 		dp, ok := localUUID[mc.Datapath]
@@ -452,6 +501,8 @@ func (l *loop) physicalFlows(v *sbView, st *chassis.State) error {
 	slices.SortFunc(in.Ports, func(a, b physical.Port) int { return strings.Compare(a.Name, b.Name) })
 	slices.SortFunc(in.MulticastGroups, func(a, b physical.MulticastGroup) int { return strings.Compare(a.UUID, b.UUID) })
 	slices.SortFunc(in.Tunnels, func(a, b physical.Tunnel) int { return strings.Compare(a.Chassis, b.Chassis) })
+	slices.SortFunc(in.MACBindings, func(a, b physical.MACBinding) int { return strings.Compare(a.UUID, b.UUID) })
+	slices.SortFunc(in.FDBs, func(a, b physical.FDB) int { return strings.Compare(a.UUID, b.UUID) })
 	byOwner, err := physical.Flows(in)
 	if err != nil {
 		return fmt.Errorf("physical flows: %w", err)
@@ -467,4 +518,18 @@ func (l *loop) physicalFlows(v *sbView, st *chassis.State) error {
 		}
 	}
 	return nil
+}
+
+// macBinding parses a MAC_Binding or Static_MAC_Binding row; rows with a
+// bad address are left out (ovn-controller skips them too).
+func macBinding(uuid, port, ip, mac string) (physical.MACBinding, bool) {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return physical.MACBinding{}, false
+	}
+	hw, err := net.ParseMAC(mac)
+	if err != nil {
+		return physical.MACBinding{}, false
+	}
+	return physical.MACBinding{UUID: uuid, Port: port, IP: addr, MAC: hw}, true
 }

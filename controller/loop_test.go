@@ -25,7 +25,7 @@ const testChassis = "hv1"
 func newWorld() *world {
 	v := &sbView{chassis: testChassis, chassisRows: map[string]*sbdb.Chassis{
 		"ch-hv1": {UUID: "ch-hv1", Name: "hv1"}, "ch-hv2": {UUID: "ch-hv2", Name: "hv2"}},
-		encaps: map[string]*sbdb.Encap{}, dpKey: map[string]uint32{}, dpGroups: map[string][]uint32{},
+		dpKey: map[string]uint32{}, dpGroups: map[string][]uint32{},
 		routers: map[uint32]bool{}, ports: map[string]*sbdb.PortBinding{}, portUUID: map[string]*sbdb.PortBinding{},
 		mcast: map[mcKey]*sbdb.MulticastGroup{}, addrSets: map[string][]string{}, portGroups: map[string][]string{}}
 	st := &chassis.State{Chassis: testChassis, LocalDatapaths: map[string]chassis.LocalDatapath{},

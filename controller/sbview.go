@@ -2,10 +2,10 @@ package controller
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/ovn-kubernetes/libovsdb/client"
 
+	"github.com/ovnd/ovnd/controller/cacherows"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
@@ -17,7 +17,6 @@ type sbView struct {
 
 	global      *sbdb.SBGlobal
 	chassisRows map[string]*sbdb.Chassis // by UUID
-	encaps      map[string]*sbdb.Encap   // by UUID
 	dpKey       map[string]uint32        // Datapath_Binding UUID -> tunnel key
 	dpGroups    map[string][]uint32      // Logical_DP_Group UUID -> tunnel keys
 	routers     map[uint32]bool          // tunnel keys of logical router datapaths
@@ -27,6 +26,9 @@ type sbView struct {
 	addrSets    map[string][]string
 	portGroups  map[string][]string
 	flows       []*sbdb.LogicalFlow
+	macBindings []*sbdb.MACBinding
+	staticMACs  []*sbdb.StaticMACBinding
+	fdbs        []*sbdb.FDB
 }
 
 type mcKey struct {
@@ -34,35 +36,29 @@ type mcKey struct {
 	name string
 }
 
-// readSB indexes the SB cache of c. chassis names this chassis.
-func readSB(ctx context.Context, c client.Client, chassis string) (*sbView, error) {
-	v := &sbView{chassis: chassis, chassisRows: map[string]*sbdb.Chassis{}, encaps: map[string]*sbdb.Encap{},
-		dpKey: map[string]uint32{}, dpGroups: map[string][]uint32{}, routers: map[uint32]bool{}, portUUID: map[string]*sbdb.PortBinding{}, ports: map[string]*sbdb.PortBinding{},
+// readSB indexes the SB cache of c. chassis names this chassis. The rows
+// are the cache's own: read, never modify them.
+func readSB(_ context.Context, c client.Client, chassis string) (*sbView, error) {
+	v := &sbView{chassis: chassis, chassisRows: map[string]*sbdb.Chassis{}, dpKey: map[string]uint32{}, dpGroups: map[string][]uint32{}, routers: map[uint32]bool{},
+		portUUID: map[string]*sbdb.PortBinding{}, ports: map[string]*sbdb.PortBinding{},
 		mcast: map[mcKey]*sbdb.MulticastGroup{}, addrSets: map[string][]string{}, portGroups: map[string][]string{}}
-	var globals []sbdb.SBGlobal
-	if err := c.List(ctx, &globals); err != nil {
-		return nil, fmt.Errorf("list SB_Global: %w", err)
+	globals, err := cacherows.Rows[sbdb.SBGlobal](c, sbdb.SBGlobalTable)
+	if err != nil {
+		return nil, err
 	}
 	if len(globals) > 0 {
-		v.global = &globals[0]
+		v.global = globals[0]
 	}
-	var chassisRows []sbdb.Chassis
-	if err := c.List(ctx, &chassisRows); err != nil {
-		return nil, fmt.Errorf("list Chassis: %w", err)
+	chassisRows, err := cacherows.Rows[sbdb.Chassis](c, sbdb.ChassisTable)
+	if err != nil {
+		return nil, err
 	}
-	for i := range chassisRows {
-		v.chassisRows[chassisRows[i].UUID] = &chassisRows[i]
+	for _, ch := range chassisRows {
+		v.chassisRows[ch.UUID] = ch
 	}
-	var encaps []sbdb.Encap
-	if err := c.List(ctx, &encaps); err != nil {
-		return nil, fmt.Errorf("list Encap: %w", err)
-	}
-	for i := range encaps {
-		v.encaps[encaps[i].UUID] = &encaps[i]
-	}
-	var dps []sbdb.DatapathBinding
-	if err := c.List(ctx, &dps); err != nil {
-		return nil, fmt.Errorf("list Datapath_Binding: %w", err)
+	dps, err := cacherows.Rows[sbdb.DatapathBinding](c, sbdb.DatapathBindingTable)
+	if err != nil {
+		return nil, err
 	}
 	for _, dp := range dps {
 		v.dpKey[dp.UUID] = uint32(dp.TunnelKey)
@@ -70,9 +66,9 @@ func readSB(ctx context.Context, c client.Client, chassis string) (*sbView, erro
 			v.routers[uint32(dp.TunnelKey)] = true
 		}
 	}
-	var groups []sbdb.LogicalDPGroup
-	if err := c.List(ctx, &groups); err != nil {
-		return nil, fmt.Errorf("list Logical_DP_Group: %w", err)
+	groups, err := cacherows.Rows[sbdb.LogicalDPGroup](c, sbdb.LogicalDPGroupTable)
+	if err != nil {
+		return nil, err
 	}
 	for _, g := range groups {
 		keys := make([]uint32, 0, len(g.Datapaths))
@@ -83,44 +79,48 @@ func readSB(ctx context.Context, c client.Client, chassis string) (*sbView, erro
 		}
 		v.dpGroups[g.UUID] = keys
 	}
-	var pbs []sbdb.PortBinding
-	if err := c.List(ctx, &pbs); err != nil {
-		return nil, fmt.Errorf("list Port_Binding: %w", err)
+	pbs, err := cacherows.Rows[sbdb.PortBinding](c, sbdb.PortBindingTable)
+	if err != nil {
+		return nil, err
 	}
-	for i := range pbs {
-		v.ports[pbs[i].LogicalPort] = &pbs[i]
-		v.portUUID[pbs[i].UUID] = &pbs[i]
+	for _, pb := range pbs {
+		v.ports[pb.LogicalPort] = pb
+		v.portUUID[pb.UUID] = pb
 	}
-	var mcs []sbdb.MulticastGroup
-	if err := c.List(ctx, &mcs); err != nil {
-		return nil, fmt.Errorf("list Multicast_Group: %w", err)
+	mcs, err := cacherows.Rows[sbdb.MulticastGroup](c, sbdb.MulticastGroupTable)
+	if err != nil {
+		return nil, err
 	}
-	for i := range mcs {
-		if k, ok := v.dpKey[mcs[i].Datapath]; ok {
-			v.mcast[mcKey{k, mcs[i].Name}] = &mcs[i]
+	for _, mc := range mcs {
+		if k, ok := v.dpKey[mc.Datapath]; ok {
+			v.mcast[mcKey{k, mc.Name}] = mc
 		}
 	}
-	var sets []sbdb.AddressSet
-	if err := c.List(ctx, &sets); err != nil {
-		return nil, fmt.Errorf("list Address_Set: %w", err)
+	sets, err := cacherows.Rows[sbdb.AddressSet](c, sbdb.AddressSetTable)
+	if err != nil {
+		return nil, err
 	}
 	for _, s := range sets {
 		v.addrSets[s.Name] = s.Addresses
 	}
-	var pgs []sbdb.PortGroup
-	if err := c.List(ctx, &pgs); err != nil {
-		return nil, fmt.Errorf("list Port_Group: %w", err)
+	pgs, err := cacherows.Rows[sbdb.PortGroup](c, sbdb.PortGroupTable)
+	if err != nil {
+		return nil, err
 	}
 	for _, pg := range pgs {
 		v.portGroups[pg.Name] = pg.Ports
 	}
-	var flows []sbdb.LogicalFlow
-	if err := c.List(ctx, &flows); err != nil {
-		return nil, fmt.Errorf("list Logical_Flow: %w", err)
+	if v.flows, err = cacherows.Rows[sbdb.LogicalFlow](c, sbdb.LogicalFlowTable); err != nil {
+		return nil, err
 	}
-	v.flows = make([]*sbdb.LogicalFlow, len(flows))
-	for i := range flows {
-		v.flows[i] = &flows[i]
+	if v.macBindings, err = cacherows.Rows[sbdb.MACBinding](c, sbdb.MACBindingTable); err != nil {
+		return nil, err
+	}
+	if v.staticMACs, err = cacherows.Rows[sbdb.StaticMACBinding](c, sbdb.StaticMACBindingTable); err != nil {
+		return nil, err
+	}
+	if v.fdbs, err = cacherows.Rows[sbdb.FDB](c, sbdb.FDBTable); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
