@@ -54,7 +54,9 @@ type loop struct {
 // compiled is what the loop remembers of one compiled lflow, to tell
 // whether it must be compiled again.
 type compiled struct {
-	sig  string            // the row's content and the datapaths it was compiled for
+	row  *sbdb.LogicalFlow // the cached row it was compiled from (libovsdb replaces rows on update)
+	dps  []uint32          // the local datapaths it was compiled for
+	sig  string            // the row's content and dps
 	refs map[string]string // each name it referred to, with its value then
 }
 
@@ -262,8 +264,13 @@ func (l *loop) compileLflows(v *sbView, st *chassis.State) {
 		}
 		seen[lf.UUID] = true
 		slices.Sort(dps)
+		old := l.lflows[lf.UUID]
+		if old != nil && old.row == lf && slices.Equal(old.dps, dps) && !env.changed(old.refs) {
+			continue // the same row: nothing to compare
+		}
 		sig := lflowSig(lf, dps)
-		if old := l.lflows[lf.UUID]; old != nil && old.sig == sig && !env.changed(old.refs) {
+		if old != nil && old.sig == sig && !env.changed(old.refs) {
+			old.row = lf
 			continue
 		}
 		in := lflowc.LogicalFlow{UUID: lf.UUID, Pipeline: string(lf.Pipeline), TableID: lf.TableID,
@@ -278,7 +285,7 @@ func (l *loop) compileLflows(v *sbView, st *chassis.State) {
 			flows = nil
 		}
 		l.desired.Set(lf.UUID, flows)
-		l.lflows[lf.UUID] = &compiled{sig: sig, refs: env.snapshot(refs)}
+		l.lflows[lf.UUID] = &compiled{row: lf, dps: dps, sig: sig, refs: env.snapshot(refs)}
 	}
 	for id := range l.lflows {
 		if !seen[id] {
