@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ovnd/ovnd/ovnschema"
@@ -27,6 +29,12 @@ type central struct {
 	sock   string
 	db     *daemon
 	northd *daemon
+	// nbctlCtl is the control socket of an `ovn-nbctl --detach` that keeps
+	// an NB replica, as OVN_NB_DAEMON in deployments: without it every
+	// ovn-nbctl first reads all 10,000 ports (seconds), which would drown
+	// the controllers' share of an lsp-add.
+	nbctlCtl string
+	nbctlPid string
 }
 
 func (c *central) remote() string { return "unix:" + c.sock }
@@ -94,7 +102,25 @@ func (c *central) insertNBGlobal() error {
 	return nil
 }
 
+// startNbctlDaemon starts ovn-nbctl in daemon mode on the central NB.
+func (c *central) startNbctlDaemon(b tools) error {
+	c.nbctlCtl, c.nbctlPid = filepath.Join(c.dir, "nbctl.ctl"), filepath.Join(c.dir, "nbctl.pid")
+	_, err := sh(nil, b.nbctl, "--db="+c.remote(), "--detach", "--no-chdir", "--pidfile="+c.nbctlPid,
+		"-u", c.nbctlCtl, "--log-file="+filepath.Join(c.dir, "nbctl.log"))
+	if err != nil {
+		c.nbctlCtl = ""
+	}
+	return err
+}
+
 func (c *central) stop() {
+	if c.nbctlPid != "" {
+		if b, err := os.ReadFile(c.nbctlPid); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 {
+				_ = syscall.Kill(pid, syscall.SIGTERM)
+			}
+		}
+	}
 	if c.northd != nil {
 		c.northd.stop()
 	}
@@ -103,8 +129,13 @@ func (c *central) stop() {
 	}
 }
 
+// nbctl runs ovn-nbctl, through the daemon once it runs.
 func (c *central) nbctl(b tools, args ...string) (string, error) {
-	return sh(nil, append([]string{b.nbctl, "--db=" + c.remote(), "--timeout=120"}, args...)...)
+	target := "--db=" + c.remote()
+	if c.nbctlCtl != "" {
+		target = "--unixctl=" + c.nbctlCtl
+	}
+	return sh(nil, append([]string{b.nbctl, target, "--timeout=120"}, args...)...)
 }
 
 func (c *central) sbctl(b tools, args ...string) (string, error) {
@@ -124,6 +155,9 @@ func (c *central) load(b tools, l layout) error {
 	}
 	if _, err := c.nbctl(b, "--wait=sb", "sync"); err != nil {
 		return fmt.Errorf("wait for ovn-northd: %w: %s", err, c.northd.tail())
+	}
+	if err := c.startNbctlDaemon(b); err != nil {
+		return err
 	}
 	args := []string{"chassis-add", remoteChassis, "geneve", remoteIP}
 	for i := range l.remote {
