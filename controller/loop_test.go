@@ -200,3 +200,29 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingDatapath: a Port_Binding whose datapath the replica does not
+// have (a row that raced its datapath's deletion) costs only the flows that
+// name it; the rest still compile and the physical flows still build.
+func TestMissingDatapath(t *testing.T) {
+	w := newWorld()
+	w.st.LocalDatapaths["dp1"] = chassis.LocalDatapath{UUID: "dp1", Key: 1}
+	orphan := &sbdb.PortBinding{UUID: "pb-orphan", LogicalPort: "orphan", Datapath: "dp-gone", TunnelKey: 9}
+	w.v.ports["orphan"], w.v.portUUID[orphan.UUID] = orphan, orphan
+	dp := "dp1"
+	w.v.flows = []*sbdb.LogicalFlow{
+		{UUID: "00000001-0000-0000-0000-000000000000", Pipeline: "ingress", TableID: 0, Priority: 50,
+			Match: `inport == "orphan"`, Actions: "next;", LogicalDatapath: &dp},
+		{UUID: "00000002-0000-0000-0000-000000000000", Pipeline: "ingress", TableID: 0, Priority: 50,
+			Match: `inport == "sw1-p1"`, Actions: "next;", LogicalDatapath: &dp},
+	}
+	l := testLoop()
+	l.compileLflows(w.v, w.st)
+	flows := table(l.desired)
+	if len(flows) != 1 || !strings.Contains(flows[0], "reg14=0x1") {
+		t.Errorf("flows = %q, want only the one for sw1-p1", flows)
+	}
+	if err := l.physicalFlows(w.v, w.st); err != nil {
+		t.Errorf("physical flows: %v", err)
+	}
+}
