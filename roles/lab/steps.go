@@ -138,7 +138,7 @@ func chassisKeys(ids map[string]string) []string {
 }
 
 // startCentral picks the sockets and starts ovnd's roles.
-func (l *lab) startCentral(context.Context) error {
+func (l *lab) startCentral(ctx context.Context) error {
 	if !l.opts.PrivateSocketsOnly {
 		if err := l.makeOVNRunDir(); err != nil {
 			return err
@@ -158,6 +158,13 @@ func (l *lab) startCentral(context.Context) error {
 		return err
 	}
 	if realController() {
+		// ovn-controller 23.03 was seen to segfault in its first
+		// recompute when it connects while ovnd's northd fills an empty
+		// SB; the hook waits for northd's first round so that it tests
+		// the lab's plumbing, not that race.
+		if err := waitNorthd(ctx, l.sockets.SB); err != nil {
+			return err
+		}
 		if err := l.central.startRealController(l.dir, l.ovs.sock, l.ovs.runDir); err != nil {
 			return err
 		}
@@ -250,6 +257,31 @@ func (l *lab) waitChassis(ctx context.Context) error {
 		case <-ctx.Done():
 			return errors.New("interrupted")
 		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// waitNorthd waits up to 30 s for northd's first round: SB_Global with
+// options set.
+func waitNorthd(ctx context.Context, sbSock string) error {
+	c, err := sbClient(ctx, sbSock)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var g []sbdb.SBGlobal
+		c.List(ctx, &g)
+		if len(g) > 0 && len(g[0].Options) > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("northd did not write SB_Global within 30s")
+		}
+		select {
+		case <-ctx.Done():
+			return errors.New("interrupted")
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
