@@ -109,6 +109,11 @@ func (f *fakeSwitch) Bundle(_ context.Context, _ uint32, msgs []openflow.Message
 			case openflow.FlowAdd:
 				f.flows[k] = openflow.FlowStats{Table: m.Table, Priority: m.Priority, Cookie: m.Cookie,
 					Match: m.Match, Instructions: m.Instructions}
+			case openflow.FlowModifyStrict:
+				if fl, ok := f.flows[k]; ok {
+					fl.Instructions = m.Instructions
+					f.flows[k] = fl
+				}
 			case openflow.FlowDeleteStrict:
 				delete(f.flows, k)
 			default:

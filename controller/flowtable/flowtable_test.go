@@ -137,7 +137,7 @@ func TestInstallerSendsOnlyTheDifference(t *testing.T) {
 	}
 	want := []string{
 		"DEL_STRICT table:0 priority=100,in_port=9 actions=drop",
-		"ADD table:65 priority=100,reg15=0x1 actions=output:1",
+		"MOD_STRICT table:65 priority=100,reg15=0x1 actions=output:1",
 	}
 	if diff := cmp.Diff(want, sw.lastBundle()); diff != "" {
 		t.Fatalf("first bundle (-want +got):\n%s", diff)

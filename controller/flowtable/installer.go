@@ -364,9 +364,14 @@ func (in *Installer) diff(d *Desired, keys map[Key]struct{}, groups map[uint32]s
 			in.flows[k] = installedFlow{match: want.flow.Match, actions: want.actions, cookie: want.flow.Cookie}
 			st.Added++
 		case ok && (have.actions != want.actions || have.cookie != want.flow.Cookie):
-			// An add replaces the flow in place, actions and cookie at
-			// once (a modify would keep the old cookie).
-			flowAdds = append(flowAdds, flowMod(openflow.FlowAdd, want.flow))
+			// A strict modify changes the actions and keeps the flow's
+			// counters; a new cookie takes an add, which replaces the
+			// flow in place (a modify keeps the old cookie).
+			cmd := openflow.FlowModifyStrict
+			if have.cookie != want.flow.Cookie {
+				cmd = openflow.FlowAdd
+			}
+			flowAdds = append(flowAdds, flowMod(cmd, want.flow))
 			in.flows[k] = installedFlow{match: want.flow.Match, actions: want.actions, cookie: want.flow.Cookie}
 			st.Modified++
 		}
