@@ -88,7 +88,7 @@ func TestHandoverToOVNController(t *testing.T) {
 	// would.
 	startTS := h.vsctl("get", "Bridge", "br-int", "external_ids:ovn-startup-ts")
 	for i := 0; h.vsctl("get", "Bridge", "br-int", "external_ids:ovn-startup-ts") == startTS; i++ {
-		if i == 100 {
+		if i == 200 {
 			t.Fatal("ovn-controller did not start")
 		}
 		time.Sleep(100 * time.Millisecond)

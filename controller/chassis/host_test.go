@@ -256,7 +256,7 @@ func reconcile(t *testing.T, m *Manager) *State {
 // eventually reconciles until cond holds for the state, bounded in time.
 func eventually(t *testing.T, m *Manager, what string, cond func(*State) bool) *State {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		st := reconcile(t, m)
 		if cond(st) {
@@ -298,7 +298,7 @@ func (h *host) sbGet(table, row, column string) string {
 func (h *host) waitSB(want string, args ...string) {
 	h.t.Helper()
 	var got string
-	for range 100 {
+	for range 200 {
 		if got = strings.TrimSpace(h.sbctl(args...)); got == want {
 			return
 		}

@@ -200,7 +200,7 @@ func (h *host) appctl(d *daemon, args ...string) {
 
 func (h *host) waitBridge(name string) {
 	h.t.Helper()
-	for range 100 {
+	for range 200 {
 		if strings.Contains(h.vsctl("list-br"), name) {
 			return
 		}
