@@ -18,7 +18,8 @@
 // Everything the lab creates outside it is named with the prefix
 // "ovnd-lab-" (namespaces, veths, OVS ports), or recorded in the journal
 // (external_ids of the host's OVS, br-int on the host's OVS,
-// /var/run/ovn). One lab runs per host.
+// /var/run/ovn). One lab runs per host: it holds a lock on
+// /run/ovnd-lab.lock while it runs.
 package lab
 
 import (
@@ -69,10 +70,15 @@ func Run(ctx context.Context, opts Options) error {
 	if err := preflight(opts); err != nil {
 		return err
 	}
+	lock, err := lockHost(hostLock)
+	if err != nil {
+		return err
+	}
+	defer unlockHost(lock)
 	if err := l.prepare(); err != nil {
 		return err
 	}
-	err := l.up(ctx)
+	err = l.up(ctx)
 	if err == nil {
 		err = l.serve(ctx)
 	}

@@ -274,3 +274,21 @@ func (w *watchWriter) String() string {
 	defer w.mu.Unlock()
 	return w.buf.String()
 }
+
+// A second lab on the same host is refused while the first runs, whatever
+// its state directory, and changes nothing.
+func TestLabOnePerHost(t *testing.T) {
+	needLab(t, false)
+	lock, err := lockHost(hostLock)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer unlockHost(lock)
+	dir := filepath.Join(t.TempDir(), "lab")
+	err = Run(t.Context(), Options{StateDir: dir, PrivateSocketsOnly: true})
+	want := fmt.Sprintf("another ovnd lab is running on this host (pid %d", os.Getpid())
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Run = %v, want %q", err, want)
+	}
+	assertClean(t, dir)
+}
