@@ -102,6 +102,8 @@ func conntrack() []Symbol {
 		field("ct_label", 128, "ct_label", Ordinal, Hexadecimal, ""),
 		sub("ct_label.blocked", "ct_label", 0, 0, ""),
 		sub("ct_label.natted", "ct_label", 1, 1, ""),
+		sub("ct_label.skip_snat", "ct_label", 2, 2, ""),
+		sub("ct_label.force_snat", "ct_label", 3, 3, ""),
 		sub("ct_label.ecmp_reply_eth", "ct_label", 32, 79, ""),
 		sub("ct_label.ecmp_reply_port", "ct_label", 80, 95, ""),
 		sub("ct_label.label", "ct_label", 96, 127, ""),

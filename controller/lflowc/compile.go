@@ -24,9 +24,11 @@ type Env interface {
 	// Resident reports whether a logical port is bound to this chassis
 	// (is_chassis_resident).
 	Resident(port string) bool
-	// Local reports whether ovn-controller treats a port as local for
-	// the lflows tagged in_out_port and for port-group members: ports
-	// bound here and the localnet ports of local datapaths.
+	// Local reports whether ovn-controller treats a port as local:
+	// ports bound here, and the patch and localnet ports of local
+	// datapaths. Only local ports match as inport/outport (literal or
+	// port-group members), and lflows tagged in_out_port with another
+	// port are skipped.
 	Local(port string) bool
 	// AddressSet returns the addresses of SB Address_Set name.
 	AddressSet(name string) ([]string, bool)

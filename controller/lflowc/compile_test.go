@@ -20,6 +20,7 @@ type fakeEnv struct {
 	sets     map[string][]string
 	groups   map[string][]string
 	routers  map[uint32]bool
+	noMeter  bool // Meter returns 0
 }
 
 func (e *fakeEnv) LookupPort(name string) (uint32, uint32, bool) {
@@ -35,7 +36,12 @@ func (e *fakeEnv) Local(p string) bool                  { return e.resident[p] }
 func (e *fakeEnv) AddressSet(n string) ([]string, bool) { a, ok := e.sets[n]; return a, ok }
 func (e *fakeEnv) PortGroup(n string) ([]string, bool)  { a, ok := e.groups[n]; return a, ok }
 func (e *fakeEnv) Router(dp uint32) bool                { return e.routers[dp] }
-func (e *fakeEnv) Meter(name string) uint32             { return uint32(len(name)) }
+func (e *fakeEnv) Meter(name string) uint32 {
+	if e.noMeter {
+		return 0
+	}
+	return uint32(len(name))
+}
 
 // testEnv mirrors the oracle topology: sw0 (key 1) with sw0-p1..p3 and
 // a localport, sw1 (key 2) with sw1-p1, sw1-p2.
@@ -298,5 +304,22 @@ func TestUserdataRoundTrip(t *testing.T) {
 	}
 	if _, err := ParseUserdata([]byte{0, 0, 0}); err == nil {
 		t.Error("short userdata parsed")
+	}
+}
+
+func TestSetMeterWithoutMeter(t *testing.T) {
+	lf := LogicalFlow{UUID: uuid, Pipeline: "ingress", TableID: 6, Priority: 100, Match: "1", Actions: "set_meter(1000); next;"}
+	env := testEnv()
+	env.noMeter = true
+	flows, refs, err := Compile(lf, []uint32{1}, env, NewConjIDs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"cookie=0x27c5db66, table=14, priority=100,metadata=0x1 actions=resubmit(,15)"}
+	if diff := cmp.Diff(want, dump(flows)); diff != "" {
+		t.Errorf("flows (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"__string: kbps stats bands=type=drop rate=1000"}, refs.Meters); diff != "" {
+		t.Errorf("meter refs (-want +got):\n%s", diff)
 	}
 }

@@ -242,7 +242,7 @@ func (c *compiler) resolve(dp uint32, conj lflow.Conj, base ofMatch) (ofMatch, b
 			ok = c.chassisResident(lm) // is_chassis_resident, the only match function
 		case lm.Field.String:
 			var key uint32
-			if key, ok = c.portKey(dp, lm.Str); ok {
+			if key, ok = c.matchPortKey(dp, lm.Str); ok {
 				o := openflow.Reg(portReg(lm.Field.Name)).Exact(uint64(key))
 				m, ok = m.with(o.Field, o.Value, []byte{0xff, 0xff, 0xff, 0xff})
 			}
@@ -269,6 +269,20 @@ func (c *compiler) chassisResident(lm lflow.Match) bool {
 	}
 	c.refs.ports[lm.Str] = true
 	return c.env.Resident(lm.Str) != lm.Neg
+}
+
+// matchPortKey resolves a port a match compares inport or outport
+// with. Like ovn-controller, it takes only local ports (Env.Local):
+// a packet processed here never has another chassis's VIF as its
+// logical input or output port, so those alternatives match nothing.
+func (c *compiler) matchPortKey(dp uint32, name string) (uint32, bool) {
+	if name != "none" && !c.env.Local(name) {
+		if _, _, isPort := c.env.LookupPort(name); isPort {
+			c.refs.ports[name] = true
+			return 0, false
+		}
+	}
+	return c.portKey(dp, name)
 }
 
 // portKey resolves a port name as ovn-controller does for inport and

@@ -73,7 +73,8 @@ func (ac *actionCompiler) setQueue(o lflow.Op) ([]openflow.Action, error) {
 // setMeter: set_meter(rate[, burst]) meters the packet through a meter
 // named after its configuration, as ovn-controller names it: the name
 // after "__string: " is the meter in ovs-ofctl syntax, which is what the
-// caller's Env.Meter must install under the id it returns.
+// caller's Env.Meter must install under the id it returns. An id of 0
+// (no meter) leaves the packet unmetered.
 func (ac *actionCompiler) setMeter(o lflow.Op) ([]openflow.Action, error) {
 	if len(o.Args) < 1 || len(o.Args) > 2 {
 		return nil, fmt.Errorf("want a rate and an optional burst")
@@ -90,7 +91,11 @@ func (ac *actionCompiler) setMeter(o lflow.Op) ([]openflow.Action, error) {
 		name = fmt.Sprintf("__string: kbps burst stats bands=type=drop rate=%d burst_size=%d", vals[0], vals[1])
 	}
 	ac.refs.meters[name] = true
-	return []openflow.Action{&openflow.Meter{ID: ac.env.Meter(name)}}, nil
+	id := ac.env.Meter(name)
+	if id == 0 {
+		return nil, nil // no meter (yet): the packet goes on unmetered
+	}
+	return []openflow.Action{&openflow.Meter{ID: id}}, nil
 }
 
 // chkLBAff: R = chk_lb_aff(); table 78 (learned by commit_lb_aff) sets

@@ -51,6 +51,7 @@ func TestOracleRouter(t *testing.T) {
 	s := newSandbox(t)
 	s.script("switch.sh")
 	s.script("router.sh")
+	s.script("remote.sh")
 	runOracle(t, s)
 }
 
@@ -119,10 +120,11 @@ func (e *sbEnv) Resident(port string) bool {
 	return ok && p.chassis != "" && p.chassis == e.chassis
 }
 
-// Local is Resident or a localnet port (of a local datapath: the
-// oracle only compiles those).
+// Local is Resident or a patch or localnet port (of a local datapath:
+// the oracle only compiles those).
 func (e *sbEnv) Local(port string) bool {
-	return e.Resident(port) || e.ports[port].typ == "localnet"
+	t := e.ports[port].typ
+	return e.Resident(port) || t == "localnet" || t == "patch"
 }
 
 func (e *sbEnv) AddressSet(name string) ([]string, bool) { a, ok := e.sets[name]; return a, ok }

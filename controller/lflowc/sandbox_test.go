@@ -173,17 +173,17 @@ func (s *sandbox) ofctl(args ...string) string {
 	return s.run("ovs-ofctl", append([]string{"-O", "OpenFlow15"}, args...)...)
 }
 
-// script runs a topology script from testdata with $N and $V set to
-// ovn-nbctl and ovs-vsctl on this sandbox, then waits until
-// ovn-controller has caught up.
+// script runs a topology script from testdata with $N, $S and $V set
+// to ovn-nbctl, ovn-sbctl and ovs-vsctl on this sandbox, then waits
+// until ovn-controller has caught up.
 func (s *sandbox) script(file string) {
 	s.t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	pre := fmt.Sprintf("set -eu\nN='ovn-nbctl --db=unix:%s --timeout=30'\nV='ovs-vsctl --db=unix:%s --timeout=30'\n",
-		s.path("ovn.sock"), s.path("db.sock"))
+	pre := fmt.Sprintf("set -eu\nN='ovn-nbctl --db=unix:%s --timeout=30'\nS='ovn-sbctl --db=unix:%s --timeout=30'\n"+
+		"V='ovs-vsctl --db=unix:%s --timeout=30'\n", s.path("ovn.sock"), s.path("ovn.sock"), s.path("db.sock"))
 	s.run("bash", "-c", pre+string(b))
 	s.nbctl("--wait=hv", "sync")
 }
