@@ -49,7 +49,7 @@ func startCentral(ctx context.Context, b tools, dir string) (*central, error) {
 		if err := os.WriteFile(sp, schema, 0o644); err != nil {
 			return nil, err
 		}
-		if _, err := sh(nil, b.ovsdbTool, "create", db, sp); err != nil {
+		if _, err := sh(context.Background(), nil, b.ovsdbTool, "create", db, sp); err != nil {
 			return nil, err
 		}
 		files = append(files, db)
@@ -105,7 +105,7 @@ func (c *central) insertNBGlobal() error {
 // startNbctlDaemon starts ovn-nbctl in daemon mode on the central NB.
 func (c *central) startNbctlDaemon(b tools) error {
 	c.nbctlCtl, c.nbctlPid = filepath.Join(c.dir, "nbctl.ctl"), filepath.Join(c.dir, "nbctl.pid")
-	_, err := sh(nil, b.nbctl, "--db="+c.remote(), "--detach", "--no-chdir", "--pidfile="+c.nbctlPid,
+	_, err := sh(context.Background(), nil, b.nbctl, "--db="+c.remote(), "--detach", "--no-chdir", "--pidfile="+c.nbctlPid,
 		"-u", c.nbctlCtl, "--log-file="+filepath.Join(c.dir, "nbctl.log"))
 	if err != nil {
 		c.nbctlCtl = ""
@@ -130,21 +130,21 @@ func (c *central) stop() {
 }
 
 // nbctl runs ovn-nbctl, through the daemon once it runs.
-func (c *central) nbctl(b tools, args ...string) (string, error) {
+func (c *central) nbctl(ctx context.Context, b tools, args ...string) (string, error) {
 	target := "--db=" + c.remote()
 	if c.nbctlCtl != "" {
 		target = "--unixctl=" + c.nbctlCtl
 	}
-	return sh(nil, append([]string{b.nbctl, target, "--timeout=120"}, args...)...)
+	return sh(ctx, nil, append([]string{b.nbctl, target, "--timeout=120"}, args...)...)
 }
 
-func (c *central) sbctl(b tools, args ...string) (string, error) {
-	return sh(nil, append([]string{b.sbctl, "--db=" + c.remote(), "--timeout=60"}, args...)...)
+func (c *central) sbctl(ctx context.Context, b tools, args ...string) (string, error) {
+	return sh(ctx, nil, append([]string{b.sbctl, "--db=" + c.remote(), "--timeout=60"}, args...)...)
 }
 
 // load writes the layout to the NB in one transaction, waits for northd to
 // compute the SB, and registers the remote chassis with its bound ports.
-func (c *central) load(b tools, l layout) error {
+func (c *central) load(ctx context.Context, b tools, l layout) error {
 	conn, err := dialOVSDB(c.sock)
 	if err != nil {
 		return err
@@ -153,7 +153,7 @@ func (c *central) load(b tools, l layout) error {
 	if _, err := conn.transact(ovnschema.NorthboundName, l.nbOps(), 5*time.Minute); err != nil {
 		return fmt.Errorf("load NB: %w", err)
 	}
-	if _, err := c.nbctl(b, "--wait=sb", "sync"); err != nil {
+	if _, err := c.nbctl(ctx, b, "--wait=sb", "sync"); err != nil {
 		return fmt.Errorf("wait for ovn-northd: %w: %s", err, c.northd.tail())
 	}
 	if err := c.startNbctlDaemon(b); err != nil {
@@ -163,7 +163,7 @@ func (c *central) load(b tools, l layout) error {
 	for i := range l.remote {
 		args = append(args, "--", "lsp-bind", l.remotePort(i), remoteChassis)
 	}
-	if _, err := c.sbctl(b, args...); err != nil {
+	if _, err := c.sbctl(ctx, b, args...); err != nil {
 		return fmt.Errorf("remote chassis: %w", err)
 	}
 	return nil
@@ -172,15 +172,19 @@ func (c *central) load(b tools, l layout) error {
 // forget removes what a controller run left in the databases, so that the
 // next one starts from the same content: its Chassis, Encap and
 // Chassis_Private rows and the ports the lsp-add measurement added.
+//
+// It runs also after the benchmark was interrupted: its commands are
+// bounded by their own --timeout, not by a context.
 func (c *central) forget(b tools, systemID string, added []string) error {
+	ctx := context.Background()
 	// chassis-del takes the Chassis_Private row along when there is one.
-	if _, err := c.sbctl(b, "--if-exists", "chassis-del", systemID); err != nil {
+	if _, err := c.sbctl(ctx, b, "--if-exists", "chassis-del", systemID); err != nil {
 		return err
 	}
-	if out, err := c.sbctl(b, "--bare", "--columns=_uuid", "find", "Chassis_Private", "name="+systemID); err != nil {
+	if out, err := c.sbctl(ctx, b, "--bare", "--columns=_uuid", "find", "Chassis_Private", "name="+systemID); err != nil {
 		return err
 	} else if u := strings.TrimSpace(out); u != "" {
-		if _, err := c.sbctl(b, "destroy", "Chassis_Private", u); err != nil {
+		if _, err := c.sbctl(ctx, b, "destroy", "Chassis_Private", u); err != nil {
 			return err
 		}
 	}
@@ -191,7 +195,7 @@ func (c *central) forget(b tools, systemID string, added []string) error {
 	for _, p := range added {
 		del = append(del, "--", "--if-exists", "lsp-del", p)
 	}
-	_, err := c.nbctl(b, append([]string{"--wait=sb"}, del[1:]...)...)
+	_, err := c.nbctl(ctx, b, append([]string{"--wait=sb"}, del[1:]...)...)
 	return err
 }
 

@@ -31,14 +31,14 @@ func (h *hypervisor) env() []string {
 	return []string{"OVS_RUNDIR=" + h.dir, "OVS_DBDIR=" + h.dir, "OVS_LOGDIR=" + h.dir}
 }
 
-func (h *hypervisor) vsctl(b tools, args ...string) (string, error) {
-	return sh(nil, append([]string{b.vsctl, "--db=unix:" + h.sock(), "--timeout=60"}, args...)...)
+func (h *hypervisor) vsctl(ctx context.Context, b tools, args ...string) (string, error) {
+	return sh(ctx, nil, append([]string{b.vsctl, "--db=unix:" + h.sock(), "--timeout=60"}, args...)...)
 }
 
 // startHypervisor builds the chassis with l.local VIFs bound to the first
 // local ports; the controller is not started.
-func startHypervisor(ctx context.Context, b tools, dir, ns, systemID string, sbRemote string, l layout) (h *hypervisor, err error) {
-	h = &hypervisor{dir: dir, ns: ns, systemID: systemID}
+func startHypervisor(ctx context.Context, b tools, dir, ns, systemID string, sbRemote string, l layout) (_ *hypervisor, err error) {
+	h := &hypervisor{dir: dir, ns: ns, systemID: systemID}
 	defer func() {
 		if err != nil {
 			h.close()
@@ -47,16 +47,16 @@ func startHypervisor(ctx context.Context, b tools, dir, ns, systemID string, sbR
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	if _, err := sh(nil, "ip", "netns", "add", ns); err != nil {
+	if _, err := sh(context.Background(), nil, "ip", "netns", "add", ns); err != nil {
 		return nil, err
 	}
-	if _, err := sh(nil, "ip", "-n", ns, "link", "set", "lo", "up"); err != nil {
+	if _, err := sh(context.Background(), nil, "ip", "-n", ns, "link", "set", "lo", "up"); err != nil {
 		return nil, err
 	}
 	if err := h.startOVS(ctx, b); err != nil {
 		return nil, err
 	}
-	if _, err := h.vsctl(b, "set", "Open_vSwitch", ".",
+	if _, err := h.vsctl(ctx, b, "set", "Open_vSwitch", ".",
 		"external_ids:system-id="+systemID, "external_ids:hostname="+systemID,
 		"external_ids:ovn-remote="+sbRemote, "external_ids:ovn-encap-type=geneve",
 		"external_ids:ovn-encap-ip="+localIP, "external_ids:ovn-bridge-datapath-type=netdev",
@@ -70,11 +70,11 @@ func startHypervisor(ctx context.Context, b tools, dir, ns, systemID string, sbR
 		args = append(args, "--", "add-port", "br-int", name, "--", "set", "Interface", name,
 			"type=internal", "external_ids:iface-id="+l.localPort(i))
 	}
-	if _, err := h.vsctl(b, args...); err != nil {
+	if _, err := h.vsctl(ctx, b, args...); err != nil {
 		return nil, err
 	}
 	mac, ip := addr(0, 0)
-	if err := h.addVethVIF(b, "vif0", ns+"-v0", mac, ip, l.localPort(0)); err != nil {
+	if err := h.addVethVIF(ctx, b, "vif0", ns+"-v0", mac, ip, l.localPort(0)); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -82,7 +82,7 @@ func startHypervisor(ctx context.Context, b tools, dir, ns, systemID string, sbR
 
 func (h *hypervisor) startOVS(ctx context.Context, b tools) error {
 	db := filepath.Join(h.dir, "conf.db")
-	if _, err := sh(nil, b.ovsdbTool, "create", db, b.vswitchSchema); err != nil {
+	if _, err := sh(context.Background(), nil, b.ovsdbTool, "create", db, b.vswitchSchema); err != nil {
 		return err
 	}
 	var err error
@@ -95,7 +95,7 @@ func (h *hypervisor) startOVS(ctx context.Context, b tools) error {
 		if err := h.ovsdb.alive(); err != nil {
 			return err
 		}
-		_, err := h.vsctl(b, "--no-wait", "init")
+		_, err := h.vsctl(ctx, b, "--no-wait", "init")
 		return err
 	}); err != nil {
 		return fmt.Errorf("private ovsdb-server: %w", err)
@@ -109,7 +109,7 @@ func (h *hypervisor) startOVS(ctx context.Context, b tools) error {
 // and ip (a /8, so every switch's subnet is on link), the other end port in
 // the chassis namespace, up but not yet on br-int.
 func (h *hypervisor) prepareVIF(port, vifNS, mac, ip string) error {
-	if _, err := sh(nil, "ip", "netns", "add", vifNS); err != nil {
+	if _, err := sh(context.Background(), nil, "ip", "netns", "add", vifNS); err != nil {
 		return err
 	}
 	h.vifNS = append(h.vifNS, vifNS)
@@ -121,7 +121,7 @@ func (h *hypervisor) prepareVIF(port, vifNS, mac, ip string) error {
 		{"ip", "-n", vifNS, "link", "set", "lo", "up"},
 		{"ip", "-n", vifNS, "link", "set", "eth0", "up"},
 	} {
-		if _, err := sh(nil, argv...); err != nil {
+		if _, err := sh(context.Background(), nil, argv...); err != nil {
 			return err
 		}
 	}
@@ -131,29 +131,29 @@ func (h *hypervisor) prepareVIF(port, vifNS, mac, ip string) error {
 // neighbour makes vifNS resolve ip to mac without ARP, so that the ping
 // measurement does not wait for ARP retries.
 func neighbour(vifNS, ip, mac string) error {
-	_, err := sh(nil, "ip", "-n", vifNS, "neigh", "replace", ip, "lladdr", mac, "dev", "eth0", "nud", "permanent")
+	_, err := sh(context.Background(), nil, "ip", "-n", vifNS, "neigh", "replace", ip, "lladdr", mac, "dev", "eth0", "nud", "permanent")
 	return err
 }
 
 // addVethVIF prepares a veth VIF and binds it to a logical port at once.
-func (h *hypervisor) addVethVIF(b tools, port, vifNS, mac, ip, lport string) error {
+func (h *hypervisor) addVethVIF(ctx context.Context, b tools, port, vifNS, mac, ip, lport string) error {
 	if err := h.prepareVIF(port, vifNS, mac, ip); err != nil {
 		return err
 	}
-	return h.bind(b, port, lport)
+	return h.bind(ctx, b, port, lport)
 }
 
 // bind adds port to br-int with external_ids:iface-id=lport; ovs-vsctl
 // returns once ovs-vswitchd has the port.
-func (h *hypervisor) bind(b tools, port, lport string) error {
-	_, err := h.vsctl(b, "add-port", "br-int", port, "--", "set", "Interface", port, "external_ids:iface-id="+lport)
+func (h *hypervisor) bind(ctx context.Context, b tools, port, lport string) error {
+	_, err := h.vsctl(ctx, b, "add-port", "br-int", port, "--", "set", "Interface", port, "external_ids:iface-id="+lport)
 	return err
 }
 
 // installed counts the interfaces whose external_ids:ovn-installed is
 // "true".
-func (h *hypervisor) installed(b tools) (int, error) {
-	out, err := h.vsctl(b, "--bare", "--columns=name", "find", "Interface", `external_ids:ovn-installed="true"`)
+func (h *hypervisor) installed(ctx context.Context, b tools) (int, error) {
+	out, err := h.vsctl(ctx, b, "--bare", "--columns=name", "find", "Interface", `external_ids:ovn-installed="true"`)
 	if err != nil {
 		return 0, err
 	}
@@ -162,8 +162,8 @@ func (h *hypervisor) installed(b tools) (int, error) {
 
 // flowCount is the number of OpenFlow flows on br-int, from
 // `ovs-ofctl dump-aggregate`.
-func (h *hypervisor) flowCount(b tools) (int, error) {
-	out, err := sh(nil, b.ofctl, "-O", "OpenFlow15", "dump-aggregate", "unix:"+h.mgmt())
+func (h *hypervisor) flowCount(ctx context.Context, b tools) (int, error) {
+	out, err := sh(ctx, nil, b.ofctl, "-O", "OpenFlow15", "dump-aggregate", "unix:"+h.mgmt())
 	if err != nil {
 		return 0, err
 	}
@@ -193,7 +193,7 @@ func (h *hypervisor) close() {
 		}
 	}
 	for _, ns := range h.vifNS {
-		_, _ = sh(nil, "ip", "netns", "del", ns)
+		_, _ = sh(context.Background(), nil, "ip", "netns", "del", ns)
 	}
-	_, _ = sh(nil, "ip", "netns", "del", h.ns)
+	_, _ = sh(context.Background(), nil, "ip", "netns", "del", h.ns)
 }

@@ -156,7 +156,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	l := o.layout
 	logf("loading %d switches x %d ports into the NB; waiting for ovn-northd", l.nSwitch, l.perSwitch)
 	t0 := time.Now()
-	if err := c.load(o.tools, l); err != nil {
+	if err := c.load(ctx, o.tools, l); err != nil {
 		return err
 	}
 	logf("SB ready after %.1f s", time.Since(t0).Seconds())

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -79,8 +80,8 @@ func (d *daemon) tail() string {
 
 // sh runs a short command and returns its standard output; the error
 // carries its standard error.
-func sh(env []string, argv ...string) (string, error) {
-	cmd := exec.Command(argv[0], argv[1:]...)
+func sh(ctx context.Context, env []string, argv ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
 	}

@@ -113,12 +113,12 @@ func addAndPing(ctx context.Context, rs roundSpec, h *hypervisor, k int) (add, p
 		return 0, 0, err
 	}
 	t0 := time.Now()
-	if _, err := rs.central.nbctl(rs.tools, "--wait=hv", "lsp-add", l.switchName(0), name,
+	if _, err := rs.central.nbctl(ctx, rs.tools, "--wait=hv", "lsp-add", l.switchName(0), name,
 		"--", "lsp-set-addresses", name, mac+" "+ip); err != nil {
 		return 0, 0, err
 	}
 	add = time.Since(t0)
-	if err := h.bind(rs.tools, port, name); err != nil {
+	if err := h.bind(ctx, rs.tools, port, name); err != nil {
 		return 0, 0, err
 	}
 	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", vifNS, "ping", "-n", "-q", "-c", "1", "-i", "0.01", "-w", "30", ip0)

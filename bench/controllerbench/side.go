@@ -85,11 +85,11 @@ func waitInstalled(ctx context.Context, b tools, h *hypervisor, ctl *daemon, loc
 		at := time.Since(ctl.started)
 		s := sample{at: at}
 		var err error
-		if s.installed, err = h.installed(b); err != nil {
+		if s.installed, err = h.installed(ctx, b); err != nil {
 			return samples, sample{}, err
 		}
 		// No flows yet is not an error: the bridge may not be connected.
-		s.flows, _ = h.flowCount(b)
+		s.flows, _ = h.flowCount(ctx, b)
 		samples = append(samples, s)
 		if done, ok := settled(samples, local, settle); ok {
 			return samples, done, nil
