@@ -1,8 +1,10 @@
 package northd
 
 import (
+	"context"
 	"reflect"
 	"sync"
+	"time"
 
 	"github.com/ovn-kubernetes/libovsdb/cache"
 	"github.com/ovn-kubernetes/libovsdb/model"
@@ -26,6 +28,10 @@ type tracker struct {
 	// rounds write changed.
 	pbs              map[string]*sbdb.PortBinding
 	chassis, sbReset bool
+	// pending counts the NB rows collected since the last drain, last
+	// is when the latest arrived.
+	pending int
+	last    time.Time
 }
 
 func newTracker(kick chan struct{}) *tracker {
@@ -61,6 +67,8 @@ func (t *tracker) nbRow(table string, m model.Model, deleted bool) {
 		m = nil
 	}
 	rows[u] = m
+	t.pending++
+	t.last = time.Now()
 	t.mu.Unlock()
 	poke(t.kick)
 }
@@ -97,12 +105,40 @@ type collected struct {
 	chassis, sbReset bool
 }
 
+// Bulk changes are collected whole before a round starts: libovsdb
+// hands a large transaction's rows over one by one, and a round started
+// in the middle would be followed by another for the rest.
+const (
+	bulkRows  = 1000
+	bulkQuiet = 100 * time.Millisecond
+)
+
+// settle waits, when many NB rows are arriving, until they stop for
+// bulkQuiet (at most a few seconds), so that one round takes them all.
+func (t *tracker) settle(ctx context.Context) {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		t.mu.Lock()
+		wait := t.pending >= bulkRows && time.Since(t.last) < bulkQuiet
+		t.mu.Unlock()
+		if !wait {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(bulkQuiet / 2):
+		}
+	}
+}
+
 // drain returns and forgets what was collected.
 func (t *tracker) drain() collected {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c := collected{t.nb, t.pbs, t.chassis, t.sbReset}
 	t.nb, t.pbs, t.chassis, t.sbReset = map[string]map[string]model.Model{}, map[string]*sbdb.PortBinding{}, false, false
+	t.pending = 0
 	return c
 }
 

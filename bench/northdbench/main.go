@@ -52,6 +52,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.bins.ovsdbServer, "ovsdb-server", "ovsdb-server", "ovsdb-server binary")
 	fs.StringVar(&o.bins.ovsdbTool, "ovsdb-tool", "ovsdb-tool", "ovsdb-tool binary")
 	fs.StringVar(&o.bins.nbctl, "ovn-nbctl", "ovn-nbctl", "ovn-nbctl binary")
+	fs.StringVar(&o.bins.ovndLog, "ovnd-log", "info", "ovnd's log level (debug logs each northd round's timings; see -keep)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

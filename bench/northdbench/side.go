@@ -24,6 +24,9 @@ const (
 // bins are the programs the benchmark runs.
 type bins struct {
 	ovnd, ovnNorthd, ovsdbServer, ovsdbTool, nbctl string
+	// ovndLog is ovnd's [log] level; its log is ovnd.stderr in the
+	// round's directory (see -keep).
+	ovndLog string
 }
 
 // proc is a process the benchmark started and must stop.
@@ -201,7 +204,7 @@ func startNorthd(b bins, side, dir, sock string) (*proc, error) {
 			"--unixctl="+filepath.Join(dir, "ovn-northd.ctl"), "--log-file="+filepath.Join(dir, "ovn-northd.log"))
 	}
 	cfg := filepath.Join(dir, "ovnd.toml")
-	text := fmt.Sprintf("roles = [\"northd\"]\n\n[northd]\nnb = %q\nsb = %q\n", "unix:"+sock, "unix:"+sock)
+	text := fmt.Sprintf("roles = [\"northd\"]\n\n[log]\nlevel = %q\n\n[northd]\nnb = %q\nsb = %q\n", b.ovndLog, "unix:"+sock, "unix:"+sock)
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		return nil, err
 	}
