@@ -249,10 +249,6 @@ func (l *lab) demo(ctx context.Context) error {
 	}
 	l.p.step("demo: wrote switches sw0 (vm1 vm2 vm3) and sw1 (vm4 vm5), port group %s {vm2} with a stateful ACL", demoPortGroup)
 	for _, v := range demoVIFs {
-		l.j.Namespaces = append(l.j.Namespaces, v.ns())
-		if err := l.j.save(l.dir); err != nil {
-			return err
-		}
 		if err := v.plug(l.ovs); err != nil {
 			return err
 		}

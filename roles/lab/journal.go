@@ -15,7 +15,9 @@ import (
 // marks a directory as a lab's.
 const journalFile = "lab.json"
 
-// journal is what the lab changed and must undo.
+// journal is what the lab changed and must undo. The VIF namespaces and
+// veths are not in it: their names carry the lab's prefix, and the sweep
+// finds them by it.
 type journal struct {
 	// PID is the ovnd running the lab.
 	PID int `json:"pid"`
@@ -29,8 +31,6 @@ type journal struct {
 	CreatedBridge bool `json:"created_bridge,omitempty"`
 	// CreatedOVNRunDir is set when the lab created /var/run/ovn.
 	CreatedOVNRunDir bool `json:"created_ovn_run_dir,omitempty"`
-	// Namespaces are the VIF network namespaces the lab created.
-	Namespaces []string `json:"namespaces,omitempty"`
 }
 
 // errForeignDir is returned for a state directory that holds files but

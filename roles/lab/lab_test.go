@@ -69,7 +69,7 @@ func TestCheckStateDir(t *testing.T) {
 	os.Mkdir(old, 0o755)
 	before := "tcp:10.0.0.1:6642"
 	want := &journal{PID: 12345, HostOVS: "/x/db.sock", ExternalIDs: map[string]*string{"ovn-remote": &before, "system-id": nil},
-		CreatedBridge: true, Namespaces: []string{"ovnd-lab-vm1"}}
+		CreatedBridge: true, CreatedOVNRunDir: true}
 	if err := want.save(old); err != nil {
 		t.Fatal(err)
 	}

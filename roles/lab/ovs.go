@@ -137,6 +137,9 @@ func (o *localOVS) stop() {
 	if o.vswitchd != nil {
 		if done, _ := o.vswitchd.exited(); !done {
 			o.vsctl("--if-exists", "del-br", integrationBridge)
+			// --cleanup also deletes the datapath (ovs-system with the
+			// kernel's), which a plain exit leaves behind.
+			run(nil, "ovs-appctl", "-t", filepath.Join(o.runDir, "ovs-vswitchd.ctl"), "exit", "--cleanup")
 		}
 	}
 	o.vswitchd.stop()
@@ -150,6 +153,7 @@ func stopStalePrivateOVS(dir string) error {
 	if answers(sock) {
 		o := &localOVS{sock: sock}
 		o.vsctl("--if-exists", "del-br", integrationBridge)
+		run(nil, "ovs-appctl", "-t", filepath.Join(dir, "ovs-vswitchd.ctl"), "exit", "--cleanup")
 	}
 	return errors.Join(
 		killStale(filepath.Join(dir, "ovs-vswitchd.pid"), dir),
@@ -240,10 +244,4 @@ func (o *localOVS) addBridge() error {
 		"--", "set", "Bridge", integrationBridge, "datapath_type="+o.datapath,
 		"fail-mode=secure", "other_config:disable-in-band=true")
 	return err
-}
-
-// ports lists the ports on br.
-func (o *localOVS) ports(br string) ([]string, error) {
-	out, err := o.vsctl("list-ports", br)
-	return strings.Fields(out), err
 }
