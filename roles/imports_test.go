@@ -13,7 +13,7 @@ import (
 
 // The module's import graph points down:
 //
-//	main → roles → {embeddeddb, northd, controller, dhcp, l3} → leaves
+//	main → roles → {embeddeddb, northd, controller, l3} → leaves
 //
 // Only main imports roles; main reaches the role packages only through
 // roles; leaves import none of the above; northd and controller never
@@ -24,7 +24,12 @@ import (
 const modulePath = "github.com/ovnd/ovnd"
 
 // middle are the role packages; each names a group with its subpackages.
-var middle = []string{"embeddeddb", "northd", "controller", "dhcp", "l3"}
+//
+// dhcp is a leaf, not a role: it is the pure DHCP packet logic that the
+// controller's packet-in handler (controller/pinctrl) runs for
+// put_dhcp_opts and put_dhcpv6_opts, and it imports nothing of the
+// module.
+var middle = []string{"embeddeddb", "northd", "controller", "l3"}
 
 // Tiers, high to low. A package imports only from lower tiers, or its own
 // group.

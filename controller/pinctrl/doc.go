@@ -1,0 +1,33 @@
+// Package pinctrl answers the packets that logical flows send to the
+// controller: ovn-controller's pinctrl, for ovnd.
+//
+// A logical action such as put_dhcp_opts, arp { ... } or icmp4 { ... }
+// compiles (in controller/lflowc) to an OpenFlow controller action whose
+// userdata names the action (an lflowc.Opcode) and carries its
+// arguments. The switch sends the packet as an NXT_PACKET_IN2; Handler
+// decodes it, runs the action and answers with either
+//
+//   - an NXT_RESUME of the paused pipeline, with the packet replaced and a
+//     result bit written into the registers (put_dhcp_opts,
+//     put_dhcpv6_opts; dns_lookup and put_nd_ra_opts, which ovnd does not
+//     answer yet, resume with the result bit clear so the packet carries
+//     on as if there were nothing to answer), or
+//   - a packet-out of a packet built from the current one (arp, nd_na,
+//     nd_ns, icmp4, icmp6, tcp_reset, reject...), whose actions are the
+//     nested actions from the userdata preceded by loads that restore the
+//     logical metadata and registers of the packet-in, from in_port
+//     CONTROLLER, as ovn-controller does.
+//
+// Handle is the deterministic core: one packet-in in, the messages to
+// send out, no I/O. Serve is the thin shell around it that reads a
+// switch connection's asynchronous messages, sends the answers and logs
+// (rate limited) what went wrong; it runs on the goroutine of its caller,
+// never on the controller's main loop, and the connection's own bounded
+// queue (openflow.Conn.Async) drops packet-ins that arrive faster than
+// they are answered.
+//
+// A malformed packet or an opcode ovnd does not handle is logged and
+// dropped; nothing a guest sends can stop the handler.
+//
+// The DHCP packet logic lives in the leaf package dhcp.
+package pinctrl

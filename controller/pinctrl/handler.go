@@ -1,0 +1,118 @@
+package pinctrl
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/ovnd/ovnd/controller/lflowc"
+	"github.com/ovnd/ovnd/controller/openflow"
+	"github.com/ovnd/ovnd/dhcp"
+)
+
+// ErrUnhandled is returned (wrapped) for a packet-in whose opcode ovnd
+// does not handle.
+var ErrUnhandled = errors.New("unhandled controller action")
+
+// Result is what one packet-in calls for.
+type Result struct {
+	Op   lflowc.Opcode
+	Msgs []openflow.Message // to send to the switch, in order
+	Info string             // what was answered, for the log ("" for nothing)
+	Err  error              // why the packet was not answered, or nil
+}
+
+// Handle runs the controller action of one packet-in. It does no I/O:
+// the caller sends Result.Msgs.
+func Handle(p *openflow.PacketIn2) Result {
+	u, err := lflowc.ParseUserdata(p.Userdata)
+	if err != nil {
+		return Result{Err: err}
+	}
+	r := Result{Op: u.Op}
+	switch u.Op {
+	case lflowc.OpPutDHCPOpts:
+		r.Msgs, r.Info, r.Err = putDHCPOpts(p, u)
+	case lflowc.OpPutDHCPv6Opts:
+		r.Msgs, r.Info, r.Err = putDHCPv6Opts(p, u)
+	case lflowc.OpDNSLookup, lflowc.OpPutNDRAOpts:
+		r.Msgs, r.Err = resumeUnanswered(p, u)
+	default:
+		if build, ok := nested[u.Op]; ok {
+			r.Msgs, r.Info, r.Err = runNested(p, u, build)
+			break
+		}
+		r.Err = fmt.Errorf("%w: opcode %d", ErrUnhandled, u.Op)
+	}
+	return r
+}
+
+// putDHCPOpts answers put_dhcp_opts: the userdata holds the result
+// field, the offered address and the options.
+func putDHCPOpts(p *openflow.PacketIn2, u lflowc.Userdata) ([]openflow.Message, string, error) {
+	sf, rest, err := u.Result()
+	if err != nil {
+		return nil, "", fmt.Errorf("put_dhcp_opts: %w", err)
+	}
+	if len(rest) < 4 {
+		return nil, "", fmt.Errorf("put_dhcp_opts: no offer address in the userdata")
+	}
+	offer := netip.AddrFrom4([4]byte(rest[:4]))
+	reply, err := dhcp.ReplyV4(p.Packet, offer, rest[4:])
+	return resumeDHCP(p, sf, reply, err, fmt.Sprintf("%s %s", reply.Type, offer))
+}
+
+// putDHCPv6Opts answers put_dhcpv6_opts: the userdata holds the result
+// field and the options.
+func putDHCPv6Opts(p *openflow.PacketIn2, u lflowc.Userdata) ([]openflow.Message, string, error) {
+	sf, rest, err := u.Result()
+	if err != nil {
+		return nil, "", fmt.Errorf("put_dhcpv6_opts: %w", err)
+	}
+	reply, err := dhcp.ReplyV6(p.Packet, rest)
+	return resumeDHCP(p, sf, reply, err, reply.Type)
+}
+
+// resumeDHCP resumes the pipeline with the reply and the result bit set,
+// or, when there is no reply, with the request and the bit clear, as
+// ovn-controller does.
+func resumeDHCP(p *openflow.PacketIn2, sf openflow.Subfield, reply dhcp.Reply, err error, info string) ([]openflow.Message, string, error) {
+	res := openflow.ResumeFrom(p)
+	md, werr := setBit(p.Metadata, sf, err == nil)
+	if werr != nil {
+		return nil, "", werr
+	}
+	res.Metadata = md
+	if err != nil {
+		if errors.Is(err, dhcp.ErrNoReply) {
+			return []openflow.Message{res}, reply.Request + " (no reply)", nil
+		}
+		return []openflow.Message{res}, "", err
+	}
+	res.Packet = reply.Frame
+	return []openflow.Message{res}, fmt.Sprintf("%s %s: %s", reply.Request, ethSrc(p.Packet), info), nil
+}
+
+// resumeUnanswered resumes a paused action ovnd does not answer with
+// its result bit clear, so that the packet goes on as when there is
+// nothing to answer.
+func resumeUnanswered(p *openflow.PacketIn2, u lflowc.Userdata) ([]openflow.Message, error) {
+	sf, _, err := u.Result()
+	if err != nil {
+		return nil, err
+	}
+	md, err := setBit(p.Metadata, sf, false)
+	if err != nil {
+		return nil, err
+	}
+	res := openflow.ResumeFrom(p)
+	res.Metadata = md
+	return []openflow.Message{res}, nil
+}
+
+func ethSrc(b []byte) string {
+	if len(b) < 12 {
+		return "?"
+	}
+	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", b[6], b[7], b[8], b[9], b[10], b[11])
+}
