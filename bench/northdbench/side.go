@@ -83,6 +83,7 @@ type result struct {
 	flows, bindings    int
 	load, converge     time.Duration
 	addP50, addP90     time.Duration
+	floorP50           time.Duration // the same lsp-add without --wait=sb
 	plainP50, plainP90 time.Duration
 	rss, hwm           int64
 }
@@ -133,13 +134,22 @@ func round(ctx context.Context, b bins, side, dir string, t topology, adds, plai
 		return r, err
 	}
 	log("%s: converged in %v, %d flows", side, r.converge, r.flows)
-	lat, err := lspAdds(ctx, b, dir, sock, t, 0, adds, true)
+	floor := min(adds, 20)
+	lat, err := lspAdds(ctx, b, dir, sock, t, 0, floor, true, false)
+	if err != nil {
+		return r, err
+	}
+	r.floorP50 = percentile(lat, 50)
+	if _, err := syncSB(nb, time.Minute); err != nil {
+		return r, err
+	}
+	lat, err = lspAdds(ctx, b, dir, sock, t, floor, adds, true, true)
 	if err != nil {
 		return r, err
 	}
 	r.addP50, r.addP90 = percentile(lat, 50), percentile(lat, 90)
 	if plainAdds > 0 {
-		lat, err := lspAdds(ctx, b, dir, sock, t, adds, plainAdds, false)
+		lat, err := lspAdds(ctx, b, dir, sock, t, floor+adds, plainAdds, false, true)
 		if err != nil {
 			return r, err
 		}
@@ -238,11 +248,12 @@ func syncSB(c *conn, timeout time.Duration) (int, error) {
 }
 
 // lspAdds runs n `ovn-nbctl --wait=sb lsp-add` (with the port's
-// addresses) and returns each one's wall time. With daemon, the commands
+// addresses; without --wait=sb unless wait) and returns each one's wall
+// time. With daemon, the commands
 // go through one `ovn-nbctl --detach` that keeps its NB replica, as
 // OVN_NB_DAEMON does in deployments; without, every ovn-nbctl reads the
 // NB afresh. first numbers the new ports.
-func lspAdds(ctx context.Context, b bins, dir, sock string, t topology, first, n int, daemon bool) ([]time.Duration, error) {
+func lspAdds(ctx context.Context, b bins, dir, sock string, t topology, first, n int, daemon, wait bool) ([]time.Duration, error) {
 	env := os.Environ()
 	if daemon {
 		ctl, stop, err := startNbctlDaemon(b, dir, sock)
@@ -259,7 +270,10 @@ func lspAdds(ctx context.Context, b bins, dir, sock string, t topology, first, n
 		}
 		s, p := k%t.switches, t.ports+k/t.switches
 		name := fmt.Sprintf("add-%s-%d", switchName(s), p)
-		args := []string{"--wait=sb", "--timeout=60"}
+		args := []string{"--timeout=60"}
+		if wait {
+			args = append(args, "--wait=sb")
+		}
 		if !daemon {
 			args = append(args, "--db=unix:"+sock)
 		}
