@@ -209,6 +209,8 @@ func TestMissingDatapath(t *testing.T) {
 	w.st.LocalDatapaths["dp1"] = chassis.LocalDatapath{UUID: "dp1", Key: 1}
 	orphan := &sbdb.PortBinding{UUID: "pb-orphan", LogicalPort: "orphan", Datapath: "dp-gone", TunnelKey: 9}
 	w.v.ports["orphan"], w.v.portUUID[orphan.UUID] = orphan, orphan
+	here := "ch-hv1"
+	w.v.ports["sw1-p1"].Chassis = &here
 	dp := "dp1"
 	w.v.flows = []*sbdb.LogicalFlow{
 		{UUID: "00000001-0000-0000-0000-000000000000", Pipeline: "ingress", TableID: 0, Priority: 50,

@@ -136,6 +136,9 @@ func (v *sbView) chassisName(id *string) string {
 	return ""
 }
 
+// chassisNameOf returns the name of the Chassis row with UUID id, or "".
+func (v *sbView) chassisNameOf(id string) string { return v.chassisName(&id) }
+
 // flowDatapaths returns the tunnel keys of the datapaths lf applies to.
 func (v *sbView) flowDatapaths(lf *sbdb.LogicalFlow) []uint32 {
 	if lf.LogicalDatapath != nil {
