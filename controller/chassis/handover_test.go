@@ -40,7 +40,7 @@ func TestHandoverFromOVNController(t *testing.T) {
 	}
 
 	ovs := h.connect(vswitch.FullDatabaseModel, h.path("db.sock"), OVSMonitorOptions())
-	sb := h.connect(sbdb.FullDatabaseModel, h.sbSock, SBMonitorOptions())
+	sb := h.connect(sbdb.FullDatabaseModel, h.sbSock, sbTestMonitor())
 	before := render(t, ovs, sb)
 	var txns int
 	m := New(countingClient{ovs, &txns}, countingClient{sb, &txns}, Options{KernelDatapath: func() (bool, error) { return false, nil }})

@@ -221,11 +221,17 @@ func (h *host) connect(m func() (model.ClientDBModel, error), sock string, opts 
 	return c
 }
 
+// sbTestMonitor is what the Manager needs, plus SB_Global for the
+// tests that play the loop's part in reporting nb_cfg.
+func sbTestMonitor() []client.MonitorOption {
+	return append(SBMonitorOptions(), client.WithTable(&sbdb.SBGlobal{}))
+}
+
 // manager connects both clients and returns a Manager on them.
 func (h *host) manager() *Manager {
 	h.t.Helper()
 	ovs := h.connect(vswitch.FullDatabaseModel, h.path("db.sock"), OVSMonitorOptions())
-	sb := h.connect(sbdb.FullDatabaseModel, h.sbSock, SBMonitorOptions())
+	sb := h.connect(sbdb.FullDatabaseModel, h.sbSock, sbTestMonitor())
 	return New(ovs, sb, Options{KernelDatapath: func() (bool, error) { return false, nil }})
 }
 
@@ -284,7 +290,7 @@ func (c countingClient) Transact(ctx context.Context, ops ...ovsdb.Operation) ([
 func (h *host) countingManager(n *int) *Manager {
 	h.t.Helper()
 	ovs := h.connect(vswitch.FullDatabaseModel, h.path("db.sock"), OVSMonitorOptions())
-	sb := h.connect(sbdb.FullDatabaseModel, h.sbSock, SBMonitorOptions())
+	sb := h.connect(sbdb.FullDatabaseModel, h.sbSock, sbTestMonitor())
 	return New(countingClient{ovs, n}, countingClient{sb, n}, Options{KernelDatapath: func() (bool, error) { return false, nil }})
 }
 

@@ -139,6 +139,13 @@ func testRegistersAndBinds(t *testing.T, h *host) {
 	if ts := h.sbGet("Chassis_Private", "name=hv1", "nb_cfg_timestamp"); ts == "0" || ts == "" {
 		t.Errorf("nb_cfg_timestamp %q", ts)
 	}
+	if got := strings.TrimSpace(h.vsctl("get", "Bridge", "br-int", "external_ids:ovn-nb-cfg")); got != `"7"` {
+		t.Errorf("br-int ovn-nb-cfg %s", got)
+	}
+	txns = 0
+	if err := m.ReportNbCfg(ctx, 7); err != nil || txns != 0 {
+		t.Errorf("reporting nb_cfg 7 again: %v, %d transactions", err, txns)
+	}
 
 	// The other chassis goes: its tunnel goes.
 	h.sbctl("chassis-del", "hv2")

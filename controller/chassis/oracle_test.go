@@ -91,6 +91,10 @@ var oracleSteps = []struct {
 			"type=chassisredirect", "options:distributed-port=lr1-ext", "ha_chassis_group="+group,
 			`mac="00:00:00:00:ff:02 172.16.0.1/24"`)
 	}, nil},
+	{"nb_cfg", func(h *host) {
+		h.sbctl("init")
+		h.sbctl("set", "SB_Global", ".", "nb_cfg=5")
+	}, nil},
 	{"transport zones, tunnel options", func(h *host) {
 		h.sbctl("chassis-add", "hv5", "geneve", "192.168.77.5")
 		h.sbctl("set", "Chassis", "hv5", "transport_zones=tz1")
@@ -126,7 +130,7 @@ func TestOracleAgainstOVNController(t *testing.T) {
 		real.waitBridge("br-int")
 	})
 	realOVS := real.connect(vswitch.FullDatabaseModel, real.path("db.sock"), OVSMonitorOptions())
-	realSB := real.connect(sbdb.FullDatabaseModel, real.sbSock, SBMonitorOptions())
+	realSB := real.connect(sbdb.FullDatabaseModel, real.sbSock, sbTestMonitor())
 
 	ours := startHost(t)
 	m := ours.manager()
@@ -170,7 +174,7 @@ func TestOracleAgainstOVNController(t *testing.T) {
 
 // settle does what the controller loop does each round: reconcile, then
 // mark the ports that have an OpenFlow port installed (the flows are not
-// this package's business).
+// this package's business), and report SB_Global.nb_cfg as applied.
 func settle(t *testing.T, m *Manager) {
 	t.Helper()
 	st := reconcile(t, m)
@@ -184,6 +188,15 @@ func settle(t *testing.T, m *Manager) {
 	defer cancel()
 	if err := m.MarkInstalled(ctx, ready); err != nil {
 		t.Fatal(err)
+	}
+	globals, err := rows[sbdb.SBGlobal](m.sb, sbdb.SBGlobalTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(globals) == 1 {
+		if err := m.ReportNbCfg(ctx, int64(globals[0].NbCfg)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -3,7 +3,9 @@ package chassis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 	"github.com/ovnd/ovnd/ovnschema/vswitch"
@@ -79,31 +81,59 @@ func (m *Manager) MarkInstalled(ctx context.Context, ports []string) error {
 	return nil
 }
 
-// ReportNbCfg writes nbCfg, the NB_Global.nb_cfg whose changes this
-// chassis has fully applied, to its Chassis_Private row with the time
-// (nb_cfg_timestamp, ms), which is what makes ovn-nbctl --wait=hv
-// return. Reporting the value already there writes nothing.
+// Bridge external_ids keys where ovn-controller also reports nb_cfg.
+const (
+	nbCfgKey   = "ovn-nb-cfg"
+	nbCfgTSKey = "ovn-nb-cfg-ts"
+)
+
+// ReportNbCfg reports nbCfg, the SB_Global.nb_cfg whose changes this
+// chassis has fully applied, as ovn-controller does: in its
+// Chassis_Private row with the time (nb_cfg, nb_cfg_timestamp in ms),
+// which is what makes ovn-nbctl --wait=hv return, and in the integration
+// bridge's external_ids (ovn-nb-cfg, ovn-nb-cfg-ts). Reporting the value
+// already there writes nothing.
 func (m *Manager) ReportNbCfg(ctx context.Context, nbCfg int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.state == nil {
 		return ErrNotRegistered
 	}
-	var privs []sbdb.ChassisPrivate
-	if err := m.sb.WhereCache(func(p *sbdb.ChassisPrivate) bool { return p.Name == m.state.Chassis }).List(ctx, &privs); err != nil {
+	privs, err := rows[sbdb.ChassisPrivate](m.sb, sbdb.ChassisPrivateTable)
+	if err != nil {
 		return fmt.Errorf("read chassis_private: %w", err)
 	}
-	if len(privs) == 0 {
+	i := slices.IndexFunc(privs, func(p *sbdb.ChassisPrivate) bool { return p.Name == m.state.Chassis })
+	if i < 0 {
 		return ErrNotRegistered
 	}
-	if int64(privs[0].NbCfg) == nbCfg {
-		return nil
+	now := m.opts.Now().UnixMilli()
+	st := &txn{c: m.sb}
+	if int64(privs[i].NbCfg) != nbCfg {
+		row := &sbdb.ChassisPrivate{UUID: privs[i].UUID, NbCfg: int(nbCfg), NbCfgTimestamp: int(now)}
+		st.update(row, &row.NbCfg, &row.NbCfgTimestamp)
 	}
-	row := &sbdb.ChassisPrivate{UUID: privs[0].UUID, NbCfg: int(nbCfg), NbCfgTimestamp: int(m.opts.Now().UnixMilli())}
-	t := &txn{c: m.sb}
-	t.update(row, &row.NbCfg, &row.NbCfgTimestamp)
-	if err := t.commit(ctx); err != nil {
+	ot := &txn{c: m.ovs}
+	brs, err := rows[vswitch.Bridge](m.ovs, vswitch.BridgeTable)
+	if err != nil {
+		return fmt.Errorf("read bridges: %w", err)
+	}
+	for _, br := range brs {
+		have, ok := br.ExternalIDs[nbCfgKey]
+		if !ok {
+			have = "0" // what ovn-controller starts from: it writes nothing until nb_cfg moves
+		}
+		if br.UUID == m.state.BridgeUUID && have != strconv.FormatInt(nbCfg, 10) {
+			row := &vswitch.Bridge{UUID: br.UUID}
+			want := map[string]string{nbCfgKey: strconv.FormatInt(nbCfg, 10), nbCfgTSKey: strconv.FormatInt(now, 10)}
+			ot.setKeys(row, &row.ExternalIDs, br.ExternalIDs, want, []string{nbCfgKey, nbCfgTSKey})
+		}
+	}
+	if err := st.commit(ctx); err != nil {
 		return fmt.Errorf("report nb_cfg %d: %w", nbCfg, err)
+	}
+	if err := ot.commit(ctx); err != nil {
+		return fmt.Errorf("report nb_cfg %d on %s: %w", nbCfg, m.state.Bridge, err)
 	}
 	return nil
 }
