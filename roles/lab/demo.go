@@ -258,7 +258,7 @@ func (l *lab) demo(ctx context.Context) error {
 		if ferr := l.central.failed(); ferr != nil {
 			return ferr
 		}
-		return fmt.Errorf("demo: %w (see %s)", err, l.controllerLog())
+		return fmt.Errorf("demo: %w%s", err, l.controllerTail())
 	}
 	l.p.step("demo: every port is bound and up (SB Port_Binding.up, set by the controller)")
 	for _, p := range demoPings {

@@ -292,3 +292,16 @@ func TestLabOnePerHost(t *testing.T) {
 	}
 	assertClean(t, dir)
 }
+
+// A demo that fails returns the reason, and the lab still cleans up: here
+// the ports get no time to come up.
+func TestLabDemoFails(t *testing.T) {
+	needLab(t, true)
+	dir := filepath.Join(t.TempDir(), "lab")
+	err := runLab(t, Options{StateDir: dir, PortsUpTimeout: time.Millisecond})
+	t.Logf("error: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "not up after 1ms") {
+		t.Errorf("Run = %v, want the ports not up", err)
+	}
+	assertClean(t, dir)
+}

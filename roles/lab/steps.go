@@ -251,7 +251,7 @@ func (l *lab) waitChassis(ctx context.Context) error {
 			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the controller did not register a chassis in SB within %v: see %s", timeout, l.controllerLog())
+			return fmt.Errorf("the controller did not register a chassis in SB within %v%s", timeout, l.controllerTail())
 		}
 		select {
 		case <-ctx.Done():
@@ -286,12 +286,30 @@ func waitNorthd(ctx context.Context, sbSock string) error {
 	}
 }
 
-// controllerLog is where the controller's log lines go.
-func (l *lab) controllerLog() string {
+// controllerTail is the end of the controller's log, to explain a
+// failure: the state directory, log included, goes away with the lab.
+func (l *lab) controllerTail() string {
+	path, mark := filepath.Join(l.dir, "ovnd.log"), "component=controller"
 	if realController() {
-		return filepath.Join(l.dir, "ovn-controller.log")
+		path, mark = filepath.Join(l.dir, "ovn-controller.log"), ""
 	}
-	return filepath.Join(l.dir, "ovnd.log")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var lines []string
+	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		if strings.Contains(line, mark) {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) > 8 {
+		lines = lines[len(lines)-8:]
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return "; the controller's log ends:\n" + strings.Join(lines, "\n")
 }
 
 // sbClient connects a libovsdb client to the SB at sock and replicates it.
