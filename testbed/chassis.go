@@ -92,30 +92,7 @@ func (c *Chassis) startOVS() error {
 	if _, err := run("", nil, "ovsdb-tool", "create", db, ovsSchema); err != nil {
 		return err
 	}
-	var err error
-	c.ovsdb, err = startDaemon(c.Name+"/ovsdb-server", filepath.Join(c.Dir, "ovsdb-server.out"), c.NS, c.env(),
-		"ovsdb-server", db, "--remote=punix:"+c.dbSock(),
-		"--pidfile="+filepath.Join(c.Dir, "ovsdb-server.pid"),
-		"--unixctl="+filepath.Join(c.Dir, "ovsdb-server.ctl"),
-		"--log-file="+filepath.Join(c.Dir, "ovsdb-server.log"), "--no-chdir")
-	if err != nil {
-		return err
-	}
-	if err := poll(20*time.Second, func() error {
-		if err := c.ovsdb.alive(); err != nil {
-			return err
-		}
-		_, err := c.VSCtl("--no-wait", "init")
-		return err
-	}); err != nil {
-		return err
-	}
-	c.vswitchd, err = startDaemon(c.Name+"/ovs-vswitchd", filepath.Join(c.Dir, "ovs-vswitchd.out"), c.NS, c.env(),
-		"ovs-vswitchd", "unix:"+c.dbSock(),
-		"--pidfile="+filepath.Join(c.Dir, "ovs-vswitchd.pid"),
-		"--unixctl="+filepath.Join(c.Dir, "ovs-vswitchd.ctl"),
-		"--log-file="+filepath.Join(c.Dir, "ovs-vswitchd.log"), "--no-chdir")
-	return err
+	return c.startOVSOn(db)
 }
 
 // createBridges adds br-int and br-phy; ovs-vsctl waits for ovs-vswitchd

@@ -69,8 +69,8 @@ func (c *Chassis) RestartOVS(t testing.TB) {
 	}
 }
 
-// startOVSOn starts ovsdb-server on an existing database, then
-// ovs-vswitchd.
+// startOVSOn starts ovsdb-server on an existing database, initialises
+// it if it is new, then starts ovs-vswitchd.
 func (c *Chassis) startOVSOn(db string) error {
 	var err error
 	c.ovsdb, err = startDaemon(c.Name+"/ovsdb-server", filepath.Join(c.Dir, "ovsdb-server.out"), c.NS, c.env(),
@@ -85,7 +85,7 @@ func (c *Chassis) startOVSOn(db string) error {
 		if err := c.ovsdb.alive(); err != nil {
 			return err
 		}
-		_, err := c.VSCtl("--no-wait", "show")
+		_, err := c.VSCtl("--no-wait", "init")
 		return err
 	}); err != nil {
 		return err
