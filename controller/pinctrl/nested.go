@@ -15,7 +15,10 @@ type builder func(in []byte) ([]byte, error)
 
 // nested are the nested actions pinctrl runs, by opcode.
 var nested = map[lflowc.Opcode]builder{
-	lflowc.OpARP: buildARP,
+	lflowc.OpARP:        buildARP,
+	lflowc.OpNDNA:       buildNDNA,
+	lflowc.OpNDNARouter: buildNDNARouter,
+	lflowc.OpNDNS:       buildNDNS,
 }
 
 // runNested builds the packet and sends it out through the nested
