@@ -1,6 +1,7 @@
 package chassis
 
 import (
+	"context"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -100,5 +101,46 @@ func TestHandoverToOVNController(t *testing.T) {
 	after := render(t, m.ovs, m.sb)
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("ovn-controller changed the Manager's rows (-Manager's +after ovn-controller):\n%s", diff)
+	}
+}
+
+// TestCleanupLikeExit compares Cleanup with what ovn-controller leaves
+// behind after `ovn-appctl exit`.
+func TestCleanupLikeExit(t *testing.T) {
+	needRoot(t)
+	if _, err := exec.LookPath("ovn-controller"); err != nil {
+		t.Skip("ovn-controller not installed")
+	}
+	real := startHost(t)
+	var oc *daemon
+	oracleSetup(real, func() {
+		oc = real.daemon("ovn-controller", "unix:"+real.path("db.sock"), "--log-file="+real.path("ovn-controller.log"), "--no-chdir")
+		real.waitBridge("br-int")
+	})
+	real.waitSB("true", "--bare", "--columns=up", "find", "Port_Binding", "logical_port=lp1")
+	real.appctl(oc, "exit")
+	select {
+	case <-oc.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("ovn-controller did not exit")
+	}
+	realOVS := real.connect(vswitch.FullDatabaseModel, real.path("db.sock"), OVSMonitorOptions())
+	realSB := real.connect(sbdb.FullDatabaseModel, real.sbSock, sbTestMonitor())
+
+	ours := startHost(t)
+	m := ours.manager()
+	oracleSetup(ours, func() { reconcile(t, m) })
+	eventually(t, m, "settled", func(s *State) bool {
+		settle(t, m)
+		return len(s.Tunnels) == 3 && s.LocalPorts["lp1"].Installed
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.Cleanup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want, got := render(t, realOVS, realSB), render(t, m.ovs, m.sb)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("after exit: ovn-controller (-) vs Cleanup (+):\n%s", diff)
 	}
 }

@@ -138,12 +138,14 @@ func (m *Manager) ReportNbCfg(ctx context.Context, nbCfg int64) error {
 	return nil
 }
 
-// Cleanup undoes this chassis' presence, as ovn-controller does when
-// told to exit without --restart: it releases the Port_Bindings it holds,
-// deletes its Chassis_Private and Chassis rows (the Encap rows go with
-// the Chassis), removes its tunnel and localnet patch ports and the
-// ovn-installed marks. The integration bridge and the ct-zone keys stay,
-// so that a later start keeps the same zones.
+// Cleanup undoes this chassis' presence as ovn-controller does when told
+// to exit (ovn-appctl exit, without --restart): it deletes the Chassis
+// and Chassis_Private rows (the Encap rows go with the Chassis, and the
+// SB clears the weak references of the Port_Bindings it held, leaving
+// their up column as it was), the tunnel ports and its
+// ovn-chassis-idx key. The integration bridge, the localnet patch ports,
+// the ovn-installed marks and the ct-zone keys stay, as with
+// ovn-controller. The Manager must not be used afterwards.
 func (m *Manager) Cleanup(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -161,7 +163,6 @@ func (m *Manager) Cleanup(ctx context.Context) error {
 	}
 	st := &txn{c: m.sb}
 	if ch := sbv.chassis[cfg.SystemID]; ch != nil {
-		claimOps(st, &binding{release: heldBy(sbv, ch.UUID)}, ch.UUID)
 		st.add(m.sb.Where(ch).Delete())
 	}
 	if p := sbv.privates[cfg.SystemID]; p != nil {
@@ -175,24 +176,13 @@ func (m *Manager) Cleanup(ctx context.Context) error {
 		if err := tunnelOps(ot, ov, br, nil); err != nil {
 			return err
 		}
-		installedOps(ot, m.bridgeIfaces(ov, cfg.Bridge), nil, "")
 	}
-	patchOps(ot, ov, nil)
+	root := &vswitch.OpenvSwitch{UUID: ov.root.UUID}
+	ot.setKeys(root, &root.OtherConfig, ov.root.OtherConfig, nil, []string{chassisIdxPrefix + cfg.SystemID})
 	if err := ot.commit(ctx); err != nil {
 		return fmt.Errorf("ovs cleanup: %w", err)
 	}
 	m.installed = map[string]string{}
 	m.state = nil
 	return nil
-}
-
-// heldBy returns the Port_Bindings held by chassis chUUID, by name.
-func heldBy(sbv *sbView, chUUID string) []*sbdb.PortBinding {
-	var out []*sbdb.PortBinding
-	for _, name := range sortedKeys(sbv.pbs) {
-		if pb := sbv.pbs[name]; pb.Chassis != nil && *pb.Chassis == chUUID {
-			out = append(out, pb)
-		}
-	}
-	return out
 }

@@ -125,7 +125,8 @@ func testTakeOverAndReconfigure(t *testing.T, h *host) {
 		t.Errorf("other_config after rename: %s", got)
 	}
 
-	// Cleanup removes what this chassis owns and nothing else.
+	// Cleanup removes the chassis and its tunnels, as ovn-controller's
+	// exit does, and nothing else.
 	h.sbctl("chassis-add", "hv2", "geneve", "192.168.77.2")
 	eventually(t, m, "tunnel to hv2", func(s *State) bool { _, ok := s.Tunnels["hv2"]; return ok })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -145,10 +146,10 @@ func testTakeOverAndReconfigure(t *testing.T, h *host) {
 	if got := h.sbGet("Port_Binding", "logical_port=lp1", "chassis"); got != "" {
 		t.Errorf("lp1 still bound: %q", got)
 	}
-	if got := portsOn(h, "br-int"); got != "vif1" {
+	if got := portsOn(h, "br-int"); got != "patch-br-int-to-ln1\nvif1" {
 		t.Errorf("br-int ports after cleanup: %q", got)
 	}
-	if got := portsOn(h, "br-phy2"); got != "" {
+	if got := portsOn(h, "br-phy2"); got != "patch-ln1-to-br-int" {
 		t.Errorf("br-phy2 ports after cleanup: %q", got)
 	}
 }
