@@ -12,7 +12,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var capture = flag.Bool("capture", false, "TestCaptureSnapshot: write testdata/router-sb.json.gz from a real OVN")
+var (
+	capture = flag.Bool("capture", false, "TestCaptureSnapshot: write testdata/router-sb.json.gz from a real OVN")
+	large   = flag.Bool("large", false, "TestLargeCompile: measure a full compile of a large topology from a real ovn-northd")
+)
 
 // snapshot is what compiling the router topology needs from the SB, as
 // a real ovn-northd wrote it and as seen from the chassis: the bench

@@ -182,9 +182,19 @@ func (s *sandbox) script(file string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	s.scriptText(string(b))
+}
+
+// scriptText is script with the script's text.
+func (s *sandbox) scriptText(text string) {
+	s.t.Helper()
 	pre := fmt.Sprintf("set -eu\nN='ovn-nbctl --db=unix:%s --timeout=30'\nS='ovn-sbctl --db=unix:%s --timeout=30'\n"+
 		"V='ovs-vsctl --db=unix:%s --timeout=30'\n", s.path("ovn.sock"), s.path("ovn.sock"), s.path("db.sock"))
-	s.run("bash", "-c", pre+string(b))
+	f := s.path("script.sh")
+	if err := os.WriteFile(f, []byte(pre+text), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	s.run("bash", f)
 	s.nbctl("--wait=hv", "sync")
 }
 
