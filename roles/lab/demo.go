@@ -125,6 +125,36 @@ func nbClient(ctx context.Context, sock string) (client.Client, error) {
 	return c, nil
 }
 
+// initNB creates the NB_Global row if the NB has none, as `ovn-nbctl
+// init` does (and every ovn-nbctl command before its own): northd takes
+// its options (mac_prefix, svc_monitor_mac) from it into SB_Global, where
+// ovn-controller looks for them.
+func (l *lab) initNB(ctx context.Context) error {
+	c, err := nbClient(ctx, l.sockets.NB)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var rows []nbdb.NBGlobal
+	if err := c.List(ctx, &rows); err != nil {
+		return fmt.Errorf("read NB_Global: %w", err)
+	}
+	if len(rows) > 0 {
+		return nil
+	}
+	ops, err := c.Create(&nbdb.NBGlobal{})
+	if err == nil {
+		var res []ovsdb.OperationResult
+		if res, err = c.Transact(ctx, ops...); err == nil {
+			_, err = ovsdb.CheckOperationResults(res, ops)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("create NB_Global: %w", err)
+	}
+	return nil
+}
+
 // writeDemo writes the demo topology into the NB in one transaction.
 func writeDemo(ctx context.Context, c client.Client) error {
 	ops, err := demoOps(c)

@@ -140,6 +140,9 @@ func (l *lab) startCentral(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := l.initNB(ctx); err != nil {
+		return err
+	}
 	if realController() {
 		// ovn-controller 23.03 was seen to segfault in its first
 		// recompute when it connects while ovnd's northd fills an empty
