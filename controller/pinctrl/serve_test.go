@@ -1,0 +1,83 @@
+package pinctrl
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ovnd/ovnd/controller/openflow"
+)
+
+// fakeSwitch is a Switch over a channel that records what is sent.
+type fakeSwitch struct {
+	async chan openflow.Message
+	mu    sync.Mutex
+	sent  []openflow.Message
+}
+
+func (s *fakeSwitch) Async() <-chan openflow.Message { return s.async }
+func (s *fakeSwitch) Send(_ context.Context, m openflow.Message) (uint32, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, m)
+	return 0, nil
+}
+
+// TestServe answers packet-ins in order, skips other messages and
+// garbage, and returns when the connection closes.
+func TestServe(t *testing.T) {
+	g := golden(t)
+	sw := &fakeSwitch{async: make(chan openflow.Message, 8)}
+	sw.async <- &openflow.PortStatus{}
+	sw.async <- packetIn([]byte{0, 0, 0, 99, 0, 0, 0, 0}, nil) // unknown: logged, dropped
+	sw.async <- packetIn(userdata(t, putDHCP), g["DHCPDISCOVER"])
+	sw.async <- packetIn(userdata(t, putDHCPv6), g["SOLICIT"])
+	close(sw.async)
+	done := make(chan struct{})
+	go func() {
+		Serve(context.Background(), sw, nil)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return when the connection closed")
+	}
+	if len(sw.sent) != 2 {
+		t.Fatalf("sent %d messages, want 2 resumes", len(sw.sent))
+	}
+	for i, want := range []string{"DHCPDISCOVER", "SOLICIT"} {
+		r, ok := sw.sent[i].(*openflow.Resume)
+		if !ok || len(r.Packet) == len(g[want]) {
+			t.Errorf("message %d: %T, not the answer to %s", i, sw.sent[i], want)
+		}
+	}
+}
+
+// TestServeCancel: Serve returns when its context ends, with the
+// connection still open.
+func TestServeCancel(t *testing.T) {
+	sw := &fakeSwitch{async: make(chan openflow.Message)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		Serve(ctx, sw, nil)
+		close(done)
+	}()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return when its context ended")
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	l := newLimiter(2, time.Second)
+	t0 := time.Unix(100, 0)
+	got := []bool{l.allow(t0), l.allow(t0), l.allow(t0.Add(500 * time.Millisecond)), l.allow(t0.Add(time.Second))}
+	if got[0] != true || got[1] != true || got[2] != false || got[3] != true {
+		t.Errorf("allowed %v, want [true true false true]", got)
+	}
+}
