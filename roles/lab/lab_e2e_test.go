@@ -184,14 +184,58 @@ func startTestOVS(t *testing.T) *localOVS {
 func TestLabAfterCrash(t *testing.T) {
 	needLab(t, true)
 	dir := filepath.Join(t.TempDir(), "lab")
+	crashLab(t, dir, "")
+	if err := runLab(t, Options{StateDir: dir}); err != nil {
+		t.Error(err)
+	}
+	assertClean(t, dir)
+}
+
+// TestLabAfterCrashOnHostOVS: a lab killed while it had changed the
+// host's OVS leaves it changed; the next lab restores it from the journal.
+func TestLabAfterCrashOnHostOVS(t *testing.T) {
+	needLab(t, true)
+	host := startTestOVS(t)
+	encapIP := "192.0.2.1"
+	if err := host.setExternalIDs(map[string]*string{"ovn-encap-ip": &encapIP}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := host.externalIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "lab")
+	crashLab(t, dir, host.sock)
+	if ids, _ := host.externalIDs(); ids["ovn-remote"] == "" {
+		t.Fatalf("the killed lab had not configured the host OVS: %v", ids)
+	}
+	if err := runLab(t, Options{StateDir: dir, HostOVS: host.sock}); err != nil {
+		t.Error(err)
+	}
+	assertClean(t, dir)
+	after, err := host.externalIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("host OVS external_ids (-before +after):\n%s", diff)
+	}
+	if ok, err := host.bridgeExists(integrationBridge); err != nil || ok {
+		t.Errorf("host OVS still has %s (%v)", integrationBridge, err)
+	}
+}
+
+// crashLab runs a lab in a child process (TestLabChild) on dir, and on the
+// OVS at hostOVS unless "", and kills it with SIGKILL once its VIFs exist.
+func crashLab(t *testing.T, dir, hostOVS string) {
+	t.Helper()
 	child := exec.Command(os.Args[0], "-test.run=^TestLabChild$")
-	child.Env = append(os.Environ(), "OVND_LAB_TEST_CHILD="+dir)
+	child.Env = append(os.Environ(), "OVND_LAB_TEST_CHILD="+dir, "OVND_LAB_TEST_HOST_OVS="+hostOVS)
 	var out strings.Builder
 	child.Stdout, child.Stderr = &out, &out
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Kill it once its VIFs exist.
 	deadline := time.Now().Add(2 * time.Minute)
 	for len(labNamespaces()) < len(demoVIFs) && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
@@ -206,19 +250,16 @@ func TestLabAfterCrash(t *testing.T) {
 	for i := 0; i < 50 && len(processesMentioning(dir)) > 0; i++ {
 		time.Sleep(100 * time.Millisecond)
 	}
-	if err := runLab(t, Options{StateDir: dir}); err != nil {
-		t.Error(err)
-	}
-	assertClean(t, dir)
 }
 
-// TestLabChild is the lab that TestLabAfterCrash kills.
+// TestLabChild is the lab that crashLab kills.
 func TestLabChild(t *testing.T) {
 	dir := os.Getenv("OVND_LAB_TEST_CHILD")
 	if dir == "" {
-		t.Skip("run by TestLabAfterCrash")
+		t.Skip("run by crashLab")
 	}
-	Run(context.Background(), Options{StateDir: dir, Demo: true, PrivateSocketsOnly: true, Out: os.Stdout, Log: os.Stderr})
+	Run(context.Background(), Options{StateDir: dir, HostOVS: os.Getenv("OVND_LAB_TEST_HOST_OVS"),
+		Demo: true, PrivateSocketsOnly: true, Out: os.Stdout, Log: os.Stderr})
 }
 
 // TestLabInterrupt is Ctrl-C on an interactive lab: once it runs, ending
