@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -104,7 +105,22 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 	}
 	n.log.Debug("incremental round", "sb_ops", ops, "compute", t1.Sub(t0), "sb_write", t2.Sub(t1),
 		"nb_feedback", time.Since(t2), "flows", s.eng.FlowCount())
+	afterBulk(ops)
 	return err
+}
+
+// bulkOps is the size of an SB write after which northd hands the
+// memory the round used back to the OS.
+const bulkOps = 5000
+
+// afterBulk returns the garbage of a large round (the transaction's
+// operations and their JSON, the engine's scratch) to the OS at once,
+// rather than keeping it mapped until the runtime's scavenger gets to
+// it: northd's resident memory then stays near what it holds.
+func afterBulk(ops int) {
+	if ops >= bulkOps {
+		debug.FreeOSMemory()
+	}
 }
 
 // feedback brings the SB facts of NB feedback up to date: changed port
@@ -173,6 +189,7 @@ func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
 		return fmt.Errorf("write sb: %w", err)
 	}
 	n.log.Debug("full round wrote sb", "ops", len(ops), "flows", len(res.Flows))
+	defer afterBulk(len(ops))
 	fb := &nbFeedback{sbCfg: res.Global.NbCfg, chassis: sb.chassisPriv, hosts: sb.chassis, up: portsUp(sb),
 		tags: res.Tags, defaults: n.defaults, now: int(time.Now().UnixMilli())}
 	if err := writeNB(ctx, nbc, nb, fb); err != nil {
