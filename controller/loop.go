@@ -360,11 +360,12 @@ func (m *refMemo) Router(dp uint32) bool                   { return m.v.Router(d
 // installed yet, so controller actions run unmetered.
 func (m *refMemo) Meter(string) uint32 { return 0 }
 
-// Local reports whether port is bound here or is the localnet port of
-// a local datapath, as ovn-controller decides which port-group members
-// and in_out_port lflows to compile.
+// Local reports whether port is bound here, is the localnet port of a
+// local datapath, or is of a type ovn-controller always counts as
+// related (patch, localport, vtep), as ovn-controller decides which
+// port-group members and in_out_port lflows to compile.
 func (m *refMemo) Local(port string) bool {
-	if m.v.Resident(port) {
+	if m.v.Resident(port) || m.v.alwaysRelated(port) {
 		return true
 	}
 	_, ok := m.st.Localnet[port]

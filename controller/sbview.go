@@ -178,6 +178,23 @@ func (v *sbView) Resident(port string) bool {
 	return ok && v.chassisName(pb.Chassis) == v.chassis
 }
 
+// alwaysRelated reports whether port is of a type ovn-controller's
+// binding adds to its related ports wherever it is bound: a router's
+// patch ports (and a switch's side of them), localports and vtep ports.
+// Their inport/outport lflows are compiled on every chassis that has
+// their datapath.
+func (v *sbView) alwaysRelated(port string) bool {
+	pb, ok := v.ports[port]
+	if !ok {
+		return false
+	}
+	switch pb.Type {
+	case "patch", "localport", "vtep":
+		return true
+	}
+	return false
+}
+
 // AddressSet returns the addresses of an SB Address_Set.
 func (v *sbView) AddressSet(name string) ([]string, bool) {
 	s, ok := v.addrSets[name]
