@@ -2,6 +2,7 @@ package chassis
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -83,18 +84,20 @@ func TestHandoverToOVNController(t *testing.T) {
 	})
 	before := render(t, m.ovs, m.sb)
 	installedTS := h.vsctl("get", "Interface", "vif1", "external_ids:ovn-installed-ts")
-	h.daemon("ovn-controller", "unix:"+h.path("db.sock"), "--log-file="+h.path("ovn-controller.log"), "--no-chdir")
-	// Wait until ovn-controller has connected and run (it writes
-	// ovn-startup-ts on br-int), then give it time to change anything it
-	// would.
-	startTS := h.vsctl("get", "Bridge", "br-int", "external_ids:ovn-startup-ts")
-	for i := 0; h.vsctl("get", "Bridge", "br-int", "external_ids:ovn-startup-ts") == startTS; i++ {
+	oc := h.daemon("ovn-controller", "unix:"+h.path("db.sock"), "--log-file="+h.path("ovn-controller.log"), "--no-chdir")
+	// Wait until ovn-controller is connected to br-int (it has read both
+	// databases by then), then give it time to change anything it would.
+	for i := 0; ; i++ {
+		log, _ := os.ReadFile(h.path("ovn-controller.log"))
+		if strings.Contains(string(log), "br-int.mgmt: connected") {
+			break
+		}
 		if i == 200 {
-			t.Fatal("ovn-controller did not start")
+			t.Fatalf("ovn-controller did not connect (%s):\n%s", oc.exited(), log)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	time.Sleep(2 * time.Second)
+	time.Sleep(3 * time.Second)
 	if got := h.vsctl("get", "Interface", "vif1", "external_ids:ovn-installed-ts"); got != installedTS {
 		t.Errorf("ovn-controller re-installed vif1: ovn-installed-ts %s, was %s", got, installedTS)
 	}

@@ -15,6 +15,10 @@ import (
 	"github.com/ovnd/ovnd/ovnschema/vswitch"
 )
 
+// ErrEncapInUse is returned by Reconcile when another chassis holds an
+// Encap with this chassis' type and IP; the SB allows only one.
+var ErrEncapInUse = errors.New("encapsulation in use by another chassis")
+
 // ErrNotRegistered is returned by ReportNbCfg and MarkInstalled before a
 // Reconcile has registered the chassis.
 var ErrNotRegistered = errors.New("chassis not registered yet")
@@ -210,6 +214,9 @@ func (m *Manager) kernelDatapath() bool {
 func (m *Manager) register(ctx context.Context, cfg Config, otherConfig map[string]string) (*sbView, error) {
 	sbv, err := readSB(ctx, m.sb)
 	if err != nil {
+		return nil, err
+	}
+	if err := encapConflict(sbv, cfg, m.previousID(cfg)); err != nil {
 		return nil, err
 	}
 	t := &txn{c: m.sb}

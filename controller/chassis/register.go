@@ -88,6 +88,23 @@ func registerChassis(t *txn, sb *sbView, cfg Config, otherConfig map[string]stri
 	}
 }
 
+// encapConflict returns an error naming the chassis that holds an Encap
+// with the (type, ip) this chassis wants, which the SB's index would
+// refuse: typically this host under a previous system-id. ignore is a
+// chassis whose rows go in the same transaction.
+func encapConflict(sb *sbView, cfg Config, ignore string) error {
+	for _, e := range desiredEncaps(cfg) {
+		for _, have := range sb.encaps {
+			if have.Type != e.Type || have.IP != e.IP || have.ChassisName == cfg.SystemID || have.ChassisName == ignore {
+				continue
+			}
+			return fmt.Errorf("%w: %s %s is registered by chassis %q (remove it with ovn-sbctl chassis-del, or change ovn-encap-ip)",
+				ErrEncapInUse, e.Type, e.IP, have.ChassisName)
+		}
+	}
+	return nil
+}
+
 // updateChassis brings an existing Chassis row and its encaps in line.
 func updateChassis(t *txn, sb *sbView, ch *sbdb.Chassis, cfg Config, want []encapSpec, otherConfig map[string]string) {
 	row := &sbdb.Chassis{UUID: ch.UUID}

@@ -2,6 +2,7 @@ package chassis
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +152,33 @@ func testTakeOverAndReconfigure(t *testing.T, h *host) {
 	}
 	if got := portsOn(h, "br-phy2"); got != "patch-ln1-to-br-int" {
 		t.Errorf("br-phy2 ports after cleanup: %q", got)
+	}
+}
+
+// A host that ran under another system-id left its chassis behind, with
+// the encap this one wants: a clear error until the old one is removed.
+func TestEncapInUse(t *testing.T) {
+	h := startHost(t)
+	h.sbctl("chassis-add", "old-name", "geneve", "192.168.77.1")
+	h.configure("hv1", "geneve", "192.168.77.1")
+	m := h.manager()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := m.Reconcile(ctx)
+	if !errors.Is(err, ErrEncapInUse) || !strings.Contains(err.Error(), `"old-name"`) {
+		t.Fatalf("err %v, want ErrEncapInUse naming old-name", err)
+	}
+	h.sbctl("chassis-del", "old-name")
+	for i := 0; ; i++ { // until the monitor has seen the deletion
+		if _, err = m.Reconcile(ctx); err == nil {
+			break
+		}
+		if !errors.Is(err, ErrEncapInUse) || i == 200 {
+			t.Fatalf("after removing old-name: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := h.sbGet("Encap", "ip=192.168.77.1", "chassis_name"); got != "hv1" {
+		t.Errorf("encap owner %q, want hv1", got)
 	}
 }
