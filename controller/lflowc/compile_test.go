@@ -323,3 +323,50 @@ func TestSetMeterWithoutMeter(t *testing.T) {
 		t.Errorf("meter refs (-want +got):\n%s", diff)
 	}
 }
+
+// TestUserdataDecoders checks what the packet-in handler will read back:
+// the result field of a paused action and a log's verdict, severity and
+// name.
+func TestUserdataDecoders(t *testing.T) {
+	compileOne := func(actions string) *openflow.Controller {
+		t.Helper()
+		lf := LogicalFlow{UUID: uuid, Pipeline: "ingress", TableID: 20, Priority: 100, Match: "udp", Actions: actions}
+		flows, _, err := Compile(lf, []uint32{1}, testEnv(), NewConjIDs())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, ok := flows[0].Actions[0].(*openflow.Controller)
+		if !ok {
+			t.Fatalf("first action %v is not a controller action", flows[0].Actions[0])
+		}
+		return c
+	}
+	c := compileOne("reg0[3] = put_dhcp_opts(offerip = 10.0.0.11, router = 10.0.0.1); next;")
+	u, err := ParseUserdata(c.Userdata)
+	if err != nil || u.Op != OpPutDHCPOpts || !c.Pause {
+		t.Fatalf("userdata %v, op %d, pause %v", err, u.Op, c.Pause)
+	}
+	sf, rest, err := u.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sf.String(); got != "NXM_NX_XXREG0[99]" {
+		t.Errorf("result field %s, want NXM_NX_XXREG0[99] (reg0[3])", got)
+	}
+	if want := []byte{10, 0, 0, 11, 3, 4, 10, 0, 0, 1}; string(rest) != string(want) {
+		t.Errorf("options % x, want % x", rest, want)
+	}
+
+	c = compileOne(`log(name="acl1", severity=warning, verdict=reject); next;`)
+	u, _ = ParseUserdata(c.Userdata)
+	verdict, severity, name, err := u.LogInfo()
+	if err != nil || verdict != 2 || severity != 4 || name != "acl1" {
+		t.Errorf("log info %d %d %q %v, want 2 4 \"acl1\"", verdict, severity, name, err)
+	}
+	if _, _, _, err := (Userdata{Op: OpLog}).LogInfo(); err == nil {
+		t.Error("empty log payload decoded")
+	}
+	if _, _, err := (Userdata{Op: OpDNSLookup, Payload: []byte{1, 2}}).Result(); err == nil {
+		t.Error("short result decoded")
+	}
+}
