@@ -346,3 +346,43 @@ func TestLabDemoFails(t *testing.T) {
 	}
 	assertClean(t, dir)
 }
+
+// Namespaces and links named like the lab's (here one namespace and a
+// veth pair), left with no state directory (a lab killed after its state
+// dir was lost, or one run with another --state-dir), are swept before
+// the lab starts.
+func TestLabSweepsLeftovers(t *testing.T) {
+	needLab(t, false)
+	ns, link := namePrefix+"old", namePrefix+"oldh"
+	t.Cleanup(func() { sweepVIFs() })
+	if err := runAll(
+		[]string{"ip", "netns", "add", ns},
+		[]string{"ip", "link", "add", link, "type", "veth", "peer", "name", namePrefix + "oldp"},
+	); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "lab")
+	ctx, cancel := context.WithCancel(t.Context())
+	out := &watchWriter{want: "the lab is running", seen: make(chan struct{})}
+	running := out.seen
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, Options{StateDir: dir, PrivateSocketsOnly: true, Out: out, Log: out}) }()
+	select {
+	case <-running:
+		if left := append(labNamespaces(), labLinks()...); len(left) > 0 {
+			t.Errorf("leftovers still there while the lab runs: %v", left)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	case err := <-done:
+		t.Errorf("Run returned before it was running: %v", err)
+	}
+	cancel()
+	t.Logf("lab output:\n%s", out.String())
+	if !strings.Contains(out.String(), "removing 3 namespaces and links named "+namePrefix) {
+		t.Error("the lab did not say it removed the leftovers")
+	}
+	assertClean(t, dir)
+}
