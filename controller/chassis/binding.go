@@ -124,7 +124,7 @@ func computeBinding(ovs *ovsView, sb *sbView, cfg Config, chUUID string) *bindin
 	}
 	sort.Slice(b.claim, func(i, j int) bool { return b.claim[i].LogicalPort < b.claim[j].LogicalPort })
 	sort.Slice(b.release, func(i, j int) bool { return b.release[i].LogicalPort < b.release[j].LogicalPort })
-	b.expandDatapaths(sb)
+	b.expandDatapaths(sb, chUUID)
 	return b
 }
 
@@ -164,9 +164,11 @@ func (b *binding) add(sb *sbView, pb *sbdb.PortBinding, f *vswitch.Interface, pa
 
 // expandDatapaths computes the local datapaths as ovn-controller does:
 // those of the ports bound here, and every datapath reachable from them
-// through patch ports (a switch's routers, their other switches, ...);
-// the datapaths of gateway ports bound here are local too.
-func (b *binding) expandDatapaths(sb *sbView) {
+// through patch ports (a switch's routers, their other switches, ...),
+// except across a distributed gateway port whose gateway chassis this
+// is not (see crossPatch); the datapaths of gateway ports bound here are
+// local too.
+func (b *binding) expandDatapaths(sb *sbView, chUUID string) {
 	var queue []string
 	for _, lp := range b.local {
 		if lp.Type == typeVIF && !b.datapath[lp.Datapath] {
@@ -188,13 +190,45 @@ func (b *binding) expandDatapaths(sb *sbView) {
 				continue
 			}
 			peer := sb.pbs[pb.Options["peer"]]
-			if peer == nil || b.datapath[peer.Datapath] {
+			if peer == nil || b.datapath[peer.Datapath] || !crossPatch(sb, pb, peer, chUUID) {
 				continue
 			}
 			b.datapath[peer.Datapath] = true
 			queue = append(queue, peer.Datapath)
 		}
 	}
+}
+
+// crossPatch reports whether the walk over local datapaths goes from
+// patch port pb to its peer. Plain patch ports always lead on. When
+// either side is a distributed gateway port (options
+// chassis-redirect-port names its chassisredirect port), ovn-controller
+// keeps the far side out unless this chassis can be its gateway: from a
+// switch into the router, only if the chassisredirect port's HA group
+// lists this chassis; from the router out, also when the
+// chassisredirect port does not always redirect (the router then routes
+// to that network here, e.g. for distributed NAT). Without this, every
+// chassis with a VIF behind the router would compile the external
+// network's pipeline, which only the gateway chassis needs.
+func crossPatch(sb *sbView, pb, peer *sbdb.PortBinding, chUUID string) bool {
+	crName, peerCRName := pb.Options["chassis-redirect-port"], peer.Options["chassis-redirect-port"]
+	if crName == "" && peerCRName == "" {
+		return true
+	}
+	cr, peerCR := sb.pbs[crName], sb.pbs[peerCRName]
+	if cr == nil && peerCR == nil {
+		return false // named, but not there (yet): as ovn-controller
+	}
+	if peerCR != nil && !sb.isRouter(pb.Datapath) && sb.isRouter(peer.Datapath) {
+		return sb.ha.haContains(peerCR.HaChassisGroup, chUUID)
+	}
+	if cr == nil {
+		return false
+	}
+	if cr.Options["always-redirect"] != "true" {
+		return true
+	}
+	return sb.ha.haContains(cr.HaChassisGroup, chUUID)
 }
 
 // localnetPorts returns the localnet Port_Bindings on local datapaths,
@@ -245,4 +279,15 @@ func claimOps(t *txn, b *binding, chUUID string) {
 // hasInstalled reports whether f carries ovn-installed.
 func hasInstalled(f *vswitch.Interface) bool {
 	return f != nil && strings.EqualFold(f.ExternalIDs[OVNInstalledKey], "true")
+}
+
+// isRouter reports whether datapath dp (a Datapath_Binding UUID) is a
+// logical router's.
+func (v *sbView) isRouter(dp string) bool {
+	d := v.dps[dp]
+	if d == nil {
+		return false
+	}
+	_, ok := d.ExternalIDs["logical-router"]
+	return ok
 }

@@ -51,6 +51,20 @@ func (h *haView) haActive(groupUUID *string, chUUID string) bool {
 	return *ms[0].Chassis == chUUID
 }
 
+// haContains reports whether chassis chUUID is a member of HA group
+// groupUUID, active or not.
+func (h *haView) haContains(groupUUID *string, chUUID string) bool {
+	if groupUUID == nil || h.groups[*groupUUID] == nil {
+		return false
+	}
+	for _, u := range h.groups[*groupUUID].HaChassis {
+		if m := h.members[u]; m != nil && m.Chassis != nil && *m.Chassis == chUUID {
+			return true
+		}
+	}
+	return false
+}
+
 // bindsHere reports whether pb, a port with no interface of its own, is
 // bound to this chassis: an l3gateway port pinned here, a
 // chassisredirect or external port whose HA group has this chassis

@@ -3,6 +3,7 @@ package chassis
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -34,6 +35,10 @@ func (m *Manager) MarkInstalled(ctx context.Context, ports []string) error {
 	}
 	ot, st := &txn{c: m.ovs}, &txn{c: m.sb}
 	now := msString(m.opts.Now())
+	// The State Reconcile returned is the caller's: update a copy.
+	next := *m.state
+	next.LocalPorts = maps.Clone(m.state.LocalPorts)
+	m.state = &next
 	sorted := append([]string(nil), ports...)
 	sort.Strings(sorted)
 	for _, name := range sorted {
