@@ -386,3 +386,24 @@ func TestLabSweepsLeftovers(t *testing.T) {
 	}
 	assertClean(t, dir)
 }
+
+// A host OVS whose database answers but whose ovs-vswitchd is gone is
+// refused with what to start, and left as it was.
+func TestLabNeedsVswitchd(t *testing.T) {
+	needLab(t, false)
+	host := startTestOVS(t)
+	host.vswitchd.stop()
+	before, err := host.externalIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "lab")
+	err = Run(t.Context(), Options{StateDir: dir, HostOVS: host.sock, PrivateSocketsOnly: true})
+	if err == nil || !strings.Contains(err.Error(), "ovs-vswitchd does not run: start it") {
+		t.Errorf("Run = %v, want a refusal naming ovs-vswitchd", err)
+	}
+	if after, _ := host.externalIDs(); !cmp.Equal(before, after) {
+		t.Errorf("external_ids changed: %v, then %v", before, after)
+	}
+	assertClean(t, dir)
+}

@@ -77,7 +77,6 @@ func startPrivateOVS(dir string) (*localOVS, error) {
 	o.server, err = startDaemon("ovsdb-server", filepath.Join(dir, "ovsdb-server.out"), env,
 		"ovsdb-server", conf, "--remote=punix:"+o.sock,
 		"--pidfile="+filepath.Join(dir, "ovsdb-server.pid"),
-		"--unixctl="+filepath.Join(dir, "ovsdb-server.ctl"),
 		"--log-file="+filepath.Join(dir, "ovsdb-server.log"))
 	if err != nil {
 		return nil, err
@@ -93,13 +92,18 @@ func startPrivateOVS(dir string) (*localOVS, error) {
 	o.vswitchd, err = startDaemon("ovs-vswitchd", filepath.Join(dir, "ovs-vswitchd.out"), env,
 		"ovs-vswitchd", "unix:"+o.sock,
 		"--pidfile="+filepath.Join(dir, "ovs-vswitchd.pid"),
-		"--unixctl="+filepath.Join(dir, "ovs-vswitchd.ctl"),
 		"--log-file="+filepath.Join(dir, "ovs-vswitchd.log"))
 	if err != nil {
 		o.stop()
 		return nil, err
 	}
 	return o, nil
+}
+
+// appctl runs an ovs-appctl command on the daemon named target whose pid
+// file and control socket are in runDir (OVS's default names there).
+func appctl(runDir, target string, args ...string) (string, error) {
+	return run([]string{"OVS_RUNDIR=" + runDir}, append([]string{"ovs-appctl", "-t", target}, args...)...)
 }
 
 // waitSocket waits up to 10 s for d to answer on path.
@@ -139,7 +143,7 @@ func (o *localOVS) stop() {
 			o.vsctl("--if-exists", "del-br", integrationBridge)
 			// --cleanup also deletes the datapath (ovs-system with the
 			// kernel's), which a plain exit leaves behind.
-			run(nil, "ovs-appctl", "-t", filepath.Join(o.runDir, "ovs-vswitchd.ctl"), "exit", "--cleanup")
+			appctl(o.runDir, "ovs-vswitchd", "exit", "--cleanup")
 		}
 	}
 	o.vswitchd.stop()
@@ -153,7 +157,7 @@ func stopStalePrivateOVS(dir string) error {
 	if answers(sock) {
 		o := &localOVS{sock: sock}
 		o.vsctl("--if-exists", "del-br", integrationBridge)
-		run(nil, "ovs-appctl", "-t", filepath.Join(dir, "ovs-vswitchd.ctl"), "exit", "--cleanup")
+		appctl(dir, "ovs-vswitchd", "exit", "--cleanup")
 	}
 	return errors.Join(
 		killStale(filepath.Join(dir, "ovs-vswitchd.pid"), dir),

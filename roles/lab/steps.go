@@ -67,6 +67,9 @@ func (l *lab) startOVS(context.Context) error {
 // then records what the lab will change on it.
 func (l *lab) useHostOVS() error {
 	o := &localOVS{sock: l.opts.HostOVS, runDir: filepath.Dir(l.opts.HostOVS), datapath: hostDatapath()}
+	if _, err := appctl(o.runDir, "ovs-vswitchd", "version"); err != nil {
+		return fmt.Errorf("an Open vSwitch database answers on %s but ovs-vswitchd does not run: start it (systemctl start openvswitch-switch, or /usr/share/openvswitch/scripts/ovs-ctl start)", o.sock)
+	}
 	ids, err := o.externalIDs()
 	if err != nil {
 		return fmt.Errorf("Open vSwitch on %s: %w", o.sock, err)
