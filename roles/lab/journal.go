@@ -33,6 +33,10 @@ type journal struct {
 	CreatedOVNRunDir bool `json:"created_ovn_run_dir,omitempty"`
 }
 
+// maxStateDir keeps the longest socket path in the state directory,
+// ovs/ovs-vswitchd.PID.ctl, within the 107 bytes of sun_path.
+const maxStateDir = 107 - len("/ovs/ovs-vswitchd.4194304.ctl")
+
 // errForeignDir is returned for a state directory that holds files but
 // no journal: it is not a lab's, and the lab would delete them.
 var errForeignDir = errors.New("is not empty and was not made by ovnd lab")
@@ -42,6 +46,9 @@ var errForeignDir = errors.New("is not empty and was not made by ovnd lab")
 func checkStateDir(dir string) (*journal, error) {
 	if !filepath.IsAbs(dir) || filepath.Clean(dir) == "/" {
 		return nil, fmt.Errorf("state dir %q: must be an absolute path below /", dir)
+	}
+	if len(dir) > maxStateDir {
+		return nil, fmt.Errorf("state dir %q: longer than %d bytes, too long for the unix sockets inside it", dir, maxStateDir)
 	}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0) {

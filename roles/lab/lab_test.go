@@ -60,7 +60,7 @@ func TestCheckStateDir(t *testing.T) {
 	if _, err := checkStateDir(foreign); !errors.Is(err, errForeignDir) {
 		t.Errorf("foreign dir: err = %v, want %v", err, errForeignDir)
 	}
-	for _, bad := range []string{"relative/dir", "/"} {
+	for _, bad := range []string{"relative/dir", "/", "/" + strings.Repeat("d", maxStateDir)} {
 		if _, err := checkStateDir(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
