@@ -35,6 +35,8 @@ func Handle(p *openflow.PacketIn2) Result {
 		r.Msgs, r.Info, r.Err = putDHCPOpts(p, u)
 	case lflowc.OpPutDHCPv6Opts:
 		r.Msgs, r.Info, r.Err = putDHCPv6Opts(p, u)
+	case lflowc.OpPutICMP4FragMTU, lflowc.OpPutICMP6FragMTU:
+		r.Msgs, r.Info, r.Err = putFragMTU(p, u)
 	case lflowc.OpDNSLookup, lflowc.OpPutNDRAOpts:
 		r.Msgs, r.Err = resumeUnanswered(p, u)
 	default:

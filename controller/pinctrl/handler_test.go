@@ -313,7 +313,7 @@ func TestARP(t *testing.T) {
 	if r.Err != nil || len(r.Msgs) != 1 {
 		t.Fatalf("err %v, %d messages", r.Err, len(r.Msgs))
 	}
-	want, _ := hex.DecodeString("ffffffffffff" + "0a0000000601" + "0806" + "0001080006040001" +
+	want, _ := hex.DecodeString("0a0000000610" + "0a0000000601" + "0806" + "0001080006040001" +
 		"0a0000000601" + "0a050001" + "000000000000" + "0a05000a")
 	if d := cmp.Diff(want, r.Msgs[0].(*openflow.PacketOut).Data); d != "" {
 		t.Errorf("arp request (-want +got):\n%s", d)

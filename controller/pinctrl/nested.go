@@ -19,6 +19,11 @@ var nested = map[lflowc.Opcode]builder{
 	lflowc.OpNDNA:       buildNDNA,
 	lflowc.OpNDNARouter: buildNDNARouter,
 	lflowc.OpNDNS:       buildNDNS,
+	lflowc.OpICMP:       icmpBuilder(true, false),
+	lflowc.OpICMP4Error: icmpBuilder(false, false),
+	lflowc.OpICMP6Error: icmpBuilder(false, false),
+	lflowc.OpTCPReset:   tcpResetBuilder(false),
+	lflowc.OpReject:     buildReject,
 }
 
 // runNested builds the packet and sends it out through the nested
@@ -62,8 +67,10 @@ func l2(in []byte) (hdr []byte, typ uint16, payload []byte, err error) {
 }
 
 // buildARP is arp { }: an ARP request for the IPv4 destination of the
-// packet, from its Ethernet source to broadcast; the nested actions
-// usually rewrite the addresses.
+// packet, with the packet's Ethernet addresses; the nested actions
+// rewrite them (eth.dst = ff:ff:ff:ff:ff:ff, arp.spa, arp.tpa...).
+// Unlike ovn-controller, the packet that triggered it is not held back
+// to be sent once the address resolves.
 func buildARP(in []byte) ([]byte, error) {
 	hdr, typ, payload, err := l2(in)
 	if err != nil {
@@ -73,8 +80,7 @@ func buildARP(in []byte) ([]byte, error) {
 		return nil, fmt.Errorf("arp action on a packet that is not ipv4 (ethertype 0x%04x)", typ)
 	}
 	b := make([]byte, 0, 64)
-	b = append(b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-	b = append(b, hdr[6:]...) // source MAC and VLAN tags
+	b = append(b, hdr...) // MACs and VLAN tags
 	b = binary.BigEndian.AppendUint16(b, 0x0806)
 	b = append(b, 0, 1, 8, 0, 6, 4, 0, 1) // Ethernet, IPv4, request
 	b = append(b, hdr[6:12]...)
