@@ -99,14 +99,16 @@ func waitFor(path string) error {
 	return errors.New("timed out waiting for " + path)
 }
 
-// NBCtl runs ovn-nbctl against nb with a timeout.
+// NBCtl runs ovn-nbctl against nb. Its own timeout is generous (the
+// benchmark topology's commands take tens of seconds on a loaded
+// machine); callers bound it with ctx.
 func NBCtl(ctx context.Context, nb string, args ...string) (string, error) {
-	return run(ctx, "ovn-nbctl", append([]string{"--db=" + nb, "--timeout=20"}, args...)...)
+	return run(ctx, "ovn-nbctl", append([]string{"--db=" + nb, "--timeout=120"}, args...)...)
 }
 
-// SBCtl runs ovn-sbctl against sb.
+// SBCtl runs ovn-sbctl against sb, with the same generous timeout.
 func SBCtl(ctx context.Context, sb string, args ...string) (string, error) {
-	return run(ctx, "ovn-sbctl", append([]string{"--db=" + sb, "--timeout=20"}, args...)...)
+	return run(ctx, "ovn-sbctl", append([]string{"--db=" + sb, "--timeout=120"}, args...)...)
 }
 
 func run(ctx context.Context, name string, args ...string) (string, error) {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 // Result is one scenario run through both northds.
@@ -82,7 +80,7 @@ func (e *Env) TableDiffs(ctx context.Context) ([]TableDiff, error) {
 		if err != nil {
 			return nil, err
 		}
-		if d := cmp.Diff(want, got); d != "" {
+		if d := rowDiff(want, got); d != "" {
 			out = append(out, TableDiff{tb.Table + " (" + tb.Columns + ")", d})
 		}
 	}
@@ -94,10 +92,48 @@ func (e *Env) TableDiffs(ctx context.Context) ([]TableDiff, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d := cmp.Diff(want, got); d != "" {
+	if d := rowDiff(want, got); d != "" {
 		out = append(out, TableDiff{"NB Logical_Switch_Port (name,up,tag)", d})
 	}
 	return out, nil
+}
+
+// rowDiff lists the rows only in want ("- ") and only in got ("+ "),
+// sorted, at most maxListed of each; "" when both hold the same rows.
+func rowDiff(want, got []string) string {
+	count := map[string]int{}
+	for _, r := range got {
+		count[r]++
+	}
+	var missing, extra []string
+	for _, r := range want {
+		if count[r] > 0 {
+			count[r]--
+		} else {
+			missing = append(missing, r)
+		}
+	}
+	for _, r := range got {
+		if count[r] > 0 {
+			count[r]--
+			extra = append(extra, r)
+		}
+	}
+	var b strings.Builder
+	for _, side := range []struct {
+		sign string
+		rows []string
+	}{{"- ", missing}, {"+ ", extra}} {
+		slices.Sort(side.rows)
+		for i, r := range side.rows {
+			if i == maxListed {
+				fmt.Fprintf(&b, "%s... and %d more\n", side.sign, len(side.rows)-maxListed)
+				break
+			}
+			b.WriteString(side.sign + r + "\n")
+		}
+	}
+	return b.String()
 }
 
 // maxListed caps the differing flows listed per scenario in Markdown.

@@ -1,6 +1,7 @@
 package difftest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,6 +30,22 @@ func TestMarkdown(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+func TestRowDiff(t *testing.T) {
+	if d := rowDiff([]string{"a", "b", "b"}, []string{"b", "a", "b"}); d != "" {
+		t.Errorf("same rows: %q", d)
+	}
+	if d, want := rowDiff([]string{"a", "b", "b", "c"}, []string{"b", "d", "a"}), "- b\n- c\n+ d\n"; d != want {
+		t.Errorf("rowDiff = %q, want %q", d, want)
+	}
+	var many []string
+	for i := range maxListed + 5 {
+		many = append(many, fmt.Sprintf("r%03d", i))
+	}
+	if d := rowDiff(many, nil); !strings.HasSuffix(d, "- ... and 5 more\n") || strings.Count(d, "\n") != maxListed+1 {
+		t.Errorf("long diff not capped:\n%s", d)
 	}
 }
 
