@@ -103,6 +103,10 @@ var oracleSteps = []struct {
 		h.vsctl("set", "Open_vSwitch", ".", "external_ids:ovn-transport-zones=tz1,tz3",
 			"external_ids:ovn-encap-tos=inherit", "external_ids:ovn-encap-df_default=true")
 	}, nil},
+	{"peer encap options", func(h *host) {
+		// hv2 (vxlan, csum=false, dst_port=4790) joins tz1.
+		h.sbctl("set", "Chassis", "hv2", "transport_zones=tz1")
+	}, nil},
 }
 
 // TestOracleAgainstOVNController runs the real ovn-controller on one
