@@ -3,8 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/netip"
 	"path/filepath"
 
 	"slices"
@@ -438,18 +436,8 @@ func (l *loop) physicalFlows(v *sbView, st *chassis.State) error {
 		if !ok {
 			continue
 		}
-		p := physical.Port{UUID: pb.UUID, Name: pb.LogicalPort, Datapath: dp, Key: uint32(pb.TunnelKey),
-			Type: pb.Type, Chassis: v.chassisName(pb.Chassis), PortSecurity: pb.PortSecurity, MAC: pb.MAC,
-			Peer: pb.Options["peer"], DistributedPort: pb.Options["distributed-port"]}
-		if pb.Type == "l3gateway" {
-			p.Chassis = pb.Options["l3gateway-chassis"]
-		}
-		if pb.ParentPort != nil {
-			p.Parent = *pb.ParentPort
-		}
-		if pb.Tag != nil {
-			p.Tag = uint16(*pb.Tag)
-		}
+		p := physical.PortFromBinding(pb, v.chassisNameOf)
+		p.Datapath = dp
 		if lp, ok := st.LocalPorts[pb.LogicalPort]; ok && lp.OFPort > 0 {
 			p.OFPort = uint32(lp.OFPort)
 			p.Zone = uint16(lp.Zone)
@@ -466,26 +454,24 @@ func (l *loop) physicalFlows(v *sbView, st *chassis.State) error {
 	}
 	for _, mb := range v.macBindings {
 		if _, ok := localUUID[mb.Datapath]; ok {
-			if b, ok := macBinding(mb.UUID, mb.LogicalPort, mb.IP, mb.MAC); ok {
+			if b, err := physical.MACBindingFromSB(mb); err == nil {
 				in.MACBindings = append(in.MACBindings, b)
 			}
 		}
 	}
 	for _, mb := range v.staticMACs {
 		if _, ok := localUUID[mb.Datapath]; ok {
-			if b, ok := macBinding(mb.UUID, mb.LogicalPort, mb.IP, mb.MAC); ok {
-				b.Static, b.Override = true, mb.OverrideDynamicMAC
+			if b, err := physical.StaticMACBindingFromSB(mb); err == nil {
 				in.MACBindings = append(in.MACBindings, b)
 			}
 		}
 	}
 	localKey := localKeys(st)
 	for _, f := range v.fdbs {
-		if !localKey[uint32(f.DpKey)] {
-			continue
-		}
-		if mac, err := net.ParseMAC(f.MAC); err == nil {
-			in.FDBs = append(in.FDBs, physical.FDB{UUID: f.UUID, Datapath: uint32(f.DpKey), Port: uint32(f.PortKey), MAC: mac})
+		if localKey[uint32(f.DpKey)] {
+			if e, err := physical.FDBFromSB(f); err == nil {
+				in.FDBs = append(in.FDBs, e)
+			}
 		}
 	}
 	for _, mc := range v.mcast {
@@ -526,18 +512,4 @@ func (l *loop) physicalFlows(v *sbView, st *chassis.State) error {
 		}
 	}
 	return nil
-}
-
-// macBinding parses a MAC_Binding or Static_MAC_Binding row; rows with a
-// bad address are left out (ovn-controller skips them too).
-func macBinding(uuid, port, ip, mac string) (physical.MACBinding, bool) {
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
-		return physical.MACBinding{}, false
-	}
-	hw, err := net.ParseMAC(mac)
-	if err != nil {
-		return physical.MACBinding{}, false
-	}
-	return physical.MACBinding{UUID: uuid, Port: port, IP: addr, MAC: hw}, true
 }
