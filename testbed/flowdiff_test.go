@@ -1,0 +1,132 @@
+package testbed_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ovnd/ovnd/testbed"
+)
+
+// TestFlowDiff builds a scenario's topology twice, once with the
+// reference controllers (OVND_FLOWDIFF_WANT, "ovn" by default) and once
+// with the ones under test (OVND_FLOWDIFF_GOT, "ovnd" by default), the
+// rest as OVND_E2E_* says, and compares every chassis's br-int, table by
+// table, after normalising what each implementation numbers on its own
+// (see testbed.NormalizeFlows). It fails when a table differs. The full
+// diff and both normalised dumps go to $OVND_E2E_ARTIFACTS/flowdiff-*
+// (or a new temporary directory), whose path it logs. A tool more than a
+// check, so it runs only with OVND_FLOWDIFF=1:
+//
+//	OVND_FLOWDIFF=1 go test ./testbed -run TestFlowDiff/NAT_LB -v
+func TestFlowDiff(t *testing.T) {
+	if os.Getenv("OVND_FLOWDIFF") == "" {
+		t.Skip("a diagnostic tool: set OVND_FLOWDIFF=1 to compare two controllers' flows")
+	}
+	base, err := testbed.ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, got := base, base
+	if want.Controllers, err = flowDiffKinds("OVND_FLOWDIFF_WANT", testbed.OVN); err != nil {
+		t.Fatal(err)
+	}
+	if got.Controllers, err = flowDiffKinds("OVND_FLOWDIFF_GOT", testbed.OVND); err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range []struct {
+		name  string
+		build func(*testing.T, *testbed.Topology)
+	}{
+		{"NAT_LB", func(t *testing.T, topo *testbed.Topology) { buildNATLB(t, topo) }},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			ws := flowStates(t, "want", want, sc.build)
+			gs := flowStates(t, "got", got, sc.build)
+			if len(ws) != len(gs) {
+				t.Fatalf("%d chassis dumped for want, %d for got", len(ws), len(gs))
+			}
+			dir := flowDiffDir(t, sc.name)
+			for i := range ws {
+				hv := "hv" + string(rune('1'+i))
+				d := testbed.DiffFlows(ws[i], gs[i])
+				writeFile(t, filepath.Join(dir, hv+"-want.txt"), ws[i].String())
+				writeFile(t, filepath.Join(dir, hv+"-got.txt"), gs[i].String())
+				writeFile(t, filepath.Join(dir, hv+"-diff.txt"), d.String())
+				t.Logf("%s: want %s, got %s\n%s", hv, want, got, d.Summary())
+				if !d.Empty() {
+					t.Errorf("%s: flows differ; diff in %s", hv, filepath.Join(dir, hv+"-diff.txt"))
+				}
+			}
+		})
+	}
+}
+
+// flowStates builds a topology with cfg, runs build on it, waits for
+// every chassis and returns their normalised flows; the topology is torn
+// down before it returns.
+func flowStates(t *testing.T, name string, cfg testbed.Config, build func(*testing.T, *testbed.Topology)) []testbed.FlowState {
+	var out []testbed.FlowState
+	t.Run(name, func(t *testing.T) {
+		topo := testbed.NewWith(t, cfg, testbed.Options{Chassis: 2})
+		build(t, topo)
+		topo.Sync(t)
+		for _, c := range topo.Chassis {
+			if err := c.Recompute(); err != nil {
+				t.Fatalf("%s: %v", c.Name, err)
+			}
+		}
+		topo.Sync(t)
+		for _, c := range topo.Chassis {
+			st, err := c.FlowState()
+			if err != nil {
+				t.Fatalf("%s: %v", c.Name, err)
+			}
+			out = append(out, st)
+		}
+	})
+	if len(out) == 0 {
+		t.FailNow()
+	}
+	return out
+}
+
+func flowDiffKinds(env string, def testbed.Kind) ([]testbed.Kind, error) {
+	v := os.Getenv(env)
+	if v == "" {
+		return []testbed.Kind{def}, nil
+	}
+	var ks []testbed.Kind
+	for _, s := range strings.Split(v, ",") {
+		k := testbed.Kind(strings.TrimSpace(s))
+		if k != testbed.OVN && k != testbed.OVND {
+			return nil, &kindError{env, s}
+		}
+		ks = append(ks, k)
+	}
+	return ks, nil
+}
+
+type kindError struct{ env, val string }
+
+func (e *kindError) Error() string { return e.env + ": " + e.val + " is neither ovn nor ovnd" }
+
+func flowDiffDir(t *testing.T, name string) string {
+	base := os.Getenv("OVND_E2E_ARTIFACTS")
+	if base == "" {
+		base = os.TempDir()
+	}
+	dir, err := os.MkdirTemp(base, "flowdiff-"+name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("flow diff files in %s", dir)
+	return dir
+}
+
+func writeFile(t *testing.T, path, s string) {
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Error(err)
+	}
+}
