@@ -8,6 +8,10 @@ type claims[K comparable, V any] struct {
 	owners map[string][]K  // keys each owner claims, in its order
 	keys   map[K]*claim[V] // every claimed key
 	dirty  map[K]struct{}  // keys whose winning value may have changed
+	// merge, when set, combines the claims of several owners into one
+	// value where they can be combined (conjunction clause flows); it
+	// returns false where they cannot, and the first owner wins.
+	merge func(c *claim[V]) (V, bool)
 }
 
 type item[K comparable, V any] struct {
@@ -22,6 +26,17 @@ type claim[V any] struct {
 }
 
 func (c *claim[V]) winner() V { return c.byOwner[c.first] }
+
+// value is what the switch gets for the claim: the owners' claims
+// merged where cs merges them, the winner's otherwise.
+func (cs *claims[K, V]) value(c *claim[V]) V {
+	if cs.merge != nil && len(c.byOwner) > 1 {
+		if v, ok := cs.merge(c); ok {
+			return v
+		}
+	}
+	return c.winner()
+}
 
 func (c *claim[V]) electFirst() {
 	c.first = ""
@@ -96,7 +111,7 @@ func (cs *claims[K, V]) lookup(k K) (V, bool) {
 		var zero V
 		return zero, false
 	}
-	return c.winner(), true
+	return cs.value(c), true
 }
 
 // takeDirty returns the keys changed since the last call and forgets them.

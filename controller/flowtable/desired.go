@@ -48,8 +48,52 @@ func flowBody(f Flow) body {
 }
 
 // same reports whether two claims agree on what the flow does; the
-// cookie (which logical flow it came from) is the winner's.
-func (b body) same(o body) bool { return b.actions == o.actions }
+// cookie (which logical flow it came from) is the winner's. Two clause
+// flows of conjunctive matches agree too: they are merged into one flow
+// carrying both conjunction actions.
+func (b body) same(o body) bool {
+	return b.actions == o.actions || (onlyConjunctions(b.flow.Actions) && onlyConjunctions(o.flow.Actions))
+}
+
+// onlyConjunctions reports whether acts is a clause flow's action list:
+// conjunction actions and nothing else.
+func onlyConjunctions(acts []openflow.Action) bool {
+	for _, a := range acts {
+		if _, ok := a.(*openflow.Conjunction); !ok {
+			return false
+		}
+	}
+	return len(acts) > 0
+}
+
+// mergeConjunctions makes one flow of the clause flows several owners
+// claim for one key, as ovn-controller does when lflows share a set at one
+// priority: the union of their conjunction actions, ordered by id and
+// clause so that the result does not depend on the owners' order, with
+// cookie 0. Claims that are not all clause flows are not merged.
+func mergeConjunctions(c *claim[body]) (body, bool) {
+	var acts []openflow.Action
+	seen := map[openflow.Conjunction]bool{}
+	for _, b := range c.byOwner {
+		if !onlyConjunctions(b.flow.Actions) {
+			return body{}, false
+		}
+		for _, a := range b.flow.Actions {
+			cj := *a.(*openflow.Conjunction)
+			if !seen[cj] {
+				seen[cj] = true
+				acts = append(acts, &cj)
+			}
+		}
+	}
+	slices.SortFunc(acts, func(a, b openflow.Action) int {
+		x, y := a.(*openflow.Conjunction), b.(*openflow.Conjunction)
+		return cmp.Or(cmp.Compare(x.ID, y.ID), cmp.Compare(x.Clause, y.Clause), cmp.Compare(x.NClauses, y.NClauses))
+	})
+	f := c.byOwner[c.first].flow
+	f.Actions, f.Cookie = acts, 0
+	return flowBody(f), true
+}
 
 type groupBody struct {
 	group Group
@@ -86,6 +130,7 @@ func NewDesired(log *slog.Logger) *Desired {
 	}
 	d := &Desired{log: log}
 	d.flows.init()
+	d.flows.merge = mergeConjunctions
 	d.groups.init()
 	d.meters.init()
 	return d
@@ -151,7 +196,7 @@ func (d *Desired) Flows() []Flow {
 	}
 	ss := make([]sorted, 0, len(d.flows.keys))
 	for _, c := range d.flows.keys {
-		f := c.winner().flow
+		f := d.flows.value(c).flow
 		ss = append(ss, sorted{f, f.Match.String()})
 	}
 	slices.SortFunc(ss, func(a, b sorted) int {
