@@ -224,9 +224,11 @@ func (l *loop) openflow(ctx context.Context, bridge string) error {
 		return fmt.Errorf("openflow sync %s: %w", path, err)
 	}
 	go func() {
-		// Answer packet-ins off the main loop, and wake the loop when
-		// the connection dies.
-		pinctrl.Serve(ctx, ofc, l.c.log.With("component", "pinctrl"))
+		// Answer packet-ins off the main loop (put_arp / put_nd write
+		// MAC_Binding through the current SB connection), and wake the
+		// loop when the connection dies.
+		sb := func() client.Client { l.mu.Lock(); defer l.mu.Unlock(); return l.sb }
+		pinctrl.Serve(ctx, ofc, l.c.log.With("component", "pinctrl"), pinctrl.NewSBNeighbors(sb))
 		poke(l.kick)
 	}()
 	l.ofc, l.ofBridge = ofc, bridge

@@ -19,7 +19,10 @@ type Result struct {
 	Op   lflowc.Opcode
 	Msgs []openflow.Message // to send to the switch, in order
 	Info string             // what was answered, for the log ("" for nothing)
-	Err  error              // why the packet was not answered, or nil
+	// Learned is the neighbor put_arp or put_nd learned, for the caller
+	// to record.
+	Learned *Neighbor
+	Err     error // why the packet was not answered, or nil
 }
 
 // Handle runs the controller action of one packet-in. It does no I/O:
@@ -37,6 +40,11 @@ func Handle(p *openflow.PacketIn2) Result {
 		r.Msgs, r.Info, r.Err = putDHCPv6Opts(p, u)
 	case lflowc.OpPutICMP4FragMTU, lflowc.OpPutICMP6FragMTU:
 		r.Msgs, r.Info, r.Err = putFragMTU(p, u)
+	case lflowc.OpPutARP, lflowc.OpPutND:
+		n, err := putMAC(p, u.Op)
+		if r.Err = err; err == nil {
+			r.Learned, r.Info = &n, n.String()
+		}
 	case lflowc.OpDNSLookup, lflowc.OpPutNDRAOpts:
 		r.Msgs, r.Err = resumeUnanswered(p, u)
 	default:

@@ -15,9 +15,10 @@ type Switch interface {
 }
 
 // Serve answers the packet-ins arriving on sw until sw's asynchronous
-// channel closes or ctx ends. Other asynchronous messages are ignored.
-// It blocks: run it on a goroutine of its own.
-func Serve(ctx context.Context, sw Switch, log *slog.Logger) {
+// channel closes or ctx ends, and records in nb (if not nil) the
+// neighbors put_arp and put_nd learn. Other asynchronous messages are
+// ignored. It blocks: run it on a goroutine of its own.
+func Serve(ctx context.Context, sw Switch, log *slog.Logger, nb Neighbors) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -45,6 +46,13 @@ func Serve(ctx context.Context, sw Switch, log *slog.Logger) {
 		if r.Info != "" && info.allow(now) {
 			log.Info("packet-in answered", "opcode", r.Op, "answer", r.Info)
 		}
+		if r.Learned != nil && nb != nil {
+			lctx, cancel := context.WithTimeout(ctx, learnTimeout)
+			if err := nb.Learn(lctx, *r.Learned); err != nil && warn.allow(now) {
+				log.Warn("neighbor not recorded", "err", err)
+			}
+			cancel()
+		}
 		for _, out := range r.Msgs {
 			if _, err := sw.Send(ctx, out); err != nil {
 				if warn.allow(now) {
@@ -55,6 +63,9 @@ func Serve(ctx context.Context, sw Switch, log *slog.Logger) {
 		}
 	}
 }
+
+// learnTimeout bounds one SB write of a learned neighbor.
+const learnTimeout = 5 * time.Second
 
 // limiter lets n events through per period (a fixed window), like
 // ovn-controller's VLOG_RATE_LIMIT.

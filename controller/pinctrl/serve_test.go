@@ -36,7 +36,7 @@ func TestServe(t *testing.T) {
 	close(sw.async)
 	done := make(chan struct{})
 	go func() {
-		Serve(context.Background(), sw, nil)
+		Serve(context.Background(), sw, nil, nil)
 		close(done)
 	}()
 	select {
@@ -62,7 +62,7 @@ func TestServeCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		Serve(ctx, sw, nil)
+		Serve(ctx, sw, nil, nil)
 		close(done)
 	}()
 	cancel()

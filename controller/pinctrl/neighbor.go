@@ -1,0 +1,146 @@
+package pinctrl
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
+	"github.com/ovnd/ovnd/controller/lflowc"
+	"github.com/ovnd/ovnd/controller/openflow"
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
+)
+
+// Neighbor is what put_arp and put_nd learn: IP is at MAC behind
+// logical port Port of datapath Datapath (tunnel keys).
+type Neighbor struct {
+	Datapath, Port uint32
+	IP             netip.Addr
+	MAC            net.HardwareAddr
+}
+
+func (n Neighbor) String() string {
+	return fmt.Sprintf("%s is at %s (datapath %d port %d)", n.IP, n.MAC, n.Datapath, n.Port)
+}
+
+// Neighbors records learned neighbors: SBNeighbors writes them to the
+// SB MAC_Binding table.
+type Neighbors interface {
+	Learn(ctx context.Context, n Neighbor) error
+}
+
+// putMAC decodes put_arp / put_nd: the logical flow loaded the port into
+// reg14, the address into reg0 (put_arp) or xxreg0 (put_nd) and the MAC
+// into eth.src before sending the packet.
+func putMAC(p *openflow.PacketIn2, op lflowc.Opcode) (Neighbor, error) {
+	md := p.Metadata
+	o, ok := md.Get("metadata")
+	port, _, okPort := md.Reg(14)
+	if !ok || !okPort || len(p.Packet) < 12 {
+		return Neighbor{}, fmt.Errorf("put_arp/put_nd without datapath, port or frame")
+	}
+	n := Neighbor{Datapath: uint32(o.Uint()), Port: port, MAC: net.HardwareAddr(append([]byte(nil), p.Packet[6:12]...))}
+	if op == lflowc.OpPutARP {
+		v, _, _ := md.Reg(0)
+		n.IP = netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+		return n, nil
+	}
+	var a [16]byte
+	for i := range 4 {
+		v, _, _ := md.Reg(i)
+		a[4*i], a[4*i+1], a[4*i+2], a[4*i+3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
+	}
+	n.IP = netip.AddrFrom16(a)
+	return n, nil
+}
+
+// SBNeighbors writes learned neighbors into the SB MAC_Binding table as
+// ovn-controller does: one row per logical port and IP, its MAC updated
+// when it changes, with the time it was written. The SB client must
+// monitor Datapath_Binding, Port_Binding and MAC_Binding.
+type SBNeighbors struct {
+	sb func() client.Client // the current SB connection, or nil
+
+	mu      sync.Mutex // guards written
+	written map[string]time.Time
+}
+
+// NewSBNeighbors writes through whichever SB connection sb returns.
+func NewSBNeighbors(sb func() client.Client) *SBNeighbors {
+	return &SBNeighbors{sb: sb, written: map[string]time.Time{}}
+}
+
+// recent is how long a write is trusted to be on its way: put_arp
+// repeats for every packet until the binding's flows are installed.
+const recent = 2 * time.Second
+
+// Learn writes n unless the SB already has it.
+func (s *SBNeighbors) Learn(ctx context.Context, n Neighbor) error {
+	sb := s.sb()
+	if sb == nil {
+		return fmt.Errorf("learn %s: not connected to the southbound database", n)
+	}
+	key := fmt.Sprintf("%d/%d/%s/%s", n.Datapath, n.Port, n.IP, n.MAC)
+	s.mu.Lock()
+	t, dup := s.written[key]
+	s.mu.Unlock()
+	if dup && time.Since(t) < recent {
+		return nil
+	}
+	ops, err := s.ops(ctx, sb, n)
+	if err != nil || len(ops) == 0 {
+		return err
+	}
+	res, err := sb.Transact(ctx, ops...)
+	if err == nil {
+		_, err = ovsdb.CheckOperationResults(res, ops)
+	}
+	if err != nil {
+		return fmt.Errorf("learn %s: %w", n, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, t := range s.written {
+		if time.Since(t) >= recent {
+			delete(s.written, k)
+		}
+	}
+	s.written[key] = time.Now()
+	return nil
+}
+
+// ops is the transaction that records n: nothing when the row is there
+// with this MAC, an update of the MAC, or a new row.
+func (s *SBNeighbors) ops(ctx context.Context, sb client.Client, n Neighbor) ([]ovsdb.Operation, error) {
+	var dps []sbdb.DatapathBinding
+	if err := sb.WhereCache(func(d *sbdb.DatapathBinding) bool { return d.TunnelKey == int(n.Datapath) }).List(ctx, &dps); err != nil || len(dps) != 1 {
+		return nil, fmt.Errorf("learn %s: no datapath with key %d (%v)", n, n.Datapath, err)
+	}
+	dp := dps[0].UUID
+	var pbs []sbdb.PortBinding
+	if err := sb.WhereCache(func(p *sbdb.PortBinding) bool { return p.Datapath == dp && p.TunnelKey == int(n.Port) }).List(ctx, &pbs); err != nil || len(pbs) != 1 {
+		return nil, fmt.Errorf("learn %s: no port with key %d (%v)", n, n.Port, err)
+	}
+	port, ip, mac := pbs[0].LogicalPort, n.IP.String(), n.MAC.String()
+	var mbs []sbdb.MACBinding
+	if err := sb.WhereCache(func(m *sbdb.MACBinding) bool { return m.LogicalPort == port && m.IP == ip }).List(ctx, &mbs); err != nil {
+		return nil, err
+	}
+	now := int(time.Now().UnixMilli())
+	if len(mbs) > 0 {
+		mb := mbs[0]
+		if mb.MAC == mac {
+			return nil, nil
+		}
+		mb.MAC, mb.Timestamp = mac, now
+		return sb.Where(&mb).Update(&mb, &mb.MAC, &mb.Timestamp)
+	}
+	row := &sbdb.MACBinding{UUID: "new_mac_binding_" + strconv.Itoa(now), Datapath: dp, IP: ip, LogicalPort: port, MAC: mac, Timestamp: now}
+	return sb.Create(row)
+}
