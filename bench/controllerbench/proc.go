@@ -59,11 +59,14 @@ func (d *daemon) alive() error {
 }
 
 // stop sends SIGTERM to the process group, SIGKILL after 5 s, and waits.
-func (d *daemon) stop() {
+func (d *daemon) stop() { d.stopWithin(5 * time.Second) }
+
+// stopWithin is stop with another grace period.
+func (d *daemon) stopWithin(grace time.Duration) {
 	_ = syscall.Kill(-d.pid(), syscall.SIGTERM)
 	select {
 	case <-d.done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(grace):
 		_ = syscall.Kill(-d.pid(), syscall.SIGKILL)
 		<-d.done
 	}

@@ -50,7 +50,8 @@ func runRound(ctx context.Context, rs roundSpec, side string) (f figures, err er
 	if err != nil {
 		return nil, err
 	}
-	defer ctl.stop()
+	// A generous grace period: ovnd writes its CPU profile on the way out.
+	defer ctl.stopWithin(time.Minute)
 	rs.logf("%s: started, waiting for %d ports and a stable flow table", side, rs.layout.local)
 	samples, done, err := waitInstalled(ctx, rs.tools, h, ctl, rs.layout.local, rs.poll, rs.settle, rs.timeout)
 	if err != nil {
