@@ -149,15 +149,16 @@ type PingRun struct {
 	result chan error
 }
 
-// StartPing pings dst from v every interval until Stop.
-func (v *VIF) StartPing(t testing.TB, dst Target, interval time.Duration) *PingRun {
+// StartPing sends n echo requests from v to dst, one every interval, in
+// the background; Wait collects the result.
+func (v *VIF) StartPing(t testing.TB, dst Target, interval time.Duration, n int) *PingRun {
 	t.Helper()
 	f, err := os.CreateTemp(v.Chassis.Dir, "ping-*.out")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ip", "netns", "exec", v.NS, "ping", "-q", "-i", strconv.FormatFloat(interval.Seconds(), 'f', 3, 64),
-		"-W", "1", dst.Address())
+	cmd := exec.Command("ip", "netns", "exec", v.NS, "ping", "-q", "-c", strconv.Itoa(n),
+		"-i", strconv.FormatFloat(interval.Seconds(), 'f', 3, 64), "-W", "2", dst.Address())
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -172,14 +173,15 @@ func (v *VIF) StartPing(t testing.TB, dst Target, interval time.Duration) *PingR
 
 var pingSummary = regexp.MustCompile(`(\d+) packets transmitted, (\d+) received`)
 
-// Stop ends the ping and returns how many echo requests it sent and how
-// many replies came back.
-func (p *PingRun) Stop(t testing.TB) (sent, received int) {
+// Wait waits for the ping to send all its requests and for the last
+// reply (up to 2 s), and returns how many requests it sent and how many
+// replies came back. Waiting for ping to finish on its own, rather than
+// interrupting it, keeps a request still in flight from counting as lost.
+func (p *PingRun) Wait(t testing.TB) (sent, received int) {
 	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-p.result:
-	case <-time.After(5 * time.Second):
+	case <-time.After(5 * time.Minute):
 		_ = p.cmd.Process.Kill()
 		<-p.result
 	}
