@@ -47,6 +47,7 @@ type binding struct {
 	gateway  map[string]*sbdb.PortBinding // bound here without an interface: l3gateway, chassisredirect, external
 	ifaceOf  map[string]*vswitch.Interface
 	up       map[string]bool     // local ports whose Port_Binding.up is true
+	ifaceIDs []string            // every iface-id on br-int with an OpenFlow port, bound or not
 	claim    []*sbdb.PortBinding // bound here now, held elsewhere before
 	release  []*sbdb.PortBinding // held here, no longer local
 	datapath map[string]bool     // local datapaths (by uuid)
@@ -93,6 +94,7 @@ func computeBinding(ovs *ovsView, sb *sbView, cfg Config, chUUID string) *bindin
 		up:      map[string]bool{},
 		gateway: map[string]*sbdb.PortBinding{}}
 	ifaces := localIfaces(ovs, cfg.Bridge)
+	b.ifaceIDs = sortedKeys(ifaces)
 	for id, f := range ifaces {
 		pb := sb.pbs[id]
 		if pb == nil {

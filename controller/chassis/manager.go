@@ -306,11 +306,12 @@ func (m *Manager) isInstalled(name string, lp LocalPort) bool {
 }
 
 // zoneNames are the names that want a conntrack zone, as with
-// ovn-controller: every local port, every gateway port bound here, every
-// localnet port of a local datapath, and every local datapath's DNAT
-// and SNAT zones.
+// ovn-controller: every local port (and every iface-id on br-int, bound
+// here or not: ovn-controller zones them all), every gateway port bound
+// here, every localnet port of a local datapath, and every local
+// datapath's DNAT and SNAT zones. AssignZones drops duplicates.
 func zoneNames(b *binding, localnets []*sbdb.PortBinding) []string {
-	var out []string
+	out := append([]string(nil), b.ifaceIDs...)
 	for name := range b.local {
 		out = append(out, name)
 	}

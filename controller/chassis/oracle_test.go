@@ -103,6 +103,13 @@ var oracleSteps = []struct {
 		h.vsctl("set", "Open_vSwitch", ".", "external_ids:ovn-transport-zones=tz1,tz3",
 			"external_ids:ovn-encap-tos=inherit", "external_ids:ovn-encap-df_default=true")
 	}, nil},
+	{"requested-chassis elsewhere", func(h *host) {
+		h.sbctl("set", "Port_Binding", "lp9", "options:requested-chassis=hv3")
+		h.vsctl("add-port", "br-int", "vif9", "--", "set", "Interface", "vif9", "type=internal", "external_ids:iface-id=lp9")
+	}, nil},
+	{"requested-chassis here by hostname", func(h *host) {
+		h.sbctl("set", "Port_Binding", "lp9", "options:requested-chassis=host-hv1")
+	}, nil},
 	{"peer encap options", func(h *host) {
 		// hv2 (vxlan, csum=false, dst_port=4790) joins tz1.
 		h.sbctl("set", "Chassis", "hv2", "transport_zones=tz1")
