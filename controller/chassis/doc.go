@@ -21,8 +21,11 @@
 //
 // Names, keys and values are those ovn-controller 23.03 writes, so that
 // a chassis can move between ovn-controller and ovnd in either
-// direction; the oracle test runs both on the same inputs and compares
-// the rows. Where this package differs, on purpose:
+// direction: the oracle test runs both on the same inputs through a
+// series of changes and compares the rows after each, the handover tests
+// stop one and start the other on the same databases, and Cleanup is
+// compared with ovn-controller's exit. Where this package differs, on
+// purpose:
 //
 //   - Without ovn-bridge-datapath-type, a new integration bridge gets the
 //     datapath the host offers (netdev where DPDK is initialised or the
