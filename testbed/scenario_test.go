@@ -37,6 +37,7 @@ func TestScenario(t *testing.T) {
 		{"NAT_LB", scenarioNATLB, true, ""},
 		{"PortUp", scenarioPortUp, false, ""},
 		{"WaitHV", scenarioWaitHV, false, ""},
+		{"BadNB", scenarioBadNB, false, ""},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			if sc.routers && topo.Config.Northd == testbed.OVND {
