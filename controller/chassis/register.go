@@ -121,9 +121,18 @@ func updateChassis(t *txn, sb *sbView, ch *sbdb.Chassis, cfg Config, want []enca
 	if sameEncapKeys(have, want) {
 		for _, e := range have {
 			w := findEncap(want, e.Type, e.IP)
-			if !equalMaps(e.Options, w.Options) || e.ChassisName != cfg.SystemID {
-				r := &sbdb.Encap{UUID: e.UUID, Options: w.Options, ChassisName: cfg.SystemID}
-				t.update(r, &r.Options, &r.ChassisName)
+			// Only the columns that differ: under the SB's RBAC an
+			// ovn-controller role may not rewrite chassis_name.
+			r := &sbdb.Encap{UUID: e.UUID, Options: w.Options, ChassisName: cfg.SystemID}
+			var fields []any
+			if !equalMaps(e.Options, w.Options) {
+				fields = append(fields, &r.Options)
+			}
+			if e.ChassisName != cfg.SystemID {
+				fields = append(fields, &r.ChassisName)
+			}
+			if len(fields) > 0 {
+				t.update(r, fields...)
 			}
 		}
 		return

@@ -94,6 +94,17 @@ func testTakeOverAndReconfigure(t *testing.T, h *host) {
 		t.Errorf("%d Encap rows, want 2 (the old one collected)", n)
 	}
 
+	// Checksums off: the same Encap rows get the new option.
+	encaps := h.sbctl("--bare", "--columns=_uuid", "list", "Encap")
+	h.vsctl("set", "Open_vSwitch", ".", "external_ids:ovn-encap-csum=false")
+	eventually(t, m, "csum off read", func(s *State) bool { return !s.Config.EncapCsum })
+	if got := h.sbctl("--bare", "--columns=_uuid", "list", "Encap"); got != encaps {
+		t.Errorf("encap rows replaced for an option change: %q, were %q", got, encaps)
+	}
+	if got := h.sbGet("Encap", "type=geneve", "options"); got != "csum=false" {
+		t.Errorf("geneve encap options %q", got)
+	}
+
 	// Bridge mappings move the localnet patch ports.
 	dp := strings.TrimSpace(h.sbctl("create", "Datapath_Binding", "tunnel_key=5"))
 	h.sbctl("create", "Port_Binding", "datapath="+dp, "logical_port=lp1", "tunnel_key=1")
