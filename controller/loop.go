@@ -15,6 +15,7 @@ import (
 
 	"github.com/ovnd/ovnd/controller/chassis"
 	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/controller/lbhairpin"
 	"github.com/ovnd/ovnd/controller/lflowc"
 	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/controller/physical"
@@ -46,6 +47,8 @@ type loop struct {
 	compiler *lflowc.Compiler
 	lflows   map[string]*compiled // by Logical_Flow UUID
 	physical map[string]bool      // physical owners in desired
+	lbOwners map[string]bool      // load-balancer hairpin owners in desired
+	lbError  string               // the last hairpin flow error logged, to log each once
 
 	nbCfgReported int64
 }
@@ -62,7 +65,7 @@ type compiled struct {
 func newLoop(c *Controller, ovsc client.Client, kick chan struct{}) *loop {
 	return &loop{c: c, ovsc: ovsc, kick: kick,
 		inst: flowtable.NewInstaller(c.log), desired: flowtable.NewDesired(c.log),
-		compiler: lflowc.NewCompiler(), lflows: map[string]*compiled{}, physical: map[string]bool{},
+		compiler: lflowc.NewCompiler(), lflows: map[string]*compiled{}, physical: map[string]bool{}, lbOwners: map[string]bool{},
 		nbCfgReported: -1}
 }
 
@@ -123,6 +126,7 @@ func (l *loop) round(ctx context.Context) error {
 	if err := l.physicalFlows(view, st); err != nil {
 		return err
 	}
+	l.lbHairpinFlows(view, st)
 	stats, err := l.inst.Install(ctx, l.desired)
 	if err != nil {
 		l.ofc.Close()
@@ -224,11 +228,11 @@ func (l *loop) openflow(ctx context.Context, bridge string) error {
 		return fmt.Errorf("openflow sync %s: %w", path, err)
 	}
 	go func() {
-		// Answer packet-ins off the main loop (put_arp / put_nd write
-		// MAC_Binding through the current SB connection), and wake the
-		// loop when the connection dies.
+		// Answer packet-ins off the main loop (put_arp / put_nd and
+		// dns_lookup use the current SB connection), and wake the loop
+		// when the connection dies.
 		sb := func() client.Client { l.mu.Lock(); defer l.mu.Unlock(); return l.sb }
-		pinctrl.Serve(ctx, ofc, l.c.log.With("component", "pinctrl"), pinctrl.NewSBNeighbors(sb))
+		pinctrl.Serve(ctx, ofc, l.c.log.With("component", "pinctrl"), pinctrl.NewSB(sb))
 		poke(l.kick)
 	}()
 	l.ofc, l.ofBridge = ofc, bridge
@@ -514,4 +518,44 @@ func (l *loop) physicalFlows(v *sbView, st *chassis.State) error {
 		}
 	}
 	return nil
+}
+
+// lbHairpinFlows replaces the load-balancer hairpin flows (tables 68 to
+// 70) with those of the SB Load_Balancers that apply to a local
+// datapath, as ovn-controller builds them from that table.
+func (l *loop) lbHairpinFlows(v *sbView, st *chassis.State) {
+	local := localKeys(st)
+	var lbs []lbhairpin.LB
+	for _, lb := range v.lbs {
+		if !slices.ContainsFunc(v.lbDatapaths(lb), func(k uint32) bool { return local[k] }) {
+			continue
+		}
+		in := lbhairpin.LB{UUID: lb.UUID, VIPs: lb.Vips, Options: lb.Options}
+		if lb.Protocol != nil {
+			in.Protocol = string(*lb.Protocol)
+		}
+		lbs = append(lbs, in)
+	}
+	cfg := lbhairpin.Config{UseCTMark: true}
+	if v.global != nil && v.global.Options["lb_hairpin_use_ct_mark"] == "false" {
+		cfg.UseCTMark = false
+	}
+	byOwner, err := lbhairpin.Flows(lbs, cfg)
+	if err != nil && err.Error() != l.lbError {
+		l.c.log.Warn("load balancer hairpin flows", "err", err)
+	}
+	l.lbError = ""
+	if err != nil {
+		l.lbError = err.Error()
+	}
+	for owner, flows := range byOwner {
+		l.desired.Set(owner, flows)
+		l.lbOwners[owner] = true
+	}
+	for owner := range l.lbOwners {
+		if _, ok := byOwner[owner]; !ok {
+			l.desired.Remove(owner)
+			delete(l.lbOwners, owner)
+		}
+	}
 }

@@ -25,9 +25,20 @@ type Result struct {
 	Err     error // why the packet was not answered, or nil
 }
 
-// Handle runs the controller action of one packet-in. It does no I/O:
-// the caller sends Result.Msgs.
-func Handle(p *openflow.PacketIn2) Result {
+// Handler answers packet-ins. DNS may be nil: dns_lookup then never
+// answers.
+type Handler struct {
+	DNS DNS
+}
+
+// Handle runs the controller action of one packet-in with no DNS
+// records.
+func Handle(p *openflow.PacketIn2) Result { return Handler{}.Handle(p) }
+
+// Handle runs the controller action of one packet-in. It does no I/O
+// besides reading DNS records: the caller sends Result.Msgs and records
+// Result.Learned.
+func (h Handler) Handle(p *openflow.PacketIn2) Result {
 	u, err := lflowc.ParseUserdata(p.Userdata)
 	if err != nil {
 		return Result{Err: err}
@@ -45,7 +56,12 @@ func Handle(p *openflow.PacketIn2) Result {
 		if r.Err = err; err == nil {
 			r.Learned, r.Info = &n, n.String()
 		}
-	case lflowc.OpDNSLookup, lflowc.OpPutNDRAOpts:
+	case lflowc.OpDNSLookup:
+		r.Msgs, r.Info, r.Err = dnsLookup(p, u, h.DNS)
+		if errors.Is(r.Err, errNoRecord) {
+			r.Err = nil
+		}
+	case lflowc.OpPutNDRAOpts:
 		r.Msgs, r.Err = resumeUnanswered(p, u)
 	default:
 		if build, ok := nested[u.Op]; ok {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -29,8 +30,8 @@ func (n Neighbor) String() string {
 	return fmt.Sprintf("%s is at %s (datapath %d port %d)", n.IP, n.MAC, n.Datapath, n.Port)
 }
 
-// Neighbors records learned neighbors: SBNeighbors writes them to the
-// SB MAC_Binding table.
+// Neighbors records learned neighbors: SB writes them to the SB
+// MAC_Binding table.
 type Neighbors interface {
 	Learn(ctx context.Context, n Neighbor) error
 }
@@ -60,20 +61,21 @@ func putMAC(p *openflow.PacketIn2, op lflowc.Opcode) (Neighbor, error) {
 	return n, nil
 }
 
-// SBNeighbors writes learned neighbors into the SB MAC_Binding table as
-// ovn-controller does: one row per logical port and IP, its MAC updated
-// when it changes, with the time it was written. The SB client must
-// monitor Datapath_Binding, Port_Binding and MAC_Binding.
-type SBNeighbors struct {
+// SB is what packet-ins need from the southbound database: it writes
+// learned neighbors into MAC_Binding as ovn-controller does (one row per
+// logical port and IP, its MAC updated when it changes, with the time it
+// was written), and reads DNS records for dns_lookup. The SB client must
+// monitor Datapath_Binding, Port_Binding, MAC_Binding and DNS.
+type SB struct {
 	sb func() client.Client // the current SB connection, or nil
 
 	mu      sync.Mutex // guards written
 	written map[string]time.Time
 }
 
-// NewSBNeighbors writes through whichever SB connection sb returns.
-func NewSBNeighbors(sb func() client.Client) *SBNeighbors {
-	return &SBNeighbors{sb: sb, written: map[string]time.Time{}}
+// NewSB reads and writes through whichever SB connection sb returns.
+func NewSB(sb func() client.Client) *SB {
+	return &SB{sb: sb, written: map[string]time.Time{}}
 }
 
 // recent is how long a write is trusted to be on its way: put_arp
@@ -81,7 +83,7 @@ func NewSBNeighbors(sb func() client.Client) *SBNeighbors {
 const recent = 2 * time.Second
 
 // Learn writes n unless the SB already has it.
-func (s *SBNeighbors) Learn(ctx context.Context, n Neighbor) error {
+func (s *SB) Learn(ctx context.Context, n Neighbor) error {
 	sb := s.sb()
 	if sb == nil {
 		return fmt.Errorf("learn %s: not connected to the southbound database", n)
@@ -117,12 +119,11 @@ func (s *SBNeighbors) Learn(ctx context.Context, n Neighbor) error {
 
 // ops is the transaction that records n: nothing when the row is there
 // with this MAC, an update of the MAC, or a new row.
-func (s *SBNeighbors) ops(ctx context.Context, sb client.Client, n Neighbor) ([]ovsdb.Operation, error) {
-	var dps []sbdb.DatapathBinding
-	if err := sb.WhereCache(func(d *sbdb.DatapathBinding) bool { return d.TunnelKey == int(n.Datapath) }).List(ctx, &dps); err != nil || len(dps) != 1 {
-		return nil, fmt.Errorf("learn %s: no datapath with key %d (%v)", n, n.Datapath, err)
+func (s *SB) ops(ctx context.Context, sb client.Client, n Neighbor) ([]ovsdb.Operation, error) {
+	dp, err := datapathUUID(ctx, sb, n.Datapath)
+	if err != nil {
+		return nil, fmt.Errorf("learn %s: %w", n, err)
 	}
-	dp := dps[0].UUID
 	var pbs []sbdb.PortBinding
 	if err := sb.WhereCache(func(p *sbdb.PortBinding) bool { return p.Datapath == dp && p.TunnelKey == int(n.Port) }).List(ctx, &pbs); err != nil || len(pbs) != 1 {
 		return nil, fmt.Errorf("learn %s: no port with key %d (%v)", n, n.Port, err)
@@ -143,4 +144,39 @@ func (s *SBNeighbors) ops(ctx context.Context, sb client.Client, n Neighbor) ([]
 	}
 	row := &sbdb.MACBinding{UUID: "new_mac_binding_" + strconv.Itoa(now), Datapath: dp, IP: ip, LogicalPort: port, MAC: mac, Timestamp: now}
 	return sb.Create(row)
+}
+
+// datapathUUID finds the Datapath_Binding with tunnel key key.
+func datapathUUID(ctx context.Context, sb client.Client, key uint32) (string, error) {
+	var dps []sbdb.DatapathBinding
+	if err := sb.WhereCache(func(d *sbdb.DatapathBinding) bool { return d.TunnelKey == int(key) }).List(ctx, &dps); err != nil {
+		return "", err
+	}
+	if len(dps) != 1 {
+		return "", fmt.Errorf("no datapath with key %d", key)
+	}
+	return dps[0].UUID, nil
+}
+
+// Records looks name up in the DNS rows of datapath dp.
+func (s *SB) Records(dp uint32, name string) (string, bool) {
+	sb := s.sb()
+	if sb == nil {
+		return "", false
+	}
+	ctx := context.Background()
+	uuid, err := datapathUUID(ctx, sb, dp)
+	if err != nil {
+		return "", false
+	}
+	var rows []sbdb.DNS
+	if err := sb.WhereCache(func(d *sbdb.DNS) bool { return slices.Contains(d.Datapaths, uuid) }).List(ctx, &rows); err != nil {
+		return "", false
+	}
+	for _, r := range rows {
+		if v, ok := r.Records[name]; ok {
+			return v, true
+		}
+	}
+	return "", false
 }

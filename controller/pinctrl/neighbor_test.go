@@ -121,7 +121,7 @@ func TestSBNeighbors(t *testing.T) {
 	ops, err = c.Create(pb)
 	transact(t, c, ops, err)
 
-	nb := NewSBNeighbors(func() client.Client { return c })
+	nb := NewSB(func() client.Client { return c })
 	mac := []byte{0x0a, 0, 0, 0, 9, 9}
 	frame := append(append([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, mac...), 0x08, 0x06)
 	md := openflow.Match{openflow.F("metadata").Exact(7), openflow.F("xreg0").Exact(0xac100605_00000000),
@@ -169,7 +169,24 @@ func TestSBNeighbors(t *testing.T) {
 	if err := nb.Learn(ctx, bad); err == nil {
 		t.Error("a neighbor on an unknown port was recorded")
 	}
-	if err := NewSBNeighbors(func() client.Client { return nil }).Learn(ctx, *r.Learned); err == nil {
+	// dns_lookup reads the DNS rows of the datapath.
+	ops, err = c.Create(&sbdb.DNS{UUID: "dns", Datapaths: []string{dps[0].UUID}, Records: map[string]string{"vm1.ovn.org": "10.0.0.10"}})
+	transact(t, c, ops, err)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		v, ok := nb.Records(7, "vm1.ovn.org")
+		if ok && v == "10.0.0.10" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Records = %q, %v", v, ok)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, ok := nb.Records(8, "vm1.ovn.org"); ok {
+		t.Error("a record of another datapath")
+	}
+	if err := NewSB(func() client.Client { return nil }).Learn(ctx, *r.Learned); err == nil {
 		t.Error("learned without an SB")
 	}
 }

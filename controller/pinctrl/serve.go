@@ -14,11 +14,22 @@ type Switch interface {
 	Send(ctx context.Context, m openflow.Message) (uint32, error)
 }
 
+// Env is the outside world packet-ins read and write: SB.
+type Env interface {
+	Neighbors
+	DNS
+}
+
 // Serve answers the packet-ins arriving on sw until sw's asynchronous
-// channel closes or ctx ends, and records in nb (if not nil) the
-// neighbors put_arp and put_nd learn. Other asynchronous messages are
-// ignored. It blocks: run it on a goroutine of its own.
-func Serve(ctx context.Context, sw Switch, log *slog.Logger, nb Neighbors) {
+// channel closes or ctx ends, looking DNS records up in env and
+// recording there the neighbors put_arp and put_nd learn (env may be
+// nil). Other asynchronous messages are ignored. It blocks: run it on a
+// goroutine of its own.
+func Serve(ctx context.Context, sw Switch, log *slog.Logger, env Env) {
+	h := Handler{}
+	if env != nil {
+		h.DNS = env
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -38,7 +49,7 @@ func Serve(ctx context.Context, sw Switch, log *slog.Logger, nb Neighbors) {
 		if !isPin {
 			continue
 		}
-		r := Handle(p)
+		r := h.Handle(p)
 		now := time.Now()
 		if r.Err != nil && warn.allow(now) {
 			log.Warn("packet-in not answered", "opcode", r.Op, "table", p.TableID, "err", r.Err)
@@ -46,9 +57,9 @@ func Serve(ctx context.Context, sw Switch, log *slog.Logger, nb Neighbors) {
 		if r.Info != "" && info.allow(now) {
 			log.Info("packet-in answered", "opcode", r.Op, "answer", r.Info)
 		}
-		if r.Learned != nil && nb != nil {
+		if r.Learned != nil && env != nil {
 			lctx, cancel := context.WithTimeout(ctx, learnTimeout)
-			if err := nb.Learn(lctx, *r.Learned); err != nil && warn.allow(now) {
+			if err := env.Learn(lctx, *r.Learned); err != nil && warn.allow(now) {
 				log.Warn("neighbor not recorded", "err", err)
 			}
 			cancel()
