@@ -29,6 +29,7 @@ type sbView struct {
 	macBindings []*sbdb.MACBinding
 	staticMACs  []*sbdb.StaticMACBinding
 	fdbs        []*sbdb.FDB
+	lbs         []*sbdb.LoadBalancer
 }
 
 type mcKey struct {
@@ -122,6 +123,9 @@ func readSB(_ context.Context, c client.Client, chassis string) (*sbView, error)
 	if v.fdbs, err = cacherows.Rows[sbdb.FDB](c, sbdb.FDBTable); err != nil {
 		return nil, err
 	}
+	if v.lbs, err = cacherows.Rows[sbdb.LoadBalancer](c, sbdb.LoadBalancerTable); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 
@@ -176,6 +180,20 @@ func (v *sbView) LookupMulticast(dp uint32, name string) (uint32, bool) {
 func (v *sbView) Resident(port string) bool {
 	pb, ok := v.ports[port]
 	return ok && v.chassisName(pb.Chassis) == v.chassis
+}
+
+// lbDatapaths returns the tunnel keys of the datapaths lb applies to.
+func (v *sbView) lbDatapaths(lb *sbdb.LoadBalancer) []uint32 {
+	var keys []uint32
+	for _, d := range lb.Datapaths {
+		if k, ok := v.dpKey[d]; ok {
+			keys = append(keys, k)
+		}
+	}
+	if lb.DatapathGroup != nil {
+		keys = append(keys, v.dpGroups[*lb.DatapathGroup]...)
+	}
+	return keys
 }
 
 // alwaysRelated reports whether port is of a type ovn-controller's
