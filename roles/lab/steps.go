@@ -147,10 +147,11 @@ func (l *lab) startCentral(ctx context.Context) error {
 		return err
 	}
 	if realController() {
-		// ovn-controller 23.03 was seen to segfault in its first
-		// recompute when it connects while ovnd's northd fills an empty
-		// SB; the hook waits for northd's first round so that it tests
-		// the lab's plumbing, not that race.
+		// ovn-controller 23.03 segfaults in its first recompute when it
+		// meets an SB_Global without options:svc_monitor_mac and
+		// mac_prefix: 4 runs in 6 when it connected before ovnd's
+		// northd had written them, 0 in 8 when they were there first.
+		// Wait for them.
 		if err := waitNorthd(ctx, l.sockets.SB); err != nil {
 			return err
 		}
@@ -250,8 +251,8 @@ func (l *lab) waitChassis(ctx context.Context) error {
 	}
 }
 
-// waitNorthd waits up to 30 s for northd's first round: SB_Global with
-// options set.
+// waitNorthd waits up to 30 s for northd to have written SB_Global's
+// options:svc_monitor_mac (with mac_prefix, from NB_Global).
 func waitNorthd(ctx context.Context, sbSock string) error {
 	c, err := sbClient(ctx, sbSock)
 	if err != nil {
@@ -261,11 +262,11 @@ func waitNorthd(ctx context.Context, sbSock string) error {
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		var g []sbdb.SBGlobal
 		c.List(ctx, &g)
-		if len(g) > 0 && len(g[0].Options) > 0 {
+		if len(g) > 0 && g[0].Options["svc_monitor_mac"] != "" {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return errors.New("northd did not write SB_Global within 30s")
+			return errors.New("northd did not write SB_Global options:svc_monitor_mac within 30s")
 		}
 		select {
 		case <-ctx.Done():
