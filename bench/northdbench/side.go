@@ -134,8 +134,17 @@ func round(ctx context.Context, b bins, side, dir string, t topology, adds, plai
 		return r, err
 	}
 	log("%s: converged in %v, %d flows", side, r.converge, r.flows)
+	ctl, stopDaemon, err := startNbctlDaemon(b, dir, sock)
+	if err != nil {
+		return r, err
+	}
+	defer stopDaemon()
+	// The daemon's first command waits for its copy of the NB: warm up.
 	floor := min(adds, 20)
-	lat, err := lspAdds(ctx, b, dir, sock, t, 0, floor, true, false)
+	if _, err := lspAdds(ctx, b, ctl, sock, t, 0, 3, false); err != nil {
+		return r, err
+	}
+	lat, err := lspAdds(ctx, b, ctl, sock, t, 3, floor, false)
 	if err != nil {
 		return r, err
 	}
@@ -143,13 +152,13 @@ func round(ctx context.Context, b bins, side, dir string, t topology, adds, plai
 	if _, err := syncSB(nb, time.Minute); err != nil {
 		return r, err
 	}
-	lat, err = lspAdds(ctx, b, dir, sock, t, floor, adds, true, true)
+	lat, err = lspAdds(ctx, b, ctl, sock, t, 3+floor, adds, true)
 	if err != nil {
 		return r, err
 	}
 	r.addP50, r.addP90 = percentile(lat, 50), percentile(lat, 90)
 	if plainAdds > 0 {
-		lat, err := lspAdds(ctx, b, dir, sock, t, floor+adds, plainAdds, false, true)
+		lat, err := lspAdds(ctx, b, "", sock, t, 3+floor+adds, plainAdds, true)
 		if err != nil {
 			return r, err
 		}
@@ -249,18 +258,14 @@ func syncSB(c *conn, timeout time.Duration) (int, error) {
 
 // lspAdds runs n `ovn-nbctl --wait=sb lsp-add` (with the port's
 // addresses; without --wait=sb unless wait) and returns each one's wall
-// time. With daemon, the commands
-// go through one `ovn-nbctl --detach` that keeps its NB replica, as
-// OVN_NB_DAEMON does in deployments; without, every ovn-nbctl reads the
-// NB afresh. first numbers the new ports.
-func lspAdds(ctx context.Context, b bins, dir, sock string, t topology, first, n int, daemon, wait bool) ([]time.Duration, error) {
+// time. With a daemon's control socket ctl, the commands go through that
+// `ovn-nbctl --detach`, which keeps its NB replica, as OVN_NB_DAEMON does
+// in deployments; with ctl "", every ovn-nbctl reads the NB afresh.
+// first numbers the new ports.
+func lspAdds(ctx context.Context, b bins, ctl, sock string, t topology, first, n int, wait bool) ([]time.Duration, error) {
 	env := os.Environ()
+	daemon := ctl != ""
 	if daemon {
-		ctl, stop, err := startNbctlDaemon(b, dir, sock)
-		if err != nil {
-			return nil, err
-		}
-		defer stop()
 		env = append(env, "OVN_NB_DAEMON="+ctl)
 	}
 	var lat []time.Duration
