@@ -44,13 +44,14 @@ type options struct {
 	installTimeout time.Duration
 	timeout        time.Duration
 	cpuprofile     string
+	ovndEnv        []string
 	tools          tools
 }
 
 func parseFlags(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("controllerbench", flag.ContinueOnError)
-	fs.BoolVar(&o.quick, "quick", false, "small topology (20 switches x 10 ports, 10 local and 10 remote VIFs, 1 add, shorter settle): a smoke test")
+	fs.BoolVar(&o.quick, "quick", false, "small topology (20 switches x 10 ports, 10 local and 10 remote VIFs, 1 add): a smoke test")
 	fs.BoolVar(&o.markdown, "markdown", false, "print the table in Markdown")
 	fs.IntVar(&o.layout.nSwitch, "switches", 500, "logical switches")
 	fs.IntVar(&o.layout.perSwitch, "ports", 20, "VIF ports per switch")
@@ -66,6 +67,13 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.installTimeout, "install-timeout", 10*time.Minute, "give up on a controller start after this long")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Minute, "give up on the whole run after this long")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of ovnd's controller (its first round) to this file")
+	fs.Func("ovnd-env", "KEY=VALUE for ovnd's environment, e.g. GODEBUG=gctrace=1 or GOGC=50 (repeatable)", func(s string) error {
+		if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
+			return fmt.Errorf("want KEY=VALUE")
+		}
+		o.ovndEnv = append(o.ovndEnv, s)
+		return nil
+	})
 	fs.StringVar(&o.tools.ovnd, "ovnd", "", "ovnd binary (default: go build github.com/ovnd/ovnd into the temporary directory)")
 	fs.StringVar(&o.tools.ovnController, "ovn-controller", "ovn-controller", "ovn-controller binary")
 	fs.StringVar(&o.tools.ovnNorthd, "ovn-northd", "ovn-northd", "ovn-northd binary")
@@ -85,7 +93,7 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.quick {
 		o.layout = layout{nSwitch: 20, perSwitch: 10, local: 10, remote: 10}
-		o.adds, o.settle = 1, 1500*time.Millisecond
+		o.adds = 1
 	}
 	if err := o.layout.validate(); err != nil {
 		return o, err
@@ -170,9 +178,10 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		for _, side := range order {
 			rs := roundSpec{tools: o.tools, central: c, layout: l, dir: sideDir(root, side, i),
 				ns: fmt.Sprintf("%s-%s%d", tag, shortSide(side), i), adds: o.adds,
-				poll: o.poll, settle: o.settle, timeout: o.installTimeout, logf: logf}
+				poll: o.poll, settle: o.settle, timeout: o.installTimeout, logf: logf, ovndEnv: o.ovndEnv}
 			if side == sideOvnd && i == 0 && o.cpuprofile != "" {
-				rs.profile, _ = filepath.Abs(o.cpuprofile)
+				path, _ := filepath.Abs(o.cpuprofile)
+				rs.ovndEnv = append(slices.Clone(o.ovndEnv), "OVND_CPUPROFILE="+path)
 			}
 			logf("round %d: %s", i+1, side)
 			f, err := runRound(ctx, rs, side)

@@ -25,6 +25,7 @@ var metrics = []metric{
 	{"hwm", "controller VmHWM at the end", "MiB", 0.5},
 	{"add", "lsp-add --wait=hv", "ms", 0},
 	{"ping", "lsp-add --wait=hv + plug → first ping", "ms", 0.5},
+	{"addCPU", "controller CPU per added port (lsp-add, plug, ping)", "ms", 0},
 }
 
 func medianOf(v []float64) float64 {

@@ -24,7 +24,7 @@ type roundSpec struct {
 	poll     time.Duration
 	settle   time.Duration
 	timeout  time.Duration
-	profile  string // OVND_CPUPROFILE for ovnd's side, "" for none
+	ovndEnv  []string // added to ovnd's environment (OVND_CPUPROFILE, GODEBUG...)
 	logf     func(string, ...any)
 	keepLogs bool
 }
@@ -46,7 +46,7 @@ func runRound(ctx context.Context, rs roundSpec, side string) (f figures, err er
 			err = fmt.Errorf("clean the SB after the round: %w", ferr)
 		}
 	}()
-	ctl, err := startController(rs.tools, side, h, rs.profile)
+	ctl, err := startController(rs.tools, side, h, rs.ovndEnv)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +73,10 @@ func runRound(ctx context.Context, rs roundSpec, side string) (f figures, err er
 	}
 	f["rss"], f["hwm"] = mib(rss), mib(hwm)
 	rs.logf("%s: installed at %.2f s, %d flows, RSS %.1f MiB", side, f["installed"], done.flows, f["rss"])
+	cpuBefore, err := procCPU(ctl.pid())
+	if err != nil {
+		return nil, err
+	}
 	var adds, pings []float64
 	for k := range rs.adds {
 		name, _, _ := rs.layout.extraPort(k)
@@ -84,6 +88,9 @@ func runRound(ctx context.Context, rs roundSpec, side string) (f figures, err er
 		adds, pings = append(adds, add.Seconds()*1000), append(pings, ping.Seconds()*1000)
 	}
 	f["add"], f["ping"] = medianOf(adds), medianOf(pings)
+	if cpuAfter, err := procCPU(ctl.pid()); err == nil {
+		f["addCPU"] = (cpuAfter - cpuBefore).Seconds() * 1000 / float64(rs.adds)
+	}
 	rs.logf("%s: lsp-add --wait=hv %.0f ms, first ping %.0f ms (medians of %d)", side, f["add"], f["ping"], rs.adds)
 	if err := ctl.alive(); err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ const (
 // startController runs one side's controller in the chassis namespace,
 // pointed at the chassis's private OVS; everything else it reads from the
 // Open_vSwitch external_ids.
-func startController(b tools, side string, h *hypervisor, profile string) (*daemon, error) {
+func startController(b tools, side string, h *hypervisor, ovndEnv []string) (*daemon, error) {
 	if side == sideOVN {
 		// ovn-controller has no --unixctl: OVN_RUNDIR places its socket.
 		return spawn(h.dir, "ovn-controller", h.ns, append(h.env(), "OVN_RUNDIR="+h.dir), b.ovnController,
@@ -28,10 +28,7 @@ func startController(b tools, side string, h *hypervisor, profile string) (*daem
 	if err := writeFile(cfg, text); err != nil {
 		return nil, err
 	}
-	env := h.env()
-	if profile != "" {
-		env = append(env, "OVND_CPUPROFILE="+profile)
-	}
+	env := append(h.env(), ovndEnv...)
 	return spawn(h.dir, "ovnd", h.ns, env, b.ovnd, "run", "--config", cfg)
 }
 
