@@ -223,6 +223,7 @@ var (
 	reConj     = regexp.MustCompile(`\bconjunction\(\d+,`)
 	reConjID   = regexp.MustCompile(`\bconj_id=\d+`)
 	reMeter    = regexp.MustCompile(`\bmeter_id=\d+`)
+	reLearnCk  = regexp.MustCompile(`\bcookie=0x[0-9a-f]+`)
 	reZoneReg  = regexp.MustCompile(`\bset_field:0x[0-9a-f]+(/0xffff)?->reg1([123])\b`)
 	reZoneLit  = regexp.MustCompile(`\bzone=\d+`)
 	reCtZone   = regexp.MustCompile(`\bct_zone=0x[0-9a-f]+|\bct_zone=\d+`)
@@ -234,7 +235,8 @@ var (
 // OpenFlow port numbers (see portLabels). What each implementation
 // numbers on its own is replaced: cookies are dropped; port numbers
 // become their labels; a group reference becomes the group's type and
-// buckets; conjunction ids become C, meter ids M; the values loaded into
+// buckets; conjunction ids become C, meter ids M, cookies of learned
+// flows K; the values loaded into
 // the conntrack-zone registers (reg11, reg12, reg13) and literal zones
 // become Z. A flow line it cannot place in a table is an error.
 func NormalizeFlows(flows, groups string, names FlowNames) (FlowState, error) {
@@ -378,6 +380,7 @@ func normalizeCommon(s string, port func(string) string) string {
 	s = reConj.ReplaceAllString(s, "conjunction(C,")
 	s = reConjID.ReplaceAllString(s, "conj_id=C")
 	s = reMeter.ReplaceAllString(s, "meter_id=M")
+	s = reLearnCk.ReplaceAllString(s, "cookie=K") // learn(...): the row's UUID
 	s = reZoneReg.ReplaceAllString(s, "set_field:Z$1->reg1$2")
 	s = reZoneLit.ReplaceAllString(s, "zone=Z")
 	s = reCtZone.ReplaceAllString(s, "ct_zone=Z")

@@ -344,6 +344,25 @@ func scenarioNATLB(t *testing.T, topo *testbed.Topology) {
 	if seen["nat-b1"] == 0 || seen["nat-b2"] == 0 || len(seen) != 2 {
 		t.Errorf("load balancer: want both backends, got %v", seen)
 	}
+
+	// Hairpin: a backend reaching the VIP may be chosen itself; it then
+	// sees the VIP as the source (chk_lb_hairpin, ct_snat_to_vip).
+	hairpin := 0
+	for range 12 {
+		r, err := b1.Connect(vip, 80)
+		if err != nil {
+			t.Fatalf("load balancer from a backend: %v", err)
+		}
+		if r.Server == "nat-b1" {
+			hairpin++
+			if r.Client != vip.Address() {
+				t.Errorf("hairpin: nat-b1 saw %s, want the VIP %s", r.Client, vip.Address())
+			}
+		}
+	}
+	if hairpin == 0 {
+		t.Errorf("hairpin: 12 connections from nat-b1 to the VIP, none chosen nat-b1")
+	}
 }
 
 func scenarioPortUp(t *testing.T, topo *testbed.Topology) {
