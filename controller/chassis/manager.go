@@ -74,8 +74,9 @@ func New(ovs, sb client.Client, opts Options) *Manager {
 func msString(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
 // State is the local view the flow builders need, as of the end of a
-// Reconcile; the Manager does not modify it after returning it. OFPorts are 0 until ovs-vswitchd has assigned them; the
-// Interface update that follows makes the loop reconcile again.
+// Reconcile; the Manager does not modify it after returning it. OFPorts
+// are 0 until ovs-vswitchd has assigned them; the Interface update that
+// follows makes the loop reconcile again.
 type State struct {
 	Config       Config
 	Chassis      string // this chassis' name (system-id)

@@ -110,6 +110,28 @@ var oracleSteps = []struct {
 	{"requested-chassis here by hostname", func(h *host) {
 		h.sbctl("set", "Port_Binding", "lp9", "options:requested-chassis=host-hv1")
 	}, nil},
+	{"distributed gateway port on another chassis", func(h *host) {
+		// ls1 -- lr2 -- ext2, lr2-ext2 a distributed gateway port whose
+		// chassisredirect port always redirects to hv3.
+		lr2 := strings.TrimSpace(h.sbctl("create", "Datapath_Binding", "tunnel_key=20", "external_ids:name=lr2",
+			"external_ids:logical-router=00000000-0000-0000-0000-000000000002"))
+		ext2 := strings.TrimSpace(h.sbctl("create", "Datapath_Binding", "tunnel_key=21", "external_ids:name=ext2",
+			"external_ids:logical-switch=00000000-0000-0000-0000-000000000021"))
+		ls1 := h.sbGet("Datapath_Binding", "external_ids:name=ls1", "_uuid")
+		h.sbctl("--", "--id=@m", "create", "HA_Chassis", "chassis="+h.sbGet("Chassis", "name=hv3", "_uuid"), "priority=10",
+			"--", "create", "HA_Chassis_Group", "name=g2", "ha_chassis=@m")
+		h.sbctl("create", "Port_Binding", "datapath="+ls1, "logical_port=ls1-lr2", "tunnel_key=30", "type=patch",
+			"options:peer=lr2-ls1", "mac=router")
+		h.sbctl("create", "Port_Binding", "datapath="+lr2, "logical_port=lr2-ls1", "tunnel_key=1", "type=patch",
+			"options:peer=ls1-lr2", `mac="00:00:00:00:ff:21 10.0.0.253/24"`)
+		h.sbctl("create", "Port_Binding", "datapath="+lr2, "logical_port=lr2-ext2", "tunnel_key=2", "type=patch",
+			"options:peer=ext2-lr2", "options:chassis-redirect-port=cr-lr2-ext2", `mac="00:00:00:00:ff:22 172.17.0.1/24"`)
+		h.sbctl("create", "Port_Binding", "datapath="+ext2, "logical_port=ext2-lr2", "tunnel_key=1", "type=patch",
+			"options:peer=lr2-ext2", "mac=router")
+		h.sbctl("create", "Port_Binding", "datapath="+lr2, "logical_port=cr-lr2-ext2", "tunnel_key=3",
+			"type=chassisredirect", "options:distributed-port=lr2-ext2", "options:always-redirect=true",
+			"ha_chassis_group="+h.sbGet("HA_Chassis_Group", "name=g2", "_uuid"), `mac="00:00:00:00:ff:22 172.17.0.1/24"`)
+	}, nil},
 	{"peer encap options", func(h *host) {
 		// hv2 (vxlan, csum=false, dst_port=4790) joins tz1.
 		h.sbctl("set", "Chassis", "hv2", "transport_zones=tz1")
