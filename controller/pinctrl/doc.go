@@ -9,10 +9,8 @@
 //
 //   - an NXT_RESUME of the paused pipeline, with the packet replaced and a
 //     result bit written into the registers (put_dhcp_opts,
-//     put_dhcpv6_opts, dns_lookup from the SB DNS table; put_nd_ra_opts,
-//     which ovnd does not answer yet, resumes with the result bit clear
-//     so the packet carries on as if there were nothing to answer; the
-//     frag_mtu actions inside icmp4_error / icmp6_error), or
+//     put_dhcpv6_opts, dns_lookup from the SB DNS table, put_nd_ra_opts;
+//     the frag_mtu actions inside icmp4_error / icmp6_error), or
 //   - a packet-out of a packet built from the current one (arp, nd_na,
 //     nd_ns, icmp4, icmp6, tcp_reset, reject...), whose actions are the
 //     nested actions from the userdata preceded by loads that restore the
@@ -32,7 +30,8 @@
 //
 // A malformed packet or an opcode ovnd does not handle is logged and
 // dropped; nothing a guest sends can stop the handler. Not handled yet:
-// put_nd_ra_opts (router advertisements), igmp, bind_vport,
+// the periodic router advertisements ovn-controller sends on its own
+// (ipv6_ra_configs send_periodic), igmp, bind_vport,
 // handle_svc_check, handle_dhcpv6_reply, trigger_event, put_fdb, log,
 // sctp_abort, and the buffering of the packet that triggered arp { } /
 // nd_ns { } until the neighbor answers.

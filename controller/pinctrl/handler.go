@@ -62,7 +62,7 @@ func (h Handler) Handle(p *openflow.PacketIn2) Result {
 			r.Err = nil
 		}
 	case lflowc.OpPutNDRAOpts:
-		r.Msgs, r.Err = resumeUnanswered(p, u)
+		r.Msgs, r.Info, r.Err = putNDRAOpts(p, u)
 	default:
 		if build, ok := nested[u.Op]; ok {
 			r.Msgs, r.Info, r.Err = runNested(p, u, build)
@@ -117,23 +117,6 @@ func resumeDHCP(p *openflow.PacketIn2, sf openflow.Subfield, reply dhcp.Reply, e
 	}
 	res.Packet = reply.Frame
 	return []openflow.Message{res}, fmt.Sprintf("%s %s: %s", reply.Request, ethSrc(p.Packet), info), nil
-}
-
-// resumeUnanswered resumes a paused action ovnd does not answer with
-// its result bit clear, so that the packet goes on as when there is
-// nothing to answer.
-func resumeUnanswered(p *openflow.PacketIn2, u lflowc.Userdata) ([]openflow.Message, error) {
-	sf, _, err := u.Result()
-	if err != nil {
-		return nil, err
-	}
-	md, err := setBit(p.Metadata, sf, false)
-	if err != nil {
-		return nil, err
-	}
-	res := openflow.ResumeFrom(p)
-	res.Metadata = md
-	return []openflow.Message{res}, nil
 }
 
 func ethSrc(b []byte) string {
