@@ -458,6 +458,7 @@ func (l *loop) physicalFlows(v *sbView, st *chassis.State) error {
 		}
 		in.Ports = append(in.Ports, p)
 	}
+	in.Peers = v.remotePeers(in.Ports, localUUID)
 	for _, mb := range v.macBindings {
 		if _, ok := localUUID[mb.Datapath]; ok {
 			if b, err := physical.MACBindingFromSB(mb); err == nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/client"
 
 	"github.com/ovnd/ovnd/controller/cacherows"
+	"github.com/ovnd/ovnd/controller/physical"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
@@ -194,6 +195,33 @@ func (v *sbView) lbDatapaths(lb *sbdb.LoadBalancer) []uint32 {
 		keys = append(keys, v.dpGroups[*lb.DatapathGroup]...)
 	}
 	return keys
+}
+
+// remotePeers returns the peers of the patch (and l3gateway) ports
+// among ports that sit on datapaths not in local (by Datapath_Binding
+// UUID), for physical.Input.Peers.
+func (v *sbView) remotePeers(ports []physical.Port, local map[string]uint32) []physical.Port {
+	var out []physical.Port
+	for _, p := range ports {
+		if p.Type != physical.TypePatch && p.Type != physical.TypeL3Gateway || p.Peer == "" {
+			continue
+		}
+		pb, ok := v.ports[p.Peer]
+		if !ok {
+			continue
+		}
+		if _, isLocal := local[pb.Datapath]; isLocal {
+			continue
+		}
+		dp, ok := v.dpKey[pb.Datapath]
+		if !ok {
+			continue
+		}
+		peer := physical.PortFromBinding(pb, v.chassisNameOf)
+		peer.Datapath = dp
+		out = append(out, peer)
+	}
+	return out
 }
 
 // alwaysRelated reports whether port is of a type ovn-controller's

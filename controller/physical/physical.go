@@ -43,6 +43,12 @@ type Input struct {
 	MACBindings []MACBinding
 	// FDBs are the FDB rows of the local datapaths.
 	FDBs []FDB
+	// Peers are the peers of local patch ports that sit on datapaths
+	// that are not local (the switch behind a distributed gateway port,
+	// on a chassis that is not its gateway). They get no flows of their
+	// own; the patch flows towards them enter their datapath without
+	// zones, as ovn-controller writes them.
+	Peers []Port
 }
 
 // Datapath is a local datapath.
@@ -199,6 +205,7 @@ func NewBuilder(in Input) (*Builder, error) {
 	in.Datapaths, in.Ports, in.Tunnels = slices.Clone(in.Datapaths), slices.Clone(in.Ports), slices.Clone(in.Tunnels)
 	in.MulticastGroups = slices.Clone(in.MulticastGroups)
 	in.MACBindings, in.FDBs = slices.Clone(in.MACBindings), slices.Clone(in.FDBs)
+	in.Peers = slices.Clone(in.Peers)
 	for i := range in.MulticastGroups {
 		in.MulticastGroups[i].Members = slices.Clone(in.MulticastGroups[i].Members)
 	}
@@ -218,6 +225,15 @@ func NewBuilder(in Input) (*Builder, error) {
 	for i := range in.Ports {
 		if err := b.addPort(&b.in.Ports[i]); err != nil {
 			return nil, err
+		}
+	}
+	for i := range in.Peers {
+		p := &b.in.Peers[i]
+		if p.Key == 0 || p.Key >= multicastKeyMin {
+			return nil, fmt.Errorf("peer port %s: tunnel key %d out of range 1..32767", p.Name, p.Key)
+		}
+		if _, local := b.ports[p.Name]; !local {
+			b.ports[p.Name] = p
 		}
 	}
 	for i := range in.MulticastGroups {
