@@ -40,6 +40,7 @@ func TestFlowDiff(t *testing.T) {
 		build func(*testing.T, *testbed.Topology)
 	}{
 		{"NAT_LB", func(t *testing.T, topo *testbed.Topology) { buildNATLB(t, topo) }},
+		{"Router", func(t *testing.T, topo *testbed.Topology) { buildRouter(t, topo) }},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			ws := flowStates(t, "want", want, sc.build)

@@ -208,17 +208,24 @@ func scenarioSecurityGroup(t *testing.T, topo *testbed.Topology) {
 	web1.MustPing(t, other)
 }
 
-func scenarioRouter(t *testing.T, topo *testbed.Topology) {
+// buildRouter is the Router topology: router "rt" between switches rt1
+// (x on hv1) and rt2 (y and nh on hv2), nh also owning 10.3.0.1.
+func buildRouter(t *testing.T, topo *testbed.Topology) (x, y, nh *testbed.VIF) {
 	topo.NBCtl(t, "lr-add", "rt")
-	x := addSwitch(t, topo, "rt1", "10.1.0.1", lsp{"rt1-x", "0a:00:00:00:05:10", "10.1.0.10/24", 1})[0]
-	y := addSwitch(t, topo, "rt2", "10.2.0.1", lsp{"rt2-y", "0a:00:00:00:05:20", "10.2.0.10/24", 2})[0]
+	x = addSwitch(t, topo, "rt1", "10.1.0.1", lsp{"rt1-x", "0a:00:00:00:05:10", "10.1.0.10/24", 1})[0]
+	y = addSwitch(t, topo, "rt2", "10.2.0.1", lsp{"rt2-y", "0a:00:00:00:05:20", "10.2.0.10/24", 2})[0]
 	addRouterPort(t, topo, "rt", "rt-1", "0a:00:00:00:05:01", "10.1.0.1/24", "rt1")
 	addRouterPort(t, topo, "rt", "rt-2", "0a:00:00:00:05:02", "10.2.0.1/24", "rt2")
 	// nh is a host on rt2 that also owns 10.3.0.1, a network the logical
 	// router only reaches through a static route via nh.
 	topo.NBCtl(t, "lsp-add", "rt2", "rt2-nh", "--", "lsp-set-addresses", "rt2-nh", "0a:00:00:00:05:30 10.2.0.30")
-	nh := topo.HV(2).Plug(t, testbed.VIFSpec{Port: "rt2-nh", MAC: "0a:00:00:00:05:30",
+	nh = topo.HV(2).Plug(t, testbed.VIFSpec{Port: "rt2-nh", MAC: "0a:00:00:00:05:30",
 		Addrs: []string{"10.2.0.30/24", "10.3.0.1/32"}, Gateway: "10.2.0.1"})
+	return x, y, nh
+}
+
+func scenarioRouter(t *testing.T, topo *testbed.Topology) {
+	x, y, nh := buildRouter(t, topo)
 
 	x.MustPing(t, y)
 	y.Listen(t, 7001)
