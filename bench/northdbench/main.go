@@ -66,7 +66,7 @@ func parseFlags(args []string) (options, error) {
 		return o, fmt.Errorf("-repeat %d: want 1 to 20", o.repeat)
 	case o.switches < 1 || o.switches > 4000 || o.ports < 1 || o.ports > 200:
 		return o, fmt.Errorf("-switches %d -ports %d: want 1-4000 switches of 1-200 ports", o.switches, o.ports)
-	case o.adds < 1 || o.plainAdds < 0 || 23+o.adds+o.plainAdds > o.switches*(250-o.ports):
+	case o.adds < 1 || o.plainAdds < 0 || 43+o.adds+o.plainAdds > o.switches*(250-o.ports):
 		return o, fmt.Errorf("-adds %d -plain-adds %d: out of range", o.adds, o.plainAdds)
 	}
 	return o, nil

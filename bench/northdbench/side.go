@@ -84,6 +84,7 @@ type result struct {
 	load, converge     time.Duration
 	addP50, addP90     time.Duration
 	floorP50           time.Duration // the same lsp-add without --wait=sb
+	rpcP50, rpcP90     time.Duration // the same change over JSON-RPC (rpcAdds)
 	plainP50, plainP90 time.Duration
 	rss, hwm           int64
 }
@@ -157,8 +158,13 @@ func round(ctx context.Context, b bins, side, dir string, t topology, adds, plai
 		return r, err
 	}
 	r.addP50, r.addP90 = percentile(lat, 50), percentile(lat, 90)
+	lat, err = rpcAdds(nb, t, 3+floor+adds, min(adds, 20))
+	if err != nil {
+		return r, err
+	}
+	r.rpcP50, r.rpcP90 = percentile(lat, 50), percentile(lat, 90)
 	if plainAdds > 0 {
-		lat, err := lspAdds(ctx, b, "", sock, t, 3+floor+adds, plainAdds, true)
+		lat, err := lspAdds(ctx, b, "", sock, t, 3+floor+adds+min(adds, 20), plainAdds, true)
 		if err != nil {
 			return r, err
 		}
@@ -319,4 +325,44 @@ func startNbctlDaemon(b bins, dir, sock string) (string, func(), error) {
 		return "", nil, fmt.Errorf("ovn-nbctl --detach printed no control socket")
 	}
 	return ctl, stop, nil
+}
+
+// rpcAdds makes n port additions as ovn-nbctl --wait=sb lsp-add does,
+// over the benchmark's own JSON-RPC connection: one transaction inserts
+// the port, adds it to its switch and bumps nb_cfg, a second waits for
+// sb_cfg. No process starts, so the figure is northd's turnaround plus
+// ovsdb-server's.
+func rpcAdds(c *conn, t topology, first, n int) ([]time.Duration, error) {
+	var lat []time.Duration
+	for k := first; k < first+n; k++ {
+		s, p := k%t.switches, t.ports+k/t.switches
+		name := fmt.Sprintf("add-%s-%d", switchName(s), p)
+		t0 := time.Now()
+		res, err := c.transact(ovnschema.NorthboundName, []op{
+			{"op": "insert", "table": "Logical_Switch_Port", "uuid-name": "np", "row": op{
+				"name": name, "addresses": ovsSet(portMAC(s, p) + " " + portIP(s, p))}},
+			{"op": "mutate", "table": "Logical_Switch", "where": []any{[]any{"name", "==", switchName(s)}},
+				"mutations": []any{[]any{"ports", "insert", ovsSet(named("np"))}}},
+			{"op": "mutate", "table": "NB_Global", "where": []any{}, "mutations": []any{[]any{"nb_cfg", "+=", 1}}},
+			{"op": "select", "table": "NB_Global", "where": []any{}, "columns": []string{"nb_cfg"}},
+		}, time.Minute)
+		if err != nil {
+			return nil, fmt.Errorf("add %s: %w", name, err)
+		}
+		var sel struct {
+			Rows []struct {
+				NbCfg int `json:"nb_cfg"`
+			} `json:"rows"`
+		}
+		if err := json.Unmarshal(res[3], &sel); err != nil || len(sel.Rows) != 1 {
+			return nil, fmt.Errorf("nb_cfg: %s", res[3])
+		}
+		if _, err := c.transact(ovnschema.NorthboundName, []op{{"op": "wait", "table": "NB_Global", "where": []any{},
+			"timeout": 60000, "columns": []string{"sb_cfg"}, "until": "==",
+			"rows": []any{op{"sb_cfg": sel.Rows[0].NbCfg}}}}, 70*time.Second); err != nil {
+			return nil, fmt.Errorf("add %s: wait for sb_cfg: %w", name, err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	return lat, nil
 }
