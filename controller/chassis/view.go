@@ -135,8 +135,8 @@ func readSB(_ context.Context, c client.Client) (*sbView, error) {
 	}
 	v := &sbView{chassis: map[string]*sbdb.Chassis{}, chByUUID: map[string]*sbdb.Chassis{},
 		encaps: map[string]*sbdb.Encap{}, privates: map[string]*sbdb.ChassisPrivate{},
-		pbs: map[string]*sbdb.PortBinding{}, pbsByDP: map[string][]*sbdb.PortBinding{},
-		dps: map[string]*sbdb.DatapathBinding{},
+		pbs: make(map[string]*sbdb.PortBinding, len(pbs)), pbsByDP: make(map[string][]*sbdb.PortBinding, len(dps)),
+		dps: make(map[string]*sbdb.DatapathBinding, len(dps)),
 		ha:  haView{groups: map[string]*sbdb.HAChassisGroup{}, members: map[string]*sbdb.HAChassis{}}}
 	for _, g := range groups {
 		v.ha.groups[g.UUID] = g
