@@ -15,9 +15,10 @@
 // of either database: it reads both clients' caches, diffs them against
 // what should be, writes only the difference (no transaction at all when
 // nothing changed) and returns the State the flow builders need. It
-// always computes in full; a no-op Reconcile against an SB of 5,000
-// Port_Bindings and 100 chassis takes about 25ms on the 2-core test
-// machine.
+// always computes in full, reading the libovsdb caches without copying
+// rows: a no-op Reconcile against an SB of 5,000 Port_Bindings and 100
+// chassis makes about 3,200 allocations (1.1 MB) and takes 6-30ms on the
+// shared 2-core test machine (more under heavy load).
 //
 // Names, keys and values are those ovn-controller 23.03 writes, so that
 // a chassis can move between ovn-controller and ovnd in either
