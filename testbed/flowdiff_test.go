@@ -41,6 +41,7 @@ func TestFlowDiff(t *testing.T) {
 	}{
 		{"NAT_LB", func(t *testing.T, topo *testbed.Topology) { buildNATLB(t, topo) }},
 		{"Router", func(t *testing.T, topo *testbed.Topology) { buildRouter(t, topo) }},
+		{"SecurityGroup", func(t *testing.T, topo *testbed.Topology) { sgSwitch(t, topo); sgPolicy(t, topo) }},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			ws := flowStates(t, "want", want, sc.build)

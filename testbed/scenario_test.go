@@ -171,20 +171,18 @@ func scenarioACL(t *testing.T, topo *testbed.Topology) {
 	a.MustPing(t, b)
 }
 
-func scenarioSecurityGroup(t *testing.T, topo *testbed.Topology) {
-	v := addSwitch(t, topo, "sg", "",
+// sgSwitch is the SecurityGroup switch: web1, web2, client, other.
+func sgSwitch(t *testing.T, topo *testbed.Topology) []*testbed.VIF {
+	return addSwitch(t, topo, "sg", "",
 		lsp{"sg-web1", "0a:00:00:00:04:11", "10.0.3.11/24", 1},
 		lsp{"sg-web2", "0a:00:00:00:04:12", "10.0.3.12/24", 2},
 		lsp{"sg-client", "0a:00:00:00:04:21", "10.0.3.21/24", 2},
 		lsp{"sg-other", "0a:00:00:00:04:31", "10.0.3.31/24", 1})
-	web1, web2, client, other := v[0], v[1], v[2], v[3]
-	web1.Listen(t, 80)
-	web1.Listen(t, 22)
-	client.Listen(t, 80)
-	web1.MustConnect(t, client, 80)
+}
 
-	// pg_web: ingress only from $as_clients on port 80 and from the
-	// group's own members ($pg_web_ip4); egress open; all stateful.
+// sgPolicy is pg_web: ingress only from $as_clients on port 80 and from
+// the group's own members ($pg_web_ip4); egress open; all stateful.
+func sgPolicy(t *testing.T, topo *testbed.Topology) {
 	topo.NBCtl(t, "pg-add", "pg_web", "sg-web1", "sg-web2",
 		"--", "create", "Address_Set", "name=as_clients", "addresses=10.0.3.21")
 	topo.NBCtl(t, "--type=port-group", "acl-add", "pg_web", "to-lport", "1000", `outport == @pg_web && ip4`, "drop")
@@ -194,6 +192,17 @@ func scenarioSecurityGroup(t *testing.T, topo *testbed.Topology) {
 		`outport == @pg_web && ip4.src == $pg_web_ip4`, "allow-related")
 	topo.NBCtl(t, "--type=port-group", "acl-add", "pg_web", "from-lport", "1001", `inport == @pg_web && ip4`, "allow-related")
 	topo.Sync(t)
+}
+
+func scenarioSecurityGroup(t *testing.T, topo *testbed.Topology) {
+	v := sgSwitch(t, topo)
+	web1, web2, client, other := v[0], v[1], v[2], v[3]
+	web1.Listen(t, 80)
+	web1.Listen(t, 22)
+	client.Listen(t, 80)
+	web1.MustConnect(t, client, 80)
+
+	sgPolicy(t, topo)
 
 	client.MustConnect(t, web1, 80)    // allowed by the address set
 	client.MustNotConnect(t, web1, 22) // new inbound on another port
