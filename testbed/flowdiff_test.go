@@ -42,6 +42,7 @@ func TestFlowDiff(t *testing.T) {
 		{"NAT_LB", func(t *testing.T, topo *testbed.Topology) { buildNATLB(t, topo) }},
 		{"Router", func(t *testing.T, topo *testbed.Topology) { buildRouter(t, topo) }},
 		{"SecurityGroup", func(t *testing.T, topo *testbed.Topology) { sgSwitch(t, topo); sgPolicy(t, topo) }},
+		{"GatewayRouter", buildGatewayRouter},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			ws := flowStates(t, "want", want, sc.build)
@@ -63,6 +64,25 @@ func TestFlowDiff(t *testing.T) {
 			}
 		})
 	}
+}
+
+// buildGatewayRouter is a topology only the flow diff uses: a gateway
+// router pinned to hv1 (options:chassis, so l3gateway ports) with SNAT,
+// dnat_and_snat and a load balancer on the router, between switch gwin
+// (VIFs on both chassis) and switch gwout (a VIF on hv1).
+func buildGatewayRouter(t *testing.T, topo *testbed.Topology) {
+	addSwitch(t, topo, "gwin", "10.9.0.1",
+		lsp{"gw-a", "0a:00:00:00:0a:10", "10.9.0.10/24", 2},
+		lsp{"gw-b", "0a:00:00:00:0a:11", "10.9.0.11/24", 1})
+	addSwitch(t, topo, "gwout", "", lsp{"gw-ext", "0a:00:00:00:0a:99", "172.16.9.10/24", 1})
+	topo.NBCtl(t, "lr-add", "gw", "--", "set", "Logical_Router", "gw", "options:chassis="+topo.HV(1).SystemID)
+	addRouterPort(t, topo, "gw", "gw-in", "0a:00:00:00:0a:01", "10.9.0.1/24", "gwin")
+	addRouterPort(t, topo, "gw", "gw-out", "0a:00:00:00:0a:02", "172.16.9.1/24", "gwout")
+	topo.NBCtl(t, "lr-nat-add", "gw", "snat", "172.16.9.1", "10.9.0.0/24",
+		"--", "lr-nat-add", "gw", "dnat_and_snat", "172.16.9.100", "10.9.0.10",
+		"--", "lb-add", "gwlb", "172.16.9.200:80", "10.9.0.10:8080,10.9.0.11:8080", "tcp",
+		"--", "lr-lb-add", "gw", "gwlb")
+	topo.Sync(t)
 }
 
 // flowStates builds a topology with cfg, runs build on it, waits for
