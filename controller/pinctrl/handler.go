@@ -19,10 +19,11 @@ type Result struct {
 	Op   lflowc.Opcode
 	Msgs []openflow.Message // to send to the switch, in order
 	Info string             // what was answered, for the log ("" for nothing)
-	// Learned is the neighbor put_arp or put_nd learned, for the caller
-	// to record.
-	Learned *Neighbor
-	Err     error // why the packet was not answered, or nil
+	// Learned is the neighbor put_arp or put_nd learned, LearnedFDB the
+	// MAC location put_fdb learned, for the caller to record.
+	Learned    *Neighbor
+	LearnedFDB *FDBEntry
+	Err        error // why the packet was not answered, or nil
 }
 
 // Handler answers packet-ins. DNS may be nil: dns_lookup then never
@@ -55,6 +56,11 @@ func (h Handler) Handle(p *openflow.PacketIn2) Result {
 		n, err := putMAC(p, u.Op)
 		if r.Err = err; err == nil {
 			r.Learned, r.Info = &n, n.String()
+		}
+	case lflowc.OpPutFDB:
+		f, err := putFDB(p)
+		if r.Err = err; err == nil {
+			r.LearnedFDB, r.Info = &f, f.String()
 		}
 	case lflowc.OpDNSLookup:
 		r.Msgs, r.Info, r.Err = dnsLookup(p, u, h.DNS)

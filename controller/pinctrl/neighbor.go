@@ -30,10 +30,11 @@ func (n Neighbor) String() string {
 	return fmt.Sprintf("%s is at %s (datapath %d port %d)", n.IP, n.MAC, n.Datapath, n.Port)
 }
 
-// Neighbors records learned neighbors: SB writes them to the SB
-// MAC_Binding table.
+// Neighbors records learned neighbors and MAC locations: SB writes
+// them to the SB MAC_Binding and FDB tables.
 type Neighbors interface {
 	Learn(ctx context.Context, n Neighbor) error
+	LearnFDB(ctx context.Context, f FDBEntry) error
 }
 
 // putMAC decodes put_arp / put_nd: the logical flow loaded the port into
@@ -89,23 +90,38 @@ func (s *SB) Learn(ctx context.Context, n Neighbor) error {
 		return fmt.Errorf("learn %s: not connected to the southbound database", n)
 	}
 	key := fmt.Sprintf("%d/%d/%s/%s", n.Datapath, n.Port, n.IP, n.MAC)
-	s.mu.Lock()
-	t, dup := s.written[key]
-	s.mu.Unlock()
-	if dup && time.Since(t) < recent {
+	if s.recentlyWritten(key) {
 		return nil
 	}
 	ops, err := s.ops(ctx, sb, n)
 	if err != nil || len(ops) == 0 {
 		return err
 	}
+	if err := s.transact(ctx, sb, ops); err != nil {
+		return fmt.Errorf("learn %s: %w", n, err)
+	}
+	s.remember(key)
+	return nil
+}
+
+func (s *SB) transact(ctx context.Context, sb client.Client, ops []ovsdb.Operation) error {
 	res, err := sb.Transact(ctx, ops...)
 	if err == nil {
 		_, err = ovsdb.CheckOperationResults(res, ops)
 	}
-	if err != nil {
-		return fmt.Errorf("learn %s: %w", n, err)
-	}
+	return err
+}
+
+// recentlyWritten reports whether key was written less than recent ago.
+func (s *SB) recentlyWritten(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.written[key]
+	return ok && time.Since(t) < recent
+}
+
+// remember notes that key was just written, and forgets old writes.
+func (s *SB) remember(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, t := range s.written {
@@ -114,7 +130,6 @@ func (s *SB) Learn(ctx context.Context, n Neighbor) error {
 		}
 	}
 	s.written[key] = time.Now()
-	return nil
 }
 
 // ops is the transaction that records n: nothing when the row is there
@@ -179,4 +194,64 @@ func (s *SB) Records(dp uint32, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// FDBEntry is what put_fdb learns: MAC is behind logical port Port of
+// switch Datapath (tunnel keys).
+type FDBEntry struct {
+	Datapath, Port uint32
+	MAC            net.HardwareAddr
+}
+
+func (f FDBEntry) String() string {
+	return fmt.Sprintf("%s is behind port %d of datapath %d", f.MAC, f.Port, f.Datapath)
+}
+
+// putFDB decodes put_fdb: the flow loaded the port into reg14 and the
+// MAC into eth.src.
+func putFDB(p *openflow.PacketIn2) (FDBEntry, error) {
+	o, ok := p.Metadata.Get("metadata")
+	port, _, okPort := p.Metadata.Reg(14)
+	if !ok || !okPort || len(p.Packet) < 12 {
+		return FDBEntry{}, fmt.Errorf("put_fdb without datapath, port or frame")
+	}
+	return FDBEntry{Datapath: uint32(o.Uint()), Port: port, MAC: net.HardwareAddr(append([]byte(nil), p.Packet[6:12]...))}, nil
+}
+
+// LearnFDB writes f into the SB FDB table as ovn-controller does: one
+// row per switch and MAC, its port updated when the MAC moves.
+func (s *SB) LearnFDB(ctx context.Context, f FDBEntry) error {
+	sb := s.sb()
+	if sb == nil {
+		return fmt.Errorf("learn %s: not connected to the southbound database", f)
+	}
+	key := fmt.Sprintf("fdb/%d/%d/%s", f.Datapath, f.Port, f.MAC)
+	if s.recentlyWritten(key) {
+		return nil
+	}
+	mac := f.MAC.String()
+	var rows []sbdb.FDB
+	if err := sb.WhereCache(func(r *sbdb.FDB) bool { return r.DpKey == int(f.Datapath) && r.MAC == mac }).List(ctx, &rows); err != nil {
+		return err
+	}
+	var ops []ovsdb.Operation
+	var err error
+	switch {
+	case len(rows) > 0 && rows[0].PortKey == int(f.Port):
+		return nil
+	case len(rows) > 0:
+		row := rows[0]
+		row.PortKey = int(f.Port)
+		ops, err = sb.Where(&row).Update(&row, &row.PortKey)
+	default:
+		ops, err = sb.Create(&sbdb.FDB{UUID: "new_fdb", DpKey: int(f.Datapath), MAC: mac, PortKey: int(f.Port)})
+	}
+	if err == nil {
+		err = s.transact(ctx, sb, ops)
+	}
+	if err != nil {
+		return fmt.Errorf("learn %s: %w", f, err)
+	}
+	s.remember(key)
+	return nil
 }

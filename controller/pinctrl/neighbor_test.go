@@ -169,6 +169,32 @@ func TestSBNeighbors(t *testing.T) {
 	if err := nb.Learn(ctx, bad); err == nil {
 		t.Error("a neighbor on an unknown port was recorded")
 	}
+	// put_fdb: one row per switch and MAC, its port updated when it moves.
+	f := FDBEntry{Datapath: 7, Port: 3, MAC: mac}
+	for range 2 {
+		if err := nb.LearnFDB(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Port = 4
+	if err := nb.LearnFDB(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		var rows []sbdb.FDB
+		if err := c.List(ctx, &rows); err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 1 && rows[0].PortKey == 4 && rows[0].DpKey == 7 && rows[0].MAC == "0a:00:00:00:09:09" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("FDB rows %+v", rows)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
 	// dns_lookup reads the DNS rows of the datapath.
 	ops, err = c.Create(&sbdb.DNS{UUID: "dns", Datapaths: []string{dps[0].UUID}, Records: map[string]string{"vm1.ovn.org": "10.0.0.10"}})
 	transact(t, c, ops, err)

@@ -3,6 +3,7 @@ package pinctrl
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ovnd/ovnd/controller/openflow"
@@ -20,63 +21,114 @@ type Env interface {
 	DNS
 }
 
+// learnQueue bounds the learned neighbors and MAC locations waiting to
+// be written; beyond it they are dropped (the next packet learns them
+// again).
+const learnQueue = 256
+
+// learnTimeout bounds one SB write of something learned.
+const learnTimeout = 5 * time.Second
+
 // Serve answers the packet-ins arriving on sw until sw's asynchronous
 // channel closes or ctx ends, looking DNS records up in env and
-// recording there the neighbors put_arp and put_nd learn (env may be
-// nil). Other asynchronous messages are ignored. It blocks: run it on a
+// recording there what put_arp, put_nd and put_fdb learn (env may be
+// nil). Records are written by a goroutine of Serve's, so that a slow
+// SB does not hold up answers; Serve stops it before it returns. Other
+// asynchronous messages are ignored. Serve blocks: run it on a
 // goroutine of its own.
 func Serve(ctx context.Context, sw Switch, log *slog.Logger, env Env) {
-	h := Handler{}
-	if env != nil {
-		h.DNS = env
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	warn, info := newLimiter(5, 5*time.Second), newLimiter(20, 10*time.Second)
+	s := &server{sw: sw, log: log, warn: newLimiter(5, 5*time.Second), info: newLimiter(20, 10*time.Second)}
+	if env != nil {
+		s.h.DNS = env
+		s.learn = make(chan Result, learnQueue)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.routineLearn(ctx, env)
+		}()
+		defer wg.Wait()
+		defer close(s.learn)
+	}
 	for {
-		var m openflow.Message
-		var ok bool
 		select {
-		case m, ok = <-sw.Async():
+		case m, ok := <-sw.Async():
+			if !ok {
+				return
+			}
+			if p, isPin := m.(*openflow.PacketIn2); isPin {
+				s.answer(ctx, p)
+			}
 		case <-ctx.Done():
 			return
-		}
-		if !ok {
-			return
-		}
-		p, isPin := m.(*openflow.PacketIn2)
-		if !isPin {
-			continue
-		}
-		r := h.Handle(p)
-		now := time.Now()
-		if r.Err != nil && warn.allow(now) {
-			log.Warn("packet-in not answered", "opcode", r.Op, "table", p.TableID, "err", r.Err)
-		}
-		if r.Info != "" && info.allow(now) {
-			log.Info("packet-in answered", "opcode", r.Op, "answer", r.Info)
-		}
-		if r.Learned != nil && env != nil {
-			lctx, cancel := context.WithTimeout(ctx, learnTimeout)
-			if err := env.Learn(lctx, *r.Learned); err != nil && warn.allow(now) {
-				log.Warn("neighbor not recorded", "err", err)
-			}
-			cancel()
-		}
-		for _, out := range r.Msgs {
-			if _, err := sw.Send(ctx, out); err != nil {
-				if warn.allow(now) {
-					log.Warn("packet-in answer not sent", "opcode", r.Op, "err", err)
-				}
-				break
-			}
 		}
 	}
 }
 
-// learnTimeout bounds one SB write of a learned neighbor.
-const learnTimeout = 5 * time.Second
+// server is the state of one Serve.
+type server struct {
+	sw    Switch
+	log   *slog.Logger
+	h     Handler
+	learn chan Result // to routineLearn; nil without an Env
+
+	mu         sync.Mutex // guards the limiters, used by both goroutines
+	warn, info *limiter
+}
+
+func (s *server) allow(l *limiter) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return l.allow(time.Now())
+}
+
+// answer handles one packet-in and sends what it calls for.
+func (s *server) answer(ctx context.Context, p *openflow.PacketIn2) {
+	r := s.h.Handle(p)
+	if r.Err != nil && s.allow(s.warn) {
+		s.log.Warn("packet-in not answered", "opcode", r.Op, "table", p.TableID, "err", r.Err)
+	}
+	if r.Info != "" && s.allow(s.info) {
+		s.log.Info("packet-in answered", "opcode", r.Op, "answer", r.Info)
+	}
+	if (r.Learned != nil || r.LearnedFDB != nil) && s.learn != nil {
+		select {
+		case s.learn <- r:
+		default:
+			if s.allow(s.warn) {
+				s.log.Warn("too much learned at once, dropped", "what", r.Info)
+			}
+		}
+	}
+	for _, out := range r.Msgs {
+		if _, err := s.sw.Send(ctx, out); err != nil {
+			if s.allow(s.warn) {
+				s.log.Warn("packet-in answer not sent", "opcode", r.Op, "err", err)
+			}
+			return
+		}
+	}
+}
+
+// routineLearn writes what packet-ins learned until the queue closes.
+func (s *server) routineLearn(ctx context.Context, env Neighbors) {
+	for r := range s.learn {
+		lctx, cancel := context.WithTimeout(ctx, learnTimeout)
+		var err error
+		if r.Learned != nil {
+			err = env.Learn(lctx, *r.Learned)
+		} else {
+			err = env.LearnFDB(lctx, *r.LearnedFDB)
+		}
+		cancel()
+		if err != nil && s.allow(s.warn) {
+			s.log.Warn("not recorded in the southbound database", "err", err)
+		}
+	}
+}
 
 // limiter lets n events through per period (a fixed window), like
 // ovn-controller's VLOG_RATE_LIMIT.

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/ovnd/ovnd/controller/openflow"
 )
 
@@ -79,5 +81,47 @@ func TestLimiter(t *testing.T) {
 	got := []bool{l.allow(t0), l.allow(t0), l.allow(t0.Add(500 * time.Millisecond)), l.allow(t0.Add(time.Second))}
 	if got[0] != true || got[1] != true || got[2] != false || got[3] != true {
 		t.Errorf("allowed %v, want [true true false true]", got)
+	}
+}
+
+// fakeEnv records what Serve learns.
+type fakeEnv struct {
+	records
+	mu      sync.Mutex
+	learned []string
+}
+
+func (e *fakeEnv) Learn(_ context.Context, n Neighbor) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.learned = append(e.learned, n.String())
+	return nil
+}
+
+func (e *fakeEnv) LearnFDB(_ context.Context, f FDBEntry) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.learned = append(e.learned, f.String())
+	return nil
+}
+
+// TestServeLearns: put_arp and put_fdb reach the Env, written by Serve's
+// own goroutine, which is done when Serve returns.
+func TestServeLearns(t *testing.T) {
+	env := &fakeEnv{records: testRecords}
+	sw := &fakeSwitch{async: make(chan openflow.Message, 4)}
+	frame := append(append([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 0x0a, 0, 0, 0, 9, 9), 0x08, 0x06)
+	md := openflow.Match{openflow.F("metadata").Exact(7), openflow.F("xreg0").Exact(0x0a000001_00000000),
+		openflow.F("xreg7").Exact(0x3_00000000)}
+	sw.async <- &openflow.PacketIn2{Packet: frame, Userdata: userdata(t, "put_arp(inport, arp.spa, arp.sha);"), Metadata: md}
+	sw.async <- &openflow.PacketIn2{Packet: frame, Userdata: userdata(t, "put_fdb(inport, eth.src);"), Metadata: md}
+	close(sw.async)
+	Serve(context.Background(), sw, nil, env)
+	want := []string{"10.0.0.1 is at 0a:00:00:00:09:09 (datapath 7 port 3)", "0a:00:00:00:09:09 is behind port 3 of datapath 7"}
+	if d := cmp.Diff(want, env.learned); d != "" {
+		t.Errorf("learned (-want +got):\n%s", d)
+	}
+	if len(sw.sent) != 0 {
+		t.Errorf("sent %d messages for put_arp/put_fdb", len(sw.sent))
 	}
 }
