@@ -218,6 +218,7 @@ var (
 	reInPort   = regexp.MustCompile(`\bin_port=(\d+)`)
 	reOutput   = regexp.MustCompile(`\boutput:(\d+)`)
 	reOutput2  = regexp.MustCompile(`\boutput\(port=(\d+)`)
+	reMembers  = regexp.MustCompile(`\bmembers:[\d,]+`) // bundle(...)
 	reGroup    = regexp.MustCompile(`\bgroup:(\d+)`)
 	reGroupID  = regexp.MustCompile(`^group_id=(\d+),`)
 	reConj     = regexp.MustCompile(`\bconjunction\(\d+,`)
@@ -371,11 +372,18 @@ func sortMembers(line string) string {
 }
 
 // normalizeCommon replaces what flows and group buckets share: output
-// ports, conjunction and meter ids, zones.
+// and bundle ports, conjunction and meter ids, zones.
 func normalizeCommon(s string, port func(string) string) string {
 	s = reOutput.ReplaceAllStringFunc(s, func(m string) string { return "output:" + port(strings.TrimPrefix(m, "output:")) })
 	s = reOutput2.ReplaceAllStringFunc(s, func(m string) string {
 		return "output(port=" + port(strings.TrimPrefix(m, "output(port="))
+	})
+	s = reMembers.ReplaceAllStringFunc(s, func(m string) string {
+		ports := strings.Split(strings.TrimPrefix(m, "members:"), ",")
+		for i, p := range ports {
+			ports[i] = port(p)
+		}
+		return "members:" + strings.Join(ports, ",")
 	})
 	s = reConj.ReplaceAllString(s, "conjunction(C,")
 	s = reConjID.ReplaceAllString(s, "conj_id=C")

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ovnd/ovnd/testbed"
 )
@@ -43,6 +44,7 @@ func TestFlowDiff(t *testing.T) {
 		{"Router", func(t *testing.T, topo *testbed.Topology) { buildRouter(t, topo) }},
 		{"SecurityGroup", func(t *testing.T, topo *testbed.Topology) { sgSwitch(t, topo); sgPolicy(t, topo) }},
 		{"GatewayRouter", buildGatewayRouter},
+		{"HAGateway", buildHAGateway},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			ws := flowStates(t, "want", want, sc.build)
@@ -85,6 +87,24 @@ func buildGatewayRouter(t *testing.T, topo *testbed.Topology) {
 	topo.Sync(t)
 }
 
+// buildHAGateway is a topology only the flow diff uses: a router whose
+// distributed gateway port has two gateway chassis, hv1 (priority 20)
+// and hv2 (10), with SNAT, between switch hain (VIFs on both chassis)
+// and switch haout (a VIF on hv1).
+func buildHAGateway(t *testing.T, topo *testbed.Topology) {
+	addSwitch(t, topo, "hain", "10.11.0.1",
+		lsp{"ha-a", "0a:00:00:00:0b:10", "10.11.0.10/24", 2},
+		lsp{"ha-b", "0a:00:00:00:0b:11", "10.11.0.11/24", 1})
+	addSwitch(t, topo, "haout", "", lsp{"ha-ext", "0a:00:00:00:0b:99", "172.16.11.10/24", 1})
+	topo.NBCtl(t, "lr-add", "ha")
+	addRouterPort(t, topo, "ha", "ha-in", "0a:00:00:00:0b:01", "10.11.0.1/24", "hain")
+	addRouterPort(t, topo, "ha", "ha-out", "0a:00:00:00:0b:02", "172.16.11.1/24", "haout")
+	topo.NBCtl(t, "lrp-set-gateway-chassis", "ha-out", topo.HV(1).SystemID, "20",
+		"--", "lrp-set-gateway-chassis", "ha-out", topo.HV(2).SystemID, "10",
+		"--", "lr-nat-add", "ha", "snat", "172.16.11.1", "10.11.0.0/24")
+	topo.Sync(t)
+}
+
 // flowStates builds a topology with cfg, runs build on it, waits for
 // every chassis and returns their normalised flows; the topology is torn
 // down before it returns.
@@ -94,6 +114,13 @@ func flowStates(t *testing.T, name string, cfg testbed.Config, build func(*testi
 		topo := testbed.NewWith(t, cfg, testbed.Options{Chassis: 2})
 		build(t, topo)
 		topo.Sync(t)
+		if d := os.Getenv("OVND_FLOWDIFF_SETTLE"); d != "" {
+			settle, err := time.ParseDuration(d)
+			if err != nil {
+				t.Fatalf("OVND_FLOWDIFF_SETTLE: %v", err)
+			}
+			time.Sleep(settle) // e.g. for BFD sessions between the chassis to come up
+		}
 		for _, c := range topo.Chassis {
 			if err := c.Recompute(); err != nil {
 				t.Fatalf("%s: %v", c.Name, err)

@@ -17,6 +17,7 @@ func TestNormalizeFlows(t *testing.T) {
  cookie=0x3, table=44, priority=2000,conj_id=7,ip,metadata=0x1 actions=resubmit(,45)
  cookie=0x4, table=39, priority=100,reg15=0x1,metadata=0x1 actions=output:3
  cookie=0x4, table=12, priority=100,ip,metadata=0x3 actions=ct(commit,zone=5,nat(src=172.16.6.1))
+ cookie=0x5, table=39, priority=100,reg15=0x3,metadata=0x3 actions=bundle(eth_src,0,active_backup,ofport,members:3)
 `
 	b := `OFPST_FLOW reply (OF1.5) (xid=0x2):
  table=39, priority=100,reg15=0x1,metadata=0x1 actions=output:1
@@ -25,6 +26,7 @@ func TestNormalizeFlows(t *testing.T) {
  cookie=0xcc, priority=100,in_port=7 actions=set_field:0x9->reg13,set_field:0x1->metadata,resubmit(,8)
  cookie=0xdd, table=14, priority=120,tcp,metadata=0x1,nw_dst=10.66.0.200 actions=group:4
  cookie=0xee, table=12, priority=100,ip,metadata=0x3 actions=ct(commit,zone=9,nat(src=172.16.6.1))
+ cookie=0xef, table=39, priority=100,reg15=0x3,metadata=0x3 actions=bundle(eth_src,0,active_backup,ofport,members:1)
 `
 	ga := "OFPST_GROUP_DESC reply (OF1.5) (xid=0x2):\n group_id=1,type=select,selection_method=dp_hash,bucket=bucket_id:0,weight:100,actions=output:3\n"
 	gb := "OFPST_GROUP_DESC reply (OF1.5) (xid=0x2):\n group_id=4,type=select,selection_method=dp_hash,bucket=bucket_id:5,weight:100,actions=output:1\n"
