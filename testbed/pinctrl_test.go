@@ -61,6 +61,26 @@ func TestPinctrl(t *testing.T) {
 	if strings.Join(got, " ") != "10.9.0.99 10.9.0.98" {
 		t.Errorf("vm1.ovn.org resolves to %v, want [10.9.0.99 10.9.0.98]", got)
 	}
+
+	// A router learns the MAC of a host the NB does not know (its port
+	// has unknown addresses): arp { } asks, put_arp records the answer
+	// in MAC_Binding, and the router then forwards to it.
+	topo.NBCtl(t, "lr-add", "pr",
+		"--", "lrp-add", "pr", "pr-c", "0a:00:00:00:09:01", "10.9.0.1/24",
+		"--", "lsp-add", "pc", "pc-pr", "--", "lsp-set-type", "pc-pr", "router",
+		"--", "lsp-set-addresses", "pc-pr", "router", "--", "lsp-set-options", "pc-pr", "router-port=pr-c",
+		"--", "lrp-add", "pr", "pr-d", "0a:00:00:00:08:01", "10.8.0.1/24",
+		"--", "ls-add", "pd", "--", "lsp-add", "pd", "pd-pr", "--", "lsp-set-type", "pd-pr", "router",
+		"--", "lsp-set-addresses", "pd-pr", "router", "--", "lsp-set-options", "pd-pr", "router-port=pr-d",
+		"--", "lsp-add", "pd", "pd-c", "--", "lsp-set-addresses", "pd-c", "unknown")
+	c := topo.HV(2).Plug(t, VIFSpec{Port: "pd-c", MAC: "0a:00:00:00:08:30", Addrs: []string{"10.8.0.30/24"}, Gateway: "10.8.0.1"})
+	a.AddRoute(t, "10.8.0.0/24", "10.9.0.1")
+	topo.Sync(t)
+	a.MustPing(t, c)
+	if mb := topo.SBCtl(t, "--columns=logical_port,ip,mac", "find", "MAC_Binding", "ip=10.8.0.30"); !strings.Contains(mb, "pr-d") ||
+		!strings.Contains(mb, "0a:00:00:00:08:30") {
+		t.Errorf("MAC_Binding for 10.8.0.30: %q", mb)
+	}
 }
 
 // lookupA sends an A query for name from namespace ns to server and
