@@ -19,15 +19,8 @@ import (
 	"strings"
 
 	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/controller/oftable"
 	"github.com/ovnd/ovnd/controller/openflow"
-)
-
-// OpenFlow tables, as lflowc numbers them (ovn-controller's
-// OFTABLE_CHK_LB_HAIRPIN, _REPLY and OFTABLE_CT_SNAT_HAIRPIN).
-const (
-	TableChkLBHairpin      = 68
-	TableChkLBHairpinReply = 69
-	TableCTSNATHairpin     = 70
 )
 
 // Logical registers the hairpin flows read and set.
@@ -189,10 +182,10 @@ func (b *builder) hairpin(v vip, be netip.AddrPort) flowtable.Flow {
 			copySpec(l4Field(b.proto, "dst").All(), l4Field(b.proto, "src").All()))
 	}
 	specs = append(specs, openflow.LearnSpec{Kind: openflow.LearnLoad, Value: u16(1), Dst: regFlags.Sub(flagHairpin, 1)})
-	return flowtable.Flow{Table: TableChkLBHairpin, Priority: 100, Cookie: b.cookie, Match: m,
+	return flowtable.Flow{Table: oftable.TableChkLBHairpin, Priority: 100, Cookie: b.cookie, Match: m,
 		Actions: []openflow.Action{
 			&openflow.SetField{OXM: regFlags.Masked(1<<flagHairpin, 1<<flagHairpin)},
-			&openflow.Learn{Table: TableChkLBHairpinReply, Priority: 0x8000, Cookie: b.cookie,
+			&openflow.Learn{Table: oftable.TableChkLBHairpinRep, Priority: 0x8000, Cookie: b.cookie,
 				Flags: openflow.LearnDeleteLearned, Specs: specs},
 		}}
 }
@@ -205,7 +198,7 @@ func (b *builder) snat(v vip) flowtable.Flow {
 		m = append(m, openflow.F("nw_proto").Exact(uint64(b.proto)))
 	}
 	m = append(m, b.origDst(v)...)
-	return flowtable.Flow{Table: TableCTSNATHairpin, Priority: 100, Cookie: b.cookie, Match: m,
+	return flowtable.Flow{Table: oftable.TableCTSNATHairpin, Priority: 100, Cookie: b.cookie, Match: m,
 		Actions: []openflow.Action{&openflow.CT{Flags: openflow.CTCommit, ZoneSrc: regSNATZone.Sub(0, 16),
 			Table: openflow.CTNoTable, Actions: []openflow.Action{&openflow.NAT{Flags: openflow.NATSrc, IPMin: b.snatIP(v)}}}}}
 }

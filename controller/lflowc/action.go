@@ -3,6 +3,7 @@ package lflowc
 import (
 	"fmt"
 
+	"github.com/ovnd/ovnd/controller/oftable"
 	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/lflow"
 )
@@ -80,7 +81,7 @@ func load(sf openflow.Subfield, v lflow.U128) openflow.Action {
 func loadUint(sf openflow.Subfield, v uint64) openflow.Action { return load(sf, lflow.U128{Lo: v}) }
 
 // flagBit is bit b of the logical flags register.
-func flagBit(b int) openflow.Subfield { return openflow.Reg(RegFlags).Sub(b, 1) }
+func flagBit(b int) openflow.Subfield { return openflow.Reg(oftable.RegFlags).Sub(b, 1) }
 
 func (ac *actionCompiler) assign(a lflow.Assign) ([]openflow.Action, error) {
 	if a.Dst.Sym.ActionOnly {
@@ -173,7 +174,7 @@ func init() {
 		"chk_lb_hairpin":       (*actionCompiler).chkLBHairpin,
 		"chk_lb_hairpin_reply": (*actionCompiler).chkLBHairpin,
 		"ct_snat_to_vip": func(*actionCompiler, lflow.Op) ([]openflow.Action, error) {
-			return []openflow.Action{openflow.ResubmitTable(TableCTSNATHairpin)}, nil
+			return []openflow.Action{openflow.ResubmitTable(oftable.TableCTSNATHairpin)}, nil
 		},
 		"check_pkt_larger": (*actionCompiler).checkPktLarger,
 		"set_queue":        (*actionCompiler).setQueue,
@@ -248,12 +249,12 @@ func (ac *actionCompiler) next(o lflow.Op) ([]openflow.Action, error) {
 			return nil, fmt.Errorf("unknown argument %s", key)
 		}
 	}
-	if table < 0 || table >= MaxLogicalTables {
+	if table < 0 || table >= oftable.MaxLogicalTables {
 		return nil, fmt.Errorf("table %d out of range", table)
 	}
-	base := EgressBase
+	base := oftable.EgressBase
 	if ingress {
-		base = IngressBase
+		base = oftable.IngressBase
 	}
 	return []openflow.Action{openflow.ResubmitTable(uint8(base + table))}, nil
 }
@@ -262,20 +263,20 @@ func (ac *actionCompiler) next(o lflow.Op) ([]openflow.Action, error) {
 // the ingress pipeline, the save-inport table after egress.
 func (ac *actionCompiler) output(lflow.Op) ([]openflow.Action, error) {
 	if ac.ingress {
-		return []openflow.Action{openflow.ResubmitTable(TableOutputLarge)}, nil
+		return []openflow.Action{openflow.ResubmitTable(oftable.TableOutputLarge)}, nil
 	}
-	return []openflow.Action{openflow.ResubmitTable(TableSaveInport)}, nil
+	return []openflow.Action{openflow.ResubmitTable(oftable.TableSaveInport)}, nil
 }
 
 // checkPortSec: clear the flag, let table 73 (in) or 75 (out) set it on
 // failure, copy it to the result. controller/physical fills those
 // tables from Port_Binding port_security.
 func (ac *actionCompiler) checkPortSec(o lflow.Op) ([]openflow.Action, error) {
-	table := uint8(TableChkInPortSec)
+	table := uint8(oftable.TableChkInPortSec)
 	if o.Name == "check_out_port_sec" {
-		table = TableChkOutPortSec
+		table = oftable.TableChkOutPortSec
 	}
-	return ac.flagLookup(o, FlagCheckPortSec, table, nil, false)
+	return ac.flagLookup(o, oftable.FlagCheckPortSec, table, nil, false)
 }
 
 // flagLookup is the shape of every lookup action: set up arguments,
@@ -310,9 +311,9 @@ func (ac *actionCompiler) clone(o lflow.Op) ([]openflow.Action, error) {
 // chkLBHairpin: R = chk_lb_hairpin() / chk_lb_hairpin_reply(): tables
 // 68 and 69 (filled from SB Load_Balancer rows) set the hairpin flag.
 func (ac *actionCompiler) chkLBHairpin(o lflow.Op) ([]openflow.Action, error) {
-	table := uint8(TableChkLBHairpin)
+	table := uint8(oftable.TableChkLBHairpin)
 	if o.Name == "chk_lb_hairpin_reply" {
-		table = TableChkLBHairpinRep
+		table = oftable.TableChkLBHairpinRep
 	}
-	return ac.flagLookup(o, FlagLookupLBHairpin, table, nil, false)
+	return ac.flagLookup(o, oftable.FlagLookupLBHairpin, table, nil, false)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/controller/oftable"
 	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/lflow"
 )
@@ -177,7 +178,7 @@ func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *
 }
 
 func pipelineOf(lf LogicalFlow) (bool, error) {
-	if lf.TableID < 0 || lf.TableID >= MaxLogicalTables {
+	if lf.TableID < 0 || lf.TableID >= oftable.MaxLogicalTables {
 		return false, fmt.Errorf("logical table %d out of range", lf.TableID)
 	}
 	if lf.Priority < 0 || lf.Priority > 0xffff {
@@ -225,9 +226,9 @@ type compiler struct {
 // pipeline.
 func (c *compiler) table(n int) uint8 {
 	if c.ingress {
-		return uint8(IngressBase + n)
+		return uint8(oftable.IngressBase + n)
 	}
-	return uint8(EgressBase + n)
+	return uint8(oftable.EgressBase + n)
 }
 
 // datapath compiles the lflow for one datapath. Actions that name no

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/ovnd/ovnd/controller/oftable"
 	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/lflow"
 )
@@ -14,11 +15,11 @@ import (
 func (ac *actionCompiler) zone(snat bool) openflow.Subfield {
 	switch {
 	case !ac.router:
-		return openflow.Reg(RegCTZone).Sub(0, 16)
+		return openflow.Reg(oftable.RegCTZone).Sub(0, 16)
 	case snat:
-		return openflow.Reg(RegSNAT).Sub(0, 16)
+		return openflow.Reg(oftable.RegSNAT).Sub(0, 16)
 	}
-	return openflow.Reg(RegDNAT).Sub(0, 16)
+	return openflow.Reg(oftable.RegDNAT).Sub(0, 16)
 }
 
 // nextTable is the OpenFlow table of the next logical table, where ct
@@ -86,9 +87,9 @@ func (ac *actionCompiler) ctLB(o lflow.Op) ([]openflow.Action, error) {
 // too.
 func (ac *actionCompiler) ctNAT(o lflow.Op) ([]openflow.Action, error) {
 	snat := o.Name == "ct_snat" || o.Name == "ct_snat_in_czone"
-	zone := openflow.Reg(RegDNAT).Sub(0, 16)
+	zone := openflow.Reg(oftable.RegDNAT).Sub(0, 16)
 	if o.Name == "ct_snat" {
-		zone = openflow.Reg(RegSNAT).Sub(0, 16)
+		zone = openflow.Reg(oftable.RegSNAT).Sub(0, 16)
 	}
 	ct := &openflow.CT{ZoneSrc: zone, Table: ac.nextTable()}
 	nat := &openflow.NAT{}

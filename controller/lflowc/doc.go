@@ -8,7 +8,7 @@
 //
 // lflow does the language (parsing, normalisation); this package maps
 // the result onto OVN's OpenFlow pipeline: logical tables to OpenFlow
-// tables (tables.go), logical fields to registers and packet fields,
+// tables (controller/oftable), logical fields to registers and packet fields,
 // port names to tunnel keys through an Env, sets of alternatives to
 // OpenFlow conjunctive matches, and actions to OpenFlow actions,
 // including the controller(userdata=...) actions that hand packets to
@@ -39,7 +39,7 @@
 //     caller installs under the id it returned; other names are SB
 //     Meter rows.
 //   - The lookup actions resubmit to tables other producers fill and
-//     read the answer from a logical flag bit (tables.go): 66/67 MAC
+//     read the answer from a logical flag bit (controller/oftable): 66/67 MAC
 //     bindings (eth.dst, flags[6]), 68/69 LB hairpin (flags[7]), 70
 //     hairpin SNAT, 71/72 FDB (outport, flags[8]), 73/74/75 port
 //     security (flags[12] set when the packet fails), 78 LB affinity

@@ -3,6 +3,7 @@ package lflowc
 import (
 	"fmt"
 
+	"github.com/ovnd/ovnd/controller/oftable"
 	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/lflow"
 )
@@ -73,8 +74,8 @@ func opArgs(o lflow.Op, dsts ...openflow.Subfield) ([]arg, error) {
 }
 
 var (
-	inportField  = openflow.Reg(RegInport).All()
-	outportField = openflow.Reg(RegOutport).All()
+	inportField  = openflow.Reg(oftable.RegInport).All()
+	outportField = openflow.Reg(oftable.RegOutport).All()
 	ethSrcField  = openflow.F("eth_src").All()
 	ethDstField  = openflow.F("eth_dst").All()
 	reg0Field    = openflow.Reg(0).All()
@@ -95,7 +96,7 @@ func (ac *actionCompiler) lookupFDB(o lflow.Op) ([]openflow.Action, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ac.flagLookup(o, FlagLookupFDB, TableLookupFDB, args, false)
+	return ac.flagLookup(o, oftable.FlagLookupFDB, oftable.TableLookupFDB, args, false)
 }
 
 // getFDB: R = get_fdb(mac); table 71 loads the port into outport.
@@ -108,7 +109,7 @@ func (ac *actionCompiler) getFDB(o lflow.Op) ([]openflow.Action, error) {
 	if err != nil {
 		return nil, err
 	}
-	acts := append(setupArgs(args), loadUint(outportField, 0), openflow.ResubmitTable(TableGetFDB))
+	acts := append(setupArgs(args), loadUint(outportField, 0), openflow.ResubmitTable(oftable.TableGetFDB))
 	acts = append(acts, restoreArgs(args)...)
 	if dst != outportField {
 		acts = append(acts, &openflow.Move{Src: outportField, Dst: dst})
@@ -133,7 +134,7 @@ func (ac *actionCompiler) lookupMAC(o lflow.Op) ([]openflow.Action, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ac.flagLookup(o, FlagLookupMAC, TableMACLookup, args, true)
+	return ac.flagLookup(o, oftable.FlagLookupMAC, oftable.TableMACLookup, args, true)
 }
 
 // getMAC: get_arp(port, ip) / get_nd(port, ip); table 66 loads eth.dst.
@@ -142,7 +143,7 @@ func (ac *actionCompiler) getMAC(o lflow.Op) ([]openflow.Action, error) {
 	if err != nil {
 		return nil, err
 	}
-	acts := append(setupArgs(args), loadUint(ethDstField, 0), openflow.ResubmitTable(TableMACBinding))
+	acts := append(setupArgs(args), loadUint(ethDstField, 0), openflow.ResubmitTable(oftable.TableMACBinding))
 	return append(acts, restoreArgs(args)...), nil
 }
 

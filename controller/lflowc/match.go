@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/controller/oftable"
 	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/lflow"
 )
@@ -258,9 +259,9 @@ func (c *compiler) resolve(dp uint32, conj lflow.Conj, base ofMatch) (ofMatch, b
 
 func portReg(field string) int {
 	if field == "inport" {
-		return RegInport
+		return oftable.RegInport
 	}
-	return RegOutport
+	return oftable.RegOutport
 }
 
 func (c *compiler) chassisResident(lm lflow.Match) bool {

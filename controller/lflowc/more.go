@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/ovnd/ovnd/controller/oftable"
 	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/lflow"
 )
@@ -101,7 +102,7 @@ func (ac *actionCompiler) setMeter(o lflow.Op) ([]openflow.Action, error) {
 // chkLBAff: R = chk_lb_aff(); table 78 (learned by commit_lb_aff) sets
 // the flag for connections with an affinity.
 func (ac *actionCompiler) chkLBAff(o lflow.Op) ([]openflow.Action, error) {
-	return ac.flagLookup(o, FlagLBAffinity, TableChkLBAffinity, nil, false)
+	return ac.flagLookup(o, FlagLBAffinity, oftable.TableChkLBAffinity, nil, false)
 }
 
 // lookupMACIP: R = lookup_arp_ip(port, ip) / lookup_nd_ip(port, ip):
@@ -116,8 +117,8 @@ func (ac *actionCompiler) lookupMACIP(o lflow.Op) ([]openflow.Action, error) {
 	if err != nil {
 		return nil, err
 	}
-	acts := append(setupArgs(args), &openflow.StackPush{Field: ethDstField}, loadUint(flagBit(FlagLookupMAC), 0),
-		openflow.ResubmitTable(TableMACBinding), &openflow.Move{Src: flagBit(FlagLookupMAC), Dst: dst},
+	acts := append(setupArgs(args), &openflow.StackPush{Field: ethDstField}, loadUint(flagBit(oftable.FlagLookupMAC), 0),
+		openflow.ResubmitTable(oftable.TableMACBinding), &openflow.Move{Src: flagBit(oftable.FlagLookupMAC), Dst: dst},
 		&openflow.StackPop{Field: ethDstField})
 	return append(acts, restoreArgs(args)...), nil
 }
@@ -268,9 +269,9 @@ const FlagECMPNH = 13
 
 // chkECMPNH: R = chk_ecmp_nh() / chk_ecmp_nh_mac().
 func (ac *actionCompiler) chkECMPNH(o lflow.Op) ([]openflow.Action, error) {
-	table := uint8(TableECMPNH)
+	table := uint8(oftable.TableECMPNH)
 	if o.Name == "chk_ecmp_nh_mac" {
-		table = TableECMPNHMAC
+		table = oftable.TableECMPNHMAC
 	}
 	return ac.flagLookup(o, FlagECMPNH, table, nil, false)
 }
@@ -335,7 +336,7 @@ func (ac *actionCompiler) fwdGroup(o lflow.Op) ([]openflow.Action, error) {
 			continue
 		}
 		mod.Buckets = append(mod.Buckets, openflow.Bucket{ID: uint32(len(mod.Buckets)),
-			Actions: []openflow.Action{loadUint(outportField.Field.Sub(0, 16), uint64(key)), openflow.ResubmitTable(TableOutputLarge)}})
+			Actions: []openflow.Action{loadUint(outportField.Field.Sub(0, 16), uint64(key)), openflow.ResubmitTable(oftable.TableOutputLarge)}})
 	}
 	switch {
 	case len(mod.Buckets) == 0:
@@ -405,7 +406,7 @@ func (ac *actionCompiler) commitLBAff(o lflow.Op) ([]openflow.Action, error) {
 		specs = append(specs, openflow.LearnSpec{Kind: openflow.LearnLoad,
 			Value: binary.BigEndian.AppendUint16(nil, backend.Port()), Dst: openflow.Reg(8).Sub(0, 16)})
 	}
-	return []openflow.Action{&openflow.Learn{Table: TableChkLBAffinity, IdleTimeout: uint16(timeout), Priority: 0x8000,
+	return []openflow.Action{&openflow.Learn{Table: oftable.TableChkLBAffinity, IdleTimeout: uint16(timeout), Priority: 0x8000,
 		Flags: openflow.LearnDeleteLearned, Specs: specs}}, nil
 }
 
@@ -462,9 +463,9 @@ func (ac *actionCompiler) commitECMPNH(o lflow.Op) ([]openflow.Action, error) {
 	}
 	eth, nw := learnImm(openflow.F("eth_type"), ethType), learnImm(openflow.F("nw_proto"), []byte{0, proto})
 	return []openflow.Action{
-		learn(TableECMPNHMAC, learnCopy(meta, meta), learnCopy(ethSrc, ethSrc), eth, learnCopy(ipSrc, ipSrc),
+		learn(oftable.TableECMPNHMAC, learnCopy(meta, meta), learnCopy(ethSrc, ethSrc), eth, learnCopy(ipSrc, ipSrc),
 			learnCopy(ipDst, ipDst), nw, learnCopy(l4Src, l4Src), learnCopy(l4Dst, l4Dst)),
-		learn(TableECMPNH, learnCopy(meta, meta), eth, learnCopy(ipDst, ipSrc), learnCopy(ipSrc, ipDst), nw,
+		learn(oftable.TableECMPNH, learnCopy(meta, meta), eth, learnCopy(ipDst, ipSrc), learnCopy(ipSrc, ipDst), nw,
 			learnCopy(l4Dst, l4Src), learnCopy(l4Src, l4Dst)),
 	}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/controller/oftable"
 	"github.com/ovnd/ovnd/controller/openflow"
 )
 
@@ -375,7 +376,7 @@ func logicalFlows(dump, groups string) map[int][]string {
 			continue
 		}
 		n, _ := strconv.Atoi(m[1])
-		if (n >= IngressBase && n < TableOutputLarge) || (n >= EgressBase && n < TableSaveInport) {
+		if (n >= oftable.IngressBase && n < oftable.TableOutputLarge) || (n >= oftable.EgressBase && n < oftable.TableSaveInport) {
 			lines = append(lines, l)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/controller/oftable"
 )
 
 // multicastFlows deliver a packet for a multicast group: to each member
@@ -32,10 +33,10 @@ func (b *Builder) multicastFlows(mc *MulticastGroup) []flowtable.Flow {
 		}
 		switch {
 		case p.Type == TypePatch || p.Type == TypeLocalport:
-			remote.set(regOutport, uint64(p.Key)).resubmit(TableCheckLoopback)
+			remote.set(regOutport, uint64(p.Key)).resubmit(oftable.TableCheckLoopback)
 		case b.ofport(p) != 0 && (p.Type == TypeVIF && (p.Parent == "" || p.Chassis == b.in.Chassis) || p.Type == TypeLocalnet),
 			p.Type == TypeL3Gateway && p.Chassis == b.in.Chassis:
-			local.set(regOutport, uint64(p.Key)).resubmit(TableCheckLoopback)
+			local.set(regOutport, uint64(p.Key)).resubmit(oftable.TableCheckLoopback)
 		case b.remote(p) && b.localnets[mc.Datapath] == nil:
 			chassis[p.Chassis] = true
 		}
@@ -46,7 +47,7 @@ func (b *Builder) multicastFlows(mc *MulticastGroup) []flowtable.Flow {
 		// Afterwards the output port is the group again, for the
 		// remote part.
 		local.set(regOutport, uint64(mc.Key))
-		out = append(out, flow(TableLocalOutput, 100, c, m, local))
+		out = append(out, flow(oftable.TableLocalOutput, 100, c, m, local))
 	}
 	if len(remote) > 0 {
 		remote.set(regOutport, uint64(mc.Key))
@@ -65,9 +66,9 @@ func (b *Builder) multicastFlows(mc *MulticastGroup) []flowtable.Flow {
 	}
 	if len(remote) > 0 {
 		if len(local) > 0 {
-			remote.resubmit(TableLocalOutput)
+			remote.resubmit(oftable.TableLocalOutput)
 		}
-		out = append(out, flow(TableRemoteOutput, 100, c, m, remote))
+		out = append(out, flow(oftable.TableRemoteOutput, 100, c, m, remote))
 	}
 	return sortFlows(out)
 }

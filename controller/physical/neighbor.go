@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/controller/oftable"
 	"github.com/ovnd/ovnd/controller/openflow"
 )
 
@@ -75,8 +76,8 @@ func (b *Builder) macBindingFlows(mb *MACBinding) []flowtable.Flow {
 	}
 	lookup = append(append(append(lookup, ip...), onPort(regInport, p.Datapath, p.Key)...), fEthSrc.MAC(mb.MAC))
 	return []flowtable.Flow{
-		flow(TableMACBinding, prio, c, get, *new(acts).add(&openflow.SetField{OXM: fEthDst.MAC(mb.MAC)}).add(found...)),
-		flow(TableMACLookup, prio, c, append(lookup, tail...), found),
+		flow(oftable.TableMACBinding, prio, c, get, *new(acts).add(&openflow.SetField{OXM: fEthDst.MAC(mb.MAC)}).add(found...)),
+		flow(oftable.TableMACLookup, prio, c, append(lookup, tail...), found),
 	}
 }
 
@@ -101,9 +102,9 @@ func (b *Builder) fdbFlows(e *FDB) []flowtable.Flow {
 	}
 	c := cookie(e.UUID)
 	return []flowtable.Flow{
-		flow(TableGetFDB, 100, c, match(fieldMetadata.Exact(uint64(e.Datapath)), fEthDst.MAC(e.MAC)),
+		flow(oftable.TableGetFDB, 100, c, match(fieldMetadata.Exact(uint64(e.Datapath)), fEthDst.MAC(e.MAC)),
 			*new(acts).set(regOutport, uint64(e.Port))),
-		flow(TableLookupFDB, 100, c, append(onPort(regInport, e.Datapath, e.Port), fEthSrc.MAC(e.MAC)),
+		flow(oftable.TableLookupFDB, 100, c, append(onPort(regInport, e.Datapath, e.Port), fEthSrc.MAC(e.MAC)),
 			acts{&openflow.SetField{OXM: regFlags.Masked(flagLookupFDB, flagLookupFDB)}}),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/controller/oftable"
 	"github.com/ovnd/ovnd/controller/openflow"
 )
 
@@ -59,8 +60,8 @@ func (b *Builder) redirectFlows(p *Port) []flowtable.Flow {
 	}
 	var a acts
 	// ovn-controller loads the datapath zones only, not the port's own.
-	a.set(regOutport, uint64(dist.Key)).zones(0, b.dps[p.Datapath]).resubmit(TableCheckLoopback)
-	return []flowtable.Flow{flow(TableLocalOutput, 100, cookie(p.UUID), onPort(regOutport, p.Datapath, p.Key), a)}
+	a.set(regOutport, uint64(dist.Key)).zones(0, b.dps[p.Datapath]).resubmit(oftable.TableCheckLoopback)
+	return []flowtable.Flow{flow(oftable.TableLocalOutput, 100, cookie(p.UUID), onPort(regOutport, p.Datapath, p.Key), a)}
 }
 
 // localFlows are the flows of a port whose packets enter and leave
@@ -71,17 +72,17 @@ func (b *Builder) localFlows(p *Port) []flowtable.Flow {
 	out := b.ingressFlows(p, dp)
 	if p.Type == TypeLocalport {
 		// Whatever enters on a localport never leaves the chassis.
-		out = append(out, flow(TableRemoteOutput, 150, c, onPort(regInport, p.Datapath, p.Key),
-			*new(acts).resubmit(TableLocalOutput)))
+		out = append(out, flow(oftable.TableRemoteOutput, 150, c, onPort(regInport, p.Datapath, p.Key),
+			*new(acts).resubmit(oftable.TableLocalOutput)))
 	}
 	out = append(out,
-		flow(TableLocalOutput, 100, c, onPort(regOutport, p.Datapath, p.Key),
-			*new(acts).zones(p.Zone, dp).resubmit(TableCheckLoopback)))
+		flow(oftable.TableLocalOutput, 100, c, onPort(regOutport, p.Datapath, p.Key),
+			*new(acts).zones(p.Zone, dp).resubmit(oftable.TableCheckLoopback)))
 	out = append(out, loopbackFlows(p)...)
 	if parent := b.ports[p.Parent]; parent != nil {
 		// Traffic from a container may go out to its parent, through
 		// the same OpenFlow port.
-		out = append(out, flow(TableSaveInport, 100, 0, append(match(regFlags.Masked(flagNested, flagNested)),
+		out = append(out, flow(oftable.TableSaveInport, 100, 0, append(match(regFlags.Masked(flagNested, flagNested)),
 			onPort(regOutport, parent.Datapath, parent.Key)...), saveInport()))
 	}
 	var egress acts
@@ -91,13 +92,13 @@ func (b *Builder) localFlows(p *Port) []flowtable.Flow {
 	} else {
 		egress.output(p.OFPort)
 	}
-	out = append(out, flow(TableLogToPhy, 100, c, onPort(regOutport, p.Datapath, p.Key), egress))
+	out = append(out, flow(oftable.TableLogToPhys, 100, c, onPort(regOutport, p.Datapath, p.Key), egress))
 	if p.Type == TypeLocalnet {
 		out = append(out, b.externalExceptions(p)...)
 		// Neither local-only traffic nor what came in on a localport
 		// may leave through the provider network.
 		for _, flag := range []uint64{flagLocalOnly, flagLocalport} {
-			out = append(out, flow(TableCheckLoopback, 160, c,
+			out = append(out, flow(oftable.TableCheckLoopback, 160, c,
 				append(match(regFlags.Masked(flag, flag)), onPort(regOutport, p.Datapath, p.Key)...), nil))
 		}
 	} else {
@@ -123,23 +124,23 @@ func (b *Builder) ingressFlows(p *Port, dp Datapath) []flowtable.Flow {
 		if p.Type == TypeLocalport {
 			a.setMasked(regFlags, flagLocalport, flagLocalport)
 		}
-		return *a.resubmit(TableLogIngress)
+		return *a.resubmit(oftable.IngressBase)
 	}
 	in := fieldInPort.Exact(uint64(b.ofport(p)))
 	vid := openflow.F("vlan_vid")
 	switch {
 	case p.Parent != "":
-		return []flowtable.Flow{flow(TablePhyToLog, 150, c, match(in, vid.Exact(0x1000|uint64(p.Tag))), load(true))}
+		return []flowtable.Flow{flow(oftable.TablePhysToLog, 150, c, match(in, vid.Exact(0x1000|uint64(p.Tag))), load(true))}
 	case p.Type == TypeLocalnet && p.Tag != 0:
-		return []flowtable.Flow{flow(TablePhyToLog, 150, c, match(in, vid.Exact(0x1000|uint64(p.Tag))), load(true))}
+		return []flowtable.Flow{flow(oftable.TablePhysToLog, 150, c, match(in, vid.Exact(0x1000|uint64(p.Tag))), load(true))}
 	case p.Type == TypeLocalnet:
 		// Untagged, or priority-tagged (VLAN 0) frames.
 		return []flowtable.Flow{
-			flow(TablePhyToLog, 100, c, match(in, vid.Exact(0x1000)), load(true)),
-			flow(TablePhyToLog, 100, c, match(in, vid.Masked(0, 0x1000)), load(false)),
+			flow(oftable.TablePhysToLog, 100, c, match(in, vid.Exact(0x1000)), load(true)),
+			flow(oftable.TablePhysToLog, 100, c, match(in, vid.Masked(0, 0x1000)), load(false)),
 		}
 	}
-	return []flowtable.Flow{flow(TablePhyToLog, 100, c, match(in), load(false))}
+	return []flowtable.Flow{flow(oftable.TablePhysToLog, 100, c, match(in), load(false))}
 }
 
 // loopbackFlows drop a packet sent back to its input port unless
@@ -154,9 +155,9 @@ func loopbackFlows(p *Port) []flowtable.Flow {
 		save = nil
 	}
 	return []flowtable.Flow{
-		flow(TableCheckLoopback, 100, c, match(regFlags.Masked(0, flagAllowLoopback),
+		flow(oftable.TableCheckLoopback, 100, c, match(regFlags.Masked(0, flagAllowLoopback),
 			regInport.Exact(uint64(p.Key)), regOutport.Exact(uint64(p.Key)), fieldMetadata.Exact(uint64(p.Datapath))), nil),
-		flow(TableSaveInport, 100, c, append(save, onPort(regOutport, p.Datapath, p.Key)...), saveInport()),
+		flow(oftable.TableSaveInport, 100, c, append(save, onPort(regOutport, p.Datapath, p.Key)...), saveInport()),
 	}
 }
 
@@ -165,7 +166,7 @@ func loopbackFlows(p *Port) []flowtable.Flow {
 func saveInport() acts {
 	var a acts
 	a.add(&openflow.StackPush{Field: fieldInPort.Sub(0, 16)}).set(fieldInPort, 0xffff). // OFPP_NONE
-												resubmit(TableLogToPhy).add(&openflow.StackPop{Field: fieldInPort.Sub(0, 16)})
+												resubmit(oftable.TableLogToPhys).add(&openflow.StackPop{Field: fieldInPort.Sub(0, 16)})
 	return a
 }
 
@@ -182,8 +183,8 @@ func (b *Builder) remoteFlows(p *Port) []flowtable.Flow {
 		return nil
 	}
 	var a acts
-	a.encapsulate(t.Type, p.Datapath, p.Key).output(t.OFPort).resubmit(TableLocalOutput)
-	return []flowtable.Flow{flow(TableRemoteOutput, 100, c, onPort(regOutport, p.Datapath, p.Key), a)}
+	a.encapsulate(t.Type, p.Datapath, p.Key).output(t.OFPort).resubmit(oftable.TableLocalOutput)
+	return []flowtable.Flow{flow(oftable.TableRemoteOutput, 100, c, onPort(regOutport, p.Datapath, p.Key), a)}
 }
 
 // viaLocalnet sends output to p out of its datapath's localnet port, if
@@ -193,8 +194,8 @@ func (b *Builder) viaLocalnet(p *Port) []flowtable.Flow {
 	if ln == nil {
 		return nil
 	}
-	return []flowtable.Flow{flow(TableLocalOutput, 100, cookie(p.UUID), onPort(regOutport, p.Datapath, p.Key),
-		*new(acts).set(regOutport, uint64(ln.Key)).resubmit(TableLocalOutput))}
+	return []flowtable.Flow{flow(oftable.TableLocalOutput, 100, cookie(p.UUID), onPort(regOutport, p.Datapath, p.Key),
+		*new(acts).set(regOutport, uint64(ln.Key)).resubmit(oftable.TableLocalOutput))}
 }
 
 // externalExceptions let what enters on a localport reach, through the
@@ -209,7 +210,7 @@ func (b *Builder) externalExceptions(ln *Port) []flowtable.Flow {
 				continue
 			}
 			m := append(match(regFlags.Masked(flagLocalport, flagLocalport)), onPort(regOutport, ln.Datapath, ln.Key)...)
-			out = append(out, flow(TableCheckLoopback, 170, cookie(ln.UUID), append(m, fEthDst.MAC(mac)), toEgress()))
+			out = append(out, flow(oftable.TableCheckLoopback, 170, cookie(ln.UUID), append(m, fEthDst.MAC(mac)), toEgress()))
 		}
 	}
 	return out
@@ -232,8 +233,8 @@ func (b *Builder) patchFlows(p *Port) []flowtable.Flow {
 		return nil
 	}
 	dp, peerDP, c := b.dps[p.Datapath], b.dps[peer.Datapath], cookie(p.UUID)
-	out := []flowtable.Flow{flow(TableLocalOutput, 100, c, onPort(regOutport, p.Datapath, p.Key),
-		*new(acts).zones(p.Zone, dp).resubmit(TableCheckLoopback))}
+	out := []flowtable.Flow{flow(oftable.TableLocalOutput, 100, c, onPort(regOutport, p.Datapath, p.Key),
+		*new(acts).zones(p.Zone, dp).resubmit(oftable.TableCheckLoopback))}
 	out = append(out, loopbackFlows(p)...)
 	var in acts
 	in.add(&openflow.CTClear{}).set(regDNATZone, 0).set(regSNATZone, 0).set(regCTZone, 0).
@@ -242,8 +243,8 @@ func (b *Builder) patchFlows(p *Port) []flowtable.Flow {
 	for r := range logicalRegistersToZero {
 		in.set(openflow.Reg(r), 0)
 	}
-	in.resubmit(TableLogIngress)
-	out = append(out, flow(TableLogToPhy, 100, c, onPort(regOutport, p.Datapath, p.Key),
+	in.resubmit(oftable.IngressBase)
+	out = append(out, flow(oftable.TableLogToPhys, 100, c, onPort(regOutport, p.Datapath, p.Key),
 		acts{&openflow.Clone{Actions: slices.Clip(in)}}))
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/controller/oftable"
 	"github.com/ovnd/ovnd/controller/openflow"
 )
 
@@ -149,7 +150,7 @@ type psFlows struct {
 var (
 	psPass = acts{&openflow.SetField{OXM: regFlags.Masked(0, flagPortSecFailed)}}
 	psFail = acts{&openflow.SetField{OXM: regFlags.Masked(flagPortSecFailed, flagPortSecFailed)}}
-	psND   = acts{openflow.ResubmitTable(TableChkInPortSecND)}
+	psND   = acts{openflow.ResubmitTable(oftable.TableChkInPortSecND)}
 )
 
 func (b *psFlows) in(table uint8, prio uint16, a acts, oxms ...openflow.OXM) {
@@ -157,7 +158,7 @@ func (b *psFlows) in(table uint8, prio uint16, a acts, oxms ...openflow.OXM) {
 }
 
 func (b *psFlows) egress(prio uint16, a acts, oxms ...openflow.OXM) {
-	b.add(TableChkOutPortSec, prio, a, regOutport, oxms)
+	b.add(oftable.TableChkOutPortSec, prio, a, regOutport, oxms)
 }
 
 // add puts the eth_type / nw_proto prerequisites first, then the port,
@@ -183,12 +184,12 @@ func portSecurityFlows(p *Port) []flowtable.Flow {
 	b := &psFlows{p: p, c: cookie(p.UUID)}
 	// Defaults: fail unless an entry allows; ARP is judged in table 74,
 	// where neighbour solicitations pass and advertisements fail.
-	b.in(TableChkInPortSec, 80, psFail)
-	b.in(TableChkInPortSec, 95, psND, eth(ethARP))
-	b.in(TableChkInPortSecND, 80, psFail, eth(ethARP))
+	b.in(oftable.TableChkInPortSec, 80, psFail)
+	b.in(oftable.TableChkInPortSec, 95, psND, eth(ethARP))
+	b.in(oftable.TableChkInPortSecND, 80, psFail, eth(ethARP))
 	icmp6 := []openflow.OXM{eth(ethIPv6), fProto.Exact(protoICMPv6)}
-	b.in(TableChkInPortSecND, 80, psFail, append(icmp6, fTTL.Exact(255), fICMP6T.Exact(icmp6NA))...)
-	b.in(TableChkInPortSecND, 80, psPass, append(icmp6, fTTL.Exact(255), fICMP6T.Exact(icmp6NS))...)
+	b.in(oftable.TableChkInPortSecND, 80, psFail, append(icmp6, fTTL.Exact(255), fICMP6T.Exact(icmp6NA))...)
+	b.in(oftable.TableChkInPortSecND, 80, psPass, append(icmp6, fTTL.Exact(255), fICMP6T.Exact(icmp6NS))...)
 	b.egress(80, psFail)
 	for _, e := range entries {
 		b.inEntry(e)
@@ -202,21 +203,21 @@ func portSecurityFlows(p *Port) []flowtable.Flow {
 func (b *psFlows) inEntry(e portSec) {
 	src := fEthSrc.MAC(e.mac)
 	if len(e.ipv4) == 0 && len(e.ipv6) == 0 {
-		b.in(TableChkInPortSec, 90, psND, src)
+		b.in(oftable.TableChkInPortSec, 90, psND, src)
 		return
 	}
 	if len(e.ipv4) > 0 {
 		for _, a := range e.ipv4 {
-			b.in(TableChkInPortSec, 90, psPass, eth(ethIPv4), src, addrMatch(fIPSrc, hostOrNet(a)))
+			b.in(oftable.TableChkInPortSec, 90, psPass, eth(ethIPv4), src, addrMatch(fIPSrc, hostOrNet(a)))
 		}
 		// DHCP discovery, before the port has an address.
-		b.in(TableChkInPortSec, 90, psPass, eth(ethIPv4), fProto.Exact(protoUDP), src,
+		b.in(oftable.TableChkInPortSec, 90, psPass, eth(ethIPv4), fProto.Exact(protoUDP), src,
 			fIPSrc.Addr(netip.IPv4Unspecified()), fIPDst.Addr(netip.AddrFrom4([4]byte{255, 255, 255, 255})),
 			fUDPSrc.Exact(68), fUDPDst.Exact(67))
 	}
 	if len(e.ipv6) > 0 {
 		for _, a := range append([]netip.Prefix{lla(e.mac)}, e.ipv6...) {
-			b.in(TableChkInPortSec, 90, psND, eth(ethIPv6), src, addrMatch(fIP6Src, hostOrNet(a)))
+			b.in(oftable.TableChkInPortSec, 90, psND, eth(ethIPv6), src, addrMatch(fIP6Src, hostOrNet(a)))
 		}
 		// Duplicate address detection and MLD reports, sent from ::.
 		allNodes := netip.MustParsePrefix("ff02::/16")
@@ -225,7 +226,7 @@ func (b *psFlows) inEntry(e portSec) {
 			if typ == icmp6NS {
 				a = psND
 			}
-			b.in(TableChkInPortSec, 90, a, eth(ethIPv6), fProto.Exact(protoICMPv6), src,
+			b.in(oftable.TableChkInPortSec, 90, a, eth(ethIPv6), fProto.Exact(protoICMPv6), src,
 				fIP6Src.Addr(netip.IPv6Unspecified()), fIP6Dst.Prefix(allNodes), fICMP6T.Exact(typ), fICMP6C.Exact(0))
 		}
 	}
@@ -236,29 +237,29 @@ func (b *psFlows) inEntry(e portSec) {
 func (b *psFlows) ndEntry(e portSec) {
 	src := fEthSrc.MAC(e.mac)
 	if len(e.ipv4) == 0 {
-		b.in(TableChkInPortSecND, 90, psPass, eth(ethARP), src, fARPSHA.MAC(e.mac))
+		b.in(oftable.TableChkInPortSecND, 90, psPass, eth(ethARP), src, fARPSHA.MAC(e.mac))
 	}
 	for _, a := range e.ipv4 {
-		b.in(TableChkInPortSecND, 90, psPass, eth(ethARP), src, addrMatch(fARPSPA, hostOrNet(a)), fARPSHA.MAC(e.mac))
+		b.in(oftable.TableChkInPortSecND, 90, psPass, eth(ethARP), src, addrMatch(fARPSPA, hostOrNet(a)), fARPSHA.MAC(e.mac))
 	}
 	icmp6 := []openflow.OXM{eth(ethIPv6), fProto.Exact(protoICMPv6)}
 	zero := net.HardwareAddr{0, 0, 0, 0, 0, 0}
 	for _, mac := range []net.HardwareAddr{zero, e.mac} {
-		b.in(TableChkInPortSecND, 90, psPass, append(icmp6, fTTL.Exact(ndTTL), fICMP6T.Exact(icmp6NS),
+		b.in(oftable.TableChkInPortSecND, 90, psPass, append(icmp6, fTTL.Exact(ndTTL), fICMP6T.Exact(icmp6NS),
 			fICMP6C.Exact(0), fNDSLL.MAC(mac))...)
 	}
 	if len(e.ipv6) == 0 {
 		for _, mac := range []net.HardwareAddr{zero, e.mac} {
-			b.in(TableChkInPortSecND, 90, psPass, append(icmp6, fTTL.Exact(ndTTL), fICMP6T.Exact(icmp6NA),
+			b.in(oftable.TableChkInPortSecND, 90, psPass, append(icmp6, fTTL.Exact(ndTTL), fICMP6T.Exact(icmp6NA),
 				fICMP6C.Exact(0), fNDTLL.MAC(mac))...)
 		}
 		return
 	}
 	for _, mac := range []net.HardwareAddr{zero, e.mac} {
-		b.in(TableChkInPortSecND, 90, psPass, append(icmp6, fTTL.Exact(ndTTL), fICMP6T.Exact(icmp6NA),
+		b.in(oftable.TableChkInPortSecND, 90, psPass, append(icmp6, fTTL.Exact(ndTTL), fICMP6T.Exact(icmp6NA),
 			fICMP6C.Exact(0), fNDTgt.Addr(lla(e.mac).Addr()), fNDTLL.MAC(mac))...)
 		for _, a := range e.ipv6 {
-			b.in(TableChkInPortSecND, 90, psPass, append(icmp6, src, fICMP6T.Exact(icmp6NA),
+			b.in(oftable.TableChkInPortSecND, 90, psPass, append(icmp6, src, fICMP6T.Exact(icmp6NA),
 				fICMP6C.Exact(0), addrMatch(fNDTgt, hostOrNet(a)), fNDTLL.MAC(mac))...)
 		}
 	}

@@ -2,6 +2,7 @@ package physical
 
 import (
 	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/controller/oftable"
 )
 
 // tunnelFlows decode a packet from another chassis (table 0). The sender
@@ -20,21 +21,21 @@ func tunnelFlows(t Tunnel) []flowtable.Flow {
 		mc.setMasked(regOutport, multicastKeyMin, multicastKeyMin).
 			move(fieldTunID.Sub(12, 11), regOutport.Sub(0, 11)).
 			move(fieldTunID.Sub(0, 12), fieldMetadata.Sub(0, 12)).
-			resubmit(TableLocalOutput)
+			resubmit(oftable.TableLocalOutput)
 		uc.move(fieldTunID.Sub(12, 12), regOutport.Sub(0, 12)).
 			move(fieldTunID.Sub(0, 12), fieldMetadata.Sub(0, 12)).
-			resubmit(TableLocalOutput)
+			resubmit(oftable.TableLocalOutput)
 		return []flowtable.Flow{
-			flow(TablePhyToLog, 105, 0, match(fieldTunID.Masked(1<<23, 1<<23), fieldInPort.Exact(uint64(t.OFPort))), mc),
-			flow(TablePhyToLog, 100, 0, in, uc),
+			flow(oftable.TablePhysToLog, 105, 0, match(fieldTunID.Masked(1<<23, 1<<23), fieldInPort.Exact(uint64(t.OFPort))), mc),
+			flow(oftable.TablePhysToLog, 100, 0, in, uc),
 		}
 	}
 	var a acts
 	a.move(fieldTunID.Sub(0, 24), fieldMetadata.Sub(0, 24)).
 		move(fieldTunMD0.Sub(16, 15), regInport.Sub(0, 15)).
 		move(fieldTunMD0.Sub(0, 16), regOutport.Sub(0, 16)).
-		resubmit(TableLocalOutput)
-	return []flowtable.Flow{flow(TablePhyToLog, 100, 0, in, a)}
+		resubmit(oftable.TableLocalOutput)
+	return []flowtable.Flow{flow(oftable.TablePhysToLog, 100, 0, in, a)}
 }
 
 // encapsulate sets the tunnel header for a packet to output port (or

@@ -1,4 +1,10 @@
-package lflowc
+// Package oftable is the map of br-int that every flow producer of the
+// controller shares: OVN 23.03's OpenFlow table numbers (ovn-controller's
+// OFTABLE_*), the logical flag bits of reg10 (MLF_*) and the registers
+// that hold logical metadata (ovn-architecture(7)). The logical-flow
+// compiler, the physical flows and the load-balancer hairpin flows all
+// read it, so that they agree on where packets go.
+package oftable
 
 // OpenFlow tables of OVN 23.03's pipeline (ovn-controller's OFTABLE_*).
 // The logical ingress pipeline occupies IngressBase.. and the egress
