@@ -45,6 +45,15 @@ func TestFlowDiff(t *testing.T) {
 		{"SecurityGroup", func(t *testing.T, topo *testbed.Topology) { sgSwitch(t, topo); sgPolicy(t, topo) }},
 		{"GatewayRouter", buildGatewayRouter},
 		{"HAGateway", buildHAGateway},
+		{"Localnet", buildLocalnet},
+		{"DHCP", func(t *testing.T, topo *testbed.Topology) { buildDHCP(t, topo) }},
+		{"ACL", func(t *testing.T, topo *testbed.Topology) {
+			aclSwitch(t, topo)
+			for _, r := range aclRules {
+				topo.NBCtl(t, append([]string{"acl-add", "acl"}, r...)...)
+			}
+			topo.Sync(t)
+		}},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			ws := flowStates(t, "want", want, sc.build)
@@ -102,6 +111,29 @@ func buildHAGateway(t *testing.T, topo *testbed.Topology) {
 	topo.NBCtl(t, "lrp-set-gateway-chassis", "ha-out", topo.HV(1).SystemID, "20",
 		"--", "lrp-set-gateway-chassis", "ha-out", topo.HV(2).SystemID, "10",
 		"--", "lr-nat-add", "ha", "snat", "172.16.11.1", "10.11.0.0/24")
+	topo.Sync(t)
+}
+
+// buildLocalnet is a topology only the flow diff uses: a provider
+// switch with a localnet port (network "physnet", br-ex on every
+// chassis through ovn-bridge-mappings, VLAN 10) and a VIF on each
+// chassis, and an overlay switch with a VIF on each chassis.
+func buildLocalnet(t *testing.T, topo *testbed.Topology) {
+	for _, c := range topo.Chassis {
+		if _, err := c.VSCtl("--may-exist", "add-br", "br-ex", "--", "set", "Bridge", "br-ex", "datapath_type=netdev",
+			"--", "set", "Open_vSwitch", ".", "external_ids:ovn-bridge-mappings=physnet:br-ex"); err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+	}
+	addSwitch(t, topo, "prov", "",
+		lsp{"pv-a", "0a:00:00:00:0c:10", "10.12.0.10/24", 1},
+		lsp{"pv-b", "0a:00:00:00:0c:11", "10.12.0.11/24", 2})
+	topo.NBCtl(t, "lsp-add", "prov", "pv-ln", "--", "lsp-set-type", "pv-ln", "localnet",
+		"--", "lsp-set-addresses", "pv-ln", "unknown", "--", "lsp-set-options", "pv-ln", "network_name=physnet",
+		"--", "set", "Logical_Switch_Port", "pv-ln", "tag_request=10")
+	addSwitch(t, topo, "ovl", "",
+		lsp{"ov-a", "0a:00:00:00:0c:20", "10.13.0.10/24", 1},
+		lsp{"ov-b", "0a:00:00:00:0c:21", "10.13.0.11/24", 2})
 	topo.Sync(t)
 }
 

@@ -134,11 +134,25 @@ func scenarioPortSecurity(t *testing.T, topo *testbed.Topology) {
 	a.MustPing(t, b)
 }
 
-func scenarioACL(t *testing.T, topo *testbed.Topology) {
-	v := addSwitch(t, topo, "acl", "",
+// aclSwitch is the ACL switch: a and c on hv1, b on hv2.
+func aclSwitch(t *testing.T, topo *testbed.Topology) []*testbed.VIF {
+	return addSwitch(t, topo, "acl", "",
 		lsp{"acl-a", "0a:00:00:00:03:01", "10.0.2.1/24", 1},
 		lsp{"acl-b", "0a:00:00:00:03:02", "10.0.2.2/24", 2},
 		lsp{"acl-c", "0a:00:00:00:03:03", "10.0.2.3/24", 1})
+}
+
+// aclRules are the ACL scenario's acl-add arguments after the switch
+// name, in the order it adds them.
+var aclRules = [][]string{
+	{"to-lport", "1000", `outport == "acl-b" && ip4.src == 10.0.2.1 && icmp4`, "drop"},
+	{"to-lport", "1001", `outport == "acl-b" && ip4.src == 10.0.2.1 && icmp4`, "allow"},
+	{"to-lport", "1000", `outport == "acl-b" && tcp.dst == 8080`, "drop"},
+	{"from-lport", "1000", `inport == "acl-c" && ip4.dst == 10.0.2.2`, "drop"},
+}
+
+func scenarioACL(t *testing.T, topo *testbed.Topology) {
+	v := aclSwitch(t, topo)
 	a, b, c := v[0], v[1], v[2]
 	b.Listen(t, 8080)
 	b.Listen(t, 8081)
@@ -147,24 +161,24 @@ func scenarioACL(t *testing.T, topo *testbed.Topology) {
 	a.MustConnect(t, b, 8080)
 
 	// to-lport, L3 match: ICMP from a to b is dropped, from c it is not.
-	topo.NBCtl(t, "acl-add", "acl", "to-lport", "1000", `outport == "acl-b" && ip4.src == 10.0.2.1 && icmp4`, "drop")
+	topo.NBCtl(t, append([]string{"acl-add", "acl"}, aclRules[0]...)...)
 	topo.Sync(t)
 	a.MustNotPing(t, b)
 	c.MustPing(t, b)
 
 	// A higher priority allow wins over the drop.
-	topo.NBCtl(t, "acl-add", "acl", "to-lport", "1001", `outport == "acl-b" && ip4.src == 10.0.2.1 && icmp4`, "allow")
+	topo.NBCtl(t, append([]string{"acl-add", "acl"}, aclRules[1]...)...)
 	topo.Sync(t)
 	a.MustPing(t, b)
 
 	// to-lport, L4 match: one TCP port is dropped, the next one is not.
-	topo.NBCtl(t, "acl-add", "acl", "to-lport", "1000", `outport == "acl-b" && tcp.dst == 8080`, "drop")
+	topo.NBCtl(t, append([]string{"acl-add", "acl"}, aclRules[2]...)...)
 	topo.Sync(t)
 	a.MustNotConnect(t, b, 8080)
 	a.MustConnect(t, b, 8081)
 
 	// from-lport: everything c sends to b is dropped at c's port.
-	topo.NBCtl(t, "acl-add", "acl", "from-lport", "1000", `inport == "acl-c" && ip4.dst == 10.0.2.2`, "drop")
+	topo.NBCtl(t, append([]string{"acl-add", "acl"}, aclRules[3]...)...)
 	topo.Sync(t)
 	c.MustNotPing(t, b)
 	c.MustNotConnect(t, b, 8081)
@@ -249,8 +263,10 @@ func scenarioRouter(t *testing.T, topo *testbed.Topology) {
 	x.MustPing(t, testbed.IP("10.3.0.1"))
 }
 
-func scenarioDHCP(t *testing.T, topo *testbed.Topology) {
-	b := topo.HV(1).Plug(t, testbed.VIFSpec{Port: "dh-b", MAC: "0a:00:00:00:06:20",
+// buildDHCP is the DHCP topology: switch dh with b (addressed, hv1) and
+// a (no address, hv2) whose port has DHCPv4 and DHCPv6 options.
+func buildDHCP(t *testing.T, topo *testbed.Topology) (a, b *testbed.VIF) {
+	b = topo.HV(1).Plug(t, testbed.VIFSpec{Port: "dh-b", MAC: "0a:00:00:00:06:20",
 		Addrs: []string{"10.5.0.20/24", "fd05::20/64"}})
 	v4 := dhcpOptions(t, topo, "10.5.0.0/24", "lease_time=3600", "router=10.5.0.1",
 		"server_id=10.5.0.1", "server_mac=0a:00:00:00:06:01", "dns_server={10.5.0.53}", "mtu=1300")
@@ -259,8 +275,13 @@ func scenarioDHCP(t *testing.T, topo *testbed.Topology) {
 		"--", "lsp-add", "dh", "dh-b", "--", "lsp-set-addresses", "dh-b", "0a:00:00:00:06:20 10.5.0.20 fd05::20",
 		"--", "lsp-add", "dh", "dh-a", "--", "lsp-set-addresses", "dh-a", "0a:00:00:00:06:10 10.5.0.10 fd05::10",
 		"--", "lsp-set-dhcpv4-options", "dh-a", v4, "--", "lsp-set-dhcpv6-options", "dh-a", v6)
-	a := topo.HV(2).Plug(t, testbed.VIFSpec{Port: "dh-a", MAC: "0a:00:00:00:06:10"}) // no address
+	a = topo.HV(2).Plug(t, testbed.VIFSpec{Port: "dh-a", MAC: "0a:00:00:00:06:10"}) // no address
 	topo.Sync(t)
+	return a, b
+}
+
+func scenarioDHCP(t *testing.T, topo *testbed.Topology) {
+	a, b := buildDHCP(t, topo)
 
 	lease := a.DHCP(t)
 	t.Logf("DHCPv4 lease: %v", lease)
