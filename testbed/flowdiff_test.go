@@ -46,6 +46,18 @@ func TestFlowDiff(t *testing.T) {
 		{"GatewayRouter", buildGatewayRouter},
 		{"HAGateway", buildHAGateway},
 		{"Localnet", buildLocalnet},
+		// NAT_LB changed after the fact, to compare what ovnd keeps up
+		// to date incrementally with ovn-controller's full recompute:
+		// the gateway moves to hv2, a NAT rule goes, the load balancer
+		// gets another backend.
+		{"NAT_LB_Changed", func(t *testing.T, topo *testbed.Topology) {
+			buildNATLB(t, topo)
+			topo.NBCtl(t, "lrp-del-gateway-chassis", "nat-out", topo.HV(1).SystemID,
+				"--", "lrp-set-gateway-chassis", "nat-out", topo.HV(2).SystemID, "10",
+				"--", "lr-nat-del", "nat", "dnat_and_snat", "172.16.6.100",
+				"--", "set", "Load_Balancer", "lb0", `vips:"10.66.0.200:80"="10.6.0.21:8080,10.6.0.22:8080,10.6.0.30:8080"`)
+			topo.Sync(t)
+		}},
 		{"DHCP", func(t *testing.T, topo *testbed.Topology) { buildDHCP(t, topo) }},
 		{"ACL", func(t *testing.T, topo *testbed.Topology) {
 			aclSwitch(t, topo)
