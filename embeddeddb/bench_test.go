@@ -1,6 +1,7 @@
 package embeddeddb
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -43,6 +44,76 @@ func BenchmarkServerInsert(b *testing.B) {
 		}
 		if _, err := c.Read(buf); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkServerFanout measures one insert delivered to 100 monitor_cond
+// clients of the whole Logical_Switch table, as bench/ovsdbbench's fan-out
+// does; each op ends when every client has read its update2.
+func BenchmarkServerFanout(b *testing.B) {
+	const clients = 100
+	dir := b.TempDir()
+	s, err := New(Config{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		NBRemotes: []string{"punix:" + filepath.Join(dir, "nb.sock")}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Serve(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	sock := filepath.Join(dir, "nb.sock")
+	seen := make(chan struct{}, clients)
+	for i := range clients {
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		req := `{"id":0,"method":"monitor_cond","params":["OVN_Northbound",` + strconv.Itoa(i) +
+			`,{"Logical_Switch":[{"where":[true]}]}]}`
+		if _, err := c.Write([]byte(req)); err != nil {
+			b.Fatal(err)
+		}
+		sp := newSplitter(c)
+		if _, err := sp.next(); err != nil { // the initial reply
+			b.Fatal(err)
+		}
+		go func() {
+			for {
+				msg, err := sp.next()
+				if err != nil {
+					return
+				}
+				if bytes.Contains(msg, []byte(`"update2"`)) {
+					seen <- struct{}{}
+				}
+			}
+		}()
+	}
+	w, err := net.Dial("unix", sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	buf := make([]byte, 64<<10)
+	req := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		req = append(req[:0], `{"id":`...)
+		req = strconv.AppendInt(req, int64(i), 10)
+		req = append(req, `,"method":"transact","params":["OVN_Northbound",{"op":"insert","table":"Logical_Switch","row":{"name":"fan`...)
+		req = strconv.AppendInt(req, int64(i), 10)
+		req = append(req, `","external_ids":["map",[["k","v"]]]}}]}`...)
+		if _, err := w.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := w.Read(buf); err != nil {
+			b.Fatal(err)
+		}
+		for range clients {
+			<-seen
 		}
 	}
 }

@@ -42,6 +42,12 @@ type conn struct {
 	closed  bool
 	writing bool // a goroutine is writing; others must queue
 	wake    chan struct{}
+	// vparts, vlen and vwritten carry writevNowLocked's arguments and
+	// result through writevFn.
+	vparts   [maxParts][]byte
+	vlen     int
+	vwritten int
+	writevFn func(fd uintptr) bool
 
 	// Owned by the reader goroutine (and the db locks for monitors).
 	monitors      map[string]*monitor
@@ -57,6 +63,7 @@ func newConn(s *Server, nc net.Conn, probe time.Duration) *conn {
 	if sc, ok := nc.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
 	}
+	c.writevFn = c.writevOnce
 	return c
 }
 
@@ -66,18 +73,7 @@ func (c *conn) writeNowLocked(msg []byte) int {
 	if c.raw == nil {
 		return 0
 	}
-	total := 0
-	c.raw.Write(func(fd uintptr) bool {
-		for total < len(msg) {
-			n, err := syscall.Write(int(fd), msg[total:])
-			if n <= 0 || err != nil {
-				break
-			}
-			total += n
-		}
-		return true // never wait for writability here
-	})
-	return total
+	return c.writevNowLocked([][]byte{msg})
 }
 
 func remoteName(nc net.Conn) string {
@@ -114,6 +110,78 @@ func (c *conn) send(msg []byte) {
 	if !c.writing {
 		c.wakeLocked()
 	}
+}
+
+// sendParts queues one message made of parts, which the caller must never
+// modify afterwards: fan-out shares one encoded update among many clients,
+// so the parts are written with one writev(2) or queued as they are,
+// never joined. Like send, it never blocks.
+func (c *conn) sendParts(parts ...[]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if !c.writing && len(c.queue) == 0 && c.raw != nil && len(parts) <= maxParts {
+		parts = skipWritten(parts, c.writevNowLocked(parts))
+		if len(parts) == 0 {
+			return
+		}
+	}
+	size := 0
+	for _, p := range parts {
+		size += len(p)
+	}
+	if c.backlog > 0 && c.backlog+size > MaxBacklog {
+		c.log.Warn("disconnecting client that is not reading", "backlog_bytes", c.backlog)
+		c.closeLocked()
+		return
+	}
+	for _, p := range parts {
+		if len(p) > 0 {
+			c.queue = append(c.queue, p)
+		}
+	}
+	c.backlog += size
+	if !c.writing {
+		c.wakeLocked()
+	}
+}
+
+// writevNowLocked writes what the socket takes of parts without blocking
+// and returns how many bytes went. c.mu is held; nothing may be queued.
+func (c *conn) writevNowLocked(parts [][]byte) int {
+	c.vlen = copy(c.vparts[:], parts)
+	c.vwritten = 0
+	c.raw.Write(c.writevFn)
+	clear(c.vparts[:c.vlen])
+	return c.vwritten
+}
+
+// writevOnce is c.writevFn: one writev of c.vparts, which leaves the
+// outcome in c.vwritten. A method value made once, so that a send
+// allocates nothing. c.mu is held.
+func (c *conn) writevOnce(fd uintptr) bool {
+	if n, err := writev(fd, c.vparts[:c.vlen]); err == nil && n > 0 {
+		c.vwritten = n
+	}
+	return true // never wait for writability here
+}
+
+// skipWritten drops the first n bytes from parts; it returns what is left
+// to write, sharing the parts' bytes.
+func skipWritten(parts [][]byte, n int) [][]byte {
+	for len(parts) > 0 && n >= len(parts[0]) {
+		n -= len(parts[0])
+		parts = parts[1:]
+	}
+	if len(parts) > 0 && n > 0 {
+		rest := make([][]byte, len(parts))
+		copy(rest, parts)
+		rest[0] = rest[0][n:]
+		parts = rest
+	}
+	return parts
 }
 
 // sendDirect writes a reply from the connection's own reader goroutine

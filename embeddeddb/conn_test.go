@@ -2,6 +2,7 @@ package embeddeddb
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -210,4 +211,71 @@ func TestSlowClientDisconnected(t *testing.T) {
 		t.Errorf("slow client's connection not closed: %v", err)
 	}
 	ok(t, bystander.Call("list_dbs"))
+}
+
+// TestLaggingMonitorGetsEveryUpdate: a monitor client that reads nothing
+// while commits pile up more than its socket holds (so updates are cut
+// mid-message and queued in pieces) then reads every update, whole and in
+// commit order, while another monitor with the same shape shares them.
+func TestLaggingMonitorGetsEveryUpdate(t *testing.T) {
+	ts := startServer(t, "")
+	const req = `{"id":1,"method":"monitor_cond","params":["OVN_Northbound","m",{"Logical_Switch":[{"columns":["name","external_ids"]}]}]}`
+	var lag [2]net.Conn
+	for i := range lag {
+		c, err := net.Dial("unix", ts.nb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		lag[i] = c
+	}
+	writer := ts.dialNB(t)
+	// Updates larger than the socket's buffer, so that writes stop
+	// mid-message; 3 MB in all, far more than a unix socket holds.
+	pad := strings.Repeat("p", 300<<10)
+	const commits = 10
+	for n := range commits {
+		transact(t, writer, fmt.Sprintf(`[{"op":"insert","table":"Logical_Switch","row":{"name":"sw%d","external_ids":["map",[["pad",%q]]]}}]`, n, pad))
+	}
+	for i, c := range lag {
+		c.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
+		sp := newSplitter(c)
+		if _, err := sp.next(); err != nil { // the monitor's reply
+			t.Fatalf("client %d: %v", i, err)
+		}
+		for n := range commits {
+			msg, err := sp.next()
+			if err != nil {
+				t.Fatalf("client %d, update %d: %v", i, n, err)
+			}
+			var u struct {
+				Method string
+				Params []json.RawMessage
+			}
+			if err := json.Unmarshal(msg, &u); err != nil || u.Method != "update2" || len(u.Params) != 2 {
+				t.Fatalf("client %d, update %d: not an update2 (%v): %.200s", i, n, err, msg)
+			}
+			var rows map[string]map[string]struct {
+				Insert struct {
+					Name        string
+					ExternalIDs []any `json:"external_ids"`
+				}
+			}
+			if err := json.Unmarshal(u.Params[1], &rows); err != nil {
+				t.Fatalf("client %d, update %d: %v", i, n, err)
+			}
+			if len(rows["Logical_Switch"]) != 1 {
+				t.Fatalf("client %d, update %d: %d rows, want 1", i, n, len(rows["Logical_Switch"]))
+			}
+			for _, r := range rows["Logical_Switch"] {
+				if want := fmt.Sprintf("sw%d", n); r.Insert.Name != want || !strings.Contains(fmt.Sprint(r.Insert.ExternalIDs), pad) {
+					t.Fatalf("client %d, update %d: row %q (pad intact: %v), want %q", i, n,
+						r.Insert.Name, strings.Contains(fmt.Sprint(r.Insert.ExternalIDs), pad), want)
+				}
+			}
+		}
+	}
 }

@@ -30,6 +30,9 @@ type monitor struct {
 	tables  []*tableMonitor
 	byTable map[*database.Table]*tableMonitor
 	sig     string // identical signatures share encoded updates
+	// head starts every notification (method and monitor id). It is
+	// replaced, never modified, since queued messages share it.
+	head []byte
 }
 
 func (m *monitor) computeSig() {
@@ -44,6 +47,7 @@ func (m *monitor) computeSig() {
 		sb.WriteString(tm.condTxt)
 	}
 	m.sig = sb.String()
+	m.head = m.notificationHead()
 }
 
 func monitorVersion(method string) int {

@@ -29,6 +29,7 @@ func (d *dbState) publishLocked(commit *database.Commit) {
 		return
 	}
 	cache := map[string][]byte{}
+	var txnPart []byte // update3's transaction id, encoded once
 	for m := range d.monitors {
 		body, ok := cache[m.sig]
 		if !ok {
@@ -38,12 +39,25 @@ func (d *dbState) publishLocked(commit *database.Commit) {
 		if len(body) == 0 {
 			continue
 		}
-		m.c.send(m.notification(body, commit.ID))
+		if m.version == 3 && txnPart == nil {
+			txnPart = append(database.AppendString(nil, commit.ID), ',')
+		}
+		// The encoded body is shared, not copied, by every client.
+		if m.version == 3 {
+			m.c.sendParts(m.head, txnPart, body, notificationEnd)
+		} else {
+			m.c.sendParts(m.head, body, notificationEnd)
+		}
 	}
 }
 
-func (m *monitor) notification(body []byte, txnID string) []byte {
-	b := make([]byte, 0, len(body)+len(m.id)+96)
+// notificationEnd closes every update notification.
+var notificationEnd = []byte("]}")
+
+// notificationHead encodes the start of this monitor's notifications, up
+// to and including the comma after the monitor id.
+func (m *monitor) notificationHead() []byte {
+	b := make([]byte, 0, len(m.id)+48)
 	switch m.version {
 	case 1:
 		b = append(b, `{"id":null,"method":"update","params":[`...)
@@ -53,13 +67,18 @@ func (m *monitor) notification(body []byte, txnID string) []byte {
 		b = append(b, `{"id":null,"method":"update3","params":[`...)
 	}
 	b = append(b, m.id...)
-	b = append(b, ',')
+	return append(b, ',')
+}
+
+func (m *monitor) notification(body []byte, txnID string) []byte {
+	b := make([]byte, 0, len(body)+len(m.head)+48)
+	b = append(b, m.head...)
 	if m.version == 3 {
 		b = database.AppendString(b, txnID)
 		b = append(b, ',')
 	}
 	b = append(b, body...)
-	return append(b, "]}"...)
+	return append(b, notificationEnd...)
 }
 
 // appendChanges encodes the table-updates for changes, or returns nil when

@@ -1,0 +1,37 @@
+package embeddeddb
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// maxParts bounds the pieces of one vectored message.
+const maxParts = 8
+
+// writev writes parts with one writev(2) on the non-blocking socket fd and
+// returns how many bytes went. Empty parts are skipped.
+func writev(fd uintptr, parts [][]byte) (int, error) {
+	var iov [maxParts]syscall.Iovec
+	n := 0
+	for _, p := range parts {
+		if len(p) == 0 {
+			continue
+		}
+		iov[n].Base = &p[0]
+		iov[n].SetLen(len(p))
+		n++
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	for {
+		r, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		return int(r), nil
+	}
+}
