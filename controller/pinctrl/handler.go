@@ -23,7 +23,10 @@ type Result struct {
 	// MAC location put_fdb learned, for the caller to record.
 	Learned    *Neighbor
 	LearnedFDB *FDBEntry
-	Err        error // why the packet was not answered, or nil
+	// Hold is the packet arp { } or nd_ns { } asked for, to send on
+	// once its next hop resolves.
+	Hold *Held
+	Err  error // why the packet was not answered, or nil
 }
 
 // Handler answers packet-ins. DNS may be nil: dns_lookup then never
@@ -72,6 +75,9 @@ func (h Handler) Handle(p *openflow.PacketIn2) Result {
 	default:
 		if build, ok := nested[u.Op]; ok {
 			r.Msgs, r.Info, r.Err = runNested(p, u, build)
+			if r.Err == nil && (u.Op == lflowc.OpARP || u.Op == lflowc.OpNDNS) {
+				r.Hold = hold(p, u.Op)
+			}
 			break
 		}
 		r.Err = fmt.Errorf("%w: opcode %d", ErrUnhandled, u.Op)
@@ -130,4 +136,28 @@ func ethSrc(b []byte) string {
 		return "?"
 	}
 	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", b[6], b[7], b[8], b[9], b[10], b[11])
+}
+
+// hold is the packet-in kept for when the next hop arp { } (reg0) or
+// nd_ns { } (xxreg0) asks for resolves.
+func hold(p *openflow.PacketIn2, op lflowc.Opcode) *Held {
+	o, ok := p.Metadata.Get("metadata")
+	if !ok || len(p.Packet) < 14 {
+		return nil
+	}
+	h := &Held{Datapath: uint32(o.Uint()), Packet: p.Packet, Metadata: p.Metadata}
+	var regs [4]uint32
+	for i := range regs {
+		regs[i], _, _ = p.Metadata.Reg(i)
+	}
+	if op == lflowc.OpARP {
+		h.IP = netip.AddrFrom4([4]byte{byte(regs[0] >> 24), byte(regs[0] >> 16), byte(regs[0] >> 8), byte(regs[0])})
+		return h
+	}
+	var a [16]byte
+	for i, v := range regs {
+		a[4*i], a[4*i+1], a[4*i+2], a[4*i+3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
+	}
+	h.IP = netip.AddrFrom16(a)
+	return h
 }

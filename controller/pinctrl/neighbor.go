@@ -255,3 +255,23 @@ func (s *SB) LearnFDB(ctx context.Context, f FDBEntry) error {
 	s.remember(key)
 	return nil
 }
+
+// MAC looks the MAC of ip up in the MAC_Binding rows of datapath dp.
+func (s *SB) MAC(dp uint32, ip netip.Addr) (net.HardwareAddr, bool) {
+	sb := s.sb()
+	if sb == nil {
+		return nil, false
+	}
+	ctx := context.Background()
+	uuid, err := datapathUUID(ctx, sb, dp)
+	if err != nil {
+		return nil, false
+	}
+	want := ip.String()
+	var rows []sbdb.MACBinding
+	if err := sb.WhereCache(func(m *sbdb.MACBinding) bool { return m.Datapath == uuid && m.IP == want }).List(ctx, &rows); err != nil || len(rows) == 0 {
+		return nil, false
+	}
+	mac, err := net.ParseMAC(rows[0].MAC)
+	return mac, err == nil
+}

@@ -152,6 +152,12 @@ func TestSBNeighbors(t *testing.T) {
 	if got := macBindings(t, c, 2); len(got) != 2 || !got["lrp-ext 172.16.6.5 0a:00:00:00:09:09"] || !got["lrp-ext fd00::5 0a:00:00:00:09:09"] {
 		t.Errorf("MAC_Binding %v, want %v", got, want)
 	}
+	if m, ok := nb.MAC(7, netip.MustParseAddr("172.16.6.5")); !ok || m.String() != "0a:00:00:00:09:09" {
+		t.Errorf("MAC(172.16.6.5) = %v, %v", m, ok)
+	}
+	if _, ok := nb.MAC(7, netip.MustParseAddr("172.16.6.6")); ok {
+		t.Error("a MAC for an unknown address")
+	}
 	moved := *r.Learned
 	moved.MAC = net.HardwareAddr{0x0a, 0, 0, 0, 9, 0x10}
 	if err := nb.Learn(ctx, moved); err != nil {

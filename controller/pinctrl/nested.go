@@ -38,12 +38,7 @@ func runNested(p *openflow.PacketIn2, u lflowc.Userdata, build builder) ([]openf
 	if err != nil {
 		return nil, "", err
 	}
-	var acts []openflow.Action
-	for _, o := range p.Metadata {
-		if _, _, ok := regSpan(o.Field); ok || o.Field.Name == "metadata" {
-			acts = append(acts, &openflow.SetField{OXM: o})
-		}
-	}
+	acts := reloads(p.Metadata)
 	out := &openflow.PacketOut{BufferID: openflow.NoBuffer,
 		Match:   openflow.Match{openflow.F("in_port_oxm").Exact(openflow.PortController)},
 		Actions: append(acts, body...), Data: pkt}

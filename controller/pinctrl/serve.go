@@ -19,7 +19,11 @@ type Switch interface {
 type Env interface {
 	Neighbors
 	DNS
+	MACs
 }
+
+// releaseEvery is how often held packets look for their neighbor's MAC.
+const releaseEvery = 100 * time.Millisecond
 
 // learnQueue bounds the learned neighbors and MAC locations waiting to
 // be written; beyond it they are dropped (the next packet learns them
@@ -53,7 +57,13 @@ func Serve(ctx context.Context, sw Switch, log *slog.Logger, env Env) {
 		defer wg.Wait()
 		defer close(s.learn)
 	}
+	ticker := time.NewTicker(releaseEvery)
+	defer ticker.Stop()
 	for {
+		var tick <-chan time.Time
+		if env != nil && !s.held.empty() {
+			tick = ticker.C
+		}
 		select {
 		case m, ok := <-sw.Async():
 			if !ok {
@@ -62,6 +72,8 @@ func Serve(ctx context.Context, sw Switch, log *slog.Logger, env Env) {
 			if p, isPin := m.(*openflow.PacketIn2); isPin {
 				s.answer(ctx, p)
 			}
+		case now := <-tick:
+			s.send(ctx, s.held.release(env, now), "held packet")
 		case <-ctx.Done():
 			return
 		}
@@ -74,6 +86,7 @@ type server struct {
 	log   *slog.Logger
 	h     Handler
 	learn chan Result // to routineLearn; nil without an Env
+	held  holder
 
 	mu         sync.Mutex // guards the limiters, used by both goroutines
 	warn, info *limiter
@@ -103,10 +116,18 @@ func (s *server) answer(ctx context.Context, p *openflow.PacketIn2) {
 			}
 		}
 	}
-	for _, out := range r.Msgs {
+	if r.Hold != nil && s.learn != nil && !s.held.push(*r.Hold, time.Now()) && s.allow(s.warn) {
+		s.log.Warn("too many next hops unresolved, packet dropped", "ip", r.Hold.IP)
+	}
+	s.send(ctx, r.Msgs, "packet-in answer")
+}
+
+// send sends msgs, stopping at the first failure.
+func (s *server) send(ctx context.Context, msgs []openflow.Message, what string) {
+	for _, out := range msgs {
 		if _, err := s.sw.Send(ctx, out); err != nil {
 			if s.allow(s.warn) {
-				s.log.Warn("packet-in answer not sent", "opcode", r.Op, "err", err)
+				s.log.Warn(what+" not sent", "err", err)
 			}
 			return
 		}
