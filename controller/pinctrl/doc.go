@@ -17,24 +17,28 @@
 //     logical metadata and registers of the packet-in, from in_port
 //     CONTROLLER, as ovn-controller does.
 //
-// Handle is the deterministic core: one packet-in in, the messages to
-// send out, no I/O. Serve is the thin shell around it that reads a
+// Handler.Handle is the deterministic core: one packet-in in, the
+// messages to send out and what was learned, no I/O of its own (DNS
+// records come through the DNS interface it is given). Serve is the thin shell around it that reads a
 // switch connection's asynchronous messages, sends the answers and logs
 // (rate limited) what went wrong; it runs on the goroutine of its caller,
 // never on the controller's main loop, and the connection's own bounded
 // queue (openflow.Conn.Async) drops packet-ins that arrive faster than
 // they are answered.
 //
-// put_arp and put_nd learn a neighbor, which Serve records in the SB
-// MAC_Binding table (SB).
+// put_arp and put_nd learn a neighbor and put_fdb a MAC's port, which
+// Serve records in the SB MAC_Binding and FDB tables (SB) from a
+// goroutine and bounded queue of its own. The packet arp { } or nd_ns { }
+// was sent for is held until the SB knows the next hop's MAC, then sent
+// on (ovn-controller's buffered packets). log() writes an ACL log line
+// at the ACL's severity.
 //
 // A malformed packet or an opcode ovnd does not handle is logged and
 // dropped; nothing a guest sends can stop the handler. Not handled yet:
 // the periodic router advertisements ovn-controller sends on its own
-// (ipv6_ra_configs send_periodic), igmp, bind_vport,
-// handle_svc_check, handle_dhcpv6_reply, trigger_event, put_fdb, log,
-// sctp_abort, and the buffering of the packet that triggered arp { } /
-// nd_ns { } until the neighbor answers.
+// (ipv6_ra_configs send_periodic), igmp, bind_vport, handle_svc_check
+// (load-balancer health checks), handle_dhcpv6_reply (DHCPv6 prefix
+// delegation), trigger_event (Controller_Event) and sctp_abort.
 //
 // The DHCP packet logic lives in the leaf package dhcp.
 package pinctrl

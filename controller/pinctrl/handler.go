@@ -26,7 +26,9 @@ type Result struct {
 	// Hold is the packet arp { } or nd_ns { } asked for, to send on
 	// once its next hop resolves.
 	Hold *Held
-	Err  error // why the packet was not answered, or nil
+	// Log is the line log() asks for.
+	Log *ACLLog
+	Err error // why the packet was not answered, or nil
 }
 
 // Handler answers packet-ins. DNS may be nil: dns_lookup then never
@@ -60,6 +62,8 @@ func (h Handler) Handle(p *openflow.PacketIn2) Result {
 		if r.Err = err; err == nil {
 			r.Learned, r.Info = &n, n.String()
 		}
+	case lflowc.OpLog:
+		r.Log, r.Err = aclLog(p, u)
 	case lflowc.OpPutFDB:
 		f, err := putFDB(p)
 		if r.Err = err; err == nil {

@@ -192,7 +192,6 @@ func TestHandleBad(t *testing.T) {
 		want error
 	}{
 		{"unknown opcode", []byte{0, 0, 0, 99, 0, 0, 0, 0}, ErrUnhandled},
-		{"log is not answered", userdata(t, `log(name="x", verdict=drop); next;`), ErrUnhandled},
 	} {
 		r := Handle(packetIn(c.ud, golden(t)["DHCPDISCOVER"]))
 		if !errors.Is(r.Err, c.want) || len(r.Msgs) != 0 {
@@ -333,4 +332,27 @@ func FuzzHandle(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ud, pkt []byte) {
 		Handle(packetIn(ud, pkt))
 	})
+}
+
+func TestACLLog(t *testing.T) {
+	for _, c := range []struct {
+		action string
+		table  uint8
+		want   string
+	}{
+		{`log(name="allow-web", severity=warning, verdict=allow); next;`, 44,
+			`name="allow-web", verdict=allow, severity=warning, direction=to-lport: udp,dl_src=0a:00:00:00:06:10,dl_dst=ff:ff:ff:ff:ff:ff,nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67`},
+		{`log(verdict=drop); next;`, 17,
+			`name=<unnamed>, verdict=drop, severity=info, direction=from-lport: udp,dl_src=0a:00:00:00:06:10,dl_dst=ff:ff:ff:ff:ff:ff,nw_src=0.0.0.0,nw_dst=255.255.255.255,tp_src=68,tp_dst=67`},
+	} {
+		p := packetIn(userdata(t, c.action), golden(t)["DHCPDISCOVER"])
+		p.TableID = c.table
+		r := Handle(p)
+		if r.Err != nil || r.Log == nil || len(r.Msgs) != 0 {
+			t.Fatalf("%s: err %v, log %v, %d messages", c.action, r.Err, r.Log, len(r.Msgs))
+		}
+		if got := r.Log.String(); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.action, got, c.want)
+		}
+	}
 }

@@ -44,7 +44,8 @@ func Serve(ctx context.Context, sw Switch, log *slog.Logger, env Env) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &server{sw: sw, log: log, warn: newLimiter(5, 5*time.Second), info: newLimiter(20, 10*time.Second)}
+	s := &server{sw: sw, log: log, warn: newLimiter(5, 5*time.Second), info: newLimiter(20, 10*time.Second),
+		acl: newLimiter(100, time.Second)}
 	if env != nil {
 		s.h.DNS = env
 		s.learn = make(chan Result, learnQueue)
@@ -88,8 +89,8 @@ type server struct {
 	learn chan Result // to routineLearn; nil without an Env
 	held  holder
 
-	mu         sync.Mutex // guards the limiters, used by both goroutines
-	warn, info *limiter
+	mu              sync.Mutex // guards the limiters, used by both goroutines
+	warn, info, acl *limiter
 }
 
 func (s *server) allow(l *limiter) bool {
@@ -106,6 +107,9 @@ func (s *server) answer(ctx context.Context, p *openflow.PacketIn2) {
 	}
 	if r.Info != "" && s.allow(s.info) {
 		s.log.Info("packet-in answered", "opcode", r.Op, "answer", r.Info)
+	}
+	if r.Log != nil && s.allow(s.acl) {
+		s.log.Log(ctx, r.Log.Level, r.Log.String(), "acl_log", true)
 	}
 	if (r.Learned != nil || r.LearnedFDB != nil) && s.learn != nil {
 		select {
