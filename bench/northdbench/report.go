@@ -105,6 +105,10 @@ func rows(ovn, ovnd *result) []row {
 		if ovnd != nil {
 			r.ovnd, r.have[1] = f.get(ovnd), true
 		}
+		// A latency of 0 was not measured (-plain-adds 0).
+		if r.unit == "ms" && r.ovn == 0 && r.ovnd == 0 {
+			continue
+		}
 		out = append(out, r)
 	}
 	return out
