@@ -38,7 +38,7 @@
 // the periodic router advertisements ovn-controller sends on its own
 // (ipv6_ra_configs send_periodic), igmp, bind_vport, handle_svc_check
 // (load-balancer health checks), handle_dhcpv6_reply (DHCPv6 prefix
-// delegation), trigger_event (Controller_Event) and sctp_abort.
+// delegation) and trigger_event (Controller_Event).
 //
 // The DHCP packet logic lives in the leaf package dhcp.
 package pinctrl

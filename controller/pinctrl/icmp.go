@@ -169,15 +169,19 @@ func tcpResetBuilder(loopback bool) builder {
 	}
 }
 
-// buildReject is reject { }: a TCP reset for TCP, otherwise an ICMP
-// port or host unreachable, sent back to the packet's source.
+// buildReject is reject { }: a TCP reset for TCP, an ABORT for SCTP,
+// otherwise an ICMP port or host unreachable, sent back to the packet's
+// source.
 func buildReject(in []byte) ([]byte, error) {
 	p, err := parseIP(in)
 	if err != nil {
 		return nil, fmt.Errorf("reject: %w", err)
 	}
-	if p.proto == protoTCP {
+	switch p.proto {
+	case protoTCP:
 		return tcpResetBuilder(true)(in)
+	case protoSCTP:
+		return sctpAbortBuilder(true)(in)
 	}
 	return icmpBuilder(true, true)(in)
 }

@@ -2,6 +2,7 @@ package pinctrl
 
 import (
 	"encoding/binary"
+	"hash/crc32"
 	"net/netip"
 	"strings"
 	"testing"
@@ -158,5 +159,56 @@ func TestFragMTU(t *testing.T) {
 		if got := p.l4[c.at : c.at+len(c.want)]; string(got) != string(c.want) {
 			t.Errorf("%s: mtu bytes % x, want % x", c.action, got, c.want)
 		}
+	}
+}
+
+// sctpPacket is an SCTP packet from port 5000 to 6000 with verification
+// tag vtag and one chunk of type chunk (an INIT carries initiate tag
+// 0x11223344).
+func sctpPacket(vtag uint32, chunk byte) []byte {
+	l4 := make([]byte, 12, 32)
+	binary.BigEndian.PutUint16(l4[0:], 5000)
+	binary.BigEndian.PutUint16(l4[2:], 6000)
+	binary.BigEndian.PutUint32(l4[4:], vtag)
+	l4 = append(l4, chunk, 0, 0, 20, 0x11, 0x22, 0x33, 0x44, 0, 0, 0xff, 0xff, 0, 1, 0, 1, 0, 0, 0, 1)
+	return ipFrame(false, protoSCTP, l4)
+}
+
+func TestSCTPAbort(t *testing.T) {
+	for _, c := range []struct {
+		name, action string
+		in           []byte
+		wantTag      uint32
+		wantFlags    byte
+		back         bool
+	}{
+		{"abort an INIT", "sctp_abort { next; };", sctpPacket(0, 1), 0x11223344, 0, false},
+		{"abort DATA", "sctp_abort { next; };", sctpPacket(0xabcdef01, 0), 0xabcdef01, 1, false},
+		{"reject goes back", "reject { next; };", sctpPacket(0xabcdef01, 0), 0xabcdef01, 1, true},
+	} {
+		r := Handle(packetIn(userdata(t, c.action), c.in))
+		if r.Err != nil || len(r.Msgs) != 1 {
+			t.Fatalf("%s: err %v, %d messages", c.name, r.Err, len(r.Msgs))
+		}
+		p := checksumOK(t, r.Msgs[0].(*openflow.PacketOut).Data)
+		sh := p.l4
+		if p.proto != protoSCTP || len(sh) != 16 || binary.BigEndian.Uint16(sh) != 6000 || binary.BigEndian.Uint16(sh[2:]) != 5000 {
+			t.Fatalf("%s: not an sctp packet from 6000 to 5000: % x", c.name, sh)
+		}
+		if got := binary.BigEndian.Uint32(sh[4:]); got != c.wantTag || sh[12] != 6 || sh[13] != c.wantFlags {
+			t.Errorf("%s: tag %#x chunk %d flags %d, want %#x abort %d", c.name, got, sh[12], sh[13], c.wantTag, c.wantFlags)
+		}
+		crc := binary.LittleEndian.Uint32(sh[8:])
+		zeroed := append([]byte(nil), sh...)
+		copy(zeroed[8:12], []byte{0, 0, 0, 0})
+		if crc != crc32.Checksum(zeroed, crc32.MakeTable(crc32.Castagnoli)) {
+			t.Errorf("%s: bad crc32c", c.name)
+		}
+		if back := netip.AddrFrom4([4]byte(p.dst)).String() == "10.0.0.1"; back != c.back {
+			t.Errorf("%s: sent to %v", c.name, p.dst)
+		}
+	}
+	if r := Handle(packetIn(userdata(t, "sctp_abort { next; };"), sctpPacket(1, 6))); r.Err == nil {
+		t.Error("an ABORT answered")
 	}
 }

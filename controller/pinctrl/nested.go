@@ -24,6 +24,7 @@ var nested = map[lflowc.Opcode]builder{
 	lflowc.OpICMP6Error: icmpBuilder(false, false),
 	lflowc.OpTCPReset:   tcpResetBuilder(false),
 	lflowc.OpReject:     buildReject,
+	lflowc.OpSCTPAbort:  sctpAbortBuilder(false),
 }
 
 // runNested builds the packet and sends it out through the nested
