@@ -192,7 +192,7 @@ func (b *binding) expandDatapaths(sb *sbView, chUUID string) {
 				continue
 			}
 			peer := sb.pbs[pb.Options["peer"]]
-			if peer == nil || b.datapath[peer.Datapath] || !crossPatch(sb, pb, peer, chUUID) {
+			if peer == nil || b.datapath[peer.Datapath] || !crossPatch(sb, pb, chUUID) {
 				continue
 			}
 			b.datapath[peer.Datapath] = true
@@ -202,30 +202,24 @@ func (b *binding) expandDatapaths(sb *sbView, chUUID string) {
 }
 
 // crossPatch reports whether the walk over local datapaths goes from
-// patch port pb to its peer. Plain patch ports always lead on. When
-// either side is a distributed gateway port (options
-// chassis-redirect-port names its chassisredirect port), ovn-controller
-// keeps the far side out unless this chassis can be its gateway: from a
-// switch into the router, only if the chassisredirect port's HA group
-// lists this chassis; from the router out, also when the
-// chassisredirect port does not always redirect (the router then routes
-// to that network here, e.g. for distributed NAT). Without this, every
-// chassis with a VIF behind the router would compile the external
-// network's pipeline, which only the gateway chassis needs.
-func crossPatch(sb *sbView, pb, peer *sbdb.PortBinding, chUUID string) bool {
-	crName, peerCRName := pb.Options["chassis-redirect-port"], peer.Options["chassis-redirect-port"]
-	if crName == "" && peerCRName == "" {
+// patch port pb to its peer, as ovn-controller 23.03 decides it. Only
+// pb's own side counts: a plain patch port (a switch's port towards its
+// router included) always leads on. A distributed gateway port (options
+// chassis-redirect-port names its chassisredirect port) leads from the
+// router to the outside only if that port does not always redirect
+// (the router then routes to that network here, e.g. for distributed
+// NAT) or if this chassis is in its HA group. So a chassis with VIFs
+// only behind the router does not compile the outside switch's
+// pipeline, which only the gateway chassis needs, while a chassis with
+// a VIF outside still reaches the router and the inside.
+func crossPatch(sb *sbView, pb *sbdb.PortBinding, chUUID string) bool {
+	crName := pb.Options["chassis-redirect-port"]
+	if crName == "" {
 		return true
 	}
-	cr, peerCR := sb.pbs[crName], sb.pbs[peerCRName]
-	if cr == nil && peerCR == nil {
-		return false // named, but not there (yet): as ovn-controller
-	}
-	if peerCR != nil && !sb.isRouter(pb.Datapath) && sb.isRouter(peer.Datapath) {
-		return sb.ha.haContains(peerCR.HaChassisGroup, chUUID)
-	}
+	cr := sb.pbs[crName]
 	if cr == nil {
-		return false
+		return false // named, but not there (yet): as ovn-controller
 	}
 	if cr.Options["always-redirect"] != "true" {
 		return true
@@ -281,15 +275,4 @@ func claimOps(t *txn, b *binding, chUUID string) {
 // hasInstalled reports whether f carries ovn-installed.
 func hasInstalled(f *vswitch.Interface) bool {
 	return f != nil && strings.EqualFold(f.ExternalIDs[OVNInstalledKey], "true")
-}
-
-// isRouter reports whether datapath dp (a Datapath_Binding UUID) is a
-// logical router's.
-func (v *sbView) isRouter(dp string) bool {
-	d := v.dps[dp]
-	if d == nil {
-		return false
-	}
-	_, ok := d.ExternalIDs["logical-router"]
-	return ok
 }

@@ -57,11 +57,14 @@ func localDatapaths(v *sbView, chUUID string, vifs ...string) []string {
 	return out
 }
 
-// The walk over local datapaths stops at a distributed gateway port on
-// a chassis that is not in its HA group (as ovn-controller 23.03 on the
-// NAT_LB scenario: the chassis with VIFs only behind the router has no
-// flows for the external switch), and crosses it on the gateway chassis
-// or when the port does not always redirect.
+// The walk over local datapaths stops at a distributed gateway port, on
+// its way out of the router, on a chassis that is not in its HA group
+// (as ovn-controller 23.03 on the NAT_LB scenario: the chassis with VIFs
+// only behind the router has no flows for the external switch), and
+// crosses it on the gateway chassis or when the port does not always
+// redirect. From the outside switch into the router it always crosses
+// (ovn-controller 23.03 with the outside VIF on a chassis that is not
+// the gateway: testbed TestFlowDiff/DGPOutside).
 func TestExpandDatapathsDGP(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -72,7 +75,7 @@ func TestExpandDatapathsDGP(t *testing.T) {
 	}{
 		{"not gateway, VIF inside", true, "ch-hv2", []string{"a"}, []string{"dp-in", "dp-nat"}},
 		{"gateway, VIF inside", true, "ch-hv1", []string{"a"}, []string{"dp-in", "dp-nat", "dp-out"}},
-		{"not gateway, VIF outside", true, "ch-hv2", []string{"ext"}, []string{"dp-out"}},
+		{"not gateway, VIF outside", true, "ch-hv2", []string{"ext"}, []string{"dp-in", "dp-nat", "dp-out"}},
 		{"gateway, VIF outside", true, "ch-hv1", []string{"ext"}, []string{"dp-in", "dp-nat", "dp-out"}},
 		{"not gateway, no always-redirect", false, "ch-hv2", []string{"a"}, []string{"dp-in", "dp-nat", "dp-out"}},
 	} {
