@@ -58,6 +58,7 @@ func TestFlowDiff(t *testing.T) {
 				"--", "set", "Load_Balancer", "lb0", `vips:"10.66.0.200:80"="10.6.0.21:8080,10.6.0.22:8080,10.6.0.30:8080"`)
 			topo.Sync(t)
 		}},
+		{"DGPOutside", buildDGPOutside},
 		{"DHCP", func(t *testing.T, topo *testbed.Topology) { buildDHCP(t, topo) }},
 		{"ACL", func(t *testing.T, topo *testbed.Topology) {
 			aclSwitch(t, topo)
@@ -146,6 +147,21 @@ func buildLocalnet(t *testing.T, topo *testbed.Topology) {
 	addSwitch(t, topo, "ovl", "",
 		lsp{"ov-a", "0a:00:00:00:0c:20", "10.13.0.10/24", 1},
 		lsp{"ov-b", "0a:00:00:00:0c:21", "10.13.0.11/24", 2})
+	topo.Sync(t)
+}
+
+// buildDGPOutside is a topology only the flow diff uses: a distributed
+// gateway port on hv1 whose outside switch has its only VIF on hv2, the
+// inside switch its only VIF on hv1; which datapaths each chassis takes
+// as local is what differs from NAT_LB.
+func buildDGPOutside(t *testing.T, topo *testbed.Topology) {
+	addSwitch(t, topo, "dgin", "10.14.0.1", lsp{"dg-a", "0a:00:00:00:0d:10", "10.14.0.10/24", 1})
+	addSwitch(t, topo, "dgout", "", lsp{"dg-ext", "0a:00:00:00:0d:99", "172.16.14.10/24", 2})
+	topo.NBCtl(t, "lr-add", "dg")
+	addRouterPort(t, topo, "dg", "dg-in", "0a:00:00:00:0d:01", "10.14.0.1/24", "dgin")
+	addRouterPort(t, topo, "dg", "dg-out", "0a:00:00:00:0d:02", "172.16.14.1/24", "dgout")
+	topo.NBCtl(t, "lrp-set-gateway-chassis", "dg-out", topo.HV(1).SystemID, "10",
+		"--", "lr-nat-add", "dg", "snat", "172.16.14.1", "10.14.0.0/24")
 	topo.Sync(t)
 }
 
