@@ -51,8 +51,8 @@ func TestParseAggregate(t *testing.T) {
 func TestSettled(t *testing.T) {
 	ms := time.Millisecond
 	s := []sample{
-		{0, 0, 0}, {100 * ms, 10, 0}, {200 * ms, 500, 2}, {300 * ms, 800, 3},
-		{400 * ms, 800, 3}, {500 * ms, 800, 3}, {600 * ms, 800, 3},
+		{0, 0, 0, 0}, {100 * ms, 10, 0, 0}, {200 * ms, 500, 2, 50 * ms}, {300 * ms, 800, 3, 90 * ms},
+		{400 * ms, 800, 3, 90 * ms}, {500 * ms, 800, 3, 90 * ms}, {600 * ms, 800, 3, 90 * ms},
 	}
 	if _, ok := settled(s[:5], 3, 200*ms); ok {
 		t.Error("settled after 100 ms of a stable count")
@@ -68,9 +68,20 @@ func TestSettled(t *testing.T) {
 		t.Errorf("firstInstalled = %v", firstInstalled(s, 3))
 	}
 	// A count that changes again restarts the wait.
-	s = append(s, sample{700 * ms, 801, 3})
+	s = append(s, sample{700 * ms, 801, 3, 90 * ms})
 	if _, ok := settled(s, 3, 200*ms); ok {
 		t.Error("settled right after a change")
+	}
+	// A busy controller is not done, however steady its flow count: it
+	// must be idle for the whole settle window.
+	busy := []sample{{0, 800, 3, 0}, {100 * ms, 800, 3, 50 * ms}, {200 * ms, 800, 3, 100 * ms},
+		{300 * ms, 800, 3, 150 * ms}, {400 * ms, 800, 3, 150 * ms}}
+	if _, ok := settled(busy, 3, 200*ms); ok {
+		t.Error("settled while the controller used half a CPU")
+	}
+	busy = append(busy, sample{500 * ms, 800, 3, 150 * ms})
+	if got, ok := settled(busy, 3, 200*ms); !ok || got.at != 0 {
+		t.Errorf("idle for 200ms after a busy spell: got %+v %v, want done at the first sample", got, ok)
 	}
 }
 

@@ -37,12 +37,20 @@ type sample struct {
 	at        time.Duration // since the controller started
 	flows     int
 	installed int
+	cpu       time.Duration // the controller's CPU time so far
 }
+
+// idleShare is how much of the settle window the controller may spend on
+// the CPU and still count as idle: ovn-controller computes for seconds at
+// a time without touching br-int, so a steady flow count alone does not
+// mean it is done.
+const idleShare = 0.03
 
 // settled finds the moment the controller was done in samples taken every
 // poll interval: the first sample from which on every local port was
 // ovn-installed and the flow count no longer changed, provided that lasted
-// at least settle. It returns false while that is not yet known.
+// at least settle and the controller was idle (CPU under idleShare) for the
+// last settle. It returns false while that is not yet known.
 func settled(samples []sample, local int, settle time.Duration) (sample, bool) {
 	if len(samples) == 0 {
 		return sample{}, false
@@ -56,6 +64,14 @@ func settled(samples []sample, local int, settle time.Duration) (sample, bool) {
 		i--
 	}
 	if last.at-samples[i].at < settle {
+		return sample{}, false
+	}
+	// The idle window runs from the last sample at least settle ago.
+	j := len(samples) - 1
+	for j > i && last.at-samples[j].at < settle {
+		j--
+	}
+	if window := last.at - samples[j].at; window < settle || last.cpu-samples[j].cpu > time.Duration(idleShare*float64(window)) {
 		return sample{}, false
 	}
 	return samples[i], true
@@ -82,6 +98,9 @@ func waitInstalled(ctx context.Context, b tools, h *hypervisor, ctl *daemon, loc
 		at := time.Since(ctl.started)
 		s := sample{at: at}
 		var err error
+		if s.cpu, err = procCPU(ctl.pid()); err != nil {
+			return samples, sample{}, err
+		}
 		if s.installed, err = h.installed(ctx, b); err != nil {
 			return samples, sample{}, err
 		}
