@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"strings"
 
 	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/lflow"
@@ -142,7 +143,12 @@ func appendDHCPv4Option(b []byte, o namedOption) ([]byte, error) {
 		}
 	case "static_routes":
 		v = staticRoutes(o.values)
-	case "str", "domains", "host_id":
+	case "domains":
+		var err error
+		if v, err = domainNames(c.Str); err != nil {
+			return nil, fmt.Errorf("option %s: %w", o.name, err)
+		}
+	case "str", "host_id":
 		if !c.IsStr && o.opt.typ == "host_id" {
 			v = u128Bytes(c.Value, 4)
 		} else {
@@ -155,6 +161,25 @@ func appendDHCPv4Option(b []byte, o namedOption) ([]byte, error) {
 		return nil, fmt.Errorf("option %s: value of %d bytes is too long", o.name, len(v))
 	}
 	return append(append(b, byte(o.opt.code), byte(len(v))), v...), nil
+}
+
+// domainNames encodes a comma-separated domain list (domain_search_list,
+// option 119) as ovn-controller 23.03 does: each domain as RFC 1035
+// labels ending in the root label, uncompressed.
+func domainNames(list string) ([]byte, error) {
+	var v []byte
+	for _, d := range strings.Split(list, ",") {
+		for _, l := range strings.Split(d, ".") {
+			if len(l) > 63 {
+				return nil, fmt.Errorf("label %q is longer than 63 bytes", l)
+			}
+			if l != "" {
+				v = append(append(v, byte(len(l))), l...)
+			}
+		}
+		v = append(v, 0)
+	}
+	return v, nil
 }
 
 // staticRoutes encodes classless static routes (RFC 3442): pairs of

@@ -356,3 +356,30 @@ func TestACLLog(t *testing.T) {
 		}
 	}
 }
+
+// TestDomainSearchList: put_dhcp_opts with domain_search_list, compiled
+// by lflowc, carries the list as real ovn-controller 23.03 encodes it
+// (its userdata, read from br-int, for this very action), and the
+// reply's option 119 holds it.
+func TestDomainSearchList(t *testing.T) {
+	ud := userdata(t, `reg0[3] = put_dhcp_opts(offerip = 10.5.0.10, domain_search_list = "ovn.org,example.com", `+
+		`lease_time = 3600, netmask = 255.255.255.0, router = 10.5.0.1, server_id = 10.5.0.1); next;`)
+	want, _ := hex.DecodeString("00000002" + "00000000" + "0001de10" + "00000063" + // put_dhcp_opts, reg0[3]
+		"0a05000a" + // offerip
+		"7716" + "036f766e036f726700" + "076578616d706c6503636f6d00" + // 119: ovn.org, example.com
+		"330400000e10" + "0104ffffff00" + "03040a050001" + "36040a050001")
+	if d := cmp.Diff(want, ud); d != "" {
+		t.Errorf("userdata differs from ovn-controller's (-ovn +ovnd):\n%s", d)
+	}
+	r := Handle(packetIn(ud, golden(t)["DHCPDISCOVER"]))
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	m, err := dhcpv4.FromBytes(onlyResume(t, r).Packet[14+20+8:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.DomainSearch(); got == nil || strings.Join(got.Labels, " ") != "ovn.org example.com" {
+		t.Errorf("domain search %v", got)
+	}
+}
