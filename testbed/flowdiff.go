@@ -296,6 +296,7 @@ func NormalizeFlows(flows, groups string, names FlowNames) (FlowState, error) {
 var (
 	reMatchMeta = regexp.MustCompile(`\bmetadata=0x([0-9a-f]+)\b`)
 	reLogical   = regexp.MustCompile(`\b(reg1[45]|metadata)=0x([0-9a-f]+)\b|\bset_field:0x([0-9a-f]+)->(reg1[45]|metadata|tun_metadata0)\b`)
+	reTunID     = regexp.MustCompile(`\bset_field:0x([0-9a-f]+)/0xffffff->tun_id\b`)
 	reMember    = regexp.MustCompile(`(?:set_field:Z->reg13,)?set_field:lp:[^,]+->reg15,resubmit\(,\d+\),`)
 )
 
@@ -311,6 +312,7 @@ func (n FlowNames) logical(line string) string {
 	if n.Datapaths == nil {
 		return line
 	}
+	line = reTunID.ReplaceAllStringFunc(line, n.tunID)
 	var dp uint32
 	match, _, _ := strings.Cut(line, " actions=")
 	if m := reMatchMeta.FindStringSubmatch(match); m != nil {
@@ -369,6 +371,22 @@ func sortMembers(line string) string {
 	}
 	b.WriteString(line[last:])
 	return b.String()
+}
+
+// tunID names the tunnel key a flow writes: the datapath's (Geneve,
+// where the port goes in tun_metadata0), or, as VXLAN carries them, the
+// output port in bits 12..23 and the datapath in bits 0..11.
+func (n FlowNames) tunID(s string) string {
+	m := reTunID.FindStringSubmatch(s)
+	v, _ := strconv.ParseUint(m[1], 16, 32)
+	if name, ok := n.Datapaths[uint32(v)]; ok {
+		return "set_field:" + name + "->tun_id"
+	}
+	dp, port := uint32(v&0xfff), uint32(v>>12)
+	if pn, ok := n.LogicalPorts[[2]uint32{dp, port}]; ok && n.Datapaths[dp] != "" {
+		return "set_field:" + pn + "@" + n.Datapaths[dp] + "->tun_id"
+	}
+	return s
 }
 
 // normalizeCommon replaces what flows and group buckets share: output
