@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 
 	"github.com/ovnd/ovnd/controller/openflow"
@@ -86,8 +87,8 @@ func options(o lflow.Op, table map[string]dhcpOption) ([]namedOption, error) {
 
 // putDHCPOpts: R = put_dhcp_opts(offerip = IP, option = value, ...).
 // The userdata holds the result field, the offered address, then each
-// other option as code, length, value in the order written, except that
-// bootfile_name_alt goes last.
+// other option as code, length, value: bootfile_name, bootfile_name_alt
+// and next_server first, the rest in the order written.
 func (ac *actionCompiler) putDHCPOpts(o lflow.Op) ([]openflow.Action, error) {
 	opts, err := options(o, dhcpV4Options)
 	if err != nil {
@@ -107,20 +108,24 @@ func (ac *actionCompiler) putDHCPOpts(o lflow.Op) ([]openflow.Action, error) {
 		return nil, fmt.Errorf("offerip is missing")
 	}
 	b = append(b, u128Bytes(offer.values[0].Value, 4)...)
-	var alt *namedOption
-	for i := range opts {
-		switch {
-		case opts[i].opt.code == 0:
-		case opts[i].name == "bootfile_name_alt":
-			alt = &opts[i]
-		default:
-			if b, err = appendDHCPv4Option(b, opts[i]); err != nil {
-				return nil, err
+	// bootfile_name, bootfile_name_alt and next_server come next, in
+	// that order (pinctrl looks for the first two at the start), then
+	// the others as written: ovn-controller 23.03's layout.
+	first := []string{"bootfile_name", "bootfile_name_alt", "next_server"}
+	for _, name := range first {
+		for i := range opts {
+			if opts[i].name == name {
+				if b, err = appendDHCPv4Option(b, opts[i]); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
-	if alt != nil {
-		if b, err = appendDHCPv4Option(b, *alt); err != nil {
+	for i := range opts {
+		if opts[i].opt.code == 0 || slices.Contains(first, opts[i].name) {
+			continue
+		}
+		if b, err = appendDHCPv4Option(b, opts[i]); err != nil {
 			return nil, err
 		}
 	}

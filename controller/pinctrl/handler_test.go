@@ -383,3 +383,43 @@ func TestDomainSearchList(t *testing.T) {
 		t.Errorf("domain search %v", got)
 	}
 }
+
+// TestPutDHCPOptsUserdataOVN: for every kind of DHCPv4 option, lflowc
+// encodes put_dhcp_opts exactly as real ovn-controller 23.03 did on
+// br-int, and the reply to a DHCPREQUEST carries the options (the
+// bootfile for a non-iPXE client being bootfile_name_alt).
+func TestPutDHCPOptsUserdataOVN(t *testing.T) {
+	b, err := os.ReadFile("testdata/ovn-23.03-put_dhcp_opts.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 2 {
+		t.Fatalf("%d lines in testdata", len(lines))
+	}
+	want, err := hex.DecodeString(lines[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	ud := userdata(t, lines[0])
+	if d := cmp.Diff(want, ud); d != "" {
+		t.Fatalf("userdata differs from ovn-controller's (-ovn +ovnd):\n%s", d)
+	}
+	r := Handle(packetIn(ud, golden(t)["DHCPREQUEST"]))
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	m, err := dhcpv4.FromBytes(onlyResume(t, r).Packet[14+20+8:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.MessageType() != dhcpv4.MessageTypeAck || m.BootFileNameOption() != "undi.kpxe" ||
+		len(m.ClasslessStaticRoute()) != 2 || len(m.NTPServers()) != 2 || m.DomainName() != "ovn.org" {
+		t.Errorf("reply %s", m.Summary())
+	}
+}
