@@ -389,27 +389,7 @@ func TestDomainSearchList(t *testing.T) {
 // br-int, and the reply to a DHCPREQUEST carries the options (the
 // bootfile for a non-iPXE client being bootfile_name_alt).
 func TestPutDHCPOptsUserdataOVN(t *testing.T) {
-	b, err := os.ReadFile("testdata/ovn-23.03-put_dhcp_opts.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if l != "" && !strings.HasPrefix(l, "#") {
-			lines = append(lines, l)
-		}
-	}
-	if len(lines) != 2 {
-		t.Fatalf("%d lines in testdata", len(lines))
-	}
-	want, err := hex.DecodeString(lines[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	ud := userdata(t, lines[0])
-	if d := cmp.Diff(want, ud); d != "" {
-		t.Fatalf("userdata differs from ovn-controller's (-ovn +ovnd):\n%s", d)
-	}
+	ud := ovnUserdata(t, "testdata/ovn-23.03-put_dhcp_opts.txt")
 	r := Handle(packetIn(ud, golden(t)["DHCPREQUEST"]))
 	if r.Err != nil {
 		t.Fatal(r.Err)
@@ -421,5 +401,48 @@ func TestPutDHCPOptsUserdataOVN(t *testing.T) {
 	if m.MessageType() != dhcpv4.MessageTypeAck || m.BootFileNameOption() != "undi.kpxe" ||
 		len(m.ClasslessStaticRoute()) != 2 || len(m.NTPServers()) != 2 || m.DomainName() != "ovn.org" {
 		t.Errorf("reply %s", m.Summary())
+	}
+}
+
+// ovnUserdata checks that lflowc compiles the action in file to the
+// userdata ovn-controller installed for it, and returns it.
+func ovnUserdata(t *testing.T, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 2 {
+		t.Fatalf("%s: %d lines", file, len(lines))
+	}
+	want, err := hex.DecodeString(lines[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	ud := userdata(t, lines[0])
+	if d := cmp.Diff(want, ud); d != "" {
+		t.Fatalf("%s: userdata differs from ovn-controller's (-ovn +ovnd):\n%s", file, d)
+	}
+	return ud
+}
+
+// TestPutDHCPv6OptsUserdataOVN: the same for put_dhcpv6_opts, and the
+// ADVERTISE carries the domain search list as ovn-controller sends it.
+func TestPutDHCPv6OptsUserdataOVN(t *testing.T) {
+	ud := ovnUserdata(t, "testdata/ovn-23.03-put_dhcpv6_opts.txt")
+	r := Handle(packetIn(ud, golden(t)["SOLICIT"]))
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	pkt := onlyResume(t, r).Packet
+	// domain_search: code 24, the length, then the name as one label.
+	if want := "\x00\x18\x00\x09\x07ovn.org\x00"; !strings.Contains(string(pkt), want) {
+		t.Errorf("no domain search option %q in % x", want, pkt)
 	}
 }
