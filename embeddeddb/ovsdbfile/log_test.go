@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -209,7 +210,10 @@ func TestQueueBound(t *testing.T) {
 		}
 		l.mu.Unlock()
 		appendWait(t, l, false, rec(0))
-		synctest.Wait() // the writer is held in beforeBatch
+		// rec(0)'s Wait wrote it while the writer, woken by the Append,
+		// lingered for more records; it is then held in beforeBatch.
+		time.Sleep(2 * Linger)
+		synctest.Wait()
 
 		var appended atomic.Int64
 		done := make(chan struct{})

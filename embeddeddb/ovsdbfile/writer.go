@@ -24,16 +24,16 @@ type batch struct {
 
 // routineWrite is the writer goroutine: it takes everything queued, writes
 // it with one write(2), fsyncs if any of it is durable, and repeats until
-// Close and the queue is empty.
+// Close and the queue is empty. A goroutine waiting for a durable record
+// usually writes it first (see Wait); the writer then finds nothing.
 func (l *Log) routineWrite() {
 	defer l.wg.Done()
 	for {
-		l.runTestHook()
-		b, ok := l.nextBatch()
-		if !ok {
+		if !l.awaitWork() {
 			return
 		}
-		l.writeBatch(b)
+		l.runTestHook()
+		l.writeNext()
 	}
 }
 
@@ -47,9 +47,10 @@ func (l *Log) runTestHook() {
 	}
 }
 
-// nextBatch waits for queued records and takes them; it returns false when
-// the Log is closing and nothing is left to write.
-func (l *Log) nextBatch() (batch, bool) {
+// awaitWork waits for queued records, lingering for more while none of
+// them is durable; it returns false when the Log is closing and nothing is
+// left to write.
+func (l *Log) awaitWork() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for len(l.pending) == 0 && !l.closing {
@@ -58,23 +59,40 @@ func (l *Log) nextBatch() (batch, bool) {
 	if len(l.pending) > 0 && !l.pendingDurable && !l.closing && len(l.pending) < lingerMax {
 		l.lingerLocked()
 	}
+	return len(l.pending) > 0 || !l.closing
+}
+
+// writeNext writes whatever is queued, if anything. Taking the records and
+// writing them under fileMu keeps batches in order whoever writes them.
+func (l *Log) writeNext() {
+	l.fileMu.Lock()
+	defer l.fileMu.Unlock()
+	l.mu.Lock()
+	b, ok := l.takeLocked()
+	l.mu.Unlock()
+	if ok {
+		l.writeBatch(b)
+	}
+}
+
+// takeLocked takes every queued record as one batch and marks it in
+// flight. fileMu and mu are held.
+func (l *Log) takeLocked() (batch, bool) {
 	if len(l.pending) == 0 {
 		return batch{}, false
 	}
-	b := batch{buf: l.pending, first: l.taken + 1, last: l.queued, durable: l.pendingDurable}
+	b := batch{buf: l.pending, first: l.taken + 1, last: l.queued, durable: l.pendingDurable, start: l.end}
 	l.pending, l.spare, l.pendingDurable = l.spare[:0], nil, false
 	l.taken = l.queued
+	l.writing = true
 	l.space.Broadcast()
 	return b, true
 }
 
-// writeBatch writes b to the file and records the outcome. fileMu keeps
-// compaction from swapping the file between the write and the bookkeeping.
+// writeBatch writes b to the file and records the outcome. fileMu is
+// held, which keeps compaction from swapping the file meanwhile.
 func (l *Log) writeBatch(b batch) {
-	l.fileMu.Lock()
-	defer l.fileMu.Unlock()
 	l.mu.Lock()
-	b.start = l.end
 	failed := l.err != nil
 	l.mu.Unlock()
 	var err error
@@ -83,6 +101,7 @@ func (l *Log) writeBatch(b batch) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.writing = false
 	l.finishBatchLocked(b, err)
 }
 
