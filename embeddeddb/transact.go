@@ -1,7 +1,6 @@
 package embeddeddb
 
 import (
-	"context"
 	"time"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
@@ -38,10 +37,7 @@ func (c *conn) transact(req *request) {
 func (c *conn) finishTransact(d *dbState, id []byte, res database.Result, seq uint64) {
 	if d.file != nil && (res.Commit != nil || res.Durable) {
 		if res.Durable {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			err := d.file.Wait(ctx, seq)
-			cancel()
-			if err != nil {
+			if err := d.file.WaitTimeout(seq, time.Minute); err != nil {
 				c.log.Error("durable commit failed", "db", d.name, "err", err)
 				c.send(appendReply(nil, id, (&database.Error{Tag: database.TagIO, Details: err.Error()}).AppendJSON([]byte("["))))
 				return

@@ -184,6 +184,38 @@ func (l *Log) Wait(ctx context.Context, seq uint64) error {
 	}
 }
 
+// ErrWaitTimeout is returned by WaitTimeout when the record is not
+// written in time.
+var ErrWaitTimeout = errors.New("timed out waiting for the database file")
+
+// WaitTimeout is Wait bounded by a timeout instead of a context. It starts
+// a timer only when it has to wait for a batch that another goroutine
+// writes, so that a lone durable commit, which its caller writes, costs
+// none. It returns ErrWaitTimeout (wrapped) when the time runs out.
+func (l *Log) WaitTimeout(seq uint64, timeout time.Duration) error {
+	var expired <-chan time.Time
+	for {
+		ch, err, ok, lead := l.waitState(seq)
+		if ok {
+			return err
+		}
+		if lead {
+			l.lead(seq)
+			continue
+		}
+		if expired == nil {
+			t := time.NewTimer(timeout)
+			defer t.Stop()
+			expired = t.C
+		}
+		select {
+		case <-ch:
+		case <-expired:
+			return fmt.Errorf("%w: record %d after %v", ErrWaitTimeout, seq, timeout)
+		}
+	}
+}
+
 // waitState reports whether Wait(seq) is settled and how; if not, it
 // returns a channel closed on the next change, and lead is set when the
 // record is queued and no batch is being written: the waiter should write

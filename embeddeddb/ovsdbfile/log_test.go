@@ -237,3 +237,30 @@ func TestQueueBound(t *testing.T) {
 		checkRecords(t, reopen(t, path), append(recs(0, 0), recs(100, 119)...))
 	})
 }
+
+// TestWaitTimeout: a waiter whose record is in another goroutine's batch
+// gives up after its timeout, and succeeds once that batch is written.
+func TestWaitTimeout(t *testing.T) {
+	l := mustCreate(t, dbPath(t))
+	defer l.Close()
+	l.fileMu.Lock() // stands for the goroutine writing the batch
+	seq := l.Append(rec(1), true)
+	l.mu.Lock()
+	b, _ := l.takeLocked()
+	l.mu.Unlock()
+	if err := l.WaitTimeout(seq, 20*time.Millisecond); !errors.Is(err, ErrWaitTimeout) {
+		t.Fatalf("WaitTimeout while the batch is in flight: %v, want ErrWaitTimeout", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- l.WaitTimeout(seq, time.Minute) }()
+	l.writeBatch(b)
+	l.fileMu.Unlock()
+	if err := <-done; err != nil {
+		t.Fatalf("WaitTimeout after the batch was written: %v", err)
+	}
+	if err := l.WaitTimeout(l.Append(rec(2), true), time.Minute); err != nil {
+		t.Fatalf("WaitTimeout of a lone durable record: %v", err)
+	}
+	l.Close()
+	checkRecords(t, reopen(t, l.Path()), recs(1, 2))
+}
