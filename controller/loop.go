@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ovn-kubernetes/libovsdb/client"
 
@@ -59,7 +60,7 @@ type compiled struct {
 	row  *sbdb.LogicalFlow // the cached row it was compiled from (libovsdb replaces rows on update)
 	dps  []uint32          // the local datapaths it was compiled for
 	sig  string            // the row's content and dps
-	refs map[string]string // each name it referred to, with its value then
+	refs map[string]refVal // each name it referred to, with its value then
 }
 
 func newLoop(c *Controller, ovsc client.Client, kick chan struct{}) *loop {
@@ -254,7 +255,7 @@ func localKeys(st *chassis.State) map[uint32]bool {
 // datapaths or something it refers to changed.
 func (l *loop) compileLflows(v *sbView, st *chassis.State) {
 	local := localKeys(st)
-	env := &refMemo{v: v, st: st, vals: map[string]string{}}
+	env := &refMemo{v: v, st: st, vals: map[string]refVal{}}
 	seen := make(map[string]bool, len(v.flows))
 	for _, lf := range v.flows {
 		var dps []uint32
@@ -348,7 +349,29 @@ func lflowSig(lf *sbdb.LogicalFlow, dps []uint32) string {
 type refMemo struct {
 	v    *sbView
 	st   *chassis.State
-	vals map[string]string
+	vals map[string]refVal
+}
+
+// refVal is the value of one reference: a port's or multicast group's
+// keys as text, or an address set's or port group's members. Members are
+// kept as the cached slice itself: libovsdb replaces a row's slice when
+// the row changes, so the same backing array (kept alive by holding it
+// here) means the same members, and only a replaced slice is compared
+// element by element.
+type refVal struct {
+	text    string
+	members []string
+	ok      bool
+}
+
+func (a refVal) equal(b refVal) bool {
+	if a.text != b.text || a.ok != b.ok || len(a.members) != len(b.members) {
+		return false
+	}
+	if len(a.members) == 0 || unsafe.SliceData(a.members) == unsafe.SliceData(b.members) {
+		return true
+	}
+	return slices.Equal(a.members, b.members)
 }
 
 func (m *refMemo) LookupPort(name string) (uint32, uint32, bool) { return m.v.LookupPort(name) }
@@ -377,34 +400,36 @@ func (m *refMemo) Local(port string) bool {
 }
 
 // value returns the current value of a reference, e.g. "p:lsp1".
-func (m *refMemo) value(ref string) string {
+func (m *refMemo) value(ref string) refVal {
 	if v, ok := m.vals[ref]; ok {
 		return v
 	}
 	kind, name, _ := strings.Cut(ref, ":")
-	var val string
+	var val refVal
 	switch kind {
 	case "p":
 		dp, key, ok := m.v.LookupPort(name)
-		val = fmt.Sprint(dp, "/", key, "/", ok, "/", m.v.Resident(name), "/", m.Local(name))
+		b := strconv.AppendUint(nil, uint64(dp), 10)
+		b = strconv.AppendUint(append(b, '/'), uint64(key), 10)
+		b = strconv.AppendBool(append(b, '/'), m.v.Resident(name))
+		b = strconv.AppendBool(append(b, '/'), m.Local(name))
+		val = refVal{text: string(b), ok: ok}
 	case "as":
-		s, ok := m.v.AddressSet(name)
-		val = fmt.Sprint(ok, s)
+		val.members, val.ok = m.v.AddressSet(name)
 	case "pg":
-		s, ok := m.v.PortGroup(name)
-		val = fmt.Sprint(ok, s)
+		val.members, val.ok = m.v.PortGroup(name)
 	case "mc":
 		dps, n, _ := strings.Cut(name, "/")
 		dp, _ := strconv.ParseUint(dps, 10, 32)
 		k, ok := m.v.LookupMulticast(uint32(dp), n)
-		val = fmt.Sprint(k, ok)
+		val = refVal{text: strconv.FormatUint(uint64(k), 10), ok: ok}
 	}
 	m.vals[ref] = val
 	return val
 }
 
-func (m *refMemo) snapshot(r lflowc.Refs) map[string]string {
-	out := map[string]string{}
+func (m *refMemo) snapshot(r lflowc.Refs) map[string]refVal {
+	out := map[string]refVal{}
 	add := func(kind string, names []string) {
 		for _, n := range names {
 			k := kind + ":" + n
@@ -418,9 +443,9 @@ func (m *refMemo) snapshot(r lflowc.Refs) map[string]string {
 	return out
 }
 
-func (m *refMemo) changed(refs map[string]string) bool {
+func (m *refMemo) changed(refs map[string]refVal) bool {
 	for k, v := range refs {
-		if m.value(k) != v {
+		if !m.value(k).equal(v) {
 			return true
 		}
 	}
