@@ -35,7 +35,6 @@ var builders = map[string]builder{
 	RoleController: newController,
 }
 
-
 // Options are main's hooks into the daemon's life.
 type Options struct {
 	// Logger is the daemon's logger; each role gets it with component=NAME.
