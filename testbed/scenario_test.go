@@ -2,7 +2,6 @@ package testbed_test
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,28 +23,21 @@ func TestScenario(t *testing.T) {
 		// routers marks scenarios that need logical routers, which
 		// ovnd's northd does not build yet.
 		routers bool
-		// controller, when set, says what the scenario needs that ovnd's
-		// controller does not do yet.
-		controller string
 	}{
-		{"L2", scenarioL2, false, ""},
-		{"PortSecurity", scenarioPortSecurity, false, ""},
-		{"ACL", scenarioACL, false, ""},
-		{"SecurityGroup", scenarioSecurityGroup, false, ""},
-		{"Router", scenarioRouter, true, ""},
-		{"DHCP", scenarioDHCP, false, ""},
-		{"NAT_LB", scenarioNATLB, true, ""},
-		{"PortUp", scenarioPortUp, false, ""},
-		{"WaitHV", scenarioWaitHV, false, ""},
-		{"BadNB", scenarioBadNB, false, ""},
+		{"L2", scenarioL2, false},
+		{"PortSecurity", scenarioPortSecurity, false},
+		{"ACL", scenarioACL, false},
+		{"SecurityGroup", scenarioSecurityGroup, false},
+		{"Router", scenarioRouter, true},
+		{"DHCP", scenarioDHCP, false},
+		{"NAT_LB", scenarioNATLB, true},
+		{"PortUp", scenarioPortUp, false},
+		{"WaitHV", scenarioWaitHV, false},
+		{"BadNB", scenarioBadNB, false},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			if sc.routers && topo.Config.Northd == testbed.OVND {
 				t.Skip("needs logical routers, which ovnd's northd does not build yet (OVND_E2E_NORTHD=ovnd)")
-			}
-			// OVND_E2E_RUN_ALL=1 runs them anyway, to see how far they get.
-			if sc.controller != "" && slices.Contains(topo.Config.Controllers, testbed.OVND) && os.Getenv("OVND_E2E_RUN_ALL") == "" {
-				t.Skip("needs " + sc.controller + ", which ovnd's controller does not do yet (OVND_E2E_CONTROLLER)")
 			}
 			if err := topo.Alive(); err != nil {
 				t.Fatalf("not run: %v", err)
