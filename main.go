@@ -16,6 +16,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
 
@@ -55,17 +56,38 @@ const (
 )
 
 func main() {
+	stopCPU := func() {}
 	if path := os.Getenv("OVND_CPUPROFILE"); path != "" {
 		// For performance work: profile the whole run (see bench/README.md).
-		if f, err := os.Create(path); err == nil {
-			pprof.StartCPUProfile(f)
-			code := run(os.Args[1:], os.Stdout, os.Stderr)
-			pprof.StopCPUProfile()
-			f.Close()
-			os.Exit(code)
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			stopCPU = func() { pprof.StopCPUProfile(); f.Close() }
 		}
 	}
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	if path := os.Getenv("OVND_MEMPROFILE"); path != "" {
+		// For memory work: the live heap, rewritten every 10 s so that
+		// the file holds the last steady state before ovnd stopped (see
+		// bench/README.md).
+		go func() {
+			for range time.Tick(10 * time.Second) {
+				writeHeapProfile(path)
+			}
+		}()
+	}
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	stopCPU()
+	os.Exit(code)
+}
+
+// writeHeapProfile replaces the heap profile at path.
+func writeHeapProfile(path string) {
+	f, err := os.Create(path + ".tmp")
+	if err != nil {
+		return
+	}
+	err = pprof.Lookup("heap").WriteTo(f, 0)
+	if f.Close() == nil && err == nil {
+		os.Rename(path+".tmp", path)
+	}
 }
 
 // run is main without the process: it returns the exit code.
