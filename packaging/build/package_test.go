@@ -72,7 +72,7 @@ func TestDeb(t *testing.T) {
 		}
 	}
 	var want []string
-	for _, f := range append(commonFiles, "/lib/systemd/system/ovnd.service") {
+	for _, f := range append(commonFiles, "/lib/systemd/system/ovnd.service", "/usr/share/doc/ovnd/copyright") {
 		mode := "-rw-r--r--"
 		if f == "/usr/bin/ovnd" {
 			mode = "-rwxr-xr-x"
@@ -130,7 +130,7 @@ func TestRPM(t *testing.T) {
 		}
 		want = append(want, line)
 	}
-	want = append(want, " drwxr-xr-x /etc/ovnd")
+	want = append(want, " drwxr-xr-x /etc/ovnd", "l -rw-r--r-- /usr/share/licenses/ovnd/LICENSE") // %license
 	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
@@ -142,6 +142,7 @@ func TestRPM(t *testing.T) {
 		"[%{RECOMMENDNAME} ]":                   "openvswitch ",
 		"[%{SUGGESTNAME} ]":                     "ovn ",
 		"[%{REQUIRENAME} ]":                     "",
+		"%{LICENSE}":                            "Apache-2.0",
 	} {
 		if got := output(t, "rpm", "-qp", "--qf", query, rpm); got != want {
 			t.Errorf("rpm %s = %q, want %q", query, got, want)
