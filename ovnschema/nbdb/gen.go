@@ -3,4 +3,4 @@
 // libovsdb's modelgen from ovnschema's embedded schema.
 package nbdb
 
-//go:generate go run github.com/ovn-kubernetes/libovsdb/cmd/modelgen -p nbdb -o . ../ovn-nb.ovsschema
+//go:generate go run github.com/ovn-kubernetes/libovsdb/cmd/modelgen -extended -p nbdb -o . ../ovn-nb.ovsschema

@@ -2,4 +2,4 @@
 // libovsdb's modelgen from ovnschema's embedded schema.
 package sbdb
 
-//go:generate go run github.com/ovn-kubernetes/libovsdb/cmd/modelgen -p sbdb -o . ../ovn-sb.ovsschema
+//go:generate go run github.com/ovn-kubernetes/libovsdb/cmd/modelgen -extended -p sbdb -o . ../ovn-sb.ovsschema
