@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -53,6 +54,13 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.bins.ovsdbTool, "ovsdb-tool", "ovsdb-tool", "ovsdb-tool binary")
 	fs.StringVar(&o.bins.nbctl, "ovn-nbctl", "ovn-nbctl", "ovn-nbctl binary")
 	fs.StringVar(&o.bins.ovndLog, "ovnd-log", "info", "ovnd's log level (debug logs each northd round's timings; see -keep)")
+	fs.Func("ovnd-env", "KEY=VALUE for ovnd's environment, e.g. OVND_CPUPROFILE=/tmp/cpu.pprof, GODEBUG=gctrace=1 or GOGC=50 (repeatable; with -repeat, every round writes the same profile path)", func(s string) error {
+		if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
+			return fmt.Errorf("want KEY=VALUE")
+		}
+		o.bins.ovndEnv = append(o.bins.ovndEnv, s)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -27,6 +27,8 @@ type bins struct {
 	// ovndLog is ovnd's [log] level; its log is ovnd.stderr in the
 	// round's directory (see -keep).
 	ovndLog string
+	// ovndEnv is added to ovnd's environment (KEY=VALUE).
+	ovndEnv []string
 }
 
 // proc is a process the benchmark started and must stop.
@@ -38,6 +40,11 @@ type proc struct {
 }
 
 func start(dir, name, bin string, args ...string) (*proc, error) {
+	return startEnv(dir, name, nil, bin, args...)
+}
+
+// startEnv is start with env added to the benchmark's environment.
+func startEnv(dir, name string, env []string, bin string, args ...string) (*proc, error) {
 	log := filepath.Join(dir, name+".stderr")
 	out, err := os.Create(log)
 	if err != nil {
@@ -45,6 +52,9 @@ func start(dir, name, bin string, args ...string) (*proc, error) {
 	}
 	defer out.Close()
 	cmd := exec.Command(bin, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = out, out
 	// The child dies with the benchmark and keeps away from Ctrl-C, so
 	// that the benchmark stops it in order.
@@ -233,7 +243,7 @@ func startNorthd(b bins, side, dir, sock string) (*proc, error) {
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		return nil, err
 	}
-	return start(dir, "ovnd", b.ovnd, "run", "--config", cfg)
+	return startEnv(dir, "ovnd", b.ovndEnv, b.ovnd, "run", "--config", cfg)
 }
 
 // syncSB bumps NB_Global.nb_cfg and waits until northd reports the SB
