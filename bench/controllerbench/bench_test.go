@@ -11,30 +11,6 @@ import (
 	"time"
 )
 
-func TestStatusMemory(t *testing.T) {
-	rss, hwm, err := statusMemory("Name:\tovnd\nVmHWM:\t  4096 kB\nVmRSS:\t  3072 kB\nThreads:\t9\n")
-	if err != nil || rss != 3<<20 || hwm != 4<<20 {
-		t.Fatalf("got %d %d %v, want 3 MiB and 4 MiB", rss, hwm, err)
-	}
-	for _, bad := range []string{"VmRSS:\t1 MB\nVmHWM:\t1 kB\n", "VmRSS:\tx kB\nVmHWM:\t1 kB\n", "Name:\tx\n"} {
-		if _, _, err := statusMemory(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-}
-
-func TestStatCPU(t *testing.T) {
-	// utime 150 and stime 50 ticks; the name holds a space and a ')'.
-	stat := "4242 (ovn controller) S 1 4242 4242 0 -1 4194560 500 0 0 0 150 50 0 0 20 0 3 0 100 0 0"
-	got, err := statCPU(stat)
-	if err != nil || got != 2*time.Second {
-		t.Fatalf("got %v %v, want 2s", got, err)
-	}
-	if _, err := statCPU("4242 (x) S 1 2"); err == nil {
-		t.Error("short stat accepted")
-	}
-}
-
 func TestParseAggregate(t *testing.T) {
 	n, err := parseAggregate("OFPST_AGGREGATE reply (OF1.5) (xid=0x2): packet_count=7 byte_count=9 flow_count=12345\n")
 	if err != nil || n != 12345 {

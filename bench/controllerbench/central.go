@@ -62,7 +62,7 @@ func startCentral(ctx context.Context, b tools, dir string) (*central, error) {
 		return nil, err
 	}
 	if err := waitFor(ctx, 30*time.Second, func() error {
-		if err := c.db.alive(); err != nil {
+		if err := c.db.Alive(); err != nil {
 			return err
 		}
 		conn, err := dialOVSDB(c.sock)
@@ -154,7 +154,7 @@ func (c *central) load(ctx context.Context, b tools, l layout) error {
 		return fmt.Errorf("load NB: %w", err)
 	}
 	if _, err := c.nbctl(ctx, b, "--wait=sb", "sync"); err != nil {
-		return fmt.Errorf("wait for ovn-northd: %w: %s", err, c.northd.tail())
+		return fmt.Errorf("wait for ovn-northd: %w: %s", err, c.northd.Tail(20))
 	}
 	if err := c.startNbctlDaemon(b); err != nil {
 		return err

@@ -92,7 +92,7 @@ func (h *hypervisor) startOVS(ctx context.Context, b tools) error {
 		return err
 	}
 	if err := waitFor(ctx, 30*time.Second, func() error {
-		if err := h.ovsdb.alive(); err != nil {
+		if err := h.ovsdb.Alive(); err != nil {
 			return err
 		}
 		_, err := h.vsctl(ctx, b, "--no-wait", "init")

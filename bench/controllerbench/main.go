@@ -22,6 +22,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ovnd/ovnd/internal/proc"
 )
 
 // tools are the programs the benchmark runs.
@@ -196,7 +198,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		l.nSwitch, l.perSwitch, l.vifs(), len(acls), l.local, l.remote, o.repeat, o.poll, o.settle)
 	fmt.Fprintf(stdout, "ovnd: %s; %s\n\n", o.tools.ovnd, firstLine(o.tools.ovnController, "--version"))
 	writeReport(stdout, medians(results[sideOVN]), medians(results[sideOvnd]), o.markdown)
-	fmt.Fprintf(stdout, "\nload average at the end: %s\n", loadAvg())
+	fmt.Fprintf(stdout, "\nload average at the end: %s\n", proc.LoadAvg())
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"time"
+
+	"github.com/ovnd/ovnd/internal/proc"
 )
 
 // figures is what one round measured on one side, keyed by the metric
@@ -51,7 +53,7 @@ func runRound(ctx context.Context, rs roundSpec, side string) (f figures, err er
 		return nil, err
 	}
 	// A generous grace period: ovnd writes its CPU profile on the way out.
-	defer ctl.stopWithin(time.Minute)
+	defer ctl.Stop(time.Minute)
 	rs.logf("%s: started, waiting for %d ports and a stable flow table", side, rs.layout.local)
 	samples, done, err := waitInstalled(ctx, rs.tools, h, ctl, rs.layout.local, rs.poll, rs.settle, rs.timeout)
 	if err != nil {
@@ -62,18 +64,18 @@ func runRound(ctx context.Context, rs roundSpec, side string) (f figures, err er
 		"ports":     seconds(firstInstalled(samples, rs.layout.local)),
 		"flows":     float64(done.flows),
 	}
-	cpu, err := procCPU(ctl.pid())
+	cpu, err := proc.CPU(ctl.Pid())
 	if err != nil {
 		return nil, err
 	}
 	f["cpu"] = cpu.Seconds()
-	rss, hwm, err := procStatus(ctl.pid())
+	rss, hwm, err := proc.Memory(ctl.Pid())
 	if err != nil {
 		return nil, err
 	}
 	f["rss"], f["hwm"] = mib(rss), mib(hwm)
 	rs.logf("%s: installed at %.2f s, %d flows, RSS %.1f MiB", side, f["installed"], done.flows, f["rss"])
-	cpuBefore, err := procCPU(ctl.pid())
+	cpuBefore, err := proc.CPU(ctl.Pid())
 	if err != nil {
 		return nil, err
 	}
@@ -88,14 +90,14 @@ func runRound(ctx context.Context, rs roundSpec, side string) (f figures, err er
 		adds, pings = append(adds, add.Seconds()*1000), append(pings, ping.Seconds()*1000)
 	}
 	f["add"], f["ping"] = medianOf(adds), medianOf(pings)
-	if cpuAfter, err := procCPU(ctl.pid()); err == nil {
+	if cpuAfter, err := proc.CPU(ctl.Pid()); err == nil {
 		f["addCPU"] = (cpuAfter - cpuBefore).Seconds() * 1000 / float64(rs.adds)
 	}
 	rs.logf("%s: lsp-add --wait=hv %.0f ms, first ping %.0f ms (medians of %d)", side, f["add"], f["ping"], rs.adds)
-	if err := ctl.alive(); err != nil {
+	if err := ctl.Alive(); err != nil {
 		return nil, err
 	}
-	if rss, hwm, err = procStatus(ctl.pid()); err != nil {
+	if rss, hwm, err = proc.Memory(ctl.Pid()); err != nil {
 		return nil, err
 	}
 	f["rssEnd"], f["hwm"] = mib(rss), mib(hwm)

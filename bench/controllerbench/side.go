@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/ovnd/ovnd/internal/proc"
 )
 
 // The two controllers, as named in the table.
@@ -92,13 +94,13 @@ func firstInstalled(samples []sample, local int) time.Duration {
 func waitInstalled(ctx context.Context, b tools, h *hypervisor, ctl *daemon, local int, poll, settle, timeout time.Duration) ([]sample, sample, error) {
 	var samples []sample
 	for {
-		if err := ctl.alive(); err != nil {
+		if err := ctl.Alive(); err != nil {
 			return samples, sample{}, err
 		}
 		at := time.Since(ctl.started)
 		s := sample{at: at}
 		var err error
-		if s.cpu, err = procCPU(ctl.pid()); err != nil {
+		if s.cpu, err = proc.CPU(ctl.Pid()); err != nil {
 			return samples, sample{}, err
 		}
 		if s.installed, err = h.installed(ctx, b); err != nil {
