@@ -1,0 +1,449 @@
+package sbreplica
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+const (
+	minBackoff  = 250 * time.Millisecond
+	maxBackoff  = 8 * time.Second
+	dialTimeout = 10 * time.Second
+	monitorID   = "sbreplica"
+	zeroUUID    = "00000000-0000-0000-0000-000000000000"
+	// largeMessage: after a message this big the parser's and the
+	// splitter's buffers are dropped rather than kept for the next one.
+	largeMessage = 1 << 20
+)
+
+// Run connects to remote (a comma list of unix:/tcp:/ssl: endpoints, as
+// ovn-remote), monitors with monitor_cond_since (falling back to
+// monitor_cond / monitor against a server without it), applies every
+// update, and reconnects with backoff (250 ms up to 8 s) until ctx
+// ends; after a reconnect it resumes from the last transaction id so a
+// server that still has it sends only the difference. probe > 0 sends
+// echo after that much silence and drops a connection that does not
+// answer (the controller's ovn-remote-probe-interval). tlsConfig is
+// used for ssl: endpoints. notify is called (it must not block) after
+// each applied update or state change. Run returns ctx.Err().
+func (r *Replica) Run(ctx context.Context, remote string, tlsConfig *tls.Config, probe time.Duration, notify func()) error {
+	if notify == nil {
+		notify = func() {}
+	}
+	var eps []string
+	for _, ep := range strings.Split(remote, ",") {
+		if ep = strings.TrimSpace(ep); ep != "" {
+			eps = append(eps, ep)
+		}
+	}
+	backoff := minBackoff
+	for i := 0; ctx.Err() == nil; i++ {
+		if len(eps) == 0 {
+			r.log.Error("no remote to connect to", "remote", remote)
+			<-ctx.Done()
+			break
+		}
+		ep := eps[i%len(eps)]
+		s := &session{r: r, ep: ep, probe: probe, notify: notify}
+		err := s.run(ctx, tlsConfig)
+		if r.connected.Swap(false) {
+			notify()
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if s.synced {
+			backoff = minBackoff
+			r.log.Info("connection lost", "remote", ep, "err", err)
+		} else {
+			r.log.Warn("connection failed", "remote", ep, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+	return ctx.Err()
+}
+
+// session is one connection to one endpoint.
+type session struct {
+	r      *Replica
+	ep     string
+	probe  time.Duration
+	notify func()
+	conn   net.Conn
+	sp     *splitter
+	parser *fastjson.Parser
+	nextID int
+	echoed bool // an echo of ours is unanswered
+	synced bool // the initial reply was applied
+}
+
+func (s *session) run(ctx context.Context, tlsConfig *tls.Config) error {
+	conn, err := dial(ctx, s.ep, tlsConfig)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	s.conn = conn
+	s.sp = newSplitter(readerFunc(s.readConn))
+	s.parser = &fastjson.Parser{}
+	cols, err := s.serverColumns()
+	if err != nil {
+		return err
+	}
+	if err := s.monitor(cols); err != nil {
+		return err
+	}
+	s.synced = true
+	s.r.connected.Store(true)
+	s.r.log.Info("replica in sync", "remote", s.ep)
+	s.notify()
+	for {
+		msg, err := s.receive()
+		if err != nil {
+			return err
+		}
+		if err := s.handleNotification(msg); err != nil {
+			return err
+		}
+	}
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(b []byte) (int, error) { return f(b) }
+
+// readConn reads with the probe deadline renewed on every read, so only
+// silence (not a long message) counts.
+func (s *session) readConn(b []byte) (int, error) {
+	if s.probe > 0 {
+		s.conn.SetReadDeadline(time.Now().Add(s.probe))
+	}
+	return s.conn.Read(b)
+}
+
+// dial opens one endpoint: unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT.
+func dial(ctx context.Context, ep string, tlsConfig *tls.Config) (net.Conn, error) {
+	kind, addr, ok := strings.Cut(ep, ":")
+	if !ok {
+		return nil, fmt.Errorf("remote %q: want unix:, tcp: or ssl:", ep)
+	}
+	d := net.Dialer{Timeout: dialTimeout}
+	switch kind {
+	case "unix":
+		return d.DialContext(ctx, "unix", addr)
+	case "tcp", "ssl":
+		addr = hostPort(addr)
+		if kind == "tcp" {
+			return d.DialContext(ctx, "tcp", addr)
+		}
+		if tlsConfig == nil {
+			return nil, fmt.Errorf("remote %q: ssl needs a TLS configuration", ep)
+		}
+		td := tls.Dialer{NetDialer: &d, Config: tlsConfig}
+		return td.DialContext(ctx, "tcp", addr)
+	}
+	return nil, fmt.Errorf("remote %q: want unix:, tcp: or ssl:", ep)
+}
+
+// hostPort turns OVS's HOST[:PORT] (IPv6 in brackets) into Go's form,
+// with OVSDB's port 6640 when none is given.
+func hostPort(addr string) string {
+	if strings.HasPrefix(addr, "[") {
+		if i := strings.Index(addr, "]"); i >= 0 && i == len(addr)-1 {
+			return addr + ":6640"
+		}
+		return addr
+	}
+	if strings.Count(addr, ":") == 0 {
+		return net.JoinHostPort(addr, "6640")
+	}
+	return addr
+}
+
+// send writes one JSON-RPC message.
+func (s *session) send(msg []byte) error {
+	d := s.probe
+	if d <= 0 {
+		d = 30 * time.Second
+	}
+	s.conn.SetWriteDeadline(time.Now().Add(d))
+	_, err := s.conn.Write(msg)
+	return err
+}
+
+// call sends a request and returns its id.
+func (s *session) call(method string, params ...any) (int, error) {
+	s.nextID++
+	b, err := json.Marshal(struct {
+		ID     int    `json:"id"`
+		Method string `json:"method"`
+		Params []any  `json:"params"`
+	}{s.nextID, method, params})
+	if err != nil {
+		return 0, err
+	}
+	return s.nextID, s.send(b)
+}
+
+// receive returns the next message parsed, answering the server's
+// echoes and probing a silent server on the way.
+func (s *session) receive() (*fastjson.Value, error) {
+	for {
+		b, err := s.sp.next()
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && s.probe > 0 {
+			if s.echoed {
+				return nil, fmt.Errorf("no answer to echo in %v", s.probe)
+			}
+			s.echoed = true
+			if _, err := s.call("echo"); err != nil {
+				return nil, fmt.Errorf("send echo: %w", err)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.echoed = false
+		if len(b) > largeMessage {
+			s.parser = &fastjson.Parser{}
+		}
+		v, err := s.parser.ParseBytes(b)
+		if err != nil {
+			return nil, fmt.Errorf("bad JSON from server: %w", err)
+		}
+		if len(b) > largeMessage {
+			s.sp.shrink()
+		}
+		if string(v.GetStringBytes("method")) == "echo" && v.Get("id") != nil && v.Get("id").Type() != fastjson.TypeNull {
+			if err := s.replyEcho(v); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return v, nil
+	}
+}
+
+func (s *session) replyEcho(v *fastjson.Value) error {
+	msg := []byte(`{"id":`)
+	msg = v.Get("id").MarshalTo(msg)
+	msg = append(msg, `,"result":`...)
+	if p := v.Get("params"); p != nil {
+		msg = p.MarshalTo(msg)
+	} else {
+		msg = append(msg, "[]"...)
+	}
+	msg = append(msg, `,"error":null}`...)
+	return s.send(msg)
+}
+
+// wait returns the reply to request id; notifications that arrive first
+// are handled.
+func (s *session) wait(id int) (result *fastjson.Value, rpcErr string, err error) {
+	for {
+		v, err := s.receive()
+		if err != nil {
+			return nil, "", err
+		}
+		idv := v.Get("id")
+		if v.Get("method") != nil || idv == nil || idv.Type() != fastjson.TypeNumber {
+			if err := s.handleNotification(v); err != nil {
+				return nil, "", err
+			}
+			continue
+		}
+		if n, _ := idv.Int(); n != id {
+			continue // a late echo reply
+		}
+		if e := v.Get("error"); e != nil && e.Type() != fastjson.TypeNull {
+			if e.Type() == fastjson.TypeObject && e.Get("error") != nil {
+				return nil, string(e.GetStringBytes("error")), nil
+			}
+			return nil, e.String(), nil
+		}
+		res := v.Get("result")
+		if res == nil {
+			return nil, "", errors.New("reply without result")
+		}
+		return res, "", nil
+	}
+}
+
+// serverColumns asks the server for its schema and returns, per
+// replicated table the server has, the columns both sides know.
+func (s *session) serverColumns() (map[string][]string, error) {
+	id, err := s.call("get_schema", s.r.dbName)
+	if err != nil {
+		return nil, err
+	}
+	res, rpcErr, err := s.wait(id)
+	if err != nil {
+		return nil, err
+	}
+	if rpcErr != "" {
+		return nil, fmt.Errorf("get_schema %s: %s", s.r.dbName, rpcErr)
+	}
+	out := map[string][]string{}
+	for _, name := range s.r.order {
+		tc := s.r.tables[name].codec
+		cols := res.Get("tables", name, "columns")
+		if cols == nil {
+			s.r.log.Warn("server has no table; it stays empty", "table", name)
+			continue
+		}
+		want := []string{}
+		for _, c := range tc.names {
+			if cols.Get(c) != nil {
+				want = append(want, c)
+			} else {
+				s.r.log.Warn("server has no column; it stays empty", "table", name, "column", c)
+			}
+		}
+		out[name] = want
+	}
+	return out, nil
+}
+
+// monitor sends the monitor request, the newest kind the server knows,
+// and applies its reply.
+func (s *session) monitor(cols map[string][]string) error {
+	reqs := map[string][]map[string]any{}
+	for t, c := range cols {
+		reqs[t] = []map[string]any{{"columns": c}}
+	}
+	last := s.r.lastTxn
+	if last == "" {
+		last = zeroUUID
+	}
+	for _, method := range []string{"monitor_cond_since", "monitor_cond", "monitor"} {
+		var params []any
+		switch method {
+		case "monitor_cond_since":
+			params = []any{s.r.dbName, monitorID, reqs, last}
+		default:
+			params = []any{s.r.dbName, monitorID, reqs}
+		}
+		id, err := s.call(method, params...)
+		if err != nil {
+			return err
+		}
+		res, rpcErr, err := s.wait(id)
+		if err != nil {
+			return err
+		}
+		if rpcErr != "" {
+			s.r.log.Debug("monitor method refused", "method", method, "err", rpcErr)
+			continue
+		}
+		return s.applyReply(method, res)
+	}
+	return errors.New("server refused monitor, monitor_cond and monitor_cond_since")
+}
+
+// applyReply applies a monitor reply.
+func (s *session) applyReply(method string, res *fastjson.Value) error {
+	r := s.r
+	switch method {
+	case "monitor_cond_since":
+		a, err := res.Array()
+		if err != nil || len(a) != 3 {
+			return errors.New("monitor_cond_since reply is not [found, last-txn-id, updates]")
+		}
+		found, err := a[0].Bool()
+		if err != nil {
+			return errors.New("monitor_cond_since reply: found is not a boolean")
+		}
+		txn, err := a[1].StringBytes()
+		if err != nil {
+			return errors.New("monitor_cond_since reply: last-txn-id is not a string")
+		}
+		resumed := found && r.lastTxn != ""
+		if err := s.apply(a[2], updateV2, !resumed); err != nil {
+			return err
+		}
+		r.lastTxn = string(txn)
+		if resumed {
+			r.log.Info("resumed", "remote", s.ep, "txn", r.lastTxn)
+		}
+		return nil
+	case "monitor_cond":
+		r.lastTxn = ""
+		return s.apply(res, updateV2, true)
+	default:
+		r.lastTxn = ""
+		return s.apply(res, updateV1, true)
+	}
+}
+
+// apply decodes and commits one <table-updates>; a failure forgets the
+// transaction id, so that the next connection resyncs in full.
+func (s *session) apply(v *fastjson.Value, version int, full bool) error {
+	r := s.r
+	if full {
+		r.dec = newDecoder()
+	}
+	b, err := r.decodeUpdates(v, version, full)
+	if err != nil {
+		r.lastTxn = ""
+		r.log.Error("bad update from server; reconnecting", "remote", s.ep, "err", err)
+		return err
+	}
+	r.commit(b)
+	s.notify()
+	return nil
+}
+
+// handleNotification handles a message that is not a reply to our
+// request: updates of our monitor, and monitor_canceled.
+func (s *session) handleNotification(v *fastjson.Value) error {
+	method := string(v.GetStringBytes("method"))
+	params := v.GetArray("params")
+	ours := len(params) > 0 && string(params[0].GetStringBytes()) == monitorID
+	switch method {
+	case "update3":
+		if !ours {
+			return nil
+		}
+		if len(params) != 3 {
+			return errors.New("update3 params are not [id, last-txn-id, updates]")
+		}
+		txn, err := params[1].StringBytes()
+		if err != nil {
+			return errors.New("update3: last-txn-id is not a string")
+		}
+		if err := s.apply(params[2], updateV2, false); err != nil {
+			return err
+		}
+		s.r.lastTxn = string(txn)
+	case "update2", "update":
+		if !ours {
+			return nil
+		}
+		if len(params) != 2 {
+			return fmt.Errorf("%s params are not [id, updates]", method)
+		}
+		version := updateV2
+		if method == "update" {
+			version = updateV1
+		}
+		return s.apply(params[1], version, false)
+	case "monitor_canceled":
+		return errors.New("server canceled the monitor")
+	}
+	return nil
+}
