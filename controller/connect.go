@@ -23,10 +23,11 @@ func poke(kick chan struct{}) {
 }
 
 // connect opens a monitored, reconnecting OVSDB client on remote (a
-// comma list of endpoints) whose cache changes poke kick. It retries
-// until ctx ends.
-func connect(ctx context.Context, log *slog.Logger, m model.ClientDBModel, remote string, probe time.Duration, kick chan struct{}) (client.Client, error) {
-	lg := logr.FromSlogHandler(log.Handler()).V(4)
+// comma list of endpoints) whose cache changes are recorded in changes
+// and poke kick. It retries until ctx ends.
+func connect(ctx context.Context, log *slog.Logger, m model.ClientDBModel, remote string, probe time.Duration,
+	changes *changeLog, kick chan struct{}) (client.Client, error) {
+	lg := logr.FromSlogHandler(dropWatch{log.Handler(), changes}).V(4)
 	opts := []client.Option{client.WithLogger(&lg), client.WithReconnect(2*time.Second, newBackoff())}
 	if probe > 0 {
 		opts = append(opts, client.WithInactivityCheck(probe, probe/2, newBackoff()))
@@ -50,14 +51,15 @@ func connect(ctx context.Context, log *slog.Logger, m model.ClientDBModel, remot
 		}
 	}
 	c.Cache().AddEventHandler(&cache.EventHandlerFuncs{
-		AddFunc:    func(string, model.Model) { poke(kick) },
-		UpdateFunc: func(string, model.Model, model.Model) { poke(kick) },
-		DeleteFunc: func(string, model.Model) { poke(kick) },
+		AddFunc:    func(t string, m model.Model) { changes.record(t, m); poke(kick) },
+		UpdateFunc: func(t string, _, m model.Model) { changes.record(t, m); poke(kick) },
+		DeleteFunc: func(t string, m model.Model) { changes.record(t, m); poke(kick) },
 	})
 	if _, err := c.MonitorAll(ctx); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("monitor %s: %w", remote, err)
 	}
+	changes.setFull()
 	poke(kick)
 	return c, nil
 }

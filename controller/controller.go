@@ -69,7 +69,8 @@ func (c *Controller) Serve(ctx context.Context) error {
 		return fmt.Errorf("ovs model: %w", err)
 	}
 	kick := make(chan struct{}, 1)
-	ovsc, err := connect(ctx, c.log, ovsModel, c.cfg.OVS, 0, kick)
+	ovsChanges := &changeLog{}
+	ovsc, err := connect(ctx, c.log, ovsModel, c.cfg.OVS, 0, ovsChanges, kick)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -78,7 +79,7 @@ func (c *Controller) Serve(ctx context.Context) error {
 	}
 	defer ovsc.Close()
 	c.log.Info("connected to the local ovs database", "remote", c.cfg.OVS)
-	l := newLoop(c, ovsc, kick)
+	l := newLoop(c, ovsc, ovsChanges, kick)
 	defer l.close()
 	retry := time.NewTimer(time.Hour)
 	defer retry.Stop()

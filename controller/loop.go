@@ -6,17 +6,15 @@ import (
 	"path/filepath"
 
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
+	"github.com/ovn-kubernetes/libovsdb/cache"
 	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/model"
 
 	"github.com/ovnd/ovnd/controller/chassis"
 	"github.com/ovnd/ovnd/controller/flowtable"
-	"github.com/ovnd/ovnd/controller/lbhairpin"
 	"github.com/ovnd/ovnd/controller/lflowc"
 	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/controller/physical"
@@ -26,7 +24,8 @@ import (
 
 // loop is the state one Serve keeps between rounds. Only the Serve
 // goroutine uses it, except sb, which a connecting goroutine hands over
-// under mu.
+// under mu, and the change logs, which the clients' event goroutines
+// fill.
 type loop struct {
 	c    *Controller
 	ovsc client.Client
@@ -39,35 +38,54 @@ type loop struct {
 	sbWG      sync.WaitGroup
 	lastError string // the last config problem logged, to log each once
 
-	mgr *chassis.Manager
+	ovsChanges *changeLog // the OVS client's cache changes
+	sbChanges  *changeLog // the SB client's cache changes
+	sbCaches   map[string]*cache.RowCache
+
+	// What the last rounds left to do: each is cleared only when its
+	// step succeeds, so that a failed round is retried in full.
+	cfg        *chassis.Config // the chassis config as last read, nil if unusable
+	ovsDirty   bool            // the OVS database changed since the last Reconcile
+	reconcile  bool            // the SB rows the chassis manager reads changed
+	pendSB     changeSet       // SB changes not yet applied to view
+	physDirty  bool            // physical flows' inputs changed
+	lbDirty    bool            // load balancer hairpin flows' inputs changed
+	installDue bool            // desired changed, or the switch reconnected, since the last Install
+
+	mgr  *chassis.Manager
+	st   *chassis.State // the last Reconcile's
+	view *sbView
 
 	ofc      *openflow.Conn
 	ofBridge string
 	inst     *flowtable.Installer
 	desired  *flowtable.Desired
 	compiler *lflowc.Compiler
-	lflows   map[string]*compiled // by Logical_Flow UUID
-	physical map[string]bool      // physical owners in desired
-	lbOwners map[string]bool      // load-balancer hairpin owners in desired
-	lbError  string               // the last hairpin flow error logged, to log each once
+	lflows   map[string]*compiled           // by Logical_Flow UUID
+	refIndex map[string]map[string]struct{} // reference -> lflows that used it
+	local    map[string]uint32              // the local datapaths lflows were compiled for, UUID -> key
+	localnet map[string]bool                // the localnet ports Local answered for
+	phys     *physical.Builder              // of the physical flows in desired
+	physSig  string                         // the chassis state phys was built from
+	lbOwners map[string]bool                // load-balancer hairpin owners in desired
+	lbLocal  map[uint32]bool                // the local datapath keys lbOwners were built for
+	lbError  string                         // the last hairpin flow error logged, to log each once
 
 	nbCfgReported int64
 }
 
-// compiled is what the loop remembers of one compiled lflow, to tell
-// whether it must be compiled again.
+// compiled is what the loop remembers of one compiled lflow: the
+// references it used, to find it again when one changes.
 type compiled struct {
-	row  *sbdb.LogicalFlow // the cached row it was compiled from (libovsdb replaces rows on update)
-	dps  []uint32          // the local datapaths it was compiled for
-	sig  string            // the row's content and dps
-	refs map[string]refVal // each name it referred to, with its value then
+	refs []string
 }
 
-func newLoop(c *Controller, ovsc client.Client, kick chan struct{}) *loop {
-	return &loop{c: c, ovsc: ovsc, kick: kick,
+func newLoop(c *Controller, ovsc client.Client, ovsChanges *changeLog, kick chan struct{}) *loop {
+	return &loop{c: c, ovsc: ovsc, kick: kick, ovsChanges: ovsChanges, sbChanges: &changeLog{},
 		inst: flowtable.NewInstaller(c.log), desired: flowtable.NewDesired(c.log),
-		compiler: lflowc.NewCompiler(), lflows: map[string]*compiled{}, physical: map[string]bool{}, lbOwners: map[string]bool{},
-		nbCfgReported: -1}
+		compiler: lflowc.NewCompiler(), lflows: map[string]*compiled{}, refIndex: map[string]map[string]struct{}{},
+		local: map[string]uint32{}, localnet: map[string]bool{}, lbOwners: map[string]bool{},
+		ovsDirty: true, physDirty: true, lbDirty: true, nbCfgReported: -1}
 }
 
 func (l *loop) close() {
@@ -95,49 +113,120 @@ func (l *loop) logOnce(msg string, err error) {
 	}
 }
 
-// round brings the chassis and br-int in line with both databases.
+// chassisTables are the SB tables chassis.Manager reads: a change to
+// one of them (or to the OVS database) makes the round reconcile.
+var chassisTables = []string{sbdb.SBGlobalTable, sbdb.ChassisTable, sbdb.EncapTable, sbdb.ChassisPrivateTable,
+	sbdb.PortBindingTable, sbdb.DatapathBindingTable, sbdb.HAChassisGroupTable, sbdb.HAChassisTable}
+
+// round brings the chassis and br-int in line with both databases,
+// doing only what the changes since the last round call for.
 func (l *loop) round(ctx context.Context) error {
-	cfg, err := chassis.LoadConfig(ctx, l.ovsc, l.c.cfg.SystemIDFile)
-	if err != nil {
-		// Not configured yet (no system-id, no ovn-remote...): wait for
-		// the Open_vSwitch row to change.
-		l.logOnce("chassis not configured", err)
-		return nil
+	if cs := l.ovsChanges.take(); !cs.empty() {
+		l.ovsDirty = true
+	}
+	if l.ovsDirty || l.cfg == nil {
+		cfg, err := chassis.LoadConfig(ctx, l.ovsc, l.c.cfg.SystemIDFile)
+		if err != nil {
+			// Not configured yet (no system-id, no ovn-remote...): wait for
+			// the Open_vSwitch row to change.
+			l.cfg = nil
+			l.logOnce("chassis not configured", err)
+			return nil
+		}
+		l.cfg = &cfg
 	}
 	l.lastError = ""
-	sb := l.sbClient(ctx, cfg)
+	sb := l.sbClient(ctx, *l.cfg)
 	if sb == nil {
 		return nil // connecting; the connection pokes the loop
 	}
+	l.takeSBChanges(sb)
 	if l.mgr == nil {
 		l.mgr = chassis.New(l.ovsc, sb, chassis.Options{SystemIDFile: l.c.cfg.SystemIDFile, Logger: l.c.log})
+		l.reconcile = true
 	}
-	st, err := l.mgr.Reconcile(ctx)
-	if err != nil {
-		return fmt.Errorf("chassis: %w", err)
+	if l.ovsDirty || l.reconcile || l.st == nil {
+		st, err := l.mgr.Reconcile(ctx)
+		if err != nil {
+			return fmt.Errorf("chassis: %w", err)
+		}
+		l.st, l.ovsDirty, l.reconcile = st, false, false
 	}
+	st := l.st
 	if err := l.openflow(ctx, st.Bridge); err != nil {
 		return err
 	}
-	view, err := readSB(ctx, sb, st.Chassis)
-	if err != nil {
+	l.updateView(cacheSource{sb}, st)
+	if err := l.physicalFlows(l.view, st); err != nil {
 		return err
 	}
-	l.compileLflows(view, st)
-	if err := l.physicalFlows(view, st); err != nil {
-		return err
+	l.lbHairpinFlows(l.view, st)
+	if l.installDue {
+		stats, err := l.inst.Install(ctx, l.desired)
+		if err != nil {
+			l.ofc.Close()
+			l.ofc = nil
+			return fmt.Errorf("install flows: %w", err)
+		}
+		l.installDue = false
+		if !stats.Empty() {
+			l.c.log.Debug("installed", "added", stats.Added, "modified", stats.Modified, "deleted", stats.Deleted, "flows", l.desired.Len())
+		}
 	}
-	l.lbHairpinFlows(view, st)
-	stats, err := l.inst.Install(ctx, l.desired)
-	if err != nil {
-		l.ofc.Close()
-		l.ofc = nil
-		return fmt.Errorf("install flows: %w", err)
+	return l.report(ctx, st)
+}
+
+// takeSBChanges moves the SB client's recorded changes into pendSB: a
+// cache that libovsdb rebuilt after a reconnect (it replaces the
+// tables without events) counts as a Full change.
+func (l *loop) takeSBChanges(sb client.Client) {
+	cs := l.sbChanges.take()
+	if c := sb.Cache(); c != nil {
+		if l.sbCaches == nil {
+			l.sbCaches = map[string]*cache.RowCache{}
+		}
+		for _, t := range viewTables {
+			if rc := c.Table(t); rc != l.sbCaches[t] {
+				l.sbCaches[t] = rc
+				cs.Full = true
+			}
+		}
 	}
-	if !stats.Empty() {
-		l.c.log.Debug("installed", "added", stats.Added, "modified", stats.Modified, "deleted", stats.Deleted, "flows", l.desired.Len())
+	l.pendSB.merge(cs)
+	if l.pendSB.has(chassisTables...) {
+		l.reconcile = true
 	}
-	// Everything the SB said is on the switch now.
+}
+
+// updateView applies the pending SB changes to the view (a Full change
+// or a new chassis name loads it anew) and recompiles what they and the
+// chassis state's changes invalidate.
+func (l *loop) updateView(src sbSource, st *chassis.State) {
+	cs := l.pendSB
+	l.pendSB = changeSet{}
+	if l.view == nil || cs.Full || l.view.chassis != st.Chassis {
+		l.view = loadSBView(src, st.Chassis)
+		l.compileLflows(l.view, st, nil)
+		l.physDirty, l.lbDirty = true, true
+		return
+	}
+	if cs.empty() && !l.localChanged(st) {
+		return
+	}
+	d := l.view.apply(src, cs)
+	l.compileLflows(l.view, st, d)
+	if cs.has(sbdb.PortBindingTable, sbdb.ChassisTable, sbdb.DatapathBindingTable, sbdb.MACBindingTable,
+		sbdb.StaticMACBindingTable, sbdb.FDBTable, sbdb.MulticastGroupTable) {
+		l.physDirty = true
+	}
+	if cs.has(sbdb.LoadBalancerTable, sbdb.SBGlobalTable, sbdb.DatapathBindingTable, sbdb.LogicalDPGroupTable) {
+		l.lbDirty = true
+	}
+}
+
+// report tells the chassis manager what is on the switch now: the ports
+// whose flows are installed, and the nb_cfg the SB asked for.
+func (l *loop) report(ctx context.Context, st *chassis.State) error {
 	var ready []string
 	for name, p := range st.LocalPorts {
 		if !p.Installed && p.OFPort > 0 {
@@ -149,14 +238,44 @@ func (l *loop) round(ctx context.Context) error {
 		if err := l.mgr.MarkInstalled(ctx, ready); err != nil {
 			return fmt.Errorf("mark installed: %w", err)
 		}
+		for _, name := range ready {
+			p := st.LocalPorts[name]
+			p.Installed = true
+			st.LocalPorts[name] = p
+		}
 	}
-	if view.global != nil && int64(view.global.NbCfg) != l.nbCfgReported {
-		if err := l.mgr.ReportNbCfg(ctx, int64(view.global.NbCfg)); err != nil {
+	if g := l.view.global; g != nil && int64(g.NbCfg) != l.nbCfgReported {
+		if err := l.mgr.ReportNbCfg(ctx, int64(g.NbCfg)); err != nil {
 			return fmt.Errorf("report nb_cfg: %w", err)
 		}
-		l.nbCfgReported = int64(view.global.NbCfg)
+		l.nbCfgReported = int64(g.NbCfg)
 	}
 	return nil
+}
+
+// cacheSource reads rows from a libovsdb client's cache.
+type cacheSource struct{ c client.Client }
+
+func (s cacheSource) Table(name string) map[string]model.Model {
+	if c := s.c.Cache(); c != nil {
+		if t := c.Table(name); t != nil {
+			return t.RowsShallow()
+		}
+	}
+	return nil
+}
+
+// Get returns a copy of the row (libovsdb has no uncopied single-row
+// read); the view takes only the few rows that changed this way.
+func (s cacheSource) Get(table, uuid string) (model.Model, bool) {
+	if c := s.c.Cache(); c != nil {
+		if t := c.Table(table); t != nil {
+			if m := t.Row(uuid); m != nil {
+				return m, true
+			}
+		}
+	}
+	return nil, false
 }
 
 // sbClient returns the SB client for cfg.Remote, starting a connection
@@ -175,7 +294,8 @@ func (l *loop) sbClient(ctx context.Context, cfg chassis.Config) client.Client {
 		l.sb.Close()
 		l.sb = nil
 	}
-	l.mgr = nil
+	l.mgr, l.view, l.sbCaches = nil, nil, nil
+	l.sbChanges.setFull()
 	l.sbRemote = cfg.Remote
 	cctx, cancel := context.WithCancel(ctx)
 	l.sbCancel = cancel
@@ -204,7 +324,7 @@ func connectSB(ctx context.Context, l *loop, cfg chassis.Config) (client.Client,
 	if err != nil {
 		return nil, err
 	}
-	return connect(ctx, l.c.log, m, cfg.Remote, cfg.ProbeInterval, l.kick)
+	return connect(ctx, l.c.log, m, cfg.Remote, cfg.ProbeInterval, l.sbChanges, l.kick)
 }
 
 // openflow (re)connects to the integration bridge's management socket
@@ -237,351 +357,7 @@ func (l *loop) openflow(ctx context.Context, bridge string) error {
 		poke(l.kick)
 	}()
 	l.ofc, l.ofBridge = ofc, bridge
+	l.installDue = true
 	l.c.log.Info("connected to the integration bridge", "socket", path)
 	return nil
-}
-
-// localKeys returns the tunnel keys of the local datapaths.
-func localKeys(st *chassis.State) map[uint32]bool {
-	keys := make(map[uint32]bool, len(st.LocalDatapaths))
-	for _, dp := range st.LocalDatapaths {
-		keys[uint32(dp.Key)] = true
-	}
-	return keys
-}
-
-// compileLflows brings the desired table's logical flows in line with
-// the SB: an lflow is compiled again only when its row, its local
-// datapaths or something it refers to changed.
-func (l *loop) compileLflows(v *sbView, st *chassis.State) {
-	local := localKeys(st)
-	env := &refMemo{v: v, st: st, vals: map[string]refVal{}}
-	seen := make(map[string]bool, len(v.flows))
-	for _, lf := range v.flows {
-		var dps []uint32
-		for _, k := range v.flowDatapaths(lf) {
-			if local[k] {
-				dps = append(dps, k)
-			}
-		}
-		if len(dps) == 0 {
-			continue
-		}
-		seen[lf.UUID] = true
-		slices.Sort(dps)
-		old := l.lflows[lf.UUID]
-		if old != nil && old.row == lf && slices.Equal(old.dps, dps) && !env.changed(old.refs) {
-			continue // the same row: nothing to compare
-		}
-		sig := lflowSig(lf, dps)
-		if old != nil && old.sig == sig && !env.changed(old.refs) {
-			old.row = lf
-			continue
-		}
-		in := lflowc.LogicalFlow{UUID: lf.UUID, Pipeline: string(lf.Pipeline), TableID: lf.TableID,
-			Priority: lf.Priority, Match: lf.Match, Actions: lf.Actions, Tags: lf.Tags}
-		if lf.ControllerMeter != nil {
-			in.ControllerMeter = *lf.ControllerMeter
-		}
-		flows, refs, err := l.compiler.Compile(in, dps, env)
-		if err != nil {
-			l.c.log.Warn("skipping logical flow", "uuid", lf.UUID, "pipeline", lf.Pipeline, "table", lf.TableID,
-				"match", lf.Match, "actions", lf.Actions, "err", err)
-			flows = nil
-		}
-		l.desired.Set(lf.UUID, flows)
-		l.lflows[lf.UUID] = &compiled{row: lf, dps: dps, sig: sig, refs: env.snapshot(refs)}
-	}
-	for id := range l.lflows {
-		if !seen[id] {
-			l.desired.Remove(id)
-			l.compiler.Release(id)
-			delete(l.lflows, id)
-		}
-	}
-	mods := l.compiler.Groups()
-	groups := make([]flowtable.Group, len(mods))
-	for i, m := range mods {
-		groups[i] = flowtable.GroupFromMod(m)
-	}
-	l.desired.SetGroups(lflowGroupsOwner, groups)
-}
-
-// lflowGroupsOwner owns the groups the compiled lflows use (load
-// balancer backends); the compiler numbers and reference-counts them.
-const lflowGroupsOwner = "lflowc/groups"
-
-func lflowSig(lf *sbdb.LogicalFlow, dps []uint32) string {
-	var b strings.Builder
-	b.WriteString(string(lf.Pipeline))
-	b.WriteByte(0)
-	b.WriteString(strconv.Itoa(lf.TableID))
-	b.WriteByte(0)
-	b.WriteString(strconv.Itoa(lf.Priority))
-	b.WriteByte(0)
-	b.WriteString(lf.Match)
-	b.WriteByte(0)
-	b.WriteString(lf.Actions)
-	b.WriteByte(0)
-	if lf.ControllerMeter != nil {
-		b.WriteString(*lf.ControllerMeter)
-	}
-	b.WriteByte(0)
-	keys := make([]string, 0, len(lf.Tags))
-	for k := range lf.Tags {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		b.WriteString(k + "=" + lf.Tags[k] + ",")
-	}
-	b.WriteByte(0)
-	for _, d := range dps {
-		b.WriteString(strconv.FormatUint(uint64(d), 10))
-		b.WriteByte(',')
-	}
-	return b.String()
-}
-
-// refMemo is the compiler's environment for one round, remembering the
-// value of every name it is asked about so that the next round can tell
-// which compiled lflows refer to something that changed.
-type refMemo struct {
-	v    *sbView
-	st   *chassis.State
-	vals map[string]refVal
-}
-
-// refVal is the value of one reference: a port's or multicast group's
-// keys as text, or an address set's or port group's members. Members are
-// kept as the cached slice itself: libovsdb replaces a row's slice when
-// the row changes, so the same backing array (kept alive by holding it
-// here) means the same members, and only a replaced slice is compared
-// element by element.
-type refVal struct {
-	text    string
-	members []string
-	ok      bool
-}
-
-func (a refVal) equal(b refVal) bool {
-	if a.text != b.text || a.ok != b.ok || len(a.members) != len(b.members) {
-		return false
-	}
-	if len(a.members) == 0 || unsafe.SliceData(a.members) == unsafe.SliceData(b.members) {
-		return true
-	}
-	return slices.Equal(a.members, b.members)
-}
-
-func (m *refMemo) LookupPort(name string) (uint32, uint32, bool) { return m.v.LookupPort(name) }
-func (m *refMemo) LookupMulticast(dp uint32, name string) (uint32, bool) {
-	return m.v.LookupMulticast(dp, name)
-}
-func (m *refMemo) Resident(port string) bool               { return m.v.Resident(port) }
-func (m *refMemo) AddressSet(name string) ([]string, bool) { return m.v.AddressSet(name) }
-func (m *refMemo) PortGroup(name string) ([]string, bool)  { return m.v.PortGroup(name) }
-func (m *refMemo) Router(dp uint32) bool                   { return m.v.Router(dp) }
-
-// Meter maps an SB Meter name to an OpenFlow meter id. Meters are not
-// installed yet, so controller actions run unmetered.
-func (m *refMemo) Meter(string) uint32 { return 0 }
-
-// Local reports whether port is bound here, is the localnet port of a
-// local datapath, or is of a type ovn-controller always counts as
-// related (patch, localport, vtep), as ovn-controller decides which
-// port-group members and in_out_port lflows to compile.
-func (m *refMemo) Local(port string) bool {
-	if m.v.Resident(port) || m.v.alwaysRelated(port) {
-		return true
-	}
-	_, ok := m.st.Localnet[port]
-	return ok
-}
-
-// value returns the current value of a reference, e.g. "p:lsp1".
-func (m *refMemo) value(ref string) refVal {
-	if v, ok := m.vals[ref]; ok {
-		return v
-	}
-	kind, name, _ := strings.Cut(ref, ":")
-	var val refVal
-	switch kind {
-	case "p":
-		dp, key, ok := m.v.LookupPort(name)
-		b := strconv.AppendUint(nil, uint64(dp), 10)
-		b = strconv.AppendUint(append(b, '/'), uint64(key), 10)
-		b = strconv.AppendBool(append(b, '/'), m.v.Resident(name))
-		b = strconv.AppendBool(append(b, '/'), m.Local(name))
-		val = refVal{text: string(b), ok: ok}
-	case "as":
-		val.members, val.ok = m.v.AddressSet(name)
-	case "pg":
-		val.members, val.ok = m.v.PortGroup(name)
-	case "mc":
-		dps, n, _ := strings.Cut(name, "/")
-		dp, _ := strconv.ParseUint(dps, 10, 32)
-		k, ok := m.v.LookupMulticast(uint32(dp), n)
-		val = refVal{text: strconv.FormatUint(uint64(k), 10), ok: ok}
-	}
-	m.vals[ref] = val
-	return val
-}
-
-func (m *refMemo) snapshot(r lflowc.Refs) map[string]refVal {
-	out := map[string]refVal{}
-	add := func(kind string, names []string) {
-		for _, n := range names {
-			k := kind + ":" + n
-			out[k] = m.value(k)
-		}
-	}
-	add("p", r.Ports)
-	add("as", r.AddressSets)
-	add("pg", r.PortGroups)
-	add("mc", r.Multicast)
-	return out
-}
-
-func (m *refMemo) changed(refs map[string]refVal) bool {
-	for k, v := range refs {
-		if !m.value(k).equal(v) {
-			return true
-		}
-	}
-	return false
-}
-
-// physicalFlows recomputes the physical flows from the SB and the
-// chassis state and replaces them in the desired table.
-func (l *loop) physicalFlows(v *sbView, st *chassis.State) error {
-	in := physical.Input{Chassis: st.Chassis}
-	localUUID := map[string]uint32{}
-	for id, dp := range st.LocalDatapaths {
-		localUUID[id] = uint32(dp.Key)
-		in.Datapaths = append(in.Datapaths, physical.Datapath{Key: uint32(dp.Key),
-			DNATZone: uint16(dp.DNATZone), SNATZone: uint16(dp.SNATZone)})
-	}
-	for _, pb := range v.ports {
-		dp, ok := localUUID[pb.Datapath]
-		if !ok {
-			continue
-		}
-		p := physical.PortFromBinding(pb, v.chassisNameOf)
-		p.Datapath = dp
-		if lp, ok := st.LocalPorts[pb.LogicalPort]; ok && lp.OFPort > 0 {
-			p.OFPort = uint32(lp.OFPort)
-			p.Zone = uint16(lp.Zone)
-		}
-		if gw, ok := st.Gateways[pb.LogicalPort]; ok {
-			p.Zone = uint16(gw.Zone)
-		}
-		if ln, ok := st.Localnet[pb.LogicalPort]; ok {
-			p.OFPort = uint32(max(ln.OFPort, 0))
-			p.Zone = uint16(ln.Zone)
-			p.Tag = uint16(ln.Tag)
-		}
-		in.Ports = append(in.Ports, p)
-	}
-	in.Peers = v.remotePeers(in.Ports, localUUID)
-	for _, mb := range v.macBindings {
-		if _, ok := localUUID[mb.Datapath]; ok {
-			if b, err := physical.MACBindingFromSB(mb); err == nil {
-				in.MACBindings = append(in.MACBindings, b)
-			}
-		}
-	}
-	for _, mb := range v.staticMACs {
-		if _, ok := localUUID[mb.Datapath]; ok {
-			if b, err := physical.StaticMACBindingFromSB(mb); err == nil {
-				in.MACBindings = append(in.MACBindings, b)
-			}
-		}
-	}
-	localKey := localKeys(st)
-	for _, f := range v.fdbs {
-		if localKey[uint32(f.DpKey)] {
-			if e, err := physical.FDBFromSB(f); err == nil {
-				in.FDBs = append(in.FDBs, e)
-			}
-		}
-	}
-	for _, mc := range v.mcast {
-		dp, ok := localUUID[mc.Datapath]
-		if !ok {
-			continue
-		}
-		g := physical.MulticastGroup{UUID: mc.UUID, Datapath: dp, Key: uint32(mc.TunnelKey)}
-		for _, id := range mc.Ports {
-			if pb := v.portByUUID(id); pb != nil {
-				g.Members = append(g.Members, pb.LogicalPort)
-			}
-		}
-		in.MulticastGroups = append(in.MulticastGroups, g)
-	}
-	for _, t := range st.Tunnels {
-		if t.OFPort > 0 {
-			in.Tunnels = append(in.Tunnels, physical.Tunnel{Chassis: t.Chassis, Type: t.Type, OFPort: uint32(t.OFPort)})
-		}
-	}
-	slices.SortFunc(in.Ports, func(a, b physical.Port) int { return strings.Compare(a.Name, b.Name) })
-	slices.SortFunc(in.MulticastGroups, func(a, b physical.MulticastGroup) int { return strings.Compare(a.UUID, b.UUID) })
-	slices.SortFunc(in.Tunnels, func(a, b physical.Tunnel) int { return strings.Compare(a.Chassis, b.Chassis) })
-	slices.SortFunc(in.MACBindings, func(a, b physical.MACBinding) int { return strings.Compare(a.UUID, b.UUID) })
-	slices.SortFunc(in.FDBs, func(a, b physical.FDB) int { return strings.Compare(a.UUID, b.UUID) })
-	byOwner, err := physical.Flows(in)
-	if err != nil {
-		return fmt.Errorf("physical flows: %w", err)
-	}
-	for owner, flows := range byOwner {
-		l.desired.Set(owner, flows)
-		l.physical[owner] = true
-	}
-	for owner := range l.physical {
-		if _, ok := byOwner[owner]; !ok {
-			l.desired.Remove(owner)
-			delete(l.physical, owner)
-		}
-	}
-	return nil
-}
-
-// lbHairpinFlows replaces the load-balancer hairpin flows (tables 68 to
-// 70) with those of the SB Load_Balancers that apply to a local
-// datapath, as ovn-controller builds them from that table.
-func (l *loop) lbHairpinFlows(v *sbView, st *chassis.State) {
-	local := localKeys(st)
-	var lbs []lbhairpin.LB
-	for _, lb := range v.lbs {
-		if !slices.ContainsFunc(v.lbDatapaths(lb), func(k uint32) bool { return local[k] }) {
-			continue
-		}
-		in := lbhairpin.LB{UUID: lb.UUID, VIPs: lb.Vips, Options: lb.Options}
-		if lb.Protocol != nil {
-			in.Protocol = string(*lb.Protocol)
-		}
-		lbs = append(lbs, in)
-	}
-	cfg := lbhairpin.Config{UseCTMark: true}
-	if v.global != nil && v.global.Options["lb_hairpin_use_ct_mark"] == "false" {
-		cfg.UseCTMark = false
-	}
-	byOwner, err := lbhairpin.Flows(lbs, cfg)
-	if err != nil && err.Error() != l.lbError {
-		l.c.log.Warn("load balancer hairpin flows", "err", err)
-	}
-	l.lbError = ""
-	if err != nil {
-		l.lbError = err.Error()
-	}
-	for owner, flows := range byOwner {
-		l.desired.Set(owner, flows)
-		l.lbOwners[owner] = true
-	}
-	for owner := range l.lbOwners {
-		if _, ok := byOwner[owner]; !ok {
-			l.desired.Remove(owner)
-			delete(l.lbOwners, owner)
-		}
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ovnd/ovnd/controller/chassis"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
@@ -15,19 +14,25 @@ import (
 // admission, NAT and ARP flows for its ports were never installed.
 func TestRelatedPortTypes(t *testing.T) {
 	w := newWorld()
-	w.st.LocalDatapaths["dp1"] = chassis.LocalDatapath{UUID: "dp1", Key: 1}
+	w.local("dp1", 1)
+	set := func(name string, f func(pb *sbdb.PortBinding)) {
+		pb := w.port(name)
+		f(pb)
+		w.sb.put(sbdb.PortBindingTable, pb)
+	}
 	there := "ch-hv2"
-	w.v.ports["sw1-p1"].Type = "patch"
-	w.v.ports["sw1-p2"].Type = "localport"
-	w.v.ports["sw1-p3"].Chassis = &there // a VIF bound elsewhere
+	set("sw1-p1", func(pb *sbdb.PortBinding) { pb.Type = "patch" })
+	set("sw1-p2", func(pb *sbdb.PortBinding) { pb.Type = "localport" })
+	set("sw1-p3", func(pb *sbdb.PortBinding) { pb.Chassis = &there }) // a VIF bound elsewhere
 	dp := "dp1"
 	for i, p := range []string{"sw1-p1", "sw1-p2", "sw1-p3", "sw1-p4"} {
-		w.v.flows = append(w.v.flows, &sbdb.LogicalFlow{UUID: "0000000" + string(rune('1'+i)) + "-0000-0000-0000-000000000000",
+		w.flow("0000000"+string(rune('1'+i))+"-0000-0000-0000-000000000000", &sbdb.LogicalFlow{
 			Pipeline: "ingress", TableID: 0, Priority: 50, Match: `inport == "` + p + `"`, Actions: "next;",
 			LogicalDatapath: &dp, Tags: map[string]string{"in_out_port": p}})
 	}
 	l := testLoop()
-	l.compileLflows(w.v, w.st)
+	l.pendSB = changeSet{Full: true}
+	l.updateView(w.sb, w.st)
 	flows := strings.Join(table(l.desired), "\n")
 	for _, want := range []string{"reg14=0x1", "reg14=0x2"} {
 		if !strings.Contains(flows, want) {

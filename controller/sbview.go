@@ -1,133 +1,342 @@
 package controller
 
 import (
-	"context"
+	"strconv"
 
-	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/model"
 
-	"github.com/ovnd/ovnd/controller/cacherows"
 	"github.com/ovnd/ovnd/controller/physical"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
-// sbView is one consistent reading of the southbound replica, indexed the
-// way the flow producers ask: by port name, by (datapath, group name), by
-// set name. It also serves as the logical-flow compiler's environment.
+// sbSource is where the view reads southbound rows from: libovsdb's
+// cache, the SB replica (sbreplica.View has this shape), or a test's
+// tables. Rows are shared and never modified: an update replaces a row.
+type sbSource interface {
+	// Table returns every row of table by UUID.
+	Table(name string) map[string]model.Model
+	// Get returns one row.
+	Get(table, uuid string) (model.Model, bool)
+}
+
+// sbView is the loop's index of the southbound database, kept up to date
+// row by row (apply) and rebuilt only on a Full change (load), indexed
+// the way the flow producers ask: by port name, by (datapath, group
+// name), by set name, lflows by datapath and datapath group. It also
+// serves as the logical-flow compiler's environment.
 type sbView struct {
 	chassis string // this chassis's name, for is_chassis_resident
 
 	global      *sbdb.SBGlobal
-	chassisRows map[string]*sbdb.Chassis // by UUID
-	dpKey       map[string]uint32        // Datapath_Binding UUID -> tunnel key
-	dpGroups    map[string][]uint32      // Logical_DP_Group UUID -> tunnel keys
-	routers     map[uint32]bool          // tunnel keys of logical router datapaths
+	chassisRows map[string]*sbdb.Chassis         // by UUID
+	dps         map[string]*sbdb.DatapathBinding // by UUID
+	dpKey       map[string]uint32                // Datapath_Binding UUID -> tunnel key
+	dpByKey     map[uint32]string                // tunnel key -> Datapath_Binding UUID
+	routers     map[uint32]bool                  // tunnel keys of logical router datapaths
+	groupRows   map[string]*sbdb.LogicalDPGroup  // by UUID
+	dpGroups    map[string][]uint32              // Logical_DP_Group UUID -> tunnel keys, computed on demand
+	dpInGroups  map[string]map[string]struct{}   // Datapath_Binding UUID -> groups naming it
 	portUUID    map[string]*sbdb.PortBinding
-	ports       map[string]*sbdb.PortBinding
-	mcast       map[mcKey]*sbdb.MulticastGroup
+	ports       map[string]*sbdb.PortBinding // by logical_port
+	mcUUID      map[string]*sbdb.MulticastGroup
+	mcast       map[mcKey]*sbdb.MulticastGroup // by Datapath_Binding UUID and name
+	asUUID      map[string]*sbdb.AddressSet
 	addrSets    map[string][]string
+	pgUUID      map[string]*sbdb.PortGroup
 	portGroups  map[string][]string
-	flows       []*sbdb.LogicalFlow
-	macBindings []*sbdb.MACBinding
-	staticMACs  []*sbdb.StaticMACBinding
-	fdbs        []*sbdb.FDB
-	lbs         []*sbdb.LoadBalancer
+	flows       map[string]*sbdb.LogicalFlow      // by UUID
+	flowsByDP   map[string]map[string]struct{}    // Datapath_Binding UUID -> lflows on it alone
+	flowsByGrp  map[string]map[string]struct{}    // Logical_DP_Group UUID -> lflows on it
+	macBindings map[string]*sbdb.MACBinding       // by UUID
+	staticMACs  map[string]*sbdb.StaticMACBinding // by UUID
+	fdbs        map[string]*sbdb.FDB              // by UUID
+	lbs         map[string]*sbdb.LoadBalancer     // by UUID
 }
 
 type mcKey struct {
-	dp   uint32
+	dp   string // Datapath_Binding UUID
 	name string
 }
 
-// readSB indexes the SB cache of c. chassis names this chassis. The rows
-// are the cache's own: read, never modify them.
-func readSB(_ context.Context, c client.Client, chassis string) (*sbView, error) {
-	v := &sbView{chassis: chassis, chassisRows: map[string]*sbdb.Chassis{}, dpKey: map[string]uint32{}, dpGroups: map[string][]uint32{}, routers: map[uint32]bool{},
-		portUUID: map[string]*sbdb.PortBinding{}, ports: map[string]*sbdb.PortBinding{},
-		mcast: map[mcKey]*sbdb.MulticastGroup{}, addrSets: map[string][]string{}, portGroups: map[string][]string{}}
-	globals, err := cacherows.Rows[sbdb.SBGlobal](c, sbdb.SBGlobalTable)
-	if err != nil {
-		return nil, err
-	}
-	if len(globals) > 0 {
-		v.global = globals[0]
-	}
-	chassisRows, err := cacherows.Rows[sbdb.Chassis](c, sbdb.ChassisTable)
-	if err != nil {
-		return nil, err
-	}
-	for _, ch := range chassisRows {
-		v.chassisRows[ch.UUID] = ch
-	}
-	dps, err := cacherows.Rows[sbdb.DatapathBinding](c, sbdb.DatapathBindingTable)
-	if err != nil {
-		return nil, err
-	}
-	for _, dp := range dps {
-		v.dpKey[dp.UUID] = uint32(dp.TunnelKey)
-		if _, ok := dp.ExternalIDs["logical-router"]; ok {
-			v.routers[uint32(dp.TunnelKey)] = true
+// viewTables are the SB tables the view indexes, in the order a change
+// is applied: datapaths and chassis before what refers to them.
+var viewTables = []string{
+	sbdb.SBGlobalTable, sbdb.ChassisTable, sbdb.DatapathBindingTable, sbdb.LogicalDPGroupTable,
+	sbdb.PortBindingTable, sbdb.MulticastGroupTable, sbdb.AddressSetTable, sbdb.PortGroupTable,
+	sbdb.LogicalFlowTable, sbdb.MACBindingTable, sbdb.StaticMACBindingTable, sbdb.FDBTable,
+	sbdb.LoadBalancerTable,
+}
+
+func newSBView(chassis string) *sbView {
+	return &sbView{chassis: chassis, chassisRows: map[string]*sbdb.Chassis{},
+		dps: map[string]*sbdb.DatapathBinding{}, dpKey: map[string]uint32{}, dpByKey: map[uint32]string{},
+		routers: map[uint32]bool{}, groupRows: map[string]*sbdb.LogicalDPGroup{}, dpGroups: map[string][]uint32{},
+		dpInGroups: map[string]map[string]struct{}{}, portUUID: map[string]*sbdb.PortBinding{},
+		ports: map[string]*sbdb.PortBinding{}, mcUUID: map[string]*sbdb.MulticastGroup{},
+		mcast: map[mcKey]*sbdb.MulticastGroup{}, asUUID: map[string]*sbdb.AddressSet{}, addrSets: map[string][]string{},
+		pgUUID: map[string]*sbdb.PortGroup{}, portGroups: map[string][]string{}, flows: map[string]*sbdb.LogicalFlow{},
+		flowsByDP: map[string]map[string]struct{}{}, flowsByGrp: map[string]map[string]struct{}{},
+		macBindings: map[string]*sbdb.MACBinding{}, staticMACs: map[string]*sbdb.StaticMACBinding{},
+		fdbs: map[string]*sbdb.FDB{}, lbs: map[string]*sbdb.LoadBalancer{}}
+}
+
+// loadSBView indexes every row of src.
+func loadSBView(src sbSource, chassis string) *sbView {
+	v := newSBView(chassis)
+	for _, t := range viewTables {
+		for id, m := range src.Table(t) {
+			v.set(t, id, m, nil)
 		}
 	}
-	groups, err := cacherows.Rows[sbdb.LogicalDPGroup](c, sbdb.LogicalDPGroupTable)
-	if err != nil {
-		return nil, err
+	return v
+}
+
+// sbDirty is what a change to the view invalidates.
+type sbDirty struct {
+	flows  map[string]struct{} // Logical_Flow UUIDs added, modified or deleted
+	refs   map[string]struct{} // compiler references ("p:name", "as:name", "pg:name", "mc:key/name") whose value may differ
+	dps    map[string]struct{} // Datapath_Binding UUIDs whose lflows must compile again
+	groups map[string]struct{} // Logical_DP_Group UUIDs whose lflows must compile again
+}
+
+func newSBDirty() *sbDirty {
+	return &sbDirty{flows: map[string]struct{}{}, refs: map[string]struct{}{}, dps: map[string]struct{}{},
+		groups: map[string]struct{}{}}
+}
+
+func (d *sbDirty) ref(kind, name string) { d.refs[kind+":"+name] = struct{}{} }
+
+// apply brings the view in line with src for the rows in ch (not Full:
+// the caller loads a new view for that) and returns what they
+// invalidate.
+func (v *sbView) apply(src sbSource, ch changeSet) *sbDirty {
+	d := newSBDirty()
+	var chassisChanged map[string]struct{}
+	var dpsChanged bool
+	for _, t := range viewTables {
+		ids := ch.Tables[t]
+		for id := range ids {
+			m, _ := src.Get(t, id)
+			v.set(t, id, m, d)
+		}
+		switch t {
+		case sbdb.ChassisTable:
+			chassisChanged = ids
+		case sbdb.DatapathBindingTable:
+			dpsChanged = len(ids) > 0
+		}
 	}
-	for _, g := range groups {
-		keys := make([]uint32, 0, len(g.Datapaths))
-		for _, d := range g.Datapaths {
-			if k, ok := v.dpKey[d]; ok {
-				keys = append(keys, k)
+	// A chassis renamed or gone changes is_chassis_resident of the
+	// ports bound to it; a datapath's key changes its ports' keys.
+	if len(chassisChanged) > 0 || dpsChanged {
+		for name, pb := range v.ports {
+			_, onDP := d.dps[pb.Datapath]
+			if onDP {
+				d.ref("p", name)
+			} else if pb.Chassis != nil {
+				if _, ok := chassisChanged[*pb.Chassis]; ok {
+					d.ref("p", name)
+				}
 			}
 		}
-		v.dpGroups[g.UUID] = keys
 	}
-	pbs, err := cacherows.Rows[sbdb.PortBinding](c, sbdb.PortBindingTable)
-	if err != nil {
-		return nil, err
+	return d
+}
+
+// set replaces row id of table with m (nil: deleted), noting in d (if
+// not nil) what that invalidates.
+func (v *sbView) set(table, id string, m model.Model, d *sbDirty) {
+	switch table {
+	case sbdb.SBGlobalTable:
+		g, _ := m.(*sbdb.SBGlobal)
+		if g != nil || (v.global != nil && v.global.UUID == id) {
+			v.global = g
+		}
+	case sbdb.ChassisTable:
+		setRow(v.chassisRows, id, m)
+	case sbdb.DatapathBindingTable:
+		v.setDatapath(id, m, d)
+	case sbdb.LogicalDPGroupTable:
+		v.setGroup(id, m, d)
+	case sbdb.PortBindingTable:
+		v.setPort(id, m, d)
+	case sbdb.MulticastGroupTable:
+		v.setMulticast(id, m, d)
+	case sbdb.AddressSetTable:
+		old := v.asUUID[id]
+		if old != nil {
+			delete(v.addrSets, old.Name)
+			d.markRef("as", old.Name)
+		}
+		if n := setRow(v.asUUID, id, m); n != nil {
+			v.addrSets[n.Name] = nonNil(n.Addresses)
+			d.markRef("as", n.Name)
+		}
+	case sbdb.PortGroupTable:
+		old := v.pgUUID[id]
+		if old != nil {
+			delete(v.portGroups, old.Name)
+			d.markRef("pg", old.Name)
+		}
+		if n := setRow(v.pgUUID, id, m); n != nil {
+			v.portGroups[n.Name] = nonNil(n.Ports)
+			d.markRef("pg", n.Name)
+		}
+	case sbdb.LogicalFlowTable:
+		v.setFlow(id, m, d)
+	case sbdb.MACBindingTable:
+		setRow(v.macBindings, id, m)
+	case sbdb.StaticMACBindingTable:
+		setRow(v.staticMACs, id, m)
+	case sbdb.FDBTable:
+		setRow(v.fdbs, id, m)
+	case sbdb.LoadBalancerTable:
+		setRow(v.lbs, id, m)
 	}
-	for _, pb := range pbs {
-		v.ports[pb.LogicalPort] = pb
-		v.portUUID[pb.UUID] = pb
+}
+
+// nonNil keeps an empty set distinct from a missing one.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
 	}
-	mcs, err := cacherows.Rows[sbdb.MulticastGroup](c, sbdb.MulticastGroupTable)
-	if err != nil {
-		return nil, err
+	return s
+}
+
+func (d *sbDirty) markRef(kind, name string) {
+	if d != nil {
+		d.ref(kind, name)
 	}
-	for _, mc := range mcs {
-		if k, ok := v.dpKey[mc.Datapath]; ok {
-			v.mcast[mcKey{k, mc.Name}] = mc
+}
+
+// setRow stores m (of type *T) as row id of rows, or deletes the row
+// when m is nil or of another type; it returns the new row.
+func setRow[T any](rows map[string]*T, id string, m model.Model) *T {
+	r, _ := m.(*T)
+	if r == nil {
+		delete(rows, id)
+		return nil
+	}
+	rows[id] = r
+	return r
+}
+
+func (v *sbView) setDatapath(id string, m model.Model, d *sbDirty) {
+	if old := v.dps[id]; old != nil {
+		k := uint32(old.TunnelKey)
+		delete(v.dpKey, id)
+		if v.dpByKey[k] == id {
+			delete(v.dpByKey, k)
+			delete(v.routers, k)
 		}
 	}
-	sets, err := cacherows.Rows[sbdb.AddressSet](c, sbdb.AddressSetTable)
-	if err != nil {
-		return nil, err
+	if n := setRow(v.dps, id, m); n != nil {
+		k := uint32(n.TunnelKey)
+		v.dpKey[id], v.dpByKey[k] = k, id
+		if _, ok := n.ExternalIDs["logical-router"]; ok {
+			v.routers[k] = true
+		}
 	}
-	for _, s := range sets {
-		v.addrSets[s.Name] = s.Addresses
+	for g := range v.dpInGroups[id] {
+		delete(v.dpGroups, g)
+		if d != nil {
+			d.groups[g] = struct{}{}
+		}
 	}
-	pgs, err := cacherows.Rows[sbdb.PortGroup](c, sbdb.PortGroupTable)
-	if err != nil {
-		return nil, err
+	if d != nil {
+		d.dps[id] = struct{}{}
 	}
-	for _, pg := range pgs {
-		v.portGroups[pg.Name] = pg.Ports
+}
+
+func (v *sbView) setGroup(id string, m model.Model, d *sbDirty) {
+	if old := v.groupRows[id]; old != nil {
+		for _, dp := range old.Datapaths {
+			delete(v.dpInGroups[dp], id)
+			if len(v.dpInGroups[dp]) == 0 {
+				delete(v.dpInGroups, dp)
+			}
+		}
 	}
-	if v.flows, err = cacherows.Rows[sbdb.LogicalFlow](c, sbdb.LogicalFlowTable); err != nil {
-		return nil, err
+	delete(v.dpGroups, id)
+	if n := setRow(v.groupRows, id, m); n != nil {
+		for _, dp := range n.Datapaths {
+			addTo(v.dpInGroups, dp, id)
+		}
 	}
-	if v.macBindings, err = cacherows.Rows[sbdb.MACBinding](c, sbdb.MACBindingTable); err != nil {
-		return nil, err
+	if d != nil {
+		d.groups[id] = struct{}{}
 	}
-	if v.staticMACs, err = cacherows.Rows[sbdb.StaticMACBinding](c, sbdb.StaticMACBindingTable); err != nil {
-		return nil, err
+}
+
+func (v *sbView) setPort(id string, m model.Model, d *sbDirty) {
+	if old := v.portUUID[id]; old != nil {
+		if v.ports[old.LogicalPort] == old {
+			delete(v.ports, old.LogicalPort)
+		}
+		d.markRef("p", old.LogicalPort)
 	}
-	if v.fdbs, err = cacherows.Rows[sbdb.FDB](c, sbdb.FDBTable); err != nil {
-		return nil, err
+	if n := setRow(v.portUUID, id, m); n != nil {
+		v.ports[n.LogicalPort] = n
+		d.markRef("p", n.LogicalPort)
 	}
-	if v.lbs, err = cacherows.Rows[sbdb.LoadBalancer](c, sbdb.LoadBalancerTable); err != nil {
-		return nil, err
+}
+
+func (v *sbView) setMulticast(id string, m model.Model, d *sbDirty) {
+	mcRef := func(mc *sbdb.MulticastGroup) {
+		if k, ok := v.dpKey[mc.Datapath]; ok {
+			d.markRef("mc", strconv.FormatUint(uint64(k), 10)+"/"+mc.Name)
+		}
 	}
-	return v, nil
+	if old := v.mcUUID[id]; old != nil {
+		if k := (mcKey{old.Datapath, old.Name}); v.mcast[k] == old {
+			delete(v.mcast, k)
+		}
+		mcRef(old)
+	}
+	if n := setRow(v.mcUUID, id, m); n != nil {
+		v.mcast[mcKey{n.Datapath, n.Name}] = n
+		mcRef(n)
+	}
+}
+
+func (v *sbView) setFlow(id string, m model.Model, d *sbDirty) {
+	if old := v.flows[id]; old != nil {
+		if old.LogicalDatapath != nil {
+			removeFrom(v.flowsByDP, *old.LogicalDatapath, id)
+		}
+		if old.LogicalDpGroup != nil {
+			removeFrom(v.flowsByGrp, *old.LogicalDpGroup, id)
+		}
+	}
+	if n := setRow(v.flows, id, m); n != nil {
+		if n.LogicalDatapath != nil {
+			addTo(v.flowsByDP, *n.LogicalDatapath, id)
+		}
+		if n.LogicalDpGroup != nil {
+			addTo(v.flowsByGrp, *n.LogicalDpGroup, id)
+		}
+	}
+	if d != nil {
+		d.flows[id] = struct{}{}
+	}
+}
+
+func addTo(idx map[string]map[string]struct{}, key, id string) {
+	s := idx[key]
+	if s == nil {
+		s = map[string]struct{}{}
+		idx[key] = s
+	}
+	s[id] = struct{}{}
+}
+
+func removeFrom(idx map[string]map[string]struct{}, key, id string) {
+	if s := idx[key]; s != nil {
+		delete(s, id)
+		if len(s) == 0 {
+			delete(idx, key)
+		}
+	}
 }
 
 // chassisName returns the name of the Chassis row with UUID id, or "".
@@ -144,6 +353,26 @@ func (v *sbView) chassisName(id *string) string {
 // chassisNameOf returns the name of the Chassis row with UUID id, or "".
 func (v *sbView) chassisNameOf(id string) string { return v.chassisName(&id) }
 
+// groupKeys returns the tunnel keys of the datapaths of Logical_DP_Group
+// id that exist, computing them once per change.
+func (v *sbView) groupKeys(id string) []uint32 {
+	if keys, ok := v.dpGroups[id]; ok {
+		return keys
+	}
+	g := v.groupRows[id]
+	if g == nil {
+		return nil
+	}
+	keys := make([]uint32, 0, len(g.Datapaths))
+	for _, d := range g.Datapaths {
+		if k, ok := v.dpKey[d]; ok {
+			keys = append(keys, k)
+		}
+	}
+	v.dpGroups[id] = keys
+	return keys
+}
+
 // flowDatapaths returns the tunnel keys of the datapaths lf applies to.
 func (v *sbView) flowDatapaths(lf *sbdb.LogicalFlow) []uint32 {
 	if lf.LogicalDatapath != nil {
@@ -153,7 +382,7 @@ func (v *sbView) flowDatapaths(lf *sbdb.LogicalFlow) []uint32 {
 		return nil
 	}
 	if lf.LogicalDpGroup != nil {
-		return v.dpGroups[*lf.LogicalDpGroup]
+		return v.groupKeys(*lf.LogicalDpGroup)
 	}
 	return nil
 }
@@ -170,7 +399,11 @@ func (v *sbView) LookupPort(name string) (dp, port uint32, ok bool) {
 
 // LookupMulticast resolves a multicast group on datapath dp.
 func (v *sbView) LookupMulticast(dp uint32, name string) (uint32, bool) {
-	mc, ok := v.mcast[mcKey{dp, name}]
+	id, ok := v.dpByKey[dp]
+	if !ok {
+		return 0, false
+	}
+	mc, ok := v.mcast[mcKey{id, name}]
 	if !ok {
 		return 0, false
 	}
@@ -192,7 +425,7 @@ func (v *sbView) lbDatapaths(lb *sbdb.LoadBalancer) []uint32 {
 		}
 	}
 	if lb.DatapathGroup != nil {
-		keys = append(keys, v.dpGroups[*lb.DatapathGroup]...)
+		keys = append(keys, v.groupKeys(*lb.DatapathGroup)...)
 	}
 	return keys
 }

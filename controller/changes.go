@@ -1,0 +1,134 @@
+package controller
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/ovn-kubernetes/libovsdb/model"
+)
+
+// changeSet is what changed in a database since the loop last looked:
+// the UUIDs inserted, modified or deleted per table, or Full when the
+// loop must treat every row as changed (a new connection, a reconnect
+// that rebuilt the replica, a change that was lost).
+type changeSet struct {
+	Full   bool
+	Tables map[string]map[string]struct{}
+}
+
+// add records that row uuid of table changed.
+func (c *changeSet) add(table, uuid string) {
+	if c.Tables == nil {
+		c.Tables = map[string]map[string]struct{}{}
+	}
+	t := c.Tables[table]
+	if t == nil {
+		t = map[string]struct{}{}
+		c.Tables[table] = t
+	}
+	t[uuid] = struct{}{}
+}
+
+// merge adds o's changes to c.
+func (c *changeSet) merge(o changeSet) {
+	c.Full = c.Full || o.Full
+	for table, ids := range o.Tables {
+		for id := range ids {
+			c.add(table, id)
+		}
+	}
+}
+
+// has reports whether any row of one of tables changed (or everything
+// did).
+func (c *changeSet) has(tables ...string) bool {
+	if c.Full {
+		return true
+	}
+	for _, t := range tables {
+		if len(c.Tables[t]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// empty reports whether nothing changed.
+func (c *changeSet) empty() bool { return !c.Full && len(c.Tables) == 0 }
+
+// changeLog collects the changes libovsdb's cache reports from its
+// event goroutine until the loop takes them.
+type changeLog struct {
+	mu sync.Mutex // guards cs
+	cs changeSet
+}
+
+// uuider is what every generated model has.
+type uuider interface{ GetUUID() string }
+
+// record notes that m, a row of table, was added, modified or deleted.
+// A row without a UUID makes the next take Full.
+func (l *changeLog) record(table string, m model.Model) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if u, ok := m.(uuider); ok && u.GetUUID() != "" {
+		l.cs.add(table, u.GetUUID())
+		return
+	}
+	l.cs.Full = true
+}
+
+// setFull makes the next take Full.
+func (l *changeLog) setFull() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cs.Full = true
+}
+
+// take returns the changes recorded since the last take and forgets them.
+func (l *changeLog) take() changeSet {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cs := l.cs
+	l.cs = changeSet{}
+	return cs
+}
+
+// droppedEventMsg is what libovsdb logs when its cache event buffer is
+// full and it drops an event: the change log then misses a row.
+const droppedEventMsg = "dropping event because event buffer is full"
+
+// dropWatch is a slog handler in front of libovsdb's logger that turns
+// its dropped-event message into a Full change, so that a lost event
+// costs a full recompute instead of a wrong flow table.
+type dropWatch struct {
+	slog.Handler
+	log *changeLog
+}
+
+// Enabled lets through libovsdb's V(0) messages (slog's debug level
+// under the V(4) the controller gives libovsdb), where the dropped-event
+// message is, whatever the real handler's level.
+func (h dropWatch) Enabled(ctx context.Context, lvl slog.Level) bool {
+	return lvl >= slog.LevelDebug || h.Handler.Enabled(ctx, lvl)
+}
+
+func (h dropWatch) Handle(ctx context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, droppedEventMsg) {
+		h.log.setFull()
+	}
+	if h.Handler.Enabled(ctx, r.Level) {
+		return h.Handler.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (h dropWatch) WithAttrs(as []slog.Attr) slog.Handler {
+	return dropWatch{h.Handler.WithAttrs(as), h.log}
+}
+
+func (h dropWatch) WithGroup(name string) slog.Handler {
+	return dropWatch{h.Handler.WithGroup(name), h.log}
+}

@@ -1,0 +1,241 @@
+package controller
+
+import (
+	"slices"
+
+	"github.com/ovnd/ovnd/controller/chassis"
+	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/controller/lflowc"
+)
+
+// localKeys returns the tunnel keys of the local datapaths.
+func localKeys(st *chassis.State) map[uint32]bool {
+	keys := make(map[uint32]bool, len(st.LocalDatapaths))
+	for _, dp := range st.LocalDatapaths {
+		keys[uint32(dp.Key)] = true
+	}
+	return keys
+}
+
+// localChanged reports whether the chassis state changed in a way that
+// the compiled lflows depend on: the local datapaths or the localnet
+// ports.
+func (l *loop) localChanged(st *chassis.State) bool {
+	if len(st.LocalDatapaths) != len(l.local) || len(st.Localnet) != len(l.localnet) {
+		return true
+	}
+	for id, dp := range st.LocalDatapaths {
+		if k, ok := l.local[id]; !ok || k != uint32(dp.Key) {
+			return true
+		}
+	}
+	for name := range st.Localnet {
+		if !l.localnet[name] {
+			return true
+		}
+	}
+	return false
+}
+
+// compileLflows brings the desired table's logical flows in line with
+// the view. With d nil it compiles every lflow (a new view); otherwise
+// only those d names, those on datapaths that d or the chassis state
+// made local or not local, and those that referred to something d
+// names, which the reverse index finds.
+func (l *loop) compileLflows(v *sbView, st *chassis.State, d *sbDirty) {
+	local := make(map[string]uint32, len(st.LocalDatapaths))
+	keys := make(map[uint32]bool, len(st.LocalDatapaths))
+	for id, dp := range st.LocalDatapaths {
+		local[id], keys[uint32(dp.Key)] = uint32(dp.Key), true
+	}
+	localnet := make(map[string]bool, len(st.Localnet))
+	for name := range st.Localnet {
+		localnet[name] = true
+	}
+	var todo map[string]struct{}
+	if d == nil {
+		todo = make(map[string]struct{}, len(v.flows)+len(l.lflows))
+		for id := range v.flows {
+			todo[id] = struct{}{}
+		}
+		for id := range l.lflows {
+			todo[id] = struct{}{}
+		}
+	} else {
+		todo = l.invalidated(v, d, local, localnet)
+	}
+	l.local, l.localnet = local, localnet
+	if len(todo) == 0 {
+		return
+	}
+	env := &compileEnv{v: v, st: st}
+	for id := range todo {
+		l.compileOne(env, id, keys)
+	}
+	mods := l.compiler.Groups()
+	groups := make([]flowtable.Group, len(mods))
+	for i, m := range mods {
+		groups[i] = flowtable.GroupFromMod(m)
+	}
+	l.desired.SetGroups(lflowGroupsOwner, groups)
+	l.installDue = true
+}
+
+// invalidated returns the lflows that d and the change from l.local and
+// l.localnet to local and localnet make compile again.
+func (l *loop) invalidated(v *sbView, d *sbDirty, local map[string]uint32, localnet map[string]bool) map[string]struct{} {
+	todo := make(map[string]struct{}, len(d.flows))
+	for id := range d.flows {
+		todo[id] = struct{}{}
+	}
+	for id, k := range local {
+		if old, ok := l.local[id]; !ok || old != k {
+			d.dps[id] = struct{}{}
+		}
+	}
+	for id := range l.local {
+		if _, ok := local[id]; !ok {
+			d.dps[id] = struct{}{}
+		}
+	}
+	for name := range localnet {
+		if !l.localnet[name] {
+			d.ref("p", name)
+		}
+	}
+	for name := range l.localnet {
+		if !localnet[name] {
+			d.ref("p", name)
+		}
+	}
+	for dp := range d.dps {
+		for id := range v.flowsByDP[dp] {
+			todo[id] = struct{}{}
+		}
+		for g := range v.dpInGroups[dp] {
+			d.groups[g] = struct{}{}
+		}
+	}
+	for g := range d.groups {
+		for id := range v.flowsByGrp[g] {
+			todo[id] = struct{}{}
+		}
+	}
+	for r := range d.refs {
+		for id := range l.refIndex[r] {
+			todo[id] = struct{}{}
+		}
+	}
+	return todo
+}
+
+// compileOne compiles lflow id for the local datapaths it applies to, or
+// removes its flows when it is gone or applies to none.
+func (l *loop) compileOne(env *compileEnv, id string, local map[uint32]bool) {
+	lf := env.v.flows[id]
+	var dps []uint32
+	if lf != nil {
+		for _, k := range env.v.flowDatapaths(lf) {
+			if local[k] {
+				dps = append(dps, k)
+			}
+		}
+	}
+	if len(dps) == 0 {
+		l.dropLflow(id)
+		return
+	}
+	slices.Sort(dps)
+	in := lflowc.LogicalFlow{UUID: lf.UUID, Pipeline: string(lf.Pipeline), TableID: lf.TableID,
+		Priority: lf.Priority, Match: lf.Match, Actions: lf.Actions, Tags: lf.Tags}
+	if lf.ControllerMeter != nil {
+		in.ControllerMeter = *lf.ControllerMeter
+	}
+	flows, refs, err := l.compiler.Compile(in, dps, env)
+	if err != nil {
+		l.c.log.Warn("skipping logical flow", "uuid", lf.UUID, "pipeline", lf.Pipeline, "table", lf.TableID,
+			"match", lf.Match, "actions", lf.Actions, "err", err)
+		flows = nil
+	}
+	l.desired.Set(id, flows)
+	l.setRefs(id, refKeys(refs))
+}
+
+// dropLflow removes the flows of lflow id, if it has any.
+func (l *loop) dropLflow(id string) {
+	if _, ok := l.lflows[id]; !ok {
+		return
+	}
+	l.desired.Remove(id)
+	l.compiler.Release(id)
+	l.setRefs(id, nil)
+	delete(l.lflows, id)
+}
+
+// setRefs records that lflow id (compiled now; gone if refs is nil)
+// refers to refs, in the reverse index.
+func (l *loop) setRefs(id string, refs []string) {
+	if old := l.lflows[id]; old != nil {
+		for _, r := range old.refs {
+			removeFrom(l.refIndex, r, id)
+		}
+	}
+	if refs == nil {
+		return
+	}
+	for _, r := range refs {
+		addTo(l.refIndex, r, id)
+	}
+	l.lflows[id] = &compiled{refs: refs}
+}
+
+// refKeys renders the compiler's references as reverse-index keys.
+func refKeys(r lflowc.Refs) []string {
+	out := make([]string, 0, len(r.Ports)+len(r.AddressSets)+len(r.PortGroups)+len(r.Multicast))
+	add := func(kind string, names []string) {
+		for _, n := range names {
+			out = append(out, kind+":"+n)
+		}
+	}
+	add("p", r.Ports)
+	add("as", r.AddressSets)
+	add("pg", r.PortGroups)
+	add("mc", r.Multicast)
+	return out
+}
+
+// lflowGroupsOwner owns the groups the compiled lflows use (load
+// balancer backends); the compiler numbers and reference-counts them.
+const lflowGroupsOwner = "lflowc/groups"
+
+// compileEnv is the compiler's environment: the view and the chassis
+// state.
+type compileEnv struct {
+	v  *sbView
+	st *chassis.State
+}
+
+func (e *compileEnv) LookupPort(name string) (uint32, uint32, bool) { return e.v.LookupPort(name) }
+func (e *compileEnv) LookupMulticast(dp uint32, name string) (uint32, bool) {
+	return e.v.LookupMulticast(dp, name)
+}
+func (e *compileEnv) Resident(port string) bool               { return e.v.Resident(port) }
+func (e *compileEnv) AddressSet(name string) ([]string, bool) { return e.v.AddressSet(name) }
+func (e *compileEnv) PortGroup(name string) ([]string, bool)  { return e.v.PortGroup(name) }
+func (e *compileEnv) Router(dp uint32) bool                   { return e.v.Router(dp) }
+
+// Meter maps an SB Meter name to an OpenFlow meter id. Meters are not
+// installed yet, so controller actions run unmetered.
+func (e *compileEnv) Meter(string) uint32 { return 0 }
+
+// Local reports whether port is bound here, is the localnet port of a
+// local datapath, or is of a type ovn-controller always counts as
+// related (patch, localport, vtep), as ovn-controller decides which
+// port-group members and in_out_port lflows to compile.
+func (e *compileEnv) Local(port string) bool {
+	if e.v.Resident(port) || e.v.alwaysRelated(port) {
+		return true
+	}
+	_, ok := e.st.Localnet[port]
+	return ok
+}
