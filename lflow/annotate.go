@@ -1,6 +1,10 @@
 package lflow
 
-import "fmt"
+import (
+	"fmt"
+	"reflect"
+	"sync"
+)
 
 // bexpr is an expression over Matches only: the result of pushing
 // negations down, expanding predicates, adding prerequisites and turning
@@ -68,11 +72,40 @@ func (a *annotator) expand(name, text string) (Expr, error) {
 	if a.depth > 32 {
 		return nil, fmt.Errorf("recursive expansion of %s", name)
 	}
-	x, err := ParseExpr(text, a.syms, nil)
+	x, err := parseExpansion(a.syms, text)
 	if err != nil {
 		return nil, fmt.Errorf("expansion of %s: %v", name, err)
 	}
 	return x, nil
+}
+
+// expansions holds parsed expansions and prerequisites: a handful of
+// texts ("ip4", "eth.type == 0x800") are expanded for nearly every
+// comparison of every match, and parsing them each time was a fifth of
+// normalising. Lowering only reads an Expr, so one parse is shared.
+// Entries are per symbol table and hold the table, so that its address
+// is not reused while cached; a table must not change once used.
+var expansions sync.Map // expansionKey -> expansion
+
+type expansionKey struct {
+	syms uintptr
+	text string
+}
+
+type expansion struct {
+	syms Symtab
+	x    Expr
+	err  error
+}
+
+func parseExpansion(syms Symtab, text string) (Expr, error) {
+	key := expansionKey{reflect.ValueOf(syms).Pointer(), text}
+	if e, ok := expansions.Load(key); ok {
+		return e.(expansion).x, e.(expansion).err
+	}
+	x, err := ParseExpr(text, syms, nil)
+	expansions.Store(key, expansion{syms, x, err})
+	return x, err
 }
 
 // nominal reports whether an expansion refers to a nominal field or

@@ -90,7 +90,7 @@ func errAt(pos int, format string, args ...any) *Error {
 // of line and /* ... */) are skipped.
 func Lex(s string) ([]Token, error) {
 	l := &lexer{s: s}
-	var toks []Token
+	toks := make([]Token, 0, len(s)/5+2) // lflow text runs about 5 bytes a token
 	for {
 		t, err := l.next()
 		if err != nil {

@@ -80,6 +80,9 @@ func (tc *textCache) parseMatch(s, key string, sets lflow.Sets) ([]lflow.Term, e
 // setNames returns the address sets ("$name") and port groups
 // ("@name") a match names, in order.
 func (tc *textCache) setNames(s string) []string {
+	if !strings.ContainsAny(s, "$@") {
+		return nil // most matches: no need to lex them or to remember them
+	}
 	if tc != nil {
 		if n, ok := tc.names[s]; ok {
 			return n

@@ -220,6 +220,7 @@ type compiler struct {
 	// actsByKind holds compiled actions that do not depend on the
 	// datapath, for switches (false) and routers (true).
 	actsByKind map[bool][]openflow.Action
+	addrs      *addrSets // the address sets the match names, once resolved
 }
 
 // table is the OpenFlow table of logical table n of this lflow's
@@ -283,19 +284,66 @@ func (c *compiler) terms(dp uint32) ([]lflow.Term, error) {
 	if len(names) == 0 {
 		return c.cache.parseMatch(text, text, nil)
 	}
-	sets := &dpSets{env: c.env, dp: dp, refs: c.refs, addrs: map[string][]string{}, ports: map[string][]string{}}
+	if c.addrs == nil {
+		c.addrs = &addrSets{env: c.env, refs: c.refs, sets: map[string]addrSet{}}
+	}
+	sets := &dpSets{addrSets: c.addrs, dp: dp, ports: map[string][]string{}}
 	key := sets.resolve(text, names)
 	return c.cache.parseMatch(text, key, sets)
+}
+
+// addrSets resolves $as for one Compile: address sets do not depend on
+// the datapath, so each is looked up and digested once however many
+// datapaths the lflow has (an address set of every VIF's address on
+// each of 500 switches was a tenth of the compile).
+type addrSets struct {
+	env  Env
+	refs *refSet
+	sets map[string]addrSet
+}
+
+type addrSet struct {
+	members []string
+	digest  string // what identifies the members in a cache key
+}
+
+func (a *addrSets) get(name string) addrSet {
+	if s, ok := a.sets[name]; ok {
+		return s
+	}
+	a.refs.sets[name] = true
+	members, _ := a.env.AddressSet(name)
+	s := addrSet{members: members, digest: membersKey(members)}
+	a.sets[name] = s
+	return s
+}
+
+// membersKey identifies a list of set members: the list itself when
+// short, else its SHA-256.
+func membersKey(members []string) string {
+	n := 0
+	for _, m := range members {
+		n += len(m) + 1
+	}
+	b := make([]byte, 0, n)
+	for _, m := range members {
+		b = append(b, '\x01')
+		b = append(b, m...)
+	}
+	if len(b) <= 256 {
+		return string(b)
+	}
+	sum := sha256.Sum256(b)
+	return "\x02" + string(sum[:])
 }
 
 // dpSets resolves $as and @pg for one datapath: port groups by their
 // per-datapath SB name and reduced to the local ports, as
 // ovn-controller does; a set that does not exist is empty.
 type dpSets struct {
-	env          Env
-	dp           uint32
-	refs         *refSet
-	addrs, ports map[string][]string
+	*addrSets
+	dp    uint32
+	ports map[string][]string
 }
 
 // resolve looks up every set the match names and returns a key for the
@@ -304,15 +352,15 @@ func (s *dpSets) resolve(text string, names []string) string {
 	var b strings.Builder
 	b.WriteString(text)
 	for _, n := range names {
-		var members []string
+		b.WriteString("\x00")
+		b.WriteString(n)
 		if n[0] == '$' {
-			members = s.addressSet(n[1:])
-		} else {
-			members = s.portGroup(n[1:])
+			b.WriteString(s.get(n[1:]).digest)
+			continue
 		}
-		b.WriteString("\x00" + n)
-		for _, m := range members {
-			b.WriteString("\x01" + m)
+		for _, m := range s.portGroup(n[1:]) {
+			b.WriteByte('\x01')
+			b.WriteString(m)
 		}
 	}
 	if b.Len() <= 512 {
@@ -322,15 +370,7 @@ func (s *dpSets) resolve(text string, names []string) string {
 	return "sha256:" + string(sum[:])
 }
 
-func (s *dpSets) addressSet(name string) []string {
-	if a, ok := s.addrs[name]; ok {
-		return a
-	}
-	s.refs.sets[name] = true
-	a, _ := s.env.AddressSet(name)
-	s.addrs[name] = a
-	return a
-}
+func (s *dpSets) addressSet(name string) []string { return s.get(name).members }
 
 func (s *dpSets) portGroup(name string) []string {
 	if p, ok := s.ports[name]; ok {

@@ -16,8 +16,12 @@ func largeScript(nSwitch, perSwitch int) string {
 	var b strings.Builder
 	b.WriteString("$N lr-add r0")
 	for s := range nSwitch {
+		sep := " -- "
+		if s%50 == 0 {
+			sep = "\n$N " // one ovn-nbctl per 50 switches: the kernel bounds a command line
+		}
 		sw := fmt.Sprintf("sw%d", s)
-		fmt.Fprintf(&b, " -- ls-add %s -- lrp-add r0 r0-%s 02:0a:%02x:%02x:00:01 10.%d.%d.1/24", sw, sw, s/256, s%256, s/256, s%256)
+		fmt.Fprintf(&b, "%sls-add %s -- lrp-add r0 r0-%s 02:0a:%02x:%02x:00:01 10.%d.%d.1/24", sep, sw, sw, s/256, s%256, s/256, s%256)
 		fmt.Fprintf(&b, " -- lsp-add %s %s-r0 -- lsp-set-type %s-r0 router -- lsp-set-addresses %s-r0 router"+
 			" -- lsp-set-options %s-r0 router-port=r0-%s", sw, sw, sw, sw, sw, sw)
 		for h := range perSwitch {

@@ -1,0 +1,126 @@
+package lflowc
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"testing"
+)
+
+var (
+	captureLarge = flag.Int("capture-large", 0, "TestCaptureLarge: switches of 20 VIFs to build with a real ovn-northd")
+	largeSB      = flag.String("large-sb", "testdata/large-sb.json.gz", "BenchmarkCompileLarge: the snapshot to compile")
+)
+
+// largeLocal is how many VIFs, switch by switch from sw0, the bench
+// chassis binds: controllerbench's 50 local VIFs.
+const largeLocal = 50
+
+// TestCaptureLarge writes the controller bench's topology as a real
+// ovn-northd builds it, seen from a chassis with the first 50 VIFs
+// (go test -run CaptureLarge -capture-large 500 -large-sb /tmp/x.json.gz).
+// Every datapath is local through the router, as in controllerbench.
+func TestCaptureLarge(t *testing.T) {
+	if *captureLarge == 0 {
+		t.Skip("run with -capture-large N")
+	}
+	s := newSandbox(t)
+	s.scriptText(largeScript(*captureLarge, 20))
+	e := readSB(t, s)
+	local := map[string]bool{}
+	for i := range largeLocal {
+		local[fmt.Sprintf("sw%d-vif%d", i/20, i%20)] = true
+	}
+	snap := &snapshot{Ports: map[string]snapPort{}, Mcast: map[string]uint32{}, Sets: e.sets, Groups: e.groups,
+		McastByDP: true}
+	for n, p := range e.ports {
+		snap.Ports[n] = snapPort{DP: p.dp, Key: p.key, Resident: local[n], Local: local[n] || p.typ == "patch" || p.typ == "localnet"}
+	}
+	maps := e.mcast
+	for k, v := range maps {
+		snap.Mcast[k] = v
+	}
+	for dp := range e.routers {
+		snap.Routers = append(snap.Routers, dp)
+	}
+	slices.Sort(snap.Routers)
+	for i, lf := range e.lflows {
+		dps := slices.Clone(e.lfDPs[i])
+		slices.Sort(dps)
+		snap.Lflows, snap.DPs = append(snap.Lflows, lf), append(snap.DPs, dps)
+	}
+	writeSnapshot(t, *largeSB, snap)
+	t.Logf("%d lflows written to %s", len(snap.Lflows), *largeSB)
+}
+
+func writeSnapshot(t *testing.T, path string, snap *snapshot) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z := gzip.NewWriter(f)
+	if err := json.NewEncoder(z).Encode(snap); err != nil {
+		t.Fatal(err)
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkCompileLarge is the controller's full compile of the bench
+// topology (testdata/large-sb.json.gz: 50 switches of 20 VIFs, port
+// group of all VIFs with three stateful ACLs, 50 VIFs local; -large-sb
+// takes a bigger capture): a fresh Compiler compiles every lflow for
+// its datapaths. Besides time and allocations it reports the heap that
+// stays live per lflow afterwards, with the flows held (as the loop
+// holds them until flowtable has them) and with only the Compiler.
+func BenchmarkCompileLarge(b *testing.B) {
+	s := loadSnapshotFile(b, *largeSB)
+	pairs, nflows := 0, 0
+	for _, d := range s.DPs {
+		pairs += len(d)
+	}
+	var cc *Compiler
+	var held [][]any
+	var before runtime.MemStats
+	for range b.N {
+		b.StopTimer()
+		cc, held = nil, nil
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		cc = NewCompiler()
+		held = make([][]any, len(s.Lflows))
+		nflows = 0
+		for i, lf := range s.Lflows {
+			flows, refs, err := cc.Compile(lf, s.DPs[i], s)
+			if err != nil {
+				b.Fatalf("%s %q: %v", lf.UUID, lf.Match, err)
+			}
+			held[i] = []any{flows, refs}
+			nflows += len(flows)
+		}
+	}
+	b.StopTimer()
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	withFlows := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	runtime.KeepAlive(held)
+	held = nil
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	compilerOnly := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	runtime.KeepAlive(cc)
+	n := float64(len(s.Lflows))
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/lflow")
+	b.ReportMetric(float64(withFlows)/n, "live-B/lflow")
+	b.ReportMetric(float64(compilerOnly)/n, "compiler-B/lflow")
+	b.ReportMetric(float64(nflows), "flows")
+	b.Logf("%d lflows, %d lflow-datapath pairs, %d flows", len(s.Lflows), pairs, nflows)
+}
