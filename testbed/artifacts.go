@@ -114,8 +114,8 @@ func (tb *Topology) Dump(t testing.TB, reason string) {
 // daemonLogs lists a daemon's log file (--log-file, when it has one) and
 // the file with its stdout and stderr.
 func daemonLogs(d *daemon) []string {
-	files := []string{d.output}
-	for _, a := range d.cmd.Args {
+	files := []string{d.Output}
+	for _, a := range d.Cmd.Args {
 		if f, ok := strings.CutPrefix(a, "--log-file="); ok {
 			files = append(files, f)
 		}

@@ -32,12 +32,12 @@ func (tb *Topology) CaptureUnderlay(t testing.TB, c *Chassis) *Capture {
 		tb.fail(t, "capture: %v", err)
 	}
 	cp := &Capture{tb: tb, c: c, d: d, file: file}
-	t.Cleanup(func() { d.stop(time.Second) })
+	t.Cleanup(func() { d.Stop(time.Second) })
 	if err := poll(10*time.Second, func() error {
 		if strings.Contains(readFile(file), "listening on") {
 			return nil
 		}
-		return d.alive()
+		return d.Alive()
 	}); err != nil {
 		tb.fail(t, "capture: tcpdump not listening: %v", err)
 	}
@@ -57,7 +57,7 @@ var outerUDP = regexp.MustCompile(`^\s*\d+\.\d+\.\d+\.\d+\.\d+ > \d+\.\d+\.\d+\.
 // Packets stops the capture and returns what it saw.
 func (cp *Capture) Packets() []Packet {
 	time.Sleep(300 * time.Millisecond) // let the last packets reach tcpdump
-	cp.d.stop(2 * time.Second)
+	cp.d.Stop(2 * time.Second)
 	return parseCapture(readFile(cp.file))
 }
 

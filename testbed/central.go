@@ -74,7 +74,7 @@ func (c *Central) startDB(kind Kind) error {
 // waitDB waits until both databases answer.
 func (c *Central) waitDB() error {
 	return poll(20*time.Second, func() error {
-		if err := c.db.alive(); err != nil {
+		if err := c.db.Alive(); err != nil {
 			return err
 		}
 		if _, err := runTimeout(5*time.Second, "", nil, "ovn-nbctl", "--db="+c.NBRemote(), "--timeout=3", "show"); err != nil {
@@ -115,6 +115,6 @@ func (c *Central) daemons() []*daemon {
 // stop stops northd, then the databases.
 func (c *Central) stop() {
 	for _, d := range c.daemons() {
-		d.stop(3 * time.Second)
+		d.Stop(3 * time.Second)
 	}
 }

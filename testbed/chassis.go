@@ -145,7 +145,7 @@ func (c *Chassis) startController(tb *Topology) error {
 func (c *Chassis) waitRegistered(tb *Topology, timeout time.Duration) error {
 	return poll(timeout, func() error {
 		for _, d := range c.daemons() {
-			if err := d.alive(); err != nil {
+			if err := d.Alive(); err != nil {
 				return err
 			}
 		}
@@ -173,7 +173,7 @@ func (c *Chassis) daemons() []*daemon {
 // stop stops the controller, then OVS, and deletes the namespace.
 func (c *Chassis) stop() {
 	for _, d := range c.daemons() {
-		d.stop(3 * time.Second)
+		d.Stop(3 * time.Second)
 	}
 	_ = delNetns(c.NS)
 }
@@ -195,7 +195,7 @@ func (c *Chassis) plug(vifNS, ifname, port string) error {
 // unplug removes the port from br-int; deleting the VIF's namespace
 // removes the veth.
 func (c *Chassis) unplug(ifname string) {
-	if c.ovsdb == nil || c.ovsdb.alive() != nil {
+	if c.ovsdb == nil || c.ovsdb.Alive() != nil {
 		return // the whole chassis goes with its namespace
 	}
 	_, _ = run("", nil, "ovs-vsctl", "--db=unix:"+c.dbSock(), "--timeout=5", "--no-wait",
@@ -207,9 +207,9 @@ func (c *Chassis) unplug(ifname string) {
 // is called or the test ends.
 func (c *Chassis) PauseController(t testing.TB) (resume func()) {
 	t.Helper()
-	pgid := c.ctl.cmd.Process.Pid
+	pgid := c.ctl.Pid()
 	if err := syscall.Kill(-pgid, syscall.SIGSTOP); err != nil {
-		t.Fatalf("testbed: pause %s: %v", c.ctl.name, err)
+		t.Fatalf("testbed: pause %s: %v", c.ctl.Name, err)
 	}
 	var once sync.Once
 	resume = func() { once.Do(func() { _ = syscall.Kill(-pgid, syscall.SIGCONT) }) }

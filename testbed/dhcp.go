@@ -85,10 +85,10 @@ func (v *VIF) dhclient(t testing.TB, family, conf, reason string) Lease {
 		if _, err := os.Stat(leaseFile); err == nil {
 			return nil
 		}
-		if err := d.alive(); err != nil {
-			return fmt.Errorf("%w: %s", err, tail(readFile(d.output), 5))
+		if err := d.Alive(); err != nil {
+			return fmt.Errorf("%w: %s", err, tail(readFile(d.Output), 5))
 		}
-		return fmt.Errorf("no lease yet: %s", lastLine(readFile(d.output)))
+		return fmt.Errorf("no lease yet: %s", lastLine(readFile(d.Output)))
 	})
 	lease := readLease(leaseFile)
 	if a := lease.cidr(); a != "" {

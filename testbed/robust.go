@@ -24,9 +24,9 @@ func (c *Chassis) RestartController(t testing.TB, kill bool) {
 	t.Helper()
 	c.tb.restarts++
 	if kill {
-		_ = syscall.Kill(-c.ctl.cmd.Process.Pid, syscall.SIGKILL)
+		_ = syscall.Kill(-c.ctl.Pid(), syscall.SIGKILL)
 	}
-	c.ctl.stop(5 * time.Second)
+	c.ctl.Stop(5 * time.Second)
 	c.keepOutput("controller.out")
 	if err := c.startController(c.tb); err != nil {
 		t.Fatalf("testbed: restart %s controller: %v", c.Name, err)
@@ -47,8 +47,8 @@ func (c *Chassis) keepOutput(name string) {
 func (c *Chassis) RestartOVS(t testing.TB) {
 	t.Helper()
 	c.tb.restarts++
-	c.vswitchd.stop(5 * time.Second)
-	c.ovsdb.stop(5 * time.Second)
+	c.vswitchd.Stop(5 * time.Second)
+	c.ovsdb.Stop(5 * time.Second)
 	for _, n := range []string{"ovs-vswitchd.out", "ovsdb-server.out"} {
 		c.keepOutput(n)
 	}
@@ -82,7 +82,7 @@ func (c *Chassis) startOVSOn(db string) error {
 		return err
 	}
 	if err := poll(20*time.Second, func() error {
-		if err := c.ovsdb.alive(); err != nil {
+		if err := c.ovsdb.Alive(); err != nil {
 			return err
 		}
 		_, err := c.VSCtl("--no-wait", "init")
@@ -104,7 +104,7 @@ func (c *Chassis) startOVSOn(db string) error {
 func (tb *Topology) StopDB(t testing.TB) (restart func()) {
 	t.Helper()
 	c := tb.Central
-	c.db.stop(5 * time.Second)
+	c.db.Stop(5 * time.Second)
 	var once sync.Once
 	restart = func() {
 		once.Do(func() {
@@ -127,7 +127,7 @@ func (tb *Topology) StopDB(t testing.TB) (restart func()) {
 // leaves the SB alone, until resume is called or the test ends.
 func (tb *Topology) PauseNorthd(t testing.TB) (resume func()) {
 	t.Helper()
-	pgid := tb.Central.northd.cmd.Process.Pid
+	pgid := tb.Central.northd.Pid()
 	if err := syscall.Kill(-pgid, syscall.SIGSTOP); err != nil {
 		t.Fatalf("testbed: pause northd: %v", err)
 	}
@@ -139,7 +139,7 @@ func (tb *Topology) PauseNorthd(t testing.TB) (resume func()) {
 
 // ControllerOutput returns what the chassis's current controller has
 // written to its stdout and stderr so far.
-func (c *Chassis) ControllerOutput() string { return readFile(c.ctl.output) }
+func (c *Chassis) ControllerOutput() string { return readFile(c.ctl.Output) }
 
 // PingRun is a ping running in the background: see StartPing.
 type PingRun struct {

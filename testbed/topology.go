@@ -169,7 +169,7 @@ func (tb *Topology) Alive() error { return tb.checkDaemons() }
 // checkDaemons returns an error naming the first daemon that stopped.
 func (tb *Topology) checkDaemons() error {
 	for _, d := range tb.daemons() {
-		if err := d.alive(); err != nil {
+		if err := d.Alive(); err != nil {
 			return err
 		}
 	}

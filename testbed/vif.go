@@ -146,7 +146,7 @@ func (v *VIF) unplug() {
 	v.daemons = nil
 	v.mu.Unlock()
 	for _, d := range ds {
-		d.stop(time.Second)
+		d.Stop(time.Second)
 	}
 	v.tb.mu.Lock()
 	mine := v.tb.vifs[v.Name] == v

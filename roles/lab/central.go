@@ -123,7 +123,7 @@ func (c *central) failed() error {
 	default:
 	}
 	if c.controller != nil {
-		if done, err := c.controller.exited(); done {
+		if err := c.controller.Alive(); err != nil {
 			return err
 		}
 	}
@@ -135,7 +135,7 @@ func (c *central) stop() error {
 	if c == nil {
 		return nil
 	}
-	c.controller.stop()
+	c.controller.Stop(daemonGrace)
 	c.cancel()
 	return <-c.done
 }

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/ovnd/ovnd/internal/proc"
 )
 
 // journalFile is the lab's record of what it changed outside its own
@@ -99,7 +101,7 @@ func (j *journal) save(dir string) error {
 
 // liveOwner returns the pid of a running lab that owns the journal, or 0.
 func (j *journal) liveOwner() int {
-	if j.PID <= 1 || j.PID == os.Getpid() || !alive(j.PID) || !cmdlineMentions(j.PID, "lab") {
+	if j.PID <= 1 || j.PID == os.Getpid() || !proc.Running(j.PID) || !proc.CmdlineMentions(j.PID, "lab") {
 		return 0
 	}
 	return j.PID

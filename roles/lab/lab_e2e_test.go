@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ovnd/ovnd/internal/proc"
 )
 
 // These tests run the whole lab as root: a private Open vSwitch (or one
@@ -83,7 +85,7 @@ func processesMentioning(s string) []int {
 		if _, err := fmt.Sscan(e.Name(), &pid); err != nil || pid == os.Getpid() {
 			continue
 		}
-		if alive(pid) && cmdlineMentions(pid, s) {
+		if proc.Running(pid) && proc.CmdlineMentions(pid, s) {
 			pids = append(pids, pid)
 		}
 	}
@@ -392,7 +394,7 @@ func TestLabSweepsLeftovers(t *testing.T) {
 func TestLabNeedsVswitchd(t *testing.T) {
 	needLab(t, false)
 	host := startTestOVS(t)
-	host.vswitchd.stop()
+	host.vswitchd.Stop(daemonGrace)
 	before, err := host.externalIDs()
 	if err != nil {
 		t.Fatal(err)

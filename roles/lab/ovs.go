@@ -112,11 +112,11 @@ func waitSocket(d *daemon, path string) error {
 		if answers(path) {
 			return nil
 		}
-		if done, err := d.exited(); done {
+		if err := d.Alive(); err != nil {
 			return err
 		}
 	}
-	return fmt.Errorf("%s did not answer on %s within 10s", d.name, path)
+	return fmt.Errorf("%s did not answer on %s within 10s", d.Name, path)
 }
 
 // failed returns why a private OVS stopped, if it did.
@@ -125,7 +125,7 @@ func (o *localOVS) failed() error {
 		if d == nil {
 			continue
 		}
-		if done, err := d.exited(); done {
+		if err := d.Alive(); err != nil {
 			return err
 		}
 	}
@@ -139,15 +139,15 @@ func (o *localOVS) stop() {
 		return
 	}
 	if o.vswitchd != nil {
-		if done, _ := o.vswitchd.exited(); !done {
+		if done, _ := o.vswitchd.Exited(); !done {
 			o.vsctl("--if-exists", "del-br", integrationBridge)
 			// --cleanup also deletes the datapath (ovs-system with the
 			// kernel's), which a plain exit leaves behind.
 			appctl(o.runDir, "ovs-vswitchd", "exit", "--cleanup")
 		}
 	}
-	o.vswitchd.stop()
-	o.server.stop()
+	o.vswitchd.Stop(daemonGrace)
+	o.server.Stop(daemonGrace)
 }
 
 // stopStalePrivateOVS stops the daemons of a private OVS that an earlier
