@@ -89,8 +89,12 @@ func errAt(pos int, format string, args ...any) *Error {
 // Lex splits s into tokens, ending with an EOF token. Comments (// to end
 // of line and /* ... */) are skipped.
 func Lex(s string) ([]Token, error) {
-	l := &lexer{s: s}
-	toks := make([]Token, 0, len(s)/5+2) // lflow text runs about 5 bytes a token
+	return lexInto(make([]Token, 0, len(s)/5+2), s) // lflow text runs about 5 bytes a token
+}
+
+// lexInto is Lex appending to toks.
+func lexInto(toks []Token, s string) ([]Token, error) {
+	l := lexer{s: s}
 	for {
 		t, err := l.next()
 		if err != nil {

@@ -78,6 +78,27 @@ func mergeConj(a, b Conj) (Conj, bool) {
 	return out, true
 }
 
+// consistent reports whether a and b can hold together: mergeConj
+// without building the result.
+func consistent(a, b Conj) bool {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		ka, kb := a[i].key(), b[j].key()
+		switch {
+		case ka < kb:
+			i++
+		case kb < ka:
+			j++
+		default:
+			if _, ok := a[i].merge(b[j]); !ok {
+				return false
+			}
+			i, j = i+1, j+1
+		}
+	}
+	return true
+}
+
 // implies reports whether every packet matching c also matches o.
 func (c Conj) implies(o Conj) bool {
 	for _, om := range o {

@@ -187,7 +187,7 @@ func (t Term) settle() (Term, bool) {
 func compatible(c Conj, d []Conj) []Conj {
 	var out []Conj
 	for _, alt := range d {
-		if _, ok := mergeConj(c, alt); ok {
+		if consistent(c, alt) {
 			out = append(out, alt)
 		}
 	}

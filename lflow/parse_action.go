@@ -9,6 +9,7 @@ func ParseActions(s string, syms Symtab) ([]Action, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer p.release()
 	acts, err := p.actions()
 	if err != nil {
 		return nil, err

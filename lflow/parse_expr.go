@@ -7,6 +7,7 @@ func ParseExpr(s string, syms Symtab, sets Sets) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer p.release()
 	e, err := p.expr()
 	if err != nil {
 		return nil, err

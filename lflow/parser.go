@@ -1,6 +1,9 @@
 package lflow
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // parser walks a token slice; it is shared by the match and action
 // grammars.
@@ -9,14 +12,36 @@ type parser struct {
 	i    int
 	syms Symtab
 	sets Sets
+	buf  *[]Token // where toks came from, for release
 }
 
+// tokenBufs recycles token slices: the parser copies what it keeps out
+// of its tokens, so a slice can serve the next parse once release
+// returns it, and lexing no longer allocates one per text.
+var tokenBufs = sync.Pool{New: func() any { return new([]Token) }}
+
+// maxPooledTokens bounds the slices kept for reuse, so that one huge
+// text does not pin a huge buffer.
+const maxPooledTokens = 1024
+
 func newParser(s string, syms Symtab, sets Sets) (*parser, error) {
-	toks, err := Lex(s)
+	buf := tokenBufs.Get().(*[]Token)
+	toks, err := lexInto((*buf)[:0], s)
 	if err != nil {
+		tokenBufs.Put(buf)
 		return nil, err
 	}
-	return &parser{toks: toks, syms: syms, sets: sets}, nil
+	return &parser{toks: toks, syms: syms, sets: sets, buf: buf}, nil
+}
+
+// release hands the token slice back; p must not be used afterwards.
+func (p *parser) release() {
+	if cap(p.toks) <= maxPooledTokens {
+		clear(p.toks) // drop the strings they refer to
+		*p.buf = p.toks[:0]
+		tokenBufs.Put(p.buf)
+	}
+	p.toks, p.buf = nil, nil
 }
 
 func (p *parser) peek() Token { return p.toks[p.i] }

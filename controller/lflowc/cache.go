@@ -8,15 +8,16 @@ import (
 )
 
 // textCache keeps parsed action and match text: many lflows share their
-// text across datapath groups, and parsing dominates compile time. Only
-// text that does not depend on the world is cached (matches naming
-// address sets or port groups are parsed every time). It is cleared
-// whole once it holds maxCached entries, which bounds it without
-// bookkeeping per lflow.
+// text across datapaths (a match naming a port group parses the same on
+// every datapath where the group has the same local members) or with
+// other lflows ("next;"). Most lflows' text is their own, though (per
+// port addresses and names), so the cache keeps only what was used
+// recently: a full recompute of 57,000 lflows would otherwise keep a
+// parse tree for each of them, for recompiles that may never come.
 type textCache struct {
-	actions map[string]parsedActions
-	matches map[string]parsedMatch
-	names   map[string][]string // match text -> the sets it names, "$as" / "@pg"
+	actions recent[parsedActions]
+	matches recent[parsedMatch]
+	names   recent[[]string] // match text -> the sets it names, "$as" / "@pg"
 }
 
 type parsedActions struct {
@@ -30,17 +31,45 @@ type parsedMatch struct {
 	err   error
 }
 
-const maxCached = 1 << 16
+// maxRecent bounds each generation of a recent cache.
+const maxRecent = 4096
 
-func newTextCache() *textCache {
-	return &textCache{actions: map[string]parsedActions{}, matches: map[string]parsedMatch{}, names: map[string][]string{}}
+// recent is a cache of at most 2*maxRecent entries that keeps what is
+// used: entries go to the current generation; when it is full it
+// becomes the old one and the old one is dropped; a hit in the old
+// generation moves the entry back to the current one.
+type recent[V any] struct {
+	cur, old map[string]V
 }
+
+func (r *recent[V]) get(k string) (V, bool) {
+	if v, ok := r.cur[k]; ok {
+		return v, true
+	}
+	v, ok := r.old[k]
+	if ok {
+		r.put(k, v)
+	}
+	return v, ok
+}
+
+func (r *recent[V]) put(k string, v V) {
+	if len(r.cur) >= maxRecent {
+		r.old, r.cur = r.cur, nil
+	}
+	if r.cur == nil {
+		r.cur = make(map[string]V)
+	}
+	r.cur[k] = v
+}
+
+func newTextCache() *textCache { return &textCache{} }
 
 // parseActions parses an actions string and its match prerequisites.
 // The result is shared: callers must not modify it.
 func (tc *textCache) parseActions(s string) ([]lflow.Action, []string, error) {
 	if tc != nil {
-		if p, ok := tc.actions[s]; ok {
+		if p, ok := tc.actions.get(s); ok {
 			return p.acts, p.pre, p.err
 		}
 	}
@@ -50,10 +79,7 @@ func (tc *textCache) parseActions(s string) ([]lflow.Action, []string, error) {
 		pre = prereqs(acts)
 	}
 	if tc != nil {
-		if len(tc.actions) >= maxCached {
-			clear(tc.actions)
-		}
-		tc.actions[s] = parsedActions{acts, pre, err}
+		tc.actions.put(s, parsedActions{acts, pre, err})
 	}
 	return acts, pre, err
 }
@@ -63,16 +89,13 @@ func (tc *textCache) parseActions(s string) ([]lflow.Action, []string, error) {
 // so that a match naming sets is parsed again only when one changes.
 func (tc *textCache) parseMatch(s, key string, sets lflow.Sets) ([]lflow.Term, error) {
 	if tc != nil {
-		if p, ok := tc.matches[key]; ok {
+		if p, ok := tc.matches.get(key); ok {
 			return p.terms, p.err
 		}
 	}
 	terms, err := lflow.Compile(s, lflow.Symbols, sets)
 	if tc != nil {
-		if len(tc.matches) >= maxCached {
-			clear(tc.matches)
-		}
-		tc.matches[key] = parsedMatch{terms, err}
+		tc.matches.put(key, parsedMatch{terms, err})
 	}
 	return terms, err
 }
@@ -84,7 +107,7 @@ func (tc *textCache) setNames(s string) []string {
 		return nil // most matches: no need to lex them or to remember them
 	}
 	if tc != nil {
-		if n, ok := tc.names[s]; ok {
+		if n, ok := tc.names.get(s); ok {
 			return n
 		}
 	}
@@ -99,10 +122,7 @@ func (tc *textCache) setNames(s string) []string {
 		}
 	}
 	if tc != nil {
-		if len(tc.names) >= maxCached {
-			clear(tc.names)
-		}
-		tc.names[s] = names
+		tc.names.put(s, names)
 	}
 	return names
 }
