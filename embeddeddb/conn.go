@@ -49,6 +49,11 @@ type conn struct {
 	vwritten int
 	writevFn func(fd uintptr) bool
 
+	// ev is the event loop serving the connection (Linux unix and TCP
+	// sockets), nil when the connection has its own reader and writer
+	// goroutines (TLS, other systems). Set before the first request.
+	ev evTransport
+
 	// Owned by the reader goroutine (and the db locks for monitors).
 	monitors      map[string]*monitor
 	dbChangeAware bool
@@ -67,9 +72,31 @@ func newConn(s *Server, nc net.Conn, probe time.Duration) *conn {
 	return c
 }
 
+// evTransport is an event loop's side of a connection it serves.
+type evTransport interface {
+	// writevLocked writes what the socket takes of parts without
+	// blocking and returns how many bytes went. c.mu is held.
+	writevLocked(parts [][]byte) int
+	// waitWritableLocked is called when c.queue becomes non-empty: the
+	// loop writes it out as the socket drains. c.mu is held.
+	waitWritableLocked()
+	// shutdownLocked ends the connection from the server's side; the
+	// loop then cleans up. c.mu is held.
+	shutdownLocked()
+	// offLoop runs wait (a durable commit's flush) on its own goroutine
+	// and holds back the client's further requests until it returns.
+	offLoop(wait func())
+}
+
 // writeNowLocked writes what the socket takes without blocking and
 // returns how many bytes went. c.mu is held; nothing may be queued.
 func (c *conn) writeNowLocked(msg []byte) int {
+	if c.ev != nil {
+		c.vparts[0] = msg
+		n := c.ev.writevLocked(c.vparts[:1])
+		c.vparts[0] = nil
+		return n
+	}
 	if c.raw == nil {
 		return 0
 	}
@@ -107,7 +134,14 @@ func (c *conn) send(msg []byte) {
 	}
 	c.queue = append(c.queue, msg)
 	c.backlog += len(msg)
-	if !c.writing {
+	c.kickLocked()
+}
+
+// kickLocked tells whoever writes the queue that it is not empty.
+func (c *conn) kickLocked() {
+	if c.ev != nil {
+		c.ev.waitWritableLocked()
+	} else if !c.writing {
 		c.wakeLocked()
 	}
 }
@@ -122,7 +156,7 @@ func (c *conn) sendParts(parts ...[]byte) {
 	if c.closed {
 		return
 	}
-	if !c.writing && len(c.queue) == 0 && c.raw != nil && len(parts) <= maxParts {
+	if !c.writing && len(c.queue) == 0 && (c.raw != nil || c.ev != nil) && len(parts) <= maxParts {
 		parts = skipWritten(parts, c.writevNowLocked(parts))
 		if len(parts) == 0 {
 			return
@@ -143,15 +177,18 @@ func (c *conn) sendParts(parts ...[]byte) {
 		}
 	}
 	c.backlog += size
-	if !c.writing {
-		c.wakeLocked()
-	}
+	c.kickLocked()
 }
 
 // writevNowLocked writes what the socket takes of parts without blocking
 // and returns how many bytes went. c.mu is held; nothing may be queued.
 func (c *conn) writevNowLocked(parts [][]byte) int {
 	c.vlen = copy(c.vparts[:], parts)
+	if c.ev != nil {
+		n := c.ev.writevLocked(c.vparts[:c.vlen])
+		clear(c.vparts[:c.vlen])
+		return n
+	}
 	c.vwritten = 0
 	c.raw.Write(c.writevFn)
 	clear(c.vparts[:c.vlen])
@@ -188,6 +225,10 @@ func skipWritten(parts [][]byte, n int) [][]byte {
 // without a hand-off to the writer when nothing else is queued: one
 // syscall, no wake-up. Otherwise it queues like send.
 func (c *conn) sendDirect(msg []byte) {
+	if c.ev != nil {
+		c.send(msg) // never blocks: the loop writes what the socket refuses
+		return
+	}
 	c.mu.Lock()
 	if c.closed || c.writing || len(c.queue) > 0 {
 		c.mu.Unlock()
@@ -222,6 +263,10 @@ func (c *conn) closeLocked() {
 	c.closed = true
 	c.queue = nil
 	c.backlog = 0
+	if c.ev != nil {
+		c.ev.shutdownLocked()
+		return
+	}
 	c.nc.Close()
 	select {
 	case c.wake <- struct{}{}:

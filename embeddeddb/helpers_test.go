@@ -24,7 +24,7 @@ const nbName = "OVN_Northbound"
 // Server or a test client starts.
 func serverGoroutine(stack string) bool {
 	for _, f := range []string{"embeddeddb.(*conn)", "embeddeddb.(*listener)", "embeddeddb.(*Server)",
-		"embeddeddb.(*remoteSet)", "embeddeddb.(*dbState)", "ovsdbfile.(*Log)", "ovsdbtest.(*Client)"} {
+		"embeddeddb.(*remoteSet)", "embeddeddb.(*dbState)", "embeddeddb.(*evLoop)", "embeddeddb.(*evConn)", "ovsdbfile.(*Log)", "ovsdbtest.(*Client)"} {
 		if strings.Contains(stack, f) {
 			return true
 		}

@@ -50,8 +50,9 @@ type Server struct {
 	locks    *lockTable
 	remotes  *remoteSet
 
-	mu    sync.Mutex // guards conns
+	mu    sync.Mutex // guards conns and loops
 	conns map[*conn]struct{}
+	loops *evLoops // started with the first client they serve
 	wg    sync.WaitGroup
 }
 
@@ -129,7 +130,9 @@ func (s *Server) shutdown() {
 	for c := range s.conns {
 		c.close()
 	}
+	loops := s.loops
 	s.mu.Unlock()
+	loops.stop()
 	s.wg.Wait()
 	for _, d := range s.dbs {
 		d.mu.Lock()
@@ -168,8 +171,11 @@ func (s *Server) serveConn(nc net.Conn, probe time.Duration, l *listener) {
 	}
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
-	s.wg.Add(2)
 	s.mu.Unlock()
+	if s.adopt(c, nc) {
+		return
+	}
+	s.wg.Add(2)
 	go func() { defer s.wg.Done(); c.RoutineWrite() }()
 	go func() { defer s.wg.Done(); c.RoutineRead() }()
 }

@@ -30,6 +30,12 @@ func (c *conn) transact(req *request) {
 	}
 	seq := d.commitLocked(res.Commit, res.Durable)
 	d.mu.Unlock()
+	if c.ev != nil && res.Durable && d.file != nil {
+		// The flush must not hold up the event loop's other clients.
+		id := req.id
+		c.ev.offLoop(func() { c.finishTransact(d, id, res, seq) })
+		return
+	}
 	c.finishTransact(d, req.id, res, seq)
 }
 

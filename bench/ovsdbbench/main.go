@@ -31,6 +31,7 @@ type options struct {
 	markdown    bool
 	twin        bool
 	ovnd        string
+	baseline    string
 	ovsdbSrv    string
 	ovsdbTool   string
 	tmp         string
@@ -50,6 +51,7 @@ func parseFlags() options {
 	flag.BoolVar(&o.markdown, "markdown", false, "print the result table in Markdown")
 	flag.BoolVar(&o.twin, "twin", false, "run ovsdb-server in the ovnd column too (checks the harness: ratios should be near 1)")
 	flag.StringVar(&o.ovnd, "ovnd", "", "ovnd binary (default: go build github.com/ovnd/ovnd into the temp dir)")
+	flag.StringVar(&o.baseline, "baseline", "", "an ovnd binary to run in place of ovsdb-server, in its column (compares two ovnd builds: ratios are ovnd / baseline)")
 	flag.StringVar(&o.ovsdbSrv, "ovsdb-server", "ovsdb-server", "ovsdb-server binary")
 	flag.StringVar(&o.ovsdbTool, "ovsdb-tool", "ovsdb-tool", "ovsdb-tool binary")
 	flag.StringVar(&o.tmp, "tmp", os.TempDir(), "parent of the temporary directory holding databases and sockets (durable results depend on its file system)")
@@ -94,6 +96,9 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if o.only != "" && o.only != sideOvsdbServer && o.only != sideOvnd {
 		return fmt.Errorf("-only %q: want %s or %s", o.only, sideOvsdbServer, sideOvnd)
 	}
+	if o.baseline != "" && o.twin {
+		return errors.New("-baseline and -twin both replace a column: use one")
+	}
 	if o.repeat < 1 || o.repeat > 100 {
 		return fmt.Errorf("-repeat %d: want 1 to 100", o.repeat)
 	}
@@ -122,7 +127,11 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	writeEnvironment(stdout, o, sides)
 	results, failures := runAll(ctx, chosen, sides, root, o.repeat, stderr)
 	fmt.Fprintln(stdout)
-	if err := writeTable(stdout, buildRows(results[sideOvsdbServer], results[sideOvnd]), o.markdown); err != nil {
+	header := tableHeader
+	if o.baseline != "" {
+		header = baselineHeader
+	}
+	if err := writeTable(stdout, header, buildRows(results[sideOvsdbServer], results[sideOvnd]), o.markdown); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nload average at the end: %s\n", loadAverage())
@@ -206,7 +215,13 @@ func selectScenarios(all []scenario, list string) ([]scenario, error) {
 // no binary was given.
 func resolveSides(ctx context.Context, o options, root string) ([]*side, error) {
 	var sides []*side
-	if o.only != sideOvnd {
+	if o.baseline != "" && o.only != sideOvnd {
+		bin, err := exec.LookPath(o.baseline)
+		if err != nil {
+			return nil, fmt.Errorf("-baseline: %w", err)
+		}
+		sides = append(sides, &side{name: sideOvsdbServer, kind: sideOvnd, bin: bin, readyWithin: o.readyWithin})
+	} else if o.only != sideOvnd {
 		bin, err := exec.LookPath(o.ovsdbSrv)
 		if err != nil {
 			return nil, err

@@ -108,8 +108,13 @@ func groupThousands(digits string) string {
 
 var tableHeader = []string{"measurement", "unit", sideOvsdbServer, sideOvnd, "ovnd/ovsdb-server", "target", "met"}
 
+// baselineHeader heads the table of -baseline runs, where another ovnd
+// build fills ovsdb-server's column (the targets still apply to
+// ovsdb-server only).
+var baselineHeader = []string{"measurement", "unit", "ovnd baseline", sideOvnd, "ovnd/baseline", "target (vs ovsdb-server)", "met (vs baseline)"}
+
 // writeTable prints rows aligned for a terminal or as a Markdown table.
-func writeTable(w io.Writer, rows []row, markdown bool) error {
+func writeTable(w io.Writer, tableHeader []string, rows []row, markdown bool) error {
 	if markdown {
 		fmt.Fprintf(w, "| %s |\n", strings.Join(tableHeader, " | "))
 		fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(tableHeader)))

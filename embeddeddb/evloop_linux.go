@@ -1,0 +1,530 @@
+package embeddeddb
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// evLoops are the event loops serving unix and TCP clients on Linux. One
+// goroutine waits on epoll for all of its sockets, reads whatever arrived,
+// handles the complete requests in it and writes the replies without
+// blocking, so that a request costs one read and one write and no
+// goroutine hand-off. A socket is watched for writability only while its
+// queue holds bytes the socket refused, so readers draining monitor
+// updates do not wake the loop. TLS clients keep their own goroutines.
+type evLoops struct {
+	loops []*evLoop
+	next  int // round-robin over loops; guarded by Server.mu
+}
+
+// loopCount is how many event loops share the clients. One: the
+// requests that cost CPU (transactions, monitors) serialize on their
+// database's lock anyway, as in ovsdb-server's single thread.
+const loopCount = 1
+
+// adopt hands c to an event loop if its socket allows; it reports false
+// when c must be served by its own goroutines.
+func (s *Server) adopt(c *conn, nc net.Conn) bool {
+	switch nc.(type) {
+	case *net.UnixConn, *net.TCPConn:
+	default:
+		return false
+	}
+	s.mu.Lock()
+	if s.loops == nil {
+		ls, err := s.startLoops(loopCount)
+		if err != nil {
+			s.mu.Unlock()
+			c.log.Warn("serving client without event loop", "err", err)
+			return false
+		}
+		s.loops = ls
+	}
+	l := s.loops.loops[s.loops.next%len(s.loops.loops)]
+	s.loops.next++
+	s.mu.Unlock()
+	if err := l.add(c, nc); err != nil {
+		c.log.Warn("serving client without event loop", "err", err)
+		return false
+	}
+	return true
+}
+
+// startLoops starts n loops; s.mu is held.
+func (s *Server) startLoops(n int) (*evLoops, error) {
+	ls := &evLoops{}
+	for range n {
+		l, err := newEvLoop(s)
+		if err != nil {
+			ls.stop()
+			return nil, err
+		}
+		ls.loops = append(ls.loops, l)
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); l.RoutineRun() }()
+	}
+	return ls, nil
+}
+
+// stop ends every loop; the clients they still serve are cleaned up.
+// Loops that were never started are fine.
+func (ls *evLoops) stop() {
+	if ls == nil {
+		return
+	}
+	for _, l := range ls.loops {
+		l.mu.Lock()
+		l.stopping = true
+		l.mu.Unlock()
+		l.wake()
+	}
+}
+
+// evLoop is one event loop: an epoll instance and the goroutine that
+// waits on it.
+type evLoop struct {
+	s      *Server
+	epfd   int
+	wakefd int // eventfd: resumed clients, new probes, stop
+
+	mu         sync.Mutex // guards the fields below
+	conns      map[int32]*conn
+	resumed    []*conn
+	probeAdded bool
+	stopping   bool
+	fdsClosed  bool // epfd and wakefd are closed: the loop has ended
+
+	// Owned by the loop goroutine.
+	events    [256]unix.EpollEvent
+	ready     [256]*conn
+	spare     []*conn
+	nextProbe time.Time // zero when no client has a probe
+}
+
+// evConn is what the loop keeps for one client.
+type evConn struct {
+	c  *conn
+	l  *evLoop
+	fd int // -1 once closed
+	sp *splitter
+
+	// Guarded by c.mu; paused is written only by the loop goroutine.
+	registered bool   // fd is in the epoll set
+	mask       uint32 // the events it is registered for
+	armed      bool   // the queue holds bytes: watch for EPOLLOUT
+	paused     bool   // a durable commit's flush is pending
+	hup        bool   // the peer hung up while paused
+	dropped    bool
+
+	// Owned by the loop goroutine.
+	deadline time.Time // inactivity probe
+	echoSent bool
+}
+
+func newEvLoop(s *Server) (*evLoop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, &net.OpError{Op: "epoll_create", Err: err}
+	}
+	wfd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, &net.OpError{Op: "eventfd", Err: err}
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wfd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wfd, &ev); err != nil {
+		unix.Close(epfd)
+		unix.Close(wfd)
+		return nil, &net.OpError{Op: "epoll_ctl", Err: err}
+	}
+	return &evLoop{s: s, epfd: epfd, wakefd: wfd, conns: map[int32]*conn{}}, nil
+}
+
+// add takes over nc's socket: its descriptor is duplicated and nc closed,
+// so that Go's poller no longer watches it.
+func (l *evLoop) add(c *conn, nc net.Conn) error {
+	rc, err := nc.(syscall.Conn).SyscallConn()
+	if err != nil {
+		return err
+	}
+	fd, derr := -1, error(nil)
+	if err := rc.Control(func(f uintptr) { fd, derr = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return err
+	}
+	if derr != nil {
+		return &net.OpError{Op: "dup", Err: derr}
+	}
+	// The duplicate shares the open socket (and its O_NONBLOCK); closing
+	// nc removes it from Go's poller without ending the connection.
+	nc.Close()
+	e := &evConn{c: c, l: l, fd: fd, sp: newSplitter(fdReader(fd))}
+	if c.probe > 0 {
+		e.deadline = time.Now().Add(c.probe)
+	}
+	l.mu.Lock()
+	if l.stopping {
+		l.mu.Unlock()
+		unix.Close(fd)
+		return errors.New("event loop stopped")
+	}
+	l.conns[int32(fd)] = c
+	c.mu.Lock()
+	c.ev = e
+	e.syncLocked()
+	if c.closed {
+		// Closed while changing hands: end it now.
+		e.shutdownLocked()
+	}
+	c.mu.Unlock()
+	if c.probe > 0 {
+		l.probeAdded = true
+	}
+	l.mu.Unlock()
+	if c.probe > 0 {
+		l.wake()
+	}
+	return nil
+}
+
+// wake interrupts epoll_wait. It is safe after the loop ended (a durable
+// flush may finish late): the descriptor is never written once closed.
+func (l *evLoop) wake() {
+	var one = [8]byte{1}
+	l.mu.Lock()
+	if !l.fdsClosed {
+		unix.Write(l.wakefd, one[:])
+	}
+	l.mu.Unlock()
+}
+
+// RoutineRun waits for events and serves them until the loop is stopped.
+func (l *evLoop) RoutineRun() {
+	defer func() {
+		l.mu.Lock()
+		l.fdsClosed = true
+		unix.Close(l.epfd)
+		unix.Close(l.wakefd)
+		l.mu.Unlock()
+	}()
+	for {
+		n, err := unix.EpollWait(l.epfd, l.events[:], l.timeout())
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			l.s.log.Error("epoll_wait failed", "err", err)
+			time.Sleep(10 * time.Millisecond)
+		}
+		now := time.Now()
+		l.mu.Lock()
+		for i := range max(n, 0) {
+			l.ready[i] = l.conns[l.events[i].Fd] // nil for the eventfd
+		}
+		resumed := l.resumed
+		l.resumed = l.spare[:0]
+		probeAdded, stopping := l.probeAdded, l.stopping
+		l.probeAdded = false
+		l.mu.Unlock()
+		if stopping {
+			l.dropAll()
+			return
+		}
+		for i, c := range resumed {
+			l.resume(c, now)
+			resumed[i] = nil
+		}
+		l.spare = resumed
+		for i := range max(n, 0) {
+			c := l.ready[i]
+			l.ready[i] = nil
+			if c == nil {
+				var b [8]byte
+				unix.Read(l.wakefd, b[:])
+				continue
+			}
+			l.serve(c, l.events[i].Events, now)
+		}
+		if probeAdded || !l.nextProbe.IsZero() && !now.Before(l.nextProbe) {
+			l.checkProbes(now)
+		}
+	}
+}
+
+// timeout is epoll_wait's: until the next inactivity probe is due.
+func (l *evLoop) timeout() int {
+	if l.nextProbe.IsZero() {
+		return -1
+	}
+	d := time.Until(l.nextProbe)
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+// serve handles one client's events.
+func (l *evLoop) serve(c *conn, events uint32, now time.Time) {
+	e := c.ev.(*evConn)
+	if e.dropped {
+		return
+	}
+	if events&unix.EPOLLOUT != 0 {
+		c.mu.Lock()
+		e.flushLocked()
+		c.mu.Unlock()
+	}
+	if events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) == 0 {
+		return
+	}
+	if e.paused {
+		// Reading waits for the flush; a hang-up, which epoll reports
+		// whatever the mask, would otherwise wake the loop until then.
+		c.mu.Lock()
+		e.hup = true
+		e.syncLocked()
+		c.mu.Unlock()
+		return
+	}
+	if err := e.sp.fill(); err != nil {
+		if errors.Is(err, unix.EAGAIN) {
+			return
+		}
+		c.logEnd(err)
+		l.drop(c)
+		return
+	}
+	l.process(c, now)
+}
+
+// process handles the complete requests read so far.
+func (l *evLoop) process(c *conn, now time.Time) {
+	e := c.ev.(*evConn)
+	for !e.paused && !e.dropped {
+		msg, ok, err := e.sp.scan()
+		if err != nil {
+			c.logEnd(err)
+			l.drop(c)
+			return
+		}
+		if !ok {
+			return
+		}
+		e.echoSent = false
+		if c.probe > 0 {
+			e.deadline = now.Add(c.probe)
+		}
+		if err := c.handle(msg); err != nil {
+			c.log.Warn("closing connection after protocol error", "err", err)
+			l.drop(c)
+			return
+		}
+	}
+}
+
+// resume goes on with a client whose durable commit was answered.
+func (l *evLoop) resume(c *conn, now time.Time) {
+	e := c.ev.(*evConn)
+	if e.dropped {
+		return
+	}
+	c.mu.Lock()
+	e.paused = false
+	e.syncLocked()
+	c.mu.Unlock()
+	if c.probe > 0 {
+		e.deadline = now.Add(c.probe)
+	}
+	l.process(c, now)
+}
+
+// checkProbes sends an echo to clients silent for a probe interval and
+// drops those that did not answer the previous one.
+func (l *evLoop) checkProbes(now time.Time) {
+	l.mu.Lock()
+	var probed []*conn
+	for _, c := range l.conns {
+		if c.probe > 0 {
+			probed = append(probed, c)
+		}
+	}
+	l.mu.Unlock()
+	l.nextProbe = time.Time{}
+	for _, c := range probed {
+		e := c.ev.(*evConn)
+		if e.dropped {
+			continue
+		}
+		if e.paused {
+			e.deadline = now.Add(c.probe)
+		} else if !now.Before(e.deadline) {
+			if e.echoSent {
+				c.log.Info("closing connection: no reply to inactivity probe", "probe", c.probe)
+				l.drop(c)
+				continue
+			}
+			e.echoSent = true
+			e.deadline = now.Add(c.probe)
+			c.send([]byte(`{"id":"echo","method":"echo","params":[]}`))
+		}
+		if l.nextProbe.IsZero() || e.deadline.Before(l.nextProbe) {
+			l.nextProbe = e.deadline
+		}
+	}
+}
+
+// drop ends a client: its monitors, locks and waits go, then its socket.
+func (l *evLoop) drop(c *conn) {
+	e := c.ev.(*evConn)
+	if e.dropped {
+		return
+	}
+	e.dropped = true
+	c.cleanup()
+	l.mu.Lock()
+	delete(l.conns, int32(e.fd))
+	l.mu.Unlock()
+	c.mu.Lock()
+	unix.Close(e.fd)
+	e.fd = -1
+	c.mu.Unlock()
+}
+
+func (l *evLoop) dropAll() {
+	l.mu.Lock()
+	all := make([]*conn, 0, len(l.conns))
+	for _, c := range l.conns {
+		all = append(all, c)
+	}
+	l.mu.Unlock()
+	for _, c := range all {
+		c.logEnd(net.ErrClosed)
+		l.drop(c)
+	}
+}
+
+// syncLocked makes the epoll registration match the state: readable
+// unless paused, writable while the queue holds bytes, and out of the set
+// while paused after a hang-up. c.mu is held.
+func (e *evConn) syncLocked() {
+	if e.fd < 0 {
+		return
+	}
+	var want uint32
+	if !e.paused {
+		want |= unix.EPOLLIN
+	}
+	if e.armed {
+		want |= unix.EPOLLOUT
+	}
+	reg := want != 0 && !(e.paused && e.hup)
+	ev := unix.EpollEvent{Events: want, Fd: int32(e.fd)}
+	var err error
+	switch {
+	case reg && !e.registered:
+		err = unix.EpollCtl(e.l.epfd, unix.EPOLL_CTL_ADD, e.fd, &ev)
+	case reg && want != e.mask:
+		err = unix.EpollCtl(e.l.epfd, unix.EPOLL_CTL_MOD, e.fd, &ev)
+	case !reg && e.registered:
+		err = unix.EpollCtl(e.l.epfd, unix.EPOLL_CTL_DEL, e.fd, nil)
+	}
+	if err != nil {
+		// Only on a socket already torn down; its hang-up ends it.
+		e.c.log.Debug("epoll_ctl failed", "err", err)
+		return
+	}
+	e.registered, e.mask = reg, want
+	if !reg {
+		e.mask = 0
+	}
+}
+
+func (e *evConn) writevLocked(parts [][]byte) int {
+	if e.fd < 0 {
+		return 0
+	}
+	n, err := writev(uintptr(e.fd), parts)
+	if err != nil {
+		return 0 // EAGAIN, or a dead peer that the next read reports
+	}
+	return n
+}
+
+func (e *evConn) waitWritableLocked() {
+	if !e.armed {
+		e.armed = true
+		e.syncLocked()
+	}
+}
+
+func (e *evConn) shutdownLocked() {
+	if e.fd >= 0 {
+		unix.Shutdown(e.fd, unix.SHUT_RDWR)
+	}
+}
+
+// flushLocked writes queued bytes until the socket refuses more, and
+// stops watching for writability once the queue is empty. c.mu is held.
+func (e *evConn) flushLocked() {
+	c := e.c
+	for len(c.queue) > 0 {
+		parts := c.queue[:min(len(c.queue), maxParts)]
+		n := e.writevLocked(parts)
+		if n == 0 {
+			break
+		}
+		c.backlog -= n
+		for n > 0 && n >= len(c.queue[0]) {
+			n -= len(c.queue[0])
+			c.queue[0] = nil
+			c.queue = c.queue[1:]
+		}
+		if n > 0 {
+			c.queue[0] = c.queue[0][n:]
+		}
+	}
+	if len(c.queue) == 0 {
+		c.queue = nil
+		e.armed = false
+		e.syncLocked()
+	}
+}
+
+func (e *evConn) offLoop(wait func()) {
+	c, l := e.c, e.l
+	c.mu.Lock()
+	e.paused = true
+	e.syncLocked()
+	c.mu.Unlock()
+	l.s.wg.Add(1) // the loop goroutine, counted too, is running
+	go func() {
+		defer l.s.wg.Done()
+		wait()
+		l.mu.Lock()
+		l.resumed = append(l.resumed, c)
+		l.mu.Unlock()
+		l.wake()
+	}()
+}
+
+// fdReader reads a non-blocking socket: unix.EAGAIN when it holds
+// nothing, io.EOF at its end.
+type fdReader int
+
+func (fd fdReader) Read(p []byte) (int, error) {
+	for {
+		n, err := unix.Read(int(fd), p)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}

@@ -1,0 +1,276 @@
+package embeddeddb
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ovnd/ovnd/embeddeddb/ovsdbtest"
+)
+
+// loopServed reports how many of the server's clients an event loop
+// serves, and how many there are.
+func loopServed(s *Server) (byLoop, all int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.mu.Lock()
+		if c.ev != nil {
+			byLoop++
+		}
+		c.mu.Unlock()
+		all++
+	}
+	return byLoop, all
+}
+
+// TestEventLoopServesUnixAndTCP: unix and TCP clients are served by the
+// event loop on Linux, and the usual requests work through it.
+func TestEventLoopServesUnixAndTCP(t *testing.T) {
+	ts := startServer(t, "")
+	admin := ts.dialNB(t)
+	addr := freeTCPAddr(t)
+	addConnection(t, admin, fmt.Sprintf("ptcp:%d:127.0.0.1", addr.Port), 60000)
+	waitListening(t, addr.String(), true)
+	tcp := ovsdbtest.Dial(t, "tcp", addr.String())
+	checkDBList(t, ok(t, tcp.Call("list_dbs")))
+	addSwitch(t, tcp, "over-tcp")
+	if byLoop, all := loopServed(ts.Server); byLoop != all || all < 2 {
+		t.Errorf("%d of %d clients served by the event loop, want all (at least 2)", byLoop, all)
+	}
+}
+
+// TestRequestSplitAcrossReads: a request that arrives a few bytes at a
+// time, cut inside strings, escapes and multi-byte characters, is
+// handled once whole, and only then.
+func TestRequestSplitAcrossReads(t *testing.T) {
+	ts := startServer(t, "")
+	nc, err := net.Dial("unix", ts.nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	req := []byte(`{"id":"split \"one\"","method":"transact","params":["OVN_Northbound",` +
+		`{"op":"insert","table":"Logical_Switch","row":{"name":"sw-é\u00e9-[{]}","external_ids":["map",[["k","v\\"]]]}}]}`)
+	c := ovsdbtest.New(t, nc)
+	for i := 0; i < len(req); i += 3 {
+		if _, err := nc.Write(req[i:min(i+3, len(req))]); err != nil {
+			t.Fatal(err)
+		}
+		if i+3 < len(req) {
+			// Nothing is answered before the request is whole.
+			if m, err := c.Next(time.Millisecond); err == nil {
+				t.Fatalf("reply before the request was complete: %s", m.Raw)
+			}
+		}
+	}
+	m := c.Reply(json.RawMessage(`"split \"one\""`))
+	ok(t, m)
+	rows := transact(t, ts.dialNB(t), `[{"op":"select","table":"Logical_Switch","where":[],"columns":["name","external_ids"]}]`)
+	checkJSON(t, "row", mustMarshal(t, rows[0]["rows"]), `[{"name":"sw-éé-[{]}","external_ids":["map",[["k","v\\"]]]}]`)
+}
+
+// TestManyRequestsInOneRead: requests that arrive together are all
+// handled, in order, and answered in order.
+func TestManyRequestsInOneRead(t *testing.T) {
+	ts := startServer(t, "")
+	nc, err := net.Dial("unix", ts.nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	var batch bytes.Buffer
+	const n = 200
+	for i := range n {
+		switch i % 3 {
+		case 0:
+			fmt.Fprintf(&batch, `{"id":%d,"method":"transact","params":["OVN_Northbound",{"op":"insert","table":"Logical_Switch","row":{"name":"b%d"}}]}`, i, i)
+		case 1:
+			fmt.Fprintf(&batch, ` {"id":%d,"method":"echo","params":[%d]}`+"\n", i, i)
+		default:
+			fmt.Fprintf(&batch, `{"id":%d,"method":"transact","params":["OVN_Northbound",{"op":"select","table":"Logical_Switch","where":[["name","==","b%d"]],"columns":["name"]}]}`, i, i-2)
+		}
+	}
+	if _, err := nc.Write(batch.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	nc.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
+	sp := newSplitter(nc)
+	for i := range n {
+		msg, err := sp.next()
+		if err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		var r struct {
+			ID     int
+			Result json.RawMessage
+		}
+		if err := json.Unmarshal(msg, &r); err != nil || r.ID != i {
+			t.Fatalf("reply %d out of order or malformed (%v): %s", i, err, msg)
+		}
+		if i%3 == 2 && !bytes.Contains(r.Result, fmt.Appendf(nil, `"name":"b%d"`, i-2)) {
+			t.Errorf("select %d does not see the insert sent just before it: %s", i, r.Result)
+		}
+	}
+}
+
+// TestPeerClosesMidRequest: a client that ends its side of the socket
+// halfway through a request has the whole requests before it handled and
+// answered, the half one dropped, and the disconnect logged as routine.
+func TestPeerClosesMidRequest(t *testing.T) {
+	ts := startServer(t, "")
+	nc, err := net.Dial("unix", ts.nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	whole := `{"id":1,"method":"transact","params":["OVN_Northbound",{"op":"insert","table":"Logical_Switch","row":{"name":"whole"}}]}`
+	half := `{"id":2,"method":"transact","params":["OVN_Northbound",{"op":"insert","table":"Logical_Switch","row":{"name":"half"}}`
+	if _, err := nc.Write([]byte(whole + half)); err != nil {
+		t.Fatal(err)
+	}
+	nc.(*net.UnixConn).CloseWrite()
+	nc.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
+	out, err := io.ReadAll(nc)
+	if err != nil {
+		t.Fatalf("connection not closed after the peer's half request: %v", err)
+	}
+	if !bytes.Contains(out, []byte(`"id":1,`)) || bytes.Contains(out, []byte(`"id":2,`)) {
+		t.Errorf("got %s, want the reply to request 1 only", out)
+	}
+	rows := transact(t, ts.dialNB(t), `[{"op":"select","table":"Logical_Switch","where":[],"columns":["name"]}]`)
+	checkJSON(t, "rows", mustMarshal(t, rows[0]["rows"]), `[{"name":"whole"}]`)
+	ts.log.waitFor(t, "connection closed")
+	if s := ts.log.String(); strings.Contains(s, "level=WARN") || strings.Contains(s, "level=ERROR") {
+		t.Errorf("a routine disconnect logged as a problem:\n%s", s)
+	}
+}
+
+// TestLargeUpdateToSlowReader: an update far larger than the socket
+// holds goes out in pieces as a slow reader drains it (the write meets
+// EAGAIN and waits for writability), other clients are answered
+// meanwhile, and once the queue is empty the loop stops watching the
+// socket for writability.
+func TestLargeUpdateToSlowReader(t *testing.T) {
+	ts := startServer(t, "")
+	slow, err := net.Dial("unix", ts.nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	if _, err := slow.Write([]byte(`{"id":1,"method":"monitor_cond","params":["OVN_Northbound","m",{"Logical_Switch":[{"columns":["name","external_ids"]}]}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	slow.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
+	sp := newSplitter(slow)
+	if _, err := sp.next(); err != nil { // the monitor's reply
+		t.Fatal(err)
+	}
+	writer, other := ts.dialNB(t), ts.dialNB(t)
+	pad := strings.Repeat("q", 4<<20)
+	transact(t, writer, fmt.Sprintf(`[{"op":"insert","table":"Logical_Switch","row":{"name":"big","external_ids":["map",[["pad",%q]]]}}]`, pad))
+	if queued := slowQueue(ts.Server); queued == 0 {
+		t.Fatal("a 4 MiB update fit in the socket: nothing exercised the queue")
+	}
+	for i := range 20 {
+		ok(t, other.Call("echo", i))
+	}
+	// Drain a little at a time.
+	var got []byte
+	buf := make([]byte, 64<<10)
+	for !bytes.HasSuffix(got, []byte("]}")) || len(got) < len(pad) {
+		n, err := slow.Read(buf)
+		if err != nil {
+			t.Fatalf("after %d bytes of the update: %v", len(got), err)
+		}
+		got = append(got, buf[:n]...)
+		time.Sleep(100 * time.Microsecond)
+	}
+	var u struct {
+		Method string
+		Params []json.RawMessage
+	}
+	if err := json.Unmarshal(got, &u); err != nil || u.Method != "update2" || !bytes.Contains(u.Params[1], []byte(pad)) {
+		t.Fatalf("update not whole (%v): %.200s", err, got)
+	}
+	deadline := time.Now().Add(ovsdbtest.DefaultTimeout)
+	for armedClients(ts.Server) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the loop still watches a drained socket for writability")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// slowQueue returns the bytes queued for the server's clients.
+func slowQueue(s *Server) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for c := range s.conns {
+		c.mu.Lock()
+		n += c.backlog
+		c.mu.Unlock()
+	}
+	return n
+}
+
+func armedClients(s *Server) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for c := range s.conns {
+		c.mu.Lock()
+		if e, ok := c.ev.(*evConn); ok && (e.armed || e.mask&0x4 != 0) { // EPOLLOUT
+			n++
+		}
+		c.mu.Unlock()
+	}
+	return n
+}
+
+// TestDurableCommitThenPipelinedRequest: a durable commit's reply comes
+// once it is on disk, before the reply to the request the client sent
+// right behind it, which sees the commit; meanwhile another client is
+// served.
+func TestDurableCommitThenPipelinedRequest(t *testing.T) {
+	ts := startServer(t, "")
+	nc, err := net.Dial("unix", ts.nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	other := ts.dialNB(t)
+	for round := range 20 {
+		req := fmt.Sprintf(`{"id":%d,"method":"transact","params":["OVN_Northbound",{"op":"insert","table":"Logical_Switch","row":{"name":"d%d"}},{"op":"commit","durable":true}]}`+
+			`{"id":%d,"method":"transact","params":["OVN_Northbound",{"op":"select","table":"Logical_Switch","where":[["name","==","d%d"]],"columns":["name"]}]}`,
+			2*round, round, 2*round+1, round)
+		if _, err := nc.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		ok(t, other.Call("echo", round))
+		nc.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
+		sp := newSplitter(nc)
+		for i := range 2 {
+			msg, err := sp.next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r struct {
+				ID     int
+				Result json.RawMessage
+			}
+			if err := json.Unmarshal(msg, &r); err != nil || r.ID != 2*round+i {
+				t.Fatalf("round %d: reply %s, want id %d", round, msg, 2*round+i)
+			}
+			if i == 1 && !bytes.Contains(r.Result, fmt.Appendf(nil, `"d%d"`, round)) {
+				t.Fatalf("round %d: the request after a durable commit does not see it: %s", round, r.Result)
+			}
+		}
+	}
+}
