@@ -103,6 +103,11 @@ func newColumn(name string, f reflect.StructField, cs *ovsdb.ColumnSchema) (*col
 	if !ok {
 		return nil, fmt.Errorf("column %s: field %s has Go type %v, which does not fit the schema type", name, f.Name, f.Type)
 	}
+	if t.Max() == 1 {
+		// Only composite columns (more than one value) carry a
+		// difference in a modify; the others carry the new value.
+		c.diff = c.decode
+	}
 	return c, nil
 }
 
@@ -323,6 +328,9 @@ func setAtoms[T any](d *decoder, atom atomFunc[T], v *fastjson.Value, dst []T) (
 	return dst, nil
 }
 
+// optionalFuncs decode an optional column (a set of at most one): for
+// ovsdb-server such a column is not composite, so a modify carries its
+// new value, not a difference.
 func optionalFuncs[T comparable](atom atomFunc[T]) (dec, diff func(*decoder, unsafe.Pointer, *fastjson.Value) error) {
 	dec = func(d *decoder, p unsafe.Pointer, v *fastjson.Value) error {
 		var buf [1]T
@@ -341,29 +349,7 @@ func optionalFuncs[T comparable](atom atomFunc[T]) (dec, diff func(*decoder, uns
 		}
 		return nil
 	}
-	diff = func(d *decoder, p unsafe.Pointer, v *fastjson.Value) error {
-		var buf [2]T
-		xs, err := setAtoms(d, atom, v, buf[:0])
-		if err != nil {
-			return err
-		}
-		var cur []T
-		if old := *(**T)(p); old != nil {
-			cur = []T{*old}
-		}
-		cur = toggle(cur, xs)
-		switch len(cur) {
-		case 0:
-			*(**T)(p) = nil
-		case 1:
-			x := cur[0]
-			*(**T)(p) = &x
-		default:
-			return errTooMany
-		}
-		return nil
-	}
-	return dec, diff
+	return dec, dec
 }
 
 // toggle returns the symmetric difference of set and diff in a new slice.

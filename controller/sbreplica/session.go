@@ -60,11 +60,20 @@ func (r *Replica) Run(ctx context.Context, remote string, tlsConfig *tls.Config,
 		if ctx.Err() != nil {
 			break
 		}
+		var bad *badInputError
+		switch {
+		case errors.As(err, &bad):
+			// The copy may be fine, but the server might send the same
+			// thing again on a resumption: start over.
+			r.lastTxn = ""
+			r.log.Error("bad input from server; reconnecting to resync in full", "remote", ep, "err", err)
+		case s.synced:
+			r.log.Info("connection lost", "remote", ep, "err", err)
+		default:
+			r.log.Warn("connection failed", "remote", ep, "err", err)
+		}
 		if s.synced {
 			backoff = minBackoff
-			r.log.Info("connection lost", "remote", ep, "err", err)
-		} else {
-			r.log.Warn("connection failed", "remote", ep, "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -73,6 +82,18 @@ func (r *Replica) Run(ctx context.Context, remote string, tlsConfig *tls.Config,
 		backoff = min(2*backoff, maxBackoff)
 	}
 	return ctx.Err()
+}
+
+// badInputError is a message from the server that ovnd cannot accept:
+// not JSON, or not the OVSDB protocol, or an update that does not fit
+// the schema or the replica.
+type badInputError struct{ err error }
+
+func (e *badInputError) Error() string { return e.err.Error() }
+func (e *badInputError) Unwrap() error { return e.err }
+
+func badInput(format string, args ...any) error {
+	return &badInputError{fmt.Errorf(format, args...)}
 }
 
 // session is one connection to one endpoint.
@@ -188,6 +209,9 @@ func (s *session) send(msg []byte) error {
 // call sends a request and returns its id.
 func (s *session) call(method string, params ...any) (int, error) {
 	s.nextID++
+	if params == nil {
+		params = []any{} // ovsdb-server drops a request with null params
+	}
 	b, err := json.Marshal(struct {
 		ID     int    `json:"id"`
 		Method string `json:"method"`
@@ -224,7 +248,7 @@ func (s *session) receive() (*fastjson.Value, error) {
 		}
 		v, err := s.parser.ParseBytes(b)
 		if err != nil {
-			return nil, fmt.Errorf("bad JSON from server: %w", err)
+			return nil, badInput("bad JSON: %w", err)
 		}
 		if len(b) > largeMessage {
 			s.sp.shrink()
@@ -278,7 +302,7 @@ func (s *session) wait(id int) (result *fastjson.Value, rpcErr string, err error
 		}
 		res := v.Get("result")
 		if res == nil {
-			return nil, "", errors.New("reply without result")
+			return nil, "", badInput("reply without result")
 		}
 		return res, "", nil
 	}
@@ -362,15 +386,15 @@ func (s *session) applyReply(method string, res *fastjson.Value) error {
 	case "monitor_cond_since":
 		a, err := res.Array()
 		if err != nil || len(a) != 3 {
-			return errors.New("monitor_cond_since reply is not [found, last-txn-id, updates]")
+			return badInput("monitor_cond_since reply is not [found, last-txn-id, updates]")
 		}
 		found, err := a[0].Bool()
 		if err != nil {
-			return errors.New("monitor_cond_since reply: found is not a boolean")
+			return badInput("monitor_cond_since reply: found is not a boolean")
 		}
 		txn, err := a[1].StringBytes()
 		if err != nil {
-			return errors.New("monitor_cond_since reply: last-txn-id is not a string")
+			return badInput("monitor_cond_since reply: last-txn-id is not a string")
 		}
 		resumed := found && r.lastTxn != ""
 		if err := s.apply(a[2], updateV2, !resumed); err != nil {
@@ -390,8 +414,7 @@ func (s *session) applyReply(method string, res *fastjson.Value) error {
 	}
 }
 
-// apply decodes and commits one <table-updates>; a failure forgets the
-// transaction id, so that the next connection resyncs in full.
+// apply decodes and commits one <table-updates>, or nothing of it.
 func (s *session) apply(v *fastjson.Value, version int, full bool) error {
 	r := s.r
 	if full {
@@ -399,9 +422,7 @@ func (s *session) apply(v *fastjson.Value, version int, full bool) error {
 	}
 	b, err := r.decodeUpdates(v, version, full)
 	if err != nil {
-		r.lastTxn = ""
-		r.log.Error("bad update from server; reconnecting", "remote", s.ep, "err", err)
-		return err
+		return &badInputError{err}
 	}
 	r.commit(b)
 	s.notify()
@@ -420,11 +441,11 @@ func (s *session) handleNotification(v *fastjson.Value) error {
 			return nil
 		}
 		if len(params) != 3 {
-			return errors.New("update3 params are not [id, last-txn-id, updates]")
+			return badInput("update3 params are not [id, last-txn-id, updates]")
 		}
 		txn, err := params[1].StringBytes()
 		if err != nil {
-			return errors.New("update3: last-txn-id is not a string")
+			return badInput("update3: last-txn-id is not a string")
 		}
 		if err := s.apply(params[2], updateV2, false); err != nil {
 			return err
@@ -435,7 +456,7 @@ func (s *session) handleNotification(v *fastjson.Value) error {
 			return nil
 		}
 		if len(params) != 2 {
-			return fmt.Errorf("%s params are not [id, updates]", method)
+			return badInput("%s params are not [id, updates]", method)
 		}
 		version := updateV2
 		if method == "update" {
