@@ -105,21 +105,32 @@ const maxFlows = 1 << 16
 // unsupported action); the caller logs it with the UUID and skips the
 // lflow, as ovn-controller does.
 func Compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs) ([]flowtable.Flow, Refs, error) {
-	return compile(lf, datapaths, env, conj, nil, nil)
+	return compile(lf, datapaths, env, conj, nil, nil, nil)
 }
 
 // Compiler compiles lflows with what outlives one lflow: the
 // conjunction ids and a cache of parsed text. It is not safe for
 // concurrent use; the controller loop owns one.
 type Compiler struct {
-	Conj   *ConjIDs
-	cache  *textCache
-	groups *groupTable
+	Conj    *ConjIDs
+	cache   *textCache
+	groups  *groupTable
+	scratch *scratch
+}
+
+// scratch is what compiles reuse without it being part of their
+// result.
+type scratch struct {
+	arena matchArena
+	// meta holds each datapath's metadata match value, shared by its
+	// flows (flows never modify match values).
+	meta map[uint32][]byte
 }
 
 // NewCompiler returns a Compiler with empty state.
 func NewCompiler() *Compiler {
-	return &Compiler{Conj: NewConjIDs(), cache: newTextCache(), groups: newGroupTable()}
+	return &Compiler{Conj: NewConjIDs(), cache: newTextCache(), groups: newGroupTable(),
+		scratch: &scratch{meta: map[uint32][]byte{}}}
 }
 
 // Compile is Compile with the Compiler's conjunction ids, groups and
@@ -128,7 +139,8 @@ func NewCompiler() *Compiler {
 func (cc *Compiler) Compile(lf LogicalFlow, datapaths []uint32, env Env) ([]flowtable.Flow, Refs, error) {
 	old := cc.groups.begin(lf.UUID)
 	defer cc.groups.end(lf.UUID, old)
-	return compile(lf, datapaths, env, cc.Conj, cc.cache, cc.groups)
+	defer cc.scratch.arena.reset()
+	return compile(lf, datapaths, env, cc.Conj, cc.cache, cc.groups, cc.scratch)
 }
 
 // Release forgets the conjunction ids and group references of an
@@ -144,7 +156,7 @@ func (cc *Compiler) Release(uuid string) {
 func (cc *Compiler) Groups() []*openflow.GroupMod { return cc.groups.groups() }
 
 func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *textCache,
-	groups *groupTable) ([]flowtable.Flow, Refs, error) {
+	groups *groupTable, sc *scratch) ([]flowtable.Flow, Refs, error) {
 	refs := newRefSet()
 	if p := lf.Tags["in_out_port"]; p != "" {
 		refs.ports[p] = true
@@ -162,6 +174,9 @@ func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *
 	}
 	c := &compiler{lf: lf, env: env, conj: conj, refs: refs, ingress: ingress,
 		cookie: cookieOf(lf.UUID), cache: cache, prereqs: pre, groups: groups, actsByKind: map[bool][]openflow.Action{}}
+	if sc != nil {
+		c.arena, c.meta = &sc.arena, sc.meta
+	}
 	if m := lf.ControllerMeter; m != "" {
 		refs.meters[m] = true
 		c.ctrlMeter = env.Meter(m)
@@ -221,6 +236,20 @@ type compiler struct {
 	// datapath, for switches (false) and routers (true).
 	actsByKind map[bool][]openflow.Action
 	addrs      *addrSets // the address sets the match names, once resolved
+	arena      *matchArena
+	meta       map[uint32][]byte // nil: not shared between compiles
+}
+
+// metadata is the value of datapath dp's metadata match.
+func (c *compiler) metadata(dp uint32) []byte {
+	if v, ok := c.meta[dp]; ok {
+		return v
+	}
+	v := openflow.F("metadata").Exact(uint64(dp)).Value
+	if c.meta != nil {
+		c.meta[dp] = v
+	}
+	return v
 }
 
 // table is the OpenFlow table of logical table n of this lflow's

@@ -23,11 +23,43 @@ type fieldMatch struct {
 // ofMatch is an OpenFlow match under construction.
 type ofMatch []fieldMatch
 
-// clone returns a copy of m the caller owns, with room to grow.
-func (m ofMatch) clone() ofMatch {
-	out := make(ofMatch, len(m), len(m)+4)
-	copy(out, m)
-	return out
+// matchArena hands out the ofMatches of one compile from shared
+// chunks: they live only until the flows are rendered (openflow copies
+// what it keeps), and allocating each on its own was a tenth of what
+// compiling allocated. A nil arena allocates from the heap.
+type matchArena struct {
+	buf []fieldMatch
+}
+
+const arenaChunk = 1024
+
+// alloc returns an empty ofMatch with room for n fields; growing past n
+// reallocates it, so neighbours are never overwritten.
+func (a *matchArena) alloc(n int) ofMatch {
+	if a == nil || n > arenaChunk/4 {
+		return make(ofMatch, 0, n)
+	}
+	if len(a.buf)+n > cap(a.buf) {
+		a.buf = make([]fieldMatch, 0, arenaChunk)
+	}
+	i := len(a.buf)
+	a.buf = a.buf[:i+n]
+	return a.buf[i : i : i+n]
+}
+
+// reset lets the arena reuse its chunk once nothing allocated from it
+// is in use.
+func (a *matchArena) reset() {
+	if a != nil {
+		clear(a.buf) // drop the values and masks they refer to
+		a.buf = a.buf[:0]
+	}
+}
+
+// clone returns a copy of m the caller owns, with room for extra more
+// fields.
+func (a *matchArena) clone(m ofMatch, extra int) ofMatch {
+	return append(a.alloc(len(m)+extra), m...)
 }
 
 // with returns m with f=v/mask added, or false when that contradicts
@@ -54,8 +86,8 @@ func (m ofMatch) with(f *openflow.Field, v, mask []byte) (ofMatch, bool) {
 
 // merge returns m and o combined, or false if they contradict; neither
 // is modified.
-func (m ofMatch) merge(o ofMatch) (ofMatch, bool) {
-	out := m.clone()
+func (a *matchArena) merge(m, o ofMatch) (ofMatch, bool) {
+	out := a.clone(m, len(o))
 	for _, fm := range o {
 		var ok bool
 		if out, ok = out.with(fm.f, fm.v, fm.m); !ok {
@@ -234,7 +266,7 @@ func addVLAN(m ofMatch, v, mask uint64) (ofMatch, bool, error) {
 // match here: a port that does not exist on dp, an is_chassis_resident
 // that does not hold.
 func (c *compiler) resolve(dp uint32, conj lflow.Conj, base ofMatch) (ofMatch, bool, error) {
-	m := base.clone()
+	m := c.arena.clone(base, len(conj))
 	for _, lm := range conj {
 		var ok bool
 		var err error
@@ -310,9 +342,8 @@ type clause []ofMatch
 // dimension, plus the conj_id flow carrying the actions), as
 // ovn-controller emits for sets; everything else is multiplied out.
 func (c *compiler) flows(dp uint32, terms []lflow.Term, acts []openflow.Action) ([]flowtable.Flow, error) {
-	meta := openflow.F("metadata").Exact(uint64(dp))
-	base0 := ofMatch{{meta.Field, meta.Value, fullMask(meta.Field, 8)}}
-	fs := &flowSet{table: c.table(c.lf.TableID), prio: uint16(c.lf.Priority), seen: map[string]int{}}
+	base0 := ofMatch{{metadataField, c.metadata(dp), metadataMask}}
+	fs := &flowSet{table: c.table(c.lf.TableID), prio: uint16(c.lf.Priority)}
 	type conjTerm struct {
 		base    ofMatch
 		clauses []clause
@@ -345,13 +376,13 @@ func (c *compiler) flows(dp uint32, terms []lflow.Term, acts []openflow.Action) 
 		n := len(ct.clauses)
 		for k, cl := range ct.clauses {
 			for _, alt := range cl {
-				if m, ok := ct.base.merge(alt); ok {
+				if m, ok := c.arena.merge(ct.base, alt); ok {
 					fs.addConj(m, &openflow.Conjunction{ID: ids[i], Clause: uint8(k), NClauses: uint8(n)})
 				}
 			}
 		}
 		cid := openflow.F("conj_id").Exact(uint64(ids[i]))
-		m, _ := ct.base.clone().with(cid.Field, cid.Value, []byte{0xff, 0xff, 0xff, 0xff})
+		m, _ := c.arena.clone(ct.base, 1).with(cid.Field, cid.Value, []byte{0xff, 0xff, 0xff, 0xff})
 		fs.add(m, acts, c.cookie)
 	}
 	return fs.flows, nil
@@ -380,7 +411,7 @@ func (c *compiler) expand(dp uint32, t lflow.Term, base0 ofMatch) ([]ofMatch, []
 		case len(cl) > 1 && singleField(d):
 			name := d[0][0].Field.Name
 			if i := slices.Index(names, name); i >= 0 {
-				if clauses[i] = intersect(clauses[i], cl); len(clauses[i]) == 0 {
+				if clauses[i] = c.arena.intersect(clauses[i], cl); len(clauses[i]) == 0 {
 					return nil, nil, nil
 				}
 				continue
@@ -398,7 +429,7 @@ func (c *compiler) expand(dp uint32, t lflow.Term, base0 ofMatch) ([]ofMatch, []
 		var next []ofMatch
 		for _, b := range bases {
 			for _, alt := range cl {
-				if m, ok := b.merge(alt); ok {
+				if m, ok := c.arena.merge(b, alt); ok {
 					next = append(next, m)
 				}
 			}
@@ -447,11 +478,11 @@ func singleField(d []lflow.Conj) bool {
 
 // intersect combines two clauses on the same field (tcp.dst >= 1000 and
 // tcp.dst <= 1010) into one, as ovn-controller crushes them.
-func intersect(a, b clause) clause {
+func (ar *matchArena) intersect(a, b clause) clause {
 	var out clause
 	for _, x := range a {
 		for _, y := range b {
-			if m, ok := x.merge(y); ok {
+			if m, ok := ar.merge(x, y); ok {
 				out = append(out, m)
 			}
 		}
@@ -466,26 +497,61 @@ type flowSet struct {
 	table uint8
 	prio  uint16
 	flows []flowtable.Flow
-	seen  map[string]int
-	key   []byte // scratch for match keys
+	seen  map[string]int // match key -> index in flows, once there are seenFrom flows
+	key   []byte         // scratch for match keys
+}
+
+// seenFrom is how many flows a flowSet compares one by one before it
+// indexes them by match: most lflows have one flow per datapath.
+const seenFrom = 8
+
+// find returns the index of the flow with match om, or -1.
+func (fs *flowSet) find(om openflow.Match) int {
+	if fs.seen == nil {
+		for i := range fs.flows {
+			if sameMatch(fs.flows[i].Match, om) {
+				return i
+			}
+		}
+		return -1
+	}
+	fs.key = appendMatchKey(fs.key[:0], om)
+	if i, ok := fs.seen[string(fs.key)]; ok {
+		return i
+	}
+	return -1
+}
+
+// insert appends a flow that find did not find.
+func (fs *flowSet) insert(f flowtable.Flow) {
+	switch {
+	case fs.seen != nil:
+		fs.seen[string(fs.key)] = len(fs.flows) // find left the key in fs.key
+	case len(fs.flows)+1 == seenFrom:
+		fs.seen = make(map[string]int, 2*seenFrom)
+		for i := range fs.flows {
+			fs.key = appendMatchKey(fs.key[:0], fs.flows[i].Match)
+			fs.seen[string(fs.key)] = i
+		}
+		fs.key = appendMatchKey(fs.key[:0], f.Match)
+		fs.seen[string(fs.key)] = len(fs.flows)
+	}
+	fs.flows = append(fs.flows, f)
 }
 
 func (fs *flowSet) add(m ofMatch, acts []openflow.Action, cookie uint64) {
 	om := m.openflow()
-	fs.key = appendMatchKey(fs.key[:0], om)
-	if _, dup := fs.seen[string(fs.key)]; dup {
+	if fs.find(om) >= 0 {
 		return
 	}
-	fs.seen[string(fs.key)] = len(fs.flows)
-	fs.flows = append(fs.flows, flowtable.Flow{Table: fs.table, Priority: fs.prio, Match: om, Actions: acts, Cookie: cookie})
+	fs.insert(flowtable.Flow{Table: fs.table, Priority: fs.prio, Match: om, Actions: acts, Cookie: cookie})
 }
 
 // addConj adds a conjunction clause flow. ovn-controller gives them
 // cookie 0, as clause flows may be shared by several lflows.
 func (fs *flowSet) addConj(m ofMatch, a *openflow.Conjunction) {
 	om := m.openflow()
-	fs.key = appendMatchKey(fs.key[:0], om)
-	if i, dup := fs.seen[string(fs.key)]; dup {
+	if i := fs.find(om); i >= 0 {
 		f := &fs.flows[i]
 		if len(f.Actions) > 0 {
 			if _, isConj := f.Actions[0].(*openflow.Conjunction); isConj {
@@ -494,9 +560,27 @@ func (fs *flowSet) addConj(m ofMatch, a *openflow.Conjunction) {
 		}
 		return
 	}
-	fs.seen[string(fs.key)] = len(fs.flows)
-	fs.flows = append(fs.flows, flowtable.Flow{Table: fs.table, Priority: fs.prio, Match: om, Actions: []openflow.Action{a}})
+	fs.insert(flowtable.Flow{Table: fs.table, Priority: fs.prio, Match: om, Actions: []openflow.Action{a}})
 }
+
+// sameMatch reports whether two rendered matches are the same, as their
+// appendMatchKey keys would be.
+func sameMatch(a, b openflow.Match) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if (a[i].Field != b[i].Field && a[i].Field.Name != b[i].Field.Name) || !bytes.Equal(a[i].Value, b[i].Value) || !bytes.Equal(a[i].Mask, b[i].Mask) {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	metadataField = openflow.F("metadata")
+	metadataMask  = fullMask(metadataField, 8)
+)
 
 // sortClauses orders conjunction clauses by the name of the logical
 // field each tests, the order ovn-controller numbers them in.
