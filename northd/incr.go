@@ -13,6 +13,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnd/ovnd/northd/build"
+	"github.com/ovnd/ovnd/ovnschema"
 	"github.com/ovnd/ovnd/ovnschema/nbdb"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
@@ -86,7 +87,7 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 			return fmt.Errorf("plan sb: %w", p.err)
 		}
 		t1 = time.Now()
-		res, err := transactResults(ctx, sbc, p.ops)
+		res, err := n.writeSB(ctx, sbc, p.ops)
 		if err != nil {
 			return fmt.Errorf("write sb: %w", err)
 		}
@@ -184,7 +185,7 @@ func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
 	if err != nil {
 		return fmt.Errorf("plan sb: %w", err)
 	}
-	results, err := transactResults(ctx, sbc, ops)
+	results, err := n.writeSB(ctx, sbc, ops)
 	if err != nil {
 		return fmt.Errorf("write sb: %w", err)
 	}
@@ -213,17 +214,34 @@ func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
 	return nil
 }
 
+// writeNB reports fb to NB. When the port feedback touches many ports
+// (after a bulk load), NB_Global (sb_cfg, hv_cfg) goes first in a
+// transaction of its own: sb_cfg says that SB holds nb_cfg's content,
+// which does not depend on Logical_Switch_Port.up, and updating
+// thousands of ports (ovsdb-server's commit and the echo of every row
+// to every NB monitor) would hold `--wait=sb` back by as long.
 func writeNB(ctx context.Context, nbc client.Client, nb *nbState, fb *nbFeedback) error {
-	nb, bulk := downInBulk(nb, fb)
-	nbOps, err := planNB(nbc, nb, fb)
+	nb, bulk, down := downInBulk(nb, fb)
+	global, ports, err := planNB(nbc, nb, fb)
 	if err != nil {
 		return fmt.Errorf("plan nb: %w", err)
 	}
-	if err := transact(ctx, nbc, append(bulk, nbOps...)); err != nil {
+	ports = append(bulk, ports...)
+	if len(global) > 0 && down+len(ports) >= splitFeedback {
+		if err := transact(ctx, nbc, global); err != nil {
+			return fmt.Errorf("write nb: %w", err)
+		}
+		global = nil
+	}
+	if err := transact(ctx, nbc, append(global, ports...)); err != nil {
 		return fmt.Errorf("write nb: %w", err)
 	}
 	return nil
 }
+
+// splitFeedback is the number of ports whose feedback makes writeNB
+// report NB_Global first.
+const splitFeedback = 100
 
 // waitIndex waits until the SB cache holds the rows the full round
 // inserted, then indexes the SB against the result it wrote.
@@ -266,6 +284,28 @@ func cached(c client.Client, ops []ovsdb.Operation, results []ovsdb.OperationRes
 		}
 	}
 	return true
+}
+
+// writeSB runs ops on SB as one transaction and returns the results:
+// on the lock's session, behind an assert of the lock, when there is one
+// (always, but for remotes it cannot dial); else through libovsdb.
+func (n *Northd) writeSB(ctx context.Context, sbc client.Client, ops []ovsdb.Operation) ([]ovsdb.OperationResult, error) {
+	if n.lock == nil || len(n.lock.remotes) == 0 {
+		return transactResults(ctx, sbc, ops)
+	}
+	if len(ops) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	res, err := n.lock.transact(ctx, ovnschema.SouthboundName, ops)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ovsdb.CheckOperationResults(res, ops); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // transactResults runs ops as one transaction and returns the results.
@@ -377,10 +417,11 @@ func (s *incState) wrote(sub *nbState, fb *nbFeedback) {
 
 // downInBulk takes out of nb the ports planNB would only report down
 // for the first time (up unset, not bound, not a router port, no tag to
-// write) and returns one operation that does that for all of them: after
-// a bulk load that is thousands of operations fewer. The operation's
+// write) and returns one operation that does that for all of them, and
+// how many they are: after a bulk load that is thousands of operations
+// fewer. The operation's
 // condition (up unset, type not router) matches only such ports.
-func downInBulk(nb *nbState, fb *nbFeedback) (*nbState, []ovsdb.Operation) {
+func downInBulk(nb *nbState, fb *nbFeedback) (rest *nbState, ops []ovsdb.Operation, n int) {
 	var down []string
 	for u, p := range nb.Ports {
 		if _, tagged := fb.tags[u]; p.Up == nil && p.Type != "router" && !fb.up[p.Name] && !tagged {
@@ -388,9 +429,9 @@ func downInBulk(nb *nbState, fb *nbFeedback) (*nbState, []ovsdb.Operation) {
 		}
 	}
 	if len(down) < 2 {
-		return nb, nil
+		return nb, nil, 0
 	}
-	rest := &nbState{NB: nb.NB, hasGlobal: nb.hasGlobal}
+	rest = &nbState{NB: nb.NB, hasGlobal: nb.hasGlobal}
 	rest.Ports = make(map[string]nbdb.LogicalSwitchPort, len(nb.Ports)-len(down))
 	for u, p := range nb.Ports {
 		rest.Ports[u] = p
@@ -407,5 +448,5 @@ func downInBulk(nb *nbState, fb *nbFeedback) (*nbState, []ovsdb.Operation) {
 			{Column: "type", Function: ovsdb.ConditionNotEqual, Value: "router"},
 		},
 		Row: ovsdb.Row{"up": false},
-	}}
+	}}, len(down)
 }

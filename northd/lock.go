@@ -1,15 +1,19 @@
 package northd
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 )
 
 // lockName is the SB lock that makes one ovn-northd (or ovnd northd) the
@@ -17,10 +21,10 @@ import (
 const lockName = "ovn_northd"
 
 // sbLock holds the ovn_northd lock on its own JSON-RPC session to SB,
-// since the libovsdb client has no lock support. The lock is therefore
-// advisory for northd's writes: they are not asserted in the same
-// session, so a failover can overlap by one round. RoutineLock reconnects
-// and asks again whenever the session drops.
+// since the libovsdb client has no lock support, and northd's SB writes
+// go through that session too (transact), each asserting the lock as
+// ovn-northd's do: a northd that lost the lock cannot write. RoutineLock
+// reconnects and asks again whenever the session drops.
 type sbLock struct {
 	remotes []string
 	changed func()
@@ -28,6 +32,16 @@ type sbLock struct {
 
 	mu   sync.Mutex // guards held
 	held bool
+
+	// wmu guards the session's writing side: conn and w are nil
+	// without a session; every message goes out whole under it.
+	wmu  sync.Mutex
+	conn net.Conn
+	w    *bufio.Writer
+	// pmu guards the transactions waiting for their reply, by id.
+	pmu     sync.Mutex
+	pending map[string]chan *rpc
+	next    int
 }
 
 // Held reports whether this process holds the lock now.
@@ -89,7 +103,7 @@ type rpc struct {
 }
 
 // session dials remote, requests the lock and follows the server's
-// notifications until the connection or ctx ends.
+// notifications and replies until the connection or ctx ends.
 func (l *sbLock) session(ctx context.Context, remote string) error {
 	network, addr, ok := strings.Cut(remote, ":")
 	if !ok || (network != "unix" && network != "tcp") {
@@ -103,27 +117,70 @@ func (l *sbLock) session(ctx context.Context, remote string) error {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	defer conn.Close()
-	enc, dec := json.NewEncoder(conn), json.NewDecoder(conn)
-	if err := enc.Encode(map[string]any{"id": "lock", "method": "lock", "params": []string{lockName}}); err != nil {
+	l.wmu.Lock()
+	l.conn, l.w = conn, bufio.NewWriterSize(conn, 64<<10)
+	l.wmu.Unlock()
+	defer l.endSession()
+	if err := l.send(map[string]any{"id": "lock", "method": "lock", "params": []string{lockName}}); err != nil {
 		return err
 	}
+	dec := json.NewDecoder(bufio.NewReaderSize(conn, 64<<10))
 	for {
-		var m rpc
-		if err := dec.Decode(&m); err != nil {
+		m := &rpc{}
+		if err := dec.Decode(m); err != nil {
 			return err
 		}
-		if err := l.handle(enc, &m); err != nil {
+		if err := l.handle(m); err != nil {
 			return err
 		}
 	}
 }
 
+// endSession forgets the session's writer and fails the transactions
+// still waiting for a reply from it.
+func (l *sbLock) endSession() {
+	l.wmu.Lock()
+	l.conn, l.w = nil, nil
+	l.wmu.Unlock()
+	l.pmu.Lock()
+	for id, ch := range l.pending {
+		close(ch)
+		delete(l.pending, id)
+	}
+	l.pmu.Unlock()
+}
+
+// writer is the session's writer, nil while there is no session.
+func (l *sbLock) writer() *bufio.Writer {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	return l.w
+}
+
+// send writes one message on the session.
+func (l *sbLock) send(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if l.w == nil {
+		return errNoSession
+	}
+	l.w.Write(b)
+	return l.w.Flush()
+}
+
+// errNoSession is returned by transact while the lock session is down.
+var errNoSession = errors.New("no session to the sb lock")
+
 // handle acts on one message: the lock reply, locked/stolen
-// notifications, and the server's echo probes.
-func (l *sbLock) handle(enc *json.Encoder, m *rpc) error {
+// notifications, the server's echo probes and transaction replies.
+func (l *sbLock) handle(m *rpc) error {
 	switch {
 	case m.Method == "echo":
-		return enc.Encode(map[string]any{"id": m.ID, "result": m.Params, "error": nil})
+		return l.send(map[string]any{"id": m.ID, "result": m.Params, "error": nil})
 	case m.Method == "locked":
 		l.set(true)
 	case m.Method == "stolen":
@@ -139,6 +196,107 @@ func (l *sbLock) handle(enc *json.Encoder, m *rpc) error {
 			l.log.Info("another northd holds the " + lockName + " lock; standing by")
 		}
 		l.set(r.Locked)
+	default:
+		if id, ok := m.ID.(string); ok {
+			l.pmu.Lock()
+			ch := l.pending[id]
+			delete(l.pending, id)
+			l.pmu.Unlock()
+			if ch != nil {
+				ch <- m
+			}
+		}
+	}
+	return nil
+}
+
+// transact runs ops on db as one transaction on the lock session,
+// behind an assert of the lock, and returns the operations' results.
+// The request is encoded straight onto the connection (appendOp).
+func (l *sbLock) transact(ctx context.Context, db string, ops []ovsdb.Operation) ([]ovsdb.OperationResult, error) {
+	ch := make(chan *rpc, 1)
+	l.pmu.Lock()
+	l.next++
+	id := "txn" + strconv.Itoa(l.next)
+	if l.pending == nil {
+		l.pending = map[string]chan *rpc{}
+	}
+	l.pending[id] = ch
+	l.pmu.Unlock()
+	if err := l.writeTxn(id, db, ops); err != nil {
+		l.forget(id)
+		return nil, err
+	}
+	var m *rpc
+	select {
+	case <-ctx.Done():
+		l.forget(id)
+		return nil, ctx.Err()
+	case m = <-ch:
+	}
+	if m == nil {
+		return nil, fmt.Errorf("sb session closed before the transaction's reply")
+	}
+	if m.Error != nil {
+		return nil, fmt.Errorf("transact: %v", m.Error)
+	}
+	var res []ovsdb.OperationResult
+	if err := json.Unmarshal(m.Result, &res); err != nil {
+		return nil, fmt.Errorf("transact reply: %w", err)
+	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("transact reply without results")
+	}
+	if res[0].Error != "" {
+		return nil, fmt.Errorf("assert %s lock: %s: %s", lockName, res[0].Error, res[0].Details)
+	}
+	return res[1:], nil
+}
+
+func (l *sbLock) forget(id string) {
+	l.pmu.Lock()
+	delete(l.pending, id)
+	l.pmu.Unlock()
+}
+
+// writeTxn writes the transact request. A failure part way leaves the
+// stream unusable, so it closes the connection (the session restarts).
+func (l *sbLock) writeTxn(id, db string, ops []ovsdb.Operation) error {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if l.w == nil {
+		return errNoSession
+	}
+	b := make([]byte, 0, 4096)
+	b = append(b, `{"id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"method":"transact","params":[`...)
+	b = appendString(b, db)
+	b = append(b, `,{"op":"assert","lock":`...)
+	b = appendString(b, lockName)
+	b = append(b, '}')
+	var err error
+	for _, op := range ops {
+		b = append(b, ',')
+		if b, err = appendOp(b, op); err != nil {
+			break
+		}
+		if len(b) >= 32<<10 {
+			if _, err = l.w.Write(b); err != nil {
+				break
+			}
+			b = b[:0]
+		}
+	}
+	if err == nil {
+		b = append(b, "]}"...)
+		if _, err = l.w.Write(b); err == nil {
+			err = l.w.Flush()
+		}
+	}
+	if err != nil {
+		l.conn.Close()
+		return fmt.Errorf("send transaction: %w", err)
 	}
 	return nil
 }

@@ -2,7 +2,18 @@ package northd
 
 import (
 	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
+	"github.com/ovnd/ovnd/ovnschema"
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
 func TestLockable(t *testing.T) {
@@ -25,4 +36,77 @@ func TestLockWithoutRemote(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// sbServer starts a private ovsdb-server with an empty SB and returns
+// its remote; the test skips without ovsdb-server.
+func sbServer(t *testing.T) string {
+	t.Helper()
+	for _, bin := range []string{"ovsdb-server", "ovsdb-tool"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skip(err)
+		}
+	}
+	dir := t.TempDir()
+	schema := filepath.Join(dir, "sb.ovsschema")
+	if err := os.WriteFile(schema, ovnschema.Southbound, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, sock := filepath.Join(dir, "sb.db"), filepath.Join(dir, "sb.sock")
+	if out, err := exec.Command("ovsdb-tool", "create", db, schema).CombinedOutput(); err != nil {
+		t.Fatalf("ovsdb-tool create: %v: %s", err, out)
+	}
+	cmd := exec.Command("ovsdb-server", "--remote=punix:"+sock, "--unixctl="+filepath.Join(dir, "ctl"), db)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return "unix:" + sock
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("ovsdb-server did not listen")
+		}
+	}
+}
+
+// Writes go through the lock session behind an assert: the holder's
+// commit, a standby's is refused by the server.
+func TestWritesAssertTheLock(t *testing.T) {
+	remote := sbServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	start := func() (*sbLock, chan struct{}) {
+		changed := make(chan struct{}, 8)
+		l := &sbLock{remotes: []string{remote}, changed: func() { changed <- struct{}{} }}
+		done := make(chan struct{})
+		go func() { l.RoutineLock(ctx); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+		return l, changed
+	}
+	a, aChanged := start()
+	select {
+	case <-aChanged:
+	case <-time.After(10 * time.Second):
+		t.Fatal("first session never got the lock")
+	}
+	b, _ := start()
+	insert := []ovsdb.Operation{insertOp(sbdb.SBGlobalTable, "g", row{"nb_cfg": 3})}
+	tctx, tcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer tcancel()
+	for b.writer() == nil { // wait for b's session, which then waits for the lock
+		if tctx.Err() != nil {
+			t.Fatal("second session never connected")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := b.transact(tctx, ovnschema.SouthboundName, insert); err == nil || !strings.Contains(err.Error(), "not owner") {
+		t.Errorf("standby's transaction: err = %v, want the server's \"not owner\"", err)
+	}
+	res, err := a.transact(tctx, ovnschema.SouthboundName, insert)
+	if err != nil || len(res) != 1 || res[0].Error != "" || res[0].UUID.GoUUID == "" {
+		t.Fatalf("holder's transaction: %v, %+v", err, res)
+	}
 }

@@ -79,15 +79,12 @@ func (f *nbFeedback) hvCfg() (cfg, ts int) {
 }
 
 // planNB returns the NB operations for f: NB_Global's sb_cfg, hv_cfg and
-// missing options, and Logical_Switch_Port.up.
-func planNB(api client.Client, nb *nbState, f *nbFeedback) ([]ovsdb.Operation, error) {
-	var ops []ovsdb.Operation
-	add := func(o []ovsdb.Operation, err error) error {
-		ops = append(ops, o...)
-		return err
-	}
+// missing options (global), and Logical_Switch_Port.up and tag (ports).
+// Without an NB_Global row, global creates one and ports is empty.
+func planNB(api client.Client, nb *nbState, f *nbFeedback) (global, ports []ovsdb.Operation, err error) {
 	if !nb.hasGlobal {
-		return nil, add(api.Create(&nbdb.NBGlobal{UUID: "nbglobal", Options: f.defaults}))
+		global, err = api.Create(&nbdb.NBGlobal{UUID: "nbglobal", Options: f.defaults})
+		return global, nil, err
 	}
 	g := nb.Global
 	opts, changed := withDefaults(g.Options, f.defaults)
@@ -99,8 +96,8 @@ func planNB(api client.Client, nb *nbState, f *nbFeedback) ([]ovsdb.Operation, e
 			fields = append(fields, &g.SbCfgTimestamp)
 		}
 		g.Options, g.SbCfg, g.HvCfg, g.HvCfgTimestamp = opts, f.sbCfg, hv, hvTS
-		if err := add(api.Where(&g).Update(&g, fields...)); err != nil {
-			return nil, err
+		if global, err = api.Where(&g).Update(&g, fields...); err != nil {
+			return nil, nil, err
 		}
 	}
 	for _, p := range nb.Ports {
@@ -117,12 +114,14 @@ func planNB(api client.Client, nb *nbState, f *nbFeedback) ([]ovsdb.Operation, e
 			fields = append(fields, &p.Tag)
 		}
 		if len(fields) > 0 {
-			if err := add(api.Where(&p).Update(&p, fields...)); err != nil {
-				return nil, err
+			o, err := api.Where(&p).Update(&p, fields...)
+			if err != nil {
+				return nil, nil, err
 			}
+			ports = append(ports, o...)
 		}
 	}
-	return ops, nil
+	return global, ports, nil
 }
 
 func withDefaults(opts, defaults map[string]string) (map[string]string, bool) {

@@ -59,6 +59,9 @@ type Northd struct {
 	tr       *tracker
 	inc      *incState
 	lastFull time.Time
+	// lock is the ovn_northd lock's session, which also carries the SB
+	// writes when it has a remote (sbWrite). Set by Serve.
+	lock *sbLock
 }
 
 // New returns a northd role for cfg. It does not connect: Serve does.
@@ -105,6 +108,7 @@ func (n *Northd) Serve(ctx context.Context) error {
 	defer sbc.Close()
 	n.log.Info("connected", "nb", n.cfg.NB, "sb", n.cfg.SB)
 	lock := &sbLock{remotes: lockable(splitRemotes(n.cfg.SB)), changed: func() { poke(kick) }, log: n.log}
+	n.lock = lock
 	if len(lock.remotes) == 0 {
 		n.log.Warn("no unix: or tcp: sb remote to take the " + lockName + " lock on; running without standby protection")
 	}

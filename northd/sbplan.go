@@ -88,7 +88,7 @@ func (p *sbPlan) datapaths(want []build.Datapath) {
 		c, ok := byLS[d.ExternalIDs["logical-switch"]]
 		if !ok {
 			c = sbdb.DatapathBinding{UUID: p.named(), TunnelKey: d.Key, ExternalIDs: d.ExternalIDs}
-			p.insert(&c)
+			p.ops = append(p.ops, insertDatapath(&c))
 		} else if c.TunnelKey != d.Key || !maps.Equal(c.ExternalIDs, d.ExternalIDs) {
 			c.TunnelKey, c.ExternalIDs = d.Key, d.ExternalIDs
 			p.update(&c, &c.TunnelKey, &c.ExternalIDs)
@@ -98,7 +98,7 @@ func (p *sbPlan) datapaths(want []build.Datapath) {
 	}
 	for _, c := range p.cur.datapaths {
 		if !keep[c.UUID] {
-			p.delete(&sbdb.DatapathBinding{UUID: c.UUID})
+			p.ops = append(p.ops, deleteOp(sbdb.DatapathBindingTable, c.UUID))
 		}
 	}
 }
@@ -123,7 +123,7 @@ func (p *sbPlan) ports(want []build.Port) {
 		switch {
 		case !ok:
 			n.UUID = p.named()
-			p.insert(&n)
+			p.ops = append(p.ops, insertPort(&n))
 		case !samePort(c, n):
 			p.update(&n, &n.Datapath, &n.TunnelKey, &n.Type, &n.Options, &n.MAC,
 				&n.PortSecurity, &n.ExternalIDs, &n.ParentPort, &n.Tag, &n.Up)
@@ -131,7 +131,7 @@ func (p *sbPlan) ports(want []build.Port) {
 		p.pb[w.Name] = n.UUID
 	}
 	for _, c := range byName {
-		p.delete(&sbdb.PortBinding{UUID: c.UUID})
+		p.ops = append(p.ops, deleteOp(sbdb.PortBindingTable, c.UUID))
 	}
 }
 
@@ -166,14 +166,14 @@ func (p *sbPlan) mcGroups(want []build.MCGroup) {
 		ports := p.portUUIDs(w.Ports)
 		switch {
 		case !ok:
-			p.insert(&sbdb.MulticastGroup{UUID: p.named(), Datapath: k.dp, Name: w.Name, TunnelKey: w.Key, Ports: ports})
+			p.ops = append(p.ops, insertMCGroup(&sbdb.MulticastGroup{UUID: p.named(), Datapath: k.dp, Name: w.Name, TunnelKey: w.Key, Ports: ports}))
 		case c.TunnelKey != w.Key || !sameSet(c.Ports, ports):
 			c.TunnelKey, c.Ports = w.Key, ports
 			p.update(&c, &c.TunnelKey, &c.Ports)
 		}
 	}
 	for _, c := range cur {
-		p.delete(&sbdb.MulticastGroup{UUID: c.UUID})
+		p.ops = append(p.ops, deleteOp(sbdb.MulticastGroupTable, c.UUID))
 	}
 }
 
