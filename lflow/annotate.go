@@ -181,6 +181,9 @@ func (a *annotator) prereqs(sym *Symbol) (bAnd, error) {
 // compare lowers "f[off..off+width-1] OP values" to matches on field f.
 func compare(f *Symbol, off, width int, op Kind, values []Const) bexpr {
 	if f.String {
+		if len(values) == 1 {
+			return Match{Field: f, Str: values[0].Str}
+		}
 		var or bOr
 		for _, v := range values {
 			or = append(or, Match{Field: f, Str: v.Str})
@@ -193,6 +196,9 @@ func compare(f *Symbol, off, width int, op Kind, values []Const) bexpr {
 	}
 	switch op {
 	case Eq:
+		if len(values) == 1 {
+			return at(values[0].Value, values[0].mask(width))
+		}
 		var or bOr
 		for _, v := range values {
 			or = append(or, at(v.Value, v.mask(width)))

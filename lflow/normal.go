@@ -102,6 +102,13 @@ func dnf(b bexpr) ([]Term, error) {
 func dnfAnd(and bAnd) ([]Term, error) {
 	acc := []Term{{}}
 	for _, x := range and {
+		if m, ok := x.(Match); ok {
+			// product(acc, dnf(m)) without building dnf(m)'s term.
+			if acc = andMatch(acc, m); len(acc) == 0 {
+				return nil, nil
+			}
+			continue
+		}
 		d, err := dnf(x)
 		switch {
 		case err != nil:
@@ -124,6 +131,21 @@ func dnfAnd(and bAnd) ([]Term, error) {
 		}
 	}
 	return acc, nil
+}
+
+// andMatch ANDs m into every term of acc, dropping those it
+// contradicts, as product(acc, []Term{{Conj: Conj{m}}}) does.
+func andMatch(acc []Term, m Match) []Term {
+	out := acc[:0]
+	for _, t := range acc {
+		c, ok := mergeConj(t.Conj, Conj{m})
+		if !ok {
+			continue
+		}
+		t.Conj = c
+		out = append(out, t)
+	}
+	return out
 }
 
 // flat reports whether every term is a plain conjunction.
