@@ -68,28 +68,37 @@ type Refs struct {
 	Meters      []string // meter names (controller_meter, log(meter=...))
 }
 
+// refSet collects the names one compile refers to. Most lflows name a
+// handful, so they are appended (repeats of the last one skipped) and
+// sorted and deduplicated once at the end, without a map per kind.
 type refSet struct {
-	ports, sets, groups, mcast, meters map[string]bool
+	ports, sets, groups, mcast, meters nameList
 }
 
-func newRefSet() *refSet {
-	return &refSet{map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}}
+type nameList []string
+
+func (l *nameList) add(name string) {
+	if n := len(*l); n > 0 && (*l)[n-1] == name {
+		return
+	}
+	*l = append(*l, name)
 }
+
+// sorted returns the names sorted, each once; nil when there are none.
+func (l nameList) sorted() []string {
+	if len(l) == 0 {
+		return nil
+	}
+	out := slices.Clone(l)
+	slices.Sort(out)
+	return slices.Clip(slices.Compact(out))
+}
+
+func newRefSet() *refSet { return &refSet{} }
 
 func (r *refSet) refs() Refs {
-	keys := func(m map[string]bool) []string {
-		if len(m) == 0 {
-			return nil
-		}
-		out := make([]string, 0, len(m))
-		for k := range m {
-			out = append(out, k)
-		}
-		slices.Sort(out)
-		return out
-	}
-	return Refs{Ports: keys(r.ports), AddressSets: keys(r.sets), PortGroups: keys(r.groups), Multicast: keys(r.mcast),
-		Meters: keys(r.meters)}
+	return Refs{Ports: r.ports.sorted(), AddressSets: r.sets.sorted(), PortGroups: r.groups.sorted(),
+		Multicast: r.mcast.sorted(), Meters: r.meters.sorted()}
 }
 
 // maxFlows bounds the flows one lflow may expand to on one datapath.
@@ -159,7 +168,7 @@ func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *
 	groups *groupTable, sc *scratch) ([]flowtable.Flow, Refs, error) {
 	refs := newRefSet()
 	if p := lf.Tags["in_out_port"]; p != "" {
-		refs.ports[p] = true
+		refs.ports.add(p)
 		if !env.Local(p) {
 			return nil, refs.refs(), nil
 		}
@@ -178,7 +187,7 @@ func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *
 		c.arena, c.meta = &sc.arena, sc.meta
 	}
 	if m := lf.ControllerMeter; m != "" {
-		refs.meters[m] = true
+		refs.meters.add(m)
 		c.ctrlMeter = env.Meter(m)
 	}
 	var out []flowtable.Flow
@@ -340,7 +349,7 @@ func (a *addrSets) get(name string) addrSet {
 	if s, ok := a.sets[name]; ok {
 		return s
 	}
-	a.refs.sets[name] = true
+	a.refs.sets.add(name)
 	members, _ := a.env.AddressSet(name)
 	s := addrSet{members: members, digest: membersKey(members)}
 	a.sets[name] = s
@@ -406,11 +415,11 @@ func (s *dpSets) portGroup(name string) []string {
 		return p
 	}
 	sb := fmt.Sprintf("%d_%s", s.dp, name)
-	s.refs.groups[sb] = true
+	s.refs.groups.add(sb)
 	ports, _ := s.env.PortGroup(sb)
 	var local []string
 	for _, p := range ports {
-		s.refs.ports[p] = true
+		s.refs.ports.add(p)
 		if s.env.Local(p) {
 			local = append(local, p)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ovnd/ovnd/controller/flowtable"
@@ -300,7 +301,7 @@ func (c *compiler) chassisResident(lm lflow.Match) bool {
 	if lm.Func != "is_chassis_resident" {
 		return false
 	}
-	c.refs.ports[lm.Str] = true
+	c.refs.ports.add(lm.Str)
 	return c.env.Resident(lm.Str) != lm.Neg
 }
 
@@ -311,7 +312,7 @@ func (c *compiler) chassisResident(lm lflow.Match) bool {
 func (c *compiler) matchPortKey(dp uint32, name string) (uint32, bool) {
 	if name != "none" && !c.env.Local(name) {
 		if _, _, isPort := c.env.LookupPort(name); isPort {
-			c.refs.ports[name] = true
+			c.refs.ports.add(name)
 			return 0, false
 		}
 	}
@@ -325,11 +326,11 @@ func (c *compiler) portKey(dp uint32, name string) (uint32, bool) {
 	if name == "none" {
 		return 0, true // the name of "no port" (outport == "none")
 	}
-	c.refs.ports[name] = true
+	c.refs.ports.add(name)
 	if pdp, key, ok := c.env.LookupPort(name); ok && pdp == dp {
 		return key, true
 	}
-	c.refs.mcast[fmt.Sprintf("%d/%s", dp, name)] = true
+	c.refs.mcast.add(strconv.FormatUint(uint64(dp), 10) + "/" + name)
 	return c.env.LookupMulticast(dp, name)
 }
 

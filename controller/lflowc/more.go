@@ -91,7 +91,7 @@ func (ac *actionCompiler) setMeter(o lflow.Op) ([]openflow.Action, error) {
 	if len(vals) == 2 {
 		name = fmt.Sprintf("__string: kbps burst stats bands=type=drop rate=%d burst_size=%d", vals[0], vals[1])
 	}
-	ac.refs.meters[name] = true
+	ac.refs.meters.add(name)
 	id := ac.env.Meter(name)
 	if id == 0 {
 		return nil, nil // no meter (yet): the packet goes on unmetered
@@ -170,7 +170,7 @@ func (ac *actionCompiler) triggerEvent(o lflow.Op) ([]openflow.Action, error) {
 			}
 			event = &e
 		case k == "meter":
-			ac.refs.meters[v] = true
+			ac.refs.meters.add(v)
 			meter = ac.env.Meter(v)
 		case isOpt:
 			opts = binary.BigEndian.AppendUint16(opts, code)

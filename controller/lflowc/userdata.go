@@ -111,7 +111,7 @@ func (ac *actionCompiler) log(o lflow.Op) ([]openflow.Action, error) {
 		case "severity":
 			severity, ok = logSeverities[s]
 		case "meter":
-			ac.refs.meters[s] = true
+			ac.refs.meters.add(s)
 			meter, ok = ac.env.Meter(s), true
 		}
 		if !ok {
