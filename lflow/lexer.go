@@ -145,7 +145,7 @@ func (l *lexer) next() (Token, error) {
 		}
 	}
 	for _, p := range puncts {
-		if strings.HasPrefix(l.s[l.i:], p.text) {
+		if p.text[0] == c && strings.HasPrefix(l.s[l.i:], p.text) {
 			l.i += len(p.text)
 			return Token{Kind: p.kind, Pos: pos}, nil
 		}
@@ -156,7 +156,7 @@ func (l *lexer) next() (Token, error) {
 func (l *lexer) skipSpace() error {
 	for l.i < len(l.s) {
 		switch {
-		case strings.ContainsRune(" \t\r\n", rune(l.s[l.i])):
+		case l.s[l.i] == ' ' || l.s[l.i] == '\t' || l.s[l.i] == '\r' || l.s[l.i] == '\n':
 			l.i++
 		case strings.HasPrefix(l.s[l.i:], "//"):
 			for l.i < len(l.s) && l.s[l.i] != '\n' {
@@ -177,6 +177,12 @@ func (l *lexer) skipSpace() error {
 
 func (l *lexer) str() (Token, error) {
 	pos := l.i + 1
+	// Without escapes the contents are a substring of the input.
+	if end := strings.IndexAny(l.s[l.i+1:], `"\\`); end >= 0 && l.s[l.i+1+end] == '"' {
+		text := l.s[l.i+1 : l.i+1+end]
+		l.i += end + 2
+		return Token{Kind: String, Pos: pos, Text: text}, nil
+	}
 	var b strings.Builder
 	for l.i++; l.i < len(l.s); l.i++ {
 		c := l.s[l.i]
