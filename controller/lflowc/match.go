@@ -28,11 +28,42 @@ type ofMatch []fieldMatch
 // chunks: they live only until the flows are rendered (openflow copies
 // what it keeps), and allocating each on its own was a tenth of what
 // compiling allocated. A nil arena allocates from the heap.
+//
+// The values and masks of fields are arena bytes too: openflow copies
+// them into one slice per flow.
 type matchArena struct {
-	buf []fieldMatch
+	buf   []fieldMatch
+	bytes []byte
 }
 
-const arenaChunk = 1024
+const (
+	arenaChunk = 1024
+	bytesChunk = 8192
+)
+
+// bytesOf returns n bytes for the caller to fill (all of them: they
+// may hold an earlier compile's values).
+func (a *matchArena) bytesOf(n int) []byte {
+	if a == nil || n > bytesChunk/8 {
+		return make([]byte, n)
+	}
+	if len(a.bytes)+n > cap(a.bytes) {
+		a.bytes = make([]byte, 0, bytesChunk)
+	}
+	i := len(a.bytes)
+	a.bytes = a.bytes[:i+n]
+	return a.bytes[i : i+n : i+n]
+}
+
+// uint returns v as n big-endian bytes.
+func (a *matchArena) uint(v uint64, n int) []byte {
+	b := a.bytesOf(n)
+	for i := n - 1; i >= 0; i-- {
+		b[i] = byte(v)
+		v >>= 8
+	}
+	return b
+}
 
 // alloc returns an empty ofMatch with room for n fields; growing past n
 // reallocates it, so neighbours are never overwritten.
@@ -54,6 +85,7 @@ func (a *matchArena) reset() {
 	if a != nil {
 		clear(a.buf) // drop the values and masks they refer to
 		a.buf = a.buf[:0]
+		a.bytes = a.bytes[:0]
 	}
 }
 
@@ -66,13 +98,13 @@ func (a *matchArena) clone(m ofMatch, extra int) ofMatch {
 // with returns m with f=v/mask added, or false when that contradicts
 // what m already has. It may modify and append to m, which the caller
 // must own (see clone); values and masks are never modified.
-func (m ofMatch) with(f *openflow.Field, v, mask []byte) (ofMatch, bool) {
+func (a *matchArena) with(m ofMatch, f *openflow.Field, v, mask []byte) (ofMatch, bool) {
 	out := m
 	for i, fm := range out {
 		if fm.f != f {
 			continue
 		}
-		nv, nm := make([]byte, len(v)), make([]byte, len(v))
+		nv, nm := a.bytesOf(len(v)), a.bytesOf(len(v))
 		for j := range v {
 			if (fm.v[j]^v[j])&fm.m[j]&mask[j] != 0 {
 				return nil, false
@@ -91,7 +123,7 @@ func (a *matchArena) merge(m, o ofMatch) (ofMatch, bool) {
 	out := a.clone(m, len(o))
 	for _, fm := range o {
 		var ok bool
-		if out, ok = out.with(fm.f, fm.v, fm.m); !ok {
+		if out, ok = a.with(out, fm.f, fm.v, fm.m); !ok {
 			return nil, false
 		}
 	}
@@ -99,13 +131,28 @@ func (a *matchArena) merge(m, o ofMatch) (ofMatch, bool) {
 }
 
 // openflow renders the match in prerequisite order, with exact matches
-// unmasked.
+// unmasked. The values and masks are copied into one slice the flow
+// owns.
 func (m ofMatch) openflow() openflow.Match {
+	n := 0
+	for _, fm := range m {
+		n += len(fm.v)
+		if !isFullMask(fm.f, fm.m) {
+			n += len(fm.m)
+		}
+	}
+	buf := make([]byte, n)
+	take := func(b []byte) []byte {
+		k := copy(buf, b)
+		out := buf[:k:k]
+		buf = buf[k:]
+		return out
+	}
 	out := make(openflow.Match, 0, len(m))
 	for _, fm := range m {
-		o := openflow.OXM{Field: fm.f, Value: fm.v, Mask: fm.m}
-		if isFullMask(fm.f, fm.m) {
-			o.Mask = nil
+		o := openflow.OXM{Field: fm.f, Value: take(fm.v)}
+		if !isFullMask(fm.f, fm.m) {
+			o.Mask = take(fm.m)
 		}
 		out = append(out, o)
 	}
@@ -192,32 +239,44 @@ func u128Bytes(v lflow.U128, n int) []byte {
 	return slices.Clone(b[16-n:])
 }
 
+// u128 is u128Bytes in arena bytes.
+func (a *matchArena) u128(v lflow.U128, n int) []byte {
+	var b [16]byte
+	for i := 0; i < 8; i++ {
+		b[7-i] = byte(v.Hi >> (8 * i))
+		b[15-i] = byte(v.Lo >> (8 * i))
+	}
+	out := a.bytesOf(n)
+	copy(out, b[16-n:])
+	return out
+}
+
 // addField adds one normalised numeric match on a logical field to m.
 // The wide registers are matched as the 32-bit registers they overlay,
 // as OVS stores them; vlan.tci becomes OXM vlan_vid and vlan_pcp.
-func addField(m ofMatch, lm lflow.Match) (ofMatch, bool, error) {
+func (a *matchArena) addField(m ofMatch, lm lflow.Match) (ofMatch, bool, error) {
 	switch of := lm.Field.OF; of {
 	case "xxreg0", "xxreg1", "xreg4":
-		return addRegisters(m, of, lm.Value, lm.Mask)
+		return a.addRegisters(m, of, lm.Value, lm.Mask)
 	case "vlan_tci":
-		return addVLAN(m, lm.Value.Lo, lm.Mask.Lo)
+		return a.addVLAN(m, lm.Value.Lo, lm.Mask.Lo)
 	default:
 		f := openflow.FieldByName(of)
 		if f == nil || f.Width == 0 {
 			return nil, false, fmt.Errorf("field %s has no OpenFlow match field", lm.Field.Name)
 		}
-		v, mask := u128Bytes(lm.Value, f.Width), u128Bytes(lm.Mask, f.Width)
-		if !f.Maskable && !bytes.Equal(mask, fullMask(f, f.Width)) {
+		v, mask := a.u128(lm.Value, f.Width), a.u128(lm.Mask, f.Width)
+		if !f.Maskable && !isFullMask(f, mask) {
 			return nil, false, fmt.Errorf("field %s cannot be matched under a mask", lm.Field.Name)
 		}
-		out, ok := m.with(f, v, mask)
+		out, ok := a.with(m, f, v, mask)
 		return out, ok, nil
 	}
 }
 
 // addRegisters matches bits of xxreg0/xxreg1 (reg0..reg7, the lowest
 // numbered register most significant) or xreg4 (reg8, reg9).
-func addRegisters(m ofMatch, of string, v, mask lflow.U128) (ofMatch, bool, error) {
+func (a *matchArena) addRegisters(m ofMatch, of string, v, mask lflow.U128) (ofMatch, bool, error) {
 	first, n := 0, 4
 	switch of {
 	case "xxreg1":
@@ -232,9 +291,8 @@ func addRegisters(m ofMatch, of string, v, mask lflow.U128) (ofMatch, bool, erro
 			continue
 		}
 		rv := uint32(v.Rsh(shift).Lo)
-		o := openflow.Reg(first+k).Masked(uint64(rv), uint64(rm))
 		var ok bool
-		if m, ok = m.with(o.Field, o.Value, o.Mask); !ok {
+		if m, ok = a.with(m, regFields[first+k], a.uint(uint64(rv), 4), a.uint(uint64(rm), 4)); !ok {
 			return nil, false, nil
 		}
 	}
@@ -243,11 +301,11 @@ func addRegisters(m ofMatch, of string, v, mask lflow.U128) (ofMatch, bool, erro
 
 // addVLAN splits a vlan.tci match: VID and the present bit go in OXM
 // vlan_vid, the priority in vlan_pcp, which OVS only takes exactly.
-func addVLAN(m ofMatch, v, mask uint64) (ofMatch, bool, error) {
+func (a *matchArena) addVLAN(m ofMatch, v, mask uint64) (ofMatch, bool, error) {
 	if vm := mask & 0x1fff; vm != 0 {
 		o := openflow.F("vlan_vid").Masked(v&0x1fff, vm)
 		var ok bool
-		if m, ok = m.with(o.Field, o.Value, o.Mask); !ok {
+		if m, ok = a.with(m, o.Field, o.Value, o.Mask); !ok {
 			return nil, false, nil
 		}
 	}
@@ -256,7 +314,7 @@ func addVLAN(m ofMatch, v, mask uint64) (ofMatch, bool, error) {
 		return m, true, nil
 	case 7:
 		o := openflow.F("vlan_pcp").Exact(v >> 13 & 7)
-		out, ok := m.with(o.Field, o.Value, []byte{7})
+		out, ok := a.with(m, o.Field, o.Value, []byte{7})
 		return out, ok, nil
 	}
 	return nil, false, fmt.Errorf("vlan.pcp cannot be matched under a mask")
@@ -277,11 +335,10 @@ func (c *compiler) resolve(dp uint32, conj lflow.Conj, base ofMatch) (ofMatch, b
 		case lm.Field.String:
 			var key uint32
 			if key, ok = c.matchPortKey(dp, lm.Str); ok {
-				o := openflow.Reg(portReg(lm.Field.Name)).Exact(uint64(key))
-				m, ok = m.with(o.Field, o.Value, []byte{0xff, 0xff, 0xff, 0xff})
+				m, ok = c.arena.with(m, regFields[portReg(lm.Field.Name)], c.arena.uint(uint64(key), 4), regMask)
 			}
 		default:
-			m, ok, err = addField(m, lm)
+			m, ok, err = c.arena.addField(m, lm)
 		}
 		if err != nil || !ok {
 			return nil, false, err
@@ -383,7 +440,7 @@ func (c *compiler) flows(dp uint32, terms []lflow.Term, acts []openflow.Action) 
 			}
 		}
 		cid := openflow.F("conj_id").Exact(uint64(ids[i]))
-		m, _ := c.arena.clone(ct.base, 1).with(cid.Field, cid.Value, []byte{0xff, 0xff, 0xff, 0xff})
+		m, _ := c.arena.with(c.arena.clone(ct.base, 1), cid.Field, cid.Value, regMask)
 		fs.add(m, acts, c.cookie)
 	}
 	return fs.flows, nil
@@ -581,7 +638,15 @@ func sameMatch(a, b openflow.Match) bool {
 var (
 	metadataField = openflow.F("metadata")
 	metadataMask  = fullMask(metadataField, 8)
+	regMask       = []byte{0xff, 0xff, 0xff, 0xff} // never modified
+	regFields     [16]*openflow.Field              // reg0..reg15
 )
+
+func init() {
+	for i := range regFields {
+		regFields[i] = openflow.Reg(i)
+	}
+}
 
 // sortClauses orders conjunction clauses by the name of the logical
 // field each tests, the order ovn-controller numbers them in.
