@@ -2,6 +2,7 @@ package lflow
 
 import (
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -182,12 +183,10 @@ func (t Term) settle() (Term, bool) {
 	for changed := true; changed; {
 		changed = false
 		var dims [][]Conj
-		seen := map[string]bool{}
 		for _, d := range t.Dims {
 			alts := compatible(t.Conj, d)
-			key := Term{Dims: [][]Conj{alts}}.String()
 			switch {
-			case seen[key]:
+			case len(alts) > 1 && slices.ContainsFunc(dims, func(o []Conj) bool { return sameAlts(o, alts) }):
 				// The same dimension twice, from two prerequisites.
 			case len(alts) == 0:
 				return t, false
@@ -197,13 +196,18 @@ func (t Term) settle() (Term, bool) {
 			case anyImplied(t.Conj, alts):
 				// Always satisfied: drop the dimension.
 			default:
-				seen[key] = true
 				dims = append(dims, alts)
 			}
 		}
 		t.Dims = dims
 	}
 	return t, true
+}
+
+// sameAlts reports whether two dimensions have the same alternatives
+// in the same order.
+func sameAlts(a, b []Conj) bool {
+	return slices.EqualFunc(a, b, func(x, y Conj) bool { return slices.Equal(x, y) })
 }
 
 func compatible(c Conj, d []Conj) []Conj {

@@ -196,7 +196,11 @@ func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *
 		if err != nil {
 			return nil, refs.refs(), err
 		}
-		out = append(out, flows...)
+		if out == nil {
+			out = flows // the first datapath's set is the caller's to keep
+		} else {
+			out = append(out, flows...)
+		}
 	}
 	return out, refs.refs(), nil
 }
