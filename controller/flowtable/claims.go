@@ -2,49 +2,54 @@ package flowtable
 
 import "slices"
 
-// claims tracks which owners claim which keys (flows by Key, groups by id)
-// and which keys changed since the installer last looked.
+// ownerID numbers an owner within one claims table.
+type ownerID int32
+
+// claims tracks which owners claim which keys (flows by fkey, groups and
+// meters by id) and which keys changed since the installer last looked.
+//
+// Most keys have one owner: its claim is kept inline, with no allocation
+// beyond the map entry. Keys that several owners claim (flows that
+// logical flows share, conjunction clauses) also list every owner's value
+// in shared.
 type claims[K comparable, V any] struct {
-	owners map[string][]K  // keys each owner claims, in its order
-	keys   map[K]*claim[V] // every claimed key
-	dirty  map[K]struct{}  // keys whose winning value may have changed
+	ids    map[string]ownerID // owner name to id
+	owners []owned[K]         // by id; a free id has no name
+	free   []ownerID
+	keys   map[K]claim[V]   // every claimed key
+	shared map[K][]share[V] // every owner's claim of the keys several owners claim
+	dirty  map[K]struct{}   // keys whose winning value may have changed
+	// equal reports whether two values are the same value; same whether
+	// two owners' values agree (no conflict to report).
+	equal, same func(a, b V) bool
 	// merge, when set, combines the claims of several owners into one
 	// value where they can be combined (conjunction clause flows); it
 	// returns false where they cannot, and the first owner wins.
-	merge func(c *claim[V]) (V, bool)
+	merge func(shares []share[V]) (V, bool)
+}
+
+// owned is an owner and the keys it claims, in its order.
+type owned[K comparable] struct {
+	name string
+	keys []K
+}
+
+// claim is what the switch gets for a key and whose claim it is.
+type claim[V any] struct {
+	val    V       // the winner's value, or the owners' values merged
+	owner  ownerID // the winner: the owner whose name sorts first
+	shared bool    // other owners claim the key too (see claims.shared)
+}
+
+// share is one owner's claim of a shared key.
+type share[V any] struct {
+	owner ownerID
+	val   V
 }
 
 type item[K comparable, V any] struct {
 	key K
 	val V
-}
-
-// claim is every owner's value for one key; the smallest owner wins.
-type claim[V any] struct {
-	byOwner map[string]V
-	first   string
-}
-
-func (c *claim[V]) winner() V { return c.byOwner[c.first] }
-
-// value is what the switch gets for the claim: the owners' claims
-// merged where cs merges them, the winner's otherwise.
-func (cs *claims[K, V]) value(c *claim[V]) V {
-	if cs.merge != nil && len(c.byOwner) > 1 {
-		if v, ok := cs.merge(c); ok {
-			return v
-		}
-	}
-	return c.winner()
-}
-
-func (c *claim[V]) electFirst() {
-	c.first = ""
-	for o := range c.byOwner {
-		if c.first == "" || o < c.first {
-			c.first = o
-		}
-	}
 }
 
 // conflict names a key that two owners claim with different values.
@@ -53,65 +58,225 @@ type conflict[K comparable] struct {
 	winner, loser string
 }
 
-func (cs *claims[K, V]) init() {
-	cs.owners = map[string][]K{}
-	cs.keys = map[K]*claim[V]{}
+func (cs *claims[K, V]) init(equal, same func(a, b V) bool) {
+	cs.ids = map[string]ownerID{}
+	cs.keys = map[K]claim[V]{}
+	cs.shared = map[K][]share[V]{}
 	cs.dirty = map[K]struct{}{}
+	cs.equal, cs.same = equal, same
 }
 
-// set replaces owner's claims by items and returns the conflicts the new
-// claims meet.
-func (cs *claims[K, V]) set(owner string, items []item[K, V], same func(a, b V) bool) []conflict[K] {
-	for _, k := range cs.owners[owner] {
-		c := cs.keys[k]
-		delete(c.byOwner, owner)
-		cs.dirty[k] = struct{}{}
-		if len(c.byOwner) == 0 {
-			delete(cs.keys, k)
-		} else if c.first == owner {
-			c.electFirst()
-		}
-	}
-	delete(cs.owners, owner)
-	var conflicts []conflict[K]
-	keys := make([]K, 0, len(items))
-	for _, it := range items {
-		c := cs.keys[it.key]
-		if c == nil {
-			c = &claim[V]{byOwner: map[string]V{}}
-			cs.keys[it.key] = c
-		}
-		if _, dup := c.byOwner[owner]; dup {
-			continue
-		}
-		if len(c.byOwner) > 0 && !same(c.winner(), it.val) {
-			w, l := c.first, owner
-			if owner < w {
-				w, l = owner, c.first
-			}
-			conflicts = append(conflicts, conflict[K]{it.key, w, l})
-		}
-		c.byOwner[owner] = it.val
-		if c.first == "" || owner < c.first {
-			c.first = owner
-		}
-		keys = append(keys, it.key)
-		cs.dirty[it.key] = struct{}{}
-	}
-	if len(keys) > 0 {
-		cs.owners[owner] = slices.Clip(keys)
-	}
-	return conflicts
-}
-
-// lookup returns the winning value for k.
-func (cs *claims[K, V]) lookup(k K) (V, bool) {
-	c, ok := cs.keys[k]
+// ownValue returns owner's value for k when owner claims k alone, the
+// common case, so that a caller can reuse what it holds.
+func (cs *claims[K, V]) ownValue(owner string, k K) (V, bool) {
+	id, ok := cs.ids[owner]
 	if !ok {
 		var zero V
 		return zero, false
 	}
-	return cs.value(c), true
+	c, ok := cs.keys[k]
+	if !ok || c.shared || c.owner != id {
+		var zero V
+		return zero, false
+	}
+	return c.val, true
+}
+
+// ownerKeys returns the keys owner claims, in its order; the caller must
+// not change them.
+func (cs *claims[K, V]) ownerKeys(owner string) []K {
+	if id, ok := cs.ids[owner]; ok {
+		return cs.owners[id].keys
+	}
+	return nil
+}
+
+// set replaces owner's claims by items and returns the conflicts the new
+// claims meet. An owner listing one key twice keeps the first.
+func (cs *claims[K, V]) set(owner string, items []item[K, V]) []conflict[K] {
+	id, known := cs.ids[owner]
+	if known && sameKeys(cs.owners[id].keys, items) {
+		return cs.update(id, items)
+	}
+	if known {
+		for _, k := range cs.owners[id].keys {
+			cs.unclaim(id, k)
+		}
+		cs.owners[id].keys = nil
+	}
+	if len(items) == 0 {
+		if known {
+			cs.release(id)
+		}
+		return nil
+	}
+	if !known {
+		id = cs.newOwner(owner)
+	}
+	var conflicts []conflict[K]
+	keys := make([]K, 0, len(items))
+	for _, it := range items {
+		claimed, cf := cs.claim(id, it.key, it.val)
+		if cf != nil {
+			conflicts = append(conflicts, *cf)
+		}
+		if claimed {
+			keys = append(keys, it.key)
+		}
+	}
+	cs.owners[id].keys = slices.Clip(keys)
+	return conflicts
+}
+
+// sameKeys reports whether items has exactly keys, in the same order.
+func sameKeys[K comparable, V any](keys []K, items []item[K, V]) bool {
+	if len(keys) != len(items) {
+		return false
+	}
+	for i, k := range keys {
+		if items[i].key != k {
+			return false
+		}
+	}
+	return true
+}
+
+// update sets new values for the keys id already claims, marking dirty
+// only the keys whose value changed: a full recompute that changes
+// nothing costs no installer work.
+func (cs *claims[K, V]) update(id ownerID, items []item[K, V]) []conflict[K] {
+	var conflicts []conflict[K]
+	for _, it := range items {
+		c := cs.keys[it.key]
+		if !c.shared {
+			if !cs.equal(c.val, it.val) {
+				c.val = it.val
+				cs.keys[it.key] = c
+				cs.dirty[it.key] = struct{}{}
+			}
+			continue
+		}
+		ss := cs.shared[it.key]
+		i := slices.IndexFunc(ss, func(s share[V]) bool { return s.owner == id })
+		if cs.equal(ss[i].val, it.val) {
+			continue
+		}
+		ss[i].val = it.val
+		if cf := cs.check(it.key, ss, id, it.val); cf != nil {
+			conflicts = append(conflicts, *cf)
+		}
+		cs.elect(it.key, &c)
+		cs.keys[it.key] = c
+		cs.dirty[it.key] = struct{}{}
+	}
+	return conflicts
+}
+
+// claim adds id's claim of k with v. It reports false when id already
+// claims k.
+func (cs *claims[K, V]) claim(id ownerID, k K, v V) (bool, *conflict[K]) {
+	c, ok := cs.keys[k]
+	if !ok {
+		cs.keys[k] = claim[V]{val: v, owner: id}
+		cs.dirty[k] = struct{}{}
+		return true, nil
+	}
+	var ss []share[V]
+	if c.shared {
+		ss = cs.shared[k]
+		if slices.ContainsFunc(ss, func(s share[V]) bool { return s.owner == id }) {
+			return false, nil
+		}
+	} else {
+		if c.owner == id {
+			return false, nil
+		}
+		ss = []share[V]{{c.owner, c.val}}
+	}
+	cf := cs.check(k, ss, id, v)
+	cs.shared[k] = append(ss, share[V]{id, v})
+	c.shared = true
+	cs.elect(k, &c)
+	cs.keys[k] = c
+	cs.dirty[k] = struct{}{}
+	return true, cf
+}
+
+// check returns the conflict of id's claim v of k with another owner's
+// claim among ss, if one disagrees.
+func (cs *claims[K, V]) check(k K, ss []share[V], id ownerID, v V) *conflict[K] {
+	for _, s := range ss {
+		if s.owner == id || cs.same(s.val, v) {
+			continue
+		}
+		w, l := cs.owners[s.owner].name, cs.owners[id].name
+		if l < w {
+			w, l = l, w
+		}
+		return &conflict[K]{k, w, l}
+	}
+	return nil
+}
+
+// unclaim drops id's claim of k.
+func (cs *claims[K, V]) unclaim(id ownerID, k K) {
+	c := cs.keys[k]
+	cs.dirty[k] = struct{}{}
+	if !c.shared {
+		delete(cs.keys, k)
+		return
+	}
+	ss := slices.DeleteFunc(cs.shared[k], func(s share[V]) bool { return s.owner == id })
+	if len(ss) == 1 {
+		delete(cs.shared, k)
+		cs.keys[k] = claim[V]{val: ss[0].val, owner: ss[0].owner}
+		return
+	}
+	cs.shared[k] = ss
+	cs.elect(k, &c)
+	cs.keys[k] = c
+}
+
+// elect sets the winner of a shared key and the value the switch gets.
+func (cs *claims[K, V]) elect(k K, c *claim[V]) {
+	ss := cs.shared[k]
+	w := ss[0]
+	for _, s := range ss[1:] {
+		if cs.owners[s.owner].name < cs.owners[w.owner].name {
+			w = s
+		}
+	}
+	c.owner, c.val = w.owner, w.val
+	if cs.merge != nil {
+		if v, ok := cs.merge(ss); ok {
+			c.val = v
+		}
+	}
+}
+
+func (cs *claims[K, V]) newOwner(name string) ownerID {
+	var id ownerID
+	if n := len(cs.free); n > 0 {
+		id, cs.free = cs.free[n-1], cs.free[:n-1]
+		cs.owners[id] = owned[K]{name: name}
+	} else {
+		id = ownerID(len(cs.owners))
+		cs.owners = append(cs.owners, owned[K]{name: name})
+	}
+	cs.ids[name] = id
+	return id
+}
+
+func (cs *claims[K, V]) release(id ownerID) {
+	delete(cs.ids, cs.owners[id].name)
+	cs.owners[id] = owned[K]{}
+	cs.free = append(cs.free, id)
+}
+
+// lookup returns the value the switch gets for k.
+func (cs *claims[K, V]) lookup(k K) (V, bool) {
+	c, ok := cs.keys[k]
+	return c.val, ok
 }
 
 // takeDirty returns the keys changed since the last call and forgets them.

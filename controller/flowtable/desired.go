@@ -8,17 +8,6 @@ import (
 	"github.com/ovnd/ovnd/controller/openflow"
 )
 
-// Key identifies a flow to the switch: two flows with the same Key are one
-// flow, whatever their actions.
-type Key struct {
-	Table    uint8
-	Priority uint16
-	Match    string // MatchKey(Match)
-}
-
-// Key returns the flow's identity.
-func (f Flow) Key() Key { return Key{Table: f.Table, Priority: f.Priority, Match: MatchKey(f.Match)} }
-
 // Group is one desired OpenFlow group. Group ids are global to the
 // switch; the producer that allocates them owns the id space.
 type Group struct {
@@ -36,65 +25,6 @@ func GroupFromMod(m *openflow.GroupMod) Group {
 	return Group{ID: m.GroupID, Type: m.GroupType, Buckets: m.Buckets, Selection: m.Selection}
 }
 
-// body is what the switch holds for a flow besides its key; two owners
-// claiming one key agree when their bodies are equal.
-type body struct {
-	flow    Flow
-	actions string // Instructions rendered, for comparison
-}
-
-func flowBody(f Flow) body {
-	return body{flow: f, actions: openflow.Instructions{Apply: f.Actions}.String()}
-}
-
-// same reports whether two claims agree on what the flow does; the
-// cookie (which logical flow it came from) is the winner's. Two clause
-// flows of conjunctive matches agree too: they are merged into one flow
-// carrying both conjunction actions.
-func (b body) same(o body) bool {
-	return b.actions == o.actions || (onlyConjunctions(b.flow.Actions) && onlyConjunctions(o.flow.Actions))
-}
-
-// onlyConjunctions reports whether acts is a clause flow's action list:
-// conjunction actions and nothing else.
-func onlyConjunctions(acts []openflow.Action) bool {
-	for _, a := range acts {
-		if _, ok := a.(*openflow.Conjunction); !ok {
-			return false
-		}
-	}
-	return len(acts) > 0
-}
-
-// mergeConjunctions makes one flow of the clause flows several owners
-// claim for one key, as ovn-controller does when lflows share a set at one
-// priority: the union of their conjunction actions, ordered by id and
-// clause so that the result does not depend on the owners' order, with
-// cookie 0. Claims that are not all clause flows are not merged.
-func mergeConjunctions(c *claim[body]) (body, bool) {
-	var acts []openflow.Action
-	seen := map[openflow.Conjunction]bool{}
-	for _, b := range c.byOwner {
-		if !onlyConjunctions(b.flow.Actions) {
-			return body{}, false
-		}
-		for _, a := range b.flow.Actions {
-			cj := *a.(*openflow.Conjunction)
-			if !seen[cj] {
-				seen[cj] = true
-				acts = append(acts, &cj)
-			}
-		}
-	}
-	slices.SortFunc(acts, func(a, b openflow.Action) int {
-		x, y := a.(*openflow.Conjunction), b.(*openflow.Conjunction)
-		return cmp.Or(cmp.Compare(x.ID, y.ID), cmp.Compare(x.Clause, y.Clause), cmp.Compare(x.NClauses, y.NClauses))
-	})
-	f := c.byOwner[c.first].flow
-	f.Actions, f.Cookie = acts, 0
-	return flowBody(f), true
-}
-
 type groupBody struct {
 	group Group
 	text  string
@@ -104,54 +34,107 @@ func newGroupBody(g Group) groupBody {
 	return groupBody{group: g, text: openflow.GroupDesc{GroupType: g.Type, GroupID: g.ID, Buckets: g.Buckets}.String()}
 }
 
+func sameGroup(a, b groupBody) bool { return a.text == b.text }
+
 // Desired is the flow table the controller wants on br-int, as the union
 // of what each owner (a logical flow's UUID, a physical-flow key chosen by
 // controller/physical, ...) contributes. Set and Remove cost only the
-// owner's own flows, so that an incremental change stays cheap.
+// owner's own flows, so that an incremental change stays cheap, and a Set
+// that changes nothing marks nothing for the installer.
 //
 // When two owners claim the same flow (same Key) with the same actions the
 // flow is installed once; with different actions the owner whose name
 // sorts first wins, whatever the order of the calls (so that incremental
 // processing and a full recompute agree), and the conflict is logged.
+// Clause flows of conjunctive matches that several owners claim are
+// merged into one flow carrying every owner's conjunction actions.
 //
 // Desired is not safe for concurrent use: one loop owns it.
 type Desired struct {
 	log    *slog.Logger
-	flows  claims[Key, body]
+	flows  claims[fkey, body]
 	groups claims[uint32, groupBody]
 	meters claims[uint32, meterBody]
+	// Scratch space of Set, kept between calls.
+	keyBuf, bodyBuf []byte
+	items           []item[fkey, body]
 }
 
-// NewDesired returns an empty desired table. log receives conflicts; nil
-// discards them.
+// NewDesired returns an empty desired table. log receives conflicts and
+// flows that cannot be encoded; nil discards them.
 func NewDesired(log *slog.Logger) *Desired {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Desired{log: log}
-	d.flows.init()
+	d.flows.init(func(a, b body) bool { return a == b }, sameActions)
 	d.flows.merge = mergeConjunctions
-	d.groups.init()
-	d.meters.init()
+	d.groups.init(sameGroup, sameGroup)
+	d.meters.init(sameMeter, sameMeter)
 	return d
 }
 
 // Set replaces every flow of owner by flows. An owner listing one Key
-// twice keeps the first.
+// twice keeps the first. A flow that cannot be encoded (a match field
+// without a field, a mask longer than its value...) is logged and left
+// out.
 func (d *Desired) Set(owner string, flows []Flow) {
-	items := make([]item[Key, body], 0, len(flows))
-	for _, f := range flows {
-		items = append(items, item[Key, body]{f.Key(), flowBody(f)})
+	id, known := d.flows.ids[owner]
+	var old []fkey
+	if known {
+		old = d.flows.owners[id].keys
 	}
-	for _, k := range d.flows.set(owner, items, body.same) {
-		w, _ := d.flows.lookup(k.key)
-		d.log.Warn("conflicting flows: first owner wins", "table", k.key.Table, "priority", k.key.Priority,
-			"match", w.flow.Match.String(), "winner", k.winner, "loser", k.loser)
+	items := d.items[:0]
+	var prev body
+	for _, f := range flows {
+		k, b, err := d.encode(f, old, len(items), prev, id, known)
+		if err != nil {
+			d.log.Warn("flow left out: it does not encode", "owner", owner, "table", f.Table,
+				"priority", f.Priority, "err", err)
+			continue
+		}
+		items = append(items, item[fkey, body]{k, b})
+		prev = b
+	}
+	conflicts := d.flows.set(owner, items)
+	clear(items)
+	d.items = items[:0]
+	for _, c := range conflicts {
+		d.log.Warn("conflicting flows: first owner wins", "table", c.key.table(), "priority", c.key.priority(),
+			"match", renderMatch(c.key), "winner", c.winner, "loser", c.loser)
 	}
 }
 
+// encode returns the key and body of f, as strings shared with what the
+// table already holds where they are equal: the key owner had at the
+// same position, its body for that key, the previous flow's body.
+func (d *Desired) encode(f Flow, old []fkey, pos int, prev body, id ownerID, known bool) (fkey, body, error) {
+	var err error
+	if d.keyBuf, err = appendFlowKey(d.keyBuf[:0], f.Table, f.Priority, f.Match); err != nil {
+		return "", "", err
+	}
+	if d.bodyBuf, err = appendBody(d.bodyBuf[:0], f.Cookie, f.Actions); err != nil {
+		return "", "", err
+	}
+	var k fkey
+	if pos < len(old) && string(d.keyBuf) == string(old[pos]) {
+		k = old[pos]
+	} else {
+		k = fkey(d.keyBuf)
+	}
+	if known {
+		if c, ok := d.flows.keys[k]; ok && !c.shared && c.owner == id && c.val == string(d.bodyBuf) {
+			return k, c.val, nil
+		}
+	}
+	if prev == string(d.bodyBuf) {
+		return k, prev, nil
+	}
+	return k, body(d.bodyBuf), nil
+}
+
 // Remove drops every flow of owner.
-func (d *Desired) Remove(owner string) { d.flows.set(owner, nil, body.same) }
+func (d *Desired) Remove(owner string) { d.flows.set(owner, nil) }
 
 // SetGroups replaces every group of owner by groups.
 func (d *Desired) SetGroups(owner string, groups []Group) {
@@ -159,27 +142,24 @@ func (d *Desired) SetGroups(owner string, groups []Group) {
 	for _, g := range groups {
 		items = append(items, item[uint32, groupBody]{g.ID, newGroupBody(g)})
 	}
-	same := func(a, b groupBody) bool { return a.text == b.text }
-	for _, k := range d.groups.set(owner, items, same) {
+	for _, k := range d.groups.set(owner, items) {
 		d.log.Warn("conflicting groups: first owner wins", "group_id", k.key, "winner", k.winner, "loser", k.loser)
 	}
 }
 
 // RemoveGroups drops every group of owner.
-func (d *Desired) RemoveGroups(owner string) {
-	d.groups.set(owner, nil, func(a, b groupBody) bool { return a.text == b.text })
-}
+func (d *Desired) RemoveGroups(owner string) { d.groups.set(owner, nil) }
 
 // Owners returns the owners that have flows, groups or meters, sorted.
 func (d *Desired) Owners() []string {
 	var out []string
-	for o := range d.flows.owners {
+	for o := range d.flows.ids {
 		out = append(out, o)
 	}
-	for o := range d.groups.owners {
+	for o := range d.groups.ids {
 		out = append(out, o)
 	}
-	for o := range d.meters.owners {
+	for o := range d.meters.ids {
 		out = append(out, o)
 	}
 	slices.Sort(out)
@@ -188,15 +168,19 @@ func (d *Desired) Owners() []string {
 
 // Flows returns the flows that would be installed, sorted by table,
 // priority (highest first) and match as printed. It is for tests and
-// tools: it renders every match.
+// tools: it decodes every flow and renders every match.
 func (d *Desired) Flows() []Flow {
 	type sorted struct {
 		f     Flow
 		match string
 	}
 	ss := make([]sorted, 0, len(d.flows.keys))
-	for _, c := range d.flows.keys {
-		f := d.flows.value(c).flow
+	for k, c := range d.flows.keys {
+		f, err := flowOf(k, c.val)
+		if err != nil {
+			d.log.Error("desired flow does not decode", "match", renderMatch(k), "err", err)
+			continue
+		}
 		ss = append(ss, sorted{f, f.Match.String()})
 	}
 	slices.SortFunc(ss, func(a, b sorted) int {
@@ -216,7 +200,7 @@ func (d *Desired) Len() int { return len(d.flows.keys) }
 func (d *Desired) Groups() []Group {
 	out := make([]Group, 0, len(d.groups.keys))
 	for _, c := range d.groups.keys {
-		out = append(out, c.winner().group)
+		out = append(out, c.val.group)
 	}
 	slices.SortFunc(out, func(a, b Group) int { return cmp.Compare(a.ID, b.ID) })
 	return out

@@ -77,6 +77,10 @@ func (f *fakeSwitch) Request(_ context.Context, m openflow.Message) (openflow.Me
 func (f *fakeSwitch) Barrier(context.Context) error { return nil }
 
 func (f *fakeSwitch) Bundle(_ context.Context, _ uint32, msgs []openflow.Message) error {
+	msgs, err := onTheWire(msgs)
+	if err != nil {
+		return err
+	}
 	f.bundles = append(f.bundles, msgs)
 	f.events = append(f.events, "bundle")
 	if len(f.bundles) == f.failAt {
@@ -131,6 +135,25 @@ func (f *fakeSwitch) Bundle(_ context.Context, _ uint32, msgs []openflow.Message
 		}
 	}
 	return nil
+}
+
+// onTheWire returns msgs as the switch reads them: flow mods built from
+// encoded match and instructions are decoded.
+func onTheWire(msgs []openflow.Message) ([]openflow.Message, error) {
+	out := make([]openflow.Message, len(msgs))
+	for i, m := range msgs {
+		out[i] = m
+		if fm, ok := m.(*openflow.FlowMod); ok && (fm.RawMatch != nil || fm.RawInstructions != nil) {
+			b, err := openflow.Marshal(1, fm)
+			if err != nil {
+				return nil, fmt.Errorf("fake switch: message %d: %w", i, err)
+			}
+			if _, out[i], err = openflow.Unmarshal(b); err != nil {
+				return nil, fmt.Errorf("fake switch: message %d: %w", i, err)
+			}
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeSwitch) DumpFlows(context.Context, *openflow.FlowStatsRequest) ([]openflow.FlowStats, error) {

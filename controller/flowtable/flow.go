@@ -9,9 +9,16 @@
 // change (Install), returning once a barrier confirms the switch applied
 // it. A controller that restarts therefore replaces nothing that is
 // already right, and a change never leaves a moment of half-applied
-// forwarding. Flows are compared by table, priority and MatchKey (a
-// canonical form of the match, the same for the ways OVS echoes a match
-// back) and by their actions as ovs-ofctl prints them.
+// forwarding.
+//
+// Both tables keep each flow in wire form, not as a Flow: its key
+// (table, priority and MatchKey, a compact canonical form of the match,
+// the same for the ways OVS echoes a match back) and its body (the
+// cookie and the encoded instructions), compared as bytes. The installed
+// table shares the desired table's strings. Flows read back from the
+// switch whose bytes differ from the desired ones (OVS echoes some
+// actions in a shorter encoding) are compared as ovs-ofctl prints their
+// actions, once, after each Sync.
 //
 //	d := flowtable.NewDesired(log)
 //	d.Set(owner, flows) // per lflow UUID, physical owner key...
@@ -21,6 +28,9 @@
 package flowtable
 
 import (
+	"encoding/binary"
+	"fmt"
+
 	"github.com/ovnd/ovnd/controller/openflow"
 )
 
@@ -34,4 +44,96 @@ type Flow struct {
 	Match    openflow.Match    // in prerequisite order (see openflow package doc)
 	Actions  []openflow.Action // apply-actions; nil or empty drops
 	Cookie   uint64            // ovn-controller uses the first 32 bits of the lflow UUID
+}
+
+// Key identifies a flow to the switch: two flows with the same Key are one
+// flow, whatever their actions.
+type Key struct {
+	Table    uint8
+	Priority uint16
+	Match    string // MatchKey(Match)
+}
+
+// Key returns the flow's identity.
+func (f Flow) Key() Key { return Key{Table: f.Table, Priority: f.Priority, Match: MatchKey(f.Match)} }
+
+// fkey is a Key in one string, as the tables keep it: the table, the
+// priority inverted (so that keys sort by table, then highest priority
+// first), then the match key.
+type fkey string
+
+const fkeyHeader = 3
+
+// appendFlowKey appends the fkey of a flow to b.
+func appendFlowKey(b []byte, table uint8, priority uint16, m openflow.Match) ([]byte, error) {
+	b = append(b, table, byte(^priority>>8), byte(^priority))
+	return appendMatchKey(b, m)
+}
+
+func (k fkey) table() uint8     { return k[0] }
+func (k fkey) priority() uint16 { return ^(uint16(k[1])<<8 | uint16(k[2])) }
+func (k fkey) match() string    { return string(k[fkeyHeader:]) }
+
+// body is what the switch holds for a flow besides its key: the cookie
+// (8 bytes, big endian) and the encoded instructions (none for a flow
+// that drops).
+type body = string
+
+const bodyHeader = 8
+
+// appendBody appends the body of a flow with cookie and actions to b.
+func appendBody(b []byte, cookie uint64, acts []openflow.Action) ([]byte, error) {
+	b = binary.BigEndian.AppendUint64(b, cookie)
+	if len(acts) == 0 {
+		return b, nil // OVS echoes an empty apply-actions as no instruction
+	}
+	b, err := openflow.Instructions{Apply: acts}.AppendBinary(b)
+	if err != nil {
+		return nil, fmt.Errorf("actions: %w", err)
+	}
+	return b, nil
+}
+
+func bodyCookie(b body) uint64 { return binary.BigEndian.Uint64([]byte(b[:bodyHeader])) }
+
+func bodyInstructions(b body) (openflow.Instructions, error) {
+	return openflow.DecodeInstructions([]byte(b[bodyHeader:]))
+}
+
+// flowOf rebuilds the flow a key and body stand for.
+func flowOf(k fkey, b body) (Flow, error) {
+	m, err := decodeMatchKey(k.match())
+	if err != nil {
+		return Flow{}, err
+	}
+	in, err := bodyInstructions(b)
+	if err != nil {
+		return Flow{}, err
+	}
+	return Flow{Table: k.table(), Priority: k.priority(), Match: m, Actions: in.Apply, Cookie: bodyCookie(b)}, nil
+}
+
+// renderMatch is the match of k as ovs-ofctl prints it, for logs.
+func renderMatch(k fkey) string {
+	m, err := decodeMatchKey(k.match())
+	if err != nil {
+		return err.Error()
+	}
+	return m.String()
+}
+
+// flowMod builds the flow mod that sends the flow of k with body b
+// (b empty for a delete).
+func flowMod(cmd openflow.FlowModCommand, k fkey, b body) (*openflow.FlowMod, error) {
+	fm := openflow.NewFlowMod(cmd, k.table(), k.priority())
+	raw, err := appendMatchWire(make([]byte, 0, 4*len(k)+len(b)), k.match())
+	if err != nil {
+		return nil, err
+	}
+	fm.RawMatch = raw[:len(raw):len(raw)]
+	if b != "" {
+		fm.Cookie = bodyCookie(b)
+		fm.RawInstructions = append(raw[len(raw):], b[bodyHeader:]...)
+	}
+	return fm, nil
 }

@@ -34,11 +34,18 @@ func fls(t testing.TB, ss ...string) []Flow {
 	return out
 }
 
+// addMod is the flow mod that adds f.
+func addMod(f Flow) *openflow.FlowMod {
+	fm := openflow.NewFlowMod(openflow.FlowAdd, f.Table, f.Priority)
+	fm.Cookie, fm.Match, fm.Instructions.Apply = f.Cookie, f.Match, f.Actions
+	return fm
+}
+
 // render is the desired table as dump-flows --no-stats lines.
 func render(d *Desired) string {
 	var lines []string
 	for _, f := range d.Flows() {
-		lines = append(lines, flowMod(openflow.FlowAdd, f).DumpString())
+		lines = append(lines, addMod(f).DumpString())
 	}
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
@@ -116,7 +123,7 @@ func TestInstallerSendsOnlyTheDifference(t *testing.T) {
 		"table=0,priority=100,in_port=9 actions=resubmit(,8)",
 		"table=65,priority=100,reg15=0x1 actions=output:7",
 	} {
-		sw.Bundle(ctx, 0, []openflow.Message{flowMod(openflow.FlowAdd, fl(t, s))})
+		sw.Bundle(ctx, 0, []openflow.Message{addMod(fl(t, s))})
 	}
 	sw.bundles = nil
 	in := NewInstaller(nil)
@@ -178,6 +185,10 @@ func TestMatchKey(t *testing.T) {
 		{{reg(10).Masked(0x10, 0x10)}, {reg(10).Masked(0x13, 0x10)}},
 		{{reg(10).Masked(5, 0xffffffff)}, {reg(10).Exact(5)}},
 		{{openflow.F("in_port").Exact(3)}, {openflow.F("in_port_oxm").Exact(3)}},
+		{{openflow.F("in_port").Exact(0xfffd)}, {openflow.F("in_port_oxm").Exact(0xfffffffd)}},
+		{{openflow.TunMetadata(0).Exact(3)}, {openflow.TunMetadata(0).Bytes([]byte{3}, nil)}},
+		{{openflow.F("metadata").Masked(7, 0), reg(1).Exact(1)}, {reg(1).Exact(1)}},
+		{{openflow.F("xxreg0").Masked(5, 0xffffffff)}, {reg(3).Exact(5)}},
 	}
 	for _, c := range same {
 		if a, b := MatchKey(c[0]), MatchKey(c[1]); a != b {
@@ -189,11 +200,82 @@ func TestMatchKey(t *testing.T) {
 		{{reg(14).Exact(0)}, {}},
 		{{reg(10).Masked(0, 1)}, {reg(10).Masked(0, 3)}},
 		{{openflow.F("in_port").Exact(3)}, {openflow.F("in_port").Exact(4)}},
+		{{openflow.F("in_port").Exact(0xfffd)}, {openflow.F("in_port_oxm").Exact(0xfffd)}},
+		{{reg(1).Exact(1)}, {reg(2).Exact(1)}},
+		{{openflow.F("eth_dst").Bytes(make([]byte, 6), nil)}, {openflow.F("eth_src").Bytes(make([]byte, 6), nil)}},
+		{{openflow.F("metadata").Masked(0, 1)}, {openflow.F("metadata").Masked(0, 0x100)}},
 	}
 	for _, c := range differ {
 		if a, b := MatchKey(c[0]), MatchKey(c[1]); a == b {
 			t.Errorf("%v and %v: same key", c[0], c[1])
 		}
+	}
+}
+
+// A match key decodes back to the same match, in an order the switch
+// accepts (prerequisites first), at the fields' widths.
+func TestMatchKeyRoundTrip(t *testing.T) {
+	for _, s := range []string{
+		"priority=1,tcp,reg14=0x3,metadata=0x1,nw_src=10.0.0.0/8,tp_dst=80",
+		"priority=1,ct_state=-new+est+trk,ct_mark=0x1/0x1,ct_label=0x1/0x1,ipv6,ipv6_src=fd00::/64",
+		"priority=1,icmp6,icmp_type=135,nd_target=fd00::1,dl_src=00:00:00:00:00:01",
+		"priority=1,in_port=7,dl_vlan=5,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00",
+		"priority=1,tun_id=0x5,tun_metadata0=0x10003,reg10=0/0x1",
+		"priority=1,conj_id=7,arp,arp_tpa=10.0.0.1,arp_op=1,xreg0=0x100000002",
+	} {
+		m := fl(t, s+" actions=drop").Match
+		key := MatchKey(m)
+		got, err := decodeMatchKey(key)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		if got.String() != m.String() || MatchKey(got) != key {
+			t.Errorf("%s: decodes as %s", m, got)
+		}
+		fm, err := flowMod(openflow.FlowAdd, fkey("\x05\xff\xfe"+key), "\x00\x00\x00\x00\x00\x00\x00\x01")
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		b, err := openflow.Marshal(1, fm)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		if _, dec, err := openflow.Unmarshal(b); err != nil || dec.(*openflow.FlowMod).DumpString() !=
+			"cookie=0x1, table=5, priority=1,"+m.String()+" actions=drop" {
+			t.Errorf("%s: flow mod from the key: %v %v", s, dec, err)
+		}
+	}
+	for _, bad := range []string{"\x00\x01\x05", "\x03\x05\x01", "\xff\x01\x01"} {
+		if _, err := decodeMatchKey(bad); err == nil {
+			t.Errorf("key %q decodes", bad)
+		}
+	}
+}
+
+// A flow that cannot be encoded is logged and left out; the owner's
+// other flows stay.
+func TestDesiredBadFlow(t *testing.T) {
+	var logs bytes.Buffer
+	d := NewDesired(slog.New(slog.NewTextHandler(&logs, nil)))
+	good := fl(t, "table=0,priority=100,in_port=1 actions=resubmit(,8)")
+	for _, m := range []openflow.Match{
+		{{Value: []byte{1}}},
+		{{Field: openflow.Reg(1), Value: []byte{0, 0, 0, 1}, Mask: []byte{1}}},
+		{{Field: openflow.F("eth_type"), Value: []byte{1, 0, 0}}},
+		{openflow.Reg(1).Exact(1), openflow.F("xreg0").Exact(1)},
+	} {
+		logs.Reset()
+		d.Set("a", []Flow{{Table: 1, Priority: 5, Match: m}, good})
+		if got := render(d); got != "priority=100,in_port=1 actions=resubmit(,8)" {
+			t.Errorf("match %v: desired %q, want only the good flow", m, got)
+		}
+		if !strings.Contains(logs.String(), "flow left out") {
+			t.Errorf("match %v: not logged: %q", m, logs.String())
+		}
+	}
+	d.Set("a", []Flow{{Table: 1, Priority: 5, Actions: []openflow.Action{&openflow.SetField{}}}, good})
+	if got := render(d); got != "priority=100,in_port=1 actions=resubmit(,8)" {
+		t.Errorf("bad action: desired %q, want only the good flow", got)
 	}
 }
 

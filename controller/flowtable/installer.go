@@ -1,8 +1,8 @@
 package flowtable
 
 import (
-	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,13 +32,6 @@ var ErrNotSynced = errors.New("flow installer not synced with the switch")
 // class 0x0102 (OVN), type 0x80, 4 bytes, mapped to tun_metadata0.
 var GeneveOption = openflow.TLVMap{OptionClass: 0x0102, OptionType: 0x80, OptionLen: 4, Index: 0}
 
-// installedFlow is a flow as the switch holds it.
-type installedFlow struct {
-	match   openflow.Match
-	actions string
-	cookie  uint64
-}
-
 // Installer keeps br-int equal to a Desired table. It remembers what the
 // switch holds, and sends only the difference, as one atomic bundle, so
 // that no packet ever sees a half-applied change. It starts no goroutine;
@@ -47,16 +40,17 @@ type installedFlow struct {
 type Installer struct {
 	log    *slog.Logger
 	sw     Switch
-	flows  map[Key]installedFlow
+	flows  map[fkey]body     // as the switch holds them: strings shared with the desired table
 	groups map[uint32]string // rendered GroupDesc
 	meters map[uint32]string // Meter.String
 	synced bool
 	// rejected are flows (by the actions refused) and groups the switch
 	// refused, left out until their desired content changes.
-	rejected       map[Key]string
+	rejected       map[fkey]body
 	rejectedGroups map[uint32]string
 	full           bool // the next Install compares everything, not only dirty keys
 	bundleID       uint32
+	sentKeys       []fkey // the flow each message of the last bundle sent, by index
 }
 
 // Stats counts what one Install sent.
@@ -80,7 +74,7 @@ func NewInstaller(log *slog.Logger) *Installer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Installer{log: log, rejected: map[Key]string{}, rejectedGroups: map[uint32]string{}}
+	return &Installer{log: log, rejected: map[fkey]body{}, rejectedGroups: map[uint32]string{}}
 }
 
 // Sync adopts a new connection to br-int: it sets the packet-in format
@@ -102,11 +96,7 @@ func (in *Installer) Sync(ctx context.Context, sw Switch) error {
 	if err != nil {
 		return err
 	}
-	in.flows = make(map[Key]installedFlow, len(dumped))
-	for _, f := range dumped {
-		k := Key{Table: f.Table, Priority: f.Priority, Match: MatchKey(f.Match)}
-		in.flows[k] = installedFlow{match: f.Match, actions: f.Instructions.String(), cookie: f.Cookie}
-	}
+	in.readFlows(dumped)
 	in.groups = make(map[uint32]string, len(groups))
 	for _, g := range groups {
 		in.groups[g.GroupID] = g.String()
@@ -117,6 +107,28 @@ func (in *Installer) Sync(ctx context.Context, sw Switch) error {
 	in.synced, in.full = true, true
 	in.log.Info("synced with switch", "flows", len(in.flows), "groups", len(in.groups), "meters", len(in.meters))
 	return nil
+}
+
+// readFlows makes dumped what the installer knows the switch holds.
+func (in *Installer) readFlows(dumped []openflow.FlowStats) {
+	in.flows = make(map[fkey]body, len(dumped))
+	var kb, bb []byte
+	for _, f := range dumped {
+		var err error
+		if kb, err = appendFlowKey(kb[:0], f.Table, f.Priority, f.Match); err != nil {
+			in.log.Warn("switch holds a flow the installer cannot key: left alone", "flow", f.NoStats(), "err", err)
+			continue
+		}
+		ins := f.Instructions
+		if len(ins.Apply) == 0 {
+			ins.Apply = nil // as desired bodies encode a drop
+		}
+		bb = binary.BigEndian.AppendUint64(bb[:0], f.Cookie)
+		if bb, err = ins.AppendBinary(bb); err != nil {
+			bb = append(bb[:bodyHeader], 0xff) // matches no desired body: replaced
+		}
+		in.flows[fkey(kb)] = body(bb)
+	}
 }
 
 // configureSwitch sets what ovn-controller sets on every connection.
@@ -215,12 +227,15 @@ const maxRejected = 64
 func (in *Installer) reject(d *Desired, be *openflow.BundleMessageError) bool {
 	switch m := be.Message.(type) {
 	case *openflow.FlowMod:
-		k := Key{Table: m.Table, Priority: m.Priority, Match: MatchKey(m.Match)}
+		if be.Index < 0 || be.Index >= len(in.sentKeys) || in.sentKeys[be.Index] == "" {
+			return false
+		}
+		k := in.sentKeys[be.Index]
 		want, ok := d.flows.lookup(k)
 		if !ok || m.Command != openflow.FlowAdd {
 			return false
 		}
-		in.rejected[k] = want.actions
+		in.rejected[k] = want
 		in.log.Warn("switch rejects flow: left out until it changes", "flow", m.DumpString(), "err", be.Err)
 		return true
 	case *openflow.GroupMod:
@@ -253,15 +268,19 @@ func (in *Installer) install(ctx context.Context, d *Desired) (Stats, error) {
 	var msgs []openflow.Message
 	var st Stats
 	var meters map[uint32]struct{}
+	var err error
 	if in.full {
 		d.flows.takeDirty()
 		d.groups.takeDirty()
 		d.meters.takeDirty()
-		msgs, st = in.diffAll(d)
+		msgs, st, err = in.diffAll(d)
 		meters = union(d.meters.keys, in.meters)
 	} else {
-		msgs, st = in.diffDirty(d)
+		msgs, st, err = in.diffDirty(d)
 		meters = d.meters.takeDirty()
+	}
+	if err != nil {
+		return Stats{}, fmt.Errorf("install: %w", err)
 	}
 	meterAdds, meterDels := in.meterMods(d, meters, &st)
 	if err := in.sendMeterMods(ctx, meterAdds); err != nil {
@@ -295,30 +314,111 @@ func union[V1, V2 any](a map[uint32]V1, b map[uint32]V2) map[uint32]struct{} {
 	return out
 }
 
-// diffAll compares every desired and every installed flow and group.
-func (in *Installer) diffAll(d *Desired) ([]openflow.Message, Stats) {
-	keys := make(map[Key]struct{}, len(d.flows.keys)+len(in.flows))
+// diffAll compares every desired and every installed flow and group,
+// as the first Install after a Sync does.
+func (in *Installer) diffAll(d *Desired) ([]openflow.Message, Stats, error) {
+	keys := make([]fkey, 0, len(d.flows.keys)+len(in.flows)/8)
 	for k := range d.flows.keys {
-		keys[k] = struct{}{}
+		keys = append(keys, k)
 	}
 	for k := range in.flows {
-		keys[k] = struct{}{}
+		if _, ok := d.flows.keys[k]; !ok {
+			keys = append(keys, k)
+		}
 	}
-	return in.diff(d, keys, union(d.groups.keys, in.groups))
+	slices.Sort(keys)
+	return in.diff(d, keys, union(d.groups.keys, in.groups), true)
 }
 
 // diffDirty compares only what changed in d since the last Install.
-func (in *Installer) diffDirty(d *Desired) ([]openflow.Message, Stats) {
-	return in.diff(d, d.flows.takeDirty(), d.groups.takeDirty())
+func (in *Installer) diffDirty(d *Desired) ([]openflow.Message, Stats, error) {
+	dirty := d.flows.takeDirty()
+	keys := make([]fkey, 0, len(dirty))
+	for k := range dirty {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return in.diff(d, keys, d.groups.takeDirty(), false)
 }
 
 // diff builds the messages that make keys and groups on the switch equal
 // to d, and records them as installed: group adds and changes first (flows
 // may point at them), then flow deletes, then flow adds (so that a delete
 // can never remove a flow the same bundle adds), then group deletes.
-func (in *Installer) diff(d *Desired, keys map[Key]struct{}, groups map[uint32]struct{}) ([]openflow.Message, Stats) {
+// After a Sync (full), installed flows whose bytes differ from the
+// desired ones but whose actions print the same are the same flow.
+func (in *Installer) diff(d *Desired, keys []fkey, groups map[uint32]struct{}, full bool) ([]openflow.Message, Stats, error) {
 	var st Stats
-	var msgs, flowDels, flowAdds, groupDels []openflow.Message
+	msgs, groupDels := in.diffGroups(d, groups, &st)
+	var flowDels, flowAdds []openflow.Message
+	var delKeys, addKeys []fkey
+	for _, k := range keys {
+		want, ok := d.flows.lookup(k)
+		have, installed := in.flows[k]
+		if r, bad := in.rejected[k]; bad {
+			if ok && r == want {
+				continue // still the version the switch refused: leave it be
+			}
+			delete(in.rejected, k)
+		}
+		var cmd openflow.FlowModCommand
+		switch {
+		case !ok && installed:
+			fm, err := flowMod(openflow.FlowDeleteStrict, k, "")
+			if err != nil {
+				return nil, Stats{}, err
+			}
+			flowDels, delKeys = append(flowDels, fm), append(delKeys, k)
+			delete(in.flows, k)
+			st.Deleted++
+			continue
+		case !ok || installed && have == want:
+			if full && installed {
+				in.flows[k] = want // keep the desired table's strings, not the dump's
+			}
+			continue
+		case !installed:
+			cmd = openflow.FlowAdd
+			st.Added++
+		case full && bodyCookie(have) == bodyCookie(want) && samePrinted(have, want):
+			in.flows[k] = want
+			continue
+		default:
+			// A strict modify changes the actions and keeps the flow's
+			// counters; a new cookie takes an add, which replaces the
+			// flow in place (a modify keeps the old cookie).
+			cmd = openflow.FlowModifyStrict
+			if bodyCookie(have) != bodyCookie(want) {
+				cmd = openflow.FlowAdd
+			}
+			st.Modified++
+		}
+		fm, err := flowMod(cmd, k, want)
+		if err != nil {
+			return nil, Stats{}, err
+		}
+		flowAdds, addKeys = append(flowAdds, fm), append(addKeys, k)
+		in.flows[k] = want
+	}
+	in.sentKeys = append(append(append(make([]fkey, len(msgs)), delKeys...), addKeys...), make([]fkey, len(groupDels))...)
+	msgs = append(append(append(msgs, flowDels...), flowAdds...), groupDels...)
+	return msgs, st, nil
+}
+
+// samePrinted reports whether two bodies' instructions print the same,
+// as ovs-ofctl would print them.
+func samePrinted(a, b body) bool {
+	x, err := bodyInstructions(a)
+	if err != nil {
+		return false
+	}
+	y, err := bodyInstructions(b)
+	return err == nil && x.String() == y.String()
+}
+
+// diffGroups builds the group mods for groups: adds and changes, to send
+// before the flows, and deletes, to send after them.
+func (in *Installer) diffGroups(d *Desired, groups map[uint32]struct{}, st *Stats) (before, after []openflow.Message) {
 	for _, id := range sortedIDs(groups) {
 		want, ok := d.groups.lookup(id)
 		have, installed := in.groups[id]
@@ -330,81 +430,25 @@ func (in *Installer) diff(d *Desired, keys map[Key]struct{}, groups map[uint32]s
 		}
 		switch {
 		case !ok && installed:
-			groupDels = append(groupDels, &openflow.GroupMod{Command: openflow.GroupDelete, GroupID: id, CommandBucketID: openflow.BucketAll})
+			after = append(after, &openflow.GroupMod{Command: openflow.GroupDelete, GroupID: id, CommandBucketID: openflow.BucketAll})
 			delete(in.groups, id)
 			st.GroupsDeleted++
 		case ok && !installed:
-			msgs = append(msgs, groupMod(openflow.GroupAdd, want.group))
+			before = append(before, groupMod(openflow.GroupAdd, want.group))
 			in.groups[id] = want.text
 			st.GroupsAdded++
 		case ok && have != want.text:
-			msgs = append(msgs, groupMod(openflow.GroupModify, want.group))
+			before = append(before, groupMod(openflow.GroupModify, want.group))
 			in.groups[id] = want.text
 			st.GroupsModified++
 		}
 	}
-	for _, k := range sortedKeys(keys) {
-		want, ok := d.flows.lookup(k)
-		have, installed := in.flows[k]
-		if r, bad := in.rejected[k]; bad {
-			if ok && r == want.actions {
-				continue // still the version the switch refused: leave it be
-			}
-			delete(in.rejected, k)
-		}
-		switch {
-		case !ok && installed:
-			fm := openflow.NewFlowMod(openflow.FlowDeleteStrict, k.Table, k.Priority)
-			fm.Match = have.match
-			flowDels = append(flowDels, fm)
-			delete(in.flows, k)
-			st.Deleted++
-		case ok && !installed:
-			flowAdds = append(flowAdds, flowMod(openflow.FlowAdd, want.flow))
-			in.flows[k] = installedFlow{match: want.flow.Match, actions: want.actions, cookie: want.flow.Cookie}
-			st.Added++
-		case ok && (have.actions != want.actions || have.cookie != want.flow.Cookie):
-			// A strict modify changes the actions and keeps the flow's
-			// counters; a new cookie takes an add, which replaces the
-			// flow in place (a modify keeps the old cookie).
-			cmd := openflow.FlowModifyStrict
-			if have.cookie != want.flow.Cookie {
-				cmd = openflow.FlowAdd
-			}
-			flowAdds = append(flowAdds, flowMod(cmd, want.flow))
-			in.flows[k] = installedFlow{match: want.flow.Match, actions: want.actions, cookie: want.flow.Cookie}
-			st.Modified++
-		}
-	}
-	msgs = append(append(append(msgs, flowDels...), flowAdds...), groupDels...)
-	return msgs, st
-}
-
-func flowMod(cmd openflow.FlowModCommand, f Flow) *openflow.FlowMod {
-	fm := openflow.NewFlowMod(cmd, f.Table, f.Priority)
-	fm.Cookie = f.Cookie
-	fm.Match = f.Match
-	fm.Instructions.Apply = f.Actions
-	if fm.Instructions.Apply == nil {
-		fm.Instructions.Apply = []openflow.Action{}
-	}
-	return fm
+	return before, after
 }
 
 func groupMod(cmd uint16, g Group) *openflow.GroupMod {
 	return &openflow.GroupMod{Command: cmd, GroupType: g.Type, GroupID: g.ID,
 		CommandBucketID: openflow.BucketAll, Buckets: g.Buckets, Selection: g.Selection}
-}
-
-func sortedKeys(m map[Key]struct{}) []Key {
-	out := make([]Key, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.SortFunc(out, func(a, b Key) int {
-		return cmp.Or(cmp.Compare(a.Table, b.Table), cmp.Compare(b.Priority, a.Priority), cmp.Compare(a.Match, b.Match))
-	})
-	return out
 }
 
 func sortedIDs(m map[uint32]struct{}) []uint32 {

@@ -36,13 +36,13 @@ func (d *Desired) SetMeters(owner string, meters []Meter) {
 	for _, m := range meters {
 		items = append(items, item[uint32, meterBody]{m.ID, meterBody{m, m.String()}})
 	}
-	for _, k := range d.meters.set(owner, items, sameMeter) {
+	for _, k := range d.meters.set(owner, items) {
 		d.log.Warn("conflicting meters: first owner wins", "meter_id", k.key, "winner", k.winner, "loser", k.loser)
 	}
 }
 
 // RemoveMeters drops every meter of owner.
-func (d *Desired) RemoveMeters(owner string) { d.meters.set(owner, nil, sameMeter) }
+func (d *Desired) RemoveMeters(owner string) { d.meters.set(owner, nil) }
 
 // multipartMeterDesc is OFPMP_METER_DESC (OpenFlow 1.3's METER_CONFIG).
 const multipartMeterDesc = 10

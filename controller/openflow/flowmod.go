@@ -53,6 +53,13 @@ type FlowMod struct {
 	Importance         uint16
 	Match              Match
 	Instructions       Instructions
+	// RawMatch, when not nil, is the match already encoded (OXM TLVs,
+	// as OXM.AppendBinary appends them, without the ofp_match header
+	// and padding) and is sent instead of Match; RawInstructions, when
+	// not nil, are the instructions already encoded (as
+	// Instructions.AppendBinary appends them) and are sent instead of
+	// Instructions. String and DumpString decode them.
+	RawMatch, RawInstructions []byte
 }
 
 // NewFlowMod returns a flow mod for cmd in table with the given priority,
@@ -70,11 +77,11 @@ func (m *FlowMod) appendBody(b []byte) ([]byte, error) {
 	b = put16(put16(put16(b, m.IdleTimeout), m.HardTimeout), m.Priority)
 	b = put32(put32(put32(b, m.BufferID), m.OutPort), m.OutGroup)
 	b = put16(put16(b, m.Flags), m.Importance)
-	b, err := m.Match.append(b)
+	b, err := m.appendMatch(b)
 	if err != nil {
 		return nil, err
 	}
-	return m.Instructions.append(b)
+	return m.appendInstructions(b)
 }
 
 func decodeFlowMod(b []byte) (Message, error) {
@@ -102,6 +109,7 @@ func decodeFlowMod(b []byte) (Message, error) {
 // FLOW_MOD body (after "OFPT_FLOW_MOD (OF1.5) (xid=0x1): "). Like
 // ovs-ofctl it leaves out the importance and out_group.
 func (m *FlowMod) String() string {
+	m = m.resolved()
 	var s strings.Builder
 	if int(m.Command) < len(flowModCommandNames) {
 		s.WriteString(flowModCommandNames[m.Command])
@@ -151,6 +159,7 @@ func flowModFlagsString(f uint16) string {
 // would show it once installed, so desired flows compare with dumped ones
 // as text.
 func (m *FlowMod) DumpString() string {
+	m = m.resolved()
 	return FlowStats{Table: m.Table, Priority: m.Priority, IdleTimeout: m.IdleTimeout,
 		HardTimeout: m.HardTimeout, Flags: m.Flags &^ FlagCheckOverlap, Importance: m.Importance,
 		Cookie: m.Cookie, Match: m.Match, Instructions: m.Instructions}.NoStats()
