@@ -87,7 +87,7 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 			return fmt.Errorf("plan sb: %w", p.err)
 		}
 		t1 = time.Now()
-		res, err := n.writeSB(ctx, sbc, p.ops)
+		res, err := n.writeSB(ctx, sbc, &p.sbTxn)
 		if err != nil {
 			return fmt.Errorf("write sb: %w", err)
 		}
@@ -181,11 +181,12 @@ func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
 	eng := build.NewEngine(&nb.NB, &build.SB{Datapaths: sb.datapaths, PortBindings: sb.ports})
 	res := eng.Result()
 	n.reportProblems(res.Problems)
-	ops, err := planSB(sbc, sb, res)
+	txn, err := planSB(sbc, sb, res)
 	if err != nil {
 		return fmt.Errorf("plan sb: %w", err)
 	}
-	results, err := n.writeSB(ctx, sbc, ops)
+	ops := txn.ops
+	results, err := n.writeSB(ctx, sbc, txn)
 	if err != nil {
 		return fmt.Errorf("write sb: %w", err)
 	}
@@ -289,20 +290,24 @@ func cached(c client.Client, ops []ovsdb.Operation, results []ovsdb.OperationRes
 // writeSB runs ops on SB as one transaction and returns the results:
 // on the lock's session, behind an assert of the lock, when there is one
 // (always, but for remotes it cannot dial); else through libovsdb.
-func (n *Northd) writeSB(ctx context.Context, sbc client.Client, ops []ovsdb.Operation) ([]ovsdb.OperationResult, error) {
+func (n *Northd) writeSB(ctx context.Context, sbc client.Client, txn *sbTxn) ([]ovsdb.OperationResult, error) {
 	if n.lock == nil || len(n.lock.remotes) == 0 {
+		ops, err := txn.operations()
+		if err != nil {
+			return nil, err
+		}
 		return transactResults(ctx, sbc, ops)
 	}
-	if len(ops) == 0 {
+	if len(txn.ops) == 0 {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	res, err := n.lock.transact(ctx, ovnschema.SouthboundName, ops)
+	res, err := n.lock.transact(ctx, ovnschema.SouthboundName, txn)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := ovsdb.CheckOperationResults(res, ops); err != nil {
+	if _, err := ovsdb.CheckOperationResults(res, txn.ops); err != nil {
 		return nil, err
 	}
 	return res, nil

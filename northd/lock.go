@@ -210,10 +210,10 @@ func (l *sbLock) handle(m *rpc) error {
 	return nil
 }
 
-// transact runs ops on db as one transaction on the lock session,
+// transact runs txn on db as one transaction on the lock session,
 // behind an assert of the lock, and returns the operations' results.
-// The request is encoded straight onto the connection (appendOp).
-func (l *sbLock) transact(ctx context.Context, db string, ops []ovsdb.Operation) ([]ovsdb.OperationResult, error) {
+// The request is encoded straight onto the connection.
+func (l *sbLock) transact(ctx context.Context, db string, txn *sbTxn) ([]ovsdb.OperationResult, error) {
 	ch := make(chan *rpc, 1)
 	l.pmu.Lock()
 	l.next++
@@ -223,7 +223,7 @@ func (l *sbLock) transact(ctx context.Context, db string, ops []ovsdb.Operation)
 	}
 	l.pending[id] = ch
 	l.pmu.Unlock()
-	if err := l.writeTxn(id, db, ops); err != nil {
+	if err := l.writeTxn(id, db, txn); err != nil {
 		l.forget(id)
 		return nil, err
 	}
@@ -261,7 +261,7 @@ func (l *sbLock) forget(id string) {
 
 // writeTxn writes the transact request. A failure part way leaves the
 // stream unusable, so it closes the connection (the session restarts).
-func (l *sbLock) writeTxn(id, db string, ops []ovsdb.Operation) error {
+func (l *sbLock) writeTxn(id, db string, txn *sbTxn) error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
 	if l.w == nil {
@@ -276,9 +276,9 @@ func (l *sbLock) writeTxn(id, db string, ops []ovsdb.Operation) error {
 	b = appendString(b, lockName)
 	b = append(b, '}')
 	var err error
-	for _, op := range ops {
+	for i := range txn.ops {
 		b = append(b, ',')
-		if b, err = appendOp(b, op); err != nil {
+		if b, err = txn.appendTo(b, i); err != nil {
 			break
 		}
 		if len(b) >= 32<<10 {

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ovn-kubernetes/libovsdb/ovsdb"
-
 	"github.com/ovnd/ovnd/ovnschema"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
@@ -93,7 +91,8 @@ func TestWritesAssertTheLock(t *testing.T) {
 		t.Fatal("first session never got the lock")
 	}
 	b, _ := start()
-	insert := []ovsdb.Operation{insertOp(sbdb.SBGlobalTable, "g", row{"nb_cfg": 3})}
+	insert := &sbTxn{}
+	insert.encoded(insertOp(sbdb.SBGlobalTable, "g", row{"nb_cfg": 3}))
 	tctx, tcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer tcancel()
 	for b.writer() == nil { // wait for b's session, which then waits for the lock

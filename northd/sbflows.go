@@ -44,7 +44,7 @@ func (p *sbPlan) flows(want []build.Flow) {
 		}
 		id := flowID(dps, string(f.Pipeline), f.TableID, f.Priority, f.Match, f.Actions)
 		if _, dup := cur[id]; dup {
-			p.ops = append(p.ops, deleteOp(sbdb.LogicalFlowTable, f.UUID))
+			p.encoded(deleteOp(sbdb.LogicalFlowTable, f.UUID))
 			continue
 		}
 		cur[id] = f.UUID
@@ -62,7 +62,7 @@ func (p *sbPlan) flows(want []build.Flow) {
 		p.insertFlow(w, dps)
 	}
 	for _, u := range cur {
-		p.ops = append(p.ops, deleteOp(sbdb.LogicalFlowTable, u))
+		p.encoded(deleteOp(sbdb.LogicalFlowTable, u))
 	}
 }
 
@@ -82,7 +82,7 @@ func (p *sbPlan) insertFlow(w build.Flow, dps []string) {
 		g := p.group(p.flowGroups, dps)
 		f.LogicalDpGroup = &g
 	}
-	p.ops = append(p.ops, insertFlow(&f))
+	p.encoded(insertFlow(&f))
 }
 
 // dpGroups is one family of Logical_DP_Group rows, by sorted datapath
@@ -108,7 +108,7 @@ func (p *sbPlan) group(gs dpGroups, dps []string) string {
 	g, ok := gs[k]
 	if !ok {
 		g = p.named()
-		p.ops = append(p.ops, insertDPGroup(&sbdb.LogicalDPGroup{UUID: g, Datapaths: dps}))
+		p.encoded(insertDPGroup(&sbdb.LogicalDPGroup{UUID: g, Datapaths: dps}))
 		gs[k] = g
 	}
 	return g

@@ -167,8 +167,7 @@ func (x *sbIndex) dpUUIDs(keys []int) []string {
 type deltaPlan struct {
 	api client.Client
 	x   *sbIndex
-	ops []ovsdb.Operation
-	err error
+	sbTxn
 	// fixes point index entries holding a named UUID at the real one,
 	// once the transaction has returned.
 	fixes []func(real map[string]string)
@@ -178,13 +177,6 @@ type deltaPlan struct {
 func (p *deltaPlan) named() string {
 	p.next++
 	return fmt.Sprintf("inc%d", p.next)
-}
-
-func (p *deltaPlan) add(ops []ovsdb.Operation, err error) {
-	if err != nil && p.err == nil {
-		p.err = err
-	}
-	p.ops = append(p.ops, ops...)
 }
 
 func (p *deltaPlan) insert(m model.Model) { p.add(p.api.Create(m)) }
@@ -223,7 +215,7 @@ func planDelta(api client.Client, x *sbIndex, d *build.Delta) *deltaPlan {
 func (p *deltaPlan) datapaths(d *build.Delta) {
 	for _, k := range d.DatapathsGone {
 		if u, ok := p.x.dp[k]; ok {
-			p.ops = append(p.ops, deleteOp(sbdb.DatapathBindingTable, u))
+			p.encoded(deleteOp(sbdb.DatapathBindingTable, u))
 			delete(p.x.dp, k)
 		}
 	}
@@ -234,7 +226,7 @@ func (p *deltaPlan) datapaths(d *build.Delta) {
 			continue
 		}
 		r.UUID = p.named()
-		p.ops = append(p.ops, insertDatapath(&r))
+		p.encoded(insertDatapath(&r))
 		p.x.dp[w.Key] = r.UUID
 		fix(p, p.x.dp, w.Key)
 	}
@@ -243,7 +235,7 @@ func (p *deltaPlan) datapaths(d *build.Delta) {
 func (p *deltaPlan) ports(d *build.Delta) {
 	for _, n := range d.PortsGone {
 		if u, ok := p.x.pb[n]; ok {
-			p.ops = append(p.ops, deleteOp(sbdb.PortBindingTable, u))
+			p.encoded(deleteOp(sbdb.PortBindingTable, u))
 			delete(p.x.pb, n)
 		}
 	}
@@ -259,7 +251,7 @@ func (p *deltaPlan) ports(d *build.Delta) {
 		// ovn-controller reports a port up only where up was set to
 		// false first (as the full plan does).
 		r.UUID, r.Up = p.named(), new(false)
-		p.ops = append(p.ops, insertPort(&r))
+		p.encoded(insertPort(&r))
 		p.x.pb[w.Name] = r.UUID
 		fix(p, p.x.pb, w.Name)
 	}
@@ -269,7 +261,7 @@ func (p *deltaPlan) mcGroups(d *build.Delta) {
 	for _, m := range d.MCGroupsGone {
 		k := mcKey{m.Datapath, m.Name}
 		if u, ok := p.x.mc[k]; ok {
-			p.ops = append(p.ops, deleteOp(sbdb.MulticastGroupTable, u))
+			p.encoded(deleteOp(sbdb.MulticastGroupTable, u))
 			delete(p.x.mc, k)
 		}
 	}
@@ -287,7 +279,7 @@ func (p *deltaPlan) mcGroups(d *build.Delta) {
 			continue
 		}
 		r.UUID = p.named()
-		p.ops = append(p.ops, insertMCGroup(&r))
+		p.encoded(insertMCGroup(&r))
 		p.x.mc[k] = r.UUID
 		fix(p, p.x.mc, k)
 	}
@@ -340,7 +332,7 @@ func (p *deltaPlan) flows(d *build.Delta) {
 		k := keyOf(f)
 		if u, ok := p.x.flow[k]; ok {
 			gone[k] = setKey(p.x.dpUUIDs(f.Datapaths))
-			p.ops = append(p.ops, deleteOp(sbdb.LogicalFlowTable, u))
+			p.encoded(deleteOp(sbdb.LogicalFlowTable, u))
 			delete(p.x.flow, k)
 		}
 	}
@@ -354,7 +346,7 @@ func (p *deltaPlan) flows(d *build.Delta) {
 			g := p.group(dps)
 			r.LogicalDpGroup = &g
 		}
-		p.ops = append(p.ops, insertFlow(&r))
+		p.encoded(insertFlow(&r))
 		k := keyOf(f)
 		p.x.flow[k] = r.UUID
 		fix(p, p.x.flow, k)
@@ -375,7 +367,7 @@ func (p *deltaPlan) group(dps []string) string {
 	g := p.x.groups[k]
 	if g == nil {
 		g = &dpGroup{uuid: p.named()}
-		p.ops = append(p.ops, insertDPGroup(&sbdb.LogicalDPGroup{UUID: g.uuid, Datapaths: slices.Clone(dps)}))
+		p.encoded(insertDPGroup(&sbdb.LogicalDPGroup{UUID: g.uuid, Datapaths: slices.Clone(dps)}))
 		p.x.groups[k] = g
 		p.fixes = append(p.fixes, func(real map[string]string) {
 			if u, ok := real[g.uuid]; ok {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/ovn-kubernetes/libovsdb/client"
 	"github.com/ovn-kubernetes/libovsdb/model"
-	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnd/ovnd/northd/build"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
@@ -19,18 +18,17 @@ import (
 type sbPlan struct {
 	api client.Client
 	cur *sbState
-	ops []ovsdb.Operation
-	err error
-	dp  map[int]string    // datapath tunnel key → UUID or named UUID
-	pb  map[string]string // logical port → UUID or named UUID
+	sbTxn
+	dp map[int]string    // datapath tunnel key → UUID or named UUID
+	pb map[string]string // logical port → UUID or named UUID
 	// flowGroups and lbGroups are the Logical_DP_Group rows of logical
 	// flows and of load balancers.
 	flowGroups, lbGroups dpGroups
 	next                 int
 }
 
-// planSB returns the operations that make SB match want.
-func planSB(api client.Client, cur *sbState, want *build.Result) ([]ovsdb.Operation, error) {
+// planSB returns the transaction that makes SB match want.
+func planSB(api client.Client, cur *sbState, want *build.Result) (*sbTxn, error) {
 	p := &sbPlan{api: api, cur: cur, dp: map[int]string{}, pb: map[string]string{}}
 	p.global(want.Global)
 	p.datapaths(want.Datapaths)
@@ -42,20 +40,12 @@ func planSB(api client.Client, cur *sbState, want *build.Result) ([]ovsdb.Operat
 	p.flows(want.Flows)
 	p.dhcpCatalogues()
 	p.rbac()
-	return p.ops, p.err
+	return &p.sbTxn, p.err
 }
 
 func (p *sbPlan) named() string {
 	p.next++
 	return fmt.Sprintf("row%d", p.next)
-}
-
-// add appends ops from a libovsdb API call, keeping the first error.
-func (p *sbPlan) add(ops []ovsdb.Operation, err error) {
-	if err != nil && p.err == nil {
-		p.err = err
-	}
-	p.ops = append(p.ops, ops...)
 }
 
 func (p *sbPlan) insert(m model.Model) { p.add(p.api.Create(m)) }
@@ -88,7 +78,7 @@ func (p *sbPlan) datapaths(want []build.Datapath) {
 		c, ok := byLS[d.ExternalIDs["logical-switch"]]
 		if !ok {
 			c = sbdb.DatapathBinding{UUID: p.named(), TunnelKey: d.Key, ExternalIDs: d.ExternalIDs}
-			p.ops = append(p.ops, insertDatapath(&c))
+			p.encoded(insertDatapath(&c))
 		} else if c.TunnelKey != d.Key || !maps.Equal(c.ExternalIDs, d.ExternalIDs) {
 			c.TunnelKey, c.ExternalIDs = d.Key, d.ExternalIDs
 			p.update(&c, &c.TunnelKey, &c.ExternalIDs)
@@ -98,7 +88,7 @@ func (p *sbPlan) datapaths(want []build.Datapath) {
 	}
 	for _, c := range p.cur.datapaths {
 		if !keep[c.UUID] {
-			p.ops = append(p.ops, deleteOp(sbdb.DatapathBindingTable, c.UUID))
+			p.encoded(deleteOp(sbdb.DatapathBindingTable, c.UUID))
 		}
 	}
 }
@@ -123,7 +113,7 @@ func (p *sbPlan) ports(want []build.Port) {
 		switch {
 		case !ok:
 			n.UUID = p.named()
-			p.ops = append(p.ops, insertPort(&n))
+			p.encoded(insertPort(&n))
 		case !samePort(c, n):
 			p.update(&n, &n.Datapath, &n.TunnelKey, &n.Type, &n.Options, &n.MAC,
 				&n.PortSecurity, &n.ExternalIDs, &n.ParentPort, &n.Tag, &n.Up)
@@ -131,7 +121,7 @@ func (p *sbPlan) ports(want []build.Port) {
 		p.pb[w.Name] = n.UUID
 	}
 	for _, c := range byName {
-		p.ops = append(p.ops, deleteOp(sbdb.PortBindingTable, c.UUID))
+		p.encoded(deleteOp(sbdb.PortBindingTable, c.UUID))
 	}
 }
 
@@ -166,14 +156,14 @@ func (p *sbPlan) mcGroups(want []build.MCGroup) {
 		ports := p.portUUIDs(w.Ports)
 		switch {
 		case !ok:
-			p.ops = append(p.ops, insertMCGroup(&sbdb.MulticastGroup{UUID: p.named(), Datapath: k.dp, Name: w.Name, TunnelKey: w.Key, Ports: ports}))
+			p.encoded(insertMCGroup(&sbdb.MulticastGroup{UUID: p.named(), Datapath: k.dp, Name: w.Name, TunnelKey: w.Key, Ports: ports}))
 		case c.TunnelKey != w.Key || !sameSet(c.Ports, ports):
 			c.TunnelKey, c.Ports = w.Key, ports
 			p.update(&c, &c.TunnelKey, &c.Ports)
 		}
 	}
 	for _, c := range cur {
-		p.ops = append(p.ops, deleteOp(sbdb.MulticastGroupTable, c.UUID))
+		p.encoded(deleteOp(sbdb.MulticastGroupTable, c.UUID))
 	}
 }
 

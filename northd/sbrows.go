@@ -1,6 +1,9 @@
 package northd
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
@@ -165,4 +168,64 @@ func insertMCGroup(m *sbdb.MulticastGroup) ovsdb.Operation {
 	r.integer("tunnel_key", m.TunnelKey)
 	r.refs("ports", m.Ports)
 	return insertOp(sbdb.MulticastGroupTable, m.UUID, r)
+}
+
+// sbTxn is an SB transaction being planned. ops[i] describes operation
+// i; when raw[i] is set it holds the operation's JSON and ops[i] keeps
+// only op, table, uuid and uuid-name. The bulk tables' rows are encoded
+// as they are planned (encoded): a 40,000-row transaction then takes
+// about a fifth of the memory libovsdb's row maps took, at the moment
+// northd's memory peaks.
+type sbTxn struct {
+	ops   []ovsdb.Operation
+	raw   [][]byte
+	arena []byte // raw's backing store, in chunks
+	err   error  // the first planning error
+}
+
+// add appends ops from a libovsdb API call, keeping the first error.
+func (t *sbTxn) add(ops []ovsdb.Operation, err error) {
+	if err != nil && t.err == nil {
+		t.err = err
+	}
+	t.ops = append(t.ops, ops...)
+	t.raw = append(t.raw, make([][]byte, len(ops))...)
+}
+
+// encoded appends op in its encoded form.
+func (t *sbTxn) encoded(op ovsdb.Operation) {
+	if cap(t.arena)-len(t.arena) < 4<<10 {
+		t.arena = make([]byte, 0, 1<<20)
+	}
+	start := len(t.arena)
+	var err error
+	if t.arena, err = appendOp(t.arena, op); err != nil && t.err == nil {
+		t.err = err
+	}
+	t.raw = append(t.raw, t.arena[start:len(t.arena):len(t.arena)])
+	t.ops = append(t.ops, ovsdb.Operation{Op: op.Op, Table: op.Table, UUID: op.UUID, UUIDName: op.UUIDName})
+}
+
+// appendTo appends operation i's JSON to b.
+func (t *sbTxn) appendTo(b []byte, i int) ([]byte, error) {
+	if t.raw[i] != nil {
+		return append(b, t.raw[i]...), nil
+	}
+	return appendOp(b, t.ops[i])
+}
+
+// operations returns the whole transaction as libovsdb operations,
+// decoding the encoded ones (for a transaction sent through libovsdb).
+func (t *sbTxn) operations() ([]ovsdb.Operation, error) {
+	out := make([]ovsdb.Operation, len(t.ops))
+	for i, op := range t.ops {
+		if t.raw[i] == nil {
+			out[i] = op
+			continue
+		}
+		if err := json.Unmarshal(t.raw[i], &out[i]); err != nil {
+			return nil, fmt.Errorf("decode operation %d: %w", i, err)
+		}
+	}
+	return out, nil
 }

@@ -84,3 +84,37 @@ func TestDeleteOpMatchesAPI(t *testing.T) {
 		t.Errorf("deleteOp = %s, want %s", got, want)
 	}
 }
+
+// A transaction sent through libovsdb (no lock session) decodes its
+// encoded operations back into ones that mean the same.
+func TestTxnOperationsDecodeEncoded(t *testing.T) {
+	dp, up := "6a3f3c55-3e4b-4b5a-9c36-0c7d1f0f2a11", false
+	var txn sbTxn
+	txn.encoded(insertFlow(&sbdb.LogicalFlow{UUID: "row1", Pipeline: sbdb.LogicalFlowPipelineIngress, TableID: 2,
+		Priority: 50, Match: `eth.src == {1, 2} && "x"`, Actions: "next;", LogicalDatapath: &dp,
+		ExternalIDs: map[string]string{"stage-name": "ls_in_acl"}}))
+	txn.encoded(insertPort(&sbdb.PortBinding{UUID: "row2", LogicalPort: "p1", Datapath: dp, TunnelKey: 1, Up: &up,
+		MAC: []string{"a", "b"}}))
+	txn.add([]ovsdb.Operation{deleteOp(sbdb.PortBindingTable, dp)}, nil)
+	txn.encoded(deleteOp(sbdb.LogicalFlowTable, dp))
+	ops, err := txn.operations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 4 {
+		t.Fatalf("%d operations, want 4", len(ops))
+	}
+	for i, op := range ops {
+		want, err := txn.appendTo(nil, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := json.Marshal(op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(canonJSON(t, want), canonJSON(t, got)); d != "" {
+			t.Errorf("operation %d (-encoded +decoded):\n%s", i, d)
+		}
+	}
+}
