@@ -169,7 +169,7 @@ func setColumn(c *column, ft reflect.Type, atom string) bool {
 	}
 	switch atom {
 	case ovsdb.TypeString:
-		c.decode, c.diff = setFuncs(stringAtom)
+		c.decode, c.diff = setFuncs(elemAtom)
 	case ovsdb.TypeUUID:
 		c.decode, c.diff = setFuncs(uuidAtom)
 	case ovsdb.TypeInteger:
@@ -215,7 +215,7 @@ func atomFor(atom string) atomFunc[string] {
 	if atom == ovsdb.TypeUUID {
 		return uuidAtom
 	}
-	return stringAtom
+	return elemAtom
 }
 
 // atomFunc decodes one atom.
@@ -232,12 +232,24 @@ var (
 	errTooMany   = errors.New("more than one value in an optional column")
 )
 
+// stringAtom decodes a string column's value: long ones (matches,
+// actions) are mostly unique and not interned.
 func stringAtom(d *decoder, v *fastjson.Value) (string, error) {
 	b, err := v.StringBytes()
 	if err != nil {
 		return "", errNotString
 	}
-	return d.str(b), nil
+	return d.str(b, internScalar), nil
+}
+
+// elemAtom decodes a string in a set or map: port names, addresses,
+// external_ids keys and values.
+func elemAtom(d *decoder, v *fastjson.Value) (string, error) {
+	b, err := v.StringBytes()
+	if err != nil {
+		return "", errNotString
+	}
+	return d.str(b, internElem), nil
 }
 
 func uuidAtom(d *decoder, v *fastjson.Value) (string, error) {
@@ -249,7 +261,7 @@ func uuidAtom(d *decoder, v *fastjson.Value) (string, error) {
 	if err != nil || len(b) != 36 {
 		return "", errNotUUID
 	}
-	return d.str(b), nil
+	return d.str(b, len(b)), nil
 }
 
 func intAtom(_ *decoder, v *fastjson.Value) (int, error) {
@@ -293,8 +305,8 @@ func scalarDecode[T any](atom atomFunc[T]) func(*decoder, unsafe.Pointer, *fastj
 	}
 }
 
-// elements returns the atoms of a set value: a bare atom is a set of one.
-func elements(v *fastjson.Value) ([]*fastjson.Value, bool) {
+// setElements returns the atoms of a set value: a bare atom is a set of one.
+func setElements(v *fastjson.Value) ([]*fastjson.Value, bool) {
 	if v.Type() != fastjson.TypeArray {
 		return nil, false
 	}
@@ -310,7 +322,7 @@ func elements(v *fastjson.Value) ([]*fastjson.Value, bool) {
 
 // setAtoms decodes a set value (a bare atom or ["set", [...]]).
 func setAtoms[T any](d *decoder, atom atomFunc[T], v *fastjson.Value, dst []T) ([]T, error) {
-	el, ok := elements(v)
+	el, ok := setElements(v)
 	if !ok {
 		x, err := atom(d, v)
 		if err != nil {
@@ -395,7 +407,7 @@ func toggle[T comparable](set, diff []T) []T {
 func setFuncs[T comparable](atom atomFunc[T]) (dec, diff func(*decoder, unsafe.Pointer, *fastjson.Value) error) {
 	dec = func(d *decoder, p unsafe.Pointer, v *fastjson.Value) error {
 		var dst []T
-		if el, ok := elements(v); ok {
+		if el, ok := setElements(v); ok {
 			if len(el) == 0 {
 				*(*[]T)(p) = nil
 				return nil
@@ -513,10 +525,13 @@ type decoder struct {
 	visit func(key []byte, v *fastjson.Value)
 }
 
-// Strings up to this long are interned: UUIDs of datapaths and groups,
-// external_ids keys and values, port names, short matches.
+// Interning: UUIDs (of datapaths, groups, ports) always; strings in
+// sets and maps up to internElem bytes (external_ids keys and values,
+// port names); scalar strings up to internScalar (pipeline, type, names).
+// The table starts over at internMaxSize entries, and at each full load.
 const (
-	internMaxLen  = 128
+	internScalar  = 24
+	internElem    = 64
 	internMaxSize = 1 << 20
 )
 
@@ -526,8 +541,9 @@ func newDecoder() *decoder {
 	return d
 }
 
-func (d *decoder) str(b []byte) string {
-	if len(b) > internMaxLen {
+// str returns b as a string, interned if it is at most max bytes long.
+func (d *decoder) str(b []byte, max int) string {
+	if len(b) > max {
 		return string(b)
 	}
 	if s, ok := d.intern[string(b)]; ok {

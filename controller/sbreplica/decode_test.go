@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
-	"github.com/valyala/fastjson"
 
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 	"github.com/ovnd/ovnd/ovnschema/vswitch"
@@ -45,11 +44,7 @@ func newSB(t testing.TB, specs []Spec) *Replica {
 // single quotes for readability.
 func applyJSON(t *testing.T, r *Replica, js string, full bool) error {
 	t.Helper()
-	v, err := fastjson.Parse(strings.ReplaceAll(js, "'", `"`))
-	if err != nil {
-		t.Fatalf("test JSON: %v", err)
-	}
-	b, err := r.decodeUpdates(v, updateV2, full)
+	b, err := r.decodeUpdates([]byte(strings.ReplaceAll(js, "'", `"`)), updateV2, full)
 	if err != nil {
 		return err
 	}
@@ -303,4 +298,38 @@ func (r *slowReader) Read(b []byte) (int, error) {
 	b[0] = r.s[0]
 	r.s = r.s[1:]
 	return 1, nil
+}
+
+func TestScan(t *testing.T) {
+	for _, ok := range []string{`0`, `-1`, `12.5e-3`, `true`, `null`, `"a\"b"`, `{"a":[1,{"b":"]"}]}`} {
+		if j, err := skipValue([]byte(ok), 0); err != nil || j != len(ok) {
+			t.Errorf("skipValue(%s) = %d, %v", ok, j, err)
+		}
+	}
+	for _, bad := range []string{`nul`, `01`, `1.`, `-`, `1e`, `{"a":[1}`, `{"a":1`, `"abc`, `tru`} {
+		if _, err := skipValue([]byte(bad), 0); err == nil {
+			t.Errorf("skipValue(%s) accepted", bad)
+		}
+	}
+	var keys []string
+	err := members([]byte(` {"a" : 1, "b\u0063":{"x":[]} } `), func(k, v []byte) error {
+		keys = append(keys, string(k)+"="+string(v))
+		return nil
+	})
+	if want := []string{"a=1", `bc={"x":[]}`}; err != nil || !cmp.Equal(want, keys) {
+		t.Errorf("members = %v, %v; want %v", keys, err, want)
+	}
+	for _, bad := range []string{`{"a":1,}`, `{"a" 1}`, `{"a":1} x`, `[1]`, `{1:2}`} {
+		if err := members([]byte(bad), func(k, v []byte) error { return nil }); err == nil {
+			t.Errorf("members(%s) accepted", bad)
+		}
+	}
+	if el, err := elements([]byte(`[1, "a", [2]]`)); err != nil || len(el) != 3 || string(el[2]) != "[2]" {
+		t.Errorf("elements = %q, %v", el, err)
+	}
+	for _, bad := range []string{`[1,]`, `[1 2]`, `{}`, `[1]]`} {
+		if _, err := elements([]byte(bad)); err == nil {
+			t.Errorf("elements(%s) accepted", bad)
+		}
+	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+	"github.com/valyala/fastjson"
 )
 
 // Spec names one table to replicate and the columns to fetch (nil: all).
@@ -38,8 +39,9 @@ type Replica struct {
 	connected atomic.Bool
 
 	// Owned by the goroutine in Run.
-	dec     *decoder
-	lastTxn string // the last transaction id applied ("" = none)
+	dec       *decoder
+	rowParser fastjson.Parser
+	lastTxn   string // the last transaction id applied ("" = none)
 }
 
 // table is one replicated table.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,9 +20,6 @@ const (
 	dialTimeout = 10 * time.Second
 	monitorID   = "sbreplica"
 	zeroUUID    = "00000000-0000-0000-0000-000000000000"
-	// largeMessage: after a message this big the parser's and the
-	// splitter's buffers are dropped rather than kept for the next one.
-	largeMessage = 1 << 20
 )
 
 // Run connects to remote (a comma list of unix:/tcp:/ssl: endpoints, as
@@ -104,7 +102,6 @@ type session struct {
 	notify func()
 	conn   net.Conn
 	sp     *splitter
-	parser *fastjson.Parser
 	nextID int
 	echoed bool // an echo of ours is unanswered
 	synced bool // the initial reply was applied
@@ -120,7 +117,6 @@ func (s *session) run(ctx context.Context, tlsConfig *tls.Config) error {
 	defer stop()
 	s.conn = conn
 	s.sp = newSplitter(readerFunc(s.readConn))
-	s.parser = &fastjson.Parser{}
 	cols, err := s.serverColumns()
 	if err != nil {
 		return err
@@ -133,11 +129,11 @@ func (s *session) run(ctx context.Context, tlsConfig *tls.Config) error {
 	s.r.log.Info("replica in sync", "remote", s.ep)
 	s.notify()
 	for {
-		msg, err := s.receive()
+		m, err := s.receive()
 		if err != nil {
 			return err
 		}
-		if err := s.handleNotification(msg); err != nil {
+		if err := s.handleNotification(m); err != nil {
 			return err
 		}
 	}
@@ -223,52 +219,46 @@ func (s *session) call(method string, params ...any) (int, error) {
 	return s.nextID, s.send(b)
 }
 
-// receive returns the next message parsed, answering the server's
-// echoes and probing a silent server on the way.
-func (s *session) receive() (*fastjson.Value, error) {
+// receive returns the next message, answering the server's echoes and
+// probing a silent server on the way.
+func (s *session) receive() (message, error) {
 	for {
+		s.sp.shrink() // the previous message is consumed
 		b, err := s.sp.next()
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() && s.probe > 0 {
 			if s.echoed {
-				return nil, fmt.Errorf("no answer to echo in %v", s.probe)
+				return message{}, fmt.Errorf("no answer to echo in %v", s.probe)
 			}
 			s.echoed = true
 			if _, err := s.call("echo"); err != nil {
-				return nil, fmt.Errorf("send echo: %w", err)
+				return message{}, fmt.Errorf("send echo: %w", err)
 			}
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return message{}, err
 		}
 		s.echoed = false
-		if len(b) > largeMessage {
-			s.parser = &fastjson.Parser{}
-		}
-		v, err := s.parser.ParseBytes(b)
+		m, err := parseMessage(b)
 		if err != nil {
-			return nil, badInput("bad JSON: %w", err)
+			return message{}, badInput("bad JSON-RPC message: %w", err)
 		}
-		if len(b) > largeMessage {
-			s.sp.shrink()
-		}
-		if string(v.GetStringBytes("method")) == "echo" && v.Get("id") != nil && v.Get("id").Type() != fastjson.TypeNull {
-			if err := s.replyEcho(v); err != nil {
-				return nil, err
+		if m.methodName() == "echo" && !isNull(m.id) {
+			if err := s.replyEcho(m); err != nil {
+				return message{}, err
 			}
 			continue
 		}
-		return v, nil
+		return m, nil
 	}
 }
 
-func (s *session) replyEcho(v *fastjson.Value) error {
-	msg := []byte(`{"id":`)
-	msg = v.Get("id").MarshalTo(msg)
+func (s *session) replyEcho(m message) error {
+	msg := append([]byte(`{"id":`), m.id...)
 	msg = append(msg, `,"result":`...)
-	if p := v.Get("params"); p != nil {
-		msg = p.MarshalTo(msg)
+	if m.params != nil {
+		msg = append(msg, m.params...)
 	} else {
 		msg = append(msg, "[]"...)
 	}
@@ -276,36 +266,50 @@ func (s *session) replyEcho(v *fastjson.Value) error {
 	return s.send(msg)
 }
 
-// wait returns the reply to request id; notifications that arrive first
-// are handled.
-func (s *session) wait(id int) (result *fastjson.Value, rpcErr string, err error) {
+// wait returns the raw result of request id, or the error the server
+// gave; notifications that arrive first are handled. The result is
+// valid until the next receive.
+func (s *session) wait(id int) (result []byte, rpcErr string, err error) {
+	want := strconv.Itoa(id)
 	for {
-		v, err := s.receive()
+		m, err := s.receive()
 		if err != nil {
 			return nil, "", err
 		}
-		idv := v.Get("id")
-		if v.Get("method") != nil || idv == nil || idv.Type() != fastjson.TypeNumber {
-			if err := s.handleNotification(v); err != nil {
+		if m.method != nil || isNull(m.id) {
+			if err := s.handleNotification(m); err != nil {
 				return nil, "", err
 			}
 			continue
 		}
-		if n, _ := idv.Int(); n != id {
+		if string(m.id) != want {
 			continue // a late echo reply
 		}
-		if e := v.Get("error"); e != nil && e.Type() != fastjson.TypeNull {
-			if e.Type() == fastjson.TypeObject && e.Get("error") != nil {
-				return nil, string(e.GetStringBytes("error")), nil
-			}
-			return nil, e.String(), nil
+		if !isNull(m.err) {
+			return nil, rpcError(m.err), nil
 		}
-		res := v.Get("result")
-		if res == nil {
+		if m.result == nil {
 			return nil, "", badInput("reply without result")
 		}
-		return res, "", nil
+		return m.result, "", nil
 	}
+}
+
+// rpcError renders a JSON-RPC error: {"error": "...", "details": ...}
+// gives its "error" string.
+func rpcError(raw []byte) string {
+	var p fastjson.Parser
+	v, err := p.ParseBytes(raw)
+	if err != nil {
+		return string(raw)
+	}
+	if e := v.GetStringBytes("error"); e != nil {
+		return string(e)
+	}
+	if e, err := v.StringBytes(); err == nil {
+		return string(e)
+	}
+	return string(raw)
 }
 
 // serverColumns asks the server for its schema and returns, per
@@ -315,12 +319,17 @@ func (s *session) serverColumns() (map[string][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, rpcErr, err := s.wait(id)
+	raw, rpcErr, err := s.wait(id)
 	if err != nil {
 		return nil, err
 	}
 	if rpcErr != "" {
 		return nil, fmt.Errorf("get_schema %s: %s", s.r.dbName, rpcErr)
+	}
+	var p fastjson.Parser
+	res, err := p.ParseBytes(raw)
+	if err != nil {
+		return nil, badInput("get_schema reply: %w", err)
 	}
 	out := map[string][]string{}
 	for _, name := range s.r.order {
@@ -355,12 +364,9 @@ func (s *session) monitor(cols map[string][]string) error {
 		last = zeroUUID
 	}
 	for _, method := range []string{"monitor_cond_since", "monitor_cond", "monitor"} {
-		var params []any
-		switch method {
-		case "monitor_cond_since":
-			params = []any{s.r.dbName, monitorID, reqs, last}
-		default:
-			params = []any{s.r.dbName, monitorID, reqs}
+		params := []any{s.r.dbName, monitorID, reqs}
+		if method == "monitor_cond_since" {
+			params = append(params, last)
 		}
 		id, err := s.call(method, params...)
 		if err != nil {
@@ -380,26 +386,55 @@ func (s *session) monitor(cols map[string][]string) error {
 }
 
 // applyReply applies a monitor reply.
-func (s *session) applyReply(method string, res *fastjson.Value) error {
+func (s *session) applyReply(method string, res []byte) error {
 	r := s.r
 	switch method {
 	case "monitor_cond_since":
-		a, err := res.Array()
-		if err != nil || len(a) != 3 {
-			return badInput("monitor_cond_since reply is not [found, last-txn-id, updates]")
+		// [found, last-txn-id, updates], the updates decoded in place:
+		// the initial reply is the one big message.
+		var (
+			found, resumed bool
+			txn            []byte
+			b              *batch
+		)
+		end, err := walkArray(res, skipSpace(res, 0), func(n, i int) (int, error) {
+			j, err := skipValue(res, i)
+			if err != nil {
+				return 0, err
+			}
+			switch n {
+			case 0:
+				if found = string(res[i:j]) == "true"; !found && string(res[i:j]) != "false" {
+					return 0, errors.New("found is not a boolean")
+				}
+			case 1:
+				var ok bool
+				if txn, ok = rawString(res[i:j]); !ok {
+					return 0, errors.New("last-txn-id is not a string")
+				}
+			case 2:
+				resumed = found && r.lastTxn != ""
+				if !resumed {
+					r.dec = newDecoder()
+				}
+				b, j, err = r.decodeUpdatesAt(res, i, updateV2, !resumed)
+				return j, err
+			default:
+				return 0, errors.New("more than three members")
+			}
+			return j, nil
+		})
+		if err == nil {
+			err = atEnd(res, end)
 		}
-		found, err := a[0].Bool()
+		if err == nil && b == nil {
+			err = errors.New("fewer than three members")
+		}
 		if err != nil {
-			return badInput("monitor_cond_since reply: found is not a boolean")
+			return badInput("monitor_cond_since reply [found, last-txn-id, updates]: %w", err)
 		}
-		txn, err := a[1].StringBytes()
-		if err != nil {
-			return badInput("monitor_cond_since reply: last-txn-id is not a string")
-		}
-		resumed := found && r.lastTxn != ""
-		if err := s.apply(a[2], updateV2, !resumed); err != nil {
-			return err
-		}
+		r.commit(b)
+		s.notify()
 		r.lastTxn = string(txn)
 		if resumed {
 			r.log.Info("resumed", "remote", s.ep, "txn", r.lastTxn)
@@ -415,12 +450,12 @@ func (s *session) applyReply(method string, res *fastjson.Value) error {
 }
 
 // apply decodes and commits one <table-updates>, or nothing of it.
-func (s *session) apply(v *fastjson.Value, version int, full bool) error {
+func (s *session) apply(raw []byte, version int, full bool) error {
 	r := s.r
 	if full {
 		r.dec = newDecoder()
 	}
-	b, err := r.decodeUpdates(v, version, full)
+	b, err := r.decodeUpdates(raw, version, full)
 	if err != nil {
 		return &badInputError{err}
 	}
@@ -431,30 +466,40 @@ func (s *session) apply(v *fastjson.Value, version int, full bool) error {
 
 // handleNotification handles a message that is not a reply to our
 // request: updates of our monitor, and monitor_canceled.
-func (s *session) handleNotification(v *fastjson.Value) error {
-	method := string(v.GetStringBytes("method"))
-	params := v.GetArray("params")
-	ours := len(params) > 0 && string(params[0].GetStringBytes()) == monitorID
+func (s *session) handleNotification(m message) error {
+	method := m.methodName()
+	switch method {
+	case "update3", "update2", "update":
+	case "monitor_canceled":
+		return errors.New("server canceled the monitor")
+	default:
+		return nil
+	}
+	params, err := elements(m.params)
+	if err != nil {
+		return badInput("%s params: %w", method, err)
+	}
+	if len(params) == 0 {
+		return badInput("%s without params", method)
+	}
+	if id, _ := rawString(params[0]); string(id) != monitorID {
+		return nil
+	}
 	switch method {
 	case "update3":
-		if !ours {
-			return nil
-		}
 		if len(params) != 3 {
 			return badInput("update3 params are not [id, last-txn-id, updates]")
 		}
-		txn, err := params[1].StringBytes()
-		if err != nil {
+		txn, ok := rawString(params[1])
+		if !ok {
 			return badInput("update3: last-txn-id is not a string")
 		}
 		if err := s.apply(params[2], updateV2, false); err != nil {
 			return err
 		}
 		s.r.lastTxn = string(txn)
-	case "update2", "update":
-		if !ours {
-			return nil
-		}
+		return nil
+	default:
 		if len(params) != 2 {
 			return badInput("%s params are not [id, updates]", method)
 		}
@@ -463,8 +508,5 @@ func (s *session) handleNotification(v *fastjson.Value) error {
 			version = updateV1
 		}
 		return s.apply(params[1], version, false)
-	case "monitor_canceled":
-		return errors.New("server canceled the monitor")
 	}
-	return nil
 }

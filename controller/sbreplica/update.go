@@ -21,63 +21,80 @@ var errInconsistent = errors.New("update does not match the replica")
 // decodeUpdates decodes a <table-updates> (version 1) or
 // <table-updates2> object into a batch. full starts from empty tables
 // (an initial reply that is not a resumption).
-func (r *Replica) decodeUpdates(v *fastjson.Value, version int, full bool) (*batch, error) {
-	o, err := v.Object()
-	if err != nil {
-		return nil, fmt.Errorf("table updates: not an object")
+func (r *Replica) decodeUpdates(raw []byte, version int, full bool) (*batch, error) {
+	b, end, err := r.decodeUpdatesAt(raw, skipSpace(raw, 0), version, full)
+	if err == nil {
+		err = atEnd(raw, end)
 	}
-	b := &batch{full: full, rows: make(map[string]map[string]model.Model, o.Len())}
-	o.Visit(func(key []byte, tv *fastjson.Value) {
-		if err != nil {
-			return
-		}
-		t := r.tables[string(key)]
-		if t == nil {
-			err = fmt.Errorf("update for table %q, which is not monitored", key)
-			return
-		}
-		if err = r.decodeTable(b, t, tv, version); err != nil {
-			err = fmt.Errorf("table %s: %w", t.codec.name, err)
-		}
-	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("table updates: %w", err)
 	}
 	return b, nil
 }
 
-func (r *Replica) decodeTable(b *batch, t *table, v *fastjson.Value, version int) error {
-	o, err := v.Object()
+// decodeUpdatesAt decodes the <table-updates> that starts at raw[i] and
+// returns the index after it. It walks the table and row maps in place,
+// and parses only each row with fastjson.
+func (r *Replica) decodeUpdatesAt(raw []byte, i int, version int, full bool) (*batch, int, error) {
+	b := &batch{full: full, rows: map[string]map[string]model.Model{}}
+	end, err := walkObject(raw, i, func(key []byte, i int) (int, error) {
+		t := r.tables[string(key)]
+		if t == nil {
+			return 0, fmt.Errorf("update for table %q, which is not monitored", key)
+		}
+		end, err := r.decodeTable(b, t, raw, i, version)
+		if err != nil {
+			return 0, fmt.Errorf("table %s: %w", t.codec.name, err)
+		}
+		return end, nil
+	})
 	if err != nil {
-		return errors.New("table update is not an object")
+		return nil, 0, err
 	}
+	return b, end, nil
+}
+
+// rowParserMax: a row update larger than this gets a parser of its own,
+// so that one huge row does not leave a huge parser behind.
+const rowParserMax = 1 << 20
+
+// decodeTable decodes the <table-update> at raw[i].
+func (r *Replica) decodeTable(b *batch, t *table, raw []byte, i int, version int) (int, error) {
 	rows := b.rows[t.codec.name]
 	if rows == nil {
-		rows = make(map[string]model.Model, o.Len())
+		rows = map[string]model.Model{}
 		b.rows[t.codec.name] = rows
 	}
-	o.Visit(func(key []byte, rv *fastjson.Value) {
-		if err != nil {
-			return
-		}
+	return walkObject(raw, i, func(key []byte, i int) (int, error) {
 		if len(key) != 36 {
-			err = fmt.Errorf("row update for %q, which is not a UUID", key)
-			return
+			return 0, fmt.Errorf("row update for %q, which is not a UUID", key)
 		}
+		end, err := skipValue(raw, i)
+		if err != nil {
+			return 0, fmt.Errorf("row %s: %w", key, err)
+		}
+		rv := raw[i:end]
 		uuid := string(key)
+		p := &r.rowParser
+		if len(rv) > rowParserMax {
+			p = &fastjson.Parser{}
+		}
+		v, err := p.ParseBytes(rv)
+		if err != nil {
+			return 0, fmt.Errorf("row %s: %w", uuid, err)
+		}
 		var m model.Model
 		if version == updateV1 {
-			m, err = r.decodeRowV1(b, t, uuid, rv)
+			m, err = r.decodeRowV1(b, t, uuid, v)
 		} else {
-			m, err = r.decodeRowV2(b, t, uuid, rv)
+			m, err = r.decodeRowV2(b, t, uuid, v)
 		}
 		if err != nil {
-			err = fmt.Errorf("row %s: %w", uuid, err)
-			return
+			return 0, fmt.Errorf("row %s: %w", uuid, err)
 		}
 		rows[uuid] = m
+		return end, nil
 	})
-	return err
 }
 
 // decodeRowV2 decodes a <row-update2>: the new row, or nil for a delete.
