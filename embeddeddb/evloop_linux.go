@@ -4,7 +4,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -92,6 +94,18 @@ type evLoop struct {
 	s      *Server
 	epfd   int
 	wakefd int // eventfd: resumed clients, new probes, stop
+	// flushing counts durable flushes running off the loop. Meanwhile
+	// the loop waits in Go's poller (epf, a duplicate of epfd) instead of
+	// in epoll_wait: a thread blocked in a system call keeps its P, and
+	// with the flush blocked in fsync too the runtime kept taking Ps
+	// back and waking threads (durable commits cost 1.5x the CPU).
+	// Otherwise blocking in epoll_wait is the cheaper wait by far.
+	flushing atomic.Int32
+	epf      *os.File // nil while waiting in epoll_wait
+	rc       syscall.RawConn
+	pollFn   func(fd uintptr) bool // l.pollOnce, made once
+	polled   int                   // pollOnce's result
+	deadline time.Time             // set on epf
 
 	mu         sync.Mutex // guards the fields below
 	conns      map[int32]*conn
@@ -114,15 +128,21 @@ type evConn struct {
 	fd int // -1 once closed
 	sp *splitter
 
-	// Guarded by c.mu; paused is written only by the loop goroutine.
+	// Guarded by c.mu.
 	registered bool   // fd is in the epoll set
 	mask       uint32 // the events it is registered for
 	armed      bool   // the queue holds bytes: watch for EPOLLOUT
-	paused     bool   // a durable commit's flush is pending
-	hup        bool   // the peer hung up while paused
-	dropped    bool
+	// paused is set while a durable commit's flush is pending: the
+	// client's next requests wait for its reply. The registration is
+	// left alone unless the socket reports something meanwhile; then it
+	// is parked (out of the epoll set) and the loop resumes it after.
+	paused   bool
+	parked   bool
+	buffered bool // requests were already read when it paused
 
 	// Owned by the loop goroutine.
+	dropped  bool
+	stop     bool      // handle just paused the client: stop processing
 	deadline time.Time // inactivity probe
 	echoSent bool
 }
@@ -143,7 +163,93 @@ func newEvLoop(s *Server) (*evLoop, error) {
 		unix.Close(wfd)
 		return nil, &net.OpError{Op: "epoll_ctl", Err: err}
 	}
-	return &evLoop{s: s, epfd: epfd, wakefd: wfd, conns: map[int32]*conn{}}, nil
+	l := &evLoop{s: s, epfd: epfd, wakefd: wfd, conns: map[int32]*conn{}}
+	l.pollFn = l.pollOnce
+	return l, nil
+}
+
+// wait returns the number of events in l.events, 0 when the next probe
+// is due (or on a spurious wake-up).
+func (l *evLoop) wait() int {
+	if l.flushing.Load() > 0 {
+		if l.epf != nil || l.openParked() {
+			return l.waitParked()
+		}
+	} else if l.epf != nil {
+		l.epf.Close() // Go's poller forgets it; epfd stays
+		l.epf = nil
+	}
+	n, err := unix.EpollWait(l.epfd, l.events[:], l.timeout())
+	if err != nil {
+		if !errors.Is(err, unix.EINTR) {
+			l.s.log.Error("epoll_wait failed", "err", err)
+			time.Sleep(10 * time.Millisecond)
+		}
+		return 0
+	}
+	return n
+}
+
+// timeout is epoll_wait's: until the next inactivity probe is due.
+func (l *evLoop) timeout() int {
+	if l.nextProbe.IsZero() {
+		return -1
+	}
+	d := time.Until(l.nextProbe)
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+// openParked hands a duplicate of epfd to Go's poller.
+func (l *evLoop) openParked() bool {
+	fd, err := unix.FcntlInt(uintptr(l.epfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err == nil {
+		// O_NONBLOCK belongs to the shared open file; epoll_wait's
+		// blocking depends only on its timeout.
+		err = unix.SetNonblock(fd, true)
+		if err != nil {
+			unix.Close(fd)
+		}
+	}
+	if err != nil {
+		l.s.log.Debug("cannot wait for events in Go's poller", "err", err)
+		return false
+	}
+	f := os.NewFile(uintptr(fd), "epoll")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return false
+	}
+	l.epf, l.rc, l.deadline = f, rc, time.Time{}
+	return true
+}
+
+// waitParked waits for events in Go's poller.
+func (l *evLoop) waitParked() int {
+	if !l.deadline.Equal(l.nextProbe) {
+		l.epf.SetReadDeadline(l.nextProbe)
+		l.deadline = l.nextProbe
+	}
+	l.polled = 0
+	if err := l.rc.Read(l.pollFn); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		l.s.log.Error("waiting for events failed", "err", err)
+		time.Sleep(10 * time.Millisecond)
+	}
+	return l.polled
+}
+
+// pollOnce is l.pollFn: it takes the ready events without blocking and
+// asks Go's poller to wait when there are none.
+func (l *evLoop) pollOnce(fd uintptr) bool {
+	n, err := unix.EpollWait(int(fd), l.events[:], 0)
+	if err != nil {
+		return !errors.Is(err, unix.EINTR) && !errors.Is(err, unix.EAGAIN)
+	}
+	l.polled = n
+	return n > 0
 }
 
 // add takes over nc's socket: its descriptor is duplicated and nc closed,
@@ -208,16 +314,15 @@ func (l *evLoop) RoutineRun() {
 	defer func() {
 		l.mu.Lock()
 		l.fdsClosed = true
+		if l.epf != nil {
+			l.epf.Close()
+		}
 		unix.Close(l.epfd)
 		unix.Close(l.wakefd)
 		l.mu.Unlock()
 	}()
 	for {
-		n, err := unix.EpollWait(l.epfd, l.events[:], l.timeout())
-		if err != nil && !errors.Is(err, unix.EINTR) {
-			l.s.log.Error("epoll_wait failed", "err", err)
-			time.Sleep(10 * time.Millisecond)
-		}
+		n := l.wait()
 		now := time.Now()
 		l.mu.Lock()
 		for i := range max(n, 0) {
@@ -253,18 +358,6 @@ func (l *evLoop) RoutineRun() {
 	}
 }
 
-// timeout is epoll_wait's: until the next inactivity probe is due.
-func (l *evLoop) timeout() int {
-	if l.nextProbe.IsZero() {
-		return -1
-	}
-	d := time.Until(l.nextProbe)
-	if d <= 0 {
-		return 0
-	}
-	return int((d + time.Millisecond - 1) / time.Millisecond)
-}
-
 // serve handles one client's events.
 func (l *evLoop) serve(c *conn, events uint32, now time.Time) {
 	e := c.ev.(*evConn)
@@ -279,15 +372,16 @@ func (l *evLoop) serve(c *conn, events uint32, now time.Time) {
 	if events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) == 0 {
 		return
 	}
+	c.mu.Lock()
 	if e.paused {
-		// Reading waits for the flush; a hang-up, which epoll reports
-		// whatever the mask, would otherwise wake the loop until then.
-		c.mu.Lock()
-		e.hup = true
+		// Reading waits for the flush; until then the socket, which
+		// would keep reporting, leaves the epoll set.
+		e.parked = true
 		e.syncLocked()
 		c.mu.Unlock()
 		return
 	}
+	c.mu.Unlock()
 	if err := e.sp.fill(); err != nil {
 		if errors.Is(err, unix.EAGAIN) {
 			return
@@ -302,7 +396,11 @@ func (l *evLoop) serve(c *conn, events uint32, now time.Time) {
 // process handles the complete requests read so far.
 func (l *evLoop) process(c *conn, now time.Time) {
 	e := c.ev.(*evConn)
-	for !e.paused && !e.dropped {
+	for !e.dropped {
+		if e.stop {
+			e.stop = false
+			return
+		}
 		msg, ok, err := e.sp.scan()
 		if err != nil {
 			c.logEnd(err)
@@ -331,7 +429,7 @@ func (l *evLoop) resume(c *conn, now time.Time) {
 		return
 	}
 	c.mu.Lock()
-	e.paused = false
+	e.parked = false
 	e.syncLocked()
 	c.mu.Unlock()
 	if c.probe > 0 {
@@ -357,7 +455,10 @@ func (l *evLoop) checkProbes(now time.Time) {
 		if e.dropped {
 			continue
 		}
-		if e.paused {
+		c.mu.Lock()
+		paused := e.paused
+		c.mu.Unlock()
+		if paused {
 			e.deadline = now.Add(c.probe)
 		} else if !now.Before(e.deadline) {
 			if e.echoSent {
@@ -405,21 +506,18 @@ func (l *evLoop) dropAll() {
 	}
 }
 
-// syncLocked makes the epoll registration match the state: readable
-// unless paused, writable while the queue holds bytes, and out of the set
-// while paused after a hang-up. c.mu is held.
+// syncLocked makes the epoll registration match the state: readable,
+// writable while the queue holds bytes, and out of the set while parked.
+// c.mu is held.
 func (e *evConn) syncLocked() {
 	if e.fd < 0 {
 		return
 	}
-	var want uint32
-	if !e.paused {
-		want |= unix.EPOLLIN
-	}
+	want := uint32(unix.EPOLLIN)
 	if e.armed {
 		want |= unix.EPOLLOUT
 	}
-	reg := want != 0 && !(e.paused && e.hup)
+	reg := !e.parked
 	ev := unix.EpollEvent{Events: want, Fd: int32(e.fd)}
 	var err error
 	switch {
@@ -492,20 +590,32 @@ func (e *evConn) flushLocked() {
 	}
 }
 
+// offLoop is called by handle, on the loop goroutine. Pausing costs no
+// system call: the loop hears from the waiter only if it has requests
+// to go on with or parked the socket meanwhile.
 func (e *evConn) offLoop(wait func()) {
 	c, l := e.c, e.l
 	c.mu.Lock()
 	e.paused = true
-	e.syncLocked()
+	e.buffered = e.sp.start < len(e.sp.buf)
 	c.mu.Unlock()
+	e.stop = true
+	l.flushing.Add(1)
 	l.s.wg.Add(1) // the loop goroutine, counted too, is running
 	go func() {
 		defer l.s.wg.Done()
 		wait()
-		l.mu.Lock()
-		l.resumed = append(l.resumed, c)
-		l.mu.Unlock()
-		l.wake()
+		l.flushing.Add(-1)
+		c.mu.Lock()
+		e.paused = false
+		resume := e.parked || e.buffered
+		c.mu.Unlock()
+		if resume {
+			l.mu.Lock()
+			l.resumed = append(l.resumed, c)
+			l.mu.Unlock()
+			l.wake()
+		}
 	}()
 }
 

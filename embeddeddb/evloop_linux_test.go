@@ -247,11 +247,18 @@ func TestDurableCommitThenPipelinedRequest(t *testing.T) {
 	defer nc.Close()
 	other := ts.dialNB(t)
 	for round := range 20 {
-		req := fmt.Sprintf(`{"id":%d,"method":"transact","params":["OVN_Northbound",{"op":"insert","table":"Logical_Switch","row":{"name":"d%d"}},{"op":"commit","durable":true}]}`+
-			`{"id":%d,"method":"transact","params":["OVN_Northbound",{"op":"select","table":"Logical_Switch","where":[["name","==","d%d"]],"columns":["name"]}]}`,
-			2*round, round, 2*round+1, round)
-		if _, err := nc.Write([]byte(req)); err != nil {
-			t.Fatal(err)
+		durable := fmt.Sprintf(`{"id":%d,"method":"transact","params":["OVN_Northbound",{"op":"insert","table":"Logical_Switch","row":{"name":"d%d"}},{"op":"commit","durable":true}]}`, 2*round, round)
+		next := fmt.Sprintf(`{"id":%d,"method":"transact","params":["OVN_Northbound",{"op":"select","table":"Logical_Switch","where":[["name","==","d%d"]],"columns":["name"]}]}`, 2*round+1, round)
+		// Even rounds: both requests in one read. Odd rounds: the second
+		// most likely arrives while the flush is pending.
+		writes := []string{durable + next}
+		if round%2 == 1 {
+			writes = []string{durable, next}
+		}
+		for _, w := range writes {
+			if _, err := nc.Write([]byte(w)); err != nil {
+				t.Fatal(err)
+			}
 		}
 		ok(t, other.Call("echo", round))
 		nc.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
