@@ -182,7 +182,7 @@ func (a *annotator) prereqs(sym *Symbol) (bAnd, error) {
 func compare(f *Symbol, off, width int, op Kind, values []Const) bexpr {
 	if f.String {
 		if len(values) == 1 {
-			return Match{Field: f, Str: values[0].Str}
+			return eqMatch(f, off, width, values[0])
 		}
 		var or bOr
 		for _, v := range values {
@@ -197,7 +197,7 @@ func compare(f *Symbol, off, width int, op Kind, values []Const) bexpr {
 	switch op {
 	case Eq:
 		if len(values) == 1 {
-			return at(values[0].Value, values[0].mask(width))
+			return eqMatch(f, off, width, values[0])
 		}
 		var or bOr
 		for _, v := range values {
@@ -212,6 +212,16 @@ func compare(f *Symbol, off, width int, op Kind, values []Const) bexpr {
 		return and
 	}
 	return relational(values[0].Value, width, op, at)
+}
+
+// eqMatch is the match "f[off..off+width-1] == v" lowers to, as
+// compare builds it.
+func eqMatch(f *Symbol, off, width int, v Const) Match {
+	if f.String {
+		return Match{Field: f, Str: v.Str}
+	}
+	m := v.mask(width).And(Ones(width))
+	return Match{Field: f, Value: v.Value.And(m).Lsh(off), Mask: m.Lsh(off)}
 }
 
 func orOf(or bOr) bexpr {

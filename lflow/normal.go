@@ -56,6 +56,11 @@ func Normalize(e Expr, syms Symtab) ([]Term, error) {
 	if err != nil {
 		return nil, err
 	}
+	return normalizeLowered(b)
+}
+
+// normalizeLowered is Normalize after lowering.
+func normalizeLowered(b bexpr) ([]Term, error) {
 	terms, err := dnf(b)
 	if err != nil {
 		return nil, err

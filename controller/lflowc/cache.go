@@ -18,6 +18,7 @@ type textCache struct {
 	actions recent[parsedActions]
 	matches recent[parsedMatch]
 	names   recent[[]string] // match text -> the sets it names, "$as" / "@pg"
+	norm    *lflow.Normalizer
 }
 
 type parsedActions struct {
@@ -63,7 +64,7 @@ func (r *recent[V]) put(k string, v V) {
 	r.cur[k] = v
 }
 
-func newTextCache() *textCache { return &textCache{} }
+func newTextCache() *textCache { return &textCache{norm: lflow.NewNormalizer(lflow.Symbols)} }
 
 // parseActions parses an actions string and its match prerequisites.
 // The result is shared: callers must not modify it.
@@ -93,10 +94,11 @@ func (tc *textCache) parseMatch(s, key string, sets lflow.Sets) ([]lflow.Term, e
 			return p.terms, p.err
 		}
 	}
-	terms, err := lflow.Compile(s, lflow.Symbols, sets)
-	if tc != nil {
-		tc.matches.put(key, parsedMatch{terms, err})
+	if tc == nil {
+		return lflow.Compile(s, lflow.Symbols, sets)
 	}
+	terms, err := tc.norm.Compile(s, sets)
+	tc.matches.put(key, parsedMatch{terms, err})
 	return terms, err
 }
 

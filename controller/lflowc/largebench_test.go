@@ -6,10 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"reflect"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ovnd/ovnd/lflow"
 )
 
 var (
@@ -128,4 +132,38 @@ func BenchmarkCompileLarge(b *testing.B) {
 	b.ReportMetric(float64(compilerOnly)/n, "compiler-B/lflow")
 	b.ReportMetric(float64(nflows), "flows")
 	b.Logf("%d lflows, %d lflow-datapath pairs, %d flows", len(s.Lflows), pairs, nflows)
+}
+
+// TestNormalizerOnSnapshots compiles the match of every lflow of both
+// captured topologies (with its actions' prerequisites, as Compile
+// parses it) through the Compiler's shape-remembering normaliser and
+// through lflow.Compile, and wants the same terms (-large-sb takes a
+// bigger capture).
+func TestNormalizerOnSnapshots(t *testing.T) {
+	for _, file := range []string{"testdata/router-sb.json.gz", *largeSB} {
+		s := loadSnapshotFile(t, file)
+		n := lflow.NewNormalizer(lflow.Symbols)
+		shapes := map[string]bool{}
+		for _, lf := range s.Lflows {
+			acts, err := lflow.ParseActions(lf.Actions, lflow.Symbols)
+			if err != nil {
+				continue
+			}
+			text := lf.Match
+			if pre := prereqs(acts); len(pre) > 0 {
+				text = "(" + text + ") && " + strings.Join(pre, " && ")
+			}
+			want, werr := lflow.Compile(text, lflow.Symbols, s)
+			got, gerr := n.Compile(text, s)
+			if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+				t.Errorf("%s %q: error %v, want %v", file, text, gerr, werr)
+				continue
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %q:\n got %v\nwant %v", file, text, got, want)
+			}
+			shapes[text] = true
+		}
+		t.Logf("%s: %d lflows, %d distinct matches", file, len(s.Lflows), len(shapes))
+	}
 }

@@ -1,0 +1,294 @@
+package lflow
+
+import (
+	"encoding/binary"
+	"slices"
+)
+
+// A Normalizer is Compile with a memory of shapes: most matches
+// ovn-northd writes differ from many others only in the port name or
+// address they compare a field with (one lflow per port), and
+// normalising each from scratch was most of compiling them.
+//
+// A comparison "field == constant" that is not negated and whose field
+// (the field it lives in, after expanding predicates and prerequisites)
+// appears nowhere else in the match takes no part in merging,
+// contradiction or implication during normalisation: its one match
+// lands in the result unchanged, wherever the rest of the expression
+// puts it. Such a constant is a parameter of the match's shape; the
+// normal form of a shape is computed once, from its first match, and
+// later matches get it with their own parameters' matches put in. Every
+// other constant is part of what identifies the shape.
+//
+// A Normalizer is not safe for concurrent use.
+type Normalizer struct {
+	syms      Symtab
+	templates map[string]*template
+	key       []byte // scratch
+	cands     []cand // scratch: the candidate parameters of the match at hand
+}
+
+// NewNormalizer returns a Normalizer for matches over syms.
+func NewNormalizer(syms Symtab) *Normalizer {
+	return &Normalizer{syms: syms, templates: map[string]*template{}}
+}
+
+const (
+	maxTemplates = 1024 // shapes remembered; all are forgotten past this
+	maxVariants  = 16   // variants of a shape remembered
+)
+
+// cand is a candidate parameter: the value of a positive comparison of
+// a field with one constant.
+type cand struct {
+	field      *Symbol // the field the compared symbol lives in
+	off, width int
+	value      Const
+}
+
+// template is a shape: which candidates are parameters, and the normal
+// form for each combination of the other candidates' values.
+type template struct {
+	param    []bool
+	variants map[string]*variant
+}
+
+// variant is the normal form of a shape and where each parameter's
+// match sits in it.
+type variant struct {
+	terms     []Term
+	err       error
+	positions [][]position // per parameter
+}
+
+// position is where a match sits in a []Term: Terms[term].Conj[index]
+// when dim < 0, else Terms[term].Dims[dim][alt][index].
+type position struct{ term, dim, alt, index int }
+
+// Compile parses and normalises a match as Compile does. The result is
+// shared with later calls: callers must not modify it.
+func (n *Normalizer) Compile(match string, sets Sets) ([]Term, error) {
+	e, err := ParseExpr(match, n.syms, sets)
+	if err != nil {
+		return nil, err
+	}
+	return n.Normalize(e)
+}
+
+// Normalize is Normalize(e, syms) for the Normalizer's symbol table.
+func (n *Normalizer) Normalize(e Expr) ([]Term, error) {
+	n.key, n.cands = n.key[:0], n.cands[:0]
+	n.shape(e, false)
+	t, ok := n.templates[string(n.key)]
+	if !ok {
+		b, err := (&annotator{syms: n.syms}).lower(e, false)
+		if err != nil {
+			return nil, err
+		}
+		t = &template{param: n.params(b), variants: map[string]*variant{}}
+		if len(n.templates) >= maxTemplates {
+			clear(n.templates)
+		}
+		n.templates[string(n.key)] = t
+	}
+	n.key = n.key[:0]
+	for i, c := range n.cands {
+		if !t.param[i] {
+			n.key = appendConst(n.key, c.value)
+		}
+	}
+	v, ok := t.variants[string(n.key)]
+	if !ok {
+		v = n.variant(e, t)
+		if len(t.variants) < maxVariants {
+			t.variants[string(n.key)] = v
+		}
+	}
+	if v.err != nil {
+		return nil, v.err
+	}
+	return n.substitute(v, t)
+}
+
+// shape appends to n.key what identifies e's shape and collects its
+// candidate parameters, in order.
+func (n *Normalizer) shape(e Expr, neg bool) {
+	switch e := e.(type) {
+	case And:
+		n.key = binary.AppendUvarint(append(n.key, '&'), uint64(len(e)))
+		for _, x := range e {
+			n.shape(x, neg)
+		}
+	case Or:
+		n.key = binary.AppendUvarint(append(n.key, '|'), uint64(len(e)))
+		for _, x := range e {
+			n.shape(x, neg)
+		}
+	case Not:
+		n.key = append(n.key, '!')
+		n.shape(e.X, !neg)
+	case Bool:
+		if e {
+			n.key = append(n.key, '1')
+		} else {
+			n.key = append(n.key, '0')
+		}
+	case Pred:
+		n.key = appendString(append(n.key, 'p'), e.Sym.Name)
+	case Call:
+		n.key = appendString(appendString(append(n.key, 'f'), e.Name), e.Arg)
+	case Cmp:
+		n.key = appendString(append(n.key, 'c'), e.Field.Sym.Name)
+		n.key = binary.AppendUvarint(n.key, uint64(e.Field.Lo))
+		n.key = binary.AppendUvarint(n.key, uint64(e.Field.Hi))
+		n.key = append(n.key, byte(e.Op))
+		n.key = binary.AppendUvarint(n.key, uint64(len(e.Values)))
+		if e.Op == Eq && len(e.Values) == 1 && !neg {
+			base, off, _ := n.syms.Base(e.Field.Sym)
+			n.cands = append(n.cands, cand{field: base, off: off + e.Field.Lo, width: e.Field.Width(), value: e.Values[0]})
+			n.key = append(n.key, '?')
+			return
+		}
+		for _, v := range e.Values {
+			n.key = appendConst(n.key, v)
+		}
+	default:
+		n.key = append(n.key, 'x') // no other kinds; Normalize reports them
+	}
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// appendConst appends what lowering reads of a constant.
+func appendConst(b []byte, c Const) []byte {
+	if c.IsStr {
+		return appendString(append(b, 's'), c.Str)
+	}
+	b = append(b, 'i')
+	b = binary.BigEndian.AppendUint64(b, c.Value.Hi)
+	b = binary.BigEndian.AppendUint64(b, c.Value.Lo)
+	if c.Masked {
+		b = append(b, 'm')
+		b = binary.BigEndian.AppendUint64(b, c.Mask.Hi)
+		b = binary.BigEndian.AppendUint64(b, c.Mask.Lo)
+	}
+	return b
+}
+
+// params decides which candidates are parameters: those whose field
+// has exactly one match in the lowered expression, their own.
+func (n *Normalizer) params(b bexpr) []bool {
+	count := map[*Symbol]int{}
+	countFields(b, count)
+	out := make([]bool, len(n.cands))
+	for i, c := range n.cands {
+		out[i] = count[c.field] == 1
+	}
+	return out
+}
+
+func countFields(b bexpr, count map[*Symbol]int) {
+	switch b := b.(type) {
+	case Match:
+		if b.Field != nil {
+			count[b.Field]++
+		}
+	case bAnd:
+		for _, x := range b {
+			countFields(x, count)
+		}
+	case bOr:
+		for _, x := range b {
+			countFields(x, count)
+		}
+	}
+}
+
+// variant normalises e and records where its parameters' matches are.
+func (n *Normalizer) variant(e Expr, t *template) *variant {
+	terms, err := Normalize(e, n.syms)
+	if err != nil {
+		return &variant{err: err}
+	}
+	v := &variant{terms: terms}
+	for i, c := range n.cands {
+		if !t.param[i] {
+			continue
+		}
+		var ps []position
+		for ti, term := range terms {
+			for k, m := range term.Conj {
+				if m.Field == c.field {
+					ps = append(ps, position{ti, -1, 0, k})
+				}
+			}
+			for d, dim := range term.Dims {
+				for a, alt := range dim {
+					for k, m := range alt {
+						if m.Field == c.field {
+							ps = append(ps, position{ti, d, a, k})
+						}
+					}
+				}
+			}
+		}
+		v.positions = append(v.positions, ps)
+	}
+	return v
+}
+
+// substitute returns the variant's terms with the parameters of the
+// match at hand in place of its first match's. Only the slices that
+// change are copied.
+func (n *Normalizer) substitute(v *variant, t *template) ([]Term, error) {
+	var out []Term
+	p := 0
+	for i, c := range n.cands {
+		if !t.param[i] {
+			continue
+		}
+		ps := v.positions[p]
+		p++
+		if len(ps) == 0 {
+			continue
+		}
+		m := eqMatch(c.field, c.off, c.width, c.value)
+		first := ps[0]
+		if v.terms[first.term].match(first) == m {
+			continue // the same value as the first match's
+		}
+		if out == nil {
+			out = slices.Clone(v.terms)
+		}
+		for _, pos := range ps {
+			out[pos.term].set(pos, m)
+		}
+	}
+	if out == nil {
+		return v.terms, nil
+	}
+	return out, nil
+}
+
+func (t Term) match(p position) Match {
+	if p.dim < 0 {
+		return t.Conj[p.index]
+	}
+	return t.Dims[p.dim][p.alt][p.index]
+}
+
+// set puts m at p, copying the slices on the way, which t shares with
+// the variant's terms.
+func (t *Term) set(p position, m Match) {
+	if p.dim < 0 {
+		t.Conj = slices.Clone(t.Conj)
+		t.Conj[p.index] = m
+		return
+	}
+	t.Dims = slices.Clone(t.Dims)
+	t.Dims[p.dim] = slices.Clone(t.Dims[p.dim])
+	t.Dims[p.dim][p.alt] = slices.Clone(t.Dims[p.dim][p.alt])
+	t.Dims[p.dim][p.alt][p.index] = m
+}
