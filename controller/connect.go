@@ -24,9 +24,10 @@ func poke(kick chan struct{}) {
 
 // connect opens a monitored, reconnecting OVSDB client on remote (a
 // comma list of endpoints) whose cache changes are recorded in changes
-// and poke kick. It retries until ctx ends.
+// and poke kick. It monitors the tables of the models in tables, or
+// every table if tables is nil. It retries until ctx ends.
 func connect(ctx context.Context, log *slog.Logger, m model.ClientDBModel, remote string, probe time.Duration,
-	changes *changeLog, kick chan struct{}) (client.Client, error) {
+	tables []model.Model, changes *changeLog, kick chan struct{}) (client.Client, error) {
 	lg := logr.FromSlogHandler(dropWatch{log.Handler(), changes}).V(4)
 	opts := []client.Option{client.WithLogger(&lg), client.WithReconnect(2*time.Second, newBackoff())}
 	if probe > 0 {
@@ -55,13 +56,28 @@ func connect(ctx context.Context, log *slog.Logger, m model.ClientDBModel, remot
 		UpdateFunc: func(t string, _, m model.Model) { changes.record(t, m); poke(kick) },
 		DeleteFunc: func(t string, m model.Model) { changes.record(t, m); poke(kick) },
 	})
-	if _, err := c.MonitorAll(ctx); err != nil {
+	if err := monitor(ctx, c, tables); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("monitor %s: %w", remote, err)
 	}
 	changes.setFull()
 	poke(kick)
 	return c, nil
+}
+
+// monitor starts one monitor of the tables of tables' models, or of
+// every table.
+func monitor(ctx context.Context, c client.Client, tables []model.Model) error {
+	if tables == nil {
+		_, err := c.MonitorAll(ctx)
+		return err
+	}
+	opts := make([]client.MonitorOption, len(tables))
+	for i, t := range tables {
+		opts[i] = client.WithTable(t)
+	}
+	_, err := c.Monitor(ctx, c.NewMonitor(opts...))
+	return err
 }
 
 // newBackoff is the reconnect schedule: quick at first, at most 8 s

@@ -70,7 +70,7 @@ func (c *Controller) Serve(ctx context.Context) error {
 	}
 	kick := make(chan struct{}, 1)
 	ovsChanges := &changeLog{}
-	ovsc, err := connect(ctx, c.log, ovsModel, c.cfg.OVS, 0, ovsChanges, kick)
+	ovsc, err := connect(ctx, c.log, ovsModel, c.cfg.OVS, 0, nil, ovsChanges, kick)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil

@@ -11,7 +11,6 @@ import (
 
 	"github.com/ovn-kubernetes/libovsdb/cache"
 	"github.com/ovn-kubernetes/libovsdb/client"
-	"github.com/ovn-kubernetes/libovsdb/model"
 
 	"github.com/ovnd/ovnd/controller/chassis"
 	"github.com/ovnd/ovnd/controller/flowtable"
@@ -19,6 +18,7 @@ import (
 	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/controller/physical"
 	"github.com/ovnd/ovnd/controller/pinctrl"
+	"github.com/ovnd/ovnd/controller/sbreplica"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
@@ -32,8 +32,9 @@ type loop struct {
 	kick chan struct{}
 
 	mu        sync.Mutex
-	sb        client.Client // connected and monitoring, or nil
-	sbRemote  string        // the remote sb (or the pending connection) is for
+	sb        client.Client      // connected and monitoring, or nil
+	replica   *sbreplica.Replica // the big SB tables, from the same remote
+	sbRemote  string             // the remote and probe interval sb and replica (or the pending connection) are for
 	sbCancel  context.CancelFunc
 	sbWG      sync.WaitGroup
 	lastError string // the last config problem logged, to log each once
@@ -72,6 +73,7 @@ type loop struct {
 	lbError  string                         // the last hairpin flow error logged, to log each once
 
 	nbCfgReported int64
+	replicaNbCfg  int64 // SB_Global.nb_cfg as the replica last had it, -1 for none
 }
 
 // compiled is what the loop remembers of one compiled lflow: the
@@ -85,7 +87,7 @@ func newLoop(c *Controller, ovsc client.Client, ovsChanges *changeLog, kick chan
 		inst: flowtable.NewInstaller(c.log), desired: flowtable.NewDesired(c.log),
 		compiler: lflowc.NewCompiler(), lflows: map[string]*compiled{}, refIndex: map[string]map[string]struct{}{},
 		local: map[string]uint32{}, localnet: map[string]bool{}, lbOwners: map[string]bool{},
-		ovsDirty: true, physDirty: true, lbDirty: true, nbCfgReported: -1}
+		ovsDirty: true, physDirty: true, lbDirty: true, nbCfgReported: -1, replicaNbCfg: -1}
 }
 
 func (l *loop) close() {
@@ -136,7 +138,7 @@ func (l *loop) round(ctx context.Context) error {
 		l.cfg = &cfg
 	}
 	l.lastError = ""
-	sb := l.sbClient(ctx, *l.cfg)
+	sb, rep := l.sbClient(ctx, *l.cfg)
 	if sb == nil {
 		return nil // connecting; the connection pokes the loop
 	}
@@ -156,7 +158,11 @@ func (l *loop) round(ctx context.Context) error {
 	if err := l.openflow(ctx, st.Bridge); err != nil {
 		return err
 	}
-	l.updateView(cacheSource{sb}, st)
+	src, ok := l.sbSnapshot(sb, rep, st)
+	if !ok {
+		return nil // the replica is connecting; it pokes the loop
+	}
+	l.updateView(src, st)
 	if err := l.physicalFlows(l.view, st); err != nil {
 		return err
 	}
@@ -244,87 +250,19 @@ func (l *loop) report(ctx context.Context, st *chassis.State) error {
 			st.LocalPorts[name] = p
 		}
 	}
-	if g := l.view.global; g != nil && int64(g.NbCfg) != l.nbCfgReported {
-		if err := l.mgr.ReportNbCfg(ctx, int64(g.NbCfg)); err != nil {
-			return fmt.Errorf("report nb_cfg: %w", err)
-		}
-		l.nbCfgReported = int64(g.NbCfg)
-	}
-	return nil
-}
-
-// cacheSource reads rows from a libovsdb client's cache.
-type cacheSource struct{ c client.Client }
-
-func (s cacheSource) Table(name string) map[string]model.Model {
-	if c := s.c.Cache(); c != nil {
-		if t := c.Table(name); t != nil {
-			return t.RowsShallow()
-		}
-	}
-	return nil
-}
-
-// Get returns a copy of the row (libovsdb has no uncopied single-row
-// read); the view takes only the few rows that changed this way.
-func (s cacheSource) Get(table, uuid string) (model.Model, bool) {
-	if c := s.c.Cache(); c != nil {
-		if t := c.Table(table); t != nil {
-			if m := t.Row(uuid); m != nil {
-				return m, true
+	// The lflows behind an nb_cfg come over the replica's connection,
+	// the ports over the client's: the flows are all in only once both
+	// have seen it.
+	if g := l.view.global; g != nil && l.replicaNbCfg >= 0 {
+		nb := min(int64(g.NbCfg), l.replicaNbCfg)
+		if nb != l.nbCfgReported {
+			if err := l.mgr.ReportNbCfg(ctx, nb); err != nil {
+				return fmt.Errorf("report nb_cfg: %w", err)
 			}
+			l.nbCfgReported = nb
 		}
 	}
-	return nil, false
-}
-
-// sbClient returns the SB client for cfg.Remote, starting a connection
-// (in the background, so that a dead SB does not stop the loop) when the
-// remote is new or changed.
-func (l *loop) sbClient(ctx context.Context, cfg chassis.Config) client.Client {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if cfg.Remote == l.sbRemote {
-		return l.sb
-	}
-	if l.sbCancel != nil {
-		l.sbCancel()
-	}
-	if l.sb != nil {
-		l.sb.Close()
-		l.sb = nil
-	}
-	l.mgr, l.view, l.sbCaches = nil, nil, nil
-	l.sbChanges.setFull()
-	l.sbRemote = cfg.Remote
-	cctx, cancel := context.WithCancel(ctx)
-	l.sbCancel = cancel
-	l.sbWG.Add(1)
-	go func() {
-		defer l.sbWG.Done()
-		c, err := connectSB(cctx, l, cfg)
-		if err != nil {
-			return
-		}
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if cctx.Err() != nil {
-			c.Close()
-			return
-		}
-		l.sb = c
-		l.c.log.Info("connected to the southbound database", "remote", cfg.Remote)
-		poke(l.kick)
-	}()
 	return nil
-}
-
-func connectSB(ctx context.Context, l *loop, cfg chassis.Config) (client.Client, error) {
-	m, err := sbdb.FullDatabaseModel()
-	if err != nil {
-		return nil, err
-	}
-	return connect(ctx, l.c.log, m, cfg.Remote, cfg.ProbeInterval, l.sbChanges, l.kick)
 }
 
 // openflow (re)connects to the integration bridge's management socket

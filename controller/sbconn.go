@@ -1,0 +1,210 @@
+package controller
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/model"
+
+	"github.com/ovnd/ovnd/controller/chassis"
+	"github.com/ovnd/ovnd/controller/sbreplica"
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
+)
+
+// The controller reads the SB over two connections to the same remote.
+// libovsdb's client monitors the tables the chassis manager and pinctrl
+// read (and writes everything); sbreplica holds the big read-only tables
+// the flows come from, decoded without libovsdb's copies. The two are
+// not mutually consistent: an lflow may name a port the client does not
+// have yet. The reverse index recompiles such an lflow when the port
+// arrives, as it does for any reference that changes.
+
+// The replica also holds SB_Global's nb_cfg, for nb_cfg reporting: each
+// connection delivers transactions in order, so once both have seen
+// nb_cfg N both hold every change N stands for (see loop.report).
+
+// clientTables are the SB tables libovsdb's client monitors:
+// chassis.Manager's (SB_Global, Chassis, Encap, Chassis_Private,
+// Port_Binding, Datapath_Binding, HA_Chassis_Group, HA_Chassis), and
+// pinctrl's (MAC_Binding, DNS, FDB, with Port_Binding and
+// Datapath_Binding).
+func clientTables() []model.Model {
+	return []model.Model{&sbdb.SBGlobal{}, &sbdb.Chassis{}, &sbdb.Encap{}, &sbdb.ChassisPrivate{},
+		&sbdb.PortBinding{}, &sbdb.DatapathBinding{}, &sbdb.HAChassisGroup{}, &sbdb.HAChassis{},
+		&sbdb.MACBinding{}, &sbdb.DNS{}, &sbdb.FDB{}}
+}
+
+// lflowColumns are the Logical_Flow columns the controller reads: all
+// but external_ids, which only says where in northd an lflow came from.
+var lflowColumns = []string{"logical_datapath", "logical_dp_group", "pipeline", "table_id", "priority",
+	"match", "actions", "tags", "controller_meter"}
+
+// replicaSpecs are the SB tables the replica holds for the view.
+var replicaSpecs = []sbreplica.Spec{
+	{Table: sbdb.LogicalFlowTable, Columns: lflowColumns},
+	{Table: sbdb.LogicalDPGroupTable}, {Table: sbdb.MulticastGroupTable}, {Table: sbdb.PortGroupTable},
+	{Table: sbdb.AddressSetTable}, {Table: sbdb.LoadBalancerTable}, {Table: sbdb.StaticMACBindingTable},
+	{Table: sbdb.MeterTable},
+}
+
+// isReplicaTable reports whether the replica holds table.
+func isReplicaTable(table string) bool {
+	for _, s := range replicaSpecs {
+		if s.Table == table {
+			return true
+		}
+	}
+	return false
+}
+
+// sbClient returns the SB client and replica for cfg's remote and probe
+// interval, starting both connections (in the background, so that a
+// dead SB does not stop the loop) when either is new or changed. The
+// client is nil until it is connected and monitoring.
+func (l *loop) sbClient(ctx context.Context, cfg chassis.Config) (client.Client, *sbreplica.Replica) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	key := cfg.Remote + "|" + strconv.FormatInt(int64(cfg.ProbeInterval), 10)
+	if key == l.sbRemote {
+		return l.sb, l.replica
+	}
+	if l.sbCancel != nil {
+		l.sbCancel()
+	}
+	if l.sb != nil {
+		l.sb.Close()
+		l.sb = nil
+	}
+	l.replica = nil
+	l.mgr, l.view, l.sbCaches = nil, nil, nil
+	l.sbChanges.setFull()
+	l.sbRemote = key
+	m, err := sbdb.FullDatabaseModel()
+	if err != nil {
+		l.logOnce("southbound model", err)
+		return nil, nil
+	}
+	specs := append(slices.Clone(replicaSpecs), sbreplica.Spec{Table: sbdb.SBGlobalTable, Columns: []string{"nb_cfg"}})
+	rep, err := sbreplica.New(l.c.log.With("component", "sbreplica"), m, sbdb.Schema(), specs)
+	if err != nil {
+		l.logOnce("southbound replica", err)
+		return nil, nil
+	}
+	l.replica = rep
+	cctx, cancel := context.WithCancel(ctx)
+	l.sbCancel = cancel
+	l.sbWG.Add(2)
+	go func() {
+		defer l.sbWG.Done()
+		// ovn-controller has no SSL settings of its own in
+		// external_ids; ssl: remotes need the key and certificates
+		// that neither connection is given yet.
+		rep.Run(cctx, cfg.Remote, nil, cfg.ProbeInterval, func() { poke(l.kick) })
+	}()
+	go func() {
+		defer l.sbWG.Done()
+		c, err := connect(cctx, l.c.log, m, cfg.Remote, cfg.ProbeInterval, clientTables(), l.sbChanges, l.kick)
+		if err != nil {
+			return
+		}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if cctx.Err() != nil {
+			c.Close()
+			return
+		}
+		l.sb = c
+		l.c.log.Info("connected to the southbound database", "remote", cfg.Remote)
+		poke(l.kick)
+	}()
+	return nil, nil
+}
+
+// sbSnapshot takes the replica's changes into pendSB and returns a
+// source for the view: the replica's rows that the view will read this
+// round (every row when the view is loaded anew, the changed ones
+// otherwise), copied out under Read so that the replica is not held
+// while flows compile, and libovsdb's cache for the other tables. It
+// returns false while the replica has no complete copy.
+func (l *loop) sbSnapshot(sb client.Client, rep *sbreplica.Replica, st *chassis.State) (sbSource, bool) {
+	if !rep.Connected() {
+		return nil, false
+	}
+	src := &mixSource{cache: cacheSource{sb}, snap: map[string]map[string]model.Model{}}
+	// Changes first, rows second: a change in between shows in the rows
+	// now and is taken (and its row read again) next round.
+	l.pendSB.merge(changeSet(rep.TakeChanges()))
+	rep.Read(func(v sbreplica.View) {
+		l.replicaNbCfg = -1
+		for _, g := range sbreplica.Rows[sbdb.SBGlobal](v, sbdb.SBGlobalTable) {
+			l.replicaNbCfg = int64(g.NbCfg)
+		}
+		full := l.pendSB.Full || l.view == nil || l.view.chassis != st.Chassis
+		for _, s := range replicaSpecs {
+			t := s.Table
+			if full {
+				src.snap[t] = maps.Clone(v.Table(t))
+				continue
+			}
+			ids := l.pendSB.Tables[t]
+			rows := make(map[string]model.Model, len(ids))
+			for id := range ids {
+				if m, ok := v.Get(t, id); ok {
+					rows[id] = m
+				}
+			}
+			src.snap[t] = rows
+		}
+	})
+	return src, true
+}
+
+// mixSource reads the replica's tables from a snapshot and the others
+// from libovsdb's cache.
+type mixSource struct {
+	cache cacheSource
+	snap  map[string]map[string]model.Model
+}
+
+func (s *mixSource) Table(name string) map[string]model.Model {
+	if isReplicaTable(name) {
+		return s.snap[name]
+	}
+	return s.cache.Table(name)
+}
+
+func (s *mixSource) Get(table, uuid string) (model.Model, bool) {
+	if isReplicaTable(table) {
+		m, ok := s.snap[table][uuid]
+		return m, ok
+	}
+	return s.cache.Get(table, uuid)
+}
+
+// cacheSource reads rows from a libovsdb client's cache.
+type cacheSource struct{ c client.Client }
+
+func (s cacheSource) Table(name string) map[string]model.Model {
+	if c := s.c.Cache(); c != nil {
+		if t := c.Table(name); t != nil {
+			return t.RowsShallow()
+		}
+	}
+	return nil
+}
+
+// Get returns a copy of the row (libovsdb has no uncopied single-row
+// read); the view takes only the few rows that changed this way.
+func (s cacheSource) Get(table, uuid string) (model.Model, bool) {
+	if c := s.c.Cache(); c != nil {
+		if t := c.Table(table); t != nil {
+			if m := t.Row(uuid); m != nil {
+				return m, true
+			}
+		}
+	}
+	return nil, false
+}
