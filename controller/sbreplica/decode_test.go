@@ -259,7 +259,7 @@ func TestToggle(t *testing.T) {
 }
 
 func TestSplitter(t *testing.T) {
-	in := ` {"a":"}\"]"}[1,[2]]` + "\n" + `{"b":{}}`
+	in := ` {"a":"}\"]"}[1,[2]]` + "\n" + `{"b":{"c\\":"\\\\"}}`
 	s := newSplitter(&slowReader{s: in})
 	var got []string
 	for range 3 {
@@ -269,7 +269,7 @@ func TestSplitter(t *testing.T) {
 		}
 		got = append(got, string(m))
 	}
-	want := []string{`{"a":"}\"]"}`, `[1,[2]]`, `{"b":{}}`}
+	want := []string{`{"a":"}\"]"}`, `[1,[2]]`, `{"b":{"c\\":"\\\\"}}`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("messages (-want +got):\n%s", diff)
 	}
@@ -301,12 +301,12 @@ func (r *slowReader) Read(b []byte) (int, error) {
 }
 
 func TestScan(t *testing.T) {
-	for _, ok := range []string{`0`, `-1`, `12.5e-3`, `true`, `null`, `"a\"b"`, `{"a":[1,{"b":"]"}]}`} {
+	for _, ok := range []string{`0`, `-1`, `12.5e-3`, `true`, `null`, `"a\"b"`, `"a\\\\"`, `{"a":[1,{"b":"]"}]}`} {
 		if j, err := skipValue([]byte(ok), 0); err != nil || j != len(ok) {
 			t.Errorf("skipValue(%s) = %d, %v", ok, j, err)
 		}
 	}
-	for _, bad := range []string{`nul`, `01`, `1.`, `-`, `1e`, `{"a":[1}`, `{"a":1`, `"abc`, `tru`} {
+	for _, bad := range []string{`nul`, `01`, `1.`, `-`, `1e`, `{"a":[1}`, `{"a":1`, `"abc`, `"a\"`, `tru`} {
 		if _, err := skipValue([]byte(bad), 0); err == nil {
 			t.Errorf("skipValue(%s) accepted", bad)
 		}

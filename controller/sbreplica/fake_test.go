@@ -1,13 +1,16 @@
 package sbreplica
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/ovn-kubernetes/libovsdb/model"
@@ -239,5 +242,36 @@ func TestMonitorFallback(t *testing.T) {
 				t.Errorf("methods %v, want %v", methods, tc.want)
 			}
 		})
+	}
+}
+
+// TestRunStops: Run returns ctx's error once ctx ends, connected or
+// not, and leaves no goroutine behind.
+func TestRunStops(t *testing.T) {
+	f := newFakeServer(t, nil)
+	for _, remote := range []string{f.remote(), "unix:" + filepath.Join(t.TempDir(), "nobody.sock"), "tcp:127.0.0.1:1"} {
+		base := runtime.NumGoroutine()
+		r := newTestReplica(t, &logRecorder{})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- r.Run(ctx, remote, nil, time.Second, nil) }()
+		if remote == f.remote() {
+			waitFor(t, "connected", r.Connected)
+		} else {
+			time.Sleep(300 * time.Millisecond)
+		}
+		cancel()
+		select {
+		case err := <-done:
+			if err != context.Canceled {
+				t.Errorf("%s: Run returned %v", remote, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: Run did not return after cancel", remote)
+		}
+		if r.Connected() {
+			t.Errorf("%s: still connected after Run returned", remote)
+		}
+		waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
 	}
 }

@@ -1,6 +1,7 @@
 package sbreplica
 
 import (
+	"bytes"
 	"errors"
 
 	"github.com/valyala/fastjson"
@@ -35,19 +36,28 @@ func skipSpace(b []byte, i int) int {
 // skipString returns the index after the string that starts at b[i]
 // ('"'), and whether it holds escapes.
 func skipString(b []byte, i int) (int, bool, error) {
-	esc := false
-	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case c == '\\':
-			esc = true
-			j++
-		case c == '"':
-			return j + 1, esc, nil
-		case c < 0x20:
+	j := i + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
 			return 0, false, errSyntax
 		}
+		q := j + k
+		if !escaped(b, i, q) {
+			return q + 1, bytes.IndexByte(b[i+1:q], '\\') >= 0, nil
+		}
+		j = q + 1
 	}
-	return 0, false, errSyntax
+}
+
+// escaped reports whether the quote at b[q] is escaped: preceded by an
+// odd run of backslashes after from.
+func escaped(b []byte, from, q int) bool {
+	n := 0
+	for p := q - 1; p > from && b[p] == '\\'; p-- {
+		n++
+	}
+	return n%2 == 1
 }
 
 // skipValue returns the index after the value that starts at b[i]. It

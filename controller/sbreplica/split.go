@@ -1,6 +1,7 @@
 package sbreplica
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -19,9 +20,8 @@ type splitter struct {
 	head int // first byte of the message being assembled
 	scan int // bytes before it are scanned
 	// Scanner state at scan.
-	depth  int
-	inStr  bool
-	escape bool
+	depth int
+	inStr bool
 }
 
 const minRead = 32 << 10
@@ -48,18 +48,16 @@ func (s *splitter) next() ([]byte, error) {
 // find scans the buffered bytes for the end of the current message.
 func (s *splitter) find() ([]byte, error) {
 	for i := s.scan; i < len(s.buf); i++ {
-		c := s.buf[i]
 		if s.inStr {
-			switch {
-			case s.escape:
-				s.escape = false
-			case c == '\\':
-				s.escape = true
-			case c == '"':
-				s.inStr = false
+			k := bytes.IndexByte(s.buf[i:], '"')
+			if k < 0 {
+				break
 			}
+			i += k
+			s.inStr = escaped(s.buf, s.head, i)
 			continue
 		}
+		c := s.buf[i]
 		switch c {
 		case '"':
 			if s.depth == 0 {
