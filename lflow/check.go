@@ -52,6 +52,16 @@ func (p *parser) members(set string, pos int) ([]Const, error) {
 		}
 		return out, nil
 	}
+	if cs, ok := p.sets.(ConstSets); ok {
+		out, ok, err := cs.AddressSetConsts(name)
+		switch {
+		case !ok:
+			return nil, errAt(pos, "unknown address set %s", set)
+		case err != nil:
+			return nil, errAt(pos, "address set %s: %v", set, err)
+		}
+		return out, nil
+	}
 	var addrs []string
 	ok := p.sets != nil
 	if ok {
@@ -60,11 +70,21 @@ func (p *parser) members(set string, pos int) ([]Const, error) {
 	if !ok {
 		return nil, errAt(pos, "unknown address set %s", set)
 	}
-	out := make([]Const, len(addrs))
-	for i, a := range addrs {
+	out, err := ParseConsts(addrs)
+	if err != nil {
+		return nil, errAt(pos, "address set %s: %v", set, err)
+	}
+	return out, nil
+}
+
+// ParseConsts parses address set members, stopping at the first that
+// is not a constant.
+func ParseConsts(members []string) ([]Const, error) {
+	out := make([]Const, len(members))
+	for i, a := range members {
 		c, err := ParseConst(a)
 		if err != nil {
-			return nil, errAt(pos, "address set %s: %v", set, err)
+			return nil, err
 		}
 		out[i] = c
 	}

@@ -69,6 +69,15 @@ type Sets interface {
 	PortGroup(name string) ([]string, bool)
 }
 
+// ConstSets is Sets that can also give an address set's members
+// parsed (as ParseConsts does, with its error), so that a large set is
+// not parsed again for every match that names it. The parser does not
+// modify or keep the slice.
+type ConstSets interface {
+	Sets
+	AddressSetConsts(name string) (members []Const, ok bool, err error)
+}
+
 // MapSets is a Sets backed by maps.
 type MapSets struct {
 	AddressSets map[string][]string

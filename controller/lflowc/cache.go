@@ -17,8 +17,14 @@ import (
 type textCache struct {
 	actions recent[parsedActions]
 	matches recent[parsedMatch]
-	names   recent[[]string] // match text -> the sets it names, "$as" / "@pg"
+	names   recent[[]string]  // match text -> the sets it names, "$as" / "@pg"
+	consts  recent[parsedSet] // address set name and digest -> its members parsed
 	norm    *lflow.Normalizer
+}
+
+type parsedSet struct {
+	members []lflow.Const
+	err     error
 }
 
 type parsedActions struct {

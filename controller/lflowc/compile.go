@@ -327,7 +327,7 @@ func (c *compiler) terms(dp uint32) ([]lflow.Term, error) {
 		return c.cache.parseMatch(text, text, nil)
 	}
 	if c.addrs == nil {
-		c.addrs = &addrSets{env: c.env, refs: c.refs, sets: map[string]addrSet{}}
+		c.addrs = &addrSets{env: c.env, refs: c.refs, cache: c.cache, sets: map[string]addrSet{}}
 	}
 	sets := &dpSets{addrSets: c.addrs, dp: dp, ports: map[string][]string{}}
 	key := sets.resolve(text, names)
@@ -339,14 +339,39 @@ func (c *compiler) terms(dp uint32) ([]lflow.Term, error) {
 // datapaths the lflow has (an address set of every VIF's address on
 // each of 500 switches was a tenth of the compile).
 type addrSets struct {
-	env  Env
-	refs *refSet
-	sets map[string]addrSet
+	env   Env
+	refs  *refSet
+	cache *textCache // nil: members parsed per use
+	sets  map[string]addrSet
 }
 
 type addrSet struct {
 	members []string
 	digest  string // what identifies the members in a cache key
+	parsed  *parsedSet
+}
+
+// consts returns the members of address set name parsed, once per
+// compile and, with a cache, once per content.
+func (a *addrSets) consts(name string) ([]lflow.Const, error) {
+	s := a.get(name)
+	if s.parsed != nil {
+		return s.parsed.members, s.parsed.err
+	}
+	key := name + "\x00" + s.digest
+	p, ok := parsedSet{}, false
+	if a.cache != nil {
+		p, ok = a.cache.consts.get(key)
+	}
+	if !ok {
+		p.members, p.err = lflow.ParseConsts(s.members)
+		if a.cache != nil {
+			a.cache.consts.put(key, p)
+		}
+	}
+	s.parsed = &p
+	a.sets[name] = s
+	return p.members, p.err
 }
 
 func (a *addrSets) get(name string) addrSet {
@@ -433,4 +458,9 @@ func (s *dpSets) portGroup(name string) []string {
 }
 
 func (s *dpSets) AddressSet(name string) ([]string, bool) { return s.addressSet(name), true }
-func (s *dpSets) PortGroup(name string) ([]string, bool)  { return s.portGroup(name), true }
+
+func (s *dpSets) AddressSetConsts(name string) ([]lflow.Const, bool, error) {
+	c, err := s.consts(name)
+	return c, true, err
+}
+func (s *dpSets) PortGroup(name string) ([]string, bool) { return s.portGroup(name), true }
