@@ -96,12 +96,12 @@ func (n *Northd) Serve(ctx context.Context) error {
 	}
 	kick := make(chan struct{}, 1)
 	n.tr = newTracker(kick)
-	nbc, err := n.connect(ctx, nbModel, n.cfg.NB, kick, n.tr.nbHandler())
+	nbc, err := n.connect(ctx, nbModel, n.cfg.NB, nil, kick, n.tr.nbHandler())
 	if err != nil {
 		return nilOnCancel(ctx, fmt.Errorf("connect nb: %w", err))
 	}
 	defer nbc.Close()
-	sbc, err := n.connect(ctx, sbModel, n.cfg.SB, kick, n.tr.sbHandler())
+	sbc, err := n.connect(ctx, sbModel, n.cfg.SB, unmonitored, kick, n.tr.sbHandler())
 	if err != nil {
 		return nilOnCancel(ctx, fmt.Errorf("connect sb: %w", err))
 	}
@@ -173,9 +173,9 @@ func (n *Northd) loop(ctx context.Context, nbc, sbc client.Client, lock *sbLock,
 	}
 }
 
-// connect opens a monitored, reconnecting client whose cache changes go
-// to events (which pokes kick).
-func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote string, kick chan struct{}, events cache.EventHandler) (client.Client, error) {
+// connect opens a reconnecting client monitoring the tables of m but
+// skip, whose cache changes go to events (which pokes kick).
+func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote string, skip []string, kick chan struct{}, events cache.EventHandler) (client.Client, error) {
 	lg := logr.FromSlogHandler(n.log.Handler()).V(4)
 	opts := []client.Option{client.WithLogger(&lg), client.WithReconnect(2*time.Second, newBackoff())}
 	for _, ep := range splitRemotes(remote) {
@@ -197,7 +197,7 @@ func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote stri
 		}
 	}
 	c.Cache().AddEventHandler(events)
-	if err := monitor(ctx, c, m, unmonitored); err != nil {
+	if err := monitor(ctx, c, m, skip); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("monitor: %w", err)
 	}

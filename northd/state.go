@@ -32,17 +32,32 @@ type sbState struct {
 }
 
 // readSB copies the SB cache, and reads the tables northd does not
-// monitor (unmonitored) from the server.
+// monitor (unmonitored) and Port_Binding (monitored for a few columns
+// only) from the server.
 func readSB(ctx context.Context, c client.Client) (*sbState, error) {
 	s := &sbState{}
-	for _, l := range []any{&s.global, &s.datapaths, &s.ports, &s.mcGroups, &s.portGroups,
-		&s.addrSets, &s.chassisPriv, &s.dns, &s.lbs,
+	for _, l := range []any{&s.global, &s.chassisPriv, &s.dns, &s.lbs,
 		&s.chassis, &s.dhcp4, &s.dhcp6, &s.rbacRoles, &s.rbacPerms} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, fmt.Errorf("read sb cache: %w", err)
 		}
 	}
 	var err error
+	if s.datapaths, err = selectAll[sbdb.DatapathBinding](ctx, c, sbdb.DatapathBindingTable); err != nil {
+		return nil, err
+	}
+	if s.ports, err = selectAll[sbdb.PortBinding](ctx, c, sbdb.PortBindingTable); err != nil {
+		return nil, err
+	}
+	if s.mcGroups, err = selectAll[sbdb.MulticastGroup](ctx, c, sbdb.MulticastGroupTable); err != nil {
+		return nil, err
+	}
+	if s.portGroups, err = selectAll[sbdb.PortGroup](ctx, c, sbdb.PortGroupTable); err != nil {
+		return nil, err
+	}
+	if s.addrSets, err = selectAll[sbdb.AddressSet](ctx, c, sbdb.AddressSetTable); err != nil {
+		return nil, err
+	}
 	if s.flows, err = selectAll[sbdb.LogicalFlow](ctx, c, sbdb.LogicalFlowTable); err != nil {
 		return nil, err
 	}
