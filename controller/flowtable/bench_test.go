@@ -156,30 +156,38 @@ func BenchmarkInstallOneOwner(b *testing.B) {
 // BenchmarkHeapPerFlow reports the heap the desired and installed tables
 // of the shaped flows hold, per flow, after a garbage collection (the
 // flows given to Set are allocated before and kept after, so they are
-// not counted).
+// not counted), and what the first Install holds per flow as it starts
+// sending its bundle of every flow (the installed table and the bundle's
+// list; the switch here builds each message and keeps nothing).
 func BenchmarkHeapPerFlow(b *testing.B) {
 	s := shapedFlows()
-	var desired, total float64
+	var desired, total, install float64
 	for b.Loop() {
 		before := heapInUse()
 		d := NewDesired(nil)
 		s.set(d)
 		afterSet := heapInUse()
 		in := NewInstaller(nil)
-		if err := in.Sync(context.Background(), newDiscardSwitch()); err != nil {
+		sw := newDiscardSwitch()
+		if err := in.Sync(context.Background(), sw); err != nil {
 			b.Fatal(err)
 		}
+		beforeInstall := heapInUse()
+		var sending int64
+		sw.onBundle = func() { sending = heapInUse() }
 		if _, err := in.Install(context.Background(), d); err != nil {
 			b.Fatal(err)
 		}
 		after := heapInUse()
 		desired = float64(afterSet-before) / float64(d.Len())
 		total = float64(after-before) / float64(d.Len())
+		install = float64(sending-beforeInstall) / float64(d.Len())
 		runtime.KeepAlive(d)
 		runtime.KeepAlive(in)
 	}
 	b.ReportMetric(desired, "desired-B/flow")
 	b.ReportMetric(total, "desired+installed-B/flow")
+	b.ReportMetric(install, "first-install-live-B/flow")
 	runtime.KeepAlive(s)
 }
 

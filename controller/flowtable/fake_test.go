@@ -76,6 +76,18 @@ func (f *fakeSwitch) Request(_ context.Context, m openflow.Message) (openflow.Me
 
 func (f *fakeSwitch) Barrier(context.Context) error { return nil }
 
+// BundleFunc builds every message and applies them as Bundle does.
+func (f *fakeSwitch) BundleFunc(ctx context.Context, id uint32, n int, msg func(int) (openflow.Message, error)) error {
+	msgs := make([]openflow.Message, n)
+	for i := range n {
+		var err error
+		if msgs[i], err = msg(i); err != nil {
+			return err
+		}
+	}
+	return f.Bundle(ctx, id, msgs)
+}
+
 func (f *fakeSwitch) Bundle(_ context.Context, _ uint32, msgs []openflow.Message) error {
 	msgs, err := onTheWire(msgs)
 	if err != nil {

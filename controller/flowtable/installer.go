@@ -17,7 +17,7 @@ type Switch interface {
 	Send(ctx context.Context, m openflow.Message) (uint32, error)
 	Request(ctx context.Context, m openflow.Message) (openflow.Message, error)
 	Barrier(ctx context.Context) error
-	Bundle(ctx context.Context, id uint32, msgs []openflow.Message) error
+	BundleFunc(ctx context.Context, id uint32, n int, msg func(i int) (openflow.Message, error)) error
 	DumpFlows(ctx context.Context, req *openflow.FlowStatsRequest) ([]openflow.FlowStats, error)
 	DumpGroups(ctx context.Context, id uint32) ([]openflow.GroupDesc, error)
 	Multipart(ctx context.Context, m openflow.Message) ([]openflow.Message, error)
@@ -50,7 +50,7 @@ type Installer struct {
 	rejectedGroups map[uint32]string
 	full           bool // the next Install compares everything, not only dirty keys
 	bundleID       uint32
-	sentKeys       []fkey // the flow each message of the last bundle sent, by index
+	refused        bundle // the last bundle, when the switch refused it
 }
 
 // Stats counts what one Install sent.
@@ -227,10 +227,11 @@ const maxRejected = 64
 func (in *Installer) reject(d *Desired, be *openflow.BundleMessageError) bool {
 	switch m := be.Message.(type) {
 	case *openflow.FlowMod:
-		if be.Index < 0 || be.Index >= len(in.sentKeys) || in.sentKeys[be.Index] == "" {
+		fc, ok := in.refused.flow(be.Index)
+		if !ok {
 			return false
 		}
-		k := in.sentKeys[be.Index]
+		k := fc.key
 		want, ok := d.flows.lookup(k)
 		if !ok || m.Command != openflow.FlowAdd {
 			return false
@@ -265,31 +266,29 @@ func (in *Installer) retryRejected(d *Desired) {
 
 // install sends one round of changes.
 func (in *Installer) install(ctx context.Context, d *Desired) (Stats, error) {
-	var msgs []openflow.Message
+	var b bundle
 	var st Stats
 	var meters map[uint32]struct{}
-	var err error
+	in.refused = bundle{}
 	if in.full {
 		d.flows.takeDirty()
 		d.groups.takeDirty()
 		d.meters.takeDirty()
-		msgs, st, err = in.diffAll(d)
+		b, st = in.diffAll(d)
 		meters = union(d.meters.keys, in.meters)
 	} else {
-		msgs, st, err = in.diffDirty(d)
+		b, st = in.diffDirty(d)
 		meters = d.meters.takeDirty()
-	}
-	if err != nil {
-		return Stats{}, fmt.Errorf("install: %w", err)
 	}
 	meterAdds, meterDels := in.meterMods(d, meters, &st)
 	if err := in.sendMeterMods(ctx, meterAdds); err != nil {
 		return Stats{}, fmt.Errorf("install: %w", err)
 	}
-	if len(msgs) > 0 {
+	if n := b.len(); n > 0 {
 		in.bundleID++
-		if err := in.sw.Bundle(ctx, in.bundleID, msgs); err != nil {
-			return Stats{}, fmt.Errorf("install %d flow changes: %w", len(msgs), err)
+		if err := in.sw.BundleFunc(ctx, in.bundleID, n, b.message); err != nil {
+			in.refused = b
+			return Stats{}, fmt.Errorf("install %d flow changes: %w", n, err)
 		}
 		if err := in.sw.Barrier(ctx); err != nil {
 			return Stats{}, fmt.Errorf("install: %w", err)
@@ -316,7 +315,7 @@ func union[V1, V2 any](a map[uint32]V1, b map[uint32]V2) map[uint32]struct{} {
 
 // diffAll compares every desired and every installed flow and group,
 // as the first Install after a Sync does.
-func (in *Installer) diffAll(d *Desired) ([]openflow.Message, Stats, error) {
+func (in *Installer) diffAll(d *Desired) (bundle, Stats) {
 	keys := make([]fkey, 0, len(d.flows.keys)+len(in.flows)/8)
 	for k := range d.flows.keys {
 		keys = append(keys, k)
@@ -331,7 +330,7 @@ func (in *Installer) diffAll(d *Desired) ([]openflow.Message, Stats, error) {
 }
 
 // diffDirty compares only what changed in d since the last Install.
-func (in *Installer) diffDirty(d *Desired) ([]openflow.Message, Stats, error) {
+func (in *Installer) diffDirty(d *Desired) (bundle, Stats) {
 	dirty := d.flows.takeDirty()
 	keys := make([]fkey, 0, len(dirty))
 	for k := range dirty {
@@ -341,17 +340,53 @@ func (in *Installer) diffDirty(d *Desired) ([]openflow.Message, Stats, error) {
 	return in.diff(d, keys, d.groups.takeDirty(), false)
 }
 
-// diff builds the messages that make keys and groups on the switch equal
-// to d, and records them as installed: group adds and changes first (flows
-// may point at them), then flow deletes, then flow adds (so that a delete
-// can never remove a flow the same bundle adds), then group deletes.
-// After a Sync (full), installed flows whose bytes differ from the
-// desired ones but whose actions print the same are the same flow.
-func (in *Installer) diff(d *Desired, keys []fkey, groups map[uint32]struct{}, full bool) ([]openflow.Message, Stats, error) {
+// bundle is what one Install sends, in order: group adds and changes
+// (flows may point at them), flow deletes, flow adds and changes (so that
+// a delete can never remove a flow the same bundle adds), group deletes.
+// Flow mods are built from the tables' strings as they are sent, so that
+// a bundle of every flow costs little more than its list.
+type bundle struct {
+	before, after []openflow.Message
+	flows         []flowChange
+}
+
+// flowChange is one flow mod of a bundle.
+type flowChange struct {
+	key  fkey
+	body body // "" for a delete
+	cmd  openflow.FlowModCommand
+}
+
+func (b *bundle) len() int { return len(b.before) + len(b.flows) + len(b.after) }
+
+// message builds message i.
+func (b *bundle) message(i int) (openflow.Message, error) {
+	if i < len(b.before) {
+		return b.before[i], nil
+	}
+	if fc, ok := b.flow(i); ok {
+		return flowMod(fc.cmd, fc.key, fc.body)
+	}
+	return b.after[i-len(b.before)-len(b.flows)], nil
+}
+
+// flow returns the flow change that message i sends, if it is one.
+func (b *bundle) flow(i int) (flowChange, bool) {
+	if i -= len(b.before); i < 0 || i >= len(b.flows) {
+		return flowChange{}, false
+	}
+	return b.flows[i], true
+}
+
+// diff plans the messages that make keys and groups on the switch equal
+// to d, and records them as installed. After a Sync (full), installed
+// flows whose bytes differ from the desired ones but whose actions print
+// the same are the same flow.
+func (in *Installer) diff(d *Desired, keys []fkey, groups map[uint32]struct{}, full bool) (bundle, Stats) {
 	var st Stats
-	msgs, groupDels := in.diffGroups(d, groups, &st)
-	var flowDels, flowAdds []openflow.Message
-	var delKeys, addKeys []fkey
+	var b bundle
+	b.before, b.after = in.diffGroups(d, groups, &st)
+	var adds []flowChange
 	for _, k := range keys {
 		want, ok := d.flows.lookup(k)
 		have, installed := in.flows[k]
@@ -364,11 +399,7 @@ func (in *Installer) diff(d *Desired, keys []fkey, groups map[uint32]struct{}, f
 		var cmd openflow.FlowModCommand
 		switch {
 		case !ok && installed:
-			fm, err := flowMod(openflow.FlowDeleteStrict, k, "")
-			if err != nil {
-				return nil, Stats{}, err
-			}
-			flowDels, delKeys = append(flowDels, fm), append(delKeys, k)
+			b.flows = append(b.flows, flowChange{key: k, cmd: openflow.FlowDeleteStrict})
 			delete(in.flows, k)
 			st.Deleted++
 			continue
@@ -393,16 +424,11 @@ func (in *Installer) diff(d *Desired, keys []fkey, groups map[uint32]struct{}, f
 			}
 			st.Modified++
 		}
-		fm, err := flowMod(cmd, k, want)
-		if err != nil {
-			return nil, Stats{}, err
-		}
-		flowAdds, addKeys = append(flowAdds, fm), append(addKeys, k)
+		adds = append(adds, flowChange{key: k, body: want, cmd: cmd})
 		in.flows[k] = want
 	}
-	in.sentKeys = append(append(append(make([]fkey, len(msgs)), delKeys...), addKeys...), make([]fkey, len(groupDels))...)
-	msgs = append(append(append(msgs, flowDels...), flowAdds...), groupDels...)
-	return msgs, st, nil
+	b.flows = append(b.flows, adds...)
+	return b, st
 }
 
 // samePrinted reports whether two bodies' instructions print the same,

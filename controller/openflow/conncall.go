@@ -192,6 +192,14 @@ const batchBytes = 64 << 10
 // meter mods in bundles (OFPBFC_MSG_UNSUP): send those with Send and a
 // Barrier first.
 func (c *Conn) Bundle(ctx context.Context, id uint32, msgs []Message) error {
+	return c.BundleFunc(ctx, id, len(msgs), func(i int) (Message, error) { return msgs[i], nil })
+}
+
+// BundleFunc is Bundle for n messages that msg builds one at a time, as
+// they are sent, so that a bundle of many thousands of flows need not
+// hold every message at once. A BundleMessageError carries the message
+// msg builds again for its index.
+func (c *Conn) BundleFunc(ctx context.Context, id uint32, n int, msg func(i int) (Message, error)) error {
 	flags := uint16(BundleAtomic | BundleOrdered)
 	if err := c.bundleControl(ctx, id, BundleOpenRequest, flags); err != nil {
 		return fmt.Errorf("bundle open: %w", err)
@@ -204,7 +212,11 @@ func (c *Conn) Bundle(ctx context.Context, id uint32, msgs []Message) error {
 		}
 	}()
 	var buf []byte
-	for i, m := range msgs {
+	for i := range n {
+		m, err := msg(i)
+		if err != nil {
+			return fmt.Errorf("bundle message %d: %w", i, err)
+		}
 		xid := c.nextXid()
 		cl, err := c.register(xid)
 		if err != nil {
@@ -217,7 +229,7 @@ func (c *Conn) Bundle(ctx context.Context, id uint32, msgs []Message) error {
 		}
 		// Batch the adds into large writes: a bundle may hold many
 		// thousands of flows.
-		if buf = append(buf, b...); len(buf) >= batchBytes || i == len(msgs)-1 {
+		if buf = append(buf, b...); len(buf) >= batchBytes || i == n-1 {
 			if err := c.writeBytesCtx(ctx, buf); err != nil {
 				return fmt.Errorf("bundle add: %w", err)
 			}
@@ -233,7 +245,11 @@ func (c *Conn) Bundle(ctx context.Context, id uint32, msgs []Message) error {
 		c.mu.Unlock()
 		for _, p := range parts {
 			if e, ok := p.(*Error); ok {
-				return &BundleMessageError{Index: i, Message: msgs[i], Err: e}
+				m, err := msg(i)
+				if err != nil {
+					m = nil
+				}
+				return &BundleMessageError{Index: i, Message: m, Err: e}
 			}
 		}
 	}

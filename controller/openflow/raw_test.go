@@ -2,7 +2,11 @@ package openflow
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"strings"
 	"testing"
+	"time"
 )
 
 // A flow mod built from pre-encoded match and instructions is the same
@@ -71,5 +75,35 @@ func TestFields(t *testing.T) {
 		if !seen[n] {
 			t.Errorf("Fields lacks %s", n)
 		}
+	}
+}
+
+// BundleFunc builds each message as it sends it; a rejection names the
+// message built again for its index, and a message that cannot be built
+// fails the bundle before the commit.
+func TestConnBundleFunc(t *testing.T) {
+	c, _ := newTestConn(t, ovsLike)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	built := 0
+	msg := func(i int) (Message, error) {
+		built++
+		return NewFlowMod(FlowAdd, 0, uint16(1+665*(i%2))), nil // priority 666 is refused
+	}
+	err := c.BundleFunc(ctx, 1, 3, msg)
+	var be *BundleMessageError
+	if !errors.As(err, &be) || be.Index != 1 || be.Message.(*FlowMod).Priority != 666 {
+		t.Fatalf("bundle with a bad flow: %v, want message 1 rejected", err)
+	}
+	if built != 4 {
+		t.Errorf("built %d messages, want 3 and the rejected one again", built)
+	}
+	if err := c.BundleFunc(ctx, 2, 2, func(i int) (Message, error) {
+		if i == 1 {
+			return nil, errors.New("no such flow")
+		}
+		return NewFlowMod(FlowAdd, 0, 1), nil
+	}); err == nil || !strings.Contains(err.Error(), "no such flow") {
+		t.Fatalf("bundle with a message that cannot be built: %v", err)
 	}
 }
