@@ -25,6 +25,25 @@
 // chassis, recomputes the flows that depend on what changed and installs
 // the difference.
 //
+// The SB comes over two connections to the same remote: libovsdb's
+// client for the tables the chassis manager and pinctrl read (and for
+// every write), and sbreplica for the big read-only tables the flows come
+// from (Logical_Flow, Logical_DP_Group, Multicast_Group, Port_Group,
+// Address_Set, Load_Balancer...). Both record which rows changed, by
+// table and UUID. A round does only what those changes call for, in the
+// manner of OVN's incremental engine: the chassis is reconciled only
+// when the OVS database or a table the manager reads changed; the SB
+// view (sbView) updates the changed rows' indexes; an lflow is compiled
+// again only when its row changed, its datapath or datapath group
+// changed or became local or not, or something it referred to (a port,
+// port group, address set or multicast group, found through a reverse
+// index) changed; physical flows are rebuilt only when their inputs
+// changed, and then only the owners physical.Builder.Changes names.
+// Anything it cannot handle incrementally (a new connection, a replica
+// or cache rebuilt after a reconnect, an event libovsdb dropped) is a
+// Full change: the view is loaded anew and every lflow compiled, and a
+// test checks that both ways give the same flow table.
+//
 // OpenFlow tables are OVN 23.03's, so that ovs-ofctl dump-flows output
 // reads the same as with ovn-controller: 0 physical-to-logical, 8..36 the
 // logical ingress pipeline (table 8+N is ingress stage N), 37/38 large
