@@ -148,15 +148,25 @@ func (m ofMatch) openflow() openflow.Match {
 		buf = buf[k:]
 		return out
 	}
-	out := make(openflow.Match, 0, len(m))
+	var small [16]int
+	rank := small[:0]
 	for _, fm := range m {
-		o := openflow.OXM{Field: fm.f, Value: take(fm.v)}
-		if !isFullMask(fm.f, fm.m) {
-			o.Mask = take(fm.m)
-		}
-		out = append(out, o)
+		rank = append(rank, prereqRank(fm.f))
 	}
-	slices.SortStableFunc(out, func(a, b openflow.OXM) int { return prereqRank(a.Field) - prereqRank(b.Field) })
+	// A stable sort by rank: each rank in turn, fields in their order.
+	out := make(openflow.Match, 0, len(m))
+	for r := minRank; r <= maxRank; r++ {
+		for i, fm := range m {
+			if rank[i] != r {
+				continue
+			}
+			o := openflow.OXM{Field: fm.f, Value: take(fm.v)}
+			if !isFullMask(fm.f, fm.m) {
+				o.Mask = take(fm.m)
+			}
+			out = append(out, o)
+		}
+	}
 	return out
 }
 
@@ -214,7 +224,9 @@ func appendMatchKey(b []byte, m openflow.Match) []byte {
 }
 
 // prereqRank orders fields so that each comes after its prerequisites,
-// as OVS checks them in order.
+// as OVS checks them in order: from minRank to maxRank.
+const minRank, maxRank = -1, 3
+
 func prereqRank(f *openflow.Field) int {
 	switch f.Name {
 	case "metadata":
