@@ -107,16 +107,21 @@ type collected struct {
 
 // Bulk changes are collected whole before a round starts: libovsdb
 // hands a large transaction's rows over one by one, and a round started
-// in the middle would be followed by another for the rest.
+// in the middle would be followed by another for the rest. On a busy
+// machine libovsdb took more than 5 s to hand over the benchmark's
+// 21,000 rows, and the bulk load cost two rounds of 20,000 SB
+// operations each (the port group's flows written twice); bulkMax
+// bounds the wait for a stream that never pauses.
 const (
 	bulkRows  = 1000
 	bulkQuiet = 100 * time.Millisecond
+	bulkMax   = 20 * time.Second
 )
 
 // settle waits, when many NB rows are arriving, until they stop for
-// bulkQuiet (at most a few seconds), so that one round takes them all.
+// bulkQuiet (at most bulkMax), so that one round takes them all.
 func (t *tracker) settle(ctx context.Context) {
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(bulkMax)
 	for time.Now().Before(deadline) {
 		t.mu.Lock()
 		wait := t.pending >= bulkRows && time.Since(t.last) < bulkQuiet
