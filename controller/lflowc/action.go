@@ -18,12 +18,21 @@ type actionCompiler struct {
 // actions compiles a list of actions. top is false inside the bodies of
 // nested actions (arp { ... }), which pinctrl runs on a new packet.
 func (ac *actionCompiler) actions(acts []lflow.Action, top bool) ([]openflow.Action, error) {
-	var out []openflow.Action
+	out := make([]openflow.Action, 0, len(acts))
 	for _, a := range acts {
 		var got []openflow.Action
 		var err error
 		switch a := a.(type) {
 		case lflow.Assign:
+			if !a.Dst.Sym.ActionOnly {
+				// The common case, one action, without a slice for it.
+				one, err := ac.assignOne(a)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, one)
+				continue
+			}
 			got, err = ac.assign(a)
 		case lflow.Exchange:
 			got, err = exchange(a)
@@ -39,6 +48,9 @@ func (ac *actionCompiler) actions(acts []lflow.Action, top bool) ([]openflow.Act
 		}
 		out = append(out, got...)
 	}
+	if len(out) == 0 {
+		return nil, nil
+	}
 	return out, nil
 }
 
@@ -46,7 +58,7 @@ func (ac *actionCompiler) actions(acts []lflow.Action, top bool) ([]openflow.Act
 // field (xxreg0 for reg0, reg10 for flags...) and the bits within it.
 func subfield(r lflow.Ref) (openflow.Subfield, error) {
 	if r.Sym.String {
-		return openflow.Reg(portReg(r.Sym.Name)).All(), nil
+		return regFields[portReg(r.Sym.Name)].All(), nil
 	}
 	base, lo, hi := lflow.Symbols.Base(r.Sym)
 	if r.Sliced {
@@ -71,9 +83,13 @@ func fieldBits(f *openflow.Field) int {
 // whole field.
 func load(sf openflow.Subfield, v lflow.U128) openflow.Action {
 	n := sf.Field.Width
-	o := openflow.OXM{Field: sf.Field, Value: u128Bytes(v.And(lflow.Ones(sf.NBits)).Lsh(sf.Ofs), n)}
-	if sf.Ofs != 0 || sf.NBits != fieldBits(sf.Field) {
-		o.Mask = u128Bytes(lflow.BitRange(sf.Ofs, sf.Ofs+sf.NBits-1), n)
+	masked := sf.Ofs != 0 || sf.NBits != fieldBits(sf.Field)
+	buf := make([]byte, n, 2*n) // the value, then the mask if any
+	putU128(buf, v.And(lflow.Ones(sf.NBits)).Lsh(sf.Ofs))
+	o := openflow.OXM{Field: sf.Field, Value: buf[:n:n]}
+	if masked {
+		o.Mask = buf[n : 2*n : 2*n]
+		putU128(o.Mask, lflow.BitRange(sf.Ofs, sf.Ofs+sf.NBits-1))
 	}
 	return &openflow.SetField{OXM: o}
 }
@@ -83,10 +99,27 @@ func loadUint(sf openflow.Subfield, v uint64) openflow.Action { return load(sf, 
 // flagBit is bit b of the logical flags register.
 func flagBit(b int) openflow.Subfield { return openflow.Reg(oftable.RegFlags).Sub(b, 1) }
 
+// putU128 writes the low len(b) bytes of v into b, big-endian.
+func putU128(b []byte, v lflow.U128) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte(v.Lo)
+		v = v.Rsh(8)
+	}
+}
+
 func (ac *actionCompiler) assign(a lflow.Assign) ([]openflow.Action, error) {
 	if a.Dst.Sym.ActionOnly {
 		return ac.fragMTU(a)
 	}
+	one, err := ac.assignOne(a)
+	if err != nil {
+		return nil, err
+	}
+	return []openflow.Action{one}, nil
+}
+
+// assignOne compiles an assignment to a field that is not ActionOnly.
+func (ac *actionCompiler) assignOne(a lflow.Assign) (openflow.Action, error) {
 	dst, err := subfield(a.Dst)
 	if err != nil {
 		return nil, err
@@ -97,16 +130,16 @@ func (ac *actionCompiler) assign(a lflow.Assign) ([]openflow.Action, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []openflow.Action{&openflow.Move{Src: src, Dst: dst}}, nil
+		return &openflow.Move{Src: src, Dst: dst}, nil
 	case a.Src.Kind != lflow.ConstValue:
 		return nil, fmt.Errorf("cannot assign %s to %s", a.Src, a.Dst)
 	case a.Src.Const.IsStr:
 		// A port name: its tunnel key on this datapath, 0 (no port) if
 		// there is none, as ovn-controller loads.
 		key, _ := ac.portKey(ac.dp, a.Src.Const.Str)
-		return []openflow.Action{loadUint(dst, uint64(key))}, nil
+		return loadUint(dst, uint64(key)), nil
 	}
-	return []openflow.Action{load(dst, a.Src.Const.Value)}, nil
+	return load(dst, a.Src.Const.Value), nil
 }
 
 // exchange swaps two fields through the stack, as ovn-controller does.
