@@ -103,7 +103,7 @@ func TestDesiredConflictFirstOwnerWins(t *testing.T) {
 		if got := render(d); got != "table=65, priority=100,reg15=0x1 actions=output:1" {
 			t.Errorf("set in order %v: %s, want owner a's flow", order, got)
 		}
-		if !strings.Contains(logs.String(), "conflicting flows") {
+		if l := logs.String(); !strings.Contains(l, "conflicting flows") || !strings.Contains(l, `match="reg15=0x1" winner=a loser=b`) {
 			t.Errorf("set in order %v: conflict not logged: %q", order, logs.String())
 		}
 		d.Remove("a")
@@ -476,5 +476,39 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	}
 	if st, err := fresh.Install(ctx, d); err != nil || !st.Empty() {
 		t.Fatalf("fresh installer: %+v %v, want no change", st, err)
+	}
+}
+
+// Setting the flows an owner already has, as a full recompute does,
+// leaves nothing for the installer; changing one flow marks that one.
+func TestDesiredSetUnchangedMarksNothing(t *testing.T) {
+	d := NewDesired(nil)
+	flows := []string{
+		"cookie=0xa,table=8,priority=50,reg14=0x1,metadata=0x1 actions=resubmit(,9)",
+		"cookie=0xa,table=44,priority=2001,ip,reg15=0x2 actions=conjunction(7,1/2)",
+		"cookie=0xa,table=65,priority=0 actions=drop",
+	}
+	d.Set("a", fls(t, flows...))
+	d.Set("b", fls(t, "table=44,priority=2001,ip,reg15=0x2 actions=conjunction(3,1/2)"))
+	d.flows.takeDirty()
+	d.Set("a", fls(t, flows...))
+	d.Set("b", fls(t, "table=44,priority=2001,ip,reg15=0x2 actions=conjunction(3,1/2)"))
+	if n := len(d.flows.takeDirty()); n != 0 {
+		t.Fatalf("%d keys dirty after setting the same flows", n)
+	}
+	flows[0] = "cookie=0xa,table=8,priority=50,reg14=0x1,metadata=0x1 actions=resubmit(,10)"
+	d.Set("a", fls(t, flows...))
+	dirty := d.flows.takeDirty()
+	if len(dirty) != 1 {
+		t.Fatalf("%d keys dirty after changing one flow", len(dirty))
+	}
+	for k := range dirty {
+		if got := renderMatch(k); got != "reg14=0x1,metadata=0x1" {
+			t.Errorf("dirty: %s", got)
+		}
+	}
+	if got := render(d); !strings.Contains(got, "actions=conjunction(3,1/2),conjunction(7,1/2)") ||
+		!strings.Contains(got, "actions=resubmit(,10)") {
+		t.Errorf("desired:\n%s", got)
 	}
 }
