@@ -15,6 +15,9 @@ type (
 	bAnd  []bexpr
 	bOr   []bexpr
 	bBool bool
+	// bMatches is a bOr of plain Matches, what a comparison with a set
+	// lowers to, without boxing each match.
+	bMatches []Match
 )
 
 // annotator expands expressions against one symbol table.
@@ -184,11 +187,11 @@ func compare(f *Symbol, off, width int, op Kind, values []Const) bexpr {
 		if len(values) == 1 {
 			return eqMatch(f, off, width, values[0])
 		}
-		var or bOr
-		for _, v := range values {
-			or = append(or, Match{Field: f, Str: v.Str})
+		or := make(bMatches, len(values))
+		for i, v := range values {
+			or[i] = Match{Field: f, Str: v.Str}
 		}
-		return orOf(or)
+		return or
 	}
 	at := func(v, m U128) Match {
 		m = m.And(Ones(width))
@@ -199,11 +202,11 @@ func compare(f *Symbol, off, width int, op Kind, values []Const) bexpr {
 		if len(values) == 1 {
 			return eqMatch(f, off, width, values[0])
 		}
-		var or bOr
-		for _, v := range values {
-			or = append(or, at(v.Value, v.mask(width)))
+		or := make(bMatches, len(values))
+		for i, v := range values {
+			or[i] = at(v.Value, v.mask(width))
 		}
-		return orOf(or)
+		return or
 	case Ne:
 		var and bAnd
 		for _, v := range values {

@@ -87,6 +87,20 @@ func dnf(b bexpr) ([]Term, error) {
 			return []Term{{}}, nil
 		}
 		return nil, nil
+	case bMatches:
+		// As for a bOr of Matches, with one slice for all the terms and
+		// one for their matches.
+		if len(b) > maxTerms {
+			return nil, ErrTooManyFlows
+		}
+		if len(b) == 0 {
+			return nil, nil
+		}
+		out, conj := make([]Term, len(b)), slices.Clone(Conj(b))
+		for i := range out {
+			out[i].Conj = conj[i : i+1 : i+1]
+		}
+		return out, nil
 	case bOr:
 		var out []Term
 		for _, x := range b {

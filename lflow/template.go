@@ -80,11 +80,13 @@ func (n *Normalizer) Normalize(e Expr) ([]Term, error) {
 	n.key, n.cands = n.key[:0], n.cands[:0]
 	n.shape(e, false)
 	t, ok := n.templates[string(n.key)]
+	var lowered bexpr
 	if !ok {
 		b, err := (&annotator{syms: n.syms}).lower(e, false)
 		if err != nil {
 			return nil, err
 		}
+		lowered = b
 		t = &template{param: n.params(b), variants: map[string]*variant{}}
 		if len(n.templates) >= maxTemplates {
 			clear(n.templates)
@@ -99,7 +101,7 @@ func (n *Normalizer) Normalize(e Expr) ([]Term, error) {
 	}
 	v, ok := t.variants[string(n.key)]
 	if !ok {
-		v = n.variant(e, t)
+		v = n.variant(e, lowered, t)
 		if len(t.variants) < maxVariants {
 			t.variants[string(n.key)] = v
 		}
@@ -203,12 +205,24 @@ func countFields(b bexpr, count map[*Symbol]int) {
 		for _, x := range b {
 			countFields(x, count)
 		}
+	case bMatches:
+		for _, m := range b {
+			count[m.Field]++
+		}
 	}
 }
 
-// variant normalises e and records where its parameters' matches are.
-func (n *Normalizer) variant(e Expr, t *template) *variant {
-	terms, err := Normalize(e, n.syms)
+// variant normalises e (lowered to b, or nil when not yet) and records
+// where its parameters' matches are.
+func (n *Normalizer) variant(e Expr, b bexpr, t *template) *variant {
+	var err error
+	if b == nil {
+		b, err = (&annotator{syms: n.syms}).lower(e, false)
+	}
+	var terms []Term
+	if err == nil {
+		terms, err = normalizeLowered(b)
+	}
 	if err != nil {
 		return &variant{err: err}
 	}
