@@ -200,6 +200,9 @@ func fix[K comparable](p *deltaPlan, m map[K]string, k K) {
 // index as if they succeed; after a failure the index must be rebuilt.
 func planDelta(api client.Client, x *sbIndex, d *build.Delta) *deltaPlan {
 	p := &deltaPlan{api: api, x: x}
+	p.grow(1 + len(d.Datapaths) + len(d.DatapathsGone) + len(d.Ports) + len(d.PortsGone) + len(d.MCGroups) +
+		len(d.MCGroupsGone) + len(d.PortGroups) + len(d.PortGroupsGone) + len(d.AddressSets) + len(d.AddressSetsGone) +
+		len(d.Flows) + len(d.FlowsGone))
 	if d.Global != nil {
 		g := sbdb.SBGlobal{UUID: x.global, NbCfg: d.Global.NbCfg, Options: d.Global.Options}
 		p.update(&g, &g.NbCfg, &g.Options)

@@ -30,6 +30,7 @@ type sbPlan struct {
 // planSB returns the transaction that makes SB match want.
 func planSB(api client.Client, cur *sbState, want *build.Result) (*sbTxn, error) {
 	p := &sbPlan{api: api, cur: cur, dp: map[int]string{}, pb: map[string]string{}}
+	p.grow(1 + len(want.Datapaths) + len(want.Ports) + len(want.MCGroups) + len(want.Flows))
 	p.global(want.Global)
 	p.datapaths(want.Datapaths)
 	p.ports(want.Ports)

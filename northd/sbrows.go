@@ -3,6 +3,7 @@ package northd
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
@@ -181,6 +182,13 @@ type sbTxn struct {
 	raw   [][]byte
 	arena []byte // raw's backing store, in chunks
 	err   error  // the first planning error
+}
+
+// grow makes room for n more operations: a bulk transaction's slices
+// are then allocated once rather than doubled a dozen times.
+func (t *sbTxn) grow(n int) {
+	t.ops = slices.Grow(t.ops, n)
+	t.raw = slices.Grow(t.raw, n)
 }
 
 // add appends ops from a libovsdb API call, keeping the first error.
