@@ -169,7 +169,7 @@ func onTheWire(msgs []openflow.Message) ([]openflow.Message, error) {
 }
 
 func (f *fakeSwitch) DumpFlows(context.Context, *openflow.FlowStatsRequest) ([]openflow.FlowStats, error) {
-	var out []openflow.FlowStats
+	out := make([]openflow.FlowStats, 0, len(f.flows))
 	for _, fl := range f.flows {
 		out = append(out, fl)
 	}
