@@ -30,7 +30,7 @@ func newGroupTable() *groupTable {
 // used, returning them for end.
 func (g *groupTable) begin(uuid string) map[uint32]bool {
 	old := g.byFlow[uuid]
-	g.byFlow[uuid] = map[uint32]bool{}
+	delete(g.byFlow, uuid) // ref adds it back with the groups it uses now
 	return old
 }
 
@@ -60,6 +60,9 @@ func (g *groupTable) ref(uuid string, mod *openflow.GroupMod) uint32 {
 		g.next++
 		mod.GroupID = id
 		g.byKey[key], g.mods[id] = id, mod
+	}
+	if g.byFlow[uuid] == nil {
+		g.byFlow[uuid] = map[uint32]bool{}
 	}
 	if !g.byFlow[uuid][id] {
 		g.byFlow[uuid][id] = true
