@@ -66,29 +66,25 @@ func (cs *claims[K, V]) init(equal, same func(a, b V) bool) {
 	cs.equal, cs.same = equal, same
 }
 
-// ownValue returns owner's value for k when owner claims k alone, the
-// common case, so that a caller can reuse what it holds.
-func (cs *claims[K, V]) ownValue(owner string, k K) (V, bool) {
+// ownerKeys returns owner's id and the keys it claims, in its order; the
+// caller must not change them.
+func (cs *claims[K, V]) ownerKeys(owner string) (ownerID, bool, []K) {
 	id, ok := cs.ids[owner]
 	if !ok {
-		var zero V
-		return zero, false
+		return 0, false, nil
 	}
+	return id, true, cs.owners[id].keys
+}
+
+// soleValue returns id's value for k when id claims k alone, the common
+// case, so that a caller can reuse the value the table holds.
+func (cs *claims[K, V]) soleValue(id ownerID, k K) (V, bool) {
 	c, ok := cs.keys[k]
 	if !ok || c.shared || c.owner != id {
 		var zero V
 		return zero, false
 	}
 	return c.val, true
-}
-
-// ownerKeys returns the keys owner claims, in its order; the caller must
-// not change them.
-func (cs *claims[K, V]) ownerKeys(owner string) []K {
-	if id, ok := cs.ids[owner]; ok {
-		return cs.owners[id].keys
-	}
-	return nil
 }
 
 // set replaces owner's claims by items and returns the conflicts the new

@@ -79,11 +79,7 @@ func NewDesired(log *slog.Logger) *Desired {
 // without a field, a mask longer than its value...) is logged and left
 // out.
 func (d *Desired) Set(owner string, flows []Flow) {
-	id, known := d.flows.ids[owner]
-	var old []fkey
-	if known {
-		old = d.flows.owners[id].keys
-	}
+	id, known, old := d.flows.ownerKeys(owner)
 	items := d.items[:0]
 	var prev body
 	for _, f := range flows {
@@ -123,8 +119,8 @@ func (d *Desired) encode(f Flow, old []fkey, pos int, prev body, id ownerID, kno
 		k = fkey(d.keyBuf)
 	}
 	if known {
-		if c, ok := d.flows.keys[k]; ok && !c.shared && c.owner == id && c.val == string(d.bodyBuf) {
-			return k, c.val, nil
+		if v, ok := d.flows.soleValue(id, k); ok && v == string(d.bodyBuf) {
+			return k, v, nil
 		}
 	}
 	if prev == string(d.bodyBuf) {
