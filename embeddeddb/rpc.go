@@ -17,7 +17,17 @@ type request struct {
 	raw    []byte // the whole message, for requests that must be re-run
 }
 
+// The pieces of a reply around its id and result.
+var (
+	replyOpen  = []byte(`{"id":`)
+	replyMid   = []byte(`,"result":`)
+	replyClose = []byte(`,"error":null}`)
+)
+
 func appendReply(b, id, result []byte) []byte {
+	if b == nil {
+		b = make([]byte, 0, len(id)+len(result)+32)
+	}
 	b = append(b, `{"id":`...)
 	b = append(b, id...)
 	b = append(b, `,"result":`...)
@@ -37,7 +47,15 @@ func (c *conn) reply(id, result []byte) { c.send(appendReply(nil, id, result)) }
 
 // replyDirect writes a reply at once when nothing is queued. Only for
 // callers that hold no lock: the write may block on a slow client.
-func (c *conn) replyDirect(id, result []byte) { c.sendDirect(appendReply(nil, id, result)) }
+func (c *conn) replyDirect(id, result []byte) {
+	if c.ev != nil {
+		// Written as it is, with no copy into one buffer: id and result
+		// are never modified after this.
+		c.sendParts(replyOpen, id, replyMid, result, replyClose)
+		return
+	}
+	c.sendDirect(appendReply(nil, id, result))
+}
 
 func (c *conn) replyError(id []byte, tag, details string) {
 	c.send(errorReply(id, &database.Error{Tag: tag, Details: details}))
@@ -68,7 +86,7 @@ func (c *conn) handle(msg []byte) error {
 	if err != nil {
 		return fmt.Errorf("method is not a string")
 	}
-	req := &request{method: string(method), raw: msg}
+	req := &request{method: methodName(method), raw: msg}
 	if idv == nil {
 		req.id = []byte("null")
 	} else {
@@ -85,6 +103,28 @@ func (c *conn) handle(msg []byte) error {
 	}
 	c.dispatch(req)
 	return nil
+}
+
+// methodName returns the method as a string, allocating only for names
+// that are not OVSDB methods.
+func methodName(b []byte) string {
+	switch string(b) {
+	case "transact":
+		return "transact"
+	case "echo":
+		return "echo"
+	case "monitor_cond_since":
+		return "monitor_cond_since"
+	case "monitor_cond":
+		return "monitor_cond"
+	case "monitor_cond_change":
+		return "monitor_cond_change"
+	case "get_schema":
+		return "get_schema"
+	case "list_dbs":
+		return "list_dbs"
+	}
+	return string(b)
 }
 
 // notification handles a message without an id: only cancel and
@@ -159,9 +199,9 @@ func (c *conn) dbParam(req *request) (*dbState, bool) {
 		c.replyError(req.id, database.TagSyntax, "first parameter must be a database name")
 		return nil, false
 	}
-	name := string(req.params[0].GetStringBytes())
-	d := c.srv.dbs[name]
+	d := c.srv.dbs[string(req.params[0].GetStringBytes())]
 	if d == nil {
+		name := string(req.params[0].GetStringBytes())
 		c.send(errorReply(req.id, &database.Error{Tag: database.TagUnknownDatabase, Syntax: sortedParams(req.params),
 			Details: fmt.Sprintf("%s request specifies unknown database %s", req.method, name)}))
 		return nil, false

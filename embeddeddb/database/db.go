@@ -113,6 +113,11 @@ type Database struct {
 	recParser fastjson.Parser
 	// reserved refuses writes from clients, as for _Server.
 	reserved bool
+	// txnTables is the per-table state of the running transaction, and
+	// spareTables that of earlier ones, emptied for reuse: transactions
+	// run one at a time.
+	txnTables   []*txnTable
+	spareTables []*txnTable
 }
 
 // SetReserved makes Transact refuse insert, update, mutate and delete, as

@@ -124,8 +124,12 @@ func (db *Database) transact(ops []*fastjson.Value, sess Session, elapsedMs int6
 			res = Result{Reply: append(e.AppendJSON([]byte{'['}), ']')}
 		}
 	}()
-	tx := &txn{db: db, sess: sess, elapsed: elapsedMs,
-		tables: make([]*txnTable, len(db.tables)), internal: internal}
+	if len(db.txnTables) != len(db.tables) {
+		db.txnTables = make([]*txnTable, len(db.tables))
+		db.spareTables = make([]*txnTable, len(db.tables))
+	}
+	tx := &txn{db: db, sess: sess, elapsed: elapsedMs, tables: db.txnTables, internal: internal}
+	defer db.recycleTables()
 	reply := make([]byte, 0, 64)
 	reply = append(reply, '[')
 	failed := false
@@ -260,9 +264,33 @@ func (tx *txn) table(obj *fastjson.Object, op *fastjson.Value) (*Table, *Error) 
 
 func (tx *txn) tt(t *Table) *txnTable {
 	if tx.tables[t.Index] == nil {
-		tx.tables[t.Index] = &txnTable{rows: map[string]*RowChange{}}
+		if tt := tx.db.spareTables[t.Index]; tt != nil {
+			tx.db.spareTables[t.Index] = nil
+			tx.tables[t.Index] = tt
+		} else {
+			tx.tables[t.Index] = &txnTable{rows: map[string]*RowChange{}}
+		}
 	}
 	return tx.tables[t.Index]
+}
+
+// recycleTables empties the finished transaction's tables for the next
+// one. Nothing outside the transaction holds them: a Commit has its own
+// slices.
+func (db *Database) recycleTables() {
+	for i, tt := range db.txnTables {
+		if tt == nil {
+			continue
+		}
+		db.txnTables[i] = nil
+		if len(tt.rows) > 64 {
+			continue // a big transaction's map is left to the collector
+		}
+		clear(tt.rows)
+		clear(tt.order)
+		tt.order = tt.order[:0]
+		db.spareTables[i] = tt
+	}
 }
 
 // lookup returns the row as the transaction sees it, or nil.

@@ -173,3 +173,29 @@ func TestRecordRoundTrip(t *testing.T) {
 		t.Errorf("replayed database differs:\n%s\n%s", a, b)
 	}
 }
+
+// TestTransactionStateNotCarriedOver: the per-table state that
+// transactions reuse starts empty each time, after a commit, after a
+// failed transaction and after an aborted one, and a commit keeps its
+// rows when the next transaction runs.
+func TestTransactionStateNotCarriedOver(t *testing.T) {
+	db := newNB(t)
+	_, first := transact(t, db, `[{"op":"insert","table":"Logical_Switch","row":{"name":"a"}}]`)
+	r, _ := transact(t, db, `[{"op":"insert","table":"Logical_Switch","row":{"name":"failed"}},
+		{"op":"insert","table":"Logical_Switch","row":{"name":"failed","no_such_column":1}}]`)
+	mustContain(t, r, `"error"`)
+	r, _ = transact(t, db, `[{"op":"insert","table":"Logical_Switch","row":{"name":"aborted"}},{"op":"abort"}]`)
+	mustContain(t, r, `"aborted"`)
+	_, c := transact(t, db, `[{"op":"insert","table":"Logical_Switch","row":{"name":"b"}}]`)
+	if c == nil || len(c.Tables) != 1 || len(c.Tables[0].Rows) != 1 || c.Tables[0].Rows[0].New.Cols[c.Tables[0].Table.Column("name").Index].Keys[0].S != "b" {
+		t.Fatalf("second commit = %+v, want the insert of b alone", c)
+	}
+	if len(first.Tables) != 1 || len(first.Tables[0].Rows) != 1 {
+		t.Fatalf("first commit changed after later transactions: %+v", first)
+	}
+	r, _ = transact(t, db, `[{"op":"select","table":"Logical_Switch","where":[],"columns":["name"]}]`)
+	mustContain(t, r, `{"name":"a"}`, `{"name":"b"}`)
+	if strings.Contains(r, "failed") || strings.Contains(r, "aborted") {
+		t.Errorf("rows of failed or aborted transactions are visible: %s", r)
+	}
+}

@@ -131,7 +131,8 @@ func (l *Log) Schema() []byte {
 // full (see MaxPending). After Close began, or after a write error, the
 // record is dropped and Wait reports why. Append does not keep rec.
 func (l *Log) Append(rec []byte, durable bool) uint64 {
-	hdr := encodeHeader(rec)
+	var buf [maxHeaderLen]byte // hashed outside the lock
+	hdr := appendHeader(buf[:0], rec)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for l.acceptingLocked() && len(l.pending) > 0 && len(l.pending)+len(hdr)+len(rec)+1 > l.maxPending {

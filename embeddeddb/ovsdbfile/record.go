@@ -41,12 +41,17 @@ func recordSize(rec []byte) int {
 
 // encodeHeader returns the header line for a record whose JSON is rec.
 func encodeHeader(rec []byte) []byte {
+	var buf [maxHeaderLen]byte
+	return appendHeader(buf[:0], rec)
+}
+
+// appendHeader appends the header line for a record whose JSON is rec.
+func appendHeader(line, rec []byte) []byte {
 	h := sha1.New()
 	h.Write(rec)
 	h.Write([]byte{'\n'})
 	var sum [sha1.Size]byte
 	h.Sum(sum[:0])
-	line := make([]byte, 0, maxHeaderLen)
 	line = append(line, headerPrefix+magicJSON+" "...)
 	line = strconv.AppendInt(line, int64(len(rec)+1), 10)
 	line = append(line, ' ')
