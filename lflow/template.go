@@ -36,6 +36,10 @@ func NewNormalizer(syms Symtab) *Normalizer {
 const (
 	maxTemplates = 1024 // shapes remembered; all are forgotten past this
 	maxVariants  = 16   // variants of a shape remembered
+	// maxShapeKey bounds the shapes remembered: a match with a large
+	// set is its own shape, which would only keep a large normal form
+	// alive after its set changed.
+	maxShapeKey = 4096
 )
 
 // cand is a candidate parameter: the value of a positive comparison of
@@ -79,6 +83,9 @@ func (n *Normalizer) Compile(match string, sets Sets) ([]Term, error) {
 func (n *Normalizer) Normalize(e Expr) ([]Term, error) {
 	n.key, n.cands = n.key[:0], n.cands[:0]
 	n.shape(e, false)
+	if len(n.key) > maxShapeKey {
+		return Normalize(e, n.syms)
+	}
 	t, ok := n.templates[string(n.key)]
 	var lowered bexpr
 	if !ok {

@@ -38,36 +38,50 @@ type parsedMatch struct {
 	err   error
 }
 
-// maxRecent bounds each generation of a recent cache.
-const maxRecent = 4096
+// maxRecent bounds each generation of a recent cache, in entries and
+// in weight (matches held, for parsed matches: one that names a large
+// address set holds one per member).
+const (
+	maxRecent       = 4096
+	maxRecentWeight = 1 << 17
+)
 
-// recent is a cache of at most 2*maxRecent entries that keeps what is
-// used: entries go to the current generation; when it is full it
-// becomes the old one and the old one is dropped; a hit in the old
-// generation moves the entry back to the current one.
+// recent is a cache that keeps what is used: entries go to the current
+// generation; when it is full it becomes the old one and the old one
+// is dropped; a hit in the old generation moves the entry back to the
+// current one.
 type recent[V any] struct {
-	cur, old map[string]V
+	cur, old map[string]weighted[V]
+	weight   int // of cur
+}
+
+type weighted[V any] struct {
+	v V
+	w int
 }
 
 func (r *recent[V]) get(k string) (V, bool) {
-	if v, ok := r.cur[k]; ok {
-		return v, true
+	if e, ok := r.cur[k]; ok {
+		return e.v, true
 	}
-	v, ok := r.old[k]
+	e, ok := r.old[k]
 	if ok {
-		r.put(k, v)
+		r.putWeighted(k, e.v, e.w)
 	}
-	return v, ok
+	return e.v, ok
 }
 
-func (r *recent[V]) put(k string, v V) {
-	if len(r.cur) >= maxRecent {
-		r.old, r.cur = r.cur, nil
+func (r *recent[V]) put(k string, v V) { r.putWeighted(k, v, 1) }
+
+func (r *recent[V]) putWeighted(k string, v V, w int) {
+	if len(r.cur) >= maxRecent || r.weight+w > maxRecentWeight {
+		r.old, r.cur, r.weight = r.cur, nil, 0
 	}
 	if r.cur == nil {
-		r.cur = make(map[string]V)
+		r.cur = make(map[string]weighted[V])
 	}
-	r.cur[k] = v
+	r.cur[k] = weighted[V]{v, w}
+	r.weight += w
 }
 
 func newTextCache() *textCache { return &textCache{norm: lflow.NewNormalizer(lflow.Symbols)} }
@@ -104,8 +118,22 @@ func (tc *textCache) parseMatch(s, key string, sets lflow.Sets) ([]lflow.Term, e
 		return lflow.Compile(s, lflow.Symbols, sets)
 	}
 	terms, err := tc.norm.Compile(s, sets)
-	tc.matches.put(key, parsedMatch{terms, err})
+	tc.matches.putWeighted(key, parsedMatch{terms, err}, termsWeight(terms))
 	return terms, err
+}
+
+// termsWeight is how many matches terms hold.
+func termsWeight(terms []lflow.Term) int {
+	n := 1
+	for _, t := range terms {
+		n += len(t.Conj)
+		for _, d := range t.Dims {
+			for _, alt := range d {
+				n += len(alt)
+			}
+		}
+	}
+	return n
 }
 
 // setNames returns the address sets ("$name") and port groups

@@ -366,7 +366,7 @@ func (a *addrSets) consts(name string) ([]lflow.Const, error) {
 	if !ok {
 		p.members, p.err = lflow.ParseConsts(s.members)
 		if a.cache != nil {
-			a.cache.consts.put(key, p)
+			a.cache.consts.putWeighted(key, p, len(p.members)+1)
 		}
 	}
 	s.parsed = &p

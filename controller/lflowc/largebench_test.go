@@ -167,3 +167,49 @@ func TestNormalizerOnSnapshots(t *testing.T) {
 		t.Logf("%s: %d lflows, %d distinct matches", file, len(s.Lflows), len(shapes))
 	}
 }
+
+// TestCompilerMemoryBounded changes a 20,000-member address set forty
+// times, recompiling the lflow that names it each time, as the loop
+// does when ports come and go: what the Compiler keeps for the old
+// contents (parsed members, normal forms) must stay bounded, not grow
+// by a few megabytes per change.
+func TestCompilerMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a large set forty times")
+	}
+	env := testEnv()
+	members := make([]string, 20000)
+	for i := range members {
+		members[i] = fmt.Sprintf("10.%d.%d.%d", i>>16, i>>8&0xff, i&0xff)
+	}
+	lf := LogicalFlow{UUID: "8e3d6b2c-0000-0000-0000-000000000001", Pipeline: "ingress", TableID: 9, Priority: 100,
+		Match: "ip4.src == $big && tcp.dst == 22", Actions: "next;"}
+	cc := NewCompiler()
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	var start uint64
+	for round := range 40 {
+		members[0] = fmt.Sprintf("192.168.%d.1", round) // a new set each round
+		env.sets["big"] = slices.Clone(members)
+		flows, _, err := cc.Compile(lf, []uint32{1}, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(flows) != len(members) { // one dimension: a flow per member
+			t.Fatalf("round %d: %d flows, want %d", round, len(flows), len(members))
+		}
+		if round == 9 {
+			start = heap()
+		}
+	}
+	grew := int64(heap()) - int64(start)
+	runtime.KeepAlive(cc) // what it keeps is what is measured
+	t.Logf("heap grew by %d MB", grew>>20)
+	if grew > 64<<20 {
+		t.Errorf("heap grew by %d MB over 30 changes of the set", grew>>20)
+	}
+}
