@@ -23,6 +23,15 @@
 //	groups := cc.Groups()                           // install before the flows
 //	cc.Release(lf.UUID)                             // when the row goes
 //
+// What a Compiler keeps between compiles is bounded and only speeds
+// them up: recently used parsed actions and normalised matches (by
+// count and by the matches they hold), each address set's members
+// parsed once per content, and the normal form of each shape of match
+// (lflow.Normalizer: the per-port lflows ovn-northd writes differ only
+// in the names and addresses they compare fields with). Match and
+// value scratch comes from an arena reused from one compile to the
+// next; flows own their match values.
+//
 // What the rest of the controller must do with the result:
 //
 //   - Flows are per lflow and datapath; their Actions slices may be
