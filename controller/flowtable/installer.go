@@ -286,7 +286,8 @@ func (in *Installer) install(ctx context.Context, d *Desired) (Stats, error) {
 	}
 	if n := b.len(); n > 0 {
 		in.bundleID++
-		if err := in.sw.BundleFunc(ctx, in.bundleID, n, b.message); err != nil {
+		sent := b // only a bundle that is sent escapes to the heap
+		if err := in.sw.BundleFunc(ctx, in.bundleID, n, sent.message); err != nil {
 			in.refused = b
 			return Stats{}, fmt.Errorf("install %d flow changes: %w", n, err)
 		}
