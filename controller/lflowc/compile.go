@@ -248,7 +248,8 @@ type compiler struct {
 	// actsByKind holds compiled actions that do not depend on the
 	// datapath, for switches (false) and routers (true).
 	actsByKind map[bool][]openflow.Action
-	addrs      *addrSets // the address sets the match names, once resolved
+	addrs      *addrSets    // the address sets the match names, once resolved
+	fixed      *parsedMatch // the match, when it names no sets, once parsed
 	arena      *matchArena
 	meta       map[uint32][]byte // nil: not shared between compiles
 }
@@ -318,13 +319,19 @@ func namesPorts(acts []lflow.Action) bool {
 // terms parses the match, with the prerequisites of the actions' fields
 // ANDed in, resolving named sets for datapath dp.
 func (c *compiler) terms(dp uint32) ([]lflow.Term, error) {
+	if c.fixed != nil {
+		return c.fixed.terms, c.fixed.err
+	}
 	text := c.lf.Match
 	if len(c.prereqs) > 0 {
 		text = "(" + text + ") && " + strings.Join(c.prereqs, " && ")
 	}
 	names := c.cache.setNames(text)
 	if len(names) == 0 {
-		return c.cache.parseMatch(text, text, nil)
+		// The same on every datapath.
+		terms, err := c.cache.parseMatch(text, text, nil)
+		c.fixed = &parsedMatch{terms, err}
+		return terms, err
 	}
 	if c.addrs == nil {
 		c.addrs = &addrSets{env: c.env, refs: c.refs, cache: c.cache, sets: map[string]addrSet{}}
