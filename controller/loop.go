@@ -221,8 +221,7 @@ func (l *loop) updateView(src sbSource, st *chassis.State) {
 	}
 	d := l.view.apply(src, cs)
 	l.compileLflows(l.view, st, d)
-	if cs.has(sbdb.PortBindingTable, sbdb.ChassisTable, sbdb.DatapathBindingTable, sbdb.MACBindingTable,
-		sbdb.StaticMACBindingTable, sbdb.FDBTable, sbdb.MulticastGroupTable) {
+	if d.phys {
 		l.physDirty = true
 	}
 	if cs.has(sbdb.LoadBalancerTable, sbdb.SBGlobalTable, sbdb.DatapathBindingTable, sbdb.LogicalDPGroupTable) {

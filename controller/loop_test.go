@@ -192,13 +192,24 @@ func (w *world) mutate(r *rand.Rand, next *int) string {
 		if pb == nil {
 			return "no port " + port
 		}
-		if pb.Type == "" {
-			pb.Type = "localport"
-		} else {
-			pb.Type = ""
+		switch r.IntN(3) {
+		case 0:
+			if pb.Type == "" {
+				pb.Type = "localport"
+			} else {
+				pb.Type = ""
+			}
+		case 1:
+			// A column neither the compiler nor the physical flows
+			// read.
+			up := pb.Up == nil || !*pb.Up
+			pb.Up = &up
+		default:
+			// One only the physical flows read.
+			pb.PortSecurity = toggle(pb.PortSecurity, fmt.Sprintf("00:00:00:00:00:0%d", d))
 		}
 		w.sb.put(sbdb.PortBindingTable, pb)
-		return "port type " + port
+		return "port column " + port
 	case 11:
 		// A port becomes the localnet port of its datapath here, or
 		// stops being it.

@@ -66,6 +66,11 @@ func newWorld() *world {
 	sb := newFakeSB()
 	st := &chassis.State{Chassis: testChassis, LocalDatapaths: map[string]chassis.LocalDatapath{},
 		LocalPorts: map[string]chassis.LocalPort{}, Localnet: map[string]chassis.LocalnetPort{}}
+	// Two VIFs with interfaces here and a tunnel to hv2, so that port
+	// security, bindings and remote output make physical flows.
+	st.LocalPorts["sw1-p1"] = chassis.LocalPort{Name: "sw1-p1", OFPort: 1, Zone: 1}
+	st.LocalPorts["sw2-p2"] = chassis.LocalPort{Name: "sw2-p2", OFPort: 2, Zone: 2}
+	st.Tunnels = map[string]chassis.Tunnel{"hv2": {Chassis: "hv2", Type: "geneve", OFPort: 10}}
 	w := &world{sb: sb, st: st}
 	sb.put(sbdb.ChassisTable, &sbdb.Chassis{UUID: "ch-hv1", Name: "hv1"})
 	sb.put(sbdb.ChassisTable, &sbdb.Chassis{UUID: "ch-hv2", Name: "hv2"})

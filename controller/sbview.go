@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"reflect"
 	"strconv"
 
 	"github.com/ovn-kubernetes/libovsdb/model"
@@ -97,6 +98,7 @@ type sbDirty struct {
 	refs   map[string]struct{} // compiler references ("p:name", "as:name", "pg:name", "mc:key/name") whose value may differ
 	dps    map[string]struct{} // Datapath_Binding UUIDs whose lflows must compile again
 	groups map[string]struct{} // Logical_DP_Group UUIDs whose lflows must compile again
+	phys   bool                // something the physical flows read changed
 }
 
 func newSBDirty() *sbDirty {
@@ -154,6 +156,7 @@ func (v *sbView) set(table, id string, m model.Model, d *sbDirty) {
 		}
 	case sbdb.ChassisTable:
 		setRow(v.chassisRows, id, m)
+		d.markPhys()
 	case sbdb.DatapathBindingTable:
 		v.setDatapath(id, m, d)
 	case sbdb.LogicalDPGroupTable:
@@ -186,10 +189,13 @@ func (v *sbView) set(table, id string, m model.Model, d *sbDirty) {
 		v.setFlow(id, m, d)
 	case sbdb.MACBindingTable:
 		setRow(v.macBindings, id, m)
+		d.markPhys()
 	case sbdb.StaticMACBindingTable:
 		setRow(v.staticMACs, id, m)
+		d.markPhys()
 	case sbdb.FDBTable:
 		setRow(v.fdbs, id, m)
+		d.markPhys()
 	case sbdb.LoadBalancerTable:
 		setRow(v.lbs, id, m)
 	}
@@ -201,6 +207,12 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+func (d *sbDirty) markPhys() {
+	if d != nil {
+		d.phys = true
+	}
 }
 
 func (d *sbDirty) markRef(kind, name string) {
@@ -245,6 +257,7 @@ func (v *sbView) setDatapath(id string, m model.Model, d *sbDirty) {
 	}
 	if d != nil {
 		d.dps[id] = struct{}{}
+		d.phys = true
 	}
 }
 
@@ -269,16 +282,39 @@ func (v *sbView) setGroup(id string, m model.Model, d *sbDirty) {
 }
 
 func (v *sbView) setPort(id string, m model.Model, d *sbDirty) {
-	if old := v.portUUID[id]; old != nil {
-		if v.ports[old.LogicalPort] == old {
-			delete(v.ports, old.LogicalPort)
-		}
-		d.markRef("p", old.LogicalPort)
+	old := v.portUUID[id]
+	if old != nil && v.ports[old.LogicalPort] == old {
+		delete(v.ports, old.LogicalPort)
 	}
-	if n := setRow(v.portUUID, id, m); n != nil {
+	n := setRow(v.portUUID, id, m)
+	if n != nil {
 		v.ports[n.LogicalPort] = n
-		d.markRef("p", n.LogicalPort)
 	}
+	if d == nil {
+		return
+	}
+	// Port_Binding.up and the like change often (a port claimed, marked
+	// up) and matter to neither the compiler nor the physical flows.
+	if old == nil || n == nil || !compileEqualPort(old, n) {
+		if old != nil {
+			d.ref("p", old.LogicalPort)
+		}
+		if n != nil {
+			d.ref("p", n.LogicalPort)
+		}
+	}
+	if old == nil || n == nil || old.Datapath != n.Datapath ||
+		!reflect.DeepEqual(physical.PortFromBinding(old, v.chassisNameOf), physical.PortFromBinding(n, v.chassisNameOf)) {
+		d.phys = true
+	}
+}
+
+// compileEqualPort reports whether two versions of a Port_Binding look
+// the same to the compiler: LookupPort, Resident and Local read only
+// these columns.
+func compileEqualPort(a, b *sbdb.PortBinding) bool {
+	return a.LogicalPort == b.LogicalPort && a.Datapath == b.Datapath && a.TunnelKey == b.TunnelKey &&
+		a.Type == b.Type && (a.Chassis == nil) == (b.Chassis == nil) && (a.Chassis == nil || *a.Chassis == *b.Chassis)
 }
 
 func (v *sbView) setMulticast(id string, m model.Model, d *sbDirty) {
@@ -287,15 +323,29 @@ func (v *sbView) setMulticast(id string, m model.Model, d *sbDirty) {
 			d.markRef("mc", strconv.FormatUint(uint64(k), 10)+"/"+mc.Name)
 		}
 	}
-	if old := v.mcUUID[id]; old != nil {
+	old := v.mcUUID[id]
+	if old != nil {
 		if k := (mcKey{old.Datapath, old.Name}); v.mcast[k] == old {
 			delete(v.mcast, k)
 		}
-		mcRef(old)
 	}
-	if n := setRow(v.mcUUID, id, m); n != nil {
+	n := setRow(v.mcUUID, id, m)
+	if n != nil {
 		v.mcast[mcKey{n.Datapath, n.Name}] = n
-		mcRef(n)
+	}
+	if d == nil {
+		return
+	}
+	d.phys = true
+	// The compiler reads a group's key by datapath and name, not its
+	// members.
+	if old == nil || n == nil || old.Datapath != n.Datapath || old.Name != n.Name || old.TunnelKey != n.TunnelKey {
+		if old != nil {
+			mcRef(old)
+		}
+		if n != nil {
+			mcRef(n)
+		}
 	}
 }
 
