@@ -14,6 +14,7 @@ import (
 
 	"github.com/ovnd/ovnd/controller/chassis"
 	"github.com/ovnd/ovnd/controller/flowtable"
+	"github.com/ovnd/ovnd/controller/lbhairpin"
 	"github.com/ovnd/ovnd/controller/lflowc"
 	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/controller/physical"
@@ -70,6 +71,7 @@ type loop struct {
 	physSig  string                         // the chassis state phys was built from
 	lbOwners map[string]bool                // load-balancer hairpin owners in desired
 	lbLocal  map[uint32]bool                // the local datapath keys lbOwners were built for
+	lbConfig lbhairpin.Config               // and the configuration
 	lbError  string                         // the last hairpin flow error logged, to log each once
 
 	nbCfgReported int64
@@ -224,7 +226,9 @@ func (l *loop) updateView(src sbSource, st *chassis.State) {
 	if d.phys {
 		l.physDirty = true
 	}
-	if cs.has(sbdb.LoadBalancerTable, sbdb.SBGlobalTable, sbdb.DatapathBindingTable, sbdb.LogicalDPGroupTable) {
+	// SB_Global changes with every nb_cfg: lbHairpinFlows compares the
+	// one option it reads itself.
+	if cs.has(sbdb.LoadBalancerTable, sbdb.DatapathBindingTable, sbdb.LogicalDPGroupTable) {
 		l.lbDirty = true
 	}
 }

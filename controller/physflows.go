@@ -151,10 +151,14 @@ func (l *loop) physicalInput(v *sbView, st *chassis.State) physical.Input {
 // datapath, as ovn-controller builds them from that table.
 func (l *loop) lbHairpinFlows(v *sbView, st *chassis.State) {
 	local := localKeys(st)
-	if !l.lbDirty && maps.Equal(local, l.lbLocal) {
+	cfg := lbhairpin.Config{UseCTMark: true}
+	if v.global != nil && v.global.Options["lb_hairpin_use_ct_mark"] == "false" {
+		cfg.UseCTMark = false
+	}
+	if !l.lbDirty && maps.Equal(local, l.lbLocal) && cfg == l.lbConfig {
 		return
 	}
-	l.lbDirty, l.lbLocal = false, local
+	l.lbDirty, l.lbLocal, l.lbConfig = false, local, cfg
 	l.installDue = true
 	var lbs []lbhairpin.LB
 	for _, lb := range v.lbs {
@@ -166,10 +170,6 @@ func (l *loop) lbHairpinFlows(v *sbView, st *chassis.State) {
 			in.Protocol = string(*lb.Protocol)
 		}
 		lbs = append(lbs, in)
-	}
-	cfg := lbhairpin.Config{UseCTMark: true}
-	if v.global != nil && v.global.Options["lb_hairpin_use_ct_mark"] == "false" {
-		cfg.UseCTMark = false
 	}
 	byOwner, err := lbhairpin.Flows(lbs, cfg)
 	if err != nil && err.Error() != l.lbError {
