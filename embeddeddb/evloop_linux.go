@@ -429,6 +429,12 @@ func (l *evLoop) resume(c *conn, now time.Time) {
 		return
 	}
 	c.mu.Lock()
+	if e.paused {
+		// Paused again, by a request read after the waiter let it go:
+		// that flush's waiter resumes it.
+		c.mu.Unlock()
+		return
+	}
 	e.parked = false
 	e.syncLocked()
 	c.mu.Unlock()
