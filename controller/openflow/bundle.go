@@ -84,11 +84,11 @@ func (*BundleAdd) Type() MsgType { return TypeBundleAdd }
 func (m *BundleAdd) appendBody(b []byte) ([]byte, error) {
 	xid := be32(b[4:]) // the outer header's xid, already written
 	b = put16(put16(put32(b, m.BundleID), 0), m.Flags)
-	inner, err := Marshal(xid, m.Message)
+	b, err := appendMessage(b, xid, m.Message)
 	if err != nil {
 		return nil, fmt.Errorf("bundle add: %w", err)
 	}
-	return append(b, inner...), nil
+	return b, nil
 }
 
 func decodeBundleAdd(b []byte) (Message, error) {

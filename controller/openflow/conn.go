@@ -37,7 +37,8 @@ type Conn struct {
 	mu      sync.Mutex // guards the fields below
 	xid     uint32
 	pending map[uint32]*call
-	err     error // why the reader stopped; set before done closes
+	bundles []*openBundle // bundles whose adds are in flight
+	err     error         // why the reader stopped; set before done closes
 
 	async chan Message
 	done  chan struct{}
@@ -45,10 +46,15 @@ type Conn struct {
 }
 
 // call collects the reply (or the parts of a multipart reply) to one
-// request; done closes when the last part has arrived.
+// request; done closes when the last part has arrived. A streamed call
+// instead passes each part, undecoded, on stream, which the reader
+// closes after the last part or when the connection dies; quit closes
+// when its caller stops reading.
 type call struct {
-	parts []Message
-	done  chan struct{}
+	parts  []Message
+	done   chan struct{}
+	stream chan []byte
+	quit   chan struct{}
 }
 
 // Dial connects to a switch ("unix", "/var/run/openvswitch/br-int.mgmt"
@@ -223,16 +229,23 @@ func (c *Conn) routineRead() {
 	c.mu.Lock()
 	c.err = err
 	pending := c.pending
-	c.pending = nil
+	c.pending, c.bundles = nil, nil
 	c.mu.Unlock()
 	for _, cl := range pending {
-		close(cl.done)
+		if cl.stream != nil {
+			close(cl.stream)
+		} else {
+			close(cl.done)
+		}
 	}
 	close(c.done)
 	close(c.async)
 }
 
 func (c *Conn) dispatch(b []byte) {
+	if c.dispatchStream(b) {
+		return
+	}
 	xid, m, err := Unmarshal(b)
 	if err != nil {
 		c.log.Warn("undecodable openflow message", "xid", xid, "err", err)
@@ -253,8 +266,9 @@ func (c *Conn) dispatch(b []byte) {
 			close(cl.done)
 		}
 	}
+	taken := cl != nil || c.bundleReplyLocked(xid, m)
 	c.mu.Unlock()
-	if cl != nil {
+	if taken {
 		return
 	}
 	select {

@@ -86,7 +86,7 @@ func ovsLike(s *fakeSwitch, xid uint32, m Message) {
 
 // socketPair returns two ends of a buffered local stream connection (a
 // net.Pipe would deadlock: both ends write their hello first).
-func socketPair(t *testing.T) (net.Conn, net.Conn) {
+func socketPair(t testing.TB) (net.Conn, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("unix", t.TempDir()+"/of.sock")
 	if err != nil {

@@ -148,23 +148,6 @@ func (c *Conn) Features(ctx context.Context) (*FeaturesReply, error) {
 	return f, nil
 }
 
-// DumpFlows returns the flows that req selects.
-func (c *Conn) DumpFlows(ctx context.Context, req *FlowStatsRequest) ([]FlowStats, error) {
-	parts, err := c.Multipart(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("dump flows: %w", err)
-	}
-	var flows []FlowStats
-	for _, p := range parts {
-		r, ok := p.(*FlowStatsReply)
-		if !ok {
-			return nil, fmt.Errorf("dump flows: unexpected reply %T", p)
-		}
-		flows = append(flows, r.Flows...)
-	}
-	return flows, nil
-}
-
 // DumpGroups returns the description of group id (GroupAll for every
 // group).
 func (c *Conn) DumpGroups(ctx context.Context, id uint32) ([]GroupDesc, error) {
@@ -181,92 +164,4 @@ func (c *Conn) DumpGroups(ctx context.Context, id uint32) ([]GroupDesc, error) {
 		groups = append(groups, r.Groups...)
 	}
 	return groups, nil
-}
-
-// batchBytes is how much Bundle encodes before writing.
-const batchBytes = 64 << 10
-
-// Bundle applies msgs (flow and group mods) atomically and in order in
-// bundle id: open, add each, commit. If the switch rejects a message,
-// nothing is applied and the error names the first rejection. OVS refuses
-// meter mods in bundles (OFPBFC_MSG_UNSUP): send those with Send and a
-// Barrier first.
-func (c *Conn) Bundle(ctx context.Context, id uint32, msgs []Message) error {
-	return c.BundleFunc(ctx, id, len(msgs), func(i int) (Message, error) { return msgs[i], nil })
-}
-
-// BundleFunc is Bundle for n messages that msg builds one at a time, as
-// they are sent, so that a bundle of many thousands of flows need not
-// hold every message at once. A BundleMessageError carries the message
-// msg builds again for its index.
-func (c *Conn) BundleFunc(ctx context.Context, id uint32, n int, msg func(i int) (Message, error)) error {
-	flags := uint16(BundleAtomic | BundleOrdered)
-	if err := c.bundleControl(ctx, id, BundleOpenRequest, flags); err != nil {
-		return fmt.Errorf("bundle open: %w", err)
-	}
-	var adds []*call
-	var xids []uint32
-	defer func() {
-		for _, x := range xids {
-			c.unregister(x)
-		}
-	}()
-	var buf []byte
-	for i := range n {
-		m, err := msg(i)
-		if err != nil {
-			return fmt.Errorf("bundle message %d: %w", i, err)
-		}
-		xid := c.nextXid()
-		cl, err := c.register(xid)
-		if err != nil {
-			return err
-		}
-		adds, xids = append(adds, cl), append(xids, xid)
-		b, err := Marshal(xid, &BundleAdd{BundleID: id, Flags: flags, Message: m})
-		if err != nil {
-			return fmt.Errorf("bundle message %d: %w", i, err)
-		}
-		// Batch the adds into large writes: a bundle may hold many
-		// thousands of flows.
-		if buf = append(buf, b...); len(buf) >= batchBytes || i == n-1 {
-			if err := c.writeBytesCtx(ctx, buf); err != nil {
-				return fmt.Errorf("bundle add: %w", err)
-			}
-			buf = buf[:0]
-		}
-	}
-	commitErr := c.bundleControl(ctx, id, BundleCommitRequest, flags)
-	// The switch answers in order, so any error for an add has arrived
-	// before the commit reply.
-	for i, cl := range adds {
-		c.mu.Lock()
-		parts := cl.parts
-		c.mu.Unlock()
-		for _, p := range parts {
-			if e, ok := p.(*Error); ok {
-				m, err := msg(i)
-				if err != nil {
-					m = nil
-				}
-				return &BundleMessageError{Index: i, Message: m, Err: e}
-			}
-		}
-	}
-	if commitErr != nil {
-		return fmt.Errorf("bundle commit: %w", commitErr)
-	}
-	return nil
-}
-
-func (c *Conn) bundleControl(ctx context.Context, id uint32, typ, flags uint16) error {
-	m, err := c.Request(ctx, &BundleControl{BundleID: id, CtlType: typ, Flags: flags})
-	if err != nil {
-		return err
-	}
-	r, ok := m.(*BundleControl)
-	if !ok || r.CtlType != typ+1 {
-		return errors.New("bundle: unexpected reply")
-	}
-	return nil
 }

@@ -77,10 +77,16 @@ func ParseHeader(b []byte) (Header, error) {
 
 // Marshal encodes m as a complete OpenFlow 1.5 message with the given xid.
 func Marshal(xid uint32, m Message) ([]byte, error) {
-	b := make([]byte, headerLen, 64)
-	b[0] = Version
-	b[1] = byte(m.Type())
-	binary.BigEndian.PutUint32(b[4:], xid)
+	return appendMessage(make([]byte, 0, 64), xid, m)
+}
+
+// appendMessage appends m, encoded as Marshal does, to dst. The body is
+// encoded into a slice that starts at the message's header, as
+// appendBody expects.
+func appendMessage(dst []byte, xid uint32, m Message) ([]byte, error) {
+	start := len(dst)
+	b := append(dst[start:], Version, byte(m.Type()), 0, 0)
+	b = binary.BigEndian.AppendUint32(b, xid)
 	b, err := m.appendBody(b)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %T: %w", m, err)
@@ -89,7 +95,12 @@ func Marshal(xid uint32, m Message) ([]byte, error) {
 		return nil, fmt.Errorf("marshal %T: message of %d bytes exceeds 65535", m, len(b))
 	}
 	binary.BigEndian.PutUint16(b[2:], uint16(len(b)))
-	return b, nil
+	if start == 0 {
+		return b, nil
+	}
+	// b still lies in dst's array unless appendBody grew it; append
+	// copies it in place (a no-op move) or into dst.
+	return append(dst, b...), nil
 }
 
 // Unmarshal decodes one complete message. Messages it does not know decode

@@ -220,30 +220,56 @@ func (f *FlowStats) decodeStats(b []byte) ([]byte, error) {
 
 func decodeFlowStatsReply(flags uint16, b []byte) (Message, error) {
 	m := &FlowStatsReply{Flags: flags}
-	for len(b) > 0 {
-		if len(b) < 24 {
-			return nil, fmt.Errorf("flow stats: %w", ErrShort)
-		}
-		n := int(be16(b))
-		if n < 24 || n > len(b) {
-			return nil, fmt.Errorf("flow stats length %d: %w", n, ErrShort)
-		}
-		f := FlowStats{Table: b[4], Priority: be16(b[6:]), IdleTimeout: be16(b[8:]),
-			HardTimeout: be16(b[10:]), Flags: be16(b[12:]), Importance: be16(b[14:]), Cookie: be64(b[16:])}
-		match, rest, err := decodeMatch(b[24:n])
-		if err != nil {
-			return nil, fmt.Errorf("flow stats: %w", err)
-		}
-		f.Match = match
-		if rest, err = f.decodeStats(rest); err != nil {
-			return nil, err
-		}
-		if f.Instructions, err = decodeInstructions(rest); err != nil {
-			return nil, fmt.Errorf("flow stats: %w", err)
-		}
-		m.Flows, b = append(m.Flows, f), b[n:]
+	err := eachFlowStats(b, func(f FlowStats) error {
+		m.Flows = append(m.Flows, f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+// eachFlowStats decodes the ofp_flow_desc records of a flow stats reply
+// body one at a time and passes each to fn.
+func eachFlowStats(b []byte, fn func(FlowStats) error) error {
+	for len(b) > 0 {
+		f, n, err := decodeFlowStats(b)
+		if err != nil {
+			return err
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// decodeFlowStats decodes the ofp_flow_desc at the start of b and
+// returns its length.
+func decodeFlowStats(b []byte) (FlowStats, int, error) {
+	if len(b) < 24 {
+		return FlowStats{}, 0, fmt.Errorf("flow stats: %w", ErrShort)
+	}
+	n := int(be16(b))
+	if n < 24 || n > len(b) {
+		return FlowStats{}, 0, fmt.Errorf("flow stats length %d: %w", n, ErrShort)
+	}
+	f := FlowStats{Table: b[4], Priority: be16(b[6:]), IdleTimeout: be16(b[8:]),
+		HardTimeout: be16(b[10:]), Flags: be16(b[12:]), Importance: be16(b[14:]), Cookie: be64(b[16:])}
+	match, rest, err := decodeMatch(b[24:n])
+	if err != nil {
+		return FlowStats{}, 0, fmt.Errorf("flow stats: %w", err)
+	}
+	f.Match = match
+	if rest, err = f.decodeStats(rest); err != nil {
+		return FlowStats{}, 0, err
+	}
+	if f.Instructions, err = decodeInstructions(rest); err != nil {
+		return FlowStats{}, 0, fmt.Errorf("flow stats: %w", err)
+	}
+	return f, n, nil
 }
 
 // String renders f as `ovs-ofctl dump-flows` prints it (without the

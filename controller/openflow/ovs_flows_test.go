@@ -249,3 +249,39 @@ func TestOVSBundleGroups(t *testing.T) {
 		t.Errorf("meter mod in a bundle: %v, want OFPBFC_MSG_UNSUP", err)
 	}
 }
+
+// TestOVSLargeBundleRefusal: OVS refuses one flow in the middle of a
+// bundle of 3000 (it names a group the switch lacks); the error names
+// that flow, and OVS applies nothing.
+func TestOVSLargeBundleRefusal(t *testing.T) {
+	o := startOVS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, "unix", o.mgmt(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const n, bad = 3000, 1717
+	msg := func(i int) (Message, error) {
+		fm := NewFlowMod(FlowAdd, 50, 100)
+		fm.Match = Match{Reg(0).Exact(uint64(i)), F("metadata").Exact(7)}
+		fm.Instructions.Apply = []Action{ResubmitTable(51)}
+		if i == bad {
+			fm.Instructions.Apply = []Action{&Group{ID: 4242}}
+		}
+		return fm, nil
+	}
+	err = c.BundleFunc(ctx, 3, n, msg)
+	var be *BundleMessageError
+	if !errors.As(err, &be) || be.Index != bad {
+		t.Fatalf("bundle with a flow naming a missing group: %v, want message %d refused", err, bad)
+	}
+	if s := be.Message.(*FlowMod).DumpString(); !strings.Contains(s, "reg0=0x6b5") || !strings.Contains(s, "group:4242") {
+		t.Errorf("refused message = %s", s)
+	}
+	flows, err := c.DumpFlows(ctx, NewFlowStatsRequest())
+	if err != nil || len(flows) != 0 {
+		t.Fatalf("after the refused bundle the switch holds %d flows (%v), want none", len(flows), err)
+	}
+}

@@ -1,0 +1,175 @@
+package openflow
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// batchBytes is how much Bundle encodes before writing.
+const batchBytes = 64 << 10
+
+// openBundle is a bundle whose adds are in flight. OVS answers a
+// BUNDLE_ADD only when it refuses it, so rather than a call per add the
+// connection keeps the bundle's xids as one range (first, first+n) and
+// the first refusal in it.
+type openBundle struct {
+	first, n uint32
+	refused  int // index of the first add refused, -1 for none
+	err      *Error
+}
+
+// openBundleLocked reserves n consecutive xids for a bundle's adds and
+// routes the switch's errors for them to the returned bundle.
+func (c *Conn) openBundleLocked(n int) (*openBundle, error) {
+	if c.pending == nil {
+		return nil, ErrClosed
+	}
+	if uint64(c.xid)+uint64(n) > math.MaxUint32 {
+		c.xid = 0 // wrap early, so that the range stays in one piece
+	}
+	ob := &openBundle{first: c.xid + 1, n: uint32(n), refused: -1}
+	c.xid += uint32(n)
+	c.bundles = append(c.bundles, ob)
+	return ob, nil
+}
+
+func (c *Conn) openBundle(n int) (*openBundle, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.openBundleLocked(n)
+}
+
+// closeBundle stops routing errors to ob and returns its first refusal.
+func (c *Conn) closeBundle(ob *openBundle) (int, *Error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, b := range c.bundles {
+		if b == ob {
+			c.bundles = append(c.bundles[:i], c.bundles[i+1:]...)
+			break
+		}
+	}
+	return ob.refused, ob.err
+}
+
+// bundleReplyLocked takes m, the answer to xid, if xid is an add of an
+// open bundle, and reports whether it did. An error is kept when it is
+// the bundle's first; anything else is dropped, as nothing waits for it.
+func (c *Conn) bundleReplyLocked(xid uint32, m Message) bool {
+	for _, ob := range c.bundles {
+		i := xid - ob.first
+		if i >= ob.n {
+			continue
+		}
+		if e, ok := m.(*Error); ok && (ob.err == nil || int(i) < ob.refused) {
+			ob.refused, ob.err = int(i), e
+		}
+		return true
+	}
+	return false
+}
+
+// Bundle applies msgs (flow and group mods) atomically and in order in
+// bundle id: open, add each, commit. If the switch rejects a message,
+// nothing is applied and the error names the first rejection. OVS refuses
+// meter mods in bundles (OFPBFC_MSG_UNSUP): send those with Send and a
+// Barrier first.
+func (c *Conn) Bundle(ctx context.Context, id uint32, msgs []Message) error {
+	return c.BundleFunc(ctx, id, len(msgs), func(i int) (Message, error) { return msgs[i], nil })
+}
+
+// BundleFunc is Bundle for n messages that msg builds one at a time, as
+// they are sent, so that a bundle of many thousands of flows need not
+// hold every message at once; the connection keeps a few words per
+// bundle, not per message. A BundleMessageError carries the message msg
+// builds again for its index.
+func (c *Conn) BundleFunc(ctx context.Context, id uint32, n int, msg func(i int) (Message, error)) error {
+	if n < 0 || n > math.MaxInt32 {
+		return fmt.Errorf("bundle of %d messages", n)
+	}
+	flags := uint16(BundleAtomic | BundleOrdered)
+	if err := c.bundleControl(ctx, id, BundleOpenRequest, flags); err != nil {
+		return fmt.Errorf("bundle open: %w", err)
+	}
+	ob, err := c.openBundle(n)
+	if err != nil {
+		return err
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			c.closeBundle(ob)
+		}
+	}()
+	if err := c.bundleAdds(ctx, ob, id, flags, n, msg); err != nil {
+		return err
+	}
+	commitErr := c.bundleControl(ctx, id, BundleCommitRequest, flags)
+	// The switch answers in order, so any error for an add has arrived
+	// before the commit reply (or before the connection closed).
+	closed = true
+	if i, e := c.closeBundle(ob); e != nil {
+		m, err := msg(i)
+		if err != nil {
+			m = nil
+		}
+		return &BundleMessageError{Index: i, Message: m, Err: e}
+	}
+	if commitErr != nil {
+		return fmt.Errorf("bundle commit: %w", commitErr)
+	}
+	return nil
+}
+
+// bundleAdds sends the n adds of ob, batched into large writes.
+func (c *Conn) bundleAdds(ctx context.Context, ob *openBundle, id uint32, flags uint16, n int, msg func(i int) (Message, error)) error {
+	var buf []byte
+	for i := range n {
+		m, err := msg(i)
+		if err != nil {
+			return fmt.Errorf("bundle message %d: %w", i, err)
+		}
+		if buf, err = appendBundleAdd(buf, ob.first+uint32(i), id, flags, m); err != nil {
+			return fmt.Errorf("bundle message %d: %w", i, err)
+		}
+		if len(buf) >= batchBytes || i == n-1 {
+			if err := c.writeBytesCtx(ctx, buf); err != nil {
+				return fmt.Errorf("bundle add: %w", err)
+			}
+			buf = buf[:0]
+		}
+	}
+	return nil
+}
+
+// appendBundleAdd appends a BUNDLE_ADD of m, as BundleAdd encodes it,
+// without allocating one.
+func appendBundleAdd(b []byte, xid, id uint32, flags uint16, m Message) ([]byte, error) {
+	start := len(b)
+	b = append(b, Version, byte(TypeBundleAdd), 0, 0)
+	b = put16(put16(put32(put32(b, xid), id), 0), flags)
+	b, err := appendMessage(b, xid, m)
+	if err != nil {
+		return nil, fmt.Errorf("bundle add: %w", err)
+	}
+	if n := len(b) - start; n > 0xffff {
+		return nil, fmt.Errorf("bundle add: message of %d bytes exceeds 65535", n)
+	}
+	binary.BigEndian.PutUint16(b[start+2:], uint16(len(b)-start))
+	return b, nil
+}
+
+func (c *Conn) bundleControl(ctx context.Context, id uint32, typ, flags uint16) error {
+	m, err := c.Request(ctx, &BundleControl{BundleID: id, CtlType: typ, Flags: flags})
+	if err != nil {
+		return err
+	}
+	r, ok := m.(*BundleControl)
+	if !ok || r.CtlType != typ+1 {
+		return errors.New("bundle: unexpected reply")
+	}
+	return nil
+}
