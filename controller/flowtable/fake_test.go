@@ -168,12 +168,14 @@ func onTheWire(msgs []openflow.Message) ([]openflow.Message, error) {
 	return out, nil
 }
 
-func (f *fakeSwitch) DumpFlows(context.Context, *openflow.FlowStatsRequest) ([]openflow.FlowStats, error) {
-	out := make([]openflow.FlowStats, 0, len(f.flows))
+// DumpFlowsFunc passes every flow to fn, as a connection streams a dump.
+func (f *fakeSwitch) DumpFlowsFunc(_ context.Context, _ *openflow.FlowStatsRequest, fn func(openflow.FlowStats) error) error {
 	for _, fl := range f.flows {
-		out = append(out, fl)
+		if err := fn(fl); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 func (f *fakeSwitch) DumpGroups(context.Context, uint32) ([]openflow.GroupDesc, error) {

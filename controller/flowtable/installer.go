@@ -18,7 +18,7 @@ type Switch interface {
 	Request(ctx context.Context, m openflow.Message) (openflow.Message, error)
 	Barrier(ctx context.Context) error
 	BundleFunc(ctx context.Context, id uint32, n int, msg func(i int) (openflow.Message, error)) error
-	DumpFlows(ctx context.Context, req *openflow.FlowStatsRequest) ([]openflow.FlowStats, error)
+	DumpFlowsFunc(ctx context.Context, req *openflow.FlowStatsRequest, fn func(openflow.FlowStats) error) error
 	DumpGroups(ctx context.Context, id uint32) ([]openflow.GroupDesc, error)
 	Multipart(ctx context.Context, m openflow.Message) ([]openflow.Message, error)
 }
@@ -88,15 +88,13 @@ func (in *Installer) Sync(ctx context.Context, sw Switch) error {
 	if err := configureSwitch(ctx, sw); err != nil {
 		return err
 	}
-	dumped, err := sw.DumpFlows(ctx, openflow.NewFlowStatsRequest())
-	if err != nil {
+	if err := in.readFlows(ctx, sw); err != nil {
 		return err
 	}
 	groups, err := sw.DumpGroups(ctx, openflow.GroupAll)
 	if err != nil {
 		return err
 	}
-	in.readFlows(dumped)
 	in.groups = make(map[uint32]string, len(groups))
 	for _, g := range groups {
 		in.groups[g.GroupID] = g.String()
@@ -109,15 +107,17 @@ func (in *Installer) Sync(ctx context.Context, sw Switch) error {
 	return nil
 }
 
-// readFlows makes dumped what the installer knows the switch holds.
-func (in *Installer) readFlows(dumped []openflow.FlowStats) {
-	in.flows = make(map[fkey]body, len(dumped))
+// readFlows makes the switch's flows what the installer knows it holds.
+// The dump streams in: only each flow's key and body are kept.
+func (in *Installer) readFlows(ctx context.Context, sw Switch) error {
+	// What the switch held before is about what it holds now.
+	in.flows = make(map[fkey]body, len(in.flows))
 	var kb, bb []byte
-	for _, f := range dumped {
+	return sw.DumpFlowsFunc(ctx, openflow.NewFlowStatsRequest(), func(f openflow.FlowStats) error {
 		var err error
 		if kb, err = appendFlowKey(kb[:0], f.Table, f.Priority, f.Match); err != nil {
 			in.log.Warn("switch holds a flow the installer cannot key: left alone", "flow", f.NoStats(), "err", err)
-			continue
+			return nil
 		}
 		ins := f.Instructions
 		if len(ins.Apply) == 0 {
@@ -128,7 +128,8 @@ func (in *Installer) readFlows(dumped []openflow.FlowStats) {
 			bb = append(bb[:bodyHeader], 0xff) // matches no desired body: replaced
 		}
 		in.flows[fkey(kb)] = body(bb)
-	}
+		return nil
+	})
 }
 
 // configureSwitch sets what ovn-controller sets on every connection.
