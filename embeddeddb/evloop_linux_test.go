@@ -181,6 +181,7 @@ func TestLargeUpdateToSlowReader(t *testing.T) {
 		ok(t, other.Call("echo", i))
 	}
 	// Drain a little at a time.
+	slow.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
 	var got []byte
 	buf := make([]byte, 64<<10)
 	for !bytes.HasSuffix(got, []byte("]}")) || len(got) < len(pad) {
