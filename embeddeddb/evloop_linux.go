@@ -27,7 +27,8 @@ type evLoops struct {
 
 // loopCount is how many event loops share the clients. One: the
 // requests that cost CPU (transactions, monitors) serialize on their
-// database's lock anyway, as in ovsdb-server's single thread.
+// database's lock anyway, as in ovsdb-server's single thread, and two
+// loops measured worse on two cores (bench/RESULTS.md).
 const loopCount = 1
 
 // adopt hands c to an event loop if its socket allows; it reports false
