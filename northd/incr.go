@@ -27,7 +27,8 @@ type incState struct {
 	nb  *nbState
 	eng *build.Engine
 	idx *sbIndex
-	// pbs is SB Port_Binding by UUID, up the feedback derived from them.
+	// pbs is what feedback reads of SB Port_Binding, by UUID; up the
+	// feedback derived from them.
 	pbs         map[string]sbdb.PortBinding
 	up          map[string]bool
 	chassis     []sbdb.Chassis
@@ -110,6 +111,13 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 	return err
 }
 
+// feedbackFacts keeps of pb what NB feedback reads (portsUp): a full
+// round reads whole bindings, whose other columns (options, MACs,
+// external IDs...) incState would otherwise hold for every port.
+func feedbackFacts(pb sbdb.PortBinding) sbdb.PortBinding {
+	return sbdb.PortBinding{UUID: pb.UUID, LogicalPort: pb.LogicalPort, Chassis: pb.Chassis, Up: pb.Up}
+}
+
 // bulkOps is the size of an SB write after which northd hands the
 // memory the round used back to the OS.
 const bulkOps = 5000
@@ -144,7 +152,7 @@ func (s *incState) feedback(ctx context.Context, sbc client.Client, c collected)
 			s.pbsGone[u] = old.LogicalPort
 		}
 		if pb != nil {
-			s.pbs[u] = *pb
+			s.pbs[u] = feedbackFacts(*pb)
 		}
 	}
 	if c.chassis {
@@ -206,7 +214,7 @@ func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
 	s := &incState{nb: nb, eng: eng, idx: idx, pbs: map[string]sbdb.PortBinding{}, up: fb.up,
 		chassis: sb.chassis, chassisPriv: sb.chassisPriv, byName: map[string]map[string]bool{}, tags: res.Tags}
 	for _, pb := range sb.ports {
-		s.pbs[pb.UUID] = pb
+		s.pbs[pb.UUID] = feedbackFacts(pb)
 	}
 	for u, p := range nb.Ports {
 		s.addName(p.Name, u)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -124,17 +125,27 @@ func (l *sbLock) session(ctx context.Context, remote string) error {
 	if err := l.send(map[string]any{"id": "lock", "method": "lock", "params": []string{lockName}}); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bufio.NewReaderSize(conn, 64<<10))
+	br := bufio.NewReaderSize(conn, 64<<10)
+	dec := json.NewDecoder(br)
 	for {
 		m := &rpc{}
 		if err := dec.Decode(m); err != nil {
 			return err
+		}
+		if len(m.Result) > bigReply {
+			// The decoder keeps a buffer as large as the largest
+			// message; a new one lets a bulk reply's go.
+			dec = json.NewDecoder(io.MultiReader(dec.Buffered(), br))
 		}
 		if err := l.handle(m); err != nil {
 			return err
 		}
 	}
 }
+
+// bigReply is the size of a reply after which the session's decoder
+// starts afresh.
+const bigReply = 256 << 10
 
 // endSession forgets the session's writer and fails the transactions
 // still waiting for a reply from it.
