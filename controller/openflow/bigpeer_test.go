@@ -51,21 +51,20 @@ func (p *bigPeer) routineServe() {
 	buf := make([]byte, 0, 1<<16)
 	adds := 0
 	for {
-		var h [headerLen]byte
-		if _, err := io.ReadFull(p.nc, h[:]); err != nil {
+		buf = buf[:headerLen]
+		if _, err := io.ReadFull(p.nc, buf); err != nil {
 			return
 		}
-		n := int(binary.BigEndian.Uint16(h[2:]))
+		n := int(binary.BigEndian.Uint16(buf[2:]))
 		if n < headerLen {
 			return
 		}
-		buf = append(buf[:0], h[:]...)
 		buf = buf[:n]
 		if _, err := io.ReadFull(p.nc, buf[headerLen:]); err != nil {
 			return
 		}
-		xid := binary.BigEndian.Uint32(h[4:])
-		switch MsgType(h[1]) {
+		xid := binary.BigEndian.Uint32(buf[4:])
+		switch MsgType(buf[1]) {
 		case TypeBarrierRequest:
 			buf[1] = byte(TypeBarrierReply)
 			p.nc.Write(buf[:headerLen])

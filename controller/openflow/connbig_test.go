@@ -196,8 +196,23 @@ func TestDumpFlowsFuncBounded(t *testing.T) {
 		t.Fatalf("dump: %d flows, %v", i, err)
 	}
 	// The dump is about 15 MB encoded and 45 MB decoded.
-	if grew := int64(peak) - int64(base); grew > 4<<20 {
+	grew := int64(peak) - int64(base)
+	t.Logf("live heap grew by at most %d bytes while streaming %d flows", grew, n)
+	if grew > 4<<20 {
 		t.Errorf("live heap grew by %d bytes during the dump", grew)
+	}
+	// For scale: the same dump decoded whole, as DumpFlows returns it.
+	flows, err := c.DumpFlows(ctx, NewFlowStatsRequest())
+	if err != nil || len(flows) != n {
+		t.Fatalf("dump: %d flows, %v", len(flows), err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	held := int64(ms.HeapAlloc) - int64(base)
+	runtime.KeepAlive(flows)
+	t.Logf("DumpFlows of the same dump holds %d bytes", held)
+	if grew*10 > held {
+		t.Errorf("streaming grew the heap by %d bytes, over a tenth of the whole dump's %d", grew, held)
 	}
 }
 

@@ -21,6 +21,11 @@
 // errors for messages sent with Send) to Async. Its reader goroutine is
 // stopped and waited for by Close.
 //
+// Large work stays small in memory: BundleFunc builds each message as it
+// sends it and tracks a bundle's adds as one xid range (OVS answers an
+// add only to refuse it), and DumpFlowsFunc streams a dump, decoding one
+// reply at a time with the reader at most a few replies ahead.
+//
 //	c, err := openflow.Dial(ctx, "unix", "/var/run/openvswitch/br-int.mgmt", log)
 //	fm := openflow.NewFlowMod(openflow.FlowAdd, 8, 50)
 //	fm.Match = openflow.Match{openflow.Reg(14).Exact(1), openflow.F("metadata").Exact(1)}
