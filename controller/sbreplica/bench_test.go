@@ -25,12 +25,17 @@ var benchSpecs = []Spec{{Table: "Logical_Flow"}, {Table: "Logical_DP_Group"}, {T
 
 func benchUUID(table, i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", table, i) }
 
+// The benchmark's tables, by the number in their rows' UUIDs.
+var benchTables = map[string]int{"Datapath_Binding": 1, "Logical_DP_Group": 2, "Logical_Flow": 3,
+	"Port_Binding": 4, "Port_Group": 5, "Multicast_Group": 6, "Address_Set": 7}
+
 // benchReply is a monitor_cond_since reply shaped like the one
 // bench/controllerbench's SB gives (500 switches of 20 ports, a port
 // group of all 10,000 ports): 60,000 Logical_Flow rows, 11,000
 // Port_Binding, 10,000-member Port_Group, Multicast_Group and
 // Address_Set rows. It returns the message and its row count.
 func benchReply() ([]byte, int) {
+
 	var b strings.Builder
 	rows := 0
 	b.WriteString(`{"id":2,"error":null,"result":[false,"` + zeroUUID + `",{`)
@@ -43,7 +48,7 @@ func benchReply() ([]byte, int) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			fmt.Fprintf(&b, `"%s":{"initial":`, benchUUID(len(name), i))
+			fmt.Fprintf(&b, `"%s":{"initial":`, benchUUID(benchTables[name], i))
 			row(i)
 			b.WriteByte('}')
 			rows++
@@ -51,10 +56,10 @@ func benchReply() ([]byte, int) {
 		b.WriteByte('}')
 	}
 	const nDP, nPort, nGroup = 500, 11000, 200
-	dp := func(i int) string { return `["uuid","` + benchUUID(100, i%nDP) + `"]` }
+	dp := func(i int) string { return `["uuid","` + benchUUID(1, i%nDP) + `"]` }
 	table("Datapath_Binding", nDP, func(i int) {
 		fmt.Fprintf(&b, `{"tunnel_key":%d,"external_ids":["map",[["logical-switch","%s"],["name","ls%d"]]]}`,
-			i+1, benchUUID(7, i), i)
+			i+1, benchUUID(100, i), i)
 	})
 	table("Logical_DP_Group", nGroup, func(i int) {
 		b.WriteString(`{"datapaths":["set",[`)
@@ -78,7 +83,7 @@ func benchReply() ([]byte, int) {
 		fmt.Fprintf(&b, `{"match":"%s","actions":"%s","priority":%d,"table_id":%d,"pipeline":"%s",`,
 			match, actions, 50+i%100, i%30, []string{"ingress", "egress"}[i%2])
 		if i%4 == 0 {
-			fmt.Fprintf(&b, `"logical_dp_group":["uuid","%s"],`, benchUUID(16, i%nGroup))
+			fmt.Fprintf(&b, `"logical_dp_group":["uuid","%s"],`, benchUUID(2, i/4%nGroup))
 		} else {
 			fmt.Fprintf(&b, `"logical_datapath":%s,`, dp(i))
 		}
@@ -89,7 +94,7 @@ func benchReply() ([]byte, int) {
 		fmt.Fprintf(&b, `{"logical_port":"lsp-%d-%d","datapath":%s,"tunnel_key":%d,"type":"","up":true,`+
 			`"mac":"00:00:00:%02x:%02x:%02x 10.%d.%d.%d","options":["map",[["requested-chassis","hv%d"]]],`+
 			`"external_ids":["map",[["neutron:device_owner","compute"]]]}`,
-			i/20, i%20, dp(i/20), i%20+1, i>>16&255, i>>8&255, i&255, i>>16&255, i>>8&255, i&255, i%50)
+			i/20, i%20, dp(i/20), i/10000*20+i%20+1, i>>16&255, i>>8&255, i&255, i>>16&255, i>>8&255, i&255, i%50)
 	})
 	big := func(n int, item func(j int)) {
 		b.WriteString(`["set",[`)
@@ -111,12 +116,12 @@ func benchReply() ([]byte, int) {
 		b.WriteString(`}`)
 	})
 	table("Multicast_Group", 501, func(i int) {
-		fmt.Fprintf(&b, `{"name":"_MC_flood","datapath":%s,"tunnel_key":32768,"ports":`, dp(i))
-		n := 20
+		name, key, n := "_MC_flood", 32768, 20
 		if i == 500 {
-			n = 10000
+			name, key, n = "_MC_unknown", 32769, 10000
 		}
-		big(n, func(j int) { fmt.Fprintf(&b, `["uuid","%s"]`, benchUUID(12, (i*20+j)%nPort)) })
+		fmt.Fprintf(&b, `{"name":"%s","datapath":%s,"tunnel_key":%d,"ports":`, name, dp(i), key)
+		big(n, func(j int) { fmt.Fprintf(&b, `["uuid","%s"]`, benchUUID(4, (i*20+j)%nPort)) })
 		b.WriteString(`}`)
 	})
 	table("Address_Set", 2, func(i int) {

@@ -30,14 +30,14 @@ const sbSchemaFile = "../../ovnschema/ovn-sb.ovsschema"
 // ovsdbServer is a private ovsdb-server with a fresh SB database in a
 // temp dir, killed at the end of the test.
 type ovsdbServer struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	sock string
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
-func needOVSDB(t *testing.T) {
+func needOVSDB(t testing.TB) {
 	t.Helper()
 	for _, bin := range []string{"ovsdb-tool", "ovsdb-server"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -49,7 +49,7 @@ func needOVSDB(t *testing.T) {
 // startOVSDB creates the SB database (a one-server cluster when
 // clustered, which keeps the transaction history monitor_cond_since
 // resumes from) and starts ovsdb-server on it.
-func startOVSDB(t *testing.T, clustered bool) *ovsdbServer {
+func startOVSDB(t testing.TB, clustered bool) *ovsdbServer {
 	t.Helper()
 	needOVSDB(t)
 	dir, err := os.MkdirTemp("", "sbreplica")
@@ -84,6 +84,12 @@ func (s *ovsdbServer) start() {
 		"--unixctl="+s.path("sb.ctl"), "--log-file="+s.path("sb.log"), "--no-chdir")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Env = append(os.Environ(), "OVS_RUNDIR="+s.dir, "OVS_DBDIR="+s.dir, "OVS_LOGDIR="+s.dir)
+	out, err := os.Create(s.path("sb.out"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("start ovsdb-server: %v", err)
 	}
@@ -94,7 +100,22 @@ func (s *ovsdbServer) start() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 	})
-	waitFor(s.t, "ovsdb-server socket", func() bool { _, err := os.Stat(s.sock); return err == nil })
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(s.sock); err == nil {
+			return
+		}
+		select {
+		case <-done:
+		case <-time.After(20 * time.Millisecond):
+			if time.Now().Before(deadline) {
+				continue
+			}
+		}
+		log, _ := os.ReadFile(s.path("sb.log"))
+		stderr, _ := os.ReadFile(s.path("sb.out"))
+		s.t.Fatalf("ovsdb-server did not start:\n%s%s", log, stderr)
+	}
 }
 
 // kill stops the server at once.
@@ -106,7 +127,7 @@ func (s *ovsdbServer) kill() {
 func (s *ovsdbServer) signal(sig syscall.Signal) { syscall.Kill(-s.cmd.Process.Pid, sig) }
 
 // waitFor polls cond for up to 15 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {
