@@ -21,8 +21,10 @@ import (
 // empty.
 const MaxBacklog = 64 << 20
 
-// conn is one client connection. Its reader goroutine handles requests in
-// order; its writer goroutine drains the outbound queue.
+// conn is one client connection. Its requests are handled in order, by
+// an event loop (evloop_linux.go: unix and TCP clients on Linux) or by
+// the connection's own reader goroutine, whose writer goroutine then
+// drains the outbound queue.
 type conn struct {
 	srv   *Server
 	nc    net.Conn
@@ -54,7 +56,8 @@ type conn struct {
 	// goroutines (TLS, other systems). Set before the first request.
 	ev evTransport
 
-	// Owned by the reader goroutine (and the db locks for monitors).
+	// Owned by the reader goroutine or event loop (and the db locks for
+	// monitors).
 	monitors      map[string]*monitor
 	dbChangeAware bool
 
