@@ -102,7 +102,8 @@ func (s *ovsdbServer) start() {
 	})
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if _, err := os.Stat(s.sock); err == nil {
+		if c, err := net.Dial("unix", s.sock); err == nil {
+			c.Close() // listening, not only bound
 			return
 		}
 		select {
