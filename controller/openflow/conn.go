@@ -40,9 +40,11 @@ type Conn struct {
 	bundles []*openBundle // bundles whose adds are in flight
 	err     error         // why the reader stopped; set before done closes
 
-	async chan Message
-	done  chan struct{}
-	wg    sync.WaitGroup
+	async     chan Message
+	done      chan struct{}
+	closing   chan struct{} // closed by Close, so that the reader stops waiting on a stream
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 }
 
 // call collects the reply (or the parts of a multipart reply) to one
@@ -80,7 +82,7 @@ func NewConn(ctx context.Context, nc net.Conn, log *slog.Logger) (*Conn, error) 
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Conn{nc: nc, log: log, pending: map[uint32]*call{},
-		async: make(chan Message, asyncQueue), done: make(chan struct{})}
+		async: make(chan Message, asyncQueue), done: make(chan struct{}), closing: make(chan struct{})}
 	if err := c.handshake(ctx); err != nil {
 		return nil, fmt.Errorf("openflow handshake: %w", err)
 	}
@@ -207,6 +209,7 @@ func (c *Conn) Err() error {
 
 // Close closes the connection and waits for the reader to stop.
 func (c *Conn) Close() error {
+	c.closeOnce.Do(func() { close(c.closing) })
 	err := c.nc.Close()
 	c.wg.Wait()
 	return err

@@ -249,3 +249,24 @@ func TestDumpFlowsFuncStops(t *testing.T) {
 	default:
 	}
 }
+
+// TestDumpFlowsFuncClose: a callback may close the connection (the
+// reader, waiting for the callback to take more parts, gives up), and the
+// dump ends with ErrClosed.
+func TestDumpFlowsFuncClose(t *testing.T) {
+	c := newBigPeer(t, &bigPeer{dump: bigDump(t, 50000)})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	first := true
+	err := c.DumpFlowsFunc(ctx, NewFlowStatsRequest(), func(FlowStats) error {
+		if first {
+			first = false
+			time.Sleep(100 * time.Millisecond) // the reader fills the queue and waits
+			c.Close()
+		}
+		return nil
+	})
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("dump whose callback closes the connection: %v", err)
+	}
+}

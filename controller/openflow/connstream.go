@@ -32,6 +32,7 @@ func (c *Conn) dispatchStream(b []byte) bool {
 	select {
 	case cl.stream <- b:
 	case <-cl.quit: // the caller gave up: drop the rest
+	case <-c.closing:
 	}
 	if last {
 		close(cl.stream)
@@ -108,7 +109,8 @@ func (c *Conn) multipartFunc(ctx context.Context, m Message, fn func(part []byte
 // flows never sits whole in memory. fn may keep the FlowStats it gets.
 // An error from fn ends the dump and comes back wrapped. fn runs on the
 // caller's goroutine while the connection reads only a few parts ahead:
-// it must not wait for another reply on c, or it waits forever.
+// it must not wait for another reply on c, or it waits forever (it may
+// Close c).
 func (c *Conn) DumpFlowsFunc(ctx context.Context, req *FlowStatsRequest, fn func(FlowStats) error) error {
 	err := c.multipartFunc(ctx, req, func(b []byte) error {
 		if MsgType(b[1]) != TypeMultipartReply || len(b) < headerLen+8 || be16(b[headerLen:]) != MultipartFlowDesc {
