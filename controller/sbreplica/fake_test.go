@@ -32,6 +32,7 @@ type fakeServer struct {
 	methods []string // monitor methods tried, in order
 	since   []string // last-txn-id of each monitor_cond_since
 	conns   int
+	echoed  []string // results of the replies to our "echo" requests
 	wg      sync.WaitGroup
 	open    []net.Conn
 }
@@ -91,9 +92,16 @@ func (f *fakeServer) routineServe(c net.Conn, first bool) {
 			ID     json.RawMessage   `json:"id"`
 			Method string            `json:"method"`
 			Params []json.RawMessage `json:"params"`
+			Result json.RawMessage   `json:"result"`
 		}
 		if err := dec.Decode(&req); err != nil {
 			return
+		}
+		if string(req.ID) == `"fake-echo"` && req.Method == "" {
+			f.mu.Lock()
+			f.echoed = append(f.echoed, string(req.Result))
+			f.mu.Unlock()
+			continue
 		}
 		reply := func(result string) {
 			fmt.Fprintf(c, `{"id":%s,"result":%s,"error":null}`, req.ID, result)
@@ -273,5 +281,23 @@ func TestRunStops(t *testing.T) {
 			t.Errorf("%s: still connected after Run returned", remote)
 		}
 		waitFor(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= base })
+	}
+}
+
+// TestAnswersEcho: the server's echo requests get a reply that carries
+// their id and params.
+func TestAnswersEcho(t *testing.T) {
+	f := newFakeServer(t, nil, `{"id":"fake-echo","method":"echo","params":["x",1]}`)
+	r := newTestReplica(t, &logRecorder{})
+	runReplica(t, r, f.remote(), 0)
+	waitFor(t, "the echo reply", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.echoed) > 0
+	})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.echoed[0] != `["x",1]` {
+		t.Errorf("echo reply result %s, want [\"x\",1]", f.echoed[0])
 	}
 }
