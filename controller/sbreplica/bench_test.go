@@ -274,3 +274,59 @@ func BenchmarkInitialReply(b *testing.B) {
 		runtime.KeepAlive(tc)
 	})
 }
+
+// benchUpdates are n update3 notifications, each changing one flow's
+// actions and adding a member to the 10,000-port group.
+func benchUpdates(n int) [][]byte {
+	var out [][]byte
+	for i := range n {
+		out = append(out, []byte(fmt.Sprintf(`{"id":null,"method":"update3","params":["%s","%s",`+
+			`{"Logical_Flow":{"%s":{"modify":{"actions":"drop; /* %d */"}}},`+
+			`"Port_Group":{"%s":{"modify":{"ports":"new-%d"}}}}]}`,
+			monitorID, benchUUID(9, i), benchUUID(3, i), i, benchUUID(5, 500), i)))
+	}
+	return out
+}
+
+// BenchmarkUpdate applies small update3 notifications to the bench's
+// data: per notification, one flow and the 10,000-member group change.
+func BenchmarkUpdate(b *testing.B) {
+	msg, _ := benchReply()
+	ups := benchUpdates(1000)
+	b.Run("sbreplica", func(b *testing.B) {
+		r := newSB(b, benchSpecs)
+		decodeReply(b, r, msg)
+		s := &session{r: r, notify: func() {}}
+		i := 0
+		for b.Loop() {
+			m, err := parseMessage(ups[i%len(ups)])
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.handleNotification(m); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("libovsdb", func(b *testing.B) {
+		tc := libovsdbReply(b, msg)
+		i := 0
+		for b.Loop() {
+			var n struct {
+				Params []json.RawMessage `json:"params"`
+			}
+			if err := json.Unmarshal(ups[i%len(ups)], &n); err != nil {
+				b.Fatal(err)
+			}
+			var u ovsdb.TableUpdates2
+			if err := json.Unmarshal(n.Params[2], &u); err != nil {
+				b.Fatal(err)
+			}
+			if err := tc.Update2(nil, u); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
