@@ -24,10 +24,6 @@ type role interface {
 // role is ready to serve.
 type builder func(cfg *Config, log *slog.Logger) (role, error)
 
-// ErrNotImplemented is returned by Run when the config names a role that
-// this ovnd cannot run yet.
-var ErrNotImplemented = errors.New("not implemented yet")
-
 // builders is the composition root proper: role name to constructor.
 var builders = map[string]builder{
 	RoleDatabase:   newDatabase,
