@@ -96,7 +96,11 @@ func (o OXM) append(b []byte) ([]byte, error) {
 }
 
 // decodeOXM reads one OXM TLV and returns it with the remaining bytes.
-func decodeOXM(b []byte) (OXM, []byte, error) {
+func decodeOXM(b []byte) (OXM, []byte, error) { return decodeOXMIn(b, nil) }
+
+// decodeOXMIn is decodeOXM copying the value and mask into arena, when
+// not nil, rather than into arrays of their own.
+func decodeOXMIn(b []byte, arena *[]byte) (OXM, []byte, error) {
 	if len(b) < 4 {
 		return OXM{}, nil, fmt.Errorf("oxm header: %w", ErrShort)
 	}
@@ -118,11 +122,23 @@ func decodeOXM(b []byte) (OXM, []byte, error) {
 	}
 	o := OXM{Field: f}
 	if h&0x100 != 0 {
-		o.Value, o.Mask = clone(p[:len(p)/2]), clone(p[len(p)/2:])
+		o.Value, o.Mask = carve(arena, p[:len(p)/2]), carve(arena, p[len(p)/2:])
 	} else {
-		o.Value = clone(p)
+		o.Value = carve(arena, p)
 	}
 	return o, rest, nil
+}
+
+// carve copies p to the end of arena and returns the copy, its capacity
+// capped so that appending to it cannot reach the next one; with no
+// arena it clones p.
+func carve(arena *[]byte, p []byte) []byte {
+	if arena == nil || len(p) == 0 {
+		return clone(p)
+	}
+	start := len(*arena)
+	*arena = append(*arena, p...)
+	return (*arena)[start:len(*arena):len(*arena)]
 }
 
 // lookupHeader finds the field of an OXM/NXM header and strips the
@@ -184,14 +200,29 @@ func decodeMatch(b []byte) (Match, []byte, error) {
 	return m, b[padded:], err
 }
 
+// decodeFields decodes a list of OXMs into one Match whose values share
+// one array.
 func decodeFields(b []byte) (Match, error) {
-	var m Match
+	if len(b) == 0 {
+		return nil, nil
+	}
+	m := make(Match, 0, countOXMs(b))
+	arena := make([]byte, 0, len(b))
 	for len(b) > 0 {
-		o, rest, err := decodeOXM(b)
+		o, rest, err := decodeOXMIn(b, &arena)
 		if err != nil {
 			return nil, fmt.Errorf("match: %w", err)
 		}
 		m, b = append(m, o), rest
 	}
 	return m, nil
+}
+
+// countOXMs counts the OXM headers in b, as far as their lengths hold.
+func countOXMs(b []byte) int {
+	n := 0
+	for len(b) >= 4 && 4+int(b[3]) <= len(b) {
+		b, n = b[4+int(b[3]):], n+1
+	}
+	return n
 }
