@@ -75,15 +75,20 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 	s.unname(c.nb[nbdb.LogicalSwitchPortTable])
 	ch := applyNB(s.nb, c.nb)
 	s.name(c.nb[nbdb.LogicalSwitchPortTable])
+	// The rows are in s.nb now; after a bulk load, c.nb alone is
+	// 21,000 models the round need not hold through the SB write.
+	c.nb = nil
 	d := s.eng.Update(ch)
 	if d.DNSChanged || d.LBsChanged {
 		return errFallback
 	}
 	n.reportProblems(d.Problems)
+	tags := d.Tags
 	t1, t2 := time.Now(), time.Now()
 	ops := 0
 	if !d.Empty() {
 		p := planDelta(sbc, s.idx, d)
+		d = nil // planned: the delta's flows need not outlive the plan
 		if p.err != nil {
 			return fmt.Errorf("plan sb: %w", p.err)
 		}
@@ -99,8 +104,8 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 		return err
 	}
 	fb := &nbFeedback{sbCfg: s.eng.Global().NbCfg, chassis: s.chassisPriv, hosts: s.chassis, up: s.up,
-		tags: d.Tags, defaults: n.defaults, now: int(time.Now().UnixMilli())}
-	sub := s.feedbackPorts(ch, c, d.Tags)
+		tags: tags, defaults: n.defaults, now: int(time.Now().UnixMilli())}
+	sub := s.feedbackPorts(ch, c, tags)
 	err := writeNB(ctx, nbc, sub, fb)
 	if err == nil {
 		s.wrote(sub, fb)

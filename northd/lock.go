@@ -223,7 +223,8 @@ func (l *sbLock) handle(m *rpc) error {
 
 // transact runs txn on db as one transaction on the lock session,
 // behind an assert of the lock, and returns the operations' results.
-// The request is encoded straight onto the connection.
+// The request is encoded straight onto the connection; txn's encoded
+// rows are dropped once sent (its ops still describe the operations).
 func (l *sbLock) transact(ctx context.Context, db string, txn *sbTxn) ([]ovsdb.OperationResult, error) {
 	ch := make(chan *rpc, 1)
 	l.pmu.Lock()
@@ -238,6 +239,7 @@ func (l *sbLock) transact(ctx context.Context, db string, txn *sbTxn) ([]ovsdb.O
 		l.forget(id)
 		return nil, err
 	}
+	txn.dropEncoded()
 	var m *rpc
 	select {
 	case <-ctx.Done():
@@ -273,6 +275,9 @@ func (l *sbLock) forget(id string) {
 // writeTxn writes the transact request. A failure part way leaves the
 // stream unusable, so it closes the connection (the session restarts).
 func (l *sbLock) writeTxn(id, db string, txn *sbTxn) error {
+	if txn.sent {
+		return errors.New("transaction already sent")
+	}
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
 	if l.w == nil {

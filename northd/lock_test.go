@@ -91,8 +91,11 @@ func TestWritesAssertTheLock(t *testing.T) {
 		t.Fatal("first session never got the lock")
 	}
 	b, _ := start()
-	insert := &sbTxn{}
-	insert.encoded(insertOp(sbdb.SBGlobalTable, "g", row{"nb_cfg": 3}))
+	insert := func() *sbTxn {
+		t := &sbTxn{}
+		t.encoded(insertOp(sbdb.SBGlobalTable, "g", row{"nb_cfg": 3}))
+		return t
+	}
 	tctx, tcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer tcancel()
 	for b.writer() == nil { // wait for b's session, which then waits for the lock
@@ -101,11 +104,15 @@ func TestWritesAssertTheLock(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if _, err := b.transact(tctx, ovnschema.SouthboundName, insert); err == nil || !strings.Contains(err.Error(), "not owner") {
+	if _, err := b.transact(tctx, ovnschema.SouthboundName, insert()); err == nil || !strings.Contains(err.Error(), "not owner") {
 		t.Errorf("standby's transaction: err = %v, want the server's \"not owner\"", err)
 	}
-	res, err := a.transact(tctx, ovnschema.SouthboundName, insert)
+	sent := insert()
+	res, err := a.transact(tctx, ovnschema.SouthboundName, sent)
 	if err != nil || len(res) != 1 || res[0].Error != "" || res[0].UUID.GoUUID == "" {
 		t.Fatalf("holder's transaction: %v, %+v", err, res)
+	}
+	if _, err := a.transact(tctx, ovnschema.SouthboundName, sent); err == nil {
+		t.Error("a sent transaction (its rows dropped) was sent again")
 	}
 }

@@ -182,6 +182,7 @@ type sbTxn struct {
 	raw   [][]byte
 	arena []byte // raw's backing store, in chunks
 	err   error  // the first planning error
+	sent  bool   // dropEncoded ran: the transaction cannot be sent again
 }
 
 // grow makes room for n more operations: a bulk transaction's slices
@@ -212,6 +213,15 @@ func (t *sbTxn) encoded(op ovsdb.Operation) {
 	}
 	t.raw = append(t.raw, t.arena[start:len(t.arena):len(t.arena)])
 	t.ops = append(t.ops, ovsdb.Operation{Op: op.Op, Table: op.Table, UUID: op.UUID, UUIDName: op.UUIDName})
+}
+
+// dropEncoded releases the encoded rows of a transaction that has been
+// sent; ops keeps what resolving its results needs.
+func (t *sbTxn) dropEncoded() {
+	for i := range t.raw {
+		t.raw[i] = nil
+	}
+	t.arena, t.sent = nil, true
 }
 
 // appendTo appends operation i's JSON to b.
