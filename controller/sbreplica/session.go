@@ -31,7 +31,8 @@ const (
 // echo after that much silence and drops a connection that does not
 // answer (the controller's ovn-remote-probe-interval). tlsConfig is
 // used for ssl: endpoints. notify is called (it must not block) after
-// each applied update or state change. Run returns ctx.Err().
+// each applied update or state change. Run returns ctx.Err(). Only one
+// Run may be active on a Replica at a time.
 func (r *Replica) Run(ctx context.Context, remote string, tlsConfig *tls.Config, probe time.Duration, notify func()) error {
 	if notify == nil {
 		notify = func() {}
