@@ -2,10 +2,13 @@ package controller
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/ovnd/ovnd/controller/chassis"
 	"github.com/ovnd/ovnd/controller/flowtable"
 	"github.com/ovnd/ovnd/controller/lflowc"
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
 // localKeys returns the tunnel keys of the local datapaths.
@@ -58,7 +61,8 @@ func (l *loop) compileLflows(v *sbView, st *chassis.State, d *sbDirty) {
 		for id := range v.flows {
 			todo[id] = struct{}{}
 		}
-		for id := range l.lflows {
+		for unit := range l.lflows {
+			id, _, _ := strings.Cut(unit, "@")
 			todo[id] = struct{}{}
 		}
 	} else {
@@ -69,8 +73,13 @@ func (l *loop) compileLflows(v *sbView, st *chassis.State, d *sbDirty) {
 		return
 	}
 	env := &compileEnv{v: v, st: st}
-	for id := range todo {
-		l.compileOne(env, id, keys)
+	for item := range todo {
+		id, dp, isUnit := strings.Cut(item, "@")
+		if !isUnit {
+			l.compileOne(env, id, keys)
+		} else if _, whole := todo[id]; !whole {
+			l.compileUnitAgain(env, id, dp, keys)
+		}
 	}
 	mods := l.compiler.Groups()
 	groups := make([]flowtable.Group, len(mods))
@@ -129,6 +138,28 @@ func (l *loop) invalidated(v *sbView, d *sbDirty, local map[string]uint32, local
 	return todo
 }
 
+// An lflow on a datapath group compiles for each local datapath as a
+// unit of its own, owner "<uuid>@<datapath key>" in the desired table,
+// with its own references: a port group is per datapath ("<key>_name"),
+// so a port joining one switch's group recompiles that switch's units,
+// not the lflow on every switch of the group. An lflow on one datapath,
+// and one whose actions use OpenFlow groups (which the compiler counts
+// per lflow), is one unit, owner "<uuid>"; so is one whose match names
+// an address set, which the compiler resolves once per Compile: compiled
+// per datapath, a 10,000-address set would be resolved once per switch.
+
+// unitsOf reports whether lf compiles per datapath.
+func unitsOf(lf *sbdb.LogicalFlow) bool {
+	if lf.LogicalDpGroup == nil {
+		return false
+	}
+	a := lf.Actions
+	return !strings.Contains(a, "ct_lb") && !strings.Contains(a, "select(") && !strings.Contains(a, "fwd_group") &&
+		!strings.Contains(lf.Match, "$")
+}
+
+func unitID(id string, dp uint32) string { return id + "@" + strconv.FormatUint(uint64(dp), 10) }
+
 // compileOne compiles lflow id for the local datapaths it applies to, or
 // removes its flows when it is gone or applies to none.
 func (l *loop) compileOne(env *compileEnv, id string, local map[uint32]bool) {
@@ -146,6 +177,49 @@ func (l *loop) compileOne(env *compileEnv, id string, local map[uint32]bool) {
 		return
 	}
 	slices.Sort(dps)
+	if !unitsOf(lf) {
+		l.dropUnits(id, nil)
+		l.compileUnit(env, lf, id, dps, true)
+		return
+	}
+	if _, ok := l.lflows[id]; ok {
+		l.dropUnit(id)
+	}
+	now := make(map[uint32]bool, len(dps))
+	logged := false
+	for _, dp := range dps {
+		now[dp] = true
+		if l.compileUnit(env, lf, unitID(id, dp), dps[:0:0], !logged) != nil {
+			logged = true
+		}
+	}
+	l.dropUnits(id, now)
+	l.units[id] = now
+}
+
+// compileUnitAgain compiles unit dp of lflow id again when a reference of
+// it changed; if the lflow no longer applies to dp there, it compiles the
+// whole lflow.
+func (l *loop) compileUnitAgain(env *compileEnv, id, dp string, local map[uint32]bool) {
+	lf := env.v.flows[id]
+	k, err := strconv.ParseUint(dp, 10, 32)
+	if lf == nil || err != nil || !unitsOf(lf) || !local[uint32(k)] || !l.units[id][uint32(k)] ||
+		!slices.Contains(env.v.flowDatapaths(lf), uint32(k)) {
+		l.compileOne(env, id, local)
+		return
+	}
+	l.compileUnit(env, lf, unitID(id, uint32(k)), nil, true)
+}
+
+// compileUnit compiles lf for dps (or, if dps is nil or empty, for the
+// datapath unit names) and sets the unit's flows and references. It logs
+// an error only if logErr.
+func (l *loop) compileUnit(env *compileEnv, lf *sbdb.LogicalFlow, unit string, dps []uint32, logErr bool) error {
+	if len(dps) == 0 {
+		_, k, _ := strings.Cut(unit, "@")
+		dp, _ := strconv.ParseUint(k, 10, 32)
+		dps = []uint32{uint32(dp)}
+	}
 	in := lflowc.LogicalFlow{UUID: lf.UUID, Pipeline: string(lf.Pipeline), TableID: lf.TableID,
 		Priority: lf.Priority, Match: lf.Match, Actions: lf.Actions, Tags: lf.Tags}
 	if lf.ControllerMeter != nil {
@@ -153,23 +227,48 @@ func (l *loop) compileOne(env *compileEnv, id string, local map[uint32]bool) {
 	}
 	flows, refs, err := l.compiler.Compile(in, dps, env)
 	if err != nil {
-		l.c.log.Warn("skipping logical flow", "uuid", lf.UUID, "pipeline", lf.Pipeline, "table", lf.TableID,
-			"match", lf.Match, "actions", lf.Actions, "err", err)
+		if logErr {
+			l.c.log.Warn("skipping logical flow", "uuid", lf.UUID, "pipeline", lf.Pipeline, "table", lf.TableID,
+				"match", lf.Match, "actions", lf.Actions, "err", err)
+		}
 		flows = nil
 	}
-	l.desired.Set(id, flows)
-	l.setRefs(id, refKeys(refs))
+	l.desired.Set(unit, flows)
+	l.setRefs(unit, refKeys(refs))
+	return err
 }
 
 // dropLflow removes the flows of lflow id, if it has any.
 func (l *loop) dropLflow(id string) {
-	if _, ok := l.lflows[id]; !ok {
+	_, whole := l.lflows[id]
+	if !whole && l.units[id] == nil {
 		return
 	}
-	l.desired.Remove(id)
+	if whole {
+		l.dropUnit(id)
+	}
+	l.dropUnits(id, nil)
 	l.compiler.Release(id)
-	l.setRefs(id, nil)
-	delete(l.lflows, id)
+}
+
+// dropUnits removes the per-datapath units of lflow id whose datapath is
+// not in keep.
+func (l *loop) dropUnits(id string, keep map[uint32]bool) {
+	for dp := range l.units[id] {
+		if !keep[dp] {
+			l.dropUnit(unitID(id, dp))
+		}
+	}
+	if len(keep) == 0 {
+		delete(l.units, id)
+	}
+}
+
+// dropUnit removes one unit's flows and references.
+func (l *loop) dropUnit(unit string) {
+	l.desired.Remove(unit)
+	l.setRefs(unit, nil)
+	delete(l.lflows, unit)
 }
 
 // setRefs records that lflow id (compiled now; gone if refs is nil)

@@ -63,7 +63,8 @@ type loop struct {
 	inst     *flowtable.Installer
 	desired  *flowtable.Desired
 	compiler *lflowc.Compiler
-	lflows   map[string]*compiled           // by Logical_Flow UUID
+	lflows   map[string]*compiled           // by unit: Logical_Flow UUID, or "<UUID>@<datapath key>" (lflows.go)
+	units    map[string]map[uint32]bool     // Logical_Flow UUID -> datapaths compiled as units of their own
 	refIndex map[string]map[string]struct{} // reference -> lflows that used it
 	local    map[string]uint32              // the local datapaths lflows were compiled for, UUID -> key
 	localnet map[string]bool                // the localnet ports Local answered for
@@ -87,7 +88,7 @@ type compiled struct {
 func newLoop(c *Controller, ovsc client.Client, ovsChanges *changeLog, kick chan struct{}) *loop {
 	return &loop{c: c, ovsc: ovsc, kick: kick, ovsChanges: ovsChanges, sbChanges: &changeLog{},
 		inst: flowtable.NewInstaller(c.log), desired: flowtable.NewDesired(c.log),
-		compiler: lflowc.NewCompiler(), lflows: map[string]*compiled{}, refIndex: map[string]map[string]struct{}{},
+		compiler: lflowc.NewCompiler(), lflows: map[string]*compiled{}, units: map[string]map[uint32]bool{}, refIndex: map[string]map[string]struct{}{},
 		local: map[string]uint32{}, localnet: map[string]bool{}, lbOwners: map[string]bool{},
 		ovsDirty: true, physDirty: true, lbDirty: true, nbCfgReported: -1, replicaNbCfg: -1}
 }
