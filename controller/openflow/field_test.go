@@ -1,6 +1,7 @@
 package openflow
 
 import (
+	"bytes"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -88,5 +89,29 @@ func TestFieldTableMatchesManPage(t *testing.T) {
 	}
 	if checked < 40 {
 		t.Errorf("only %d fields found in the manual", checked)
+	}
+}
+
+// TestDecodedMatchValuesIndependent: a decoded match's values and masks
+// share one array, yet appending to one leaves the others as they were.
+func TestDecodedMatchValuesIndependent(t *testing.T) {
+	m := Match{Reg(14).Exact(1), F("metadata").Masked(2, 0xff), F("dl_src").Exact(3)}
+	b, err := m.append(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := decodeMatch(b)
+	if err != nil || len(got) != len(m) {
+		t.Fatalf("decoded %v, %v", got, err)
+	}
+	for _, o := range got {
+		_ = append(o.Value, 0xee, 0xee, 0xee, 0xee)
+		_ = append(o.Mask, 0xee, 0xee, 0xee, 0xee)
+	}
+	for i := range m {
+		if got[i].Field != m[i].Field || !bytes.Equal(got[i].Value, m[i].Value) || !bytes.Equal(got[i].Mask, m[i].Mask) {
+			t.Errorf("field %d = %s %x/%x, want %s %x/%x", i, got[i].Field.Name, got[i].Value, got[i].Mask,
+				m[i].Field.Name, m[i].Value, m[i].Mask)
+		}
 	}
 }
