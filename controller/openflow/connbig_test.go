@@ -3,6 +3,7 @@ package openflow
 import (
 	"context"
 	"errors"
+	"math"
 	"runtime"
 	"sync"
 	"testing"
@@ -268,5 +269,33 @@ func TestDumpFlowsFuncClose(t *testing.T) {
 	})
 	if !errors.Is(err, ErrClosed) {
 		t.Fatalf("dump whose callback closes the connection: %v", err)
+	}
+}
+
+// TestConnBundleXidWrap: a bundle whose adds would run past the last xid
+// starts its range again from 1, and its refusal is still found.
+func TestConnBundleXidWrap(t *testing.T) {
+	xids := make(chan uint32, 1)
+	c := newBigPeer(t, &bigPeer{refuse: func(i int, xid uint32) bool {
+		if i == 0 {
+			xids <- xid
+		}
+		return i == 50
+	}})
+	c.mu.Lock()
+	c.xid = math.MaxUint32 - 10
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := c.BundleFunc(ctx, 1, 100, bundleFlow)
+	var be *BundleMessageError
+	if !errors.As(err, &be) || be.Index != 50 {
+		t.Fatalf("bundle across the xid wrap: %v, want message 50 refused", err)
+	}
+	if first := <-xids; first != 1 {
+		t.Errorf("first add's xid = %d, want 1", first)
+	}
+	if err := c.Barrier(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
