@@ -325,6 +325,16 @@ func (l *evLoop) RoutineRun() {
 	for {
 		n := l.wait()
 		now := time.Now()
+		// Drain the eventfd before reading what the wakers set (they set
+		// it first, then write): a wake consumed here is never one whose
+		// news this iteration misses.
+		for i := range max(n, 0) {
+			if l.events[i].Fd == int32(l.wakefd) {
+				var b [8]byte
+				unix.Read(l.wakefd, b[:])
+				break
+			}
+		}
 		l.mu.Lock()
 		for i := range max(n, 0) {
 			l.ready[i] = l.conns[l.events[i].Fd] // nil for the eventfd
@@ -347,9 +357,7 @@ func (l *evLoop) RoutineRun() {
 			c := l.ready[i]
 			l.ready[i] = nil
 			if c == nil {
-				var b [8]byte
-				unix.Read(l.wakefd, b[:])
-				continue
+				continue // the eventfd, drained above
 			}
 			l.serve(c, l.events[i].Events, now)
 		}
