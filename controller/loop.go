@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 
 	"slices"
 	"sync"
@@ -181,6 +182,9 @@ func (l *loop) round(ctx context.Context) error {
 		if !stats.Empty() {
 			l.c.log.Debug("installed", "added", stats.Added, "modified", stats.Modified, "deleted", stats.Deleted, "flows", l.desired.Len())
 		}
+		if stats.Added+stats.Modified+stats.Deleted >= bulkInstall {
+			releaseMemory()
+		}
 	}
 	return l.report(ctx, st)
 }
@@ -302,4 +306,32 @@ func (l *loop) openflow(ctx context.Context, bridge string) error {
 	l.installDue = true
 	l.c.log.Info("connected to the integration bridge", "socket", path)
 	return nil
+}
+
+// bulkInstall is the number of flow changes in one install (the initial
+// table, a full recompute) after which the loop hands the memory its
+// compile left behind back to the system.
+const bulkInstall = 10000
+
+// releaseDelay is how long after the last bulk install releaseMemory
+// waits: the initial table usually comes in a few installs in a row.
+const releaseDelay = time.Second
+
+var release struct {
+	sync.Mutex
+	t *time.Timer
+}
+
+// releaseMemory schedules, releaseDelay from now (a later call pushes it
+// back), a full collection that returns the freed pages to the system,
+// so that the resident size once the bulk work is over reflects the live
+// heap rather than the peak of the compile.
+func releaseMemory() {
+	release.Lock()
+	defer release.Unlock()
+	if release.t == nil {
+		release.t = time.AfterFunc(releaseDelay, debug.FreeOSMemory)
+		return
+	}
+	release.t.Reset(releaseDelay)
 }
