@@ -20,6 +20,32 @@ type textCache struct {
 	names   recent[[]string]  // match text -> the sets it names, "$as" / "@pg"
 	consts  recent[parsedSet] // address set name and digest -> its members parsed
 	norm    *lflow.Normalizer
+	// digests holds each address set's digest with the members it is
+	// of: an lflow compiled per datapath resolves its sets on each, and
+	// comparing members with the last ones (the same strings, mostly) is
+	// much cheaper than hashing them again.
+	digests map[string]setDigest
+}
+
+type setDigest struct {
+	members []string
+	digest  string
+}
+
+// digest returns membersKey(members) for address set name.
+func (tc *textCache) digest(name string, members []string) string {
+	if tc == nil {
+		return membersKey(members)
+	}
+	if d, ok := tc.digests[name]; ok && slices.Equal(d.members, members) {
+		return d.digest
+	}
+	d := setDigest{members, membersKey(members)}
+	if tc.digests == nil {
+		tc.digests = map[string]setDigest{}
+	}
+	tc.digests[name] = d
+	return d.digest
 }
 
 type parsedSet struct {

@@ -387,7 +387,7 @@ func (a *addrSets) get(name string) addrSet {
 	}
 	a.refs.sets.add(name)
 	members, _ := a.env.AddressSet(name)
-	s := addrSet{members: members, digest: membersKey(members)}
+	s := addrSet{members: members, digest: a.cache.digest(name, members)}
 	a.sets[name] = s
 	return s
 }

@@ -442,12 +442,23 @@ func (c *compiler) flows(dp uint32, terms []lflow.Term, acts []openflow.Action) 
 		return nil, fmt.Errorf("match needs conjunction ids and none were given")
 	}
 	ids := c.conj.ids(c.lf.UUID, dp, len(conjs))
+	total := len(conjs)
+	for _, ct := range conjs {
+		for _, cl := range ct.clauses {
+			total += len(cl)
+		}
+	}
+	fs.reserve(total)
 	for i, ct := range conjs {
 		n := len(ct.clauses)
 		for k, cl := range ct.clauses {
+			// The clause's flows share one conjunction action (a set of
+			// 10,000 addresses is 10,000 flows); addConj copies before
+			// adding another.
+			conjAct := []openflow.Action{&openflow.Conjunction{ID: ids[i], Clause: uint8(k), NClauses: uint8(n)}}
 			for _, alt := range cl {
 				if m, ok := c.arena.merge(ct.base, alt); ok {
-					fs.addConj(m, &openflow.Conjunction{ID: ids[i], Clause: uint8(k), NClauses: uint8(n)})
+					fs.addConj(m, conjAct)
 				}
 			}
 		}
@@ -592,6 +603,23 @@ func (fs *flowSet) find(om openflow.Match) int {
 	return -1
 }
 
+// reserve makes room for up to n more flows, sizing the index once for
+// a large set rather than growing it member by member.
+func (fs *flowSet) reserve(n int) {
+	if n < seenFrom {
+		return
+	}
+	fs.flows = slices.Grow(fs.flows, n)
+	if fs.seen != nil {
+		return
+	}
+	fs.seen = make(map[string]int, len(fs.flows)+n)
+	for i := range fs.flows {
+		fs.key = appendMatchKey(fs.key[:0], fs.flows[i].Match)
+		fs.seen[string(fs.key)] = i
+	}
+}
+
 // insert appends a flow that find did not find.
 func (fs *flowSet) insert(f flowtable.Flow) {
 	switch {
@@ -617,20 +645,23 @@ func (fs *flowSet) add(m ofMatch, acts []openflow.Action, cookie uint64) {
 	fs.insert(flowtable.Flow{Table: fs.table, Priority: fs.prio, Match: om, Actions: acts, Cookie: cookie})
 }
 
-// addConj adds a conjunction clause flow. ovn-controller gives them
-// cookie 0, as clause flows may be shared by several lflows.
-func (fs *flowSet) addConj(m ofMatch, a *openflow.Conjunction) {
+// addConj adds a conjunction clause flow, whose actions are acts, one
+// conjunction action that other flows share: neither it nor the slice
+// is modified. ovn-controller gives clause flows cookie 0, as they may
+// be shared by several lflows.
+func (fs *flowSet) addConj(m ofMatch, acts []openflow.Action) {
 	om := m.openflow()
 	if i := fs.find(om); i >= 0 {
 		f := &fs.flows[i]
 		if len(f.Actions) > 0 {
 			if _, isConj := f.Actions[0].(*openflow.Conjunction); isConj {
-				f.Actions = append(f.Actions, a)
+				// A shared slice has capacity 1: append copies it.
+				f.Actions = append(f.Actions, acts[0])
 			}
 		}
 		return
 	}
-	fs.insert(flowtable.Flow{Table: fs.table, Priority: fs.prio, Match: om, Actions: []openflow.Action{a}})
+	fs.insert(flowtable.Flow{Table: fs.table, Priority: fs.prio, Match: om, Actions: acts[:1:1]})
 }
 
 // sameMatch reports whether two rendered matches are the same, as their
