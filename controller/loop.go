@@ -182,8 +182,8 @@ func (l *loop) round(ctx context.Context) error {
 		if !stats.Empty() {
 			l.c.log.Debug("installed", "added", stats.Added, "modified", stats.Modified, "deleted", stats.Deleted, "flows", l.desired.Len())
 		}
-		if stats.Added+stats.Modified+stats.Deleted >= bulkInstall {
-			releaseMemory()
+		if !stats.Empty() {
+			releaseMemory(stats.Added+stats.Modified+stats.Deleted >= bulkInstall)
 		}
 	}
 	return l.report(ctx, st)
@@ -221,6 +221,7 @@ func (l *loop) updateView(src sbSource, st *chassis.State) {
 		l.view = loadSBView(src, st.Chassis)
 		l.compileLflows(l.view, st, nil)
 		l.physDirty, l.lbDirty = true, true
+		releaseMemory(true)
 		return
 	}
 	if cs.empty() && !l.localChanged(st) {
@@ -228,6 +229,7 @@ func (l *loop) updateView(src sbSource, st *chassis.State) {
 	}
 	d := l.view.apply(src, cs)
 	l.compileLflows(l.view, st, d)
+	releaseMemory(false)
 	if d.phys {
 		l.physDirty = true
 	}
@@ -313,24 +315,37 @@ func (l *loop) openflow(ctx context.Context, bridge string) error {
 // compile left behind back to the system.
 const bulkInstall = 10000
 
-// releaseDelay is how long after the last bulk install releaseMemory
-// waits: the initial table usually comes in a few installs in a row.
+// releaseDelay is how long the loop's work must pause after bulk work
+// before releaseMemory runs: the initial table comes in a full compile
+// and a bulk install, then smaller ones as ports are claimed.
 const releaseDelay = time.Second
 
 var release struct {
 	sync.Mutex
-	t *time.Timer
+	t       *time.Timer
+	pending bool
 }
 
-// releaseMemory schedules, releaseDelay from now (a later call pushes it
-// back), a full collection that returns the freed pages to the system,
-// so that the resident size once the bulk work is over reflects the live
-// heap rather than the peak of the compile.
-func releaseMemory() {
+// releaseMemory is called after every compile and every install that
+// changed flows; bulk says it was bulk work (a full compile, a bulk
+// install). Once bulk work has been done and the compiles and installs
+// then pause for releaseDelay, a full collection returns the
+// freed pages to the system, so that the resident size once the bulk work
+// is over reflects the live heap rather than the peak of the compile.
+func releaseMemory(bulk bool) {
 	release.Lock()
 	defer release.Unlock()
+	if !bulk && !release.pending {
+		return
+	}
+	release.pending = true
 	if release.t == nil {
-		release.t = time.AfterFunc(releaseDelay, debug.FreeOSMemory)
+		release.t = time.AfterFunc(releaseDelay, func() {
+			release.Lock()
+			release.pending = false
+			release.Unlock()
+			debug.FreeOSMemory()
+		})
 		return
 	}
 	release.t.Reset(releaseDelay)
