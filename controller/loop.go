@@ -317,25 +317,36 @@ const bulkInstall = 10000
 
 // releaseDelay is how long the loop's work must pause after bulk work
 // before releaseMemory runs: the initial table comes in a full compile
-// and a bulk install, then smaller ones as ports are claimed.
-const releaseDelay = time.Second
+// and a bulk install, then smaller ones as ports are claimed. Smaller
+// work defers the release only up to releaseMax after the last bulk
+// work, so that a busy loop still releases.
+const (
+	releaseDelay = time.Second
+	releaseMax   = 4 * time.Second
+)
 
 var release struct {
 	sync.Mutex
-	t       *time.Timer
-	pending bool
+	t        *time.Timer
+	pending  bool
+	lastBulk time.Time
 }
 
 // releaseMemory is called after every compile and every install that
 // changed flows; bulk says it was bulk work (a full compile, a bulk
 // install). Once bulk work has been done and the compiles and installs
-// then pause for releaseDelay, a full collection returns the
-// freed pages to the system, so that the resident size once the bulk work
-// is over reflects the live heap rather than the peak of the compile.
+// then pause for releaseDelay (or releaseMax has passed since the last
+// bulk work), a full collection returns the freed pages to the system,
+// so that the resident size once the bulk work is over reflects the live
+// heap rather than the peak of the compile.
 func releaseMemory(bulk bool) {
 	release.Lock()
 	defer release.Unlock()
-	if !bulk && !release.pending {
+	now := time.Now()
+	switch {
+	case bulk:
+		release.lastBulk = now
+	case !release.pending || now.Sub(release.lastBulk) >= releaseMax:
 		return
 	}
 	release.pending = true
