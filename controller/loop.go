@@ -315,48 +315,40 @@ func (l *loop) openflow(ctx context.Context, bridge string) error {
 // compile left behind back to the system.
 const bulkInstall = 10000
 
-// releaseDelay is how long the loop's work must pause after bulk work
-// before releaseMemory runs: the initial table comes in a full compile
-// and a bulk install, then smaller ones as ports are claimed. Smaller
-// work defers the release only up to releaseMax after the last bulk
-// work, so that a busy loop still releases.
+// releaseDelay is how long the loop's work must pause before
+// releaseMemory runs: the initial table comes in a full compile and a
+// bulk install, then smaller ones as ports are claimed. Only work within
+// releaseWindow of the last bulk work schedules a release, so a loop
+// that keeps working releases at most every releaseDelay for that long,
+// and typically once or twice.
 const (
-	releaseDelay = time.Second
-	releaseMax   = 4 * time.Second
+	releaseDelay  = time.Second
+	releaseWindow = 10 * time.Second
 )
 
 var release struct {
 	sync.Mutex
 	t        *time.Timer
-	pending  bool
 	lastBulk time.Time
 }
 
 // releaseMemory is called after every compile and every install that
 // changed flows; bulk says it was bulk work (a full compile, a bulk
-// install). Once bulk work has been done and the compiles and installs
-// then pause for releaseDelay (or releaseMax has passed since the last
-// bulk work), a full collection returns the freed pages to the system,
-// so that the resident size once the bulk work is over reflects the live
-// heap rather than the peak of the compile.
+// install). Once the loop's work then pauses for releaseDelay, a full
+// collection returns the freed pages to the system, so that the resident
+// size once the bulk work is over reflects the live heap rather than the
+// peak of the compile.
 func releaseMemory(bulk bool) {
 	release.Lock()
 	defer release.Unlock()
 	now := time.Now()
-	switch {
-	case bulk:
+	if bulk {
 		release.lastBulk = now
-	case !release.pending || now.Sub(release.lastBulk) >= releaseMax:
+	} else if release.lastBulk.IsZero() || now.Sub(release.lastBulk) >= releaseWindow {
 		return
 	}
-	release.pending = true
 	if release.t == nil {
-		release.t = time.AfterFunc(releaseDelay, func() {
-			release.Lock()
-			release.pending = false
-			release.Unlock()
-			debug.FreeOSMemory()
-		})
+		release.t = time.AfterFunc(releaseDelay, debug.FreeOSMemory)
 		return
 	}
 	release.t.Reset(releaseDelay)
