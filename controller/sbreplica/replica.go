@@ -182,7 +182,9 @@ func Rows[T any](v View, table string) map[string]*T {
 // since the last call (a deleted UUID is absent from View), and Full =
 // true when the replica was rebuilt from scratch since then (first
 // connection, or a reconnect that could not resume): the caller must
-// then treat every row as changed. It resets the record.
+// then treat every row as changed. It resets the record. Call it before
+// Read, never from inside Read's fn: both take the replica's lock, so a
+// call from fn deadlocks.
 func (r *Replica) TakeChanges() Changes {
 	r.mu.Lock()
 	defer r.mu.Unlock()
