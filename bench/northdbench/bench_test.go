@@ -10,19 +10,6 @@ import (
 	"time"
 )
 
-func TestParseMemStatus(t *testing.T) {
-	rss, hwm, err := parseMemStatus([]byte("Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\n"))
-	if err != nil || rss != 1<<20 || hwm != 2<<20 {
-		t.Fatalf("got %d %d %v, want 1 MiB, 2 MiB", rss, hwm, err)
-	}
-	if _, _, err := parseMemStatus([]byte("VmRSS:\t 12 MB\n")); err == nil {
-		t.Fatal("bad unit accepted")
-	}
-	if _, _, err := parseMemStatus([]byte("Name:\tx\n")); err == nil {
-		t.Fatal("missing lines accepted")
-	}
-}
-
 func TestPercentile(t *testing.T) {
 	var d []time.Duration
 	for i := 10; i >= 1; i-- {

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ovnd/ovnd/internal/proc"
 )
 
 type options struct {
@@ -138,7 +140,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		t.switches, t.ports, t.switches*t.ports, len(aclSpecs), o.repeat)
 	fmt.Fprintf(stdout, "ovnd: %s; ovn-northd: %s\n\n", o.bins.ovnd, version(o.bins.ovnNorthd))
 	writeTable(stdout, rows(median(results[sideOVN]), median(results[sideOvnd])), o.markdown)
-	fmt.Fprintf(stdout, "\nload average at the end: %s\n", loadAverage())
+	fmt.Fprintf(stdout, "\nload average at the end: %s\n", proc.LoadAvg())
 	fmt.Fprintln(stdout, "ovnd's northd does not build logical routers yet: its flow and binding counts leave the router out (ovn-northd's include it).")
 	return nil
 }

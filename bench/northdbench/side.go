@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ovnd/ovnd/internal/proc"
 	"github.com/ovnd/ovnd/ovnschema"
 )
 
@@ -31,62 +32,22 @@ type bins struct {
 	ovndEnv []string
 }
 
-// proc is a process the benchmark started and must stop.
-type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    string
-}
+// daemon is a process the benchmark started and must stop: its own
+// process group, killed if the benchmark dies (internal/proc).
+type daemon = proc.Daemon
 
-func start(dir, name, bin string, args ...string) (*proc, error) {
+func start(dir, name, bin string, args ...string) (*daemon, error) {
 	return startEnv(dir, name, nil, bin, args...)
 }
 
-// startEnv is start with env added to the benchmark's environment.
-func startEnv(dir, name string, env []string, bin string, args ...string) (*proc, error) {
-	log := filepath.Join(dir, name+".stderr")
-	out, err := os.Create(log)
-	if err != nil {
-		return nil, err
-	}
-	defer out.Close()
-	cmd := exec.Command(bin, args...)
-	if len(env) > 0 {
-		cmd.Env = append(os.Environ(), env...)
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	// The child dies with the benchmark and keeps away from Ctrl-C, so
-	// that the benchmark stops it in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, exited: make(chan struct{}), log: log}
-	go func() { cmd.Wait(); close(p.exited) }()
-	return p, nil
+// startEnv is start with env added to the benchmark's environment; the
+// output goes to dir/name.stderr.
+func startEnv(dir, name string, env []string, bin string, args ...string) (*daemon, error) {
+	return proc.Start(name, filepath.Join(dir, name+".stderr"), proc.Options{Env: env}, append([]string{bin}, args...)...)
 }
 
-func (p *proc) pid() int { return p.cmd.Process.Pid }
-
-// stop sends SIGTERM, then SIGKILL after 5 s, and waits.
-func (p *proc) stop() {
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(5 * time.Second):
-		p.cmd.Process.Kill()
-		<-p.exited
-	}
-}
-
-func (p *proc) tail() string {
-	b, _ := os.ReadFile(p.log)
-	if len(b) > 1500 {
-		b = b[len(b)-1500:]
-	}
-	return strings.TrimSpace(string(b))
-}
+// stopGrace is how long a daemon has between SIGTERM and SIGKILL.
+const stopGrace = 5 * time.Second
 
 // result is what one round measured on one side.
 type result struct {
@@ -109,7 +70,7 @@ func round(ctx context.Context, b bins, side, dir string, t topology, adds, plai
 	if err != nil {
 		return r, err
 	}
-	defer db.stop()
+	defer db.Stop(stopGrace)
 	sock := filepath.Join(dir, "db.sock")
 	nb, err := dial(sock)
 	if err != nil {
@@ -123,9 +84,9 @@ func round(ctx context.Context, b bins, side, dir string, t topology, adds, plai
 	if err != nil {
 		return r, err
 	}
-	defer nd.stop()
+	defer nd.Stop(stopGrace)
 	if _, err := syncSB(nb, 2*time.Minute); err != nil {
-		return r, fmt.Errorf("%s did not answer the first nb_cfg: %w: %s", side, err, nd.tail())
+		return r, fmt.Errorf("%s did not answer the first nb_cfg: %w: %s", side, err, nd.Tail(20))
 	}
 	log("%s: loading %d switches x %d ports", side, t.switches, t.ports)
 	t0 := time.Now()
@@ -135,7 +96,7 @@ func round(ctx context.Context, b bins, side, dir string, t topology, adds, plai
 	r.load = time.Since(t0)
 	t1 := time.Now()
 	if _, err := syncSB(nb, 10*time.Minute); err != nil {
-		return r, fmt.Errorf("converge: %w: %s", err, nd.tail())
+		return r, fmt.Errorf("converge: %w: %s", err, nd.Tail(20))
 	}
 	r.converge = time.Since(t1)
 	if r.flows, err = nb.count(ovnschema.SouthboundName, "Logical_Flow"); err != nil {
@@ -180,12 +141,12 @@ func round(ctx context.Context, b bins, side, dir string, t topology, adds, plai
 		}
 		r.plainP50, r.plainP90 = percentile(lat, 50), percentile(lat, 90)
 	}
-	if r.rss, r.hwm, err = memStatus(nd.pid()); err != nil {
+	if r.rss, r.hwm, err = proc.Memory(nd.Pid()); err != nil {
 		return r, fmt.Errorf("%s memory: %w", side, err)
 	}
 	select {
-	case <-nd.exited:
-		return r, fmt.Errorf("%s exited during the run: %s", side, nd.tail())
+	case <-nd.Done():
+		return r, fmt.Errorf("%s exited during the run: %s", side, nd.Tail(20))
 	default:
 	}
 	return r, nil
@@ -193,7 +154,7 @@ func round(ctx context.Context, b bins, side, dir string, t topology, adds, plai
 
 // startDB creates empty NB and SB databases and serves both on one
 // socket with ovsdb-server.
-func startDB(ctx context.Context, b bins, dir string) (*proc, error) {
+func startDB(ctx context.Context, b bins, dir string) (*daemon, error) {
 	for _, d := range []struct {
 		name   string
 		schema []byte
@@ -219,21 +180,21 @@ func startDB(ctx context.Context, b bins, dir string) (*proc, error) {
 			return p, nil
 		}
 		select {
-		case <-p.exited:
-			return nil, fmt.Errorf("ovsdb-server exited: %s", p.tail())
+		case <-p.Done():
+			return nil, fmt.Errorf("ovsdb-server exited: %s", p.Tail(20))
 		case <-ctx.Done():
-			p.stop()
+			p.Stop(stopGrace)
 			return nil, ctx.Err()
 		case <-time.After(5 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			p.stop()
-			return nil, fmt.Errorf("ovsdb-server did not listen within 30 s: %s", p.tail())
+			p.Stop(stopGrace)
+			return nil, fmt.Errorf("ovsdb-server did not listen within 30 s: %s", p.Tail(20))
 		}
 	}
 }
 
-func startNorthd(b bins, side, dir, sock string) (*proc, error) {
+func startNorthd(b bins, side, dir, sock string) (*daemon, error) {
 	if side == sideOVN {
 		return start(dir, "ovn-northd", b.ovnNorthd, "--ovnnb-db=unix:"+sock, "--ovnsb-db=unix:"+sock,
 			"--unixctl="+filepath.Join(dir, "ovn-northd.ctl"), "--log-file="+filepath.Join(dir, "ovn-northd.log"))
