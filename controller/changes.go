@@ -6,7 +6,11 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ovn-kubernetes/libovsdb/cache"
 	"github.com/ovn-kubernetes/libovsdb/model"
+
+	"github.com/ovnd/ovnd/internal/cachequeue"
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
 // changeSet is what changed in a database since the loop last looked:
@@ -60,10 +64,31 @@ func (c *changeSet) empty() bool { return !c.Full && len(c.Tables) == 0 }
 
 // changeLog collects the changes libovsdb's cache reports from its
 // event goroutine until the loop takes them.
+//
+// For the SB client it also follows SB_Global.nb_cfg (see nbCfg):
+// libovsdb hands a transaction's rows over one at a time in no fixed
+// table order, so the SB_Global row carrying nb_cfg N may come before
+// the port bindings northd wrote in the same transaction.
 type changeLog struct {
-	mu sync.Mutex // guards cs
+	// rest, when set (by watch, before any event), counts the events
+	// queued behind the one being handed over (cachequeue.Rest).
+	rest func() int
+
+	mu sync.Mutex // guards the fields below
 	cs changeSet
+	// delivered counts the events recorded. pendCfg is the latest
+	// nb_cfg seen, whole once delivered reaches cfgAt; wholeCfg is the
+	// latest one whose transaction has been recorded whole, -1 before
+	// any.
+	delivered, cfgAt  int
+	pendCfg, wholeCfg int64
 }
+
+// newChangeLog returns an empty change log.
+func newChangeLog() *changeLog { return &changeLog{pendCfg: -1, wholeCfg: -1} }
+
+// watch makes l follow SB_Global.nb_cfg in the events of tc.
+func (l *changeLog) watch(tc *cache.TableCache) { l.rest = cachequeue.Rest(tc) }
 
 // uuider is what every generated model has.
 type uuider interface{ GetUUID() string }
@@ -71,8 +96,25 @@ type uuider interface{ GetUUID() string }
 // record notes that m, a row of table, was added, modified or deleted.
 // A row without a UUID makes the next take Full.
 func (l *changeLog) record(table string, m model.Model) {
+	g, marker := m.(*sbdb.SBGlobal)
+	rest := 0
+	if marker && l.rest != nil {
+		rest = l.rest()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.delivered++
+	if marker {
+		// A later SB_Global row comes after every event of the earlier
+		// one's transaction.
+		if l.pendCfg >= 0 {
+			l.wholeCfg = l.pendCfg
+		}
+		l.pendCfg, l.cfgAt = int64(g.NbCfg), l.delivered+rest
+	}
+	if l.pendCfg >= 0 && l.delivered >= l.cfgAt {
+		l.wholeCfg, l.pendCfg = l.pendCfg, -1
+	}
 	if u, ok := m.(uuider); ok && u.GetUUID() != "" {
 		l.cs.add(table, u.GetUUID())
 		return
@@ -94,6 +136,16 @@ func (l *changeLog) take() changeSet {
 	cs := l.cs
 	l.cs = changeSet{}
 	return cs
+}
+
+// nbCfg returns SB_Global.nb_cfg as of the latest transaction whose
+// every row has been recorded, and so taken by the next take (or an
+// earlier one); -1 before any. A view read from the cache after that
+// take holds everything the nb_cfg stands for.
+func (l *changeLog) nbCfg() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.wholeCfg
 }
 
 // droppedEventMsg is what libovsdb logs when its cache event buffer is

@@ -51,6 +51,7 @@ func connect(ctx context.Context, log *slog.Logger, m model.ClientDBModel, remot
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+	changes.watch(c.Cache())
 	c.Cache().AddEventHandler(&cache.EventHandlerFuncs{
 		AddFunc:    func(t string, m model.Model) { changes.record(t, m); poke(kick) },
 		UpdateFunc: func(t string, _, m model.Model) { changes.record(t, m); poke(kick) },

@@ -69,7 +69,7 @@ func (c *Controller) Serve(ctx context.Context) error {
 		return fmt.Errorf("ovs model: %w", err)
 	}
 	kick := make(chan struct{}, 1)
-	ovsChanges := &changeLog{}
+	ovsChanges := newChangeLog()
 	ovsc, err := connect(ctx, c.log, ovsModel, c.cfg.OVS, 0, nil, ovsChanges, kick)
 	if err != nil {
 		if ctx.Err() != nil {

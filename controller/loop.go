@@ -78,6 +78,7 @@ type loop struct {
 
 	nbCfgReported int64
 	replicaNbCfg  int64 // SB_Global.nb_cfg as the replica last had it, -1 for none
+	clientNbCfg   int64 // SB_Global.nb_cfg whose changes the SB client has handed over, -1 for none
 }
 
 // compiled is what the loop remembers of one compiled lflow: the
@@ -87,11 +88,11 @@ type compiled struct {
 }
 
 func newLoop(c *Controller, ovsc client.Client, ovsChanges *changeLog, kick chan struct{}) *loop {
-	return &loop{c: c, ovsc: ovsc, kick: kick, ovsChanges: ovsChanges, sbChanges: &changeLog{},
+	return &loop{c: c, ovsc: ovsc, kick: kick, ovsChanges: ovsChanges, sbChanges: newChangeLog(),
 		inst: flowtable.NewInstaller(c.log), desired: flowtable.NewDesired(c.log),
 		compiler: lflowc.NewCompiler(), lflows: map[string]*compiled{}, units: map[string]map[uint32]bool{}, refIndex: map[string]map[string]struct{}{},
 		local: map[string]uint32{}, localnet: map[string]bool{}, lbOwners: map[string]bool{},
-		ovsDirty: true, physDirty: true, lbDirty: true, nbCfgReported: -1, replicaNbCfg: -1}
+		ovsDirty: true, physDirty: true, lbDirty: true, nbCfgReported: -1, replicaNbCfg: -1, clientNbCfg: -1}
 }
 
 func (l *loop) close() {
@@ -193,6 +194,11 @@ func (l *loop) round(ctx context.Context) error {
 // cache that libovsdb rebuilt after a reconnect (it replaces the
 // tables without events) counts as a Full change.
 func (l *loop) takeSBChanges(sb client.Client) {
+	// nb_cfg first, changes second: every change nb_cfg stands for is
+	// then among those taken (see changeLog.nbCfg).
+	if cfg := l.sbChanges.nbCfg(); cfg >= 0 {
+		l.clientNbCfg = cfg
+	}
 	cs := l.sbChanges.take()
 	if c := sb.Cache(); c != nil {
 		if l.sbCaches == nil {
@@ -263,8 +269,8 @@ func (l *loop) report(ctx context.Context, st *chassis.State) error {
 	// The lflows behind an nb_cfg come over the replica's connection,
 	// the ports over the client's: the flows are all in only once both
 	// have seen it.
-	if g := l.view.global; g != nil && l.replicaNbCfg >= 0 {
-		nb := min(int64(g.NbCfg), l.replicaNbCfg)
+	if l.clientNbCfg >= 0 && l.replicaNbCfg >= 0 {
+		nb := min(l.clientNbCfg, l.replicaNbCfg)
 		if nb != l.nbCfgReported {
 			if err := l.mgr.ReportNbCfg(ctx, nb); err != nil {
 				return fmt.Errorf("report nb_cfg: %w", err)

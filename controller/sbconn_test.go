@@ -125,7 +125,7 @@ func TestSBConnections(t *testing.T) {
 		}
 	}
 	until("the lflow's flow", has("priority=50 metadata=0x7,dl_src=00:00:00:00:00:01 actions=set_field:0x5->reg15"))
-	until("nb_cfg from both connections", func() bool { return l.view.global != nil && l.replicaNbCfg == 3 })
+	until("nb_cfg from both connections", func() bool { return l.clientNbCfg == 3 && l.replicaNbCfg == 3 })
 
 	transact(t, remote, `{"op":"update","table":"Logical_Flow","where":[],"row":{"priority":60}}`)
 	until("the modified lflow", func() bool { return has("priority=60 metadata=0x7")() && !has("priority=50 metadata=0x7")() })

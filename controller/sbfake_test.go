@@ -132,7 +132,7 @@ func table(d *flowtable.Desired) []string {
 }
 
 func testLoop() *loop {
-	return newLoop(&Controller{log: slog.New(slog.DiscardHandler)}, nil, &changeLog{}, nil)
+	return newLoop(&Controller{log: slog.New(slog.DiscardHandler)}, nil, newChangeLog(), nil)
 }
 
 // step gives l the changes of w since the last step and computes the

@@ -50,8 +50,7 @@ const resyncEvery = 5 * time.Minute
 // round brings SB in line with NB: incrementally when the loop has its
 // state and SB is the database it wrote, else by a full recompute.
 func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
-	n.tr.settle(ctx)
-	c := n.tr.drain()
+	c := n.tr.collect(ctx)
 	if n.inc == nil || c.sbReset || time.Since(n.lastFull) > resyncEvery {
 		return n.fullRound(ctx, nbc, sbc)
 	}

@@ -96,12 +96,12 @@ func (n *Northd) Serve(ctx context.Context) error {
 	}
 	kick := make(chan struct{}, 1)
 	n.tr = newTracker(kick)
-	nbc, err := n.connect(ctx, nbModel, n.cfg.NB, nil, kick, n.tr.nbHandler())
+	nbc, err := n.connect(ctx, nbModel, n.cfg.NB, nil, kick, n.tr.nbHandler)
 	if err != nil {
 		return nilOnCancel(ctx, fmt.Errorf("connect nb: %w", err))
 	}
 	defer nbc.Close()
-	sbc, err := n.connect(ctx, sbModel, n.cfg.SB, unmonitored, kick, n.tr.sbHandler())
+	sbc, err := n.connect(ctx, sbModel, n.cfg.SB, unmonitored, kick, func(*cache.TableCache) cache.EventHandler { return n.tr.sbHandler() })
 	if err != nil {
 		return nilOnCancel(ctx, fmt.Errorf("connect sb: %w", err))
 	}
@@ -175,7 +175,7 @@ func (n *Northd) loop(ctx context.Context, nbc, sbc client.Client, lock *sbLock,
 
 // connect opens a reconnecting client monitoring the tables of m but
 // skip, whose cache changes go to events (which pokes kick).
-func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote string, skip []string, kick chan struct{}, events cache.EventHandler) (client.Client, error) {
+func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote string, skip []string, kick chan struct{}, events func(*cache.TableCache) cache.EventHandler) (client.Client, error) {
 	lg := logr.FromSlogHandler(n.log.Handler()).V(4)
 	opts := []client.Option{client.WithLogger(&lg), client.WithReconnect(2*time.Second, newBackoff())}
 	for _, ep := range splitRemotes(remote) {
@@ -196,7 +196,7 @@ func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote stri
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-	c.Cache().AddEventHandler(events)
+	c.Cache().AddEventHandler(events(c.Cache()))
 	if err := monitor(ctx, c, m, skip); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("monitor: %w", err)

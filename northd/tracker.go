@@ -9,6 +9,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/cache"
 	"github.com/ovn-kubernetes/libovsdb/model"
 
+	"github.com/ovnd/ovnd/internal/cachequeue"
 	"github.com/ovnd/ovnd/northd/build"
 	"github.com/ovnd/ovnd/ovnschema/nbdb"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
@@ -32,6 +33,10 @@ type tracker struct {
 	// is when the latest arrived.
 	pending int
 	last    time.Time
+	// delivered counts the NB events handed over; cfgAt is the count at
+	// which the NB update that carried the latest NB_Global change has
+	// been handed over whole (see nbGlobalSeen).
+	delivered, cfgAt int
 }
 
 func newTracker(kick chan struct{}) *tracker {
@@ -39,11 +44,12 @@ func newTracker(kick chan struct{}) *tracker {
 }
 
 // nbHandler and sbHandler are the cache event handlers of each client.
-func (t *tracker) nbHandler() cache.EventHandler {
+func (t *tracker) nbHandler(tc *cache.TableCache) cache.EventHandler {
+	queued := cachequeue.Rest(tc)
 	return &cache.EventHandlerFuncs{
-		AddFunc:    func(table string, m model.Model) { t.nbRow(table, m, false) },
-		UpdateFunc: func(table string, _, m model.Model) { t.nbRow(table, m, false) },
-		DeleteFunc: func(table string, m model.Model) { t.nbRow(table, m, true) },
+		AddFunc:    func(table string, m model.Model) { t.nbRow(table, m, false, queued) },
+		UpdateFunc: func(table string, _, m model.Model) { t.nbRow(table, m, false, queued) },
+		DeleteFunc: func(table string, m model.Model) { t.nbRow(table, m, true, queued) },
 	}
 }
 
@@ -55,9 +61,19 @@ func (t *tracker) sbHandler() cache.EventHandler {
 	}
 }
 
-func (t *tracker) nbRow(table string, m model.Model, deleted bool) {
+func (t *tracker) nbRow(table string, m model.Model, deleted bool, queued func() int) {
 	u := nbUUID(m)
+	rest := 0
+	if table == nbdb.NBGlobalTable && queued != nil {
+		// The rest of NB_Global's transaction (the ports `ovn-nbctl
+		// --wait=sb` changed along with nb_cfg) may still be queued.
+		rest = queued()
+	}
 	t.mu.Lock()
+	t.delivered++
+	if table == nbdb.NBGlobalTable {
+		t.cfgAt = t.delivered + rest
+	}
 	rows := t.nb[table]
 	if rows == nil {
 		rows = map[string]model.Model{}
@@ -118,33 +134,38 @@ const (
 	bulkMax   = 20 * time.Second
 )
 
-// settle waits, when many NB rows are arriving, until they stop for
-// bulkQuiet (at most bulkMax), so that one round takes them all.
-func (t *tracker) settle(ctx context.Context) {
+// collect returns and forgets what was collected, once it is whole:
+// when many NB rows are arriving, it first waits until they stop for
+// bulkQuiet, so that one round takes them all; and it takes NB_Global
+// only with every other row of its transaction, so that the nb_cfg a
+// round reports (SB_Global.nb_cfg, then NB_Global.sb_cfg) covers the
+// change `ovn-nbctl --wait=sb` made along with it. It waits at most
+// bulkMax.
+func (t *tracker) collect(ctx context.Context) collected {
 	deadline := time.Now().Add(bulkMax)
-	for time.Now().Before(deadline) {
+	for {
 		t.mu.Lock()
-		wait := t.pending >= bulkRows && time.Since(t.last) < bulkQuiet
+		bulk := t.pending >= bulkRows && time.Since(t.last) < bulkQuiet
+		whole := t.delivered >= t.cfgAt
+		if (!bulk && whole) || !time.Now().Before(deadline) || ctx.Err() != nil {
+			c := collected{t.nb, t.pbs, t.chassis, t.sbReset}
+			t.nb, t.pbs, t.chassis, t.sbReset = map[string]map[string]model.Model{}, map[string]*sbdb.PortBinding{}, false, false
+			t.pending = 0
+			t.mu.Unlock()
+			return c
+		}
 		t.mu.Unlock()
-		if !wait {
-			return
+		// The rest of NB_Global's transaction is queued: it comes
+		// within microseconds unless the machine is very busy.
+		pause := time.Millisecond
+		if bulk {
+			pause = bulkQuiet / 2
 		}
 		select {
 		case <-ctx.Done():
-			return
-		case <-time.After(bulkQuiet / 2):
+		case <-time.After(pause):
 		}
 	}
-}
-
-// drain returns and forgets what was collected.
-func (t *tracker) drain() collected {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	c := collected{t.nb, t.pbs, t.chassis, t.sbReset}
-	t.nb, t.pbs, t.chassis, t.sbReset = map[string]map[string]model.Model{}, map[string]*sbdb.PortBinding{}, false, false
-	t.pending = 0
-	return c
 }
 
 // nbUUID is the _uuid of an NB model.

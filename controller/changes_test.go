@@ -1,0 +1,74 @@
+package controller
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ovn-kubernetes/libovsdb/cache"
+	"github.com/ovn-kubernetes/libovsdb/model"
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
+)
+
+// TestChangeLogNbCfgWhole: whatever order libovsdb hands a transaction's
+// rows over in, the change log reports SB_Global's new nb_cfg only once
+// the port binding written with it has been recorded, so a take after
+// nbCfg has the binding.
+func TestChangeLogNbCfgWhole(t *testing.T) {
+	m, err := sbdb.FullDatabaseModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbm, errs := model.NewDatabaseModel(sbdb.Schema(), m)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for i := range 20 {
+		tc, err := cache.NewTableCache(dbm, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := newChangeLog()
+		l.watch(tc)
+		// A slow handler ahead of the log's holds the binding's event
+		// back, as a busy machine would.
+		tc.AddEventHandler(&cache.EventHandlerFuncs{AddFunc: func(table string, _ model.Model) {
+			if table == sbdb.PortBindingTable {
+				time.Sleep(30 * time.Millisecond)
+			}
+		}})
+		tc.AddEventHandler(&cache.EventHandlerFuncs{AddFunc: func(table string, m model.Model) { l.record(table, m) }})
+		pb := "33333333-0000-4000-8000-00000000000" + string(rune('0'+i%10))
+		err = tc.Populate2(ovsdb.TableUpdates2{
+			sbdb.SBGlobalTable: {"9a1b6b8e-0000-4000-8000-000000000001": &ovsdb.RowUpdate2{
+				Initial: &ovsdb.Row{"nb_cfg": i + 1}}},
+			sbdb.PortBindingTable: {pb: &ovsdb.RowUpdate2{
+				Initial: &ovsdb.Row{"logical_port": "p1", "tunnel_key": 1}}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		go tc.Run(stop)
+		deadline := time.Now().Add(5 * time.Second)
+		taken := false
+		for {
+			cfg := l.nbCfg()
+			cs := l.take()
+			_, ok := cs.Tables[sbdb.PortBindingTable][pb]
+			taken = taken || ok
+			if cfg == int64(i+1) {
+				if !taken {
+					t.Fatalf("round %d: nb_cfg %d reported before the binding written with it was taken", i, cfg)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: nb_cfg %d never reported", i, i+1)
+			}
+			time.Sleep(10 * time.Microsecond)
+		}
+		close(stop)
+	}
+}

@@ -1,0 +1,85 @@
+package northd
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ovn-kubernetes/libovsdb/cache"
+	"github.com/ovn-kubernetes/libovsdb/model"
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
+	"github.com/ovnd/ovnd/ovnschema/nbdb"
+)
+
+// nbCache is a libovsdb cache of the NB schema whose events nobody hands
+// over yet: the test runs the handing-over itself.
+func nbCache(t *testing.T) *cache.TableCache {
+	t.Helper()
+	m, err := nbdb.FullDatabaseModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbm, errs := model.NewDatabaseModel(nbdb.Schema(), m)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	tc, err := cache.NewTableCache(dbm, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tc
+}
+
+// One NB transaction: nb_cfg bumped along with a new port, as
+// `ovn-nbctl --wait=sb lsp-add` writes it.
+func nbTxn(cfg int, lsp string) ovsdb.TableUpdates2 {
+	return ovsdb.TableUpdates2{
+		nbdb.NBGlobalTable: {"9a1b6b8e-0000-4000-8000-000000000001": &ovsdb.RowUpdate2{
+			Initial: &ovsdb.Row{"nb_cfg": cfg}}},
+		nbdb.LogicalSwitchPortTable: {lsp: &ovsdb.RowUpdate2{
+			Initial: &ovsdb.Row{"name": "p-" + lsp[:4]}}},
+	}
+}
+
+// TestCollectWaitsForWholeTransaction: whatever order libovsdb hands a
+// transaction's rows over in, a round that has seen its NB_Global change
+// (nb_cfg, which becomes sb_cfg) starts only once every other row of the
+// transaction has been collected too.
+func TestCollectWaitsForWholeTransaction(t *testing.T) {
+	for i := range 20 {
+		tc := nbCache(t)
+		tr := newTracker(make(chan struct{}, 1))
+		// A slow handler ahead of the tracker's holds the port's event
+		// back, as a busy machine would.
+		tc.AddEventHandler(&cache.EventHandlerFuncs{AddFunc: func(table string, _ model.Model) {
+			if table == nbdb.LogicalSwitchPortTable {
+				time.Sleep(30 * time.Millisecond)
+			}
+		}})
+		tc.AddEventHandler(tr.nbHandler(tc))
+		lsp := "22222222-0000-4000-8000-0000000000" + string(rune('1'+i%9)) + "0"
+		if err := tc.Populate2(nbTxn(i+1, lsp)); err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		go tc.Run(stop)
+		// Wait for the first event (either row) to be collected, then
+		// collect as a round does.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			tr.mu.Lock()
+			n := tr.delivered
+			tr.mu.Unlock()
+			if n > 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(10 * time.Microsecond)
+		}
+		c := tr.collect(context.Background())
+		close(stop)
+		if c.nb[nbdb.NBGlobalTable] != nil && c.nb[nbdb.LogicalSwitchPortTable] == nil {
+			t.Fatalf("round %d: the round saw nb_cfg but not the port added with it", i)
+		}
+	}
+}
