@@ -58,8 +58,7 @@ func command(ctx context.Context, o Options, argv []string) *exec.Cmd {
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), o.Env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: sig}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	ownGroup(cmd, sig)
 	cmd.WaitDelay = 2 * time.Second
 	return cmd
 }
@@ -140,13 +139,13 @@ func (d *Daemon) Stop(grace time.Duration) {
 	}
 	pgid := d.Pid()
 	if done, _ := d.Exited(); !done {
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		_ = signalGroup(d.Cmd, pgid, syscall.SIGTERM)
 		select {
 		case <-d.done:
 		case <-time.After(grace):
 		}
 	}
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	_ = signalGroup(d.Cmd, pgid, syscall.SIGKILL)
 	select {
 	case <-d.done:
 	case <-time.After(5 * time.Second):

@@ -66,6 +66,9 @@ type Options struct {
 // has passed), then removes what it created. It returns nil after a clean
 // stop, and otherwise an error whose text says what to fix.
 func Run(ctx context.Context, opts Options) error {
+	if err := supported(); err != nil {
+		return err
+	}
 	l := newLab(opts)
 	if err := preflight(opts); err != nil {
 		return err

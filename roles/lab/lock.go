@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // hostLock is the file whose flock makes the lab one per host, whatever
@@ -20,7 +19,7 @@ func lockHost(path string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab lock: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := tryLock(f); err != nil {
 		data, _ := os.ReadFile(path)
 		f.Close()
 		holder := strings.TrimSpace(string(data))

@@ -58,12 +58,12 @@ func killStale(pidFile, dir string) error {
 	if !proc.CmdlineMentions(pid, dir) {
 		return nil
 	}
-	syscall.Kill(pid, syscall.SIGTERM)
+	signalPid(pid, syscall.SIGTERM)
 	for i := 0; i < 50 && proc.Running(pid); i++ {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if proc.Running(pid) {
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		if err := signalPid(pid, syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
 			return fmt.Errorf("kill stale pid %d: %w", pid, err)
 		}
 	}
