@@ -20,7 +20,7 @@ import (
 func (b *Builder) multicastFlows(mc *MulticastGroup) []flowtable.Flow {
 	members := make([]*Port, 0, len(mc.Members))
 	for _, name := range mc.Members {
-		if p := b.ports[name]; p != nil && p.Datapath == mc.Datapath {
+		if p := b.port(name); p != nil && p.Datapath == mc.Datapath {
 			members = append(members, p)
 		}
 	}
@@ -34,8 +34,8 @@ func (b *Builder) multicastFlows(mc *MulticastGroup) []flowtable.Flow {
 		switch {
 		case p.Type == TypePatch || p.Type == TypeLocalport:
 			remote.set(regOutport, uint64(p.Key)).resubmit(oftable.TableCheckLoopback)
-		case b.ofport(p) != 0 && (p.Type == TypeVIF && (p.Parent == "" || p.Chassis == b.in.Chassis) || p.Type == TypeLocalnet),
-			p.Type == TypeL3Gateway && p.Chassis == b.in.Chassis:
+		case b.ofport(p) != 0 && (p.Type == TypeVIF && (p.Parent == "" || p.Chassis == b.chassis) || p.Type == TypeLocalnet),
+			p.Type == TypeL3Gateway && p.Chassis == b.chassis:
 			local.set(regOutport, uint64(p.Key)).resubmit(oftable.TableCheckLoopback)
 		case b.remote(p) && b.localnets[mc.Datapath] == nil:
 			chassis[p.Chassis] = true

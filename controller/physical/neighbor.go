@@ -50,7 +50,7 @@ func FDBOwner(uuid string) string { return prefixFDB + uuid }
 // port is a known neighbour). A static binding sits below learned ones
 // unless it overrides them.
 func (b *Builder) macBindingFlows(mb *MACBinding) []flowtable.Flow {
-	p := b.ports[mb.Port]
+	p := b.port(mb.Port)
 	if p == nil || len(mb.MAC) != 6 || !mb.IP.IsValid() {
 		return nil
 	}

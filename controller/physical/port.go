@@ -13,7 +13,7 @@ import (
 // portFlows are the flows of one Port_Binding on this chassis.
 func (b *Builder) portFlows(p *Port) []flowtable.Flow {
 	var out []flowtable.Flow
-	here := p.Chassis == b.in.Chassis
+	here := p.Chassis == b.chassis
 	switch {
 	case p.Type == TypePatch || p.Type == TypeL3Gateway && here:
 		out = b.patchFlows(p)
@@ -35,7 +35,7 @@ func (b *Builder) ofport(p *Port) uint32 {
 	if p.Parent == "" {
 		return p.OFPort
 	}
-	if parent := b.ports[p.Parent]; parent != nil && parent.Parent == "" {
+	if parent := b.port(p.Parent); parent != nil && parent.Parent == "" {
 		return parent.OFPort
 	}
 	return 0
@@ -46,7 +46,7 @@ func (b *Builder) ofport(p *Port) uint32 {
 func (b *Builder) remote(p *Port) bool {
 	switch p.Type {
 	case TypeVIF, TypeL3Gateway, TypeChassisRedirect, TypeExternal, TypeVirtual:
-		return p.Chassis != "" && p.Chassis != b.in.Chassis
+		return p.Chassis != "" && p.Chassis != b.chassis
 	}
 	return false
 }
@@ -54,7 +54,7 @@ func (b *Builder) remote(p *Port) bool {
 // redirectFlows deliver output to a chassisredirect port on its gateway
 // chassis: it becomes output to the distributed port, here.
 func (b *Builder) redirectFlows(p *Port) []flowtable.Flow {
-	dist := b.ports[p.DistributedPort]
+	dist := b.port(p.DistributedPort)
 	if dist == nil || dist.Datapath != p.Datapath {
 		return nil
 	}
@@ -79,7 +79,7 @@ func (b *Builder) localFlows(p *Port) []flowtable.Flow {
 		flow(oftable.TableLocalOutput, 100, c, onPort(regOutport, p.Datapath, p.Key),
 			*new(acts).zones(p.Zone, dp).resubmit(oftable.TableCheckLoopback)))
 	out = append(out, loopbackFlows(p)...)
-	if parent := b.ports[p.Parent]; parent != nil {
+	if parent := b.port(p.Parent); parent != nil {
 		// Traffic from a container may go out to its parent, through
 		// the same OpenFlow port.
 		out = append(out, flow(oftable.TableSaveInport, 100, 0, append(match(regFlags.Masked(flagNested, flagNested)),
@@ -228,7 +228,7 @@ func firstField(s string) string {
 // port re-enters the peer datapath's ingress pipeline, in a clone so that
 // nothing the peer does leaks back.
 func (b *Builder) patchFlows(p *Port) []flowtable.Flow {
-	peer := b.ports[p.Peer]
+	peer := b.port(p.Peer)
 	if peer == nil || peer.Type != TypePatch && peer.Type != TypeL3Gateway {
 		return nil
 	}
