@@ -86,9 +86,10 @@ type evTransport interface {
 	// shutdownLocked ends the connection from the server's side; the
 	// loop then cleans up. c.mu is held.
 	shutdownLocked()
-	// offLoop runs wait (a durable commit's flush) on its own goroutine
-	// and holds back the client's further requests until it returns.
-	offLoop(wait func())
+	// holdReply keeps a durable commit's reply, and the client's
+	// further requests, until the commit's record is on disk; the loop
+	// then sends it with answerDurable.
+	holdReply(d *dbState, id []byte, res database.Result, seq uint64)
 }
 
 // writeNowLocked writes what the socket takes without blocking and

@@ -4,12 +4,11 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/ovnd/ovnd/embeddeddb/database"
 	"golang.org/x/sys/unix"
 )
 
@@ -19,7 +18,9 @@ import (
 // blocking, so that a request costs one read and one write and no
 // goroutine hand-off. A socket is watched for writability only while its
 // queue holds bytes the socket refused, so readers draining monitor
-// updates do not wake the loop. TLS clients keep their own goroutines.
+// updates do not wake the loop. A durable commit's fsync runs in the
+// loop too, once per iteration for all of them (syncHeld). TLS clients
+// keep their own goroutines.
 type evLoops struct {
 	loops []*evLoop
 	next  int // round-robin over loops; guarded by Server.mu
@@ -94,23 +95,10 @@ func (ls *evLoops) stop() {
 type evLoop struct {
 	s      *Server
 	epfd   int
-	wakefd int // eventfd: resumed clients, new probes, stop
-	// flushing counts durable flushes running off the loop. Meanwhile
-	// the loop waits in Go's poller (epf, a duplicate of epfd) instead of
-	// in epoll_wait: a thread blocked in a system call keeps its P, and
-	// with the flush blocked in fsync too the runtime kept taking Ps
-	// back and waking threads (durable commits cost 1.5x the CPU).
-	// Otherwise blocking in epoll_wait is the cheaper wait by far.
-	flushing atomic.Int32
-	epf      *os.File // nil while waiting in epoll_wait
-	rc       syscall.RawConn
-	pollFn   func(fd uintptr) bool // l.pollOnce, made once
-	polled   int                   // pollOnce's result
-	deadline time.Time             // set on epf
+	wakefd int // eventfd: new probes, stop
 
 	mu         sync.Mutex // guards the fields below
 	conns      map[int32]*conn
-	resumed    []*conn
 	probeAdded bool
 	stopping   bool
 	fdsClosed  bool // epfd and wakefd are closed: the loop has ended
@@ -118,8 +106,22 @@ type evLoop struct {
 	// Owned by the loop goroutine.
 	events    [256]unix.EpollEvent
 	ready     [256]*conn
-	spare     []*conn
 	nextProbe time.Time // zero when no client has a probe
+	// held are the replies of durable commits made in this iteration,
+	// sent once their records are on disk (syncHeld), at its end.
+	held []heldReply
+	// runnable are clients with requests already read that waited for
+	// a durable reply; the next iteration goes on with them.
+	runnable, spare []*conn
+}
+
+// heldReply is a durable commit's reply waiting for its record's fsync.
+type heldReply struct {
+	c   *conn
+	d   *dbState
+	id  []byte
+	res database.Result
+	seq uint64
 }
 
 // evConn is what the loop keeps for one client.
@@ -133,16 +135,13 @@ type evConn struct {
 	registered bool   // fd is in the epoll set
 	mask       uint32 // the events it is registered for
 	armed      bool   // the queue holds bytes: watch for EPOLLOUT
-	// paused is set while a durable commit's flush is pending: the
-	// client's next requests wait for its reply. The registration is
-	// left alone unless the socket reports something meanwhile; then it
-	// is parked (out of the epoll set) and the loop resumes it after.
-	paused   bool
-	parked   bool
-	buffered bool // requests were already read when it paused
 
 	// Owned by the loop goroutine.
-	dropped  bool
+	dropped bool
+	// paused is set while the reply to a durable commit is held: the
+	// client's next requests wait for it. It never outlasts the loop
+	// iteration that set it.
+	paused   bool
 	stop     bool      // handle just paused the client: stop processing
 	deadline time.Time // inactivity probe
 	echoSent bool
@@ -165,22 +164,18 @@ func newEvLoop(s *Server) (*evLoop, error) {
 		return nil, &net.OpError{Op: "epoll_ctl", Err: err}
 	}
 	l := &evLoop{s: s, epfd: epfd, wakefd: wfd, conns: map[int32]*conn{}}
-	l.pollFn = l.pollOnce
 	return l, nil
 }
 
 // wait returns the number of events in l.events, 0 when the next probe
-// is due (or on a spurious wake-up).
+// is due (or on a spurious wake-up). It does not block while clients
+// are runnable.
 func (l *evLoop) wait() int {
-	if l.flushing.Load() > 0 {
-		if l.epf != nil || l.openParked() {
-			return l.waitParked()
-		}
-	} else if l.epf != nil {
-		l.epf.Close() // Go's poller forgets it; epfd stays
-		l.epf = nil
+	timeout := l.timeout()
+	if len(l.runnable) > 0 {
+		timeout = 0
 	}
-	n, err := unix.EpollWait(l.epfd, l.events[:], l.timeout())
+	n, err := unix.EpollWait(l.epfd, l.events[:], timeout)
 	if err != nil {
 		if !errors.Is(err, unix.EINTR) {
 			l.s.log.Error("epoll_wait failed", "err", err)
@@ -201,56 +196,6 @@ func (l *evLoop) timeout() int {
 		return 0
 	}
 	return int((d + time.Millisecond - 1) / time.Millisecond)
-}
-
-// openParked hands a duplicate of epfd to Go's poller.
-func (l *evLoop) openParked() bool {
-	fd, err := unix.FcntlInt(uintptr(l.epfd), unix.F_DUPFD_CLOEXEC, 0)
-	if err == nil {
-		// O_NONBLOCK belongs to the shared open file; epoll_wait's
-		// blocking depends only on its timeout.
-		err = unix.SetNonblock(fd, true)
-		if err != nil {
-			unix.Close(fd)
-		}
-	}
-	if err != nil {
-		l.s.log.Debug("cannot wait for events in Go's poller", "err", err)
-		return false
-	}
-	f := os.NewFile(uintptr(fd), "epoll")
-	rc, err := f.SyscallConn()
-	if err != nil {
-		f.Close()
-		return false
-	}
-	l.epf, l.rc, l.deadline = f, rc, time.Time{}
-	return true
-}
-
-// waitParked waits for events in Go's poller.
-func (l *evLoop) waitParked() int {
-	if !l.deadline.Equal(l.nextProbe) {
-		l.epf.SetReadDeadline(l.nextProbe)
-		l.deadline = l.nextProbe
-	}
-	l.polled = 0
-	if err := l.rc.Read(l.pollFn); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-		l.s.log.Error("waiting for events failed", "err", err)
-		time.Sleep(10 * time.Millisecond)
-	}
-	return l.polled
-}
-
-// pollOnce is l.pollFn: it takes the ready events without blocking and
-// asks Go's poller to wait when there are none.
-func (l *evLoop) pollOnce(fd uintptr) bool {
-	n, err := unix.EpollWait(int(fd), l.events[:], 0)
-	if err != nil {
-		return !errors.Is(err, unix.EINTR) && !errors.Is(err, unix.EAGAIN)
-	}
-	l.polled = n
-	return n > 0
 }
 
 // add takes over nc's socket: its descriptor is duplicated and nc closed,
@@ -299,8 +244,8 @@ func (l *evLoop) add(c *conn, nc net.Conn) error {
 	return nil
 }
 
-// wake interrupts epoll_wait. It is safe after the loop ended (a durable
-// flush may finish late): the descriptor is never written once closed.
+// wake interrupts epoll_wait. It is safe after the loop ended (a stop
+// may come late): the descriptor is never written once closed.
 func (l *evLoop) wake() {
 	var one = [8]byte{1}
 	l.mu.Lock()
@@ -315,9 +260,6 @@ func (l *evLoop) RoutineRun() {
 	defer func() {
 		l.mu.Lock()
 		l.fdsClosed = true
-		if l.epf != nil {
-			l.epf.Close()
-		}
 		unix.Close(l.epfd)
 		unix.Close(l.wakefd)
 		l.mu.Unlock()
@@ -339,8 +281,6 @@ func (l *evLoop) RoutineRun() {
 		for i := range max(n, 0) {
 			l.ready[i] = l.conns[l.events[i].Fd] // nil for the eventfd
 		}
-		resumed := l.resumed
-		l.resumed = l.spare[:0]
 		probeAdded, stopping := l.probeAdded, l.stopping
 		l.probeAdded = false
 		l.mu.Unlock()
@@ -348,11 +288,13 @@ func (l *evLoop) RoutineRun() {
 			l.dropAll()
 			return
 		}
-		for i, c := range resumed {
-			l.resume(c, now)
-			resumed[i] = nil
+		runnable := l.runnable
+		l.runnable = l.spare[:0]
+		for i, c := range runnable {
+			l.process(c, now)
+			runnable[i] = nil
 		}
-		l.spare = resumed
+		l.spare = runnable
 		for i := range max(n, 0) {
 			c := l.ready[i]
 			l.ready[i] = nil
@@ -361,6 +303,7 @@ func (l *evLoop) RoutineRun() {
 			}
 			l.serve(c, l.events[i].Events, now)
 		}
+		l.syncHeld()
 		if probeAdded || !l.nextProbe.IsZero() && !now.Before(l.nextProbe) {
 			l.checkProbes(now)
 		}
@@ -378,19 +321,11 @@ func (l *evLoop) serve(c *conn, events uint32, now time.Time) {
 		e.flushLocked()
 		c.mu.Unlock()
 	}
-	if events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) == 0 {
+	if events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) == 0 || e.paused {
+		// A paused client's input waits for its durable reply; epoll,
+		// level-triggered, reports it again in the next iteration.
 		return
 	}
-	c.mu.Lock()
-	if e.paused {
-		// Reading waits for the flush; until then the socket, which
-		// would keep reporting, leaves the epoll set.
-		e.parked = true
-		e.syncLocked()
-		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
 	if err := e.sp.fill(); err != nil {
 		if errors.Is(err, unix.EAGAIN) {
 			return
@@ -431,26 +366,65 @@ func (l *evLoop) process(c *conn, now time.Time) {
 	}
 }
 
-// resume goes on with a client whose durable commit was answered.
-func (l *evLoop) resume(c *conn, now time.Time) {
-	e := c.ev.(*evConn)
-	if e.dropped {
+// holdReply is called by handle, on the loop goroutine, for a durable
+// commit: the reply waits for the end of the iteration, when one fsync
+// per file covers every durable commit the iteration made (group
+// commit), and the client's further requests wait for the reply.
+func (e *evConn) holdReply(d *dbState, id []byte, res database.Result, seq uint64) {
+	e.paused, e.stop = true, true
+	e.l.held = append(e.l.held, heldReply{c: e.c, d: d, id: id, res: res, seq: seq})
+}
+
+// syncHeld waits, in the loop, until the records of the durable commits
+// made in this iteration are on disk, answers them, and makes the
+// clients that had more requests read runnable. Blocking the loop for
+// the fsync, as ovsdb-server's single thread does, costs less CPU than
+// any hand-off to another goroutine, and the clients that send requests
+// meanwhile join the next group.
+func (l *evLoop) syncHeld() {
+	if len(l.held) == 0 {
 		return
 	}
-	c.mu.Lock()
-	if e.paused {
-		// Paused again, by a request read after the waiter let it go:
-		// that flush's waiter resumes it.
-		c.mu.Unlock()
-		return
+	var errs map[*dbState]error
+	for i, h := range l.held {
+		if h.d.file == nil || l.waitedFor(h.d, i) {
+			continue
+		}
+		top := h.seq
+		for _, o := range l.held[i+1:] {
+			if o.d == h.d {
+				top = max(top, o.seq)
+			}
+		}
+		// Records are written in order and a batch holding a durable
+		// record is synced: the last one's wait covers them all.
+		if err := h.d.file.WaitTimeout(top, time.Minute); err != nil {
+			if errs == nil {
+				errs = map[*dbState]error{}
+			}
+			errs[h.d] = err
+		}
 	}
-	e.parked = false
-	e.syncLocked()
-	c.mu.Unlock()
-	if c.probe > 0 {
-		e.deadline = now.Add(c.probe)
+	for i, h := range l.held {
+		h.c.answerDurable(h.d, h.id, h.res, errs[h.d])
+		e := h.c.ev.(*evConn)
+		e.paused = false
+		if !e.dropped && e.sp.start < len(e.sp.buf) {
+			l.runnable = append(l.runnable, h.c)
+		}
+		l.held[i] = heldReply{}
 	}
-	l.process(c, now)
+	l.held = l.held[:0]
+}
+
+// waitedFor reports whether a held reply before the i-th is for d.
+func (l *evLoop) waitedFor(d *dbState, i int) bool {
+	for _, h := range l.held[:i] {
+		if h.d == d {
+			return true
+		}
+	}
+	return false
 }
 
 // checkProbes sends an echo to clients silent for a probe interval and
@@ -470,12 +444,7 @@ func (l *evLoop) checkProbes(now time.Time) {
 		if e.dropped {
 			continue
 		}
-		c.mu.Lock()
-		paused := e.paused
-		c.mu.Unlock()
-		if paused {
-			e.deadline = now.Add(c.probe)
-		} else if !now.Before(e.deadline) {
+		if !now.Before(e.deadline) {
 			if e.echoSent {
 				c.log.Info("closing connection: no reply to inactivity probe", "probe", c.probe)
 				l.drop(c)
@@ -522,8 +491,7 @@ func (l *evLoop) dropAll() {
 }
 
 // syncLocked makes the epoll registration match the state: readable,
-// writable while the queue holds bytes, and out of the set while parked.
-// c.mu is held.
+// and writable while the queue holds bytes. c.mu is held.
 func (e *evConn) syncLocked() {
 	if e.fd < 0 {
 		return
@@ -532,26 +500,20 @@ func (e *evConn) syncLocked() {
 	if e.armed {
 		want |= unix.EPOLLOUT
 	}
-	reg := !e.parked
 	ev := unix.EpollEvent{Events: want, Fd: int32(e.fd)}
 	var err error
 	switch {
-	case reg && !e.registered:
+	case !e.registered:
 		err = unix.EpollCtl(e.l.epfd, unix.EPOLL_CTL_ADD, e.fd, &ev)
-	case reg && want != e.mask:
+	case want != e.mask:
 		err = unix.EpollCtl(e.l.epfd, unix.EPOLL_CTL_MOD, e.fd, &ev)
-	case !reg && e.registered:
-		err = unix.EpollCtl(e.l.epfd, unix.EPOLL_CTL_DEL, e.fd, nil)
 	}
 	if err != nil {
 		// Only on a socket already torn down; its hang-up ends it.
 		e.c.log.Debug("epoll_ctl failed", "err", err)
 		return
 	}
-	e.registered, e.mask = reg, want
-	if !reg {
-		e.mask = 0
-	}
+	e.registered, e.mask = true, want
 }
 
 func (e *evConn) writevLocked(parts [][]byte) int {
@@ -603,35 +565,6 @@ func (e *evConn) flushLocked() {
 		e.armed = false
 		e.syncLocked()
 	}
-}
-
-// offLoop is called by handle, on the loop goroutine. Pausing costs no
-// system call: the loop hears from the waiter only if it has requests
-// to go on with or parked the socket meanwhile.
-func (e *evConn) offLoop(wait func()) {
-	c, l := e.c, e.l
-	c.mu.Lock()
-	e.paused = true
-	e.buffered = e.sp.start < len(e.sp.buf)
-	c.mu.Unlock()
-	e.stop = true
-	l.flushing.Add(1)
-	l.s.wg.Add(1) // the loop goroutine, counted too, is running
-	go func() {
-		defer l.s.wg.Done()
-		wait()
-		l.flushing.Add(-1)
-		c.mu.Lock()
-		e.paused = false
-		resume := e.parked || e.buffered
-		c.mu.Unlock()
-		if resume {
-			l.mu.Lock()
-			l.resumed = append(l.resumed, c)
-			l.mu.Unlock()
-			l.wake()
-		}
-	}()
 }
 
 // fdReader reads a non-blocking socket: unix.EAGAIN when it holds

@@ -282,3 +282,64 @@ func TestDurableCommitThenPipelinedRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentDurableCommitsShareFsyncs: clients that commit durably
+// at the same time are answered after one fsync per group of commits
+// (not one each), every acknowledged commit survives a restart, and each
+// client's replies come in order.
+func TestConcurrentDurableCommitsShareFsyncs(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, dir)
+	const clients, each = 8, 25
+	before := ts.dbs[nbName].file.Stats().Syncs
+	errs := make(chan error, clients)
+	for k := range clients {
+		nc, err := net.Dial("unix", ts.nb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		go func() { errs <- durableInserts(nc, k, each) }()
+	}
+	for range clients {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	syncs := ts.dbs[nbName].file.Stats().Syncs - before
+	t.Logf("%d durable commits from %d clients, %d fsyncs", clients*each, clients, syncs)
+	if syncs == 0 || syncs >= clients*each {
+		t.Errorf("%d fsyncs for %d concurrent durable commits: want at least one, and fewer than one each", syncs, clients*each)
+	}
+	ts.stop()
+	ts2 := startServer(t, dir)
+	res := transact(t, ts2.dialNB(t), `[{"op":"select","table":"Logical_Switch","where":[],"columns":["name"]}]`)
+	if rows := res[0]["rows"].([]any); len(rows) != clients*each {
+		t.Fatalf("%d switches after restart, want %d", len(rows), clients*each)
+	}
+}
+
+// durableInserts makes n durable inserts, one at a time, as client k.
+func durableInserts(nc net.Conn, k, n int) error {
+	sp := newSplitter(nc)
+	for i := range n {
+		req := fmt.Sprintf(`{"id":%d,"method":"transact","params":["OVN_Northbound",{"op":"insert","table":"Logical_Switch","row":{"name":"c%d-%d"}},{"op":"commit","durable":true}]}`, i, k, i)
+		if _, err := nc.Write([]byte(req)); err != nil {
+			return err
+		}
+		nc.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
+		msg, err := sp.next()
+		if err != nil {
+			return fmt.Errorf("client %d, commit %d: %w", k, i, err)
+		}
+		var r struct {
+			ID     int
+			Result []map[string]any
+			Error  any
+		}
+		if err := json.Unmarshal(msg, &r); err != nil || r.ID != i || r.Error != nil || len(r.Result) != 2 || r.Result[0]["error"] != nil {
+			return fmt.Errorf("client %d, commit %d: reply %s", k, i, msg)
+		}
+	}
+	return nil
+}

@@ -31,9 +31,9 @@ func (c *conn) transact(req *request) {
 	seq := d.commitLocked(res.Commit, res.Durable)
 	d.mu.Unlock()
 	if c.ev != nil && res.Durable && d.file != nil {
-		// The flush must not hold up the event loop's other clients.
-		id := req.id
-		c.ev.offLoop(func() { c.finishTransact(d, id, res, seq) })
+		// The loop syncs once for all the durable commits it makes in
+		// one iteration, then answers them.
+		c.ev.holdReply(d, req.id, res, seq)
 		return
 	}
 	c.finishTransact(d, req.id, res, seq)
@@ -41,14 +41,20 @@ func (c *conn) transact(req *request) {
 
 // finishTransact waits for durability when asked and sends the reply.
 func (c *conn) finishTransact(d *dbState, id []byte, res database.Result, seq uint64) {
-	if d.file != nil && (res.Commit != nil || res.Durable) {
-		if res.Durable {
-			if err := d.file.WaitTimeout(seq, time.Minute); err != nil {
-				c.log.Error("durable commit failed", "db", d.name, "err", err)
-				c.send(appendReply(nil, id, (&database.Error{Tag: database.TagIO, Details: err.Error()}).AppendJSON([]byte("["))))
-				return
-			}
-		}
+	var err error
+	if d.file != nil && res.Durable {
+		err = d.file.WaitTimeout(seq, time.Minute)
+	}
+	c.answerDurable(d, id, res, err)
+}
+
+// answerDurable sends a transaction's reply, or, when its durable commit
+// could not be written (err), an I/O error in its place.
+func (c *conn) answerDurable(d *dbState, id []byte, res database.Result, err error) {
+	if err != nil {
+		c.log.Error("durable commit failed", "db", d.name, "err", err)
+		c.send(appendReply(nil, id, (&database.Error{Tag: database.TagIO, Details: err.Error()}).AppendJSON([]byte("["))))
+		return
 	}
 	c.replyDirect(id, res.Reply)
 }
