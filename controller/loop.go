@@ -71,6 +71,7 @@ type loop struct {
 	localnet map[string]bool                // the localnet ports Local answered for
 	phys     *physical.Builder              // of the physical flows in desired
 	physSig  string                         // the chassis state phys was built from
+	physIn   physState                      // the Input phys holds, row by row, and the SB rows changed since (physflows.go)
 	lbOwners map[string]bool                // load-balancer hairpin owners in desired
 	lbLocal  map[uint32]bool                // the local datapath keys lbOwners were built for
 	lbConfig lbhairpin.Config               // and the configuration
@@ -227,6 +228,7 @@ func (l *loop) updateView(src sbSource, st *chassis.State) {
 		l.view = loadSBView(src, st.Chassis)
 		l.compileLflows(l.view, st, nil)
 		l.physDirty, l.lbDirty = true, true
+		l.physIn.full = true
 		releaseMemory(true)
 		return
 	}
@@ -234,6 +236,7 @@ func (l *loop) updateView(src sbSource, st *chassis.State) {
 		return
 	}
 	d := l.view.apply(src, cs)
+	l.physIn.note(cs)
 	l.compileLflows(l.view, st, d)
 	releaseMemory(false)
 	if d.phys {
