@@ -93,7 +93,7 @@ func (c *conn) monitor(req *request) {
 	result := m.initialReply(lastID)
 	d.monitors[m] = struct{}{}
 	c.monitors[string(monID)] = m
-	c.reply(req.id, result)
+	c.replyParts(req.id, result)
 	d.mu.Unlock()
 }
 
@@ -219,32 +219,37 @@ func (tm *tableMonitor) matches(r *database.Row) bool {
 
 // initialReply builds the monitor's reply: the initial rows, or for
 // monitor_cond_since the changes after lastID when the history has them.
-func (m *monitor) initialReply(lastID string) []byte {
+// A large reply comes in parts (see partBuf).
+func (m *monitor) initialReply(lastID string) [][]byte {
+	var p partBuf
 	if m.version != 3 {
-		return m.appendInitial(nil)
+		m.appendInitial(&p)
+		return p.list()
 	}
 	d := m.d
-	b := []byte{'['}
+	p.b = append(p.b, '[')
 	if changes, found := d.changesSince(lastID); found {
-		b = append(b, "true,"...)
-		b = database.AppendString(b, d.lastTxnID)
-		b = append(b, ',')
+		p.b = append(p.b, "true,"...)
+		p.b = database.AppendString(p.b, d.lastTxnID)
+		p.b = append(p.b, ',')
 		body := m.appendChanges(nil, changes, false)
 		if len(body) == 0 {
 			body = []byte("{}")
 		}
-		b = append(b, body...)
-		return append(b, ']')
+		p.b = append(p.b, body...)
+		p.b = append(p.b, ']')
+		return p.list()
 	}
-	b = append(b, "false,"...)
-	b = database.AppendString(b, d.lastTxnID)
-	b = append(b, ',')
-	b = m.appendInitial(b)
-	return append(b, ']')
+	p.b = append(p.b, "false,"...)
+	p.b = database.AppendString(p.b, d.lastTxnID)
+	p.b = append(p.b, ',')
+	m.appendInitial(&p)
+	p.b = append(p.b, ']')
+	return p.list()
 }
 
-func (m *monitor) appendInitial(b []byte) []byte {
-	b = append(b, '{')
+func (m *monitor) appendInitial(p *partBuf) {
+	p.b = append(p.b, '{')
 	first := true
 	for _, tm := range m.tables {
 		if !tm.initial {
@@ -255,6 +260,7 @@ func (m *monitor) appendInitial(b []byte) []byte {
 			if !tm.matches(r) {
 				continue
 			}
+			b := p.b
 			if n == 0 {
 				if !first {
 					b = append(b, ',')
@@ -274,13 +280,44 @@ func (m *monitor) appendInitial(b []byte) []byte {
 				b = append(b, `:{"initial":`...)
 				b = appendNonDefault(b, r, tm.cols)
 			}
-			b = append(b, '}')
+			p.b = append(b, '}')
+			p.cut()
 		}
 		if n > 0 {
-			b = append(b, '}')
+			p.b = append(p.b, '}')
 		}
 	}
-	return append(b, '}')
+	p.b = append(p.b, '}')
+}
+
+// partBuf builds a large message as a list of buffers of about partSize
+// bytes each. One buffer grown to the size of the whole message (the
+// initial rows of a large database: megabytes) would leave behind about
+// four times that in garbage, since append grows large slices by a
+// quarter at a time, and then be copied once more into the reply; the
+// parts are written as they are (sendParts) and freed once written.
+type partBuf struct {
+	done [][]byte
+	b    []byte // the part being filled
+}
+
+const partSize = 64 << 10
+
+// cut starts a new part once the current one is full.
+func (p *partBuf) cut() {
+	if len(p.b) >= partSize {
+		p.done = append(p.done, p.b)
+		p.b = make([]byte, 0, partSize+partSize/4)
+	}
+}
+
+// list returns the parts, in order.
+func (p *partBuf) list() [][]byte {
+	if len(p.b) > 0 {
+		p.done = append(p.done, p.b)
+		p.b = nil
+	}
+	return p.done
 }
 
 func appendNonDefault(b []byte, r *database.Row, cols []*database.Column) []byte {

@@ -3,6 +3,7 @@ package embeddeddb
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -272,5 +273,54 @@ func TestMonitorsShareEncoding(t *testing.T) {
 		if string(params(t, same)[1]) != string(params(t, other)[1]) {
 			t.Errorf("monitors with different ids got different bodies:\n%s\n%s", same.Raw, other.Raw)
 		}
+	}
+}
+
+// TestLargeInitialReply: a monitor whose initial rows make a reply of
+// many parts (hundreds of KB) gets every row, whole and once, with
+// monitor, monitor_cond and monitor_cond_since.
+func TestLargeInitialReply(t *testing.T) {
+	ts := startServer(t, "")
+	w := ts.dialNB(t)
+	const n = 1500
+	long := strings.Repeat("x", 200)
+	ops := make([]string, n)
+	for i := range ops {
+		ops[i] = fmt.Sprintf(`{"op":"insert","table":"Logical_Switch","row":{"name":"sw%d-%s"}}`, i, long)
+	}
+	transact(t, w, "["+strings.Join(ops, ",")+"]")
+	for _, method := range []string{"monitor", "monitor_cond", "monitor_cond_since"} {
+		c := ts.dialNB(t)
+		args := []any{nbName, "m", raw(`{"Logical_Switch":{"columns":["name"]}}`)}
+		if method == "monitor_cond_since" {
+			args = append(args, database.ZeroUUID)
+		}
+		res := ok(t, c.Call(method, args...))
+		if method == "monitor_cond_since" {
+			var r []json.RawMessage
+			if err := json.Unmarshal(res, &r); err != nil || len(r) != 3 {
+				t.Fatalf("%s: reply is not [found, last-id, updates]: %.200s", method, res)
+			}
+			res = r[2]
+		}
+		var updates map[string]map[string]map[string]struct{ Name string }
+		if err := json.Unmarshal(res, &updates); err != nil {
+			t.Fatalf("%s: %d-byte reply does not decode: %v", method, len(res), err)
+		}
+		names := map[string]bool{}
+		for _, u := range updates["Logical_Switch"] {
+			for _, row := range u {
+				names[row.Name] = true
+			}
+		}
+		for i := range n {
+			if name := fmt.Sprintf("sw%d-%s", i, long); !names[name] {
+				t.Fatalf("%s: initial reply (%d bytes, %d rows) lacks %.10s…", method, len(res), len(names), name)
+			}
+		}
+		if len(names) != n {
+			t.Fatalf("%s: %d rows in the initial reply, want %d", method, len(names), n)
+		}
+		c.Close()
 	}
 }

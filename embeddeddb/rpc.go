@@ -57,6 +57,15 @@ func (c *conn) replyDirect(id, result []byte) {
 	c.sendDirect(appendReply(nil, id, result))
 }
 
+// replyParts queues a reply whose result is the concatenation of parts,
+// which the caller must never modify afterwards; safe under any lock.
+func (c *conn) replyParts(id []byte, result [][]byte) {
+	msg := make([][]byte, 0, len(result)+4)
+	msg = append(msg, replyOpen, id, replyMid)
+	msg = append(msg, result...)
+	c.sendParts(append(msg, replyClose)...)
+}
+
 func (c *conn) replyError(id []byte, tag, details string) {
 	c.send(errorReply(id, &database.Error{Tag: tag, Details: details}))
 }

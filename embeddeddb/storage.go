@@ -95,6 +95,7 @@ func loadRecords(path string, fileSchemaRaw []byte, want *database.Schema, recor
 			return nil, fmt.Errorf("%s: transaction record %d: %w", path, i+1, err)
 		}
 	}
+	db.FinishReplay()
 	return db, nil
 }
 

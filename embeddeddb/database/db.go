@@ -109,7 +109,9 @@ type Database struct {
 	schema *Schema
 	tables []*tableData
 	rng    *rand.ChaCha8
-	// recParser parses file records; its values die with each record.
+	// recParser parses file records; its values die with each record,
+	// but it holds the last one, and the buffer the record lies in,
+	// until FinishReplay.
 	recParser fastjson.Parser
 	// reserved refuses writes from clients, as for _Server.
 	reserved bool

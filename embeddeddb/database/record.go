@@ -112,6 +112,12 @@ func (db *Database) AppendSnapshot(b []byte, dateMs int64) []byte {
 // update2-style differences for modified rows.
 func (db *Database) ApplyRecord(rec []byte) error { return db.applyRecord(rec, false) }
 
+// FinishReplay drops what ApplyRecord keeps from one record to the next
+// for speed: a parser that references the last record and so the whole
+// buffer it was read into (the file, when loading). Call it after the
+// last ApplyRecord.
+func (db *Database) FinishReplay() { db.recParser = fastjson.Parser{} }
+
 // Convert returns a database holding old's rows under schema to: tables and
 // columns that to lacks are dropped, new columns take their defaults, and
 // every kept value must satisfy to's constraints. This is what happens when
@@ -121,6 +127,7 @@ func Convert(old *Database, to *Schema) (*Database, error) {
 	if err := db.applyRecord(old.AppendSnapshot(nil, 0), true); err != nil {
 		return nil, fmt.Errorf("convert %s %s to %s: %w", old.schema.Name, old.schema.Version, to.Version, err)
 	}
+	db.FinishReplay()
 	return db, nil
 }
 

@@ -1,6 +1,7 @@
 package ovsdbfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -61,7 +62,9 @@ func checkRecord(h header, body []byte) error {
 // is missing or corrupt, ErrClustered for a clustered database and
 // ErrLocked if the file is in use. It returns the schema and the later
 // records, in file order, without their terminating LFs; they share one
-// buffer, which the caller may keep.
+// buffer, which the caller may keep. The Log keeps a copy of the schema,
+// not the buffer: a file's worth of memory is freed once the caller is
+// done with the records.
 func Open(path string, logger *slog.Logger) (l *Log, schema []byte, records [][]byte, err error) {
 	logger = orDefault(logger)
 	lock, err := acquireLock(path)
@@ -74,7 +77,7 @@ func Open(path string, logger *slog.Logger) (l *Log, schema []byte, records [][]
 		return nil, nil, nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	removeStaleTemp(path, logger)
-	l = newLog(path, f, lock, c.schema, c.good, int64(len(c.records)), logger)
+	l = newLog(path, f, lock, bytes.Clone(c.schema), c.good, int64(len(c.records)), logger)
 	return l, c.schema, c.records, nil
 }
 

@@ -155,3 +155,25 @@ func TestWriteFile(t *testing.T) {
 		t.Fatal("WriteFile accepted a snapshot that is not JSON")
 	}
 }
+
+// TestOpenedLogOwnsItsSchema: the caller may reuse or drop the buffer
+// Open returned (the whole file) without the Log's schema changing, so
+// the Log does not pin that buffer in memory.
+func TestOpenedLogOwnsItsSchema(t *testing.T) {
+	data, _ := threeRecordFile(t)
+	l, schema, records, err := Open(writeBytes(t, data), testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	want := bytes.Clone(schema)
+	for i := range schema {
+		schema[i] = 'x'
+	}
+	for _, r := range records {
+		clear(r)
+	}
+	if got := l.Schema(); !bytes.Equal(got, want) {
+		t.Fatalf("the Log's schema changed with the buffer Open returned: %.40s", got)
+	}
+}
