@@ -125,7 +125,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	writeEnvironment(stdout, o, sides)
-	results, failures := runAll(ctx, chosen, sides, root, o.repeat, stderr)
+	results, failures := runAll(ctx, chosen, sides, root, o.repeat, o.keepTmp, stderr)
 	fmt.Fprintln(stdout)
 	header := tableHeader
 	if o.baseline != "" {
@@ -151,8 +151,9 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 // runAll runs every scenario on every side in turn, never two servers at
 // once, so that they do not compete for the CPUs. With repeat > 1 each
 // scenario runs that many rounds, the sides' order alternating between
-// rounds, and every figure is the median over the rounds.
-func runAll(ctx context.Context, chosen []scenario, sides []*side, root string, repeat int, log io.Writer) (map[string][]metric, []string) {
+// rounds, and every figure is the median over the rounds. With keep,
+// every round's directory stays (named after the round) for -keep.
+func runAll(ctx context.Context, chosen []scenario, sides []*side, root string, repeat int, keep bool, log io.Writer) (map[string][]metric, []string) {
 	results := map[string][]metric{}
 	var failures []string
 	for _, sc := range chosen {
@@ -166,7 +167,11 @@ func runAll(ctx context.Context, chosen []scenario, sides []*side, root string, 
 				if ctx.Err() != nil {
 					return results, append(failures, "interrupted: "+ctx.Err().Error())
 				}
-				ms, err := runOnce(ctx, sc, s, filepath.Join(root, sc.name+"-"+s.name), log)
+				dir := filepath.Join(root, fmt.Sprintf("%s-%s-%d", sc.name, s.name, round+1))
+				ms, err := runOnce(ctx, sc, s, dir, log)
+				if !keep {
+					os.RemoveAll(dir)
+				}
 				if err != nil {
 					failures = append(failures, fmt.Sprintf("%s on %s: %v", sc.name, s.name, err))
 					continue
@@ -182,7 +187,6 @@ func runAll(ctx context.Context, chosen []scenario, sides []*side, root string, 
 }
 
 func runOnce(ctx context.Context, sc scenario, s *side, dir string, log io.Writer) ([]metric, error) {
-	defer os.RemoveAll(dir)
 	fmt.Fprintf(log, "%-8s %-12s ...", sc.name, s.name)
 	t0 := time.Now()
 	ms, err := sc.run(ctx, s, dir)
