@@ -121,15 +121,10 @@ func (l *loop) logOnce(msg string, err error) {
 	}
 }
 
-// chassisTables are the SB tables chassis.Manager reads: a change to
-// one of them (or to the OVS database) makes the round reconcile.
-var chassisTables = []string{sbdb.SBGlobalTable, sbdb.ChassisTable, sbdb.EncapTable, sbdb.ChassisPrivateTable,
-	sbdb.PortBindingTable, sbdb.DatapathBindingTable, sbdb.HAChassisGroupTable, sbdb.HAChassisTable}
-
 // round brings the chassis and br-int in line with both databases,
 // doing only what the changes since the last round call for.
 func (l *loop) round(ctx context.Context) error {
-	if cs := l.ovsChanges.take(); !cs.empty() {
+	if cs := l.ovsChanges.take(); !cs.empty() && (cs.Full || l.mgr == nil || l.mgr.Affected(cs.Tables, nil)) {
 		l.ovsDirty = true
 	}
 	if l.ovsDirty || l.cfg == nil {
@@ -213,7 +208,9 @@ func (l *loop) takeSBChanges(sb client.Client) {
 		}
 	}
 	l.pendSB.merge(cs)
-	if l.pendSB.has(chassisTables...) {
+	// Only a change the chassis manager reads, in a way that matters
+	// (not SB_Global's nb_cfg, not another chassis' port), reconciles.
+	if !cs.empty() && (cs.Full || l.mgr == nil || l.mgr.Affected(nil, cs.Tables)) {
 		l.reconcile = true
 	}
 }

@@ -51,6 +51,7 @@ type Manager struct {
 	kernel    *bool             // KernelDatapath's answer, asked once
 	installed map[string]string // logical port -> interface uuid ovn-installed is on ("" for a container port)
 	state     *State            // the last Reconcile's result
+	seen      *seen             // what the last Reconcile read, for Affected; nil until one succeeds
 }
 
 // New returns a Manager writing through ovs (the local Open_vSwitch
@@ -131,6 +132,7 @@ type LocalDatapath struct {
 func (m *Manager) Reconcile(ctx context.Context) (*State, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.seen = nil // until this one succeeds
 	ov, err := readOVS(ctx, m.ovs)
 	if err != nil {
 		return nil, err
@@ -295,6 +297,7 @@ func (m *Manager) applyOVS(ctx context.Context, ov *ovsView, sbv *sbView, cfg Co
 		st.LocalPorts[name] = lp
 	}
 	m.state = st
+	m.remember(ov, sbv, b, chUUID)
 	return st, nil
 }
 

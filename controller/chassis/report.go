@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/ovn-kubernetes/libovsdb/client"
+
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 	"github.com/ovnd/ovnd/ovnschema/vswitch"
 )
@@ -25,7 +27,7 @@ func (m *Manager) MarkInstalled(ctx context.Context, ports []string) error {
 	if m.state == nil {
 		return ErrNotRegistered
 	}
-	sbv, err := readSB(ctx, m.sb)
+	pbs, err := bindingsNamed(m.sb, ports)
 	if err != nil {
 		return err
 	}
@@ -34,6 +36,8 @@ func (m *Manager) MarkInstalled(ctx context.Context, ports []string) error {
 		return err
 	}
 	ot, st := &txn{c: m.ovs}, &txn{c: m.sb}
+	var marked []*vswitch.Interface
+	var ups []*sbdb.PortBinding
 	now := msString(m.opts.Now())
 	// The State Reconcile returned is the caller's: update a copy.
 	next := *m.state
@@ -63,6 +67,7 @@ func (m *Manager) MarkInstalled(ctx context.Context, ports []string) error {
 				row := &vswitch.Interface{UUID: f.UUID}
 				st := map[string]string{OVNInstalledKey: "true", OVNInstalledTSKey: now}
 				ot.setKeys(row, &row.ExternalIDs, f.ExternalIDs, st, []string{OVNInstalledKey, OVNInstalledTSKey})
+				marked = append(marked, f)
 			}
 		}
 		m.installed[name] = lp.InterfaceUUID
@@ -71,19 +76,50 @@ func (m *Manager) MarkInstalled(ctx context.Context, ports []string) error {
 		}
 		lp.Installed = true
 		m.state.LocalPorts[name] = lp
-		if pb := sbv.pbs[name]; pb != nil && pb.Up != nil && !*pb.Up {
+		if pb := pbs[name]; pb != nil && pb.Up != nil && !*pb.Up {
 			up := true
 			row := &sbdb.PortBinding{UUID: pb.UUID, Up: &up}
 			st.update(row, &row.Up)
+			ups = append(ups, pb)
 		}
 	}
 	if err := ot.commit(ctx); err != nil {
 		return fmt.Errorf("ovs ovn-installed: %w", err)
 	}
+	if s := m.seen; s != nil {
+		for _, f := range marked {
+			s.expectInstalled(f)
+		}
+	}
 	if err := st.commit(ctx); err != nil {
 		return fmt.Errorf("sb port binding up: %w", err)
 	}
+	if s := m.seen; s != nil {
+		for _, pb := range ups {
+			s.expectUp(pb)
+		}
+	}
 	return nil
+}
+
+// bindingsNamed returns the cached Port_Bindings of the logical ports
+// names, by name.
+func bindingsNamed(c client.Client, names []string) (map[string]*sbdb.PortBinding, error) {
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	pbs, err := rows[sbdb.PortBinding](c, sbdb.PortBindingTable)
+	if err != nil {
+		return nil, fmt.Errorf("read sb cache: %w", err)
+	}
+	out := make(map[string]*sbdb.PortBinding, len(names))
+	for _, pb := range pbs {
+		if want[pb.LogicalPort] {
+			out[pb.LogicalPort] = pb
+		}
+	}
+	return out, nil
 }
 
 // Bridge external_ids keys where ovn-controller also reports nb_cfg.
@@ -188,6 +224,6 @@ func (m *Manager) Cleanup(ctx context.Context) error {
 		return fmt.Errorf("ovs cleanup: %w", err)
 	}
 	m.installed = map[string]string{}
-	m.state = nil
+	m.state, m.seen = nil, nil
 	return nil
 }

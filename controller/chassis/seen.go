@@ -1,0 +1,293 @@
+package chassis
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/model"
+
+	"github.com/ovnd/ovnd/ovnschema/sbdb"
+	"github.com/ovnd/ovnd/ovnschema/vswitch"
+)
+
+// seen is what the last Reconcile read, reduced to what its writes and
+// its State depend on, so that Affected can tell a change that matters
+// from one that does not (the SB's nb_cfg moving, a port bound to
+// another chassis, the statistics of an interface, the Manager's own
+// writes coming back).
+type seen struct {
+	chUUID   string
+	ovs      map[string]map[string]string // table -> row UUID -> digest: every row of the OVS tables read
+	private  map[string]string            // Chassis_Private UUID -> digest
+	pbs      map[string]string            // Port_Binding UUID -> digest, of the bindings followed
+	ifaceIDs map[string]bool              // the iface-ids on the integration bridge
+	local    map[string]bool              // the logical ports with an interface here
+}
+
+// ovsTables are the Open_vSwitch tables Reconcile reads.
+var ovsTables = []string{vswitch.OpenvSwitchTable, vswitch.BridgeTable, vswitch.PortTable, vswitch.InterfaceTable}
+
+// Affected reports whether changes to rows of the local OVS database
+// (ovs) and of the SB (sb), each table -> row UUIDs, as the clients'
+// caches hold them now, can make Reconcile write anything or return
+// another State than its last one did. It compares each changed row with
+// what the last Reconcile read of it (only the columns the Manager
+// reads; its own writes since, by Reconcile, MarkInstalled and
+// ReportNbCfg, as it expects them to come back); a Port_Binding it did
+// not follow matters only if it now names an interface here, is bound
+// here, is a container of a port here or is not a plain VIF. Before a
+// Reconcile has succeeded every change matters.
+func (m *Manager) Affected(ovs, sb map[string]map[string]struct{}) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.seen
+	if s == nil {
+		return len(ovs)+len(sb) > 0
+	}
+	for _, t := range ovsTables {
+		for id := range ovs[t] {
+			now, ok := ovsDigest(cachedRow(m.ovs, t, id))
+			if old, had := s.ovs[t][id]; ok != had || now != old {
+				return true
+			}
+		}
+	}
+	for t, ids := range sb {
+		if len(ids) > 0 && s.sbAffected(m.sb, t, ids) {
+			return true
+		}
+	}
+	return false
+}
+
+// sbAffected reports whether the changes to rows ids of SB table t
+// matter.
+func (s *seen) sbAffected(c client.Client, t string, ids map[string]struct{}) bool {
+	switch t {
+	case sbdb.PortBindingTable:
+		for id := range ids {
+			pb, _ := cachedRow(c, t, id).(*sbdb.PortBinding)
+			old, followed := s.pbs[id]
+			if followed && (pb == nil || pbDigest(pb) != old) || !followed && pb != nil && s.follows(pb) {
+				return true
+			}
+		}
+		return false
+	case sbdb.ChassisPrivateTable:
+		for id := range ids {
+			p, _ := cachedRow(c, t, id).(*sbdb.ChassisPrivate)
+			old, had := s.private[id]
+			if (p != nil) != had || p != nil && privateDigest(p) != old {
+				return true
+			}
+		}
+		return false
+	case sbdb.ChassisTable, sbdb.EncapTable, sbdb.DatapathBindingTable, sbdb.HAChassisGroupTable, sbdb.HAChassisTable:
+		return true // small tables that rarely change: every change
+	}
+	return false // a table Reconcile does not read (SB_Global...)
+}
+
+// follows reports whether binding pb can matter to Reconcile: not a
+// plain VIF (patch, localnet, gateway, localport... ports shape the
+// local datapaths, localnet patches and gateways), bound here, named by
+// an interface here, or a container of a port here. Other VIFs are
+// someone else's.
+func (s *seen) follows(pb *sbdb.PortBinding) bool {
+	return pb.Type != typeVIF || pb.Chassis != nil && *pb.Chassis == s.chUUID || s.ifaceIDs[pb.LogicalPort] ||
+		pb.ParentPort != nil && s.local[*pb.ParentPort]
+}
+
+// cachedRow returns a copy of row id of table from c's cache, or nil.
+func cachedRow(c client.Client, table, id string) model.Model {
+	cache := c.Cache()
+	if cache == nil {
+		return nil
+	}
+	rc := cache.Table(table)
+	if rc == nil {
+		return nil
+	}
+	return rc.Row(id)
+}
+
+// remember records what Reconcile read (ov as it reads after its
+// writes, sbv as before them), with the claims and releases of b as
+// they will come back.
+func (m *Manager) remember(ov *ovsView, sbv *sbView, b *binding, chUUID string) {
+	s := &seen{chUUID: chUUID, ovs: map[string]map[string]string{}, private: map[string]string{},
+		pbs: map[string]string{}, ifaceIDs: map[string]bool{}, local: map[string]bool{}}
+	for _, id := range b.ifaceIDs {
+		s.ifaceIDs[id] = true
+	}
+	for name := range b.local {
+		s.local[name] = true
+	}
+	note := func(t, id string, row model.Model) {
+		if s.ovs[t] == nil {
+			s.ovs[t] = map[string]string{}
+		}
+		s.ovs[t][id], _ = ovsDigest(row)
+	}
+	note(vswitch.OpenvSwitchTable, ov.root.UUID, ov.root)
+	for _, br := range ov.bridges {
+		note(vswitch.BridgeTable, br.UUID, br)
+	}
+	for id, p := range ov.ports {
+		note(vswitch.PortTable, id, p)
+	}
+	for id, f := range ov.ifaces {
+		note(vswitch.InterfaceTable, id, f)
+	}
+	for _, p := range sbv.privates {
+		s.private[p.UUID] = privateDigest(p)
+	}
+	after := map[string]*sbdb.PortBinding{}
+	for _, pb := range b.claim {
+		after[pb.UUID] = claimedRow(pb, &chUUID)
+	}
+	for _, pb := range b.release {
+		after[pb.UUID] = claimedRow(pb, nil)
+	}
+	for _, pb := range sbv.pbs {
+		if n := after[pb.UUID]; n != nil {
+			pb = n
+		}
+		if s.follows(pb) {
+			s.pbs[pb.UUID] = pbDigest(pb)
+		}
+	}
+	m.seen = s
+}
+
+// claimedRow is pb as claimOps leaves it when it binds pb to chassis
+// (nil: releases it).
+func claimedRow(pb *sbdb.PortBinding, chassis *string) *sbdb.PortBinding {
+	n := *pb
+	n.Chassis = chassis
+	if pb.Up != nil && *pb.Up {
+		f := false
+		n.Up = &f
+	}
+	if chassis != nil {
+		n.Encap = nil
+	}
+	return &n
+}
+
+// expectUp records that MarkInstalled set Port_Binding.up of pb.
+func (s *seen) expectUp(pb *sbdb.PortBinding) {
+	if _, ok := s.pbs[pb.UUID]; ok {
+		n := *pb
+		up := true
+		n.Up = &up
+		s.pbs[pb.UUID] = pbDigest(&n)
+	}
+}
+
+// expectInstalled records that MarkInstalled set ovn-installed on f.
+func (s *seen) expectInstalled(f *vswitch.Interface) {
+	n := *f
+	n.ExternalIDs = maps.Clone(f.ExternalIDs)
+	if n.ExternalIDs == nil {
+		n.ExternalIDs = map[string]string{}
+	}
+	n.ExternalIDs[OVNInstalledKey] = "true"
+	if t := s.ovs[vswitch.InterfaceTable]; t != nil {
+		if _, ok := t[f.UUID]; ok {
+			t[f.UUID], _ = ovsDigest(&n)
+		}
+	}
+}
+
+// Keys the Manager writes that Reconcile does not read back: the times
+// of ovn-installed, and the nb_cfg ReportNbCfg reports on the bridge.
+var unread = map[string]bool{OVNInstalledTSKey: true, nbCfgKey: true, nbCfgTSKey: true}
+
+// ovsDigest renders the columns the Manager reads of an OVS row (not the
+// statistics and status columns ovs-vswitchd keeps updating); false if
+// there is no row.
+func ovsDigest(row model.Model) (string, bool) {
+	var d digest
+	switch r := row.(type) {
+	case *vswitch.OpenvSwitch:
+		d.m(r.ExternalIDs).m(r.OtherConfig).l(r.DatapathTypes).l(r.IfaceTypes).v(r.DpdkInitialized).l(r.Bridges)
+	case *vswitch.Bridge:
+		optional(d.v(r.Name).l(r.Ports).m(r.ExternalIDs).v(r.DatapathType), r.FailMode).m(r.OtherConfig)
+	case *vswitch.Port:
+		d.v(r.Name).l(r.Interfaces).m(r.ExternalIDs)
+	case *vswitch.Interface:
+		optional(d.v(r.Name).v(r.Type).m(r.Options), r.Ofport).m(r.ExternalIDs)
+	default:
+		return "", false
+	}
+	return d.String(), true
+}
+
+// pbDigest renders the columns the Manager reads of a Port_Binding.
+func pbDigest(pb *sbdb.PortBinding) string {
+	var d digest
+	d.v(pb.LogicalPort).v(pb.Datapath).v(pb.Type).v(pb.TunnelKey).m(pb.Options)
+	optional(&d, pb.Up)
+	optional(&d, pb.Tag)
+	optional(&d, pb.ParentPort)
+	optional(&d, pb.RequestedChassis)
+	optional(&d, pb.Chassis)
+	optional(&d, pb.HaChassisGroup)
+	optional(&d, pb.Encap)
+	d.l(pb.MAC).l(pb.GatewayChassis).l(pb.AdditionalChassis).l(pb.RequestedAdditionalChassis)
+	return d.String()
+}
+
+// privateDigest renders a Chassis_Private row without the nb_cfg that
+// ReportNbCfg (and every other chassis) keeps moving.
+func privateDigest(priv *sbdb.ChassisPrivate) string {
+	var d digest
+	optional(d.v(priv.Name), priv.Chassis).m(priv.ExternalIDs)
+	return d.String()
+}
+
+// digest renders values one after the other, each ended by a byte no
+// value holds.
+type digest struct{ strings.Builder }
+
+func (d *digest) v(x any) *digest {
+	fmt.Fprint(&d.Builder, x)
+	d.WriteByte(0)
+	return d
+}
+
+// optional renders a pointer's value, or a mark for nil.
+func optional[T any](d *digest, x *T) *digest {
+	if x == nil {
+		d.WriteByte(1)
+		return d
+	}
+	return d.v(*x)
+}
+
+func (d *digest) l(xs []string) *digest {
+	for _, x := range xs {
+		d.WriteString(x)
+		d.WriteByte(2)
+	}
+	d.WriteByte(0)
+	return d
+}
+
+// m renders a map in key order, leaving out the keys Reconcile does not
+// read.
+func (d *digest) m(kv map[string]string) *digest {
+	for _, k := range sortedKeys(kv) {
+		if !unread[k] {
+			d.WriteString(k)
+			d.WriteByte(3)
+			d.WriteString(kv[k])
+			d.WriteByte(2)
+		}
+	}
+	d.WriteByte(0)
+	return d
+}
