@@ -11,14 +11,20 @@
 // Port_Binding.up) and nb_cfg applied (Chassis_Private.nb_cfg) when the
 // controller loop says so.
 //
-// Manager.Reconcile is the one entry point the loop calls on every change
-// of either database: it reads both clients' caches, diffs them against
-// what should be, writes only the difference (no transaction at all when
-// nothing changed) and returns the State the flow builders need. It
-// always computes in full, reading the libovsdb caches without copying
-// rows: a no-op Reconcile against an SB of 5,000 Port_Bindings and 100
-// chassis makes about 3,200 allocations (1.1 MB) and takes 6-30ms on the
-// shared 2-core test machine (more under heavy load).
+// Manager.Reconcile is the one entry point the loop calls when either
+// database changed in a way that matters to it: it reads both clients'
+// caches, diffs them against what should be, writes only the difference
+// (no transaction at all when nothing changed) and returns the State the
+// flow builders need. It always computes in full, reading the libovsdb
+// caches without copying rows: a no-op Reconcile against an SB of 5,000
+// Port_Bindings and 100 chassis makes about 3,200 allocations (1.1 MB)
+// and takes 6-30ms on the shared 2-core test machine (more under heavy
+// load). Manager.Affected tells the loop which changes matter: it
+// compares each changed row with what the last Reconcile read of it (the
+// columns the Manager reads, and its own writes as they will come back),
+// so that SB_Global's nb_cfg, other chassis' nb_cfg and ports, interface
+// statistics and the echo of ovn-installed, up and claims reconcile
+// nothing.
 //
 // Names, keys and values are those ovn-controller 23.03 writes, so that
 // a chassis can move between ovn-controller and ovnd in either

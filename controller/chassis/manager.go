@@ -283,6 +283,7 @@ func (m *Manager) applyOVS(ctx context.Context, ov *ovsView, sbv *sbView, cfg Co
 	patchOps(t, ov, patches)
 	zoneOps(t, br, zones)
 	installedOps(t, m.bridgeIfaces(ov, cfg.Bridge), m.updateInstalled(b), msString(m.opts.Now()))
+	read := ov // what this Reconcile decided from
 	if len(t.ops) > 0 || t.err != nil {
 		if err := t.commit(ctx); err != nil {
 			return nil, fmt.Errorf("ovs bridge %s: %w", cfg.Bridge, err)
@@ -297,7 +298,7 @@ func (m *Manager) applyOVS(ctx context.Context, ov *ovsView, sbv *sbView, cfg Co
 		st.LocalPorts[name] = lp
 	}
 	m.state = st
-	m.remember(ov, sbv, b, chUUID)
+	m.remember(read, ov, updatedRows(t.ops), sbv, b, chUUID)
 	return st, nil
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ovn-kubernetes/libovsdb/client"
 	"github.com/ovn-kubernetes/libovsdb/model"
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 	"github.com/ovnd/ovnd/ovnschema/vswitch"
@@ -113,10 +114,13 @@ func cachedRow(c client.Client, table, id string) model.Model {
 	return rc.Row(id)
 }
 
-// remember records what Reconcile read (ov as it reads after its
-// writes, sbv as before them), with the claims and releases of b as
-// they will come back.
-func (m *Manager) remember(ov *ovsView, sbv *sbView, b *binding, chUUID string) {
+// remember records what Reconcile decided from: read and sbv, with the
+// rows it updated in the OVS (updated) as it read them back after its
+// writes (after), the claims and releases of b as they will come back.
+// A row someone else changed meanwhile keeps the version Reconcile
+// read, so that its change still counts; rows inserted meanwhile (its
+// own tunnels and patch ports too) are not recorded, and count.
+func (m *Manager) remember(read, after *ovsView, updated map[string]bool, sbv *sbView, b *binding, chUUID string) {
 	s := &seen{chUUID: chUUID, ovs: map[string]map[string]string{}, private: map[string]string{},
 		pbs: map[string]string{}, ifaceIDs: map[string]bool{}, local: map[string]bool{}}
 	for _, id := range b.ifaceIDs {
@@ -131,28 +135,28 @@ func (m *Manager) remember(ov *ovsView, sbv *sbView, b *binding, chUUID string) 
 		}
 		s.ovs[t][id], _ = ovsDigest(row)
 	}
-	note(vswitch.OpenvSwitchTable, ov.root.UUID, ov.root)
-	for _, br := range ov.bridges {
-		note(vswitch.BridgeTable, br.UUID, br)
+	note(vswitch.OpenvSwitchTable, read.root.UUID, after.rootAs(read.root, updated))
+	for _, br := range read.bridges {
+		note(vswitch.BridgeTable, br.UUID, after.bridgeAs(br, updated))
 	}
-	for id, p := range ov.ports {
-		note(vswitch.PortTable, id, p)
+	for id, p := range read.ports {
+		note(vswitch.PortTable, id, pick(p, after.ports[id], updated[id]))
 	}
-	for id, f := range ov.ifaces {
-		note(vswitch.InterfaceTable, id, f)
+	for id, f := range read.ifaces {
+		note(vswitch.InterfaceTable, id, pick(f, after.ifaces[id], updated[id]))
 	}
 	for _, p := range sbv.privates {
 		s.private[p.UUID] = privateDigest(p)
 	}
-	after := map[string]*sbdb.PortBinding{}
+	written := map[string]*sbdb.PortBinding{}
 	for _, pb := range b.claim {
-		after[pb.UUID] = claimedRow(pb, &chUUID)
+		written[pb.UUID] = claimedRow(pb, &chUUID)
 	}
 	for _, pb := range b.release {
-		after[pb.UUID] = claimedRow(pb, nil)
+		written[pb.UUID] = claimedRow(pb, nil)
 	}
 	for _, pb := range sbv.pbs {
-		if n := after[pb.UUID]; n != nil {
+		if n := written[pb.UUID]; n != nil {
 			pb = n
 		}
 		if s.follows(pb) {
@@ -160,6 +164,47 @@ func (m *Manager) remember(ov *ovsView, sbv *sbView, b *binding, chUUID string) 
 		}
 	}
 	m.seen = s
+}
+
+// pick is the version of a row to remember: the one read back after
+// the writes if this Reconcile updated the row, else the one it read.
+func pick[T any](read, after *T, updated bool) *T {
+	if updated && after != nil {
+		return after
+	}
+	return read
+}
+
+func (v *ovsView) rootAs(read *vswitch.OpenvSwitch, updated map[string]bool) *vswitch.OpenvSwitch {
+	if v.root.UUID != read.UUID {
+		return read
+	}
+	return pick(read, v.root, updated[read.UUID])
+}
+
+func (v *ovsView) bridgeAs(read *vswitch.Bridge, updated map[string]bool) *vswitch.Bridge {
+	for _, br := range v.bridges {
+		if br.UUID == read.UUID {
+			return pick(read, br, updated[read.UUID])
+		}
+	}
+	return read
+}
+
+// updatedRows are the UUIDs of the rows ops update or mutate.
+func updatedRows(ops []ovsdb.Operation) map[string]bool {
+	out := map[string]bool{}
+	for _, op := range ops {
+		if op.Op != ovsdb.OperationUpdate && op.Op != ovsdb.OperationMutate {
+			continue
+		}
+		for _, c := range op.Where {
+			if u, ok := c.Value.(ovsdb.UUID); ok && c.Column == "_uuid" {
+				out[u.GoUUID] = true
+			}
+		}
+	}
+	return out
 }
 
 // claimedRow is pb as claimOps leaves it when it binds pb to chassis
