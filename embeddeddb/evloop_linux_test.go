@@ -237,8 +237,8 @@ func armedClients(s *Server) int {
 
 // TestDurableCommitThenPipelinedRequest: a durable commit's reply comes
 // once it is on disk, before the reply to the request the client sent
-// right behind it, which sees the commit; meanwhile another client is
-// served.
+// right behind it, which sees the commit; another client is served as
+// well.
 func TestDurableCommitThenPipelinedRequest(t *testing.T) {
 	ts := startServer(t, "")
 	nc, err := net.Dial("unix", ts.nb)
