@@ -2,7 +2,9 @@ package chassis
 
 import (
 	"context"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -166,12 +168,43 @@ func TestAffected(t *testing.T) {
 			}
 			prev = st
 			echo := m.Affected(ovsRec.take(), sbRec.take())
+			checkIndex(t, s.what, &m.pbx, sb)
 			if txns == 0 && !echo {
 				break
 			}
 		}
 	}
 }
+
+// checkIndex brings the Port_Binding index kept between Reconciles up
+// to date with the (quiet) cache and compares it with one built anew.
+func checkIndex(t *testing.T, what string, x *pbIndex, c client.Client) {
+	t.Helper()
+	if err := x.update(c); err != nil {
+		t.Fatal(err)
+	}
+	fresh := &pbIndex{}
+	if err := fresh.update(c); err != nil {
+		t.Fatal(err)
+	}
+	if len(fresh.rows) != len(x.rows) || !maps.Equal(fresh.byName, x.byName) {
+		t.Errorf("%s: kept index has %d rows, names %v; anew %d rows, names %v", what, len(x.rows), keysOf(x.byName), len(fresh.rows), keysOf(fresh.byName))
+	}
+	for dp, l := range fresh.byDP {
+		if !sameRows(l, x.byDP[dp]) {
+			t.Errorf("%s: datapath %s: kept index has %d ports, anew %d", what, dp, len(x.byDP[dp]), len(l))
+		}
+	}
+	if len(fresh.byDP) != len(x.byDP) {
+		t.Errorf("%s: kept index has %d datapaths, anew %d", what, len(x.byDP), len(fresh.byDP))
+	}
+}
+
+func sameRows(a, b []*sbdb.PortBinding) bool {
+	return len(a) == len(b) && !slices.ContainsFunc(a, func(p *sbdb.PortBinding) bool { return !slices.Contains(b, p) })
+}
+
+func keysOf[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 func keys(m map[string]map[string]struct{}) []string {
 	var out []string

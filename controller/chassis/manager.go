@@ -47,11 +47,13 @@ type Manager struct {
 	log     *slog.Logger
 	startTS string
 
-	mu        sync.Mutex        // guards the fields below, held for a whole method
-	kernel    *bool             // KernelDatapath's answer, asked once
-	installed map[string]string // logical port -> interface uuid ovn-installed is on ("" for a container port)
-	state     *State            // the last Reconcile's result
-	seen      *seen             // what the last Reconcile read, for Affected; nil until one succeeds
+	mu        sync.Mutex                   // guards the fields below, held for a whole method
+	kernel    *bool                        // KernelDatapath's answer, asked once
+	installed map[string]string            // logical port -> interface uuid ovn-installed is on ("" for a container port)
+	state     *State                       // the last Reconcile's result
+	seen      *seen                        // what the last Reconcile read, for Affected; nil until one succeeds
+	pbDigests map[*sbdb.PortBinding]string // pbDigest of the cached rows seen followed, by row
+	pbx       pbIndex                      // the cached Port_Bindings indexed, kept between reads
 }
 
 // New returns a Manager writing through ovs (the local Open_vSwitch
@@ -215,7 +217,7 @@ func (m *Manager) kernelDatapath() bool {
 // register writes the Chassis, Encap and Chassis_Private rows and
 // returns the SB view that holds them.
 func (m *Manager) register(ctx context.Context, cfg Config, otherConfig map[string]string) (*sbView, error) {
-	sbv, err := readSB(ctx, m.sb)
+	sbv, err := readSB(ctx, m.sb, &m.pbx)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +248,7 @@ func (m *Manager) register(ctx context.Context, cfg Config, otherConfig map[stri
 	if err := t.commit(ctx); err != nil {
 		return nil, fmt.Errorf("sb chassis %s: %w", cfg.SystemID, err)
 	}
-	if sbv, err = readSB(ctx, m.sb); err != nil {
+	if sbv, err = readSB(ctx, m.sb, &m.pbx); err != nil {
 		return nil, err
 	}
 	if sbv.chassis[cfg.SystemID] == nil {

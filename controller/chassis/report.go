@@ -198,7 +198,7 @@ func (m *Manager) Cleanup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	sbv, err := readSB(ctx, m.sb)
+	sbv, err := readSB(ctx, m.sb, &m.pbx)
 	if err != nil {
 		return err
 	}

@@ -155,15 +155,26 @@ func (m *Manager) remember(read, after *ovsView, updated map[string]bool, sbv *s
 	for _, pb := range b.release {
 		written[pb.UUID] = claimedRow(pb, nil)
 	}
+	// Cached rows are replaced, never modified, on update: a row's
+	// digest is computed once.
+	digests := make(map[*sbdb.PortBinding]string, len(m.pbDigests))
 	for _, pb := range sbv.pbs {
 		if n := written[pb.UUID]; n != nil {
-			pb = n
+			if s.follows(n) {
+				s.pbs[pb.UUID] = pbDigest(n)
+			}
+			continue
 		}
-		if s.follows(pb) {
-			s.pbs[pb.UUID] = pbDigest(pb)
+		if !s.follows(pb) {
+			continue
 		}
+		d, ok := m.pbDigests[pb]
+		if !ok {
+			d = pbDigest(pb)
+		}
+		s.pbs[pb.UUID], digests[pb] = d, d
 	}
-	m.seen = s
+	m.seen, m.pbDigests = s, digests
 }
 
 // pick is the version of a row to remember: the one read back after

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/model"
 
 	"github.com/ovnd/ovnd/controller/cacherows"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
@@ -101,11 +103,19 @@ type sbView struct {
 	ha       haView
 }
 
-func readSB(_ context.Context, c client.Client) (*sbView, error) {
+// readSB reads the SB tables the Manager needs from c's cache. The
+// Port_Bindings, by far the largest, are indexed through x (nil: anew),
+// which keeps the index between calls and redoes only the rows that
+// changed; the view's pbs and pbsByDP are x's and valid until the next
+// call.
+func readSB(_ context.Context, c client.Client, x *pbIndex) (*sbView, error) {
 	chs, err1 := rows[sbdb.Chassis](c, sbdb.ChassisTable)
 	encaps, err2 := rows[sbdb.Encap](c, sbdb.EncapTable)
 	privs, err3 := rows[sbdb.ChassisPrivate](c, sbdb.ChassisPrivateTable)
-	pbs, err4 := rows[sbdb.PortBinding](c, sbdb.PortBindingTable)
+	if x == nil {
+		x = &pbIndex{}
+	}
+	err4 := x.update(c)
 	dps, err5 := rows[sbdb.DatapathBinding](c, sbdb.DatapathBindingTable)
 	groups, err6 := rows[sbdb.HAChassisGroup](c, sbdb.HAChassisGroupTable)
 	members, err7 := rows[sbdb.HAChassis](c, sbdb.HAChassisTable)
@@ -114,8 +124,7 @@ func readSB(_ context.Context, c client.Client) (*sbView, error) {
 	}
 	v := &sbView{chassis: map[string]*sbdb.Chassis{}, chByUUID: map[string]*sbdb.Chassis{},
 		encaps: map[string]*sbdb.Encap{}, privates: map[string]*sbdb.ChassisPrivate{},
-		pbs: make(map[string]*sbdb.PortBinding, len(pbs)), pbsByDP: make(map[string][]*sbdb.PortBinding, len(dps)),
-		dps: make(map[string]*sbdb.DatapathBinding, len(dps)),
+		pbs: x.byName, pbsByDP: x.byDP, dps: make(map[string]*sbdb.DatapathBinding, len(dps)),
 		ha:  haView{groups: map[string]*sbdb.HAChassisGroup{}, members: map[string]*sbdb.HAChassis{}}}
 	for _, g := range groups {
 		v.ha.groups[g.UUID] = g
@@ -133,10 +142,6 @@ func readSB(_ context.Context, c client.Client) (*sbView, error) {
 	for _, p := range privs {
 		v.privates[p.Name] = p
 	}
-	for _, pb := range pbs {
-		v.pbs[pb.LogicalPort] = pb
-		v.pbsByDP[pb.Datapath] = append(v.pbsByDP[pb.Datapath], pb)
-	}
 	for _, dp := range dps {
 		v.dps[dp.UUID] = dp
 	}
@@ -152,4 +157,80 @@ func (v *sbView) chassisEncaps(ch *sbdb.Chassis) []*sbdb.Encap {
 		}
 	}
 	return out
+}
+
+// pbIndex indexes the cached Port_Bindings by name and by datapath. The
+// cache replaces a row on update and never modifies it, so a row whose
+// pointer is the one indexed last time is unchanged.
+type pbIndex struct {
+	rows   map[string]*sbdb.PortBinding   // by UUID
+	byName map[string]*sbdb.PortBinding   // by logical port
+	byDP   map[string][]*sbdb.PortBinding // by datapath UUID
+}
+
+// update brings the index in line with c's cache.
+func (x *pbIndex) update(c client.Client) error {
+	cache := c.Cache()
+	if cache == nil {
+		return errors.New("client not connected")
+	}
+	if x.rows == nil {
+		x.rows, x.byName, x.byDP = map[string]*sbdb.PortBinding{}, map[string]*sbdb.PortBinding{}, map[string][]*sbdb.PortBinding{}
+	}
+	var all map[string]model.Model
+	if t := cache.Table(sbdb.PortBindingTable); t != nil {
+		all = t.RowsShallow()
+	}
+	for id, m := range all {
+		pb, ok := m.(*sbdb.PortBinding)
+		if !ok {
+			return fmt.Errorf("table %s holds %T", sbdb.PortBindingTable, m)
+		}
+		old, had := x.rows[id]
+		if old == pb {
+			continue
+		}
+		if had {
+			x.drop(old)
+		}
+		x.add(pb)
+	}
+	if len(x.rows) != len(all) { // rows deleted
+		for id, pb := range x.rows {
+			if _, ok := all[id]; !ok {
+				x.drop(pb)
+			}
+		}
+	}
+	return nil
+}
+
+func (x *pbIndex) add(pb *sbdb.PortBinding) {
+	x.rows[pb.UUID] = pb
+	x.byName[pb.LogicalPort] = pb
+	x.byDP[pb.Datapath] = append(x.byDP[pb.Datapath], pb)
+}
+
+func (x *pbIndex) drop(pb *sbdb.PortBinding) {
+	delete(x.rows, pb.UUID)
+	if x.byName[pb.LogicalPort] == pb {
+		delete(x.byName, pb.LogicalPort)
+		// Another row with the name (the SB's index forbids it, a
+		// cache in the middle of a transaction may show it) takes over.
+		for _, o := range x.byDP[pb.Datapath] {
+			if o != pb && o.LogicalPort == pb.LogicalPort {
+				x.byName[o.LogicalPort] = o
+			}
+		}
+	}
+	l := x.byDP[pb.Datapath]
+	if i := slices.Index(l, pb); i >= 0 {
+		l[i] = l[len(l)-1]
+		l = l[:len(l)-1]
+	}
+	if len(l) == 0 {
+		delete(x.byDP, pb.Datapath)
+	} else {
+		x.byDP[pb.Datapath] = l
+	}
 }
