@@ -72,15 +72,16 @@ func (l *loop) compileLflows(v *sbView, st *chassis.State, d *sbDirty) {
 	if len(todo) == 0 {
 		return
 	}
-	env := &compileEnv{v: v, st: st}
+	b := l.newCompileBatch(&compileEnv{v: v, st: st}, len(todo))
 	for item := range todo {
 		id, dp, isUnit := strings.Cut(item, "@")
 		if !isUnit {
-			l.compileOne(env, id, keys)
+			l.compileOne(b, id, keys)
 		} else if _, whole := todo[id]; !whole {
-			l.compileUnitAgain(env, id, dp, keys)
+			l.compileUnitAgain(b, id, dp, keys)
 		}
 	}
+	b.finish()
 	mods := l.compiler.Groups()
 	groups := make([]flowtable.Group, len(mods))
 	for i, m := range mods {
@@ -162,11 +163,15 @@ func unitID(id string, dp uint32) string { return id + "@" + strconv.FormatUint(
 
 // compileOne compiles lflow id for the local datapaths it applies to, or
 // removes its flows when it is gone or applies to none.
-func (l *loop) compileOne(env *compileEnv, id string, local map[uint32]bool) {
-	lf := env.v.flows[id]
+func (l *loop) compileOne(b *compileBatch, id string, local map[uint32]bool) {
+	if b.whole[id] {
+		return
+	}
+	b.whole[id] = true
+	lf := b.env.v.flows[id]
 	var dps []uint32
 	if lf != nil {
-		for _, k := range env.v.flowDatapaths(lf) {
+		for _, k := range b.env.v.flowDatapaths(lf) {
 			if local[k] {
 				dps = append(dps, k)
 			}
@@ -179,19 +184,16 @@ func (l *loop) compileOne(env *compileEnv, id string, local map[uint32]bool) {
 	slices.Sort(dps)
 	if !unitsOf(lf) {
 		l.dropUnits(id, nil)
-		l.compileUnit(env, lf, id, dps, true)
+		b.compile(lf, id, dps)
 		return
 	}
 	if _, ok := l.lflows[id]; ok {
 		l.dropUnit(id)
 	}
 	now := make(map[uint32]bool, len(dps))
-	logged := false
 	for _, dp := range dps {
 		now[dp] = true
-		if l.compileUnit(env, lf, unitID(id, dp), dps[:0:0], !logged) != nil {
-			logged = true
-		}
+		b.compile(lf, unitID(id, dp), []uint32{dp})
 	}
 	l.dropUnits(id, now)
 	l.units[id] = now
@@ -200,42 +202,15 @@ func (l *loop) compileOne(env *compileEnv, id string, local map[uint32]bool) {
 // compileUnitAgain compiles unit dp of lflow id again when a reference of
 // it changed; if the lflow no longer applies to dp there, it compiles the
 // whole lflow.
-func (l *loop) compileUnitAgain(env *compileEnv, id, dp string, local map[uint32]bool) {
-	lf := env.v.flows[id]
+func (l *loop) compileUnitAgain(b *compileBatch, id, dp string, local map[uint32]bool) {
+	lf := b.env.v.flows[id]
 	k, err := strconv.ParseUint(dp, 10, 32)
 	if lf == nil || err != nil || !unitsOf(lf) || !local[uint32(k)] || !l.units[id][uint32(k)] ||
-		!slices.Contains(env.v.flowDatapaths(lf), uint32(k)) {
-		l.compileOne(env, id, local)
+		!slices.Contains(b.env.v.flowDatapaths(lf), uint32(k)) {
+		l.compileOne(b, id, local)
 		return
 	}
-	l.compileUnit(env, lf, unitID(id, uint32(k)), nil, true)
-}
-
-// compileUnit compiles lf for dps (or, if dps is nil or empty, for the
-// datapath unit names) and sets the unit's flows and references. It logs
-// an error only if logErr.
-func (l *loop) compileUnit(env *compileEnv, lf *sbdb.LogicalFlow, unit string, dps []uint32, logErr bool) error {
-	if len(dps) == 0 {
-		_, k, _ := strings.Cut(unit, "@")
-		dp, _ := strconv.ParseUint(k, 10, 32)
-		dps = []uint32{uint32(dp)}
-	}
-	in := lflowc.LogicalFlow{UUID: lf.UUID, Pipeline: string(lf.Pipeline), TableID: lf.TableID,
-		Priority: lf.Priority, Match: lf.Match, Actions: lf.Actions, Tags: lf.Tags}
-	if lf.ControllerMeter != nil {
-		in.ControllerMeter = *lf.ControllerMeter
-	}
-	flows, refs, err := l.compiler.Compile(in, dps, env)
-	if err != nil {
-		if logErr {
-			l.c.log.Warn("skipping logical flow", "uuid", lf.UUID, "pipeline", lf.Pipeline, "table", lf.TableID,
-				"match", lf.Match, "actions", lf.Actions, "err", err)
-		}
-		flows = nil
-	}
-	l.desired.Set(unit, flows)
-	l.setRefs(unit, refKeys(refs))
-	return err
+	b.compile(lf, unitID(id, uint32(k)), []uint32{uint32(k)})
 }
 
 // dropLflow removes the flows of lflow id, if it has any.

@@ -64,6 +64,10 @@ type loop struct {
 	inst     *flowtable.Installer
 	desired  *flowtable.Desired
 	compiler *lflowc.Compiler
+
+	// parallelMin, when set, replaces the constant of that name (tests).
+	parallelMin int
+
 	lflows   map[string]*compiled           // by unit: Logical_Flow UUID, or "<UUID>@<datapath key>" (lflows.go)
 	units    map[string]map[uint32]bool     // Logical_Flow UUID -> datapaths compiled as units of their own
 	refIndex map[string]map[string]struct{} // reference -> lflows that used it

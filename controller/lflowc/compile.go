@@ -119,7 +119,8 @@ func Compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs) ([]flow
 
 // Compiler compiles lflows with what outlives one lflow: the
 // conjunction ids and a cache of parsed text. It is not safe for
-// concurrent use; the controller loop owns one.
+// concurrent use; the controller loop owns one, and Fork gives it
+// others that may compile at the same time.
 type Compiler struct {
 	Conj    *ConjIDs
 	cache   *textCache
@@ -140,6 +141,14 @@ type scratch struct {
 func NewCompiler() *Compiler {
 	return &Compiler{Conj: NewConjIDs(), cache: newTextCache(), groups: newGroupTable(),
 		scratch: &scratch{meta: map[uint32][]byte{}}}
+}
+
+// Fork returns a Compiler that shares cc's conjunction ids and groups
+// (which lock) and has a text cache and scratch space of its own: cc and
+// its forks may compile at the same time, on different lflows, given an
+// Env that is safe for concurrent reads.
+func (cc *Compiler) Fork() *Compiler {
+	return &Compiler{Conj: cc.Conj, cache: newTextCache(), groups: cc.groups, scratch: &scratch{meta: map[uint32][]byte{}}}
 }
 
 // Compile is Compile with the Compiler's conjunction ids, groups and

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/lflow"
@@ -14,6 +15,7 @@ import (
 // get the same id, and a group lives while an lflow refers to it, as in
 // ovn-controller's group table.
 type groupTable struct {
+	mu     sync.Mutex // guards the fields below; the forks of a Compiler share the table
 	byKey  map[string]uint32
 	mods   map[uint32]*openflow.GroupMod
 	users  map[uint32]int
@@ -29,6 +31,8 @@ func newGroupTable() *groupTable {
 // begin starts recompiling lflow uuid: it forgets the groups the lflow
 // used, returning them for end.
 func (g *groupTable) begin(uuid string) map[uint32]bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	old := g.byFlow[uuid]
 	delete(g.byFlow, uuid) // ref adds it back with the groups it uses now
 	return old
@@ -36,6 +40,8 @@ func (g *groupTable) begin(uuid string) map[uint32]bool {
 
 // end drops the groups the lflow used before and no longer does.
 func (g *groupTable) end(uuid string, old map[uint32]bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	now := g.byFlow[uuid]
 	for id := range old {
 		if !now[id] {
@@ -50,6 +56,8 @@ func (g *groupTable) end(uuid string, old map[uint32]bool) {
 // ref returns the id of a group with mod's type and buckets for lflow
 // uuid, allocating one if needed.
 func (g *groupTable) ref(uuid string, mod *openflow.GroupMod) uint32 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	key := mod.String()
 	id, ok := g.byKey[key]
 	if !ok {
@@ -83,11 +91,13 @@ func (g *groupTable) unref(id uint32) {
 }
 
 func (g *groupTable) release(uuid string) {
-	g.end(uuid, g.begin(uuid))
+	g.end(uuid, g.begin(uuid)) // each locks on its own
 }
 
 // groups returns the desired groups by id, as group adds.
 func (g *groupTable) groups() []*openflow.GroupMod {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	out := make([]*openflow.GroupMod, 0, len(g.mods))
 	for _, m := range g.mods {
 		c := *m

@@ -213,3 +213,38 @@ func TestCompilerMemoryBounded(t *testing.T) {
 		t.Errorf("heap grew by %d MB over 30 changes of the set", grew>>20)
 	}
 }
+
+// BenchmarkCompileLargeForks compiles the same snapshot as
+// BenchmarkCompileLarge with one fork of the Compiler per core, the
+// lflows dealt out in turn, as the controller loop compiles a new view.
+func BenchmarkCompileLargeForks(b *testing.B) {
+	s := loadSnapshotFile(b, *largeSB)
+	workers := runtime.GOMAXPROCS(0)
+	var cpu time.Duration
+	for range b.N {
+		cpu0 := cpuTime()
+		cc := NewCompiler()
+		done := make(chan error, workers)
+		for w := range workers {
+			c := cc.Fork()
+			go func() {
+				for i := w; i < len(s.Lflows); i += workers {
+					if _, _, err := c.Compile(s.Lflows[i], s.DPs[i], s); err != nil {
+						done <- fmt.Errorf("%s %q: %v", s.Lflows[i].UUID, s.Lflows[i].Match, err)
+						return
+					}
+				}
+				done <- nil
+			}()
+		}
+		for range workers {
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+		}
+		cpu += cpuTime() - cpu0
+	}
+	n := float64(len(s.Lflows))
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/lflow")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/n, "cpu-ns/lflow")
+}
