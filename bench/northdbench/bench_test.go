@@ -48,7 +48,7 @@ func TestTopology(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
-	for _, args := range [][]string{{"-only", "x"}, {"-repeat", "0"}, {"-switches", "0"}, {"-ports", "300"}} {
+	for _, args := range [][]string{{"-only", "x"}, {"-repeat", "0"}, {"-switches", "0"}, {"-ports", "300"}, {"-db", "etcd"}} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("%v accepted", args)
 		}
@@ -56,8 +56,14 @@ func TestFlags(t *testing.T) {
 }
 
 // TestQuickRun runs the whole benchmark on the small topology against the
-// real OVN, when it is installed.
+// real OVN, when it is installed, with both database servers.
 func TestQuickRun(t *testing.T) {
+	for _, db := range []string{dbOVSDB, dbOvnd} {
+		t.Run(db, func(t *testing.T) { testQuickRun(t, db) })
+	}
+}
+
+func testQuickRun(t *testing.T, db string) {
 	if testing.Short() {
 		t.Skip("starts ovsdb-server and both northds")
 	}
@@ -66,7 +72,7 @@ func TestQuickRun(t *testing.T) {
 			t.Skipf("%s not installed", bin)
 		}
 	}
-	o, err := parseFlags([]string{"-quick", "-tmp", t.TempDir()})
+	o, err := parseFlags([]string{"-quick", "-db", db, "-tmp", t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +82,7 @@ func TestQuickRun(t *testing.T) {
 	if err := run(ctx, o, &out, &log); err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	for _, want := range []string{"SB Logical_Flow rows", "lsp-add --wait=sb, nbctl daemon: p50", "northd VmHWM"} {
+	for _, want := range []string{"SB Logical_Flow rows", "lsp-add --wait=sb, nbctl daemon: p50", "northd VmHWM", "database: " + db} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}

@@ -55,6 +55,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.bins.ovsdbServer, "ovsdb-server", "ovsdb-server", "ovsdb-server binary")
 	fs.StringVar(&o.bins.ovsdbTool, "ovsdb-tool", "ovsdb-tool", "ovsdb-tool binary")
 	fs.StringVar(&o.bins.nbctl, "ovn-nbctl", "ovn-nbctl", "ovn-nbctl binary")
+	fs.StringVar(&o.bins.db, "db", dbOVSDB, "the database server both northds use: ovsdb-server, or ovnd (its database role, in a process of its own)")
 	fs.StringVar(&o.bins.ovndLog, "ovnd-log", "info", "ovnd's log level (debug logs each northd round's timings; see -keep)")
 	fs.Func("ovnd-env", "KEY=VALUE for ovnd's environment, e.g. OVND_CPUPROFILE=/tmp/cpu.pprof, GODEBUG=gctrace=1 or GOGC=50 (repeatable; with -repeat, every round writes the same profile path)", func(s string) error {
 		if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
@@ -72,6 +73,8 @@ func parseFlags(args []string) (options, error) {
 	switch {
 	case o.only != "" && o.only != sideOVN && o.only != sideOvnd:
 		return o, fmt.Errorf("-only %q: want %s or %s", o.only, sideOVN, sideOvnd)
+	case o.bins.db != dbOVSDB && o.bins.db != dbOvnd:
+		return o, fmt.Errorf("-db %q: want %s or %s", o.bins.db, dbOVSDB, dbOvnd)
 	case o.repeat < 1 || o.repeat > 20:
 		return o, fmt.Errorf("-repeat %d: want 1 to 20", o.repeat)
 	case o.switches < 1 || o.switches > 4000 || o.ports < 1 || o.ports > 200:
@@ -113,7 +116,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if o.only != "" {
 		sides = []string{o.only}
 	}
-	if slices.Contains(sides, sideOvnd) && o.bins.ovnd == "" {
+	if (slices.Contains(sides, sideOvnd) || o.bins.db == dbOvnd) && o.bins.ovnd == "" {
 		o.bins.ovnd = filepath.Join(root, "ovnd")
 		fmt.Fprintln(stderr, "building ovnd")
 		if out, err := exec.CommandContext(ctx, "go", "build", "-o", o.bins.ovnd, "github.com/ovnd/ovnd").CombinedOutput(); err != nil {
@@ -138,11 +141,19 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "northdbench: %d switches x %d VIF ports (%d), one router port per switch, port group of all VIFs with %d stateful ACLs; %d round(s), medians\n",
 		t.switches, t.ports, t.switches*t.ports, len(aclSpecs), o.repeat)
-	fmt.Fprintf(stdout, "ovnd: %s; ovn-northd: %s\n\n", o.bins.ovnd, version(o.bins.ovnNorthd))
+	fmt.Fprintf(stdout, "ovnd: %s; ovn-northd: %s; database: %s\n\n", o.bins.ovnd, version(o.bins.ovnNorthd), dbName(o.bins))
 	writeTable(stdout, rows(median(results[sideOVN]), median(results[sideOvnd])), o.markdown)
 	fmt.Fprintf(stdout, "\nload average at the end: %s\n", proc.LoadAvg())
 	fmt.Fprintln(stdout, "ovnd's northd does not build logical routers yet: its flow and binding counts leave the router out (ovn-northd's include it).")
 	return nil
+}
+
+// dbName names the database server of the run.
+func dbName(b bins) string {
+	if b.db == dbOvnd {
+		return "ovnd's database role (" + b.ovnd + ")"
+	}
+	return version(b.ovsdbServer)
 }
 
 func version(bin string) string {

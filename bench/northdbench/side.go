@@ -30,7 +30,19 @@ type bins struct {
 	ovndLog string
 	// ovndEnv is added to ovnd's environment (KEY=VALUE).
 	ovndEnv []string
+	// db is the database server both sides use: dbOVSDB or dbOvnd.
+	db string
 }
+
+// The database servers -db picks from.
+const (
+	dbOVSDB = "ovsdb-server"
+	dbOvnd  = "ovnd"
+)
+
+// sockets are where NB and SB listen: one socket with ovsdb-server,
+// one each with ovnd's database role.
+type sockets struct{ nb, sb string }
 
 // daemon is a process the benchmark started and must stop: its own
 // process group, killed if the benchmark dies (internal/proc).
@@ -66,21 +78,28 @@ func round(ctx context.Context, b bins, side, dir string, t topology, adds, plai
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return r, err
 	}
-	db, err := startDB(ctx, b, dir)
+	db, socks, err := startDB(ctx, b, dir)
 	if err != nil {
 		return r, err
 	}
 	defer db.Stop(stopGrace)
-	sock := filepath.Join(dir, "db.sock")
+	sock := socks.nb
 	nb, err := dial(sock)
 	if err != nil {
 		return r, err
 	}
 	defer nb.Close()
+	sb := nb
+	if socks.sb != socks.nb {
+		if sb, err = dial(socks.sb); err != nil {
+			return r, err
+		}
+		defer sb.Close()
+	}
 	if _, err := nb.transact(ovnschema.NorthboundName, []op{{"op": "insert", "table": "NB_Global", "row": op{}}}, time.Minute); err != nil {
 		return r, fmt.Errorf("nb_global: %w", err)
 	}
-	nd, err := startNorthd(b, side, dir, sock)
+	nd, err := startNorthd(b, side, dir, socks)
 	if err != nil {
 		return r, err
 	}
@@ -99,10 +118,10 @@ func round(ctx context.Context, b bins, side, dir string, t topology, adds, plai
 		return r, fmt.Errorf("converge: %w: %s", err, nd.Tail(20))
 	}
 	r.converge = time.Since(t1)
-	if r.flows, err = nb.count(ovnschema.SouthboundName, "Logical_Flow"); err != nil {
+	if r.flows, err = sb.count(ovnschema.SouthboundName, "Logical_Flow"); err != nil {
 		return r, err
 	}
-	if r.bindings, err = nb.count(ovnschema.SouthboundName, "Port_Binding"); err != nil {
+	if r.bindings, err = sb.count(ovnschema.SouthboundName, "Port_Binding"); err != nil {
 		return r, err
 	}
 	log("%s: converged in %v, %d flows", side, r.converge, r.flows)
@@ -152,55 +171,80 @@ func round(ctx context.Context, b bins, side, dir string, t topology, adds, plai
 	return r, nil
 }
 
-// startDB creates empty NB and SB databases and serves both on one
-// socket with ovsdb-server.
-func startDB(ctx context.Context, b bins, dir string) (*daemon, error) {
-	for _, d := range []struct {
-		name   string
-		schema []byte
-	}{{"nb", ovnschema.Northbound}, {"sb", ovnschema.Southbound}} {
-		schema := filepath.Join(dir, d.name+".ovsschema")
-		if err := os.WriteFile(schema, d.schema, 0o644); err != nil {
-			return nil, err
+// startDB starts the database server -db names with empty NB and SB
+// databases: ovsdb-server serves both on one socket, ovnd's database
+// role each on its own.
+func startDB(ctx context.Context, b bins, dir string) (*daemon, sockets, error) {
+	var p *daemon
+	var socks sockets
+	var err error
+	if b.db == dbOvnd {
+		socks = sockets{nb: filepath.Join(dir, "nb.sock"), sb: filepath.Join(dir, "sb.sock")}
+		cfg := filepath.Join(dir, "ovnd-db.toml")
+		text := fmt.Sprintf("roles = [\"database\"]\n\n[database]\ndir = %q\nnb_remotes = [%q]\nsb_remotes = [%q]\n",
+			filepath.Join(dir, "ovnd-db"), "punix:"+socks.nb, "punix:"+socks.sb)
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			return nil, socks, err
 		}
-		if out, err := exec.Command(b.ovsdbTool, "create", filepath.Join(dir, d.name+".db"), schema).CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("ovsdb-tool create %s: %w: %s", d.name, err, out)
+		p, err = startEnv(dir, "ovnd-db", nil, b.ovnd, "run", "--config", cfg)
+	} else {
+		for _, d := range []struct {
+			name   string
+			schema []byte
+		}{{"nb", ovnschema.Northbound}, {"sb", ovnschema.Southbound}} {
+			schema := filepath.Join(dir, d.name+".ovsschema")
+			if err := os.WriteFile(schema, d.schema, 0o644); err != nil {
+				return nil, socks, err
+			}
+			if out, err := exec.Command(b.ovsdbTool, "create", filepath.Join(dir, d.name+".db"), schema).CombinedOutput(); err != nil {
+				return nil, socks, fmt.Errorf("ovsdb-tool create %s: %w: %s", d.name, err, out)
+			}
 		}
+		sock := filepath.Join(dir, "db.sock")
+		socks = sockets{nb: sock, sb: sock}
+		p, err = start(dir, "ovsdb-server", b.ovsdbServer, "--remote=punix:"+sock,
+			"--unixctl="+filepath.Join(dir, "ovsdb-server.ctl"), "--log-file="+filepath.Join(dir, "ovsdb-server.log"),
+			filepath.Join(dir, "nb.db"), filepath.Join(dir, "sb.db"))
 	}
-	sock := filepath.Join(dir, "db.sock")
-	p, err := start(dir, "ovsdb-server", b.ovsdbServer, "--remote=punix:"+sock,
-		"--unixctl="+filepath.Join(dir, "ovsdb-server.ctl"), "--log-file="+filepath.Join(dir, "ovsdb-server.log"),
-		filepath.Join(dir, "nb.db"), filepath.Join(dir, "sb.db"))
 	if err != nil {
-		return nil, err
+		return nil, socks, err
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		if c, err := dial(sock); err == nil {
-			c.Close()
-			return p, nil
+		if listening(socks.nb) && listening(socks.sb) {
+			return p, socks, nil
 		}
 		select {
 		case <-p.Done():
-			return nil, fmt.Errorf("ovsdb-server exited: %s", p.Tail(20))
+			return nil, socks, fmt.Errorf("%s exited: %s", p.Name, p.Tail(20))
 		case <-ctx.Done():
 			p.Stop(stopGrace)
-			return nil, ctx.Err()
+			return nil, socks, ctx.Err()
 		case <-time.After(5 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			p.Stop(stopGrace)
-			return nil, fmt.Errorf("ovsdb-server did not listen within 30 s: %s", p.Tail(20))
+			return nil, socks, fmt.Errorf("%s did not listen within 30 s: %s", p.Name, p.Tail(20))
 		}
 	}
 }
 
-func startNorthd(b bins, side, dir, sock string) (*daemon, error) {
+// listening reports whether a server answers on sock.
+func listening(sock string) bool {
+	c, err := dial(sock)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func startNorthd(b bins, side, dir string, socks sockets) (*daemon, error) {
 	if side == sideOVN {
-		return start(dir, "ovn-northd", b.ovnNorthd, "--ovnnb-db=unix:"+sock, "--ovnsb-db=unix:"+sock,
+		return start(dir, "ovn-northd", b.ovnNorthd, "--ovnnb-db=unix:"+socks.nb, "--ovnsb-db=unix:"+socks.sb,
 			"--unixctl="+filepath.Join(dir, "ovn-northd.ctl"), "--log-file="+filepath.Join(dir, "ovn-northd.log"))
 	}
 	cfg := filepath.Join(dir, "ovnd.toml")
-	text := fmt.Sprintf("roles = [\"northd\"]\n\n[log]\nlevel = %q\n\n[northd]\nnb = %q\nsb = %q\n", b.ovndLog, "unix:"+sock, "unix:"+sock)
+	text := fmt.Sprintf("roles = [\"northd\"]\n\n[log]\nlevel = %q\n\n[northd]\nnb = %q\nsb = %q\n", b.ovndLog, "unix:"+socks.nb, "unix:"+socks.sb)
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		return nil, err
 	}
