@@ -51,44 +51,47 @@ func (m *Manager) Affected(ovs, sb map[string]map[string]struct{}) bool {
 		for id := range ovs[t] {
 			now, ok := ovsDigest(cachedRow(m.ovs, t, id))
 			if old, had := s.ovs[t][id]; ok != had || now != old {
+				m.log.Debug("reconcile for a change", "db", "Open_vSwitch", "table", t, "row", id)
 				return true
 			}
 		}
 	}
 	for t, ids := range sb {
-		if len(ids) > 0 && s.sbAffected(m.sb, t, ids) {
+		if id, ok := s.sbAffected(m.sb, t, ids); ok {
+			m.log.Debug("reconcile for a change", "db", "OVN_Southbound", "table", t, "row", id)
 			return true
 		}
 	}
 	return false
 }
 
-// sbAffected reports whether the changes to rows ids of SB table t
-// matter.
-func (s *seen) sbAffected(c client.Client, t string, ids map[string]struct{}) bool {
+// sbAffected returns a row of the changed rows ids of SB table t whose
+// change matters, if one does.
+func (s *seen) sbAffected(c client.Client, t string, ids map[string]struct{}) (string, bool) {
 	switch t {
 	case sbdb.PortBindingTable:
 		for id := range ids {
 			pb, _ := cachedRow(c, t, id).(*sbdb.PortBinding)
 			old, followed := s.pbs[id]
 			if followed && (pb == nil || pbDigest(pb) != old) || !followed && pb != nil && s.follows(pb) {
-				return true
+				return id, true
 			}
 		}
-		return false
 	case sbdb.ChassisPrivateTable:
 		for id := range ids {
 			p, _ := cachedRow(c, t, id).(*sbdb.ChassisPrivate)
 			old, had := s.private[id]
 			if (p != nil) != had || p != nil && privateDigest(p) != old {
-				return true
+				return id, true
 			}
 		}
-		return false
 	case sbdb.ChassisTable, sbdb.EncapTable, sbdb.DatapathBindingTable, sbdb.HAChassisGroupTable, sbdb.HAChassisTable:
-		return true // small tables that rarely change: every change
+		// Small tables that rarely change: every change.
+		for id := range ids {
+			return id, true
+		}
 	}
-	return false // a table Reconcile does not read (SB_Global...)
+	return "", false // nothing that matters, or a table Reconcile does not read (SB_Global...)
 }
 
 // follows reports whether binding pb can matter to Reconcile: not a

@@ -125,7 +125,7 @@ func readSB(_ context.Context, c client.Client, x *pbIndex) (*sbView, error) {
 	v := &sbView{chassis: map[string]*sbdb.Chassis{}, chByUUID: map[string]*sbdb.Chassis{},
 		encaps: map[string]*sbdb.Encap{}, privates: map[string]*sbdb.ChassisPrivate{},
 		pbs: x.byName, pbsByDP: x.byDP, dps: make(map[string]*sbdb.DatapathBinding, len(dps)),
-		ha:  haView{groups: map[string]*sbdb.HAChassisGroup{}, members: map[string]*sbdb.HAChassis{}}}
+		ha: haView{groups: map[string]*sbdb.HAChassisGroup{}, members: map[string]*sbdb.HAChassis{}}}
 	for _, g := range groups {
 		v.ha.groups[g.UUID] = g
 	}
