@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 
@@ -115,11 +116,28 @@ func (l *changeLog) record(table string, m model.Model) {
 	if l.pendCfg >= 0 && l.delivered >= l.cfgAt {
 		l.wholeCfg, l.pendCfg = l.pendCfg, -1
 	}
-	if u, ok := m.(uuider); ok && u.GetUUID() != "" {
-		l.cs.add(table, u.GetUUID())
+	if id := rowUUID(m); id != "" {
+		l.cs.add(table, id)
 		return
 	}
 	l.cs.Full = true
+}
+
+// rowUUID returns the UUID of row m: GetUUID where the model has it (the
+// SB's), else its UUID field (the Open_vSwitch models are generated
+// without GetUUID); "" if it has neither.
+func rowUUID(m model.Model) string {
+	if u, ok := m.(uuider); ok {
+		return u.GetUUID()
+	}
+	v := reflect.ValueOf(m)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return ""
+	}
+	if f := v.Elem().FieldByName("UUID"); f.IsValid() && f.Kind() == reflect.String {
+		return f.String()
+	}
+	return ""
 }
 
 // setFull makes the next take Full.

@@ -9,6 +9,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
+	"github.com/ovnd/ovnd/ovnschema/vswitch"
 )
 
 // TestChangeLogNbCfgWhole: whatever order libovsdb hands a transaction's
@@ -70,5 +71,28 @@ func TestChangeLogNbCfgWhole(t *testing.T) {
 			time.Sleep(10 * time.Microsecond)
 		}
 		close(stop)
+	}
+}
+
+// TestChangeLogRowUUIDs: rows of the Open_vSwitch models, which have no
+// GetUUID, are recorded by UUID like the SB's, not as a Full change; a
+// row without a UUID still is one.
+func TestChangeLogRowUUIDs(t *testing.T) {
+	l := newChangeLog()
+	l.record(vswitch.InterfaceTable, &vswitch.Interface{UUID: "11111111-0000-4000-8000-000000000001"})
+	l.record(sbdb.PortBindingTable, &sbdb.PortBinding{UUID: "22222222-0000-4000-8000-000000000002"})
+	cs := l.take()
+	if cs.Full {
+		t.Fatal("rows with UUIDs made a Full change")
+	}
+	if _, ok := cs.Tables[vswitch.InterfaceTable]["11111111-0000-4000-8000-000000000001"]; !ok {
+		t.Errorf("the Interface row is not recorded: %v", cs.Tables)
+	}
+	if _, ok := cs.Tables[sbdb.PortBindingTable]["22222222-0000-4000-8000-000000000002"]; !ok {
+		t.Errorf("the Port_Binding row is not recorded: %v", cs.Tables)
+	}
+	l.record(vswitch.InterfaceTable, &vswitch.Interface{})
+	if !l.take().Full {
+		t.Error("a row without a UUID did not make a Full change")
 	}
 }
