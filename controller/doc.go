@@ -32,13 +32,15 @@
 // Address_Set, Load_Balancer...). Both record which rows changed, by
 // table and UUID. A round does only what those changes call for, in the
 // manner of OVN's incremental engine: the chassis is reconciled only
-// when the OVS database or a table the manager reads changed; the SB
+// when a row the manager reads changed in a way that matters to it
+// (chassis.Manager.Affected); the SB
 // view (sbView) updates the changed rows' indexes; an lflow is compiled
 // again only when its row changed, its datapath or datapath group
 // changed or became local or not, or something it referred to (a port,
 // port group, address set or multicast group, found through a reverse
-// index) changed; physical flows are rebuilt only when their inputs
-// changed, and then only the owners physical.Builder.Changes names.
+// index) changed; the physical flows' Builder is handed only the rows
+// and chassis state that changed and recomputes only the owners that
+// read them (physical.Builder.Apply).
 // Anything it cannot handle incrementally (a new connection, a replica
 // or cache rebuilt after a reconnect, an event libovsdb dropped) is a
 // Full change: the view is loaded anew and every lflow compiled, and a
