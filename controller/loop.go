@@ -167,12 +167,14 @@ func (l *loop) round(ctx context.Context) error {
 	if !ok {
 		return nil // the replica is connecting; it pokes the loop
 	}
+	tView := time.Now()
 	l.updateView(src, st)
 	if err := l.physicalFlows(l.view, st); err != nil {
 		return err
 	}
 	l.lbHairpinFlows(l.view, st)
 	if l.installDue {
+		tInstall := time.Now()
 		stats, err := l.inst.Install(ctx, l.desired)
 		if err != nil {
 			l.ofc.Close()
@@ -180,7 +182,13 @@ func (l *loop) round(ctx context.Context) error {
 			return fmt.Errorf("install flows: %w", err)
 		}
 		l.installDue = false
-		if !stats.Empty() {
+		if n := stats.Added + stats.Modified + stats.Deleted; n >= bulkInstall {
+			// A new view or a switch that lost its flows: how long the
+			// controller took is worth an operator's eye.
+			l.c.log.Info("installed the flow table", "added", stats.Added, "modified", stats.Modified, "deleted", stats.Deleted,
+				"flows", l.desired.Len(), "compile", tInstall.Sub(tView).Round(time.Millisecond),
+				"install", time.Since(tInstall).Round(time.Millisecond))
+		} else if n > 0 {
 			l.c.log.Debug("installed", "added", stats.Added, "modified", stats.Modified, "deleted", stats.Deleted, "flows", l.desired.Len())
 		}
 		if !stats.Empty() {
