@@ -56,13 +56,13 @@ func MonitorSB(ctx context.Context, c client.Client) error {
 // LoadConfig reads the configuration from c's cached Open_vSwitch row
 // (see ReadConfig); the loop uses it to find the SB before it has a
 // Manager.
-func LoadConfig(ctx context.Context, c client.Client, systemIDFile string) (Config, error) {
-	var roots []vswitch.OpenvSwitch
-	if err := c.List(ctx, &roots); err != nil {
+func LoadConfig(_ context.Context, c client.Client, systemIDFile string) (Config, error) {
+	roots, err := rows[vswitch.OpenvSwitch](c, vswitch.OpenvSwitchTable)
+	if err != nil {
 		return Config{}, fmt.Errorf("read ovs cache: %w", err)
 	}
 	if len(roots) != 1 {
 		return Config{}, fmt.Errorf("read ovs cache: %d Open_vSwitch rows, want 1", len(roots))
 	}
-	return ReadConfig(&roots[0], systemIDFile)
+	return ReadConfig(roots[0], systemIDFile)
 }

@@ -48,8 +48,14 @@ func (m *Manager) Affected(ovs, sb map[string]map[string]struct{}) bool {
 		return len(ovs)+len(sb) > 0
 	}
 	for _, t := range ovsTables {
+		if len(ovs[t]) == 0 {
+			continue
+		}
+		// The Open_vSwitch models have no DeepCopy: libovsdb would copy
+		// a row through JSON, so look rows up in the (small) table.
+		rows := shallowRows(m.ovs, t)
 		for id := range ovs[t] {
-			now, ok := ovsDigest(cachedRow(m.ovs, t, id))
+			now, ok := ovsDigest(rows[id])
 			if old, had := s.ovs[t][id]; ok != had || now != old {
 				m.log.Debug("reconcile for a change", "db", "Open_vSwitch", "table", t, "row", id)
 				return true
@@ -102,6 +108,20 @@ func (s *seen) sbAffected(c client.Client, t string, ids map[string]struct{}) (s
 func (s *seen) follows(pb *sbdb.PortBinding) bool {
 	return pb.Type != typeVIF || pb.Chassis != nil && *pb.Chassis == s.chUUID || s.ifaceIDs[pb.LogicalPort] ||
 		pb.ParentPort != nil && s.local[*pb.ParentPort]
+}
+
+// shallowRows returns the rows of table in c's cache, shared with it
+// (read them, never modify them), by UUID.
+func shallowRows(c client.Client, table string) map[string]model.Model {
+	cache := c.Cache()
+	if cache == nil {
+		return nil
+	}
+	rc := cache.Table(table)
+	if rc == nil {
+		return nil
+	}
+	return rc.RowsShallow()
 }
 
 // cachedRow returns a copy of row id of table from c's cache, or nil.
