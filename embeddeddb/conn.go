@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"github.com/valyala/fastjson"
 )
 
@@ -36,6 +37,9 @@ type conn struct {
 	// readOnly refuses this client's writes (Connection read_only=true).
 	readOnly bool
 	parser   fastjson.Parser
+	// rawMembers and rawElems are handleRawTransact's scratch space.
+	rawMembers []ovsjson.Member
+	rawElems   [][]byte
 
 	mu sync.Mutex // guards the fields below
 	// queue holds messages not yet written; backlog counts their bytes.

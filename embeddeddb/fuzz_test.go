@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"github.com/ovnd/ovnd/ovnschema"
 	"github.com/valyala/fastjson"
 )
@@ -301,6 +302,7 @@ func FuzzTransact(f *testing.F) {
 	}
 	fresh := func(t *testing.T) *database.Database {
 		db := database.New(schema)
+		db.SeedUUIDs([32]byte{1})
 		if err := db.ApplyRecord([]byte(fuzzBase)); err != nil {
 			t.Fatalf("base record: %v", err)
 		}
@@ -319,6 +321,7 @@ func FuzzTransact(f *testing.F) {
 		before := snapshotText(t, db)
 		res := db.Transact(v.GetArray(), lockSession{}, 0)
 		after := snapshotText(t, db)
+		checkRawSame(t, fresh(t), ops, res, after)
 		if res.Blocked {
 			if res.Commit != nil || after != before {
 				t.Fatalf("blocked transaction changed the database")
@@ -355,6 +358,37 @@ func FuzzTransact(f *testing.F) {
 			t.Fatalf("replayed commit differs from the database:\nreplayed %s\ndatabase %s\nrecord %s", got, after, res.Commit.AppendRecord(nil, 0))
 		}
 	})
+}
+
+// checkRawSame runs ops, a JSON array, through TransactRaw on db, which
+// must be the same database Transact ran them on (same UUID seed), and
+// requires the same outcome: reply, commit record and database.
+func checkRawSame(t *testing.T, db *database.Database, ops []byte, want database.Result, wantSnap string) {
+	t.Helper()
+	elems, err := ovsjson.Elements(ops, nil)
+	if err != nil {
+		if json.Valid(ops) {
+			t.Fatalf("ovsjson.Elements fails on valid JSON %q: %v", ops, err)
+		}
+		return // fastjson is laxer; the server parses such requests whole
+	}
+	got := db.TransactRaw(elems, lockSession{}, 0)
+	if got.Blocked != want.Blocked || got.WaitMs != want.WaitMs || got.Durable != want.Durable {
+		t.Fatalf("TransactRaw: blocked %v wait %d durable %v, Transact: %v %d %v",
+			got.Blocked, got.WaitMs, got.Durable, want.Blocked, want.WaitMs, want.Durable)
+	}
+	if string(got.Reply) != string(want.Reply) {
+		t.Fatalf("TransactRaw replied %s\nTransact replied   %s", got.Reply, want.Reply)
+	}
+	if (got.Commit == nil) != (want.Commit == nil) {
+		t.Fatalf("TransactRaw commit %v, Transact commit %v", got.Commit != nil, want.Commit != nil)
+	}
+	if got.Commit != nil && string(got.Commit.AppendRecord(nil, 0)) != string(want.Commit.AppendRecord(nil, 0)) {
+		t.Fatalf("commit records differ:\nraw    %s\nparsed %s", got.Commit.AppendRecord(nil, 0), want.Commit.AppendRecord(nil, 0))
+	}
+	if snap := snapshotText(t, db); snap != wantSnap {
+		t.Fatalf("databases differ after TransactRaw and Transact:\nraw    %s\nparsed %s", snap, wantSnap)
+	}
 }
 
 // hasKnownPanicOp reports whether ops hold an operation that lacks a

@@ -98,6 +98,13 @@ type testServer struct {
 // test ends.
 func startServer(t testing.TB, dir string) *testServer {
 	t.Helper()
+	return startServerRaw(t, dir, rawTransactMin)
+}
+
+// startServerRaw is startServer with transact requests of rawMin bytes
+// and more taken apart as raw text (handleRawTransact).
+func startServerRaw(t testing.TB, dir string, rawMin int) *testServer {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
@@ -108,6 +115,7 @@ func startServer(t testing.TB, dir string) *testServer {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	srv.rawTransactMin = rawMin
 	ts.Server = srv
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -15,6 +15,10 @@ type request struct {
 	method string
 	params []*fastjson.Value
 	raw    []byte // the whole message, for requests that must be re-run
+	// db and rawOps are set instead of params for a transact request
+	// taken apart by handleRawTransact: its operations as raw JSON.
+	db     *dbState
+	rawOps [][]byte
 }
 
 // The pieces of a reply around its id and result.
@@ -73,6 +77,11 @@ func (c *conn) replyError(id []byte, tag, details string) {
 // handle decodes and dispatches one message. A returned error closes the
 // connection.
 func (c *conn) handle(msg []byte) error {
+	if len(msg) >= c.srv.rawTransactMin {
+		if done, err := c.handleRawTransact(msg); done {
+			return err
+		}
+	}
 	v, err := c.parser.ParseBytes(msg)
 	if err == nil {
 		err = validateJSON(v)

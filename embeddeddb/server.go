@@ -47,9 +47,12 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	serverID string
-	dbs      map[string]*dbState
-	locks    *lockTable
-	remotes  *remoteSet
+	// rawTransactMin is where handle starts taking transact requests
+	// apart as raw text (see the constant of the same name).
+	rawTransactMin int
+	dbs            map[string]*dbState
+	locks          *lockTable
+	remotes        *remoteSet
 
 	mu    sync.Mutex // guards conns and loops
 	conns map[*conn]struct{}
@@ -65,7 +68,7 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: log, dbs: map[string]*dbState{}, locks: newLockTable(), conns: map[*conn]struct{}{}}
+	s := &Server{cfg: cfg, log: log, dbs: map[string]*dbState{}, locks: newLockTable(), conns: map[*conn]struct{}{}, rawTransactMin: rawTransactMin}
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
 	}

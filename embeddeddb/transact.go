@@ -12,21 +12,35 @@ type waitingTxn struct {
 	c       *conn
 	id      []byte
 	raw     []byte // the whole request message
+	rawOps  bool   // handleRawTransact took it: its params are plain
 	arrived time.Time
 	timer   *time.Timer
 }
 
 func (c *conn) transact(req *request) {
-	d, ok := c.dbParam(req)
-	if !ok {
-		return
+	d := req.db
+	if d == nil {
+		var ok bool
+		if d, ok = c.dbParam(req); !ok {
+			return
+		}
 	}
 	d.mu.Lock()
-	res := d.db.Transact(req.params[1:], c, 0)
+	var res database.Result
+	if req.db != nil {
+		res = d.db.TransactRaw(req.rawOps, c, 0)
+	} else {
+		res = d.db.Transact(req.params[1:], c, 0)
+	}
 	if res.Blocked {
 		d.block(c, req, res.WaitMs)
 		d.mu.Unlock()
 		return
+	}
+	if res.Commit != nil && d.file != nil && cap(d.recBuf) < len(req.raw) {
+		// The record is about as long as the request: growing a buffer
+		// of tens of MB by doubling costs as much as writing it.
+		d.recBuf = make([]byte, 0, len(req.raw)+len(req.raw)/8)
 	}
 	seq := d.commitLocked(res.Commit, res.Durable)
 	d.mu.Unlock()
@@ -74,6 +88,9 @@ func (d *dbState) commitLocked(commit *database.Commit, durable bool) uint64 {
 			// Append copies the record into its queue before returning.
 			d.lastSeq = d.file.Append(d.recBuf, durable)
 		}
+		if cap(d.recBuf) > maxKeptRecBuf {
+			d.recBuf = nil // a rare large commit does not pin its buffer
+		}
 	}
 	d.publishLocked(commit)
 	d.retryWaitingLocked()
@@ -83,10 +100,13 @@ func (d *dbState) commitLocked(commit *database.Commit, durable bool) uint64 {
 	return d.lastSeq
 }
 
+// maxKeptRecBuf is the largest record buffer kept between commits.
+const maxKeptRecBuf = 1 << 20
+
 func (d *dbState) block(c *conn, req *request, waitMs int64) {
 	raw := make([]byte, len(req.raw))
 	copy(raw, req.raw)
-	w := &waitingTxn{c: c, id: append([]byte(nil), req.id...), raw: raw, arrived: time.Now()}
+	w := &waitingTxn{c: c, id: append([]byte(nil), req.id...), raw: raw, rawOps: req.db != nil, arrived: time.Now()}
 	if waitMs >= 0 {
 		w.timer = time.AfterFunc(time.Duration(waitMs)*time.Millisecond, func() {
 			d.mu.Lock()
@@ -105,13 +125,10 @@ func (d *dbState) retryWaitingLocked() {
 		pending := d.waiting
 		d.waiting = nil
 		for i, w := range pending {
-			var p fastjson.Parser
-			v, err := p.ParseBytes(w.raw)
+			res, err := d.rerun(w)
 			if err != nil {
 				continue
 			}
-			params := v.GetArray("params")
-			res := d.db.Transact(params[1:], w.c, time.Since(w.arrived).Milliseconds())
 			if res.Blocked {
 				d.waiting = append(d.waiting, w)
 				continue
@@ -132,6 +149,24 @@ func (d *dbState) retryWaitingLocked() {
 			}
 		}
 	}
+}
+
+// rerun runs a blocked transaction again. d.mu must be held.
+func (d *dbState) rerun(w *waitingTxn) (database.Result, error) {
+	elapsed := time.Since(w.arrived).Milliseconds()
+	if w.rawOps {
+		ops, err := rawParams(w.raw)
+		if err != nil {
+			return database.Result{}, err
+		}
+		return d.db.TransactRaw(ops, w.c, elapsed), nil
+	}
+	var p fastjson.Parser
+	v, err := p.ParseBytes(w.raw)
+	if err != nil {
+		return database.Result{}, err
+	}
+	return d.db.Transact(v.GetArray("params")[1:], w.c, elapsed), nil
 }
 
 func (d *dbState) commitNoRetryLocked(commit *database.Commit, durable bool) uint64 {

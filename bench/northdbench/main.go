@@ -64,6 +64,13 @@ func parseFlags(args []string) (options, error) {
 		o.bins.ovndEnv = append(o.bins.ovndEnv, s)
 		return nil
 	})
+	fs.Func("db-env", "KEY=VALUE for the environment of ovnd's database process with -db ovnd, e.g. OVND_CPUPROFILE=/tmp/db.pprof (repeatable)", func(s string) error {
+		if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
+			return fmt.Errorf("want KEY=VALUE")
+		}
+		o.bins.dbEnv = append(o.bins.dbEnv, s)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

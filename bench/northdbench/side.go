@@ -30,6 +30,8 @@ type bins struct {
 	ovndLog string
 	// ovndEnv is added to ovnd's environment (KEY=VALUE).
 	ovndEnv []string
+	// dbEnv is added to the environment of ovnd's database process.
+	dbEnv []string
 	// db is the database server both sides use: dbOVSDB or dbOvnd.
 	db string
 }
@@ -186,7 +188,7 @@ func startDB(ctx context.Context, b bins, dir string) (*daemon, sockets, error) 
 		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 			return nil, socks, err
 		}
-		p, err = startEnv(dir, "ovnd-db", nil, b.ovnd, "run", "--config", cfg)
+		p, err = startEnv(dir, "ovnd-db", b.dbEnv, b.ovnd, "run", "--config", cfg)
 	} else {
 		for _, d := range []struct {
 			name   string

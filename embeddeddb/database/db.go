@@ -113,6 +113,10 @@ type Database struct {
 	// but it holds the last one, and the buffer the record lies in,
 	// until FinishReplay.
 	recParser fastjson.Parser
+	// opParser parses the operations of TransactRaw one at a time, so
+	// that a transaction of many operations never needs one tree of
+	// them all; each operation's values die when the next is parsed.
+	opParser fastjson.Parser
 	// reserved refuses writes from clients, as for _Server.
 	reserved bool
 	// txnTables is the per-table state of the running transaction, and
@@ -153,6 +157,11 @@ func (db *Database) Row(t *Table, uuid string) *Row { return db.tables[t.Index].
 
 // Count returns the number of rows in t.
 func (db *Database) Count(t *Table) int { return len(db.tables[t.Index].rows) }
+
+// SeedUUIDs makes the UUIDs NewUUID returns from now on a function of
+// seed, so that tests can run the same transactions on two databases and
+// compare them byte for byte.
+func (db *Database) SeedUUIDs(seed [32]byte) { db.rng = rand.NewChaCha8(seed) }
 
 // NewUUID returns a fresh random (version 4) UUID.
 func (db *Database) NewUUID() string {

@@ -106,16 +106,46 @@ func (tx *txn) Resolve(name string) string {
 // request arrived, for "wait" timeouts. On success the change is already
 // applied to db.
 func (db *Database) Transact(ops []*fastjson.Value, sess Session, elapsedMs int64) Result {
-	return db.transact(ops, sess, elapsedMs, false)
+	return db.transact(parsedOps(ops), sess, elapsedMs, false)
+}
+
+// TransactRaw is Transact for operations given as raw JSON text, one
+// slice per operation (see ovsjson.Elements). It parses them one at a
+// time, so a transaction of tens of thousands of operations costs no
+// tree of them all. The caller must have checked that every operation is
+// valid JSON; one that does not parse fails as a syntax error.
+func (db *Database) TransactRaw(ops [][]byte, sess Session, elapsedMs int64) Result {
+	return db.transact(rawOps{db: db, ops: ops}, sess, elapsedMs, false)
 }
 
 // TransactInternal is Transact for the server's own changes; it may write
 // to a reserved database.
 func (db *Database) TransactInternal(ops []*fastjson.Value) Result {
-	return db.transact(ops, nil, 0, true)
+	return db.transact(parsedOps(ops), nil, 0, true)
 }
 
-func (db *Database) transact(ops []*fastjson.Value, sess Session, elapsedMs int64, internal bool) (res Result) {
+// opList is a transaction's operations: at(i) is valid until the next call.
+type opList interface {
+	len() int
+	at(i int) (*fastjson.Value, error)
+}
+
+type parsedOps []*fastjson.Value
+
+func (p parsedOps) len() int                          { return len(p) }
+func (p parsedOps) at(i int) (*fastjson.Value, error) { return p[i], nil }
+
+type rawOps struct {
+	db  *Database
+	ops [][]byte
+}
+
+func (r rawOps) len() int { return len(r.ops) }
+func (r rawOps) at(i int) (*fastjson.Value, error) {
+	return r.db.opParser.ParseBytes(r.ops[i])
+}
+
+func (db *Database) transact(ops opList, sess Session, elapsedMs int64, internal bool) (res Result) {
 	defer func() {
 		// A bug must cost one request, not the server: nothing is applied
 		// before precommit succeeds, so the database is unchanged.
@@ -130,10 +160,11 @@ func (db *Database) transact(ops []*fastjson.Value, sess Session, elapsedMs int6
 	}
 	tx := &txn{db: db, sess: sess, elapsed: elapsedMs, tables: db.txnTables, internal: internal}
 	defer db.recycleTables()
-	reply := make([]byte, 0, 64)
+	n := ops.len()
+	reply := make([]byte, 0, 64+40*n) // most operations are inserts: {"uuid":["uuid","…"]}
 	reply = append(reply, '[')
 	failed := false
-	for i, op := range ops {
+	for i := range n {
 		if i > 0 {
 			reply = append(reply, ',')
 		}
@@ -141,8 +172,14 @@ func (db *Database) transact(ops []*fastjson.Value, sess Session, elapsedMs int6
 			reply = append(reply, "null"...)
 			continue
 		}
-		tx.opNum, tx.opCount = i+1, len(ops)
-		out, err := tx.execute(op, i, len(ops), reply)
+		tx.opNum, tx.opCount = i+1, n
+		op, perr := ops.at(i)
+		if perr != nil {
+			reply = (&Error{Tag: TagSyntax, Details: fmt.Sprintf("Parsing ovsdb operation %d of %d failed: %v", i+1, n, perr)}).AppendJSON(reply)
+			failed = true
+			continue
+		}
+		out, err := tx.execute(op, i, n, reply)
 		if tx.blocked {
 			return Result{Blocked: true, WaitMs: tx.waitMs}
 		}
@@ -158,7 +195,7 @@ func (db *Database) transact(ops []*fastjson.Value, sess Session, elapsedMs int6
 	}
 	commit, err := tx.precommit()
 	if err != nil {
-		if len(ops) > 0 {
+		if n > 0 {
 			reply = append(reply, ',')
 		}
 		reply = err.AppendJSON(reply)

@@ -1,0 +1,112 @@
+package embeddeddb
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/ovnd/ovnd/internal/ovsjson"
+)
+
+// rawTransactMin is the size from which a transact request is split into
+// its operations as raw text rather than parsed as one tree (unless
+// Server.rawTransactMin says otherwise, as tests do). One tree costs
+// fastjson a value cache as large as the message (about 80 bytes a JSON
+// value, grown by doubling); northd's first write of a large SB is tens
+// of MB.
+const rawTransactMin = 64 << 10
+
+// handleRawTransact handles msg when it is a transact request on a known
+// database, operation by operation, and reports whether it did; when it
+// did not, nothing has been sent and the caller parses msg as a whole.
+// msg is checked exactly as handle checks it: a malformed one closes the
+// connection (a non-nil error) with nothing run.
+func (c *conn) handleRawTransact(msg []byte) (bool, error) {
+	members, err := ovsjson.Members(msg, c.rawMembers[:0])
+	c.rawMembers = members[:0]
+	if err != nil {
+		return false, nil
+	}
+	var id, method, params []byte
+	for _, m := range members {
+		if bytes.IndexByte(m.Key, '\\') >= 0 {
+			return false, nil // escaped names: leave them to fastjson
+		}
+		p := &id
+		switch string(m.Key) {
+		case "id":
+		case "method":
+			p = &method
+		case "params":
+			p = &params
+		default:
+			continue
+		}
+		if *p == nil {
+			*p = m.Value // fastjson's Object.Get finds the first
+		}
+	}
+	if string(method) != `"transact"` || id == nil || string(id) == "null" || len(params) == 0 || params[0] != '[' {
+		return false, nil
+	}
+	elems, err := ovsjson.Elements(params, c.rawElems[:0])
+	c.rawElems = elems[:0]
+	if err != nil || len(elems) == 0 {
+		return false, nil
+	}
+	d := c.rawDB(elems[0])
+	if d == nil {
+		return false, nil // the error reply quotes the params: parse them
+	}
+	for _, m := range members {
+		if &m.Value[0] == &params[0] {
+			continue // checked element by element below
+		}
+		if err := c.validRaw(m.Value); err != nil {
+			return true, fmt.Errorf("malformed JSON: %w", err)
+		}
+	}
+	for _, e := range elems {
+		if err := c.validRaw(e); err != nil {
+			return true, fmt.Errorf("malformed JSON: %w", err)
+		}
+	}
+	req := &request{method: "transact", raw: msg, id: append([]byte(nil), id...), db: d, rawOps: elems[1:]}
+	c.dispatch(req)
+	return true, nil
+}
+
+// validRaw checks one raw value as handle checks a whole message.
+func (c *conn) validRaw(b []byte) error {
+	v, err := c.parser.ParseBytes(b)
+	if err != nil {
+		return err
+	}
+	return validateJSON(v)
+}
+
+// rawDB returns the database a raw database-name parameter names, or nil.
+func (c *conn) rawDB(b []byte) *dbState {
+	if len(b) < 2 || b[0] != '"' || bytes.IndexByte(b, '\\') >= 0 {
+		return nil
+	}
+	return c.srv.dbs[string(b[1:len(b)-1])]
+}
+
+// rawParams returns the operations of a transact request that handle or
+// handleRawTransact has already checked, for running it again.
+func rawParams(msg []byte) ([][]byte, error) {
+	members, err := ovsjson.Members(msg, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range members {
+		if string(m.Key) == "params" {
+			elems, err := ovsjson.Elements(m.Value, nil)
+			if err != nil || len(elems) == 0 {
+				return nil, fmt.Errorf("transact request without a database parameter")
+			}
+			return elems[1:], nil
+		}
+	}
+	return nil, fmt.Errorf("transact request without params")
+}
