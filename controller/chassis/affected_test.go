@@ -146,6 +146,14 @@ func TestAffected(t *testing.T) {
 				"options:network_name=physnet1")
 		}, true},
 		{"the interface of lp3 leaves", func() { h.vsctl("del-port", "br-int", "vif3") }, true},
+		{"a port requested by another chassis is added", func() {
+			h.sbctl("create", "Port_Binding", "datapath="+dp, "logical_port=req", "tunnel_key=6", "chassis="+hv2,
+				"options:requested-chassis=hv2")
+		}, false},
+		{"it gets an interface here", func() {
+			h.vsctl("add-port", "br-int", "vif6", "--", "set", "Interface", "vif6", "type=internal", "external_ids:iface-id=req")
+		}, true},
+		{"it goes up", func() { h.sbctl("set", "Port_Binding", "req", "up=true") }, true},
 		{"a chassis comes", func() { h.sbctl("chassis-add", "hv3", "vxlan", "192.168.77.3") }, true},
 	}
 	for _, s := range steps {
@@ -170,10 +178,32 @@ func TestAffected(t *testing.T) {
 			echo := m.Affected(ovsRec.take(), sbRec.take())
 			checkIndex(t, s.what, &m.pbx, sb)
 			if txns == 0 && !echo {
+				// Settled: the bindings followed, kept up to date
+				// from one Reconcile to the next, are those a first
+				// Reconcile would follow.
+				if got, want := m.seen.pbs, followedAnew(t, m, sb); !maps.Equal(got, want) {
+					t.Errorf("%s: bindings followed %v, anew %v", s.what, keysOf(got), keysOf(want))
+				}
 				break
 			}
 		}
 	}
+}
+
+// followedAnew is what a first Reconcile would follow of the bindings
+// in c's cache, with m's last chassis and interfaces.
+func followedAnew(t *testing.T, m *Manager, c client.Client) map[string]string {
+	t.Helper()
+	x := &pbIndex{}
+	if err := x.update(c); err != nil {
+		t.Fatal(err)
+	}
+	s := &seen{chUUID: m.seen.chUUID, ifaceIDs: m.seen.ifaceIDs, pbs: map[string]string{}}
+	sbv := &sbView{pbs: x.byName}
+	for _, pb := range x.byName {
+		s.rememberPB(pb.UUID, pb, sbv, nil)
+	}
+	return s.pbs
 }
 
 // checkIndex brings the Port_Binding index kept between Reconciles up

@@ -47,13 +47,13 @@ type Manager struct {
 	log     *slog.Logger
 	startTS string
 
-	mu        sync.Mutex                   // guards the fields below, held for a whole method
-	kernel    *bool                        // KernelDatapath's answer, asked once
-	installed map[string]string            // logical port -> interface uuid ovn-installed is on ("" for a container port)
-	state     *State                       // the last Reconcile's result
-	seen      *seen                        // what the last Reconcile read, for Affected; nil until one succeeds
-	pbDigests map[*sbdb.PortBinding]string // pbDigest of the cached rows seen followed, by row
-	pbx       pbIndex                      // the cached Port_Bindings indexed, kept between reads
+	mu        sync.Mutex        // guards the fields below, held for a whole method
+	kernel    *bool             // KernelDatapath's answer, asked once
+	installed map[string]string // logical port -> interface uuid ovn-installed is on ("" for a container port)
+	state     *State            // the last Reconcile's result
+	seen      *seen             // what the last Reconcile read, for Affected; nil until one succeeds
+	lastSeen  *seen             // the last successful Reconcile's seen, which the next one updates
+	pbx       pbIndex           // the cached Port_Bindings indexed, kept between reads
 }
 
 // New returns a Manager writing through ovs (the local Open_vSwitch

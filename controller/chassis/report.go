@@ -224,6 +224,6 @@ func (m *Manager) Cleanup(ctx context.Context) error {
 		return fmt.Errorf("ovs cleanup: %w", err)
 	}
 	m.installed = map[string]string{}
-	m.state, m.seen = nil, nil
+	m.state, m.seen, m.lastSeen = nil, nil, nil
 	return nil
 }

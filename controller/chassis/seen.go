@@ -24,7 +24,6 @@ type seen struct {
 	private  map[string]string            // Chassis_Private UUID -> digest
 	pbs      map[string]string            // Port_Binding UUID -> digest, of the bindings followed
 	ifaceIDs map[string]bool              // the iface-ids on the integration bridge
-	local    map[string]bool              // the logical ports with an interface here
 }
 
 // ovsTables are the Open_vSwitch tables Reconcile reads.
@@ -103,11 +102,11 @@ func (s *seen) sbAffected(c client.Client, t string, ids map[string]struct{}) (s
 // follows reports whether binding pb can matter to Reconcile: not a
 // plain VIF (patch, localnet, gateway, localport... ports shape the
 // local datapaths, localnet patches and gateways), bound here, named by
-// an interface here, or a container of a port here. Other VIFs are
-// someone else's.
+// an interface here, or a container (few, and bound where their parent
+// is). Other VIFs are someone else's.
 func (s *seen) follows(pb *sbdb.PortBinding) bool {
 	return pb.Type != typeVIF || pb.Chassis != nil && *pb.Chassis == s.chUUID || s.ifaceIDs[pb.LogicalPort] ||
-		pb.ParentPort != nil && s.local[*pb.ParentPort]
+		pb.ParentPort != nil
 }
 
 // shallowRows returns the rows of table in c's cache, shared with it
@@ -145,12 +144,9 @@ func cachedRow(c client.Client, table, id string) model.Model {
 // own tunnels and patch ports too) are not recorded, and count.
 func (m *Manager) remember(read, after *ovsView, updated map[string]bool, sbv *sbView, b *binding, chUUID string) {
 	s := &seen{chUUID: chUUID, ovs: map[string]map[string]string{}, private: map[string]string{},
-		pbs: map[string]string{}, ifaceIDs: map[string]bool{}, local: map[string]bool{}}
+		pbs: map[string]string{}, ifaceIDs: map[string]bool{}}
 	for _, id := range b.ifaceIDs {
 		s.ifaceIDs[id] = true
-	}
-	for name := range b.local {
-		s.local[name] = true
 	}
 	note := func(t, id string, row model.Model) {
 		if s.ovs[t] == nil {
@@ -178,26 +174,61 @@ func (m *Manager) remember(read, after *ovsView, updated map[string]bool, sbv *s
 	for _, pb := range b.release {
 		written[pb.UUID] = claimedRow(pb, nil)
 	}
-	// Cached rows are replaced, never modified, on update: a row's
-	// digest is computed once.
-	digests := make(map[*sbdb.PortBinding]string, len(m.pbDigests))
-	for _, pb := range sbv.pbs {
-		if n := written[pb.UUID]; n != nil {
-			if s.follows(n) {
-				s.pbs[pb.UUID] = pbDigest(n)
+	changed := m.pbx.takeChanged()
+	if prev := m.lastSeen; prev != nil && prev.chUUID == chUUID {
+		// Only the bindings that changed since the last Reconcile, that
+		// it wrote, or whose name an interface here took or left, can
+		// be followed differently (or have another digest).
+		s.pbs = maps.Clone(prev.pbs)
+		for id := range written {
+			changed[id] = struct{}{}
+		}
+		for name := range symmetricDiff(prev.ifaceIDs, s.ifaceIDs) {
+			if pb := sbv.pbs[name]; pb != nil {
+				changed[pb.UUID] = struct{}{}
 			}
-			continue
 		}
-		if !s.follows(pb) {
-			continue
+		for id := range changed {
+			s.rememberPB(id, m.pbx.rows[id], sbv, written)
 		}
-		d, ok := m.pbDigests[pb]
-		if !ok {
-			d = pbDigest(pb)
+	} else {
+		for _, pb := range sbv.pbs {
+			s.rememberPB(pb.UUID, pb, sbv, written)
 		}
-		s.pbs[pb.UUID], digests[pb] = d, d
 	}
-	m.seen, m.pbDigests = s, digests
+	m.seen, m.lastSeen = s, s
+}
+
+// rememberPB records (or forgets) the digest of binding id: pb as the
+// cache has it (nil if gone), or as this Reconcile wrote it.
+func (s *seen) rememberPB(id string, pb *sbdb.PortBinding, sbv *sbView, written map[string]*sbdb.PortBinding) {
+	if pb == nil || sbv.pbs[pb.LogicalPort] != pb {
+		delete(s.pbs, id) // gone, or a row its name does not stand for
+		return
+	}
+	if n := written[id]; n != nil {
+		pb = n
+	}
+	if s.follows(pb) {
+		s.pbs[id] = pbDigest(pb)
+	} else {
+		delete(s.pbs, id)
+	}
+}
+
+func symmetricDiff(a, b map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		if !b[k] {
+			out[k] = true
+		}
+	}
+	for k := range b {
+		if !a[k] {
+			out[k] = true
+		}
+	}
+	return out
 }
 
 // pick is the version of a row to remember: the one read back after

@@ -163,9 +163,21 @@ func (v *sbView) chassisEncaps(ch *sbdb.Chassis) []*sbdb.Encap {
 // cache replaces a row on update and never modifies it, so a row whose
 // pointer is the one indexed last time is unchanged.
 type pbIndex struct {
-	rows   map[string]*sbdb.PortBinding   // by UUID
-	byName map[string]*sbdb.PortBinding   // by logical port
-	byDP   map[string][]*sbdb.PortBinding // by datapath UUID
+	rows    map[string]*sbdb.PortBinding   // by UUID
+	byName  map[string]*sbdb.PortBinding   // by logical port
+	byDP    map[string][]*sbdb.PortBinding // by datapath UUID
+	changed map[string]struct{}            // UUIDs added, replaced or removed since takeChanged
+}
+
+// takeChanged returns the UUIDs of the rows added, replaced or removed
+// since the last call, and forgets them.
+func (x *pbIndex) takeChanged() map[string]struct{} {
+	c := x.changed
+	if c == nil {
+		c = map[string]struct{}{}
+	}
+	x.changed = nil
+	return c
 }
 
 // update brings the index in line with c's cache.
@@ -206,12 +218,21 @@ func (x *pbIndex) update(c client.Client) error {
 }
 
 func (x *pbIndex) add(pb *sbdb.PortBinding) {
+	x.note(pb.UUID)
 	x.rows[pb.UUID] = pb
 	x.byName[pb.LogicalPort] = pb
 	x.byDP[pb.Datapath] = append(x.byDP[pb.Datapath], pb)
 }
 
+func (x *pbIndex) note(id string) {
+	if x.changed == nil {
+		x.changed = map[string]struct{}{}
+	}
+	x.changed[id] = struct{}{}
+}
+
 func (x *pbIndex) drop(pb *sbdb.PortBinding) {
+	x.note(pb.UUID)
 	delete(x.rows, pb.UUID)
 	if x.byName[pb.LogicalPort] == pb {
 		delete(x.byName, pb.LogicalPort)
@@ -220,6 +241,7 @@ func (x *pbIndex) drop(pb *sbdb.PortBinding) {
 		for _, o := range x.byDP[pb.Datapath] {
 			if o != pb && o.LogicalPort == pb.LogicalPort {
 				x.byName[o.LogicalPort] = o
+				x.note(o.UUID)
 			}
 		}
 	}
