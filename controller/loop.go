@@ -234,6 +234,7 @@ func (l *loop) updateView(src sbSource, st *chassis.State) {
 	cs := l.pendSB
 	l.pendSB = changeSet{}
 	if l.view == nil || cs.Full || l.view.chassis != st.Chassis {
+		beginBulkGC()
 		l.view = loadSBView(src, st.Chassis)
 		l.compileLflows(l.view, st, nil)
 		l.physDirty, l.lbDirty = true, true
@@ -366,7 +367,10 @@ func releaseMemory(bulk bool) {
 		return
 	}
 	if release.t == nil {
-		release.t = time.AfterFunc(releaseDelay, debug.FreeOSMemory)
+		release.t = time.AfterFunc(releaseDelay, func() {
+			endBulkGC()
+			debug.FreeOSMemory()
+		})
 		return
 	}
 	release.t.Reset(releaseDelay)

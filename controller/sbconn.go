@@ -94,6 +94,7 @@ func (l *loop) sbClient(ctx context.Context, cfg chassis.Config) (client.Client,
 		return nil, nil
 	}
 	l.replica = rep
+	beginBulkGC() // both connections start with a whole copy of their tables
 	cctx, cancel := context.WithCancel(ctx)
 	l.sbCancel = cancel
 	l.sbWG.Add(2)

@@ -12,8 +12,9 @@ import (
 // GOGC environment variable is unset. The controller's live heap is
 // mostly long-lived tables (the SB replica, the compiled and the desired
 // flows), so Go's default of 100 lets the heap grow to twice that between
-// collections; 50 trades about a sixth more CPU to install the initial
-// flows for about a fifth less resident memory (see bench/RESULTS.md).
+// collections; 50 keeps the resident size near the live heap between
+// changes. Bulk work (the initial load, a full recompute) runs with
+// other settings until it is over (controller/bulkgc.go).
 const controllerGCPercent = 50
 
 // newController builds the controller role from the [controller] section.

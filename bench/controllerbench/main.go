@@ -47,6 +47,7 @@ type options struct {
 	timeout        time.Duration
 	cpuprofile     string
 	ovndEnv        []string
+	ovndLog        string
 	tools          tools
 }
 
@@ -69,6 +70,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.installTimeout, "install-timeout", 10*time.Minute, "give up on a controller start after this long")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Minute, "give up on the whole run after this long")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of ovnd's controller (its first round) to this file")
+	fs.StringVar(&o.ovndLog, "ovnd-log", "info", "ovnd's log level (debug logs every round's installs; see -keep)")
 	fs.Func("ovnd-env", "KEY=VALUE for ovnd's environment, e.g. GODEBUG=gctrace=1 or GOGC=50 (repeatable)", func(s string) error {
 		if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
 			return fmt.Errorf("want KEY=VALUE")
@@ -180,7 +182,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		for _, side := range order {
 			rs := roundSpec{tools: o.tools, central: c, layout: l, dir: sideDir(root, side, i),
 				ns: fmt.Sprintf("%s-%s%d", tag, shortSide(side), i), adds: o.adds,
-				poll: o.poll, settle: o.settle, timeout: o.installTimeout, logf: logf, ovndEnv: o.ovndEnv}
+				poll: o.poll, settle: o.settle, timeout: o.installTimeout, logf: logf, ovndEnv: o.ovndEnv, ovndLog: o.ovndLog}
 			if side == sideOvnd && i == 0 && o.cpuprofile != "" {
 				path, _ := filepath.Abs(o.cpuprofile)
 				rs.ovndEnv = append(slices.Clone(o.ovndEnv), "OVND_CPUPROFILE="+path)

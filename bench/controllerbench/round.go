@@ -27,6 +27,7 @@ type roundSpec struct {
 	settle   time.Duration
 	timeout  time.Duration
 	ovndEnv  []string // added to ovnd's environment (OVND_CPUPROFILE, GODEBUG...)
+	ovndLog  string   // ovnd's log level
 	logf     func(string, ...any)
 	keepLogs bool
 }
@@ -48,7 +49,7 @@ func runRound(ctx context.Context, rs roundSpec, side string) (f figures, err er
 			err = fmt.Errorf("clean the SB after the round: %w", ferr)
 		}
 	}()
-	ctl, err := startController(rs.tools, side, h, rs.ovndEnv)
+	ctl, err := startController(rs.tools, side, h, rs.ovndEnv, rs.ovndLog)
 	if err != nil {
 		return nil, err
 	}

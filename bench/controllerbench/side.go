@@ -19,14 +19,17 @@ const (
 // startController runs one side's controller in the chassis namespace,
 // pointed at the chassis's private OVS; everything else it reads from the
 // Open_vSwitch external_ids.
-func startController(b tools, side string, h *hypervisor, ovndEnv []string) (*daemon, error) {
+func startController(b tools, side string, h *hypervisor, ovndEnv []string, ovndLog string) (*daemon, error) {
 	if side == sideOVN {
 		// ovn-controller has no --unixctl: OVN_RUNDIR places its socket.
 		return spawn(h.dir, "ovn-controller", h.ns, append(h.env(), "OVN_RUNDIR="+h.dir), b.ovnController,
 			"unix:"+h.sock(), "--log-file="+filepath.Join(h.dir, "ovn-controller.log"), "--no-chdir")
 	}
 	cfg := filepath.Join(h.dir, "ovnd.toml")
-	text := "roles = [\"controller\"]\n\n[controller]\novs = " + strconv.Quote("unix:"+h.sock()) + "\n"
+	if ovndLog == "" {
+		ovndLog = "info"
+	}
+	text := "roles = [\"controller\"]\n\n[log]\nlevel = " + strconv.Quote(ovndLog) + "\n\n[controller]\novs = " + strconv.Quote("unix:"+h.sock()) + "\n"
 	if err := writeFile(cfg, text); err != nil {
 		return nil, err
 	}

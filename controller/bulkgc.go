@@ -1,0 +1,119 @@
+package controller
+
+import (
+	"math"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+	"time"
+)
+
+// While the controller loads the SB and compiles and installs a whole
+// flow table, its live heap grows from almost nothing to its steady size
+// (160-180 MB for the benchmark's 10,000 ports), and the garbage of the
+// compile comes on top. With the steady-state GC target of 50 the
+// collector ran some thirty times on the way, a third of the start-up
+// CPU. During bulk work the heap may therefore grow to twice its live
+// size (GOGC 100), but not beyond bulkHeapCap of memory in all unless
+// the live heap needs it (then to 1.5 times the live heap, as with 50):
+// fewer collections, and a lower peak than 50 gives once the live heap
+// is large. When the bulk work is over (releaseMemory's pause, or after
+// bulkGCMax at the latest) the steady-state settings come back.
+//
+// The policy only applies when neither GOGC nor GOMEMLIMIT is set in the
+// environment: an operator's settings win.
+const (
+	bulkGCPercent = 100
+	bulkHeapCap   = 280 << 20
+	// bulkOverhead is what the runtime holds besides the live heap
+	// (stacks, GC metadata, free spans), for the cap's 1.5 x live.
+	bulkOverhead = 32 << 20
+	bulkGCMax    = 2 * time.Minute
+)
+
+var bulkGC struct {
+	sync.Mutex
+	on      bool
+	percent int   // the steady-state GC percent to restore
+	limit   int64 // and memory limit
+	stop    *time.Timer
+}
+
+// tuneGC reports whether the controller may change the GC settings.
+func tuneGC() bool {
+	_, gogc := os.LookupEnv("GOGC")
+	_, limit := os.LookupEnv("GOMEMLIMIT")
+	return !gogc && !limit
+}
+
+// beginBulkGC switches to the bulk-work GC settings until endBulkGC.
+func beginBulkGC() {
+	if !tuneGC() {
+		return
+	}
+	bulkGC.Lock()
+	defer bulkGC.Unlock()
+	if bulkGC.stop != nil {
+		bulkGC.stop.Reset(bulkGCMax)
+	} else {
+		bulkGC.stop = time.AfterFunc(bulkGCMax, endBulkGC)
+	}
+	if bulkGC.on {
+		return
+	}
+	bulkGC.on = true
+	bulkGC.percent = debug.SetGCPercent(bulkGCPercent)
+	bulkGC.limit = debug.SetMemoryLimit(bulkHeapCap)
+	armCycle()
+}
+
+// endBulkGC restores the steady-state GC settings.
+func endBulkGC() {
+	bulkGC.Lock()
+	defer bulkGC.Unlock()
+	if !bulkGC.on {
+		return
+	}
+	bulkGC.on = false
+	bulkGC.stop.Stop()
+	debug.SetGCPercent(bulkGC.percent)
+	debug.SetMemoryLimit(bulkGC.limit)
+}
+
+// armCycle sets a finalizer that runs after the next collection, to
+// raise the cap when the live heap has outgrown it. bulkGC is held.
+func armCycle() {
+	// b is unreachable once this returns, so the next collection
+	// queues its finalizer.
+	b := new([16]byte)
+	runtime.SetFinalizer(b, func(*[16]byte) {
+		bulkGC.Lock()
+		defer bulkGC.Unlock()
+		if !bulkGC.on {
+			return
+		}
+		debug.SetMemoryLimit(bulkCap(liveHeap()))
+		armCycle()
+	})
+}
+
+// bulkCap is the memory limit for a live heap of live bytes.
+func bulkCap(live uint64) int64 {
+	c := float64(live)*1.5 + bulkOverhead
+	if c > math.MaxInt64/2 {
+		return math.MaxInt64
+	}
+	return max(bulkHeapCap, int64(c))
+}
+
+// liveHeap is the heap the last collection found live.
+func liveHeap() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}

@@ -1,0 +1,81 @@
+package controller
+
+import (
+	"math"
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+// TestBulkGC: bulk mode raises the GC target and caps memory, follows a
+// live heap that outgrows the cap (so that the cap never makes the
+// collector run flat out), and gives the previous settings back.
+func TestBulkGC(t *testing.T) {
+	if !tuneGC() {
+		t.Skip("GOGC or GOMEMLIMIT set: the controller leaves the GC alone")
+	}
+	// Earlier tests' loops may have a release (which ends bulk mode)
+	// pending.
+	release.Lock()
+	if release.t != nil {
+		release.t.Stop()
+	}
+	release.Unlock()
+	endBulkGC()
+	before := debug.SetGCPercent(50)
+	defer debug.SetGCPercent(before)
+	limit := debug.SetMemoryLimit(math.MaxInt64)
+	defer debug.SetMemoryLimit(limit)
+
+	beginBulkGC()
+	if p := debug.SetGCPercent(-1); p != bulkGCPercent {
+		t.Errorf("GC percent in bulk mode %d, want %d", p, bulkGCPercent)
+	}
+	debug.SetGCPercent(bulkGCPercent)
+	if l := debug.SetMemoryLimit(-1); l != bulkHeapCap {
+		t.Errorf("memory limit in bulk mode %d, want %d", l, bulkHeapCap)
+	}
+
+	// A live heap above what the cap allows raises the cap after the
+	// next collection.
+	big := make([][]byte, 0, 256)
+	for range 256 {
+		big = append(big, make([]byte, 1<<20)) // 256 MiB live, pointer-free
+	}
+	want := bulkCap(256 << 20)
+	deadline := time.Now().Add(10 * time.Second)
+	for debug.SetMemoryLimit(-1) < want && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if l := debug.SetMemoryLimit(-1); l < want {
+		t.Errorf("memory limit %d MiB with 256 MiB live, want at least %d MiB", l>>20, want>>20)
+	}
+	runtime.KeepAlive(big)
+	big = nil
+
+	endBulkGC()
+	if p := debug.SetGCPercent(50); p != 50 {
+		t.Errorf("GC percent after bulk mode %d, want 50 back", p)
+	}
+	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+		t.Errorf("memory limit after bulk mode %d, want none", l)
+	}
+	// The finalizer chain stops: collections no longer move the limit.
+	runtime.GC()
+	runtime.GC()
+	time.Sleep(20 * time.Millisecond)
+	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+		t.Errorf("memory limit moved after bulk mode: %d", l)
+	}
+}
+
+func TestBulkCap(t *testing.T) {
+	if c := bulkCap(10 << 20); c != bulkHeapCap {
+		t.Errorf("cap for 10 MiB live: %d, want the floor %d", c, bulkHeapCap)
+	}
+	if c := bulkCap(400 << 20); c < 600<<20 {
+		t.Errorf("cap for 400 MiB live: %d MiB, want at least 1.5x", c>>20)
+	}
+}
