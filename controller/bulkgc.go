@@ -39,6 +39,9 @@ var bulkGC struct {
 	percent int   // the steady-state GC percent to restore
 	limit   int64 // and memory limit
 	stop    *time.Timer
+	// gen counts the bulk periods; a finalizer of an earlier one
+	// stops instead of re-arming.
+	gen int
 }
 
 // tuneGC reports whether the controller may change the GC settings.
@@ -64,9 +67,10 @@ func beginBulkGC() {
 		return
 	}
 	bulkGC.on = true
+	bulkGC.gen++
 	bulkGC.percent = debug.SetGCPercent(bulkGCPercent)
 	bulkGC.limit = debug.SetMemoryLimit(bulkHeapCap)
-	armCycle()
+	armCycle(bulkGC.gen)
 }
 
 // endBulkGC restores the steady-state GC settings.
@@ -84,18 +88,18 @@ func endBulkGC() {
 
 // armCycle sets a finalizer that runs after the next collection, to
 // raise the cap when the live heap has outgrown it. bulkGC is held.
-func armCycle() {
+func armCycle(gen int) {
 	// b is unreachable once this returns, so the next collection
 	// queues its finalizer.
 	b := new([16]byte)
 	runtime.SetFinalizer(b, func(*[16]byte) {
 		bulkGC.Lock()
 		defer bulkGC.Unlock()
-		if !bulkGC.on {
+		if !bulkGC.on || bulkGC.gen != gen {
 			return
 		}
 		debug.SetMemoryLimit(bulkCap(liveHeap()))
-		armCycle()
+		armCycle(gen)
 	})
 }
 
