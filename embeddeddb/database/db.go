@@ -216,6 +216,7 @@ func (db *Database) apply(changes []*TableChanges) {
 	}
 	for _, tc := range changes {
 		td := db.tables[tc.Table.Index]
+		td.reserve(tc.Rows)
 		for _, rc := range tc.Rows {
 			if rc.New == nil {
 				delete(td.rows, rc.UUID)
@@ -228,6 +229,34 @@ func (db *Database) apply(changes []*TableChanges) {
 			}
 		}
 	}
+}
+
+// reserve makes room for the rows a commit inserts when they are more
+// than the table holds: a map grown in one step costs less than one that
+// doubles its way up while tens of thousands of rows go in (a bulk load).
+func (td *tableData) reserve(rows []*RowChange) {
+	n := 0
+	for _, rc := range rows {
+		if rc.Old == nil && rc.New != nil {
+			n++
+		}
+	}
+	if n <= len(td.rows) || n < 1024 {
+		return
+	}
+	td.rows = grown(td.rows, n)
+	for i := range td.indexes {
+		td.indexes[i] = grown(td.indexes[i], n)
+	}
+}
+
+// grown returns a copy of m with room for n more entries.
+func grown[V any](m map[string]V, n int) map[string]V {
+	g := make(map[string]V, len(m)+n)
+	for k, v := range m {
+		g[k] = v
+	}
+	return g
 }
 
 // adjustRefs adds delta to the strong reference count of every row that r
