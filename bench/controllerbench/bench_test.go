@@ -165,7 +165,7 @@ func TestQuickRun(t *testing.T) {
 	if err := run(ctx, o, &out, &log); err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
-	for _, prefix := range []string{"start → flows installed", "OpenFlow flows on br-int", "controller VmRSS when installed", "lsp-add --wait=hv + plug → first ping"} {
+	for _, prefix := range []string{"start → flows installed", "OpenFlow flows on br-int", "controller VmRSS when installed", "lsp-add --wait=hv + plug → first ping", "plug (VIF bound after --wait=hv) → first ping"} {
 		var line string
 		for _, l := range strings.Split(out.String(), "\n") {
 			if strings.HasPrefix(l, prefix) {

@@ -80,7 +80,7 @@ func runRound(ctx context.Context, rs roundSpec, side string) (f figures, err er
 	if err != nil {
 		return nil, err
 	}
-	var adds, pings []float64
+	var adds, pings, plugs []float64
 	for k := range rs.adds {
 		name, _, _ := rs.layout.extraPort(k)
 		added = append(added, name)
@@ -89,8 +89,9 @@ func runRound(ctx context.Context, rs roundSpec, side string) (f figures, err er
 			return nil, fmt.Errorf("%s: lsp-add %s: %w", side, name, err)
 		}
 		adds, pings = append(adds, add.Seconds()*1000), append(pings, ping.Seconds()*1000)
+		plugs = append(plugs, (ping-add).Seconds()*1000)
 	}
-	f["add"], f["ping"] = medianOf(adds), medianOf(pings)
+	f["add"], f["ping"], f["plug"] = medianOf(adds), medianOf(pings), medianOf(plugs)
 	if cpuAfter, err := proc.CPU(ctl.Pid()); err == nil {
 		f["addCPU"] = (cpuAfter - cpuBefore).Seconds() * 1000 / float64(rs.adds)
 	}
