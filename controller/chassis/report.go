@@ -2,6 +2,7 @@ package chassis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -103,20 +104,24 @@ func (m *Manager) MarkInstalled(ctx context.Context, ports []string) error {
 }
 
 // bindingsNamed returns the cached Port_Bindings of the logical ports
-// names, by name.
+// names, by name, looked up through the cache's logical_port index.
 func bindingsNamed(c client.Client, names []string) (map[string]*sbdb.PortBinding, error) {
-	want := make(map[string]bool, len(names))
-	for _, n := range names {
-		want[n] = true
-	}
-	pbs, err := rows[sbdb.PortBinding](c, sbdb.PortBindingTable)
-	if err != nil {
-		return nil, fmt.Errorf("read sb cache: %w", err)
+	cache := c.Cache()
+	if cache == nil {
+		return nil, errors.New("read sb cache: client not connected")
 	}
 	out := make(map[string]*sbdb.PortBinding, len(names))
-	for _, pb := range pbs {
-		if want[pb.LogicalPort] {
-			out[pb.LogicalPort] = pb
+	rc := cache.Table(sbdb.PortBindingTable)
+	if rc == nil {
+		return out, nil
+	}
+	for _, n := range names {
+		_, m, err := rc.RowByModel(&sbdb.PortBinding{LogicalPort: n})
+		if err != nil {
+			return nil, fmt.Errorf("read sb cache: port binding %s: %w", n, err)
+		}
+		if pb, ok := m.(*sbdb.PortBinding); ok {
+			out[n] = pb
 		}
 	}
 	return out, nil
