@@ -369,6 +369,7 @@ func (s *session) monitor(cols map[string][]string) error {
 		if method == "monitor_cond_since" {
 			params = append(params, last)
 		}
+		t0 := time.Now()
 		id, err := s.call(method, params...)
 		if err != nil {
 			return err
@@ -381,7 +382,11 @@ func (s *session) monitor(cols map[string][]string) error {
 			s.r.log.Debug("monitor method refused", "method", method, "err", rpcErr)
 			continue
 		}
-		return s.applyReply(method, res)
+		t1 := time.Now()
+		err = s.applyReply(method, res)
+		s.r.log.Debug("monitor reply", "method", method, "bytes", len(res), "wait", t1.Sub(t0).Round(time.Millisecond),
+			"decode", time.Since(t1).Round(time.Millisecond))
+		return err
 	}
 	return errors.New("server refused monitor, monitor_cond and monitor_cond_since")
 }
