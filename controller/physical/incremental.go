@@ -28,13 +28,6 @@ type Delta struct {
 	DelFDBs            []string // UUIDs
 }
 
-// Empty reports whether d changes nothing.
-func (d *Delta) Empty() bool {
-	return len(d.Datapaths)+len(d.Ports)+len(d.Peers)+len(d.MulticastGroups)+len(d.Tunnels)+len(d.MACBindings)+
-		len(d.FDBs)+len(d.DelDatapaths)+len(d.DelPorts)+len(d.DelPeers)+len(d.DelMulticastGroups)+
-		len(d.DelTunnels)+len(d.DelMACBindings)+len(d.DelFDBs) == 0
-}
-
 // Apply updates b in place with d and returns, as Changes does, the
 // owners whose flows may differ from before: set must be recomputed
 // (b.Owner) and set again, removed have no flows any more. It looks only
