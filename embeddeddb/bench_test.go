@@ -77,12 +77,12 @@ func BenchmarkServerFanout(b *testing.B) {
 			b.Fatal(err)
 		}
 		sp := newSplitter(c)
-		if _, err := sp.next(); err != nil { // the initial reply
+		if _, err := sp.Next(); err != nil { // the initial reply
 			b.Fatal(err)
 		}
 		go func() {
 			for {
-				msg, err := sp.next()
+				msg, err := sp.Next()
 				if err != nil {
 					return
 				}

@@ -329,7 +329,7 @@ func (c *conn) RoutineRead() {
 		if c.probe > 0 {
 			c.nc.SetReadDeadline(time.Now().Add(c.probe))
 		}
-		msg, err := sp.next()
+		msg, err := sp.Next()
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() && !echoSent && !errors.Is(err, os.ErrClosed) {
@@ -345,14 +345,17 @@ func (c *conn) RoutineRead() {
 			c.log.Warn("closing connection after protocol error", "err", err)
 			return
 		}
+		sp.Shrink()
 	}
 }
 
 func (c *conn) logEnd(err error) {
 	var ne net.Error
 	switch {
-	case errors.Is(err, errTooLarge):
+	case errors.Is(err, ovsjson.ErrTooLarge):
 		c.log.Warn("closing connection: request too large", "limit_bytes", MaxMessageSize)
+	case errors.Is(err, ovsjson.ErrSyntax), errors.Is(err, ovsjson.ErrTooDeep):
+		c.log.Info("closing connection: malformed JSON", "err", err)
 	case errors.As(err, &ne) && ne.Timeout():
 		c.log.Info("closing connection: no reply to inactivity probe", "probe", c.probe)
 	case isEOF(err), errors.Is(err, net.ErrClosed):

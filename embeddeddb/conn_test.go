@@ -243,11 +243,11 @@ func TestLaggingMonitorGetsEveryUpdate(t *testing.T) {
 	for i, c := range lag {
 		c.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
 		sp := newSplitter(c)
-		if _, err := sp.next(); err != nil { // the monitor's reply
+		if _, err := sp.Next(); err != nil { // the monitor's reply
 			t.Fatalf("client %d: %v", i, err)
 		}
 		for n := range commits {
-			msg, err := sp.next()
+			msg, err := sp.Next()
 			if err != nil {
 				t.Fatalf("client %d, update %d: %v", i, n, err)
 			}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 )
 
 // convert handles the "convert" method (ovsdb-client convert): the
@@ -65,9 +66,9 @@ func (s *Server) convertDB(d *dbState, schema *database.Schema, raw []byte) erro
 	d.mu.Unlock()
 	s.log.Info("converted database online", "db", d.name, "version", schema.Version)
 	ops := []byte(`[{"op":"update","table":"Database","where":[["name","==",`)
-	ops = database.AppendString(ops, d.name)
+	ops = ovsjson.AppendString(ops, d.name)
 	ops = append(ops, `]],"row":{"schema":`...)
-	ops = database.AppendString(ops, string(d.schemaJSON))
+	ops = ovsjson.AppendString(ops, string(d.schemaJSON))
 	ops = append(ops, "}}]"...)
 	return s.transactInternal(s.dbs["_Server"], ops)
 }

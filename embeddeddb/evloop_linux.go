@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"golang.org/x/sys/unix"
 )
 
@@ -129,7 +130,7 @@ type evConn struct {
 	c  *conn
 	l  *evLoop
 	fd int // -1 once closed
-	sp *splitter
+	sp *ovsjson.Splitter
 
 	// Guarded by c.mu.
 	registered bool   // fd is in the epoll set
@@ -326,7 +327,7 @@ func (l *evLoop) serve(c *conn, events uint32, now time.Time) {
 		// level-triggered, reports it again in the next iteration.
 		return
 	}
-	if err := e.sp.fill(); err != nil {
+	if err := e.sp.Fill(); err != nil {
 		if errors.Is(err, unix.EAGAIN) {
 			return
 		}
@@ -345,7 +346,7 @@ func (l *evLoop) process(c *conn, now time.Time) {
 			e.stop = false
 			return
 		}
-		msg, ok, err := e.sp.scan()
+		msg, ok, err := e.sp.Scan()
 		if err != nil {
 			c.logEnd(err)
 			l.drop(c)
@@ -363,6 +364,7 @@ func (l *evLoop) process(c *conn, now time.Time) {
 			l.drop(c)
 			return
 		}
+		e.sp.Shrink()
 	}
 }
 
@@ -409,7 +411,7 @@ func (l *evLoop) syncHeld() {
 		h.c.answerDurable(h.d, h.id, h.res, errs[h.d])
 		e := h.c.ev.(*evConn)
 		e.paused = false
-		if !e.dropped && e.sp.start < len(e.sp.buf) {
+		if !e.dropped && e.sp.Buffered() > 0 {
 			l.runnable = append(l.runnable, h.c)
 		}
 		l.held[i] = heldReply{}

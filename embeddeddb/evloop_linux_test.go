@@ -102,7 +102,7 @@ func TestManyRequestsInOneRead(t *testing.T) {
 	nc.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
 	sp := newSplitter(nc)
 	for i := range n {
-		msg, err := sp.next()
+		msg, err := sp.Next()
 		if err != nil {
 			t.Fatalf("reply %d: %v", i, err)
 		}
@@ -168,7 +168,7 @@ func TestLargeUpdateToSlowReader(t *testing.T) {
 	}
 	slow.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
 	sp := newSplitter(slow)
-	if _, err := sp.next(); err != nil { // the monitor's reply
+	if _, err := sp.Next(); err != nil { // the monitor's reply
 		t.Fatal(err)
 	}
 	writer, other := ts.dialNB(t), ts.dialNB(t)
@@ -265,7 +265,7 @@ func TestDurableCommitThenPipelinedRequest(t *testing.T) {
 		nc.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
 		sp := newSplitter(nc)
 		for i := range 2 {
-			msg, err := sp.next()
+			msg, err := sp.Next()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -328,7 +328,7 @@ func durableInserts(nc net.Conn, k, n int) error {
 			return err
 		}
 		nc.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
-		msg, err := sp.next()
+		msg, err := sp.Next()
 		if err != nil {
 			return fmt.Errorf("client %d, commit %d: %w", k, i, err)
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"sync"
@@ -40,110 +39,6 @@ var seedRequests = []string{
 	`{"id":16,"method":"transact","params":["_Server",{"op":"select","table":"Database","where":[]}]}`,
 	`{"id":.,"method":"echo","params":[]}`, // found by fuzzing
 	`{"id":17,"method":"monitor_cond_since","params":["OVN_Northbound","m3",{"Logical_Switch":[{"columns":["name"]}]},"6b3f2a7e-0000-4000-8000-000000000001"]}`,
-}
-
-// FuzzSplitter feeds arbitrary bytes, in chunks of a fuzzed size, to the
-// framing splitter: it must not panic, must return exactly the top-level
-// values in order with only whitespace between them, and must end with an
-// error that describes what is left.
-func FuzzSplitter(f *testing.F) {
-	for _, s := range seedRequests {
-		f.Add([]byte(s), uint8(7))
-	}
-	f.Add([]byte(" {\"a\":\"}\\\"]\"}\n[1,[2,{\"b\":[]}]]\t{}"), uint8(1))
-	f.Add([]byte(`{"id":1,"method":"echo","params":["unterminated`), uint8(3))
-	f.Add([]byte(`{} 42 {}`), uint8(0))
-	f.Add([]byte(`[}`), uint8(2))
-	f.Add(bytes.Repeat([]byte("["), 400), uint8(255))
-	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
-		sp := newSplitter(&chunkReader{data: data, n: int(chunk%32) + 1})
-		var got [][]byte
-		pos := 0
-		var err error
-		for {
-			var msg []byte
-			msg, err = sp.next()
-			if err != nil {
-				break
-			}
-			pos = skipSpace(data, pos)
-			if !bytes.HasPrefix(data[pos:], msg) {
-				t.Fatalf("message %q is not the input at offset %d: %q", msg, pos, data[pos:])
-			}
-			if (msg[0] != '{' && msg[0] != '[') || (msg[len(msg)-1] != '}' && msg[len(msg)-1] != ']') {
-				t.Fatalf("message %q is not an object or array", msg)
-			}
-			got = append(got, append([]byte(nil), msg...))
-			pos += len(msg)
-		}
-		rest := data[skipSpace(data, pos):]
-		switch {
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			if len(rest) == 0 || (rest[0] != '{' && rest[0] != '[') {
-				t.Fatalf("unexpected EOF but the rest is %q", rest)
-			}
-		case err == io.EOF:
-			if len(rest) != 0 {
-				t.Fatalf("EOF with %q left", rest)
-			}
-		case errors.Is(err, errTooDeep), errors.Is(err, errTooLarge), errors.Is(err, errMismatched), errors.Is(err, errBadString):
-		default:
-			if len(rest) == 0 || rest[0] == '{' || rest[0] == '[' {
-				t.Fatalf("error %v but the rest is %q", err, rest)
-			}
-		}
-		if want, okk := topLevelValues(data); okk && !errors.Is(err, errTooDeep) && !errors.Is(err, errBadString) {
-			if err != io.EOF || len(got) != len(want) {
-				t.Fatalf("valid input split into %d messages (err %v), want %d", len(got), err, len(want))
-			}
-			for i := range want {
-				if !bytes.Equal(got[i], want[i]) {
-					t.Fatalf("message %d is %q, want %q", i, got[i], want[i])
-				}
-			}
-		}
-	})
-}
-
-// chunkReader returns at most n bytes per Read.
-type chunkReader struct {
-	data []byte
-	n    int
-}
-
-func (r *chunkReader) Read(p []byte) (int, error) {
-	if len(r.data) == 0 {
-		return 0, io.EOF
-	}
-	n := min(len(p), r.n, len(r.data))
-	copy(p, r.data[:n])
-	r.data = r.data[n:]
-	return n, nil
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
-		i++
-	}
-	return i
-}
-
-// topLevelValues splits valid JSON made of objects and arrays only, with
-// encoding/json as the reference; ok is false for any other input.
-func topLevelValues(data []byte) ([][]byte, bool) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var out [][]byte
-	for {
-		var v json.RawMessage
-		err := dec.Decode(&v)
-		if err == io.EOF {
-			return out, true
-		}
-		if err != nil || (v[0] != '{' && v[0] != '[') {
-			return nil, false
-		}
-		out = append(out, v)
-	}
 }
 
 // discardConn is a net.Conn that takes every write and never has input.
@@ -197,7 +92,7 @@ func FuzzHandle(f *testing.F) {
 		// connection, so that monitors, locks and waits carry over.
 		var msgs [][]byte
 		for sp := newSplitter(bytes.NewReader(input)); len(msgs) < 8; {
-			m, err := sp.next()
+			m, err := sp.Next()
 			if err != nil {
 				break
 			}
@@ -234,7 +129,7 @@ func FuzzHandle(f *testing.F) {
 		}
 		sp := newSplitter(bytes.NewReader(out))
 		for {
-			m, err := sp.next()
+			m, err := sp.Next()
 			if err == io.EOF {
 				break
 			}

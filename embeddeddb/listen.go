@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 )
 
 // DefaultProbe is the inactivity probe on TCP and TLS connections when a
@@ -158,20 +159,20 @@ func (rs *remoteSet) updateStatus() {
 			ops = append(ops, ',')
 		}
 		ops = append(ops, `{"op":"update","table":"Connection","where":[["target","==",`...)
-		ops = database.AppendString(ops, t)
+		ops = ovsjson.AppendString(ops, t)
 		ops = append(ops, `]],"row":{"is_connected":`...)
 		ops = strconv.AppendBool(ops, st.n > 0)
 		ops = append(ops, `,"status":["map",[`...)
 		sep := ""
 		if st.port != "" {
 			ops = append(ops, `["bound_port",`...)
-			ops = database.AppendString(ops, st.port)
+			ops = ovsjson.AppendString(ops, st.port)
 			ops = append(ops, ']')
 			sep = ","
 		}
 		if st.n > 1 {
 			ops = append(ops, sep+`["n_connections",`...)
-			ops = database.AppendString(ops, strconv.Itoa(int(st.n)))
+			ops = ovsjson.AppendString(ops, strconv.Itoa(int(st.n)))
 			ops = append(ops, ']')
 		}
 		ops = append(ops, "]]}}"...)

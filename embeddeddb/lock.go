@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"github.com/valyala/fastjson"
 )
 
@@ -31,7 +32,7 @@ func (lt *lockTable) held(c *conn, name string) bool {
 func lockNotification(method, name string) []byte {
 	b := append([]byte(`{"id":null,"method":"`), method...)
 	b = append(b, `","params":[`...)
-	b = database.AppendString(b, name)
+	b = ovsjson.AppendString(b, name)
 	return append(b, "]}"...)
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"github.com/valyala/fastjson"
 )
 
@@ -230,7 +231,7 @@ func (m *monitor) initialReply(lastID string) [][]byte {
 	p.b = append(p.b, '[')
 	if changes, found := d.changesSince(lastID); found {
 		p.b = append(p.b, "true,"...)
-		p.b = database.AppendString(p.b, d.lastTxnID)
+		p.b = ovsjson.AppendString(p.b, d.lastTxnID)
 		p.b = append(p.b, ',')
 		body := m.appendChanges(nil, changes, false)
 		if len(body) == 0 {
@@ -241,7 +242,7 @@ func (m *monitor) initialReply(lastID string) [][]byte {
 		return p.list()
 	}
 	p.b = append(p.b, "false,"...)
-	p.b = database.AppendString(p.b, d.lastTxnID)
+	p.b = ovsjson.AppendString(p.b, d.lastTxnID)
 	p.b = append(p.b, ',')
 	m.appendInitial(&p)
 	p.b = append(p.b, ']')
@@ -266,13 +267,13 @@ func (m *monitor) appendInitial(p *partBuf) {
 					b = append(b, ',')
 				}
 				first = false
-				b = database.AppendString(b, tm.t.Name)
+				b = ovsjson.AppendString(b, tm.t.Name)
 				b = append(b, ":{"...)
 			} else {
 				b = append(b, ',')
 			}
 			n++
-			b = database.AppendString(b, r.UUID)
+			b = ovsjson.AppendString(b, r.UUID)
 			if m.version == 1 {
 				b = append(b, `:{"new":`...)
 				b = database.AppendRow(b, r, tm.cols)
@@ -332,7 +333,7 @@ func appendNonDefault(b []byte, r *database.Row, cols []*database.Column) []byte
 			b = append(b, ',')
 		}
 		n++
-		b = database.AppendString(b, c.Name)
+		b = ovsjson.AppendString(b, c.Name)
 		b = append(b, ':')
 		b = c.AppendDatum(b, d)
 	}

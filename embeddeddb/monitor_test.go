@@ -9,6 +9,7 @@ import (
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
 	"github.com/ovnd/ovnd/embeddeddb/ovsdbtest"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 )
 
 // quiet is how long a test waits to be sure that no notification comes.
@@ -32,7 +33,7 @@ func checkUpdate(t testing.TB, c *ovsdbtest.Client, method, monID, want string, 
 	checkJSON(t, method+" monitor id", p[0], monID)
 	txn := ""
 	if method == "update3" {
-		if err := json.Unmarshal(p[1], &txn); err != nil || !database.IsUUID(txn) {
+		if err := json.Unmarshal(p[1], &txn); err != nil || !ovsjson.IsUUID(txn) {
 			t.Errorf("update3 transaction id %s is not a UUID", p[1])
 		}
 	}
@@ -239,7 +240,7 @@ func checkSince(t testing.TB, res []byte, found bool, want string) string {
 	}
 	checkJSON(t, "found", r[0], fmt.Sprint(found))
 	var id string
-	if err := json.Unmarshal(r[1], &id); err != nil || !database.IsUUID(id) {
+	if err := json.Unmarshal(r[1], &id); err != nil || !ovsjson.IsUUID(id) {
 		t.Errorf("last transaction id %s is not a UUID", r[1])
 	}
 	checkJSON(t, "monitor_cond_since updates", r[2], want)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
 	"github.com/ovnd/ovnd/embeddeddb/ovsdbtest"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 )
 
 // TestChainedWaits: one commit unblocks a transaction whose commit in turn
@@ -80,7 +81,7 @@ func checkSinceFound(t testing.TB, m ovsdbtest.Message, found bool) string {
 	p := params(t, ovsdbtest.Message{Params: ok(t, m)})
 	checkJSON(t, "found", p[0], fmt.Sprint(found))
 	var id string
-	if err := jsonUnmarshal(p[1], &id); err != nil || !database.IsUUID(id) {
+	if err := jsonUnmarshal(p[1], &id); err != nil || !ovsjson.IsUUID(id) {
 		t.Fatalf("bad transaction id %s", p[1])
 	}
 	return id

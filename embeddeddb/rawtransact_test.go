@@ -100,7 +100,7 @@ func pairedServers(tb testing.TB) (parsed, raw *Server) {
 func splitMessages(input []byte, n int) [][]byte {
 	var msgs [][]byte
 	for sp := newSplitter(bytes.NewReader(input)); len(msgs) < n; {
-		m, err := sp.next()
+		m, err := sp.Next()
 		if err != nil {
 			break
 		}
@@ -168,7 +168,7 @@ func normalizedReplies(t *testing.T, out []byte) []string {
 	var msgs []string
 	sp := newSplitter(bytes.NewReader(out))
 	for {
-		m, err := sp.next()
+		m, err := sp.Next()
 		if err == io.EOF {
 			return msgs
 		}

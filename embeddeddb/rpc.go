@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"github.com/valyala/fastjson"
 )
 
@@ -168,7 +169,7 @@ func (c *conn) dispatch(req *request) {
 	case "get_schema":
 		c.getSchema(req)
 	case "get_server_id":
-		c.reply(req.id, database.AppendString(nil, s.serverID))
+		c.reply(req.id, ovsjson.AppendString(nil, s.serverID))
 	case "set_db_change_aware":
 		c.dbChangeAware = len(req.params) == 1 && req.params[0].Type() == fastjson.TypeTrue
 		c.reply(req.id, []byte("{}"))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
 	"github.com/ovnd/ovnd/embeddeddb/ovsdbfile"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"github.com/ovnd/ovnd/ovnschema"
 )
 
@@ -165,7 +166,7 @@ func (s *Server) listDBs() []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = database.AppendString(b, n)
+		b = ovsjson.AppendString(b, n)
 	}
 	return append(b, ']')
 }
@@ -224,9 +225,9 @@ func (s *Server) initServerDB() error {
 			ops = append(ops, ',')
 		}
 		ops = append(ops, `{"op":"insert","table":"Database","row":{"name":`...)
-		ops = database.AppendString(ops, n)
+		ops = ovsjson.AppendString(ops, n)
 		ops = append(ops, `,"model":"standalone","connected":true,"leader":true,"schema":`...)
-		ops = database.AppendString(ops, string(s.dbs[n].schemaJSON))
+		ops = ovsjson.AppendString(ops, string(s.dbs[n].schemaJSON))
 		ops = append(ops, "}}"...)
 	}
 	ops = append(ops, ']')

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"github.com/ovnd/ovnd/ovnschema"
 )
 
@@ -56,7 +57,7 @@ func TestGetServerID(t *testing.T) {
 		if err := json.Unmarshal(ok(t, ovsdbtestDial(t, sock).Call("get_server_id")), &id); err != nil {
 			t.Fatalf("server id is not a string: %v", err)
 		}
-		if !database.IsUUID(id) {
+		if !ovsjson.IsUUID(id) {
 			t.Errorf("server id %q is not a UUID", id)
 		}
 		ids = append(ids, id)

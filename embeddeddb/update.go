@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"github.com/valyala/fastjson"
 )
 
@@ -40,7 +41,7 @@ func (d *dbState) publishLocked(commit *database.Commit) {
 			continue
 		}
 		if m.version == 3 && txnPart == nil {
-			txnPart = append(database.AppendString(nil, commit.ID), ',')
+			txnPart = append(ovsjson.AppendString(nil, commit.ID), ',')
 		}
 		// The encoded body is shared, not copied, by every client.
 		if m.version == 3 {
@@ -74,7 +75,7 @@ func (m *monitor) notification(body []byte, txnID string) []byte {
 	b := make([]byte, 0, len(body)+len(m.head)+48)
 	b = append(b, m.head...)
 	if m.version == 3 {
-		b = database.AppendString(b, txnID)
+		b = ovsjson.AppendString(b, txnID)
 		b = append(b, ',')
 	}
 	b = append(b, body...)
@@ -96,7 +97,7 @@ func (m *monitor) appendChanges(b []byte, changes []*database.TableChanges, forc
 		if any {
 			b = append(b, ',')
 		}
-		b = database.AppendString(b, tc.Table.Name)
+		b = ovsjson.AppendString(b, tc.Table.Name)
 		b = append(b, ":{"...)
 		n := 0
 		for _, rc := range tc.Rows {
@@ -142,7 +143,7 @@ func (tm *tableMonitor) appendRowUpdate(b []byte, rc *database.RowChange, versio
 	if n > 0 {
 		b = append(b, ',')
 	}
-	b = database.AppendString(b, rc.UUID)
+	b = ovsjson.AppendString(b, rc.UUID)
 	b = append(b, ':')
 	if version == 1 {
 		b = tm.appendV1(b, kind, rc)
@@ -180,7 +181,7 @@ func (tm *tableMonitor) appendV1(b []byte, kind byte, rc *database.RowChange) []
 				b = append(b, ',')
 			}
 			n++
-			b = database.AppendString(b, c.Name)
+			b = ovsjson.AppendString(b, c.Name)
 			b = append(b, ':')
 			b = c.AppendDatum(b, rc.Old.Cols[c.Index])
 		}
@@ -209,7 +210,7 @@ func (tm *tableMonitor) appendV2(b []byte, kind byte, rc *database.RowChange) []
 				b = append(b, ',')
 			}
 			n++
-			b = database.AppendString(b, c.Name)
+			b = ovsjson.AppendString(b, c.Name)
 			b = append(b, ':')
 			b = c.AppendDatum(b, c.Diff(o, nw))
 		}

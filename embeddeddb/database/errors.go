@@ -1,6 +1,10 @@
 package database
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ovnd/ovnd/internal/ovsjson"
+)
 
 // The RFC 7047 error strings (and the ones ovsdb-server adds), carried in
 // Error.Tag exactly as they appear on the wire.
@@ -43,14 +47,14 @@ func (e *Error) Error() string {
 // AppendJSON appends e as an RFC 7047 error object.
 func (e *Error) AppendJSON(b []byte) []byte {
 	b = append(b, `{"error":`...)
-	b = AppendString(b, e.Tag)
+	b = ovsjson.AppendString(b, e.Tag)
 	if e.Details != "" {
 		b = append(b, `,"details":`...)
-		b = AppendString(b, e.Details)
+		b = ovsjson.AppendString(b, e.Details)
 	}
 	if e.Syntax != "" {
 		b = append(b, `,"syntax":`...)
-		b = AppendString(b, e.Syntax)
+		b = ovsjson.AppendString(b, e.Syntax)
 	}
 	return append(b, '}')
 }

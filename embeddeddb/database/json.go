@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"github.com/valyala/fastjson"
 )
 
@@ -14,31 +15,6 @@ import (
 type Symbols interface {
 	// Resolve returns the UUID bound to name, binding a fresh one on first use.
 	Resolve(name string) string
-}
-
-// IsUUID reports whether s is a UUID in canonical text form.
-func IsUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !isHex(c) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 // ParseUUIDValue parses ["uuid", "<uuid>"] (and, with sym, ["named-uuid", name]).
@@ -53,7 +29,7 @@ func ParseUUIDValue(v *fastjson.Value, sym Symbols) (string, bool) {
 	tag, s := arr[0].GetStringBytes(), arr[1].GetStringBytes()
 	switch string(tag) {
 	case "uuid":
-		if IsUUID(string(s)) {
+		if ovsjson.IsUUID(string(s)) {
 			return strings.ToLower(string(s)), true
 		}
 	case "named-uuid":
@@ -224,47 +200,6 @@ func (c *Column) checkSize(d Datum, v *fastjson.Value) *Error {
 	return syntaxErr(syntax, "%s must have %d to %s members but %d are present", kind, c.Min, maxN, len(d.Keys))
 }
 
-// AppendString appends s as a JSON string.
-func AppendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		default:
-			b = append(b, '\\', 'u', '0', '0', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// AppendUUID appends ["uuid","<u>"].
-func AppendUUID(b []byte, u string) []byte {
-	b = append(b, `["uuid","`...)
-	b = append(b, u...)
-	return append(b, `"]`...)
-}
-
 // AppendAtom appends a as JSON.
 func AppendAtom(b []byte, t AtomicType, a Atom) []byte {
 	switch t {
@@ -275,9 +210,9 @@ func AppendAtom(b []byte, t AtomicType, a Atom) []byte {
 	case TypeBoolean:
 		return strconv.AppendBool(b, a.N != 0)
 	case TypeString:
-		return AppendString(b, a.S)
+		return ovsjson.AppendString(b, a.S)
 	default:
-		return AppendUUID(b, a.S)
+		return ovsjson.AppendUUID(b, a.S)
 	}
 }
 
@@ -333,7 +268,7 @@ func appendSorted(b []byte, v *fastjson.Value) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = AppendString(b, e.k)
+			b = ovsjson.AppendString(b, e.k)
 			b = append(b, ':')
 			b = appendSorted(b, e.v)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"github.com/valyala/fastjson"
 )
 
@@ -33,7 +34,7 @@ func (tx *txn) opInsert(obj *fastjson.Object, op *fastjson.Value, out []byte) ([
 		tt.order = append(tt.order, rc)
 	}
 	out = append(out, `{"uuid":`...)
-	out = AppendUUID(out, uuid)
+	out = ovsjson.AppendUUID(out, uuid)
 	return append(out, '}'), nil
 }
 
@@ -41,7 +42,7 @@ func (tx *txn) insertUUID(t *Table, obj *fastjson.Object, op *fastjson.Value) (s
 	var uuid string
 	if uv := obj.Get("uuid"); uv != nil {
 		s, e := uv.StringBytes()
-		if e != nil || !IsUUID(string(s)) {
+		if e != nil || !ovsjson.IsUUID(string(s)) {
 			return "", tx.opErr(op, "Type mismatch for member 'uuid'.")
 		}
 		uuid = strings.ToLower(string(s))
@@ -157,7 +158,7 @@ func AppendRow(b []byte, r *Row, cols []*Column) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = AppendString(b, c.Name)
+		b = ovsjson.AppendString(b, c.Name)
 		b = append(b, ':')
 		b = c.AppendDatum(b, r.Get(c))
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"github.com/valyala/fastjson"
 )
 
@@ -17,7 +18,7 @@ func (c *Commit) AppendRecord(b []byte, dateMs int64) []byte {
 	stored := false
 	for _, tc := range c.Tables {
 		mark := len(b)
-		b = AppendString(b, tc.Table.Name)
+		b = ovsjson.AppendString(b, tc.Table.Name)
 		b = append(b, ":{"...)
 		n := 0
 		for _, rc := range tc.Rows {
@@ -28,7 +29,7 @@ func (c *Commit) AppendRecord(b []byte, dateMs int64) []byte {
 				b = append(b, ',')
 			}
 			n++
-			b = AppendString(b, rc.UUID)
+			b = ovsjson.AppendString(b, rc.UUID)
 			b = append(b, ':')
 			b = appendRecordRow(b, tc.Table, rc.Old, rc.New)
 		}
@@ -45,7 +46,7 @@ func (c *Commit) AppendRecord(b []byte, dateMs int64) []byte {
 	}
 	if c.Comment != "" {
 		b = append(b, `"_comment":`...)
-		b = AppendString(b, c.Comment)
+		b = ovsjson.AppendString(b, c.Comment)
 		b = append(b, ',')
 	}
 	b = append(b, `"_date":`...)
@@ -83,7 +84,7 @@ func appendRecordRow(b []byte, t *Table, old, new *Row) []byte {
 			b = append(b, ',')
 		}
 		n++
-		b = AppendString(b, c.Name)
+		b = ovsjson.AppendString(b, c.Name)
 		b = append(b, ':')
 		b = c.AppendDatum(b, new.Cols[i])
 	}
@@ -181,7 +182,7 @@ func (db *Database) recordTable(t *Table, tv *fastjson.Value, isDiff, convert bo
 			return
 		}
 		u := string(k)
-		if !IsUUID(u) {
+		if !ovsjson.IsUUID(u) {
 			ferr = fmt.Errorf("bad row uuid %q", u)
 			return
 		}

@@ -216,7 +216,7 @@ func skipString(b []byte, i int) (int, error) {
 
 func isHex4(b []byte) bool {
 	for _, c := range b {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+		if !isHex(c) {
 			return false
 		}
 	}
