@@ -1,10 +1,7 @@
 package controller
 
 import (
-	"context"
-	"log/slog"
 	"reflect"
-	"strings"
 	"sync"
 
 	"github.com/ovn-kubernetes/libovsdb/cache"
@@ -164,41 +161,4 @@ func (l *changeLog) nbCfg() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.wholeCfg
-}
-
-// droppedEventMsg is what libovsdb logs when its cache event buffer is
-// full and it drops an event: the change log then misses a row.
-const droppedEventMsg = "dropping event because event buffer is full"
-
-// dropWatch is a slog handler in front of libovsdb's logger that turns
-// its dropped-event message into a Full change, so that a lost event
-// costs a full recompute instead of a wrong flow table.
-type dropWatch struct {
-	slog.Handler
-	log *changeLog
-}
-
-// Enabled lets through libovsdb's V(0) messages (slog's debug level
-// under the V(4) the controller gives libovsdb), where the dropped-event
-// message is, whatever the real handler's level.
-func (h dropWatch) Enabled(ctx context.Context, lvl slog.Level) bool {
-	return lvl >= slog.LevelDebug || h.Handler.Enabled(ctx, lvl)
-}
-
-func (h dropWatch) Handle(ctx context.Context, r slog.Record) error {
-	if strings.Contains(r.Message, droppedEventMsg) {
-		h.log.setFull()
-	}
-	if h.Handler.Enabled(ctx, r.Level) {
-		return h.Handler.Handle(ctx, r)
-	}
-	return nil
-}
-
-func (h dropWatch) WithAttrs(as []slog.Attr) slog.Handler {
-	return dropWatch{h.Handler.WithAttrs(as), h.log}
-}
-
-func (h dropWatch) WithGroup(name string) slog.Handler {
-	return dropWatch{h.Handler.WithGroup(name), h.log}
 }

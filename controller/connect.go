@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ovnd/ovnd/internal/cachequeue"
+
 	"github.com/cenkalti/backoff/v4"
 	"github.com/go-logr/logr"
 	"github.com/ovn-kubernetes/libovsdb/cache"
@@ -28,7 +30,8 @@ func poke(kick chan struct{}) {
 // every table if tables is nil. It retries until ctx ends.
 func connect(ctx context.Context, log *slog.Logger, m model.ClientDBModel, remote string, probe time.Duration,
 	tables []model.Model, changes *changeLog, kick chan struct{}) (client.Client, error) {
-	lg := logr.FromSlogHandler(dropWatch{log.Handler(), changes}).V(4)
+	// A lost event costs a full recompute instead of a wrong flow table.
+	lg := logr.FromSlogHandler(cachequeue.WatchDrops(log.Handler(), changes.setFull)).V(4)
 	opts := []client.Option{client.WithLogger(&lg), client.WithReconnect(2*time.Second, newBackoff())}
 	if probe > 0 {
 		opts = append(opts, client.WithInactivityCheck(probe, probe/2, newBackoff()))

@@ -29,6 +29,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
+	"github.com/ovnd/ovnd/internal/cachequeue"
 	"github.com/ovnd/ovnd/ovnschema/nbdb"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
@@ -176,7 +177,10 @@ func (n *Northd) loop(ctx context.Context, nbc, sbc client.Client, lock *sbLock,
 // connect opens a reconnecting client monitoring the tables of m but
 // skip, whose cache changes go to events (which pokes kick).
 func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote string, skip []string, kick chan struct{}, events func(*cache.TableCache) cache.EventHandler) (client.Client, error) {
-	lg := logr.FromSlogHandler(n.log.Handler()).V(4)
+	// A lost cache event (libovsdb's queue full, as a huge NB
+	// transaction can make it) costs a full round instead of SB rows
+	// that miss the change.
+	lg := logr.FromSlogHandler(cachequeue.WatchDrops(n.log.Handler(), n.tr.dropped)).V(4)
 	opts := []client.Option{client.WithLogger(&lg), client.WithReconnect(2*time.Second, newBackoff())}
 	for _, ep := range splitRemotes(remote) {
 		opts = append(opts, client.WithEndpoint(ep))

@@ -114,6 +114,15 @@ func (t *tracker) sbRow(table string, m model.Model, addOrDelete, deleted bool) 
 	poke(t.kick)
 }
 
+// dropped records that libovsdb dropped a cache event: the next round
+// is a full one.
+func (t *tracker) dropped() {
+	t.mu.Lock()
+	t.sbReset = true
+	t.mu.Unlock()
+	poke(t.kick)
+}
+
 // collected is what the tracker collected between two drains.
 type collected struct {
 	nb               map[string]map[string]model.Model

@@ -83,3 +83,25 @@ func TestCollectWaitsForWholeTransaction(t *testing.T) {
 		}
 	}
 }
+
+// TestDroppedEventMakesFullRound: a cache event libovsdb dropped makes
+// the next round a full one (sbReset), which reads NB whole.
+func TestDroppedEventMakesFullRound(t *testing.T) {
+	kick := make(chan struct{}, 1)
+	tr := newTracker(kick)
+	if c := tr.collect(context.Background()); c.sbReset {
+		t.Fatal("a fresh tracker asks for a full round")
+	}
+	tr.dropped()
+	select {
+	case <-kick:
+	default:
+		t.Error("a dropped event did not wake the loop")
+	}
+	if c := tr.collect(context.Background()); !c.sbReset {
+		t.Error("a dropped event did not make the next round full")
+	}
+	if c := tr.collect(context.Background()); c.sbReset {
+		t.Error("the round after the full one is full again")
+	}
+}

@@ -1,8 +1,14 @@
 package cachequeue
 
 import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-logr/logr"
 
 	"github.com/ovn-kubernetes/libovsdb/cache"
 	"github.com/ovn-kubernetes/libovsdb/model"
@@ -85,5 +91,49 @@ func TestRest(t *testing.T) {
 func TestRestNil(t *testing.T) {
 	if Rest(nil) != nil {
 		t.Fatal("Rest(nil) returned a function")
+	}
+}
+
+// TestWatchDrops: libovsdb really drops events once its queue is full,
+// and says so through the logger WatchDrops wraps, whose own records
+// still reach the wrapped handler at its level.
+func TestWatchDrops(t *testing.T) {
+	m, err := nbdb.FullDatabaseModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbm, errs := model.NewDatabaseModel(nbdb.Schema(), m)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var buf bytes.Buffer
+	drops := 0
+	h := WatchDrops(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}), func() { drops++ })
+	lg := logr.FromSlogHandler(h).V(4)
+	tc, err := cache.NewTableCache(dbm, nil, &lg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest := Rest(tc)
+	// Nobody hands the events over: past the queue's capacity, every
+	// further row is dropped.
+	const rows = 70000
+	ups := ovsdb.TableUpdate2{}
+	for i := range rows {
+		ups[fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)] = &ovsdb.RowUpdate2{Initial: &ovsdb.Row{"name": fmt.Sprint("p", i)}}
+	}
+	if err := tc.Populate2(ovsdb.TableUpdates2{nbdb.LogicalSwitchPortTable: ups}); err != nil {
+		t.Fatal(err)
+	}
+	queued := rest()
+	if queued+drops != rows || drops == 0 {
+		t.Fatalf("%d events queued and %d drops reported for %d rows", queued, drops, rows)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("libovsdb's debug records reached an info-level handler:\n%.300s", buf.String())
+	}
+	slog.New(h).Info("hello")
+	if !strings.Contains(buf.String(), "hello") {
+		t.Errorf("an info record did not reach the wrapped handler: %q", buf.String())
 	}
 }
