@@ -219,6 +219,19 @@ func (l *loop) takeSBChanges(sb client.Client) {
 			}
 		}
 	}
+	if c := sb.Cache(); cs.Full && c != nil {
+		// After a lost event or a rebuilt cache the change log's
+		// nb_cfg may lag (SB_Global's own event may be the one lost):
+		// the view is about to be loaded anew from the cache, which
+		// holds at least what its nb_cfg stands for.
+		if rc := c.Table(sbdb.SBGlobalTable); rc != nil {
+			for _, m := range rc.Rows() {
+				if g, ok := m.(*sbdb.SBGlobal); ok {
+					l.clientNbCfg = max(l.clientNbCfg, int64(g.NbCfg))
+				}
+			}
+		}
+	}
 	l.pendSB.merge(cs)
 	// Only a change the chassis manager reads, in a way that matters
 	// (not SB_Global's nb_cfg, not another chassis' port), reconciles.
