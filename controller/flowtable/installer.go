@@ -388,7 +388,10 @@ func (in *Installer) diff(d *Desired, keys []fkey, groups map[uint32]struct{}, f
 	var st Stats
 	var b bundle
 	b.before, b.after = in.diffGroups(d, groups, &st)
-	var adds []flowChange
+	// Sized for every key: an initial install adds them all, and
+	// growing a 200,000-entry slice by doubling costs three times its
+	// size in garbage.
+	adds := make([]flowChange, 0, len(keys))
 	for _, k := range keys {
 		want, ok := d.flows.lookup(k)
 		have, installed := in.flows[k]
@@ -429,7 +432,11 @@ func (in *Installer) diff(d *Desired, keys []fkey, groups map[uint32]struct{}, f
 		adds = append(adds, flowChange{key: k, body: want, cmd: cmd})
 		in.flows[k] = want
 	}
-	b.flows = append(b.flows, adds...)
+	if len(b.flows) == 0 {
+		b.flows = adds // no deletes: no copy
+	} else {
+		b.flows = append(b.flows, adds...)
+	}
 	return b, st
 }
 
