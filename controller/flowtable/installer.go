@@ -328,6 +328,12 @@ func (in *Installer) diffAll(d *Desired) (bundle, Stats) {
 		}
 	}
 	slices.Sort(keys)
+	if len(in.flows) == 0 {
+		// An empty switch (the first start): the installed table will
+		// hold every desired flow, so it is sized once rather than
+		// rehashed a dozen times on the way.
+		in.flows = make(map[fkey]body, len(d.flows.keys))
+	}
 	return in.diff(d, keys, union(d.groups.keys, in.groups), true)
 }
 
