@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 )
 
 // lockName is the SB lock that makes one ovn-northd (or ovnd northd) the
@@ -285,11 +286,11 @@ func (l *sbLock) writeTxn(id, db string, txn *sbTxn) error {
 	}
 	b := make([]byte, 0, 4096)
 	b = append(b, `{"id":`...)
-	b = appendString(b, id)
+	b = ovsjson.AppendString(b, id)
 	b = append(b, `,"method":"transact","params":[`...)
-	b = appendString(b, db)
+	b = ovsjson.AppendString(b, db)
 	b = append(b, `,{"op":"assert","lock":`...)
-	b = appendString(b, lockName)
+	b = ovsjson.AppendString(b, lockName)
 	b = append(b, '}')
 	var err error
 	for i := range txn.ops {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
@@ -101,7 +102,7 @@ func (r row) strMap(col string, v map[string]string) {
 func insertOp(table, uuid string, r row) ovsdb.Operation {
 	op := ovsdb.Operation{Op: ovsdb.OperationInsert, Table: table, Row: ovsdb.Row(r)}
 	switch {
-	case isUUID(uuid):
+	case ovsjson.IsLowerUUID(uuid):
 		op.UUID = uuid
 	case uuid != "":
 		op.UUIDName = uuid

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+	"github.com/ovnd/ovnd/internal/ovsjson"
 )
 
 // appendOp appends op to b as RFC 7047 JSON, meaning what libovsdb's
@@ -22,18 +22,18 @@ func appendOp(b []byte, op ovsdb.Operation) ([]byte, error) {
 		return append(b, j...), err
 	}
 	b = append(b, `{"op":`...)
-	b = appendString(b, op.Op)
+	b = ovsjson.AppendString(b, op.Op)
 	if op.Table != "" {
 		b = append(b, `,"table":`...)
-		b = appendString(b, op.Table)
+		b = ovsjson.AppendString(b, op.Table)
 	}
 	if op.UUID != "" {
 		b = append(b, `,"uuid":`...)
-		b = appendString(b, op.UUID)
+		b = ovsjson.AppendString(b, op.UUID)
 	}
 	if op.UUIDName != "" {
 		b = append(b, `,"uuid-name":`...)
-		b = appendString(b, op.UUIDName)
+		b = ovsjson.AppendString(b, op.UUIDName)
 	}
 	if len(op.Row) > 0 {
 		b = append(b, `,"row":`...)
@@ -46,9 +46,9 @@ func appendOp(b []byte, op ovsdb.Operation) ([]byte, error) {
 				b = append(b, ',')
 			}
 			b = append(b, '[')
-			b = appendString(b, c.Column)
+			b = ovsjson.AppendString(b, c.Column)
 			b = append(b, ',')
-			b = appendString(b, string(c.Function))
+			b = ovsjson.AppendString(b, string(c.Function))
 			b = append(b, ',')
 			b = appendValue(b, c.Value)
 			b = append(b, ']')
@@ -121,7 +121,7 @@ func appendRow(b []byte, r ovsdb.Row) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, c)
+		b = ovsjson.AppendString(b, c)
 		b = append(b, ':')
 		b = appendValue(b, r[c])
 	}
@@ -168,7 +168,7 @@ func appendValue(b []byte, v any) []byte {
 func appendAtom(b []byte, v any) []byte {
 	switch v := v.(type) {
 	case string:
-		return appendString(b, v)
+		return ovsjson.AppendString(b, v)
 	case int:
 		return strconv.AppendInt(b, int64(v), 10)
 	case float64:
@@ -176,12 +176,12 @@ func appendAtom(b []byte, v any) []byte {
 	case bool:
 		return strconv.AppendBool(b, v)
 	case ovsdb.UUID:
-		if isUUID(v.GoUUID) {
+		if ovsjson.IsLowerUUID(v.GoUUID) {
 			b = append(b, `["uuid",`...)
 		} else {
 			b = append(b, `["named-uuid",`...)
 		}
-		b = appendString(b, v.GoUUID)
+		b = ovsjson.AppendString(b, v.GoUUID)
 		return append(b, ']')
 	}
 	j, _ := json.Marshal(v) // not reached: plainOp vets every value
@@ -216,70 +216,4 @@ func cmpOrdered[T int | string](x, y T) int {
 		return 1
 	}
 	return 0
-}
-
-// isUUID reports whether s is a UUID in the canonical lowercase form
-// (what libovsdb sends as ["uuid", s]; anything else is a named UUID).
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// appendString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as encoding/json writes it.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r != utf8.RuneError || size != 1 {
-				i += size
-				continue
-			}
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		i++
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

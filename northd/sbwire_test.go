@@ -118,19 +118,3 @@ func canon(v any) any {
 	}
 	return v
 }
-
-func TestAppendStringEscapes(t *testing.T) {
-	for _, s := range []string{"", "plain", `q"b\s`, "\n\r\t\x00\x1f", "é€😀", "bad\xffutf8\xc3", "<>&\u2028"} {
-		var back string
-		b := appendString(nil, s)
-		if err := json.Unmarshal(b, &back); err != nil {
-			t.Fatalf("%q: %s: %v", s, b, err)
-		}
-		want, _ := json.Marshal(s)
-		var wantBack string
-		json.Unmarshal(want, &wantBack)
-		if back != wantBack {
-			t.Errorf("%q: decodes to %q, encoding/json's to %q", s, back, wantBack)
-		}
-	}
-}

@@ -137,7 +137,7 @@ func benchReply() ([]byte, int) {
 // walk, parse and decode each row into the model structs, commit.
 func decodeReply(tb testing.TB, r *Replica, msg []byte) {
 	sp := newSplitter(bytes.NewReader(msg))
-	m, err := sp.next()
+	m, err := sp.Next()
 	if err != nil {
 		tb.Fatal(err)
 	}

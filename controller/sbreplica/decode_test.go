@@ -263,7 +263,7 @@ func TestSplitter(t *testing.T) {
 	s := newSplitter(&slowReader{s: in})
 	var got []string
 	for range 3 {
-		m, err := s.next()
+		m, err := s.Next()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -273,17 +273,17 @@ func TestSplitter(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("messages (-want +got):\n%s", diff)
 	}
-	if _, err := newSplitter(strings.NewReader(`{"a":1} x`)).next(); err != nil {
+	if _, err := newSplitter(strings.NewReader(`{"a":1} x`)).Next(); err != nil {
 		t.Fatalf("first message: %v", err)
 	}
 	sp := newSplitter(strings.NewReader(`{"a":1} x`))
-	sp.next()
-	if _, err := sp.next(); err == nil {
+	sp.Next()
+	if _, err := sp.Next(); err == nil {
 		t.Error("garbage between messages accepted")
 	}
 	sp = newSplitter(strings.NewReader(`{"a":1]]`))
-	sp.next()
-	if _, err := sp.next(); err == nil {
+	sp.Next()
+	if _, err := sp.Next(); err == nil {
 		t.Error("unbalanced brackets accepted")
 	}
 }

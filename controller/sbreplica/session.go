@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"github.com/valyala/fastjson"
 )
 
@@ -102,7 +103,7 @@ type session struct {
 	probe  time.Duration
 	notify func()
 	conn   net.Conn
-	sp     *splitter
+	sp     *ovsjson.Splitter
 	nextID int
 	echoed bool // an echo of ours is unanswered
 	synced bool // the initial reply was applied
@@ -224,8 +225,8 @@ func (s *session) call(method string, params ...any) (int, error) {
 // probing a silent server on the way.
 func (s *session) receive() (message, error) {
 	for {
-		s.sp.shrink() // the previous message is consumed
-		b, err := s.sp.next()
+		s.sp.Shrink() // the previous message is consumed
+		b, err := s.sp.Next()
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() && s.probe > 0 {
 			if s.echoed {
@@ -236,6 +237,9 @@ func (s *session) receive() (message, error) {
 				return message{}, fmt.Errorf("send echo: %w", err)
 			}
 			continue
+		}
+		if errors.Is(err, ovsjson.ErrSyntax) || errors.Is(err, ovsjson.ErrTooDeep) {
+			return message{}, badInput("bad JSON-RPC message: %w", err)
 		}
 		if err != nil {
 			return message{}, err

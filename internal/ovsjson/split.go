@@ -115,21 +115,30 @@ func (s *Splitter) Buffered() int { return len(s.buf) - s.start }
 // Scan returns the next complete message among the bytes already read,
 // and false when there is none yet.
 func (s *Splitter) Scan() ([]byte, bool, error) {
-	for s.pos < len(s.buf) {
+	b, i := s.buf, s.pos
+	for i < len(b) {
 		if !s.began {
-			if err := s.begin(); err != nil {
+			if err := s.begin(b, i); err != nil {
 				return nil, false, err
 			}
+			i++
 			continue
 		}
 		if s.inStr {
-			if err := s.scanString(); err != nil {
+			var err error
+			if i, err = s.scanString(b, i); err != nil {
 				return nil, false, err
 			}
 			continue
 		}
-		c := s.buf[s.pos]
-		s.pos++
+		for i < len(b) && !structural[b[i]] {
+			i++
+		}
+		if i == len(b) {
+			break
+		}
+		c := b[i]
+		i++
 		switch c {
 		case '"':
 			s.inStr = true
@@ -138,31 +147,43 @@ func (s *Splitter) Scan() ([]byte, bool, error) {
 				return nil, false, ErrTooDeep
 			}
 			s.open = append(s.open, closer(c))
-		case '}', ']':
+		default: // '}', ']'
 			if c != s.open[len(s.open)-1] {
 				return nil, false, fmt.Errorf("%w: mismatched %q", ErrSyntax, c)
 			}
 			s.open = s.open[:len(s.open)-1]
 			if len(s.open) == 0 {
+				s.pos = i
 				return s.finish()
 			}
 		}
 	}
+	s.pos = i
 	if s.began && s.pos-s.start > s.max {
 		return nil, false, ErrTooLarge
 	}
 	return nil, false, nil
 }
 
-// begin skips whitespace before a message and starts it.
-func (s *Splitter) begin() error {
-	switch c := s.buf[s.pos]; c {
+// structural marks the bytes that matter to Scan outside strings.
+var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
+
+// plainInString marks the bytes that stand for themselves in a string.
+var plainInString = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// begin takes b[i], the first byte after the last message: whitespace,
+// or the start of the next message.
+func (s *Splitter) begin(b []byte, i int) error {
+	switch c := b[i]; c {
 	case ' ', '\t', '\r', '\n':
-		s.pos++
-		s.start = s.pos
+		s.start = i + 1
 		return nil
 	case '{', '[':
-		s.pos++
 		s.began = true
 		s.open = append(s.open[:0], closer(c))
 		return nil
@@ -171,13 +192,13 @@ func (s *Splitter) begin() error {
 	}
 }
 
-// scanString advances through a string, checking its escapes and
-// refusing control characters.
-func (s *Splitter) scanString() error {
-	b, i := s.buf, s.pos
+// scanString advances through a string from b[i], checking its escapes
+// and refusing control characters, and returns where it stopped: after
+// the closing quote, or at the end of what has been read.
+func (s *Splitter) scanString(b []byte, i int) (int, error) {
 	for i < len(b) {
 		if s.hex == 0 && !s.esc {
-			for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
+			for i < len(b) && plainInString[b[i]] {
 				i++
 			}
 			if i == len(b) {
@@ -189,7 +210,7 @@ func (s *Splitter) scanString() error {
 		switch {
 		case s.hex > 0:
 			if !isHex(c) {
-				return fmt.Errorf("%w: bad \\u escape", ErrSyntax)
+				return i, fmt.Errorf("%w: bad \\u escape", ErrSyntax)
 			}
 			s.hex--
 		case s.esc:
@@ -199,20 +220,18 @@ func (s *Splitter) scanString() error {
 			case 'u':
 				s.hex = 4
 			default:
-				return fmt.Errorf("%w: bad escape \\%c", ErrSyntax, c)
+				return i, fmt.Errorf("%w: bad escape \\%c", ErrSyntax, c)
 			}
 		case c == '"':
 			s.inStr = false
-			s.pos = i
-			return nil
+			return i, nil
 		case c == '\\':
 			s.esc = true
 		default:
-			return fmt.Errorf("%w: control character %#x in string", ErrSyntax, c)
+			return i, fmt.Errorf("%w: control character %#x in string", ErrSyntax, c)
 		}
 	}
-	s.pos = i
-	return nil
+	return i, nil
 }
 
 // finish checks the message that ends at pos against JSON's grammar and
@@ -221,7 +240,7 @@ func (s *Splitter) finish() ([]byte, bool, error) {
 	msg := s.buf[s.start:s.pos]
 	s.start = s.pos
 	s.began = false
-	if end, err := skipValue(msg, 0, 0); err != nil {
+	if end, err := skipValue(msg, 0, 0, true); err != nil {
 		return nil, false, err
 	} else if end != len(msg) {
 		return nil, false, errAt(msg, end, "end of message")
