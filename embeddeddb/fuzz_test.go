@@ -90,17 +90,7 @@ func FuzzHandle(f *testing.F) {
 	f.Fuzz(func(t *testing.T, input []byte) {
 		// The input is up to eight messages handled in order on one
 		// connection, so that monitors, locks and waits carry over.
-		var msgs [][]byte
-		for sp := newSplitter(bytes.NewReader(input)); len(msgs) < 8; {
-			m, err := sp.Next()
-			if err != nil {
-				break
-			}
-			msgs = append(msgs, append([]byte(nil), m...))
-		}
-		if len(msgs) == 0 {
-			msgs = [][]byte{input}
-		}
+		msgs := splitMessages(input, 8)
 		valid := true
 		for _, m := range msgs {
 			if v, err := fastjson.ParseBytes(m); err == nil && hasKnownPanicOp(v.GetArray("params")) {
