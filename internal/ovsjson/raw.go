@@ -1,7 +1,6 @@
 package ovsjson
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 )
@@ -46,7 +45,7 @@ func Members(b []byte, out []Member) ([]Member, error) {
 			return out, errAt(b, i, "':'")
 		}
 		i = skipSpace(b, i+1)
-		if end, err = skipValue(b, i, 1, false); err != nil {
+		if end, err = skipValue(b, i, 1); err != nil {
 			return out, err
 		}
 		out = append(out, Member{Key: key, Value: b[i:end]})
@@ -73,7 +72,7 @@ func Elements(b []byte, out [][]byte) ([][]byte, error) {
 		return out, trailing(b, i+1)
 	}
 	for {
-		end, err := skipValue(b, i, 1, false)
+		end, err := skipValue(b, i, 1)
 		if err != nil {
 			return out, err
 		}
@@ -92,7 +91,7 @@ func Elements(b []byte, out [][]byte) ([][]byte, error) {
 // Valid reports whether b is exactly one valid JSON value.
 func Valid(b []byte) bool {
 	i := skipSpace(b, 0)
-	end, err := skipValue(b, i, 0, false)
+	end, err := skipValue(b, i, 0)
 	return err == nil && trailing(b, end) == nil
 }
 
@@ -123,22 +122,19 @@ func skipSpace(b []byte, i int) int {
 }
 
 // skipValue returns the end of the value starting at b[i]; depth is the
-// nesting of the value's container. With checked, the strings are known
-// to be valid (Splitter.Scan has checked them) and are only skipped.
-func skipValue(b []byte, i, depth int, checked bool) (int, error) {
+// nesting of the value's container.
+func skipValue(b []byte, i, depth int) (int, error) {
 	if i >= len(b) {
 		return i, errAt(b, i, "a value")
 	}
 	switch c := b[i]; {
-	case c == '"' && checked:
-		return skipCheckedString(b, i)
 	case c == '"':
 		return skipString(b, i)
 	case c == '{' || c == '[':
 		if depth >= maxRawDepth {
 			return i, fmt.Errorf("%w: nested deeper than %d", ErrSyntax, maxRawDepth)
 		}
-		return skipContainer(b, i, depth+1, checked)
+		return skipContainer(b, i, depth+1)
 	case c == '-' || c >= '0' && c <= '9':
 		return skipNumber(b, i)
 	case c == 't':
@@ -151,7 +147,7 @@ func skipValue(b []byte, i, depth int, checked bool) (int, error) {
 	return i, errAt(b, i, "a value")
 }
 
-func skipContainer(b []byte, i, depth int, checked bool) (int, error) {
+func skipContainer(b []byte, i, depth int) (int, error) {
 	obj := b[i] == '{'
 	closer := byte(']')
 	if obj {
@@ -167,12 +163,7 @@ func skipContainer(b []byte, i, depth int, checked bool) (int, error) {
 			if i >= len(b) || b[i] != '"' {
 				return i, errAt(b, i, "member name")
 			}
-			if checked {
-				i, err = skipCheckedString(b, i)
-			} else {
-				i, err = skipString(b, i)
-			}
-			if err != nil {
+			if i, err = skipString(b, i); err != nil {
 				return i, err
 			}
 			if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
@@ -180,7 +171,7 @@ func skipContainer(b []byte, i, depth int, checked bool) (int, error) {
 			}
 			i = skipSpace(b, i+1)
 		}
-		if i, err = skipValue(b, i, depth, checked); err != nil {
+		if i, err = skipValue(b, i, depth); err != nil {
 			return i, err
 		}
 		i = skipSpace(b, i)
@@ -198,10 +189,7 @@ func skipContainer(b []byte, i, depth int, checked bool) (int, error) {
 // checking escapes and rejecting control characters.
 func skipString(b []byte, i int) (int, error) {
 	for i++; i < len(b); i++ {
-		for i < len(b) && plainInString[b[i]] {
-			i++
-		}
-		if i == len(b) {
+		if i = plainRun(b, i); i == len(b) {
 			break
 		}
 		switch c := b[i]; {
@@ -227,26 +215,6 @@ func skipString(b []byte, i int) (int, error) {
 		}
 	}
 	return i, errAt(b, i, "'\"'")
-}
-
-// skipCheckedString returns the end of the valid string whose opening
-// quote is b[i]: the first quote not escaped by an odd run of
-// backslashes.
-func skipCheckedString(b []byte, i int) (int, error) {
-	for i++; ; i++ {
-		k := bytes.IndexByte(b[i:], '"')
-		if k < 0 {
-			return len(b), errAt(b, len(b), "'\"'")
-		}
-		i += k
-		n := 0
-		for j := i - 1; b[j] == '\\'; j-- {
-			n++
-		}
-		if n%2 == 0 {
-			return i + 1, nil
-		}
-	}
 }
 
 func isHex4(b []byte) bool {

@@ -1,6 +1,7 @@
 package ovsjson
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -23,23 +24,58 @@ var (
 
 // Splitter cuts a stream of JSON-RPC messages (RFC 7047 section 4: JSON
 // objects, or arrays, one after another with optional whitespace
-// between) into single messages, without parsing them: it follows
-// strings and brackets to find where each ends, then checks the message
-// against JSON's grammar. A stream that is not such a sequence fails at
-// the first message that is not valid JSON or not an object or array,
-// after the valid ones before it, as encoding/json's Decoder would.
+// between) into single messages, without building them: it follows
+// JSON's grammar (RFC 8259) byte by byte as they arrive, so it knows
+// where each message ends and fails at the first byte that cannot
+// belong to a valid one. It returns the same messages as encoding/json's
+// Decoder would, and fails where the Decoder would, or where a value is
+// not an object or array. It does not check UTF-8.
 type Splitter struct {
 	r     io.Reader
 	max   int
 	buf   []byte
-	start int // start of unconsumed data
-	pos   int // scan position
-	open  []byte
-	inStr bool
-	esc   bool
-	hex   int // \u digits still to come
+	start int    // start of unconsumed data
+	pos   int    // scan position
+	open  []byte // the closing bracket of each open container
 	began bool
+	// The grammar state: what may come next outside a string, and
+	// where a string, number or literal is in progress.
+	expect expectation
+	inStr  bool
+	isKey  bool // the string is a member name
+	esc    bool
+	hex    int    // \u digits still to come
+	num    numPos // numNone outside a number
+	lit    string // the rest of a literal being read
 }
+
+// expectation is what the grammar allows next outside strings.
+type expectation uint8
+
+const (
+	expValue        expectation = iota // after ':', or ',' in an array
+	expValueOrClose                    // after '['
+	expKeyOrClose                      // after '{'
+	expKey                             // after ',' in an object
+	expColon                           // after a member name
+	expCommaOrClose                    // after a value
+)
+
+// numPos is where a number is in RFC 8259's grammar
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+type numPos uint8
+
+const (
+	numNone  numPos = iota
+	numMinus        // after '-'
+	numZero         // after a leading 0
+	numInt          // in the integer digits
+	numDot          // after '.'
+	numFrac         // in the fraction digits
+	numE            // after 'e'
+	numESign        // after the exponent's sign
+	numExp          // in the exponent digits
+)
 
 // minRead is the least free space a read is given.
 const minRead = 16 << 10
@@ -117,45 +153,30 @@ func (s *Splitter) Buffered() int { return len(s.buf) - s.start }
 func (s *Splitter) Scan() ([]byte, bool, error) {
 	b, i := s.buf, s.pos
 	for i < len(b) {
-		if !s.began {
-			if err := s.begin(b, i); err != nil {
-				return nil, false, err
-			}
+		var err error
+		switch {
+		case !s.began:
+			err = s.begin(b, i)
 			i++
-			continue
-		}
-		if s.inStr {
-			var err error
-			if i, err = s.scanString(b, i); err != nil {
-				return nil, false, err
+		case s.inStr:
+			i, err = s.scanString(b, i)
+		case s.num != numNone:
+			i, err = s.scanNumber(b, i)
+		case s.lit != "":
+			if b[i] != s.lit[0] {
+				return nil, false, fmt.Errorf("%w: bad literal at %q", ErrSyntax, b[i])
 			}
-			continue
-		}
-		for i < len(b) && !structural[b[i]] {
+			s.lit = s.lit[1:]
 			i++
-		}
-		if i == len(b) {
-			break
-		}
-		c := b[i]
-		i++
-		switch c {
-		case '"':
-			s.inStr = true
-		case '{', '[':
-			if len(s.open) >= MaxDepth {
-				return nil, false, ErrTooDeep
-			}
-			s.open = append(s.open, closer(c))
-		default: // '}', ']'
-			if c != s.open[len(s.open)-1] {
-				return nil, false, fmt.Errorf("%w: mismatched %q", ErrSyntax, c)
-			}
-			s.open = s.open[:len(s.open)-1]
-			if len(s.open) == 0 {
+		default:
+			var done bool
+			if i, done, err = s.step(b, i); done {
 				s.pos = i
 				return s.finish()
 			}
+		}
+		if err != nil {
+			return nil, false, err
 		}
 	}
 	s.pos = i
@@ -165,8 +186,145 @@ func (s *Splitter) Scan() ([]byte, bool, error) {
 	return nil, false, nil
 }
 
-// structural marks the bytes that matter to Scan outside strings.
-var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
+// step takes b[i], a byte outside strings, numbers and literals, and
+// reports whether it ends the message.
+func (s *Splitter) step(b []byte, i int) (int, bool, error) {
+	c := b[i]
+	switch c {
+	case ' ', '\t', '\r', '\n':
+		return i + 1, false, nil
+	case '"':
+		switch s.expect {
+		case expValue, expValueOrClose:
+			s.inStr, s.isKey = true, false
+		case expKey, expKeyOrClose:
+			s.inStr, s.isKey = true, true
+		default:
+			return i, false, unexpected(c)
+		}
+		i, err := s.scanString(b, i+1) // most strings end in the buffer
+		return i, false, err
+	case '{', '[':
+		if s.expect != expValue && s.expect != expValueOrClose {
+			return i, false, unexpected(c)
+		}
+		if len(s.open) >= MaxDepth {
+			return i, false, ErrTooDeep
+		}
+		s.open = append(s.open, closer(c))
+		s.expect = opened(c)
+	case '}', ']':
+		if c != s.open[len(s.open)-1] || !s.closable(c) {
+			return i, false, unexpected(c)
+		}
+		s.open = s.open[:len(s.open)-1]
+		s.expect = expCommaOrClose
+		return i + 1, len(s.open) == 0, nil
+	case ',':
+		if s.expect != expCommaOrClose {
+			return i, false, unexpected(c)
+		}
+		s.expect = expValue
+		if s.open[len(s.open)-1] == '}' {
+			s.expect = expKey
+		}
+	case ':':
+		if s.expect != expColon {
+			return i, false, unexpected(c)
+		}
+		s.expect = expValue
+	default:
+		if s.expect != expValue && s.expect != expValueOrClose {
+			return i, false, unexpected(c)
+		}
+		s.expect = expCommaOrClose
+		switch c {
+		case 't':
+			s.lit = "rue"
+		case 'f':
+			s.lit = "alse"
+		case 'n':
+			s.lit = "ull"
+		case '-':
+			s.num = numMinus
+		case '0':
+			s.num = numZero
+		default:
+			if c < '1' || c > '9' {
+				return i, false, unexpected(c)
+			}
+			s.num = numInt
+		}
+	}
+	return i + 1, false, nil
+}
+
+// closable reports whether the grammar allows closer c here: after a
+// value, or at once after its opening bracket.
+func (s *Splitter) closable(c byte) bool {
+	return s.expect == expCommaOrClose || c == '}' && s.expect == expKeyOrClose || c == ']' && s.expect == expValueOrClose
+}
+
+func opened(c byte) expectation {
+	if c == '{' {
+		return expKeyOrClose
+	}
+	return expValueOrClose
+}
+
+func unexpected(c byte) error { return fmt.Errorf("%w: unexpected %q", ErrSyntax, c) }
+
+// scanNumber advances through a number from b[i]; the byte that ends it
+// is left for step.
+func (s *Splitter) scanNumber(b []byte, i int) (int, error) {
+	for ; i < len(b); i++ {
+		c := b[i]
+		digit := c >= '0' && c <= '9'
+		switch {
+		case s.num == numMinus && c == '0':
+			s.num = numZero
+		case s.num == numMinus && digit:
+			s.num = numInt
+		case (s.num == numInt || s.num == numFrac || s.num == numExp) && digit:
+		case (s.num == numZero || s.num == numInt) && c == '.':
+			s.num = numDot
+		case s.num == numDot && digit:
+			s.num = numFrac
+		case (s.num == numZero || s.num == numInt || s.num == numFrac) && (c == 'e' || c == 'E'):
+			s.num = numE
+		case s.num == numE && (c == '+' || c == '-'):
+			s.num = numESign
+		case (s.num == numE || s.num == numESign) && digit:
+			s.num = numExp
+		case s.num == numZero || s.num == numInt || s.num == numFrac || s.num == numExp:
+			s.num = numNone // complete: c is the next token
+			return i, nil
+		default:
+			return i, fmt.Errorf("%w: bad number at %q", ErrSyntax, c)
+		}
+	}
+	return i, nil
+}
+
+// plainRun returns the index of the first byte from b[i] on that does
+// not stand for itself in a string, or len(b): eight bytes at a time
+// while none of them is a quote, a backslash or a control character.
+func plainRun(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q, bs := w^('"'*ones), w^('\\'*ones)
+		// A byte under 0x20, or equal to '"' or '\\': the classic
+		// has-less-than and has-zero-byte tests, exact for "any".
+		if ((w-0x20*ones)&^w|(q-ones)&^q|(bs-ones)&^bs)&highs != 0 {
+			break
+		}
+	}
+	for i < len(b) && plainInString[b[i]] {
+		i++
+	}
+	return i
+}
 
 // plainInString marks the bytes that stand for themselves in a string.
 var plainInString = func() (t [256]bool) {
@@ -186,6 +344,7 @@ func (s *Splitter) begin(b []byte, i int) error {
 	case '{', '[':
 		s.began = true
 		s.open = append(s.open[:0], closer(c))
+		s.expect = opened(c)
 		return nil
 	default:
 		return fmt.Errorf("%w: unexpected %q between messages", ErrSyntax, c)
@@ -198,10 +357,7 @@ func (s *Splitter) begin(b []byte, i int) error {
 func (s *Splitter) scanString(b []byte, i int) (int, error) {
 	for i < len(b) {
 		if s.hex == 0 && !s.esc {
-			for i < len(b) && plainInString[b[i]] {
-				i++
-			}
-			if i == len(b) {
+			if i = plainRun(b, i); i == len(b) {
 				break
 			}
 		}
@@ -224,6 +380,10 @@ func (s *Splitter) scanString(b []byte, i int) (int, error) {
 			}
 		case c == '"':
 			s.inStr = false
+			s.expect = expCommaOrClose
+			if s.isKey {
+				s.expect = expColon
+			}
 			return i, nil
 		case c == '\\':
 			s.esc = true
@@ -234,17 +394,11 @@ func (s *Splitter) scanString(b []byte, i int) (int, error) {
 	return i, nil
 }
 
-// finish checks the message that ends at pos against JSON's grammar and
-// returns it.
+// finish returns the message that ends at pos.
 func (s *Splitter) finish() ([]byte, bool, error) {
 	msg := s.buf[s.start:s.pos]
 	s.start = s.pos
 	s.began = false
-	if end, err := skipValue(msg, 0, 0, true); err != nil {
-		return nil, false, err
-	} else if end != len(msg) {
-		return nil, false, errAt(msg, end, "end of message")
-	}
 	return msg, true, nil
 }
 
