@@ -3,4 +3,4 @@
 // controller role uses to manage the local bridge, ports and interfaces.
 package vswitch
 
-//go:generate go run github.com/ovn-kubernetes/libovsdb/cmd/modelgen -p vswitch -o . ../vswitch.ovsschema
+//go:generate go run github.com/ovn-kubernetes/libovsdb/cmd/modelgen -extended -p vswitch -o . ../vswitch.ovsschema
