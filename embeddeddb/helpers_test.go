@@ -115,7 +115,7 @@ func startServerRaw(t testing.TB, dir string, rawMin int) *testServer {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	srv.rawTransactMin = rawMin
+	srv.rawTransactMin.Store(int64(rawMin))
 	ts.Server = srv
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -70,7 +70,17 @@ func (c *conn) handleRawTransact(msg []byte) (bool, error) {
 			return true, fmt.Errorf("malformed JSON: %w", err)
 		}
 	}
-	req := &request{method: "transact", raw: msg, id: append([]byte(nil), id...), db: d, rawOps: elems[1:]}
+	// The reply carries the id as handle writes it back: as fastjson
+	// renders it once checked (its strings unescaped), which may differ
+	// from the text received.
+	idv, err := c.parser.ParseBytes(id)
+	if err == nil {
+		err = validateJSON(idv)
+	}
+	if err != nil {
+		return true, fmt.Errorf("malformed JSON: %w", err)
+	}
+	req := &request{method: "transact", raw: msg, id: idv.MarshalTo(nil), db: d, rawOps: elems[1:]}
 	c.dispatch(req)
 	return true, nil
 }

@@ -30,6 +30,7 @@ var rawSeeds = []string{
 	`{"id":12,"method":"transact","params":["OVN_Northbound",{"op":"insert","table":"Logical_Switch","row":{"name":"e"}}],"extra":-}`,
 	`{"id":13,"method":"transact","params":["OVN_N\u006frthbound",{"op":"insert","table":"Logical_Switch","row":{"name":"f"}}]}`,
 	`{"id":14,"method":"transact","params":["OVN_Northbound",{"op":"insert","table":"Logical_Switch","row":{"name":"g"},"uuid-name":"x"},{"op":"mutate","table":"Logical_Switch","where":[["_uuid","==",["named-uuid","x"]]],"mutations":[["external_ids","insert",["map",[["k","v"]]]]]},{"op":"commit","durable":true},{"op":"comment","comment":"raw"}]}`,
+	`{"id":[ "\u0041" , 1.50 ],"method":"transact","params":["OVN_Northbound",{"op":"select","table":"NB_Global","where":[]}]}`,
 	`{"id":15,"method":"transact","params":["OVN_Northbound",{"op":"delete","table":"Logical_Switch","where":[["name","==","a"]]},{"op":"abort"}]}`,
 }
 
@@ -61,6 +62,9 @@ func FuzzRawTransact(f *testing.F) {
 		if gotEnd != wantEnd {
 			t.Fatalf("raw path closed the connection after message %d, parsed path after %d\ninput %q", gotEnd, wantEnd, input)
 		}
+		if g, w := replyIDs(gotOut), replyIDs(wantOut); !slices.Equal(g, w) {
+			t.Fatalf("reply ids %q, parsed path %q\ninput %q", g, w, input)
+		}
 		if !sameReplies(t, gotOut, wantOut) {
 			t.Fatalf("replies differ\nraw    %.2000s\nparsed %.2000s\ninput %q", gotOut, wantOut, input)
 		}
@@ -89,8 +93,8 @@ func pairedServers(tb testing.TB) (parsed, raw *Server) {
 		tb.Cleanup(func() { cancel(); <-done })
 		srvs[i] = srv
 	}
-	srvs[0].rawTransactMin = math.MaxInt
-	srvs[1].rawTransactMin = 0
+	srvs[0].rawTransactMin.Store(math.MaxInt64)
+	srvs[1].rawTransactMin.Store(0)
 	srvs[1].serverID = srvs[0].serverID
 	return srvs[0], srvs[1]
 }
@@ -144,6 +148,9 @@ func TestRawTransactSeeds(t *testing.T) {
 		msgs := [][]byte{[]byte(s)}
 		wantOut, wantEnd := runMessages(parsed, msgs)
 		gotOut, gotEnd := runMessages(raw, msgs)
+		if g, w := replyIDs(gotOut), replyIDs(wantOut); !slices.Equal(g, w) {
+			t.Errorf("%s: reply ids %q, parsed path %q", s, g, w)
+		}
 		if gotEnd != wantEnd || !sameReplies(t, gotOut, wantOut) {
 			t.Errorf("%s\nraw    (end %d) %s\nparsed (end %d) %s", s, gotEnd, gotOut, wantEnd, wantOut)
 		}
@@ -234,4 +241,17 @@ func TestRawTransactWait(t *testing.T) {
 	if !strings.Contains(string(m.Result), `"timed out"`) {
 		t.Errorf("raw wait with a 100 ms timeout: %s", m.Raw)
 	}
+}
+
+// replyIDs returns the id of each reply in out as the server wrote it.
+func replyIDs(out []byte) []string {
+	var ids []string
+	for _, m := range bytes.SplitAfter(out, []byte(`,"error":null}`)) {
+		if rest, ok := bytes.CutPrefix(m, []byte(`{"id":`)); ok {
+			if i := bytes.Index(rest, []byte(`,"result":`)); i >= 0 {
+				ids = append(ids, string(rest[:i]))
+			}
+		}
+	}
+	return ids
 }

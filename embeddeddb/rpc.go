@@ -78,7 +78,7 @@ func (c *conn) replyError(id []byte, tag, details string) {
 // handle decodes and dispatches one message. A returned error closes the
 // connection.
 func (c *conn) handle(msg []byte) error {
-	if len(msg) >= c.srv.rawTransactMin {
+	if int64(len(msg)) >= c.srv.rawTransactMin.Load() {
 		if done, err := c.handleRawTransact(msg); done {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
@@ -49,8 +50,9 @@ type Server struct {
 	log      *slog.Logger
 	serverID string
 	// rawTransactMin is where handle starts taking transact requests
-	// apart as raw text (see the constant of the same name).
-	rawTransactMin int
+	// apart as raw text (see the constant of the same name); atomic so
+	// that tests may lower it while listeners run.
+	rawTransactMin atomic.Int64
 	dbs            map[string]*dbState
 	locks          *lockTable
 	remotes        *remoteSet
@@ -69,7 +71,7 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: log, dbs: map[string]*dbState{}, locks: newLockTable(), conns: map[*conn]struct{}{}, rawTransactMin: rawTransactMin}
+	s := &Server{cfg: cfg, log: log, dbs: map[string]*dbState{}, locks: newLockTable(), conns: map[*conn]struct{}{}}
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
 	}
@@ -97,6 +99,7 @@ func New(cfg Config) (*Server, error) {
 	// the pages back before serving, so that the resident size is the
 	// data's from the start rather than after minutes of scavenging.
 	debug.FreeOSMemory()
+	s.rawTransactMin.Store(rawTransactMin)
 	s.remotes = newRemoteSet(s)
 	if err := s.remotes.start(); err != nil {
 		s.remotes.closeAll()
