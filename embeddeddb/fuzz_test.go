@@ -98,20 +98,7 @@ func FuzzHandle(f *testing.F) {
 			}
 			valid = valid && json.Valid(m)
 		}
-		nc := &discardConn{}
-		c := newConn(srv, nc, 0)
-		for _, m := range msgs {
-			if c.handle(m) != nil {
-				break
-			}
-		}
-		c.mu.Lock()
-		queued := bytes.Join(c.queue, nil)
-		c.mu.Unlock()
-		c.cleanup()
-		nc.mu.Lock()
-		out := append(nc.out.Bytes(), queued...)
-		nc.mu.Unlock()
+		out, _ := runMessages(srv, msgs)
 		if !valid {
 			// ovsdb-server would close the connection; ovnd may echo the
 			// bad text back (TestInvalidNumbersRejected). Only no panic.
