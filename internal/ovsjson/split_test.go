@@ -185,3 +185,19 @@ func TestSplitterRetry(t *testing.T) {
 		t.Errorf("buffer of %d bytes kept after Shrink", cap(sp.buf))
 	}
 }
+
+// TestPlainRun: plainRun stops at the first quote, backslash or control
+// character wherever it sits in an eight-byte word, and not before.
+func TestPlainRun(t *testing.T) {
+	for _, stop := range []byte{'"', '\\', 0x00, 0x1f} {
+		for n := 0; n < 20; n++ {
+			b := []byte(strings.Repeat("aé\x7f~ !#", 3)[:n] + string(stop) + `"\x01`)
+			if got := plainRun(b, 0); got != n {
+				t.Errorf("plainRun(%q) = %d, want %d", b, got, n)
+			}
+		}
+	}
+	if got := plainRun([]byte("abcdefghijk"), 2); got != 11 {
+		t.Errorf("plainRun without a stop = %d, want 11", got)
+	}
+}
