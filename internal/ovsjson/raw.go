@@ -88,13 +88,6 @@ func Elements(b []byte, out [][]byte) ([][]byte, error) {
 	}
 }
 
-// Valid reports whether b is exactly one valid JSON value.
-func Valid(b []byte) bool {
-	i := skipSpace(b, 0)
-	end, err := skipValue(b, i, 0)
-	return err == nil && trailing(b, end) == nil
-}
-
 func trailing(b []byte, i int) error {
 	if i = skipSpace(b, i); i != len(b) {
 		return errAt(b, i, "end of input")

@@ -17,22 +17,6 @@ var rawSeeds = []string{
 	strings.Repeat("[", 301) + strings.Repeat("]", 301),
 }
 
-// FuzzValid: Valid agrees with encoding/json on every input it does not
-// refuse for nesting.
-func FuzzValid(f *testing.F) {
-	for _, s := range rawSeeds {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if bytes.Count(b, []byte("["))+bytes.Count(b, []byte("{")) >= maxRawDepth {
-			t.Skip("deep")
-		}
-		if got, want := Valid(b), json.Valid(b); got != want {
-			t.Fatalf("Valid(%q) = %v, encoding/json says %v", b, got, want)
-		}
-	})
-}
-
 // FuzzElements: for any input, Elements and Members succeed exactly when
 // encoding/json decodes it as an array or object, and return the same
 // values (as raw text) in the same order.
