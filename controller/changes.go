@@ -74,16 +74,12 @@ type changeLog struct {
 
 	mu sync.Mutex // guards the fields below
 	cs changeSet
-	// delivered counts the events recorded. pendCfg is the latest
-	// nb_cfg seen, whole once delivered reaches cfgAt; wholeCfg is the
-	// latest one whose transaction has been recorded whole, -1 before
-	// any.
-	delivered, cfgAt  int
-	pendCfg, wholeCfg int64
+	// cfg follows SB_Global.nb_cfg through the events (nbCfg).
+	cfg cachequeue.Marker
 }
 
 // newChangeLog returns an empty change log.
-func newChangeLog() *changeLog { return &changeLog{pendCfg: -1, wholeCfg: -1} }
+func newChangeLog() *changeLog { return &changeLog{cfg: cachequeue.NewMarker()} }
 
 // watch makes l follow SB_Global.nb_cfg in the events of tc.
 func (l *changeLog) watch(tc *cache.TableCache) { l.rest = cachequeue.Rest(tc) }
@@ -101,18 +97,11 @@ func (l *changeLog) record(table string, m model.Model) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.delivered++
+	var cfg int64
 	if marker {
-		// A later SB_Global row comes after every event of the earlier
-		// one's transaction.
-		if l.pendCfg >= 0 {
-			l.wholeCfg = l.pendCfg
-		}
-		l.pendCfg, l.cfgAt = int64(g.NbCfg), l.delivered+rest
+		cfg = int64(g.NbCfg)
 	}
-	if l.pendCfg >= 0 && l.delivered >= l.cfgAt {
-		l.wholeCfg, l.pendCfg = l.pendCfg, -1
-	}
+	l.cfg.Event(marker, cfg, rest)
 	if id := rowUUID(m); id != "" {
 		l.cs.add(table, id)
 		return
@@ -160,5 +149,5 @@ func (l *changeLog) take() changeSet {
 func (l *changeLog) nbCfg() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.wholeCfg
+	return l.cfg.Value()
 }

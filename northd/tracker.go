@@ -33,14 +33,13 @@ type tracker struct {
 	// is when the latest arrived.
 	pending int
 	last    time.Time
-	// delivered counts the NB events handed over; cfgAt is the count at
-	// which the NB update that carried the latest NB_Global change has
-	// been handed over whole (see nbGlobalSeen).
-	delivered, cfgAt int
+	// cfg follows NB_Global through the NB events: collect takes it
+	// only with the rest of its transaction.
+	cfg cachequeue.Marker
 }
 
 func newTracker(kick chan struct{}) *tracker {
-	return &tracker{kick: kick, nb: map[string]map[string]model.Model{}, pbs: map[string]*sbdb.PortBinding{}}
+	return &tracker{kick: kick, nb: map[string]map[string]model.Model{}, pbs: map[string]*sbdb.PortBinding{}, cfg: cachequeue.NewMarker()}
 }
 
 // nbHandler and sbHandler are the cache event handlers of each client.
@@ -70,10 +69,7 @@ func (t *tracker) nbRow(table string, m model.Model, deleted bool, queued func()
 		rest = queued()
 	}
 	t.mu.Lock()
-	t.delivered++
-	if table == nbdb.NBGlobalTable {
-		t.cfgAt = t.delivered + rest
-	}
+	t.cfg.Event(table == nbdb.NBGlobalTable, 0, rest)
 	rows := t.nb[table]
 	if rows == nil {
 		rows = map[string]model.Model{}
@@ -155,7 +151,7 @@ func (t *tracker) collect(ctx context.Context) collected {
 	for {
 		t.mu.Lock()
 		bulk := t.pending >= bulkRows && time.Since(t.last) < bulkQuiet
-		whole := t.delivered >= t.cfgAt
+		whole := t.cfg.Whole()
 		if (!bulk && whole) || !time.Now().Before(deadline) || ctx.Err() != nil {
 			c := collected{t.nb, t.pbs, t.chassis, t.sbReset}
 			t.nb, t.pbs, t.chassis, t.sbReset = map[string]map[string]model.Model{}, map[string]*sbdb.PortBinding{}, false, false

@@ -69,7 +69,7 @@ func TestCollectWaitsForWholeTransaction(t *testing.T) {
 		deadline := time.Now().Add(5 * time.Second)
 		for {
 			tr.mu.Lock()
-			n := tr.delivered
+			n := tr.pending
 			tr.mu.Unlock()
 			if n > 0 || time.Now().After(deadline) {
 				break
