@@ -77,7 +77,9 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 	// The rows are in s.nb now; after a bulk load, c.nb alone is
 	// 21,000 models the round need not hold through the SB write.
 	c.nb = nil
+	tApply := time.Now()
 	d := s.eng.Update(ch)
+	tUpdate := time.Now()
 	if d.DNSChanged || d.LBsChanged {
 		return errFallback
 	}
@@ -111,6 +113,10 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 	}
 	n.log.Debug("incremental round", "sb_ops", ops, "compute", t1.Sub(t0), "sb_write", t2.Sub(t1),
 		"nb_feedback", time.Since(t2), "flows", s.eng.FlowCount())
+	if c.rows >= bulkRows {
+		n.log.Debug("bulk round", "nb_rows", c.rows, "first_row", c.first.Sub(t0), "last_row", c.last.Sub(t0),
+			"apply", tApply.Sub(t0), "update", tUpdate.Sub(tApply), "plan", t1.Sub(tUpdate))
+	}
 	afterBulk(ops)
 	return err
 }

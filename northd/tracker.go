@@ -29,22 +29,31 @@ type tracker struct {
 	// rounds write changed.
 	pbs              map[string]*sbdb.PortBinding
 	chassis, sbReset bool
-	// pending counts the NB rows collected since the last drain, last
-	// is when the latest arrived.
-	pending int
-	last    time.Time
+	// pending counts the NB rows collected since the last drain; first
+	// and last are when the first and the latest arrived.
+	pending     int
+	first, last time.Time
 	// cfg follows NB_Global through the NB events: collect takes it
-	// only with the rest of its transaction.
-	cfg cachequeue.Marker
+	// only with the rest of its transaction. upd follows every NB
+	// update the same way (each update's first event is its marker),
+	// so that collect takes a bulk update whole without waiting for
+	// its rows to stop; exact is set once the NB handler can count
+	// libovsdb's queue (else collect waits for a pause, bulkQuiet).
+	cfg, upd cachequeue.Marker
+	exact    bool
 }
 
 func newTracker(kick chan struct{}) *tracker {
-	return &tracker{kick: kick, nb: map[string]map[string]model.Model{}, pbs: map[string]*sbdb.PortBinding{}, cfg: cachequeue.NewMarker()}
+	return &tracker{kick: kick, nb: map[string]map[string]model.Model{}, pbs: map[string]*sbdb.PortBinding{},
+		cfg: cachequeue.NewMarker(), upd: cachequeue.NewMarker()}
 }
 
 // nbHandler and sbHandler are the cache event handlers of each client.
 func (t *tracker) nbHandler(tc *cache.TableCache) cache.EventHandler {
 	queued := cachequeue.Rest(tc)
+	t.mu.Lock()
+	t.exact = queued != nil
+	t.mu.Unlock()
 	return &cache.EventHandlerFuncs{
 		AddFunc:    func(table string, m model.Model) { t.nbRow(table, m, false, queued) },
 		UpdateFunc: func(table string, _, m model.Model) { t.nbRow(table, m, false, queued) },
@@ -62,14 +71,21 @@ func (t *tracker) sbHandler() cache.EventHandler {
 
 func (t *tracker) nbRow(table string, m model.Model, deleted bool, queued func() int) {
 	u := nbUUID(m)
+	// Only this goroutine records NB events: whether this one starts
+	// an update not yet counted cannot change before it is recorded.
+	t.mu.Lock()
+	fresh := t.upd.Whole()
+	t.mu.Unlock()
 	rest := 0
-	if table == nbdb.NBGlobalTable && queued != nil {
-		// The rest of NB_Global's transaction (the ports `ovn-nbctl
-		// --wait=sb` changed along with nb_cfg) may still be queued.
+	if (fresh || table == nbdb.NBGlobalTable) && queued != nil {
+		// The rest of this event's update (for NB_Global, the ports
+		// `ovn-nbctl --wait=sb` changed along with nb_cfg) may still
+		// be queued.
 		rest = queued()
 	}
 	t.mu.Lock()
 	t.cfg.Event(table == nbdb.NBGlobalTable, 0, rest)
+	t.upd.Event(fresh, 0, rest)
 	rows := t.nb[table]
 	if rows == nil {
 		rows = map[string]model.Model{}
@@ -79,8 +95,11 @@ func (t *tracker) nbRow(table string, m model.Model, deleted bool, queued func()
 		m = nil
 	}
 	rows[u] = m
-	t.pending++
 	t.last = time.Now()
+	if t.pending == 0 {
+		t.first = t.last
+	}
+	t.pending++
 	t.mu.Unlock()
 	poke(t.kick)
 }
@@ -124,6 +143,10 @@ type collected struct {
 	nb               map[string]map[string]model.Model
 	pbs              map[string]*sbdb.PortBinding
 	chassis, sbReset bool
+	// rows is how many NB row events were collected, first and last
+	// when the first and the latest arrived (for the round's timings).
+	rows        int
+	first, last time.Time
 }
 
 // Bulk changes are collected whole before a round starts: libovsdb
@@ -131,8 +154,11 @@ type collected struct {
 // in the middle would be followed by another for the rest. On a busy
 // machine libovsdb took more than 5 s to hand over the benchmark's
 // 21,000 rows, and the bulk load cost two rounds of 20,000 SB
-// operations each (the port group's flows written twice); bulkMax
-// bounds the wait for a stream that never pauses.
+// operations each (the port group's flows written twice). The tracker
+// counts each update's events (upd), so collect starts the round as
+// soon as the last one is in; only without that count does it wait
+// until many rows stop arriving for bulkQuiet. bulkMax bounds the wait
+// for a stream that never pauses.
 const (
 	bulkRows  = 1000
 	bulkQuiet = 100 * time.Millisecond
@@ -140,28 +166,29 @@ const (
 )
 
 // collect returns and forgets what was collected, once it is whole:
-// when many NB rows are arriving, it first waits until they stop for
-// bulkQuiet, so that one round takes them all; and it takes NB_Global
-// only with every other row of its transaction, so that the nb_cfg a
-// round reports (SB_Global.nb_cfg, then NB_Global.sb_cfg) covers the
-// change `ovn-nbctl --wait=sb` made along with it. It waits at most
-// bulkMax.
+// it waits until every event of the NB updates seen so far has been
+// collected (or, without a count of libovsdb's queue, until many
+// arriving rows stop for bulkQuiet), so that one round takes a bulk
+// transaction whole; and it takes NB_Global only with every other row
+// of its transaction, so that the nb_cfg a round reports
+// (SB_Global.nb_cfg, then NB_Global.sb_cfg) covers the change
+// `ovn-nbctl --wait=sb` made along with it. It waits at most bulkMax.
 func (t *tracker) collect(ctx context.Context) collected {
 	deadline := time.Now().Add(bulkMax)
 	for {
 		t.mu.Lock()
-		bulk := t.pending >= bulkRows && time.Since(t.last) < bulkQuiet
-		whole := t.cfg.Whole()
+		bulk := !t.exact && t.pending >= bulkRows && time.Since(t.last) < bulkQuiet
+		whole := t.cfg.Whole() && t.upd.Whole()
 		if (!bulk && whole) || !time.Now().Before(deadline) || ctx.Err() != nil {
-			c := collected{t.nb, t.pbs, t.chassis, t.sbReset}
+			c := collected{t.nb, t.pbs, t.chassis, t.sbReset, t.pending, t.first, t.last}
 			t.nb, t.pbs, t.chassis, t.sbReset = map[string]map[string]model.Model{}, map[string]*sbdb.PortBinding{}, false, false
 			t.pending = 0
 			t.mu.Unlock()
 			return c
 		}
 		t.mu.Unlock()
-		// The rest of NB_Global's transaction is queued: it comes
-		// within microseconds unless the machine is very busy.
+		// The rest of the update is queued: it comes within
+		// microseconds a row unless the machine is very busy.
 		pause := time.Millisecond
 		if bulk {
 			pause = bulkQuiet / 2

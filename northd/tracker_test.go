@@ -2,6 +2,7 @@ package northd
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -103,5 +104,62 @@ func TestDroppedEventMakesFullRound(t *testing.T) {
 	}
 	if c := tr.collect(context.Background()); c.sbReset {
 		t.Error("the round after the full one is full again")
+	}
+}
+
+// TestCollectTakesBulkWhole: a bulk update whose rows stop arriving for
+// longer than bulkQuiet half way through (a busy machine) is still
+// collected whole by one round, and a round started later takes only
+// what came later.
+func TestCollectTakesBulkWhole(t *testing.T) {
+	const rows = 3 * bulkRows
+	tc := nbCache(t)
+	tr := newTracker(make(chan struct{}, 1))
+	seen := 0
+	tc.AddEventHandler(&cache.EventHandlerFuncs{AddFunc: func(string, model.Model) {
+		if seen++; seen == rows/2 {
+			time.Sleep(3 * bulkQuiet)
+		}
+	}})
+	tc.AddEventHandler(tr.nbHandler(tc))
+	bulk := ovsdb.TableUpdate2{}
+	for i := range rows {
+		bulk[fmt.Sprintf("%08x-0000-4000-8000-000000000001", i)] = &ovsdb.RowUpdate2{Initial: &ovsdb.Row{"name": fmt.Sprint("p", i)}}
+	}
+	if err := tc.Populate2(ovsdb.TableUpdates2{nbdb.LogicalSwitchPortTable: bulk}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go tc.Run(stop)
+	waitPending(t, tr)
+	if c := tr.collect(context.Background()); len(c.nb[nbdb.LogicalSwitchPortTable]) != rows || c.rows != rows {
+		t.Fatalf("the round took %d of the bulk's %d rows (%d events)", len(c.nb[nbdb.LogicalSwitchPortTable]), rows, c.rows)
+	}
+	if err := tc.Populate2(nbTxn(2, "22222222-0000-4000-8000-000000000001")); err != nil {
+		t.Fatal(err)
+	}
+	waitPending(t, tr)
+	c := tr.collect(context.Background())
+	if c.rows != 2 || len(c.nb[nbdb.LogicalSwitchPortTable]) != 1 || c.nb[nbdb.NBGlobalTable] == nil {
+		t.Fatalf("the next round took %d events: %v", c.rows, c.nb)
+	}
+}
+
+// waitPending waits until tr has collected an NB event.
+func waitPending(t *testing.T, tr *tracker) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tr.mu.Lock()
+		n := tr.pending
+		tr.mu.Unlock()
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no NB event collected within 10 s")
+		}
+		time.Sleep(10 * time.Microsecond)
 	}
 }

@@ -116,10 +116,12 @@ func round(ctx context.Context, b bins, side, dir string, t topology, adds, plai
 	}
 	r.load = time.Since(t0)
 	t1 := time.Now()
+	log("%s: load ended at %s (UTC; align with northd's debug log)", side, t1.UTC().Format("15:04:05.000"))
 	if _, err := syncSB(nb, 10*time.Minute); err != nil {
 		return r, fmt.Errorf("converge: %w: %s", err, nd.Tail(20))
 	}
 	r.converge = time.Since(t1)
+	log("%s: sb_cfg at %s", side, time.Now().UTC().Format("15:04:05.000"))
 	if r.flows, err = sb.count(ovnschema.SouthboundName, "Logical_Flow"); err != nil {
 		return r, err
 	}
