@@ -129,7 +129,7 @@ func TestLayout(t *testing.T) {
 
 func TestFlags(t *testing.T) {
 	for _, args := range [][]string{{"-only", "x"}, {"-repeat", "0"}, {"-adds", "0"}, {"-local", "0"},
-		{"-switches", "1", "-ports", "5", "-local", "5", "-remote", "1"}, {"-poll", "1ms"}, {"extra"}} {
+		{"-switches", "1", "-ports", "5", "-local", "5", "-remote", "1"}, {"-poll", "1ms"}, {"-central", "ovsdb"}, {"extra"}} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("%v accepted", args)
 		}
@@ -140,9 +140,11 @@ func TestFlags(t *testing.T) {
 	}
 }
 
-// TestQuickRun runs the whole benchmark on the small topology against the
-// real OVN when it runs as root with OVS and OVN installed. It starts
-// processes and namespaces for about half a minute, so -short skips it.
+// TestQuickRun runs the whole benchmark on the small topology, with each
+// centre (the real ovsdb-server and ovn-northd, then ovnd's database and
+// northd roles), when it runs as root with OVS and OVN installed. It
+// starts processes and namespaces for about half a minute, so -short
+// skips it.
 func TestQuickRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts OVS, ovn-northd and both controllers")
@@ -155,7 +157,13 @@ func TestQuickRun(t *testing.T) {
 			t.Skipf("%s not installed", bin)
 		}
 	}
-	o, err := parseFlags([]string{"-quick", "-tmp", t.TempDir()})
+	for _, central := range []string{centralOVN, centralOvnd} {
+		t.Run(central, func(t *testing.T) { quickRun(t, central) })
+	}
+}
+
+func quickRun(t *testing.T, central string) {
+	o, err := parseFlags([]string{"-quick", "-central", central, "-tmp", t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,6 +172,9 @@ func TestQuickRun(t *testing.T) {
 	var out, log bytes.Buffer
 	if err := run(ctx, o, &out, &log); err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if want := "NB, SB and northd: " + map[string]string{centralOVN: "ovsdb-server and ovn-northd", centralOvnd: "ovnd's database and northd roles"}[central]; !strings.Contains(out.String(), want) {
+		t.Errorf("report does not say %q:\n%s", want, out.String())
 	}
 	for _, prefix := range []string{"start → flows installed", "OpenFlow flows on br-int", "controller VmRSS when installed", "lsp-add --wait=hv + plug → first ping", "plug (VIF bound after --wait=hv) → first ping"} {
 		var line string

@@ -22,11 +22,20 @@ const (
 	localIP       = "192.168.250.1"
 )
 
-// central is one ovsdb-server serving NB and SB on one socket, and the real
-// ovn-northd: the same SB content for both controllers.
+// The centres -central chooses between. Both controllers always share
+// one: the comparison is of controllers on the same SB content.
+const (
+	centralOVN  = "ovn"  // ovsdb-server with NB and SB on one socket, and the real ovn-northd
+	centralOvnd = "ovnd" // ovnd's database role (NB and SB on a socket each) and its northd role, as two processes
+)
+
+// central holds the NB and SB and runs northd: the same SB content for
+// both controllers.
 type central struct {
+	kind   string // centralOVN or centralOvnd
 	dir    string
-	sock   string
+	nbSock string
+	sbSock string
 	db     *daemon
 	northd *daemon
 	// nbctlCtl is the control socket of an `ovn-nbctl --detach` that keeps
@@ -37,12 +46,25 @@ type central struct {
 	nbctlPid string
 }
 
-func (c *central) remote() string { return "unix:" + c.sock }
+func (c *central) nbRemote() string { return "unix:" + c.nbSock }
+func (c *central) sbRemote() string { return "unix:" + c.sbSock }
 
-// startCentral creates empty databases from the schemas ovnd serves and
-// starts ovsdb-server and ovn-northd on them.
-func startCentral(ctx context.Context, b tools, dir string) (*central, error) {
-	c := &central{dir: dir, sock: filepath.Join(dir, "ovnsb.sock")}
+// describe names the centre's programs for the report.
+func (c *central) describe() string {
+	if c.kind == centralOvnd {
+		return "ovnd's database and northd roles"
+	}
+	return "ovsdb-server and ovn-northd"
+}
+
+// startCentral starts the centre kind names on empty databases: ovsdb-server
+// and ovn-northd, or ovnd's database and northd roles.
+func startCentral(ctx context.Context, b tools, kind, dir string) (*central, error) {
+	if kind == centralOvnd {
+		return startOvndCentral(ctx, b, dir)
+	}
+	sock := filepath.Join(dir, "ovnsb.sock")
+	c := &central{kind: centralOVN, dir: dir, nbSock: sock, sbSock: sock}
 	var files []string
 	for name, schema := range map[string][]byte{"nb": ovnschema.Northbound, "sb": ovnschema.Southbound} {
 		sp, db := filepath.Join(dir, name+".ovsschema"), filepath.Join(dir, name+".db")
@@ -56,23 +78,13 @@ func startCentral(ctx context.Context, b tools, dir string) (*central, error) {
 	}
 	var err error
 	c.db, err = spawn(dir, "central-ovsdb-server", "", nil, append([]string{b.ovsdbServer,
-		"--remote=punix:" + c.sock, "--unixctl=" + filepath.Join(dir, "central-ovsdb.ctl"),
+		"--remote=punix:" + sock, "--unixctl=" + filepath.Join(dir, "central-ovsdb.ctl"),
 		"--log-file=" + filepath.Join(dir, "central-ovsdb.log")}, files...)...)
 	if err != nil {
 		return nil, err
 	}
-	if err := waitFor(ctx, 30*time.Second, func() error {
-		if err := c.db.Alive(); err != nil {
-			return err
-		}
-		conn, err := dialOVSDB(c.sock)
-		if err == nil {
-			conn.Close()
-		}
-		return err
-	}); err != nil {
-		c.stop()
-		return nil, fmt.Errorf("central ovsdb-server: %w", err)
+	if err := c.waitServing(ctx, "central ovsdb-server"); err != nil {
+		return nil, err
 	}
 	// NB_Global before northd starts, or northd creates one and the
 	// benchmark's would be a second.
@@ -80,7 +92,7 @@ func startCentral(ctx context.Context, b tools, dir string) (*central, error) {
 		c.stop()
 		return nil, err
 	}
-	c.northd, err = spawn(dir, "ovn-northd", "", nil, b.ovnNorthd, "--ovnnb-db="+c.remote(), "--ovnsb-db="+c.remote(),
+	c.northd, err = spawn(dir, "ovn-northd", "", nil, b.ovnNorthd, "--ovnnb-db="+c.nbRemote(), "--ovnsb-db="+c.sbRemote(),
 		"--unixctl="+filepath.Join(dir, "ovn-northd.ctl"), "--log-file="+filepath.Join(dir, "ovn-northd.log"))
 	if err != nil {
 		c.stop()
@@ -89,8 +101,63 @@ func startCentral(ctx context.Context, b tools, dir string) (*central, error) {
 	return c, nil
 }
 
+// startOvndCentral starts ovnd's database role, then (once NB_Global is
+// in) its northd role, each from a config of its own in dir.
+func startOvndCentral(ctx context.Context, b tools, dir string) (*central, error) {
+	c := &central{kind: centralOvnd, dir: dir, nbSock: filepath.Join(dir, "ovnnb.sock"), sbSock: filepath.Join(dir, "ovnsb.sock")}
+	dbCfg := filepath.Join(dir, "central-db.toml")
+	if err := writeFile(dbCfg, fmt.Sprintf("roles = [\"database\"]\n\n[database]\ndir = %q\nnb_remotes = [%q]\nsb_remotes = [%q]\n",
+		filepath.Join(dir, "central-db"), "punix:"+c.nbSock, "punix:"+c.sbSock)); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.db, err = spawn(dir, "central-ovnd-db", "", nil, b.ovnd, "run", "--config", dbCfg); err != nil {
+		return nil, err
+	}
+	if err := c.waitServing(ctx, "central ovnd database"); err != nil {
+		return nil, err
+	}
+	if err := c.insertNBGlobal(); err != nil {
+		c.stop()
+		return nil, err
+	}
+	northdCfg := filepath.Join(dir, "central-northd.toml")
+	if err := writeFile(northdCfg, fmt.Sprintf("roles = [\"northd\"]\n\n[northd]\nnb = %q\nsb = %q\n", c.nbRemote(), c.sbRemote())); err != nil {
+		c.stop()
+		return nil, err
+	}
+	if c.northd, err = spawn(dir, "central-ovnd-northd", "", nil, b.ovnd, "run", "--config", northdCfg); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// waitServing waits until the database process answers on both sockets,
+// and stops the centre if it does not.
+func (c *central) waitServing(ctx context.Context, what string) error {
+	err := waitFor(ctx, 30*time.Second, func() error {
+		if err := c.db.Alive(); err != nil {
+			return err
+		}
+		for _, sock := range []string{c.nbSock, c.sbSock} {
+			conn, err := dialOVSDB(sock)
+			if err != nil {
+				return err
+			}
+			conn.Close()
+		}
+		return nil
+	})
+	if err != nil {
+		c.stop()
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
 func (c *central) insertNBGlobal() error {
-	conn, err := dialOVSDB(c.sock)
+	conn, err := dialOVSDB(c.nbSock)
 	if err != nil {
 		return err
 	}
@@ -105,7 +172,7 @@ func (c *central) insertNBGlobal() error {
 // startNbctlDaemon starts ovn-nbctl in daemon mode on the central NB.
 func (c *central) startNbctlDaemon(b tools) error {
 	c.nbctlCtl, c.nbctlPid = filepath.Join(c.dir, "nbctl.ctl"), filepath.Join(c.dir, "nbctl.pid")
-	_, err := sh(context.Background(), nil, b.nbctl, "--db="+c.remote(), "--detach", "--no-chdir", "--pidfile="+c.nbctlPid,
+	_, err := sh(context.Background(), nil, b.nbctl, "--db="+c.nbRemote(), "--detach", "--no-chdir", "--pidfile="+c.nbctlPid,
 		"-u", c.nbctlCtl, "--log-file="+filepath.Join(c.dir, "nbctl.log"))
 	if err != nil {
 		c.nbctlCtl = ""
@@ -131,7 +198,7 @@ func (c *central) stop() {
 
 // nbctl runs ovn-nbctl, through the daemon once it runs.
 func (c *central) nbctl(ctx context.Context, b tools, args ...string) (string, error) {
-	target := "--db=" + c.remote()
+	target := "--db=" + c.nbRemote()
 	if c.nbctlCtl != "" {
 		target = "--unixctl=" + c.nbctlCtl
 	}
@@ -139,13 +206,13 @@ func (c *central) nbctl(ctx context.Context, b tools, args ...string) (string, e
 }
 
 func (c *central) sbctl(ctx context.Context, b tools, args ...string) (string, error) {
-	return sh(ctx, nil, append([]string{b.sbctl, "--db=" + c.remote(), "--timeout=60"}, args...)...)
+	return sh(ctx, nil, append([]string{b.sbctl, "--db=" + c.sbRemote(), "--timeout=60"}, args...)...)
 }
 
 // load writes the layout to the NB in one transaction, waits for northd to
 // compute the SB, and registers the remote chassis with its bound ports.
 func (c *central) load(ctx context.Context, b tools, l layout) error {
-	conn, err := dialOVSDB(c.sock)
+	conn, err := dialOVSDB(c.nbSock)
 	if err != nil {
 		return err
 	}
@@ -154,7 +221,7 @@ func (c *central) load(ctx context.Context, b tools, l layout) error {
 		return fmt.Errorf("load NB: %w", err)
 	}
 	if _, err := c.nbctl(ctx, b, "--wait=sb", "sync"); err != nil {
-		return fmt.Errorf("wait for ovn-northd: %w: %s", err, c.northd.Tail(20))
+		return fmt.Errorf("wait for northd: %w: %s", err, c.northd.Tail(20))
 	}
 	if err := c.startNbctlDaemon(b); err != nil {
 		return err

@@ -40,6 +40,7 @@ type options struct {
 	markdown       bool
 	adds, repeat   int
 	only           string
+	central        string
 	tmp            string
 	keep           bool
 	poll, settle   time.Duration
@@ -63,6 +64,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.adds, "adds", 3, "lsp-add → first ping measurements per round (median)")
 	fs.IntVar(&o.repeat, "repeat", 1, "rounds per side, alternating which side goes first; figures are medians")
 	fs.StringVar(&o.only, "only", "", "run one side only: "+sideOVN+" or "+sideOvnd)
+	fs.StringVar(&o.central, "central", centralOVN, "what both controllers' NB, SB and northd are: "+centralOVN+" (ovsdb-server and ovn-northd 23.03) or "+centralOvnd+
+		" (ovnd's database and northd roles; ovnd's northd builds no logical routers yet, so the SB has no router flows)")
 	fs.StringVar(&o.tmp, "tmp", os.TempDir(), "parent of the temporary directory")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (logs, databases)")
 	fs.DurationVar(&o.poll, "poll", 200*time.Millisecond, "how often the chassis is sampled during start")
@@ -105,6 +108,8 @@ func parseFlags(args []string) (options, error) {
 	switch {
 	case o.only != "" && o.only != sideOVN && o.only != sideOvnd:
 		return o, fmt.Errorf("-only %q: want %s or %s", o.only, sideOVN, sideOvnd)
+	case o.central != centralOVN && o.central != centralOvnd:
+		return o, fmt.Errorf("-central %q: want %s or %s", o.central, centralOVN, centralOvnd)
 	case o.repeat < 1 || o.repeat > 20:
 		return o, fmt.Errorf("-repeat %d: want 1 to 20", o.repeat)
 	case o.adds < 1 || o.layout.perSwitch+o.adds > 250:
@@ -153,20 +158,20 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if o.only != "" {
 		sides = []string{o.only}
 	}
-	if slices.Contains(sides, sideOvnd) && o.tools.ovnd == "" {
+	if (slices.Contains(sides, sideOvnd) || o.central == centralOvnd) && o.tools.ovnd == "" {
 		o.tools.ovnd = filepath.Join(root, "ovnd")
 		logf("building ovnd")
 		if out, err := exec.CommandContext(ctx, "go", "build", "-o", o.tools.ovnd, "github.com/ovnd/ovnd").CombinedOutput(); err != nil {
 			return fmt.Errorf("build ovnd (or pass -ovnd): %w: %s", err, out)
 		}
 	}
-	c, err := startCentral(ctx, o.tools, root)
+	c, err := startCentral(ctx, o.tools, o.central, root)
 	if err != nil {
 		return err
 	}
 	defer c.stop()
 	l := o.layout
-	logf("loading %d switches x %d ports into the NB; waiting for ovn-northd", l.nSwitch, l.perSwitch)
+	logf("loading %d switches x %d ports into the NB; waiting for northd (%s)", l.nSwitch, l.perSwitch, c.describe())
 	t0 := time.Now()
 	if err := c.load(ctx, o.tools, l); err != nil {
 		return err
@@ -198,7 +203,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "controllerbench: %d switches x %d VIF ports (%d) on one router, port group of all VIFs with %d stateful ACLs; "+
 		"%d VIFs local to the chassis under test, %d on a remote chassis; %d round(s), medians; poll %v, settle %v\n",
 		l.nSwitch, l.perSwitch, l.vifs(), len(acls), l.local, l.remote, o.repeat, o.poll, o.settle)
-	fmt.Fprintf(stdout, "ovnd: %s; %s\n\n", o.tools.ovnd, firstLine(o.tools.ovnController, "--version"))
+	fmt.Fprintf(stdout, "ovnd: %s; %s; NB, SB and northd: %s\n\n", o.tools.ovnd, firstLine(o.tools.ovnController, "--version"), c.describe())
 	writeReport(stdout, medians(results[sideOVN]), medians(results[sideOvnd]), o.markdown)
 	fmt.Fprintf(stdout, "\nload average at the end: %s\n", proc.LoadAvg())
 	return nil

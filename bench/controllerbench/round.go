@@ -38,7 +38,7 @@ type roundSpec struct {
 // returns, so that every round starts from the same SB.
 func runRound(ctx context.Context, rs roundSpec, side string) (f figures, err error) {
 	systemID := "bench-" + side
-	h, err := startHypervisor(ctx, rs.tools, rs.dir, rs.ns, systemID, rs.central.remote(), rs.layout)
+	h, err := startHypervisor(ctx, rs.tools, rs.dir, rs.ns, systemID, rs.central.sbRemote(), rs.layout)
 	if err != nil {
 		return nil, fmt.Errorf("chassis: %w", err)
 	}
