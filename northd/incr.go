@@ -196,7 +196,7 @@ func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
 	if err != nil {
 		return err
 	}
-	eng := build.NewEngine(&nb.NB, &build.SB{Datapaths: sb.datapaths, PortBindings: sb.ports})
+	eng := build.NewEngineFanout(&nb.NB, &build.SB{Datapaths: sb.datapaths, PortBindings: sb.ports}, fanout)
 	res := eng.Result()
 	n.reportProblems(res.Problems)
 	txn, err := planSB(sbc, sb, res)

@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/ovnd/ovnd/ovnschema/nbdb"
@@ -65,5 +66,25 @@ func BenchmarkNewEngine500x20(b *testing.B) {
 	nb := bigNB(500, 20)
 	for b.Loop() {
 		NewEngine(nb, &SB{})
+	}
+}
+
+// BenchmarkNewEngine500x20Two is BenchmarkNewEngine500x20 with the
+// switches computed by two goroutines.
+func BenchmarkNewEngine500x20Two(b *testing.B) {
+	nb := bigNB(500, 20)
+	two := func(n int, work func(i int)) {
+		var wg sync.WaitGroup
+		for w := range 2 {
+			wg.Go(func() {
+				for i := w; i < n; i += 2 {
+					work(i)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	for b.Loop() {
+		NewEngineFanout(nb, &SB{}, two)
 	}
 }

@@ -52,6 +52,24 @@ type Engine struct {
 	// sb is the SB NewEngine started from: the keys and addresses it
 	// holds for switches the engine has not computed yet.
 	sb *sbKeys
+	// fanout runs the switches' computations (serial when nil).
+	fanout Fanout
+}
+
+// Fanout runs work(i) for every i in [0, n), in any order and perhaps
+// at once, and returns when every call has returned. The engine hands it
+// computations that share nothing they write (one logical switch each)
+// and merges their results itself, in an order that does not depend on
+// the calls': the result is the same whichever Fanout runs them. The
+// engine starts no goroutine of its own; a Fanout that uses several
+// cores is its caller's.
+type Fanout func(n int, work func(i int))
+
+// serial is the Fanout that runs the calls one after another.
+func serial(n int, work func(i int)) {
+	for i := range n {
+		work(i)
+	}
 }
 
 // sbKeys is what SB says about switches and ports: tunnel keys and
@@ -150,8 +168,15 @@ func (d *Delta) Empty() bool {
 // NewEngine computes everything from nb and the stable parts of sb, as
 // Build does. The engine keeps nb and reads it on every Update: the
 // caller changes nb in place and names the changed rows.
-func NewEngine(nb *NB, sb *SB) *Engine {
-	e := &Engine{nb: nb, sws: map[string]*swOut{}, keys: map[int]string{}, portSws: map[string][]*swOut{},
+func NewEngine(nb *NB, sb *SB) *Engine { return NewEngineFanout(nb, sb, nil) }
+
+// NewEngineFanout is NewEngine with the switches' computations, in this
+// and every later Update, run through run (serial when nil).
+func NewEngineFanout(nb *NB, sb *SB, run Fanout) *Engine {
+	if run == nil {
+		run = serial
+	}
+	e := &Engine{nb: nb, fanout: run, sws: map[string]*swOut{}, keys: map[int]string{}, portSws: map[string][]*swOut{},
 		listed: map[string][]*swOut{}, pgs: map[string]*pgOut{}, pgOf: map[string]map[string]bool{}, pgPorts: map[string][]string{},
 		names: map[string]map[string]int{}, flows: map[flowKey][]int{}, ass: map[string]NamedSet{}, sb: newSBKeys(sb)}
 	all := Changes{Global: true, Other: true, Switches: map[string]bool{}, PortGroups: map[string]bool{},

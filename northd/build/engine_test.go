@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
@@ -208,20 +209,33 @@ func TestEngineMatchesBuild(t *testing.T) {
 			g := newGen(seed)
 			nb := g.initial()
 			e := NewEngine(nb, &SB{})
+			// par computes its switches all at once, finishing in
+			// no particular order: its results must not differ.
+			par := NewEngineFanout(nb, &SB{}, concurrently)
 			prev := Build(nb, &SB{})
 			if diff := diffResults(prev, e.Result()); diff != "" {
 				t.Fatalf("initial engine result differs from Build (-build +engine):\n%s", diff)
 			}
+			if diff := diffResults(prev, par.Result()); diff != "" {
+				t.Fatalf("initial concurrent engine result differs from Build (-build +engine):\n%s", diff)
+			}
 			for step := range steps {
 				ch, what := g.mutate(nb)
 				d := e.Update(ch)
+				dPar := par.Update(ch)
 				want := Build(nb, sbOf(prev))
 				got := e.Result()
 				if diff := diffResults(want, got); diff != "" {
 					t.Fatalf("step %d (%s): engine differs from Build (-build +engine):\n%s", step, what, diff)
 				}
+				if diff := diffResults(want, par.Result()); diff != "" {
+					t.Fatalf("step %d (%s): concurrent engine differs from Build (-build +engine):\n%s", step, what, diff)
+				}
 				if diff := diffResults(want, applyDelta(t, prev, d, want)); diff != "" {
 					t.Fatalf("step %d (%s): previous result + delta differs from Build (-build +applied):\n%s", step, what, diff)
+				}
+				if diff := diffResults(want, applyDelta(t, prev, dPar, want)); diff != "" {
+					t.Fatalf("step %d (%s): previous result + concurrent delta differs from Build (-build +applied):\n%s", step, what, diff)
 				}
 				if t.Failed() {
 					t.Fatalf("step %d (%s)", step, what)
@@ -230,4 +244,14 @@ func TestEngineMatchesBuild(t *testing.T) {
 			}
 		})
 	}
+}
+
+// concurrently is a Fanout that runs every call in a goroutine of its
+// own at once.
+func concurrently(n int, work func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { work(i) })
+	}
+	wg.Wait()
 }

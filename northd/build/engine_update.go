@@ -309,10 +309,18 @@ func (e *Engine) recompute(dirty map[string]bool, olds map[string]*swOut) map[st
 		}
 	}
 	owner := e.nameOwners(dirty, news, names)
-	outs := make(map[string]*swOut, len(news))
-	for u, sw := range news {
+	list := slices.Collect(maps.Values(news))
+	computed := make([]*swOut, len(list))
+	// Each call writes only its own switch and slot, and reads what
+	// nothing writes meanwhile (NB, the port group index, owner).
+	e.fanout(len(list), func(i int) {
+		sw := list[i]
 		e.dedup(sw, owner)
-		outs[u] = e.computeSwitch(sw, names[u])
+		computed[i] = e.computeSwitch(sw, names[sw.nb.UUID])
+	})
+	outs := make(map[string]*swOut, len(news))
+	for _, o := range computed {
+		outs[o.sw.nb.UUID] = o
 	}
 	return outs
 }
