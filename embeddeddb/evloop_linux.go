@@ -7,6 +7,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
 	"github.com/ovnd/ovnd/internal/ovsjson"
@@ -575,8 +576,8 @@ type fdReader int
 
 func (fd fdReader) Read(p []byte) (int, error) {
 	for {
-		n, err := unix.Read(int(fd), p)
-		if errors.Is(err, unix.EINTR) {
+		n, err := rawRead(int(fd), p)
+		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
@@ -587,4 +588,21 @@ func (fd fdReader) Read(p []byte) (int, error) {
 		}
 		return n, nil
 	}
+}
+
+// rawRead is read(2) on a non-blocking descriptor as a raw system call.
+// syscall.Syscall tells the scheduler that the goroutine may block, and
+// the system monitor then takes the loop's P away when the other P is
+// busy (a GC worker, the file writer): its thread must get a P back when
+// the call returns, and the monitor, having found work, keeps polling
+// every 20 µs. A read that cannot block needs none of that.
+func rawRead(fd int, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
 }

@@ -3,6 +3,7 @@ package embeddeddb
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ovnd/ovnd/embeddeddb/ovsdbtest"
+	"golang.org/x/sys/unix"
 )
 
 // loopServed reports how many of the server's clients an event loop
@@ -342,4 +344,60 @@ func durableInserts(nc net.Conn, k, n int) error {
 		}
 	}
 	return nil
+}
+
+// TestRawSocketIO: the loop's raw read and writev on a non-blocking
+// socket report an empty socket as EAGAIN (never blocking), deliver the
+// bytes written, skip empty parts, report a full socket as EAGAIN and
+// the peer's close as io.EOF.
+func TestRawSocketIO(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := fds[0], fds[1]
+	defer unix.Close(a)
+	buf := make([]byte, 64)
+	if n, err := (fdReader(a)).Read(buf); n != 0 || !errors.Is(err, unix.EAGAIN) {
+		t.Fatalf("read of an empty socket = %d, %v; want 0, EAGAIN", n, err)
+	}
+	if n, err := rawRead(a, nil); n != 0 || err != nil {
+		t.Fatalf("read into nothing = %d, %v; want 0, nil", n, err)
+	}
+	n, err := writev(uintptr(b), [][]byte{[]byte("ab"), nil, []byte("c"), {}, []byte("de")})
+	if n != 5 || err != nil {
+		t.Fatalf("writev = %d, %v; want 5, nil", n, err)
+	}
+	if n, err := (fdReader(a)).Read(buf); n != 5 || err != nil || string(buf[:n]) != "abcde" {
+		t.Fatalf("read = %d %q, %v; want 5 \"abcde\", nil", n, buf[:n], err)
+	}
+	// Fill b's send space until the socket refuses more.
+	chunk := [][]byte{bytes.Repeat([]byte("x"), 64<<10)}
+	total, full := 0, false
+	for range 10000 {
+		n, err := writev(uintptr(b), chunk)
+		if errors.Is(err, unix.EAGAIN) {
+			full = true
+			break
+		}
+		if err != nil {
+			t.Fatalf("writev after %d bytes: %v", total, err)
+		}
+		total += n
+	}
+	if !full {
+		t.Fatalf("a socket that is never read took %d bytes without EAGAIN", total)
+	}
+	got := 0
+	for got < total {
+		n, err := (fdReader(a)).Read(make([]byte, 64<<10))
+		if err != nil {
+			t.Fatalf("read after %d of %d bytes: %v", got, total, err)
+		}
+		got += n
+	}
+	unix.Close(b)
+	if n, err := (fdReader(a)).Read(buf); n != 0 || err != io.EOF {
+		t.Fatalf("read after the peer closed = %d, %v; want 0, io.EOF", n, err)
+	}
 }

@@ -9,7 +9,9 @@ import (
 const maxParts = 8
 
 // writev writes parts with one writev(2) on the non-blocking socket fd and
-// returns how many bytes went. Empty parts are skipped.
+// returns how many bytes went. Empty parts are skipped. The socket never
+// blocks, so the call is a raw one: the scheduler is not told of it (see
+// rawRead).
 func writev(fd uintptr, parts [][]byte) (int, error) {
 	var iov [maxParts]syscall.Iovec
 	n := 0
@@ -25,7 +27,7 @@ func writev(fd uintptr, parts [][]byte) (int, error) {
 		return 0, nil
 	}
 	for {
-		r, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
+		r, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
 		if e == syscall.EINTR {
 			continue
 		}
