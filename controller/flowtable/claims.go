@@ -19,6 +19,10 @@ type claims[K comparable, V any] struct {
 	keys   map[K]claim[V]   // every claimed key
 	shared map[K][]share[V] // every owner's claim of the keys several owners claim
 	dirty  map[K]struct{}   // keys whose winning value may have changed
+	// allDirty stands for every key, claimed or not, once dirty would
+	// list most of the table (a full compile into an empty table): a
+	// second map of every key costs more than comparing them all.
+	allDirty bool
 	// equal reports whether two values are the same value; same whether
 	// two owners' values agree (no conflict to report).
 	equal, same func(a, b V) bool
@@ -148,7 +152,7 @@ func (cs *claims[K, V]) update(id ownerID, items []item[K, V]) []conflict[K] {
 			if !cs.equal(c.val, it.val) {
 				c.val = it.val
 				cs.keys[it.key] = c
-				cs.dirty[it.key] = struct{}{}
+				cs.markDirty(it.key)
 			}
 			continue
 		}
@@ -163,7 +167,7 @@ func (cs *claims[K, V]) update(id ownerID, items []item[K, V]) []conflict[K] {
 		}
 		cs.elect(it.key, &c)
 		cs.keys[it.key] = c
-		cs.dirty[it.key] = struct{}{}
+		cs.markDirty(it.key)
 	}
 	return conflicts
 }
@@ -174,7 +178,7 @@ func (cs *claims[K, V]) claim(id ownerID, k K, v V) (bool, *conflict[K]) {
 	c, ok := cs.keys[k]
 	if !ok {
 		cs.keys[k] = claim[V]{val: v, owner: id}
-		cs.dirty[k] = struct{}{}
+		cs.markDirty(k)
 		return true, nil
 	}
 	var ss []share[V]
@@ -194,7 +198,7 @@ func (cs *claims[K, V]) claim(id ownerID, k K, v V) (bool, *conflict[K]) {
 	c.shared = true
 	cs.elect(k, &c)
 	cs.keys[k] = c
-	cs.dirty[k] = struct{}{}
+	cs.markDirty(k)
 	return true, cf
 }
 
@@ -217,7 +221,7 @@ func (cs *claims[K, V]) check(k K, ss []share[V], id ownerID, v V) *conflict[K] 
 // unclaim drops id's claim of k.
 func (cs *claims[K, V]) unclaim(id ownerID, k K) {
 	c := cs.keys[k]
-	cs.dirty[k] = struct{}{}
+	cs.markDirty(k)
 	if !c.shared {
 		delete(cs.keys, k)
 		return
@@ -275,9 +279,29 @@ func (cs *claims[K, V]) lookup(k K) (V, bool) {
 	return c.val, ok
 }
 
-// takeDirty returns the keys changed since the last call and forgets them.
-func (cs *claims[K, V]) takeDirty() map[K]struct{} {
-	d := cs.dirty
-	cs.dirty = map[K]struct{}{}
-	return d
+// dirtyMin is the number of dirty keys from which claims stops listing
+// them when they are most of the table (see claims.allDirty).
+const dirtyMin = 4096
+
+// markDirty notes that the value of k may have changed.
+func (cs *claims[K, V]) markDirty(k K) {
+	if cs.allDirty {
+		return
+	}
+	cs.dirty[k] = struct{}{}
+	if n := len(cs.dirty); n >= dirtyMin && n > len(cs.keys)/2 {
+		cs.allDirty = true
+		cs.dirty = map[K]struct{}{}
+	}
+}
+
+// anyDirty reports whether a key changed since the last takeDirty.
+func (cs *claims[K, V]) anyDirty() bool { return cs.allDirty || len(cs.dirty) > 0 }
+
+// takeDirty returns the keys changed since the last call, or all true
+// when any key may have changed, and forgets them.
+func (cs *claims[K, V]) takeDirty() (keys map[K]struct{}, all bool) {
+	d, all := cs.dirty, cs.allDirty
+	cs.dirty, cs.allDirty = map[K]struct{}{}, false
+	return d, all
 }

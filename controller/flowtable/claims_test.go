@@ -1,6 +1,15 @@
 package flowtable
 
-import "testing"
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ovnd/ovnd/controller/openflow"
+)
 
 // A key keeps its one owner inline; a second owner spills it into the
 // shared list, which goes again when one owner is left.
@@ -45,5 +54,67 @@ func TestClaimsInlineAndShared(t *testing.T) {
 	set("d", "")
 	if len(cs.keys) != 0 || len(cs.shared) != 0 || len(cs.ids) != 0 {
 		t.Errorf("left: %d keys, %d shared, %d owners", len(cs.keys), len(cs.shared), len(cs.ids))
+	}
+}
+
+// TestInstallerMostOfTableChanged: a change of most of the table (the
+// first full compile, a mass removal) is not listed key by key but
+// marks every key; the installer then compares them all and sends the
+// same bundle a list would have made. A small change after it is listed
+// again.
+func TestInstallerMostOfTableChanged(t *testing.T) {
+	ctx := context.Background()
+	sw := newFakeSwitch()
+	in := NewInstaller(nil)
+	if err := in.Sync(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Install(ctx, NewDesired(nil)); err != nil {
+		t.Fatal(err)
+	}
+	d := NewDesired(nil)
+	owners := manyFlows(1000) // 10,000 flows
+	for o, fs := range owners {
+		d.Set(o, fs)
+	}
+	if !d.flows.allDirty || len(d.flows.dirty) != 0 {
+		t.Fatalf("after 10,000 new flows: allDirty %v, %d listed", d.flows.allDirty, len(d.flows.dirty))
+	}
+	if st, err := in.Install(ctx, d); err != nil || (st != Stats{Added: 10000}) {
+		t.Fatalf("first install: %+v %v", st, err)
+	}
+	if diff := cmp.Diff(render(d), sw.dump()); diff != "" {
+		t.Fatalf("switch differs from desired (-want +got):\n%s", diff)
+	}
+	// Remove 900 owners, half the flows of one and change the actions
+	// of another.
+	for i := range 900 {
+		d.Remove(fmt.Sprintf("owner%d", i))
+	}
+	d.Set("owner950", owners["owner950"][:5])
+	alt := slices.Clone(owners["owner951"])
+	for i := range alt {
+		alt[i].Actions = []openflow.Action{openflow.ResubmitTable(60)}
+	}
+	d.Set("owner951", alt)
+	if !d.flows.allDirty {
+		t.Fatalf("after removing 9,000 of 10,000 flows: %d listed, want all dirty", len(d.flows.dirty))
+	}
+	st, err := in.Install(ctx, d)
+	if err != nil || (st != Stats{Deleted: 9000 + 5, Modified: 10}) {
+		t.Fatalf("mass removal: %+v %v", st, err)
+	}
+	if diff := cmp.Diff(render(d), sw.dump()); diff != "" {
+		t.Fatalf("switch differs from desired (-want +got):\n%s", diff)
+	}
+	d.Set("owner999", owners["owner999"][:4])
+	if d.flows.allDirty || len(d.flows.dirty) != 10 {
+		t.Fatalf("one owner changed: allDirty %v, %d listed, want its 10", d.flows.allDirty, len(d.flows.dirty))
+	}
+	if st, err := in.Install(ctx, d); err != nil || (st != Stats{Deleted: 6}) {
+		t.Fatalf("small change: %+v %v", st, err)
+	}
+	if diff := cmp.Diff(render(d), sw.dump()); diff != "" {
+		t.Fatalf("switch differs from desired (-want +got):\n%s", diff)
 	}
 }

@@ -493,13 +493,13 @@ func TestDesiredSetUnchangedMarksNothing(t *testing.T) {
 	d.flows.takeDirty()
 	d.Set("a", fls(t, flows...))
 	d.Set("b", fls(t, "table=44,priority=2001,ip,reg15=0x2 actions=conjunction(3,1/2)"))
-	if n := len(d.flows.takeDirty()); n != 0 {
-		t.Fatalf("%d keys dirty after setting the same flows", n)
+	if dirty, all := d.flows.takeDirty(); len(dirty) != 0 || all {
+		t.Fatalf("%d keys dirty (all: %v) after setting the same flows", len(dirty), all)
 	}
 	flows[0] = "cookie=0xa,table=8,priority=50,reg14=0x1,metadata=0x1 actions=resubmit(,10)"
 	d.Set("a", fls(t, flows...))
-	dirty := d.flows.takeDirty()
-	if len(dirty) != 1 {
+	dirty, all := d.flows.takeDirty()
+	if len(dirty) != 1 || all {
 		t.Fatalf("%d keys dirty after changing one flow", len(dirty))
 	}
 	for k := range dirty {

@@ -256,31 +256,34 @@ func (in *Installer) reject(d *Desired, be *openflow.BundleMessageError) bool {
 // meters change: a flow is most often refused for naming a group or
 // meter the switch does not have yet.
 func (in *Installer) retryRejected(d *Desired) {
-	if len(in.rejected) == 0 || len(d.groups.dirty) == 0 && len(d.meters.dirty) == 0 && !in.full {
+	if len(in.rejected) == 0 || !d.groups.anyDirty() && !d.meters.anyDirty() && !in.full {
 		return
 	}
 	for k := range in.rejected {
-		d.flows.dirty[k] = struct{}{}
+		d.flows.markDirty(k)
 	}
 	clear(in.rejected)
 }
 
 // install sends one round of changes.
 func (in *Installer) install(ctx context.Context, d *Desired) (Stats, error) {
-	var b bundle
-	var st Stats
-	var meters map[uint32]struct{}
 	in.refused = bundle{}
-	if in.full {
-		d.flows.takeDirty()
-		d.groups.takeDirty()
-		d.meters.takeDirty()
-		b, st = in.diffAll(d)
-		meters = union(d.meters.keys, in.meters)
-	} else {
-		b, st = in.diffDirty(d)
-		meters = d.meters.takeDirty()
+	flows, allFlows := d.flows.takeDirty()
+	groups, allGroups := d.groups.takeDirty()
+	meters, allMeters := d.meters.takeDirty()
+	if in.full || allGroups {
+		groups = union(d.groups.keys, in.groups)
 	}
+	if in.full || allMeters {
+		meters = union(d.meters.keys, in.meters)
+	}
+	var keys []fkey
+	if in.full || allFlows {
+		keys = in.allKeys(d)
+	} else {
+		keys = sortedKeys(flows)
+	}
+	b, st := in.diff(d, keys, groups, in.full)
 	meterAdds, meterDels := in.meterMods(d, meters, &st)
 	if err := in.sendMeterMods(ctx, meterAdds); err != nil {
 		return Stats{}, fmt.Errorf("install: %w", err)
@@ -315,9 +318,10 @@ func union[V1, V2 any](a map[uint32]V1, b map[uint32]V2) map[uint32]struct{} {
 	return out
 }
 
-// diffAll compares every desired and every installed flow and group,
-// as the first Install after a Sync does.
-func (in *Installer) diffAll(d *Desired) (bundle, Stats) {
+// allKeys returns every desired and every installed flow's key, sorted,
+// for an Install that compares them all: the first after a Sync, or
+// one after a change of most of the table.
+func (in *Installer) allKeys(d *Desired) []fkey {
 	keys := make([]fkey, 0, len(d.flows.keys)+len(in.flows)/8)
 	for k := range d.flows.keys {
 		keys = append(keys, k)
@@ -334,38 +338,41 @@ func (in *Installer) diffAll(d *Desired) (bundle, Stats) {
 		// rehashed a dozen times on the way.
 		in.flows = make(map[fkey]body, len(d.flows.keys))
 	}
-	return in.diff(d, keys, union(d.groups.keys, in.groups), true)
+	return keys
 }
 
-// diffDirty compares only what changed in d since the last Install.
-func (in *Installer) diffDirty(d *Desired) (bundle, Stats) {
-	dirty := d.flows.takeDirty()
+// sortedKeys returns the keys of dirty, sorted.
+func sortedKeys(dirty map[fkey]struct{}) []fkey {
 	keys := make([]fkey, 0, len(dirty))
 	for k := range dirty {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	return in.diff(d, keys, d.groups.takeDirty(), false)
+	return keys
 }
 
 // bundle is what one Install sends, in order: group adds and changes
 // (flows may point at them), flow deletes, flow adds and changes (so that
 // a delete can never remove a flow the same bundle adds), group deletes.
 // Flow mods are built from the tables' strings as they are sent, so that
-// a bundle of every flow costs little more than its list.
+// a bundle of every flow costs little more than its list of keys: the
+// body of a flow to add or change is the one the installer records as
+// installed.
 type bundle struct {
 	before, after []openflow.Message
-	flows         []flowChange
+	dels          []fkey                    // flows to delete
+	adds          []fkey                    // flows to add or change,
+	cmds          []openflow.FlowModCommand // with these commands (nil: all FlowAdd)
+	bodies        map[fkey]body             // the installer's flows: what adds and changes send
 }
 
 // flowChange is one flow mod of a bundle.
 type flowChange struct {
-	key  fkey
-	body body // "" for a delete
-	cmd  openflow.FlowModCommand
+	key fkey
+	cmd openflow.FlowModCommand
 }
 
-func (b *bundle) len() int { return len(b.before) + len(b.flows) + len(b.after) }
+func (b *bundle) len() int { return len(b.before) + len(b.dels) + len(b.adds) + len(b.after) }
 
 // message builds message i.
 func (b *bundle) message(i int) (openflow.Message, error) {
@@ -373,31 +380,46 @@ func (b *bundle) message(i int) (openflow.Message, error) {
 		return b.before[i], nil
 	}
 	if fc, ok := b.flow(i); ok {
-		return flowMod(fc.cmd, fc.key, fc.body)
+		var bd body
+		if fc.cmd != openflow.FlowDeleteStrict {
+			bd = b.bodies[fc.key]
+		}
+		return flowMod(fc.cmd, fc.key, bd)
 	}
-	return b.after[i-len(b.before)-len(b.flows)], nil
+	return b.after[i-len(b.before)-len(b.dels)-len(b.adds)], nil
 }
 
 // flow returns the flow change that message i sends, if it is one.
 func (b *bundle) flow(i int) (flowChange, bool) {
-	if i -= len(b.before); i < 0 || i >= len(b.flows) {
+	i -= len(b.before)
+	switch {
+	case i < 0:
 		return flowChange{}, false
+	case i < len(b.dels):
+		return flowChange{b.dels[i], openflow.FlowDeleteStrict}, true
+	case i < len(b.dels)+len(b.adds):
+		i -= len(b.dels)
+		cmd := openflow.FlowAdd
+		if b.cmds != nil {
+			cmd = b.cmds[i]
+		}
+		return flowChange{b.adds[i], cmd}, true
 	}
-	return b.flows[i], true
+	return flowChange{}, false
 }
 
 // diff plans the messages that make keys and groups on the switch equal
 // to d, and records them as installed. After a Sync (full), installed
 // flows whose bytes differ from the desired ones but whose actions print
-// the same are the same flow.
+// the same are the same flow. The flows to add or change are listed in
+// keys' own array, which diff takes over.
 func (in *Installer) diff(d *Desired, keys []fkey, groups map[uint32]struct{}, full bool) (bundle, Stats) {
 	var st Stats
-	var b bundle
+	b := bundle{bodies: in.flows}
 	b.before, b.after = in.diffGroups(d, groups, &st)
-	// Sized for every key: an initial install adds them all, and
-	// growing a 200,000-entry slice by doubling costs three times its
-	// size in garbage.
-	adds := make([]flowChange, 0, len(keys))
+	// An initial install adds every key: listing the adds where the
+	// keys were, with a byte per command, costs no second list.
+	adds := keys[:0]
 	for _, k := range keys {
 		want, ok := d.flows.lookup(k)
 		have, installed := in.flows[k]
@@ -410,7 +432,7 @@ func (in *Installer) diff(d *Desired, keys []fkey, groups map[uint32]struct{}, f
 		var cmd openflow.FlowModCommand
 		switch {
 		case !ok && installed:
-			b.flows = append(b.flows, flowChange{key: k, cmd: openflow.FlowDeleteStrict})
+			b.dels = append(b.dels, k)
 			delete(in.flows, k)
 			st.Deleted++
 			continue
@@ -435,14 +457,17 @@ func (in *Installer) diff(d *Desired, keys []fkey, groups map[uint32]struct{}, f
 			}
 			st.Modified++
 		}
-		adds = append(adds, flowChange{key: k, body: want, cmd: cmd})
+		adds = append(adds, k)
+		if cmd != openflow.FlowAdd || b.cmds != nil {
+			if b.cmds == nil {
+				b.cmds = make([]openflow.FlowModCommand, len(adds)-1, len(keys))
+			}
+			b.cmds = append(b.cmds, cmd)
+		}
 		in.flows[k] = want
 	}
-	if len(b.flows) == 0 {
-		b.flows = adds // no deletes: no copy
-	} else {
-		b.flows = append(b.flows, adds...)
-	}
+	clear(keys[len(adds):]) // the keys not sent: no longer held
+	b.adds = adds
 	return b, st
 }
 

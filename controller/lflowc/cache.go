@@ -66,10 +66,17 @@ type parsedMatch struct {
 
 // maxRecent bounds each generation of a recent cache, in entries and
 // in weight (matches held, for parsed matches: one that names a large
-// address set holds one per member).
+// address set holds one per member). A parse tree costs about a
+// kilobyte, and a full compile runs one Fork per core, each with its
+// own caches: with 4,096 entries a generation they held some 35 MB at
+// the controller's peak in the 10,000-port benchmark. What hits is
+// either text shared by many lflows ("next;"), which stays in the
+// current generation however small it is, or the same lflow compiled
+// for each datapath of its group, back to back: 512 entries compile
+// the benchmark's snapshot in the same CPU time (BenchmarkCompileLarge).
 const (
-	maxRecent       = 4096
-	maxRecentWeight = 1 << 17
+	maxRecent       = 512
+	maxRecentWeight = 1 << 15
 )
 
 // recent is a cache that keeps what is used: entries go to the current
