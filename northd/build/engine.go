@@ -199,7 +199,7 @@ func NewEngineFanout(nb *NB, sb *SB, run Fanout) *Engine {
 // computeSwitch computes the outputs of sw, whose ports are final;
 // names are its port names before duplicates were dropped.
 func (e *Engine) computeSwitch(sw *lswitch, names []string) *swOut {
-	fs := newFlowSet()
+	fs := newFlowSetFor(len(sw.ports))
 	sw.flows(e.nb, fs, e.bad)
 	o := &swOut{sw: sw, ports: sw.bindings(), mcs: sw.mcGroups(), names: names, flows: fs.order,
 		tags: map[string]int{}, acls: map[string]bool{}}

@@ -169,11 +169,6 @@ func (e *Engine) updateSwitches(dirty, pgDirty map[string]bool, d *Delta) {
 	}
 	news := e.recompute(dirty, olds)
 	moves := flowMoves(olds, news)
-	// Snapshot what the change can touch before it happens.
-	before := make(map[flowKey][]int, len(moves))
-	for k := range moves {
-		before[k] = slices.Clone(e.flows[k])
-	}
 	ports := map[string]portLook{}
 	for _, set := range []map[string]*swOut{olds, news} {
 		for _, o := range set {
@@ -191,9 +186,7 @@ func (e *Engine) updateSwitches(dirty, pgDirty map[string]bool, d *Delta) {
 	for _, o := range news {
 		e.addSwitch(o)
 	}
-	for k, m := range moves {
-		e.moveFlow(k, m)
-	}
+	e.moveFlows(moves, d)
 	for u, was := range ports {
 		if e.look(u) != was {
 			for pg := range e.pgOf[u] {
@@ -201,19 +194,37 @@ func (e *Engine) updateSwitches(dirty, pgDirty map[string]bool, d *Delta) {
 			}
 		}
 	}
-	for k, was := range before {
-		after := e.flows[k]
+	switchDelta(olds, news, d)
+}
+
+// moveFlows applies moves to the flows' datapaths and adds the flows
+// whose datapaths changed to d. The datapath slices in e.flows are
+// never changed in place (moved makes new ones), so d shares them.
+func (e *Engine) moveFlows(moves map[flowKey]*move, d *Delta) {
+	if len(moves) > len(e.flows) {
+		// A bulk change: size the map once rather than by doubling.
+		grown := make(map[flowKey][]int, len(e.flows)+len(moves))
+		maps.Copy(grown, e.flows)
+		e.flows = grown
+	}
+	for k, m := range moves {
+		was := e.flows[k]
+		after := moved(was, m)
 		if slices.Equal(was, after) {
 			continue
+		}
+		if len(after) == 0 {
+			delete(e.flows, k)
+		} else {
+			e.flows[k] = after
 		}
 		if len(was) > 0 {
 			d.FlowsGone = append(d.FlowsGone, Flow{k.stage, k.priority, k.match, k.actions, was})
 		}
 		if len(after) > 0 {
-			d.Flows = append(d.Flows, Flow{k.stage, k.priority, k.match, k.actions, slices.Clone(after)})
+			d.Flows = append(d.Flows, Flow{k.stage, k.priority, k.match, k.actions, after})
 		}
 	}
-	switchDelta(olds, news, d)
 }
 
 // move is the datapaths a flow leaves and joins.
@@ -223,7 +234,11 @@ type move struct{ del, add []int }
 // having, the datapaths it leaves and joins. A switch that keeps its key
 // moves only the flows it no longer has or newly has.
 func flowMoves(olds, news map[string]*swOut) map[flowKey]*move {
-	moves := map[flowKey]*move{}
+	size := 0
+	for _, n := range news {
+		size += len(n.flows)
+	}
+	moves := make(map[flowKey]*move, size)
 	get := func(k flowKey) *move {
 		m := moves[k]
 		if m == nil {
@@ -236,7 +251,8 @@ func flowMoves(olds, news map[string]*swOut) map[flowKey]*move {
 		n := news[u]
 		if n == nil || n.sw.key != o.sw.key {
 			for _, k := range o.flows {
-				get(k).del = append(get(k).del, o.sw.key)
+				m := get(k)
+				m.del = append(m.del, o.sw.key)
 			}
 			continue
 		}
@@ -248,41 +264,52 @@ func flowMoves(olds, news map[string]*swOut) map[flowKey]*move {
 			if had[k] {
 				delete(had, k)
 			} else {
-				get(k).add = append(get(k).add, n.sw.key)
+				m := get(k)
+				m.add = append(m.add, n.sw.key)
 			}
 		}
 		for k := range had {
-			get(k).del = append(get(k).del, o.sw.key)
+			m := get(k)
+			m.del = append(m.del, o.sw.key)
 		}
 	}
 	for u, n := range news {
 		if o := olds[u]; o == nil || o.sw.key != n.sw.key {
 			for _, k := range n.flows {
-				get(k).add = append(get(k).add, n.sw.key)
+				m := get(k)
+				m.add = append(m.add, n.sw.key)
 			}
 		}
 	}
 	return moves
 }
 
-// moveFlow applies m to flow k's datapaths.
-func (e *Engine) moveFlow(k flowKey, m *move) {
-	dps := e.flows[k]
-	for _, dp := range m.del {
-		if i, found := slices.BinarySearch(dps, dp); found {
-			dps = slices.Delete(dps, i, i+1)
+// moved is the sorted datapaths dps (sorted) become under m: dps itself
+// when m changes nothing, else a new slice.
+func moved(dps []int, m *move) []int {
+	var out []int
+	if len(m.del) > 0 {
+		gone := make(map[int]bool, len(m.del))
+		for _, dp := range m.del {
+			gone[dp] = true
 		}
-	}
-	for _, dp := range m.add {
-		if i, found := slices.BinarySearch(dps, dp); !found {
-			dps = slices.Insert(dps, i, dp)
+		out = make([]int, 0, len(dps)+len(m.add))
+		for _, dp := range dps {
+			if !gone[dp] {
+				out = append(out, dp)
+			}
 		}
-	}
-	if len(dps) == 0 {
-		delete(e.flows, k)
 	} else {
-		e.flows[k] = dps
+		out = make([]int, len(dps), len(dps)+len(m.add))
+		copy(out, dps)
 	}
+	out = append(out, m.add...)
+	slices.Sort(out)
+	out = slices.Compact(out)
+	if slices.Equal(out, dps) {
+		return dps
+	}
+	return slices.Clip(out)
 }
 
 // recompute builds the new outputs of the dirty switches that still

@@ -32,6 +32,14 @@ type flowSet struct {
 
 func newFlowSet() *flowSet { return &flowSet{dps: map[flowKey][]int{}} }
 
+// newFlowSetFor is a flow set sized for one switch with ports ports
+// (about 60 flows a switch has in any case, a few more a port), so that
+// it is not grown by doubling.
+func newFlowSetFor(ports int) *flowSet {
+	n := 64 + 6*ports
+	return &flowSet{dps: make(map[flowKey][]int, n), order: make([]flowKey, 0, n)}
+}
+
 // add adds one flow on datapath dp; adding the same flow twice is a no-op.
 func (s *flowSet) add(dp int, st Stage, prio int, match, actions string) {
 	k := flowKey{st, prio, match, actions}
