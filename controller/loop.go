@@ -83,6 +83,7 @@ type loop struct {
 
 	nbCfgReported int64
 	replicaNbCfg  int64 // SB_Global.nb_cfg as the replica last had it, -1 for none
+	replicaSynced bool  // the replica had every part of its load when its changes were last taken
 	clientNbCfg   int64 // SB_Global.nb_cfg whose changes the SB client has handed over, -1 for none
 }
 
@@ -173,6 +174,26 @@ func (l *loop) round(ctx context.Context) error {
 		return err
 	}
 	l.lbHairpinFlows(l.view, st)
+	return l.publish(ctx, st, tView, l.mgr)
+}
+
+// reporter is what publish needs of the chassis manager.
+type reporter interface {
+	MarkInstalled(ctx context.Context, ports []string) error
+	ReportNbCfg(ctx context.Context, nbCfg int64) error
+}
+
+// publish installs the desired table, if it changed, and reports what
+// is on the switch: the ports now installed and the nb_cfg. It does
+// neither while the replica's load in parts is not all in: a table
+// compiled from some of the lflows lacks flows (an ACL's drop among
+// them), and replaces the whole table on the switch only as one
+// bundle once complete; ports and nb_cfg reported before would claim
+// flows that are not there. tView is when this round's compile began.
+func (l *loop) publish(ctx context.Context, st *chassis.State, tView time.Time, rep reporter) error {
+	if !l.replicaSynced {
+		return nil // the next part pokes the loop
+	}
 	if l.installDue {
 		tInstall := time.Now()
 		stats, err := l.inst.Install(ctx, l.desired)
@@ -195,7 +216,7 @@ func (l *loop) round(ctx context.Context) error {
 			releaseMemory(stats.Added+stats.Modified+stats.Deleted >= bulkInstall)
 		}
 	}
-	return l.report(ctx, st)
+	return l.report(ctx, st, rep)
 }
 
 // takeSBChanges moves the SB client's recorded changes into pendSB: a
@@ -274,7 +295,7 @@ func (l *loop) updateView(src sbSource, st *chassis.State) {
 
 // report tells the chassis manager what is on the switch now: the ports
 // whose flows are installed, and the nb_cfg the SB asked for.
-func (l *loop) report(ctx context.Context, st *chassis.State) error {
+func (l *loop) report(ctx context.Context, st *chassis.State, rep reporter) error {
 	var ready []string
 	for name, p := range st.LocalPorts {
 		if !p.Installed && p.OFPort > 0 {
@@ -283,7 +304,7 @@ func (l *loop) report(ctx context.Context, st *chassis.State) error {
 	}
 	if len(ready) > 0 {
 		slices.Sort(ready)
-		if err := l.mgr.MarkInstalled(ctx, ready); err != nil {
+		if err := rep.MarkInstalled(ctx, ready); err != nil {
 			return fmt.Errorf("mark installed: %w", err)
 		}
 		for _, name := range ready {
@@ -298,7 +319,7 @@ func (l *loop) report(ctx context.Context, st *chassis.State) error {
 	if l.clientNbCfg >= 0 && l.replicaNbCfg >= 0 {
 		nb := min(l.clientNbCfg, l.replicaNbCfg)
 		if nb != l.nbCfgReported {
-			if err := l.mgr.ReportNbCfg(ctx, nb); err != nil {
+			if err := rep.ReportNbCfg(ctx, nb); err != nil {
 				return fmt.Errorf("report nb_cfg: %w", err)
 			}
 			l.nbCfgReported = nb

@@ -37,11 +37,18 @@ type Replica struct {
 	changes Changes
 
 	connected atomic.Bool
+	synced    atomic.Bool
+
+	// schemaColumns are the columns of each replicated table in the
+	// schema, for LoadInParts to check its clauses against.
+	schemaColumns map[string]map[string]bool
+	parts         []Part // set by LoadInParts before Run
 
 	// Owned by the goroutine in Run.
 	dec       *decoder
 	rowParser fastjson.Parser
 	lastTxn   string // the last transaction id applied ("" = none)
+	oneStep   bool   // the server refused monitor_cond_change: load in one step
 }
 
 // table is one replicated table.
@@ -74,7 +81,8 @@ func New(log *slog.Logger, dbModel model.ClientDBModel, schema ovsdb.DatabaseSch
 	if dbModel.Name() != schema.Name {
 		return nil, fmt.Errorf("model is for database %q, schema for %q", dbModel.Name(), schema.Name)
 	}
-	r := &Replica{log: log, dbName: schema.Name, tables: map[string]*table{}, dec: newDecoder()}
+	r := &Replica{log: log, dbName: schema.Name, tables: map[string]*table{}, dec: newDecoder(),
+		schemaColumns: map[string]map[string]bool{}}
 	types := dbModel.Types()
 	for _, s := range specs {
 		if _, dup := r.tables[s.Table]; dup {
@@ -93,15 +101,27 @@ func New(log *slog.Logger, dbModel model.ClientDBModel, schema ovsdb.DatabaseSch
 			return nil, err
 		}
 		r.tables[s.Table] = &table{codec: tc, rows: map[string]model.Model{}}
+		r.schemaColumns[s.Table] = map[string]bool{}
+		for col := range ts.Columns {
+			r.schemaColumns[s.Table][col] = true
+		}
 		r.order = append(r.order, s.Table)
 	}
 	r.changes = Changes{Full: true, Tables: map[string]map[string]struct{}{}}
 	return r, nil
 }
 
-// Connected reports whether the replica holds a complete, current copy
-// (initial monitor reply received on the live connection).
+// Connected reports whether the replica holds a current copy on the
+// live connection: the monitor's reply, the first part of a load in
+// parts (LoadInParts), is in. Until Synced, the copy may lack the rows
+// of the parts still to come.
 func (r *Replica) Connected() bool { return r.connected.Load() }
+
+// Synced reports whether the replica holds a complete, current copy: it
+// is Connected and every part of its load is in. A caller that sees
+// Synced true and then calls TakeChanges has, in what it takes then and
+// took before, every row of the load.
+func (r *Replica) Synced() bool { return r.synced.Load() }
 
 // View is a consistent view of the replica, valid inside Read's fn.
 type View interface {

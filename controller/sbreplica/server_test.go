@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -93,14 +94,16 @@ func TestOVSDBServerRestart(t *testing.T) {
 // resumeScenario loads rows, cuts the replica's connection with the
 // server up, changes three rows, restores the path, and checks that the
 // replica resumed: TakeChanges lists exactly those rows, not Full.
-func resumeScenario(t *testing.T, sock string) {
+func resumeScenario(t *testing.T, sock string, newReplica func(*testing.T, *logRecorder) *Replica) {
 	t.Helper()
 	c := oracle(t, sock)
 	w := newWorkload(t, c, 5)
 	for range 40 {
 		w.step()
 	}
-	res := txn(t, c, ovsdb.Operation{Op: "insert", Table: "Datapath_Binding", Row: ovsdb.Row{"tunnel_key": 9000}})
+	// A key of its own: a test may run the scenario twice on one server.
+	key := 9000 + resumeKeys.Add(1)
+	res := txn(t, c, ovsdb.Operation{Op: "insert", Table: "Datapath_Binding", Row: ovsdb.Row{"tunnel_key": key}})
 	dp := res[0].UUID.GoUUID
 	var lfs []string
 	for i := range 3 {
@@ -109,10 +112,10 @@ func resumeScenario(t *testing.T, sock string) {
 		lfs = append(lfs, res[0].UUID.GoUUID)
 	}
 	rec := &logRecorder{}
-	r := newTestReplica(t, rec)
+	r := newReplica(t, rec)
 	p := newProxy(t, sock)
 	runReplica(t, r, p.remote(), 0)
-	waitFor(t, "connected", r.Connected)
+	waitFor(t, "synced", r.Synced)
 	waitSame(t, r, c)
 	r.TakeChanges()
 
@@ -140,11 +143,13 @@ func resumeScenario(t *testing.T, sock string) {
 	randomAgainstOracle(t, r, c, 6, 50)
 }
 
+var resumeKeys atomic.Int64
+
 // TestOVSDBServerResume: a clustered ovsdb-server keeps a transaction
 // history, so a dropped connection resumes with only the difference.
 func TestOVSDBServerResume(t *testing.T) {
 	s := startOVSDB(t, true)
-	resumeScenario(t, s.sock)
+	resumeScenario(t, s.sock, newTestReplica)
 }
 
 // TestOVSDBServerProbe: a stopped server does not answer echo; the
@@ -202,5 +207,7 @@ func TestOVNDDatabaseRole(t *testing.T) {
 		waitFor(t, "connected", r.Connected)
 		randomAgainstOracle(t, r, c, 9, 200)
 	})
-	t.Run("resume", func(t *testing.T) { resumeScenario(t, sock) })
+	t.Run("resume", func(t *testing.T) { resumeScenario(t, sock, newTestReplica) })
+	t.Run("parts", func(t *testing.T) { partsScenario(t, sock) })
+	t.Run("parts resume", func(t *testing.T) { resumeScenario(t, sock, newPartsReplica) })
 }

@@ -54,6 +54,12 @@ func (r *Replica) Run(ctx context.Context, remote string, tlsConfig *tls.Config,
 		ep := eps[i%len(eps)]
 		s := &session{r: r, ep: ep, probe: probe, notify: notify}
 		err := s.run(ctx, tlsConfig)
+		if len(s.parts) > 0 {
+			// The last transaction id stands for the parts that came,
+			// not for the whole tables: a resumption would miss the rest.
+			r.lastTxn = ""
+		}
+		r.synced.Store(false)
 		if r.connected.Swap(false) {
 			notify()
 		}
@@ -107,6 +113,12 @@ type session struct {
 	nextID int
 	echoed bool // an echo of ours is unanswered
 	synced bool // the initial reply was applied
+	// parts are the ids of the monitor_cond_change requests of a load in
+	// parts whose reply has not come yet, in order.
+	parts []int
+	// loadStart is when the monitor request went out, lastPart when the
+	// last part was applied (for the debug log of a load in parts).
+	loadStart, lastPart time.Time
 }
 
 func (s *session) run(ctx context.Context, tlsConfig *tls.Config) error {
@@ -119,26 +131,71 @@ func (s *session) run(ctx context.Context, tlsConfig *tls.Config) error {
 	defer stop()
 	s.conn = conn
 	s.sp = newSplitter(readerFunc(s.readConn))
-	cols, err := s.serverColumns()
+	cols, has, err := s.serverColumns()
 	if err != nil {
 		return err
 	}
-	if err := s.monitor(cols); err != nil {
+	if err := s.monitor(cols, has); err != nil {
 		return err
 	}
 	s.synced = true
 	s.r.connected.Store(true)
-	s.r.log.Info("replica in sync", "remote", s.ep)
+	if len(s.parts) == 0 {
+		s.r.synced.Store(true)
+		s.r.log.Info("replica in sync", "remote", s.ep)
+	} else {
+		s.r.log.Info("replica connected; the rest comes in parts", "remote", s.ep, "parts", len(s.parts))
+	}
 	s.notify()
 	for {
 		m, err := s.receive()
 		if err != nil {
 			return err
 		}
+		if m.method == nil && !isNull(m.id) {
+			if err := s.partReply(m); err != nil {
+				return err
+			}
+			continue
+		}
+		t0 := time.Now()
 		if err := s.handleNotification(m); err != nil {
 			return err
 		}
+		if len(s.parts) > 0 {
+			s.r.log.Debug("update during a load in parts", "bytes", len(m.params),
+				"wait", t0.Sub(s.lastPart).Round(time.Millisecond), "decode", time.Since(t0).Round(time.Millisecond))
+			s.lastPart = time.Now()
+		}
 	}
+}
+
+// partReply handles a reply outside wait: that of a monitor_cond_change
+// of a load in parts (after the update that brought its rows), or a
+// late one to an echo. The last part's makes the replica Synced.
+func (s *session) partReply(m message) error {
+	i := -1
+	for j, id := range s.parts {
+		if string(m.id) == strconv.Itoa(id) {
+			i = j
+		}
+	}
+	if i < 0 {
+		return nil // a late echo reply
+	}
+	if !isNull(m.err) {
+		// Without the condition change, the monitor cannot widen to the
+		// rest: start over, in one step.
+		s.r.oneStep = true
+		return fmt.Errorf("server refused monitor_cond_change (%s); loading in one step from now on", rpcError(m.err))
+	}
+	s.parts = s.parts[i+1:]
+	if len(s.parts) == 0 {
+		s.r.synced.Store(true)
+		s.r.log.Info("replica in sync", "remote", s.ep, "load", time.Since(s.loadStart).Round(time.Millisecond))
+		s.notify()
+	}
+	return nil
 }
 
 type readerFunc func([]byte) (int, error)
@@ -318,31 +375,36 @@ func rpcError(raw []byte) string {
 }
 
 // serverColumns asks the server for its schema and returns, per
-// replicated table the server has, the columns both sides know.
-func (s *session) serverColumns() (map[string][]string, error) {
+// replicated table the server has, the columns both sides know, and
+// every column the server has.
+func (s *session) serverColumns() (map[string][]string, map[string]map[string]bool, error) {
 	id, err := s.call("get_schema", s.r.dbName)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	raw, rpcErr, err := s.wait(id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if rpcErr != "" {
-		return nil, fmt.Errorf("get_schema %s: %s", s.r.dbName, rpcErr)
+		return nil, nil, fmt.Errorf("get_schema %s: %s", s.r.dbName, rpcErr)
 	}
 	var p fastjson.Parser
 	res, err := p.ParseBytes(raw)
 	if err != nil {
-		return nil, badInput("get_schema reply: %w", err)
+		return nil, nil, badInput("get_schema reply: %w", err)
 	}
-	out := map[string][]string{}
+	out, has := map[string][]string{}, map[string]map[string]bool{}
 	for _, name := range s.r.order {
 		tc := s.r.tables[name].codec
 		cols := res.Get("tables", name, "columns")
 		if cols == nil {
 			s.r.log.Warn("server has no table; it stays empty", "table", name)
 			continue
+		}
+		has[name] = map[string]bool{}
+		if o, err := cols.Object(); err == nil {
+			o.Visit(func(k []byte, _ *fastjson.Value) { has[name][string(k)] = true })
 		}
 		want := []string{}
 		for _, c := range tc.names {
@@ -354,26 +416,39 @@ func (s *session) serverColumns() (map[string][]string, error) {
 		}
 		out[name] = want
 	}
-	return out, nil
+	return out, has, nil
 }
 
 // monitor sends the monitor request, the newest kind the server knows,
-// and applies its reply.
-func (s *session) monitor(cols map[string][]string) error {
-	reqs := map[string][]map[string]any{}
-	for t, c := range cols {
-		reqs[t] = []map[string]any{{"columns": c}}
+// and applies its reply. A load in parts (see parts.go) asks with the
+// first step's condition and, once the reply is in and before decoding
+// it, sends a monitor_cond_change for each further step (s.parts).
+func (s *session) monitor(cols map[string][]string, has map[string]map[string]bool) error {
+	var steps []map[string][]any
+	if !s.r.oneStep {
+		steps = s.r.steps(has)
 	}
 	last := s.r.lastTxn
 	if last == "" {
 		last = zeroUUID
 	}
 	for _, method := range []string{"monitor_cond_since", "monitor_cond", "monitor"} {
+		// A resumption asks for the whole tables, as the replica had
+		// them; only monitor_cond* know conditions.
+		split := len(steps) > 1 && method != "monitor" && (method != "monitor_cond_since" || s.r.lastTxn == "")
+		reqs := map[string][]map[string]any{}
+		for t, c := range cols {
+			req := map[string]any{"columns": c}
+			if w, ok := steps0(steps, split)[t]; ok {
+				req["where"] = w
+			}
+			reqs[t] = []map[string]any{req}
+		}
 		params := []any{s.r.dbName, monitorID, reqs}
 		if method == "monitor_cond_since" {
 			params = append(params, last)
 		}
-		t0 := time.Now()
+		s.loadStart = time.Now()
 		id, err := s.call(method, params...)
 		if err != nil {
 			return err
@@ -387,12 +462,43 @@ func (s *session) monitor(cols map[string][]string) error {
 			continue
 		}
 		t1 := time.Now()
+		if split {
+			if err := s.askParts(steps[1:]); err != nil {
+				return err
+			}
+		}
 		err = s.applyReply(method, res)
-		s.r.log.Debug("monitor reply", "method", method, "bytes", len(res), "wait", t1.Sub(t0).Round(time.Millisecond),
-			"decode", time.Since(t1).Round(time.Millisecond))
+		s.lastPart = time.Now()
+		s.r.log.Debug("monitor reply", "method", method, "bytes", len(res), "wait", t1.Sub(s.loadStart).Round(time.Millisecond),
+			"decode", time.Since(t1).Round(time.Millisecond), "parts", len(s.parts))
 		return err
 	}
 	return errors.New("server refused monitor, monitor_cond and monitor_cond_since")
+}
+
+// steps0 returns the first step's conditions when the load is split.
+func steps0(steps []map[string][]any, split bool) map[string][]any {
+	if !split {
+		return nil
+	}
+	return steps[0]
+}
+
+// askParts sends one monitor_cond_change per step, each widening the
+// conditions to the step's.
+func (s *session) askParts(steps []map[string][]any) error {
+	for _, step := range steps {
+		reqs := map[string][]map[string]any{}
+		for t, w := range step {
+			reqs[t] = []map[string]any{{"where": w}}
+		}
+		id, err := s.call("monitor_cond_change", monitorID, monitorID, reqs)
+		if err != nil {
+			return err
+		}
+		s.parts = append(s.parts, id)
+	}
+	return nil
 }
 
 // applyReply applies a monitor reply.
