@@ -99,7 +99,7 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 			return fmt.Errorf("write sb: %w", err)
 		}
 		p.resolve(res)
-		t2, ops = time.Now(), len(p.ops)
+		t2, ops = time.Now(), p.len()
 	}
 	if err := s.feedback(ctx, sbc, c); err != nil {
 		return err
@@ -203,11 +203,11 @@ func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
 	if err != nil {
 		return fmt.Errorf("plan sb: %w", err)
 	}
-	ops := txn.ops
 	results, err := n.writeSB(ctx, sbc, txn)
 	if err != nil {
 		return fmt.Errorf("write sb: %w", err)
 	}
+	ops := txn.heads
 	n.log.Debug("full round wrote sb", "ops", len(ops), "flows", len(res.Flows))
 	defer afterBulk(len(ops))
 	fb := &nbFeedback{sbCfg: res.Global.NbCfg, chassis: sb.chassisPriv, hosts: sb.chassis, up: portsUp(sb),
@@ -264,7 +264,7 @@ const splitFeedback = 100
 
 // waitIndex waits until the SB cache holds the rows the full round
 // inserted, then indexes the SB against the result it wrote.
-func waitIndex(ctx context.Context, sbc client.Client, ops []ovsdb.Operation, results []ovsdb.OperationResult, want *build.Result) (*sbIndex, error) {
+func waitIndex(ctx context.Context, sbc client.Client, ops []opHead, results []ovsdb.OperationResult, want *build.Result) (*sbIndex, error) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if cached(sbc, ops, results) {
@@ -289,15 +289,15 @@ func waitIndex(ctx context.Context, sbc client.Client, ops []ovsdb.Operation, re
 }
 
 // cached reports whether every row inserted by ops is in the cache.
-func cached(c client.Client, ops []ovsdb.Operation, results []ovsdb.OperationResult) bool {
+func cached(c client.Client, ops []opHead, results []ovsdb.OperationResult) bool {
 	for i, op := range ops {
-		if op.Op != ovsdb.OperationInsert || i >= len(results) {
+		if op.op != ovsdb.OperationInsert || i >= len(results) {
 			continue
 		}
-		if slices.Contains(unmonitored, op.Table) {
+		if slices.Contains(unmonitored, op.table) {
 			continue
 		}
-		t := c.Cache().Table(op.Table)
+		t := c.Cache().Table(op.table)
 		if t == nil || t.Row(results[i].UUID.GoUUID) == nil {
 			return false
 		}
@@ -316,7 +316,7 @@ func (n *Northd) writeSB(ctx context.Context, sbc client.Client, txn *sbTxn) ([]
 		}
 		return transactResults(ctx, sbc, ops)
 	}
-	if len(txn.ops) == 0 {
+	if txn.len() == 0 {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -325,7 +325,7 @@ func (n *Northd) writeSB(ctx context.Context, sbc client.Client, txn *sbTxn) ([]
 	if err != nil {
 		return nil, err
 	}
-	if _, err := ovsdb.CheckOperationResults(res, txn.ops); err != nil {
+	if err := txn.check(res); err != nil {
 		return nil, err
 	}
 	return res, nil

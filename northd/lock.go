@@ -293,7 +293,7 @@ func (l *sbLock) writeTxn(id, db string, txn *sbTxn) error {
 	b = ovsjson.AppendString(b, lockName)
 	b = append(b, '}')
 	var err error
-	for i := range txn.ops {
+	for i := range txn.len() {
 		b = append(b, ',')
 		if b, err = txn.appendTo(b, i); err != nil {
 			break

@@ -169,9 +169,13 @@ type deltaPlan struct {
 	x   *sbIndex
 	sbTxn
 	// fixes point index entries holding a named UUID at the real one,
-	// once the transaction has returned.
-	fixes []func(real map[string]string)
-	next  int
+	// once the transaction has returned; newFlows and newPorts name the
+	// flow and port entries that do (a bulk round has tens of
+	// thousands: a closure each took twice the memory).
+	fixes    []func(real map[string]string)
+	newFlows []contentKey
+	newPorts []string
+	next     int
 }
 
 func (p *deltaPlan) named() string {
@@ -199,7 +203,7 @@ func fix[K comparable](p *deltaPlan, m map[K]string, k K) {
 // planDelta returns the operations that apply d to SB. It updates the
 // index as if they succeed; after a failure the index must be rebuilt.
 func planDelta(api client.Client, x *sbIndex, d *build.Delta) *deltaPlan {
-	p := &deltaPlan{api: api, x: x}
+	p := &deltaPlan{api: api, x: x, newFlows: make([]contentKey, 0, len(d.Flows)), newPorts: make([]string, 0, len(d.Ports))}
 	p.grow(1 + len(d.Datapaths) + len(d.DatapathsGone) + len(d.Ports) + len(d.PortsGone) + len(d.MCGroups) +
 		len(d.MCGroupsGone) + len(d.PortGroups) + len(d.PortGroupsGone) + len(d.AddressSets) + len(d.AddressSetsGone) +
 		len(d.Flows) + len(d.FlowsGone))
@@ -256,7 +260,7 @@ func (p *deltaPlan) ports(d *build.Delta) {
 		r.UUID, r.Up = p.named(), new(false)
 		p.encoded(insertPort(&r))
 		p.x.pb[w.Name] = r.UUID
-		fix(p, p.x.pb, w.Name)
+		p.newPorts = append(p.newPorts, w.Name)
 	}
 }
 
@@ -352,7 +356,7 @@ func (p *deltaPlan) flows(d *build.Delta) {
 		p.encoded(insertFlow(&r))
 		k := keyOf(f)
 		p.x.flow[k] = r.UUID
-		fix(p, p.x.flow, k)
+		p.newFlows = append(p.newFlows, k)
 	}
 	for _, set := range gone {
 		if g := p.x.groups[set]; g != nil {
@@ -399,12 +403,24 @@ func (p *deltaPlan) group(dps []string) string {
 // ones from the transaction's results.
 func (p *deltaPlan) resolve(res []ovsdb.OperationResult) {
 	real := map[string]string{}
-	for i, op := range p.ops {
-		if op.Op == ovsdb.OperationInsert && op.UUIDName != "" && i < len(res) {
-			real[op.UUIDName] = res[i].UUID.GoUUID
+	for i, op := range p.heads {
+		if op.op == ovsdb.OperationInsert && op.uuidName != "" && i < len(res) {
+			real[op.uuidName] = res[i].UUID.GoUUID
 		}
 	}
 	for _, f := range p.fixes {
 		f(real)
+	}
+	resolveAll(p.x.flow, p.newFlows, real)
+	resolveAll(p.x.pb, p.newPorts, real)
+}
+
+// resolveAll points the entries keys of m that hold a named UUID at the
+// real one.
+func resolveAll[K comparable](m map[K]string, keys []K, real map[string]string) {
+	for _, k := range keys {
+		if u, ok := real[m[k]]; ok {
+			m[k] = u
+		}
 	}
 }

@@ -172,24 +172,34 @@ func insertMCGroup(m *sbdb.MulticastGroup) ovsdb.Operation {
 	return insertOp(sbdb.MulticastGroupTable, m.UUID, r)
 }
 
-// sbTxn is an SB transaction being planned. ops[i] describes operation
-// i; when raw[i] is set it holds the operation's JSON and ops[i] keeps
-// only op, table, uuid and uuid-name. The bulk tables' rows are encoded
-// as they are planned (encoded): a 40,000-row transaction then takes
-// about a fifth of the memory libovsdb's row maps took, at the moment
-// northd's memory peaks.
+// sbTxn is an SB transaction being planned. Every operation has a head
+// (op, table, uuid, uuid-name: what resolving its result needs); its
+// body is raw[i], its JSON, or else plain[i]. The bulk tables' rows are
+// encoded as they are planned (encoded): a 40,000-row transaction then
+// takes about a fifth of the memory libovsdb's row maps took, at the
+// moment northd's memory peaks, and a head is a quarter of an
+// ovsdb.Operation.
 type sbTxn struct {
-	ops   []ovsdb.Operation
+	heads []opHead
 	raw   [][]byte
+	plain map[int]ovsdb.Operation
 	arena []byte // raw's backing store, in chunks
 	err   error  // the first planning error
 	sent  bool   // dropEncoded ran: the transaction cannot be sent again
 }
 
+// opHead is what resolving an operation's result needs of it.
+type opHead struct{ op, table, uuid, uuidName string }
+
+func headOf(op ovsdb.Operation) opHead { return opHead{op.Op, op.Table, op.UUID, op.UUIDName} }
+
+// len is the number of operations.
+func (t *sbTxn) len() int { return len(t.heads) }
+
 // grow makes room for n more operations: a bulk transaction's slices
 // are then allocated once rather than doubled a dozen times.
 func (t *sbTxn) grow(n int) {
-	t.ops = slices.Grow(t.ops, n)
+	t.heads = slices.Grow(t.heads, n)
 	t.raw = slices.Grow(t.raw, n)
 }
 
@@ -198,8 +208,14 @@ func (t *sbTxn) add(ops []ovsdb.Operation, err error) {
 	if err != nil && t.err == nil {
 		t.err = err
 	}
-	t.ops = append(t.ops, ops...)
-	t.raw = append(t.raw, make([][]byte, len(ops))...)
+	if t.plain == nil && len(ops) > 0 {
+		t.plain = map[int]ovsdb.Operation{}
+	}
+	for _, op := range ops {
+		t.plain[len(t.heads)] = op
+		t.heads = append(t.heads, headOf(op))
+		t.raw = append(t.raw, nil)
+	}
 }
 
 // encoded appends op in its encoded form.
@@ -213,16 +229,13 @@ func (t *sbTxn) encoded(op ovsdb.Operation) {
 		t.err = err
 	}
 	t.raw = append(t.raw, t.arena[start:len(t.arena):len(t.arena)])
-	t.ops = append(t.ops, ovsdb.Operation{Op: op.Op, Table: op.Table, UUID: op.UUID, UUIDName: op.UUIDName})
+	t.heads = append(t.heads, headOf(op))
 }
 
-// dropEncoded releases the encoded rows of a transaction that has been
-// sent; ops keeps what resolving its results needs.
+// dropEncoded releases the operations' bodies once the transaction has
+// been sent; heads keep what resolving its results needs.
 func (t *sbTxn) dropEncoded() {
-	for i := range t.raw {
-		t.raw[i] = nil
-	}
-	t.arena, t.sent = nil, true
+	t.raw, t.plain, t.arena, t.sent = nil, nil, nil, true
 }
 
 // appendTo appends operation i's JSON to b.
@@ -230,16 +243,16 @@ func (t *sbTxn) appendTo(b []byte, i int) ([]byte, error) {
 	if t.raw[i] != nil {
 		return append(b, t.raw[i]...), nil
 	}
-	return appendOp(b, t.ops[i])
+	return appendOp(b, t.plain[i])
 }
 
 // operations returns the whole transaction as libovsdb operations,
 // decoding the encoded ones (for a transaction sent through libovsdb).
 func (t *sbTxn) operations() ([]ovsdb.Operation, error) {
-	out := make([]ovsdb.Operation, len(t.ops))
-	for i, op := range t.ops {
+	out := make([]ovsdb.Operation, len(t.heads))
+	for i := range t.heads {
 		if t.raw[i] == nil {
-			out[i] = op
+			out[i] = t.plain[i]
 			continue
 		}
 		if err := json.Unmarshal(t.raw[i], &out[i]); err != nil {
@@ -247,4 +260,34 @@ func (t *sbTxn) operations() ([]ovsdb.Operation, error) {
 		}
 	}
 	return out, nil
+}
+
+// check reports the operations res says failed, as
+// ovsdb.CheckOperationResults does for libovsdb's operations: res has
+// a result per operation, and one more (an error) when the commit
+// failed.
+func (t *sbTxn) check(res []ovsdb.OperationResult) error {
+	if len(res) < len(t.heads) {
+		return fmt.Errorf("ovsdb transaction error. %d operations submitted but only %d results received", len(t.heads), len(res))
+	}
+	var first string
+	failed := 0
+	for i, r := range res {
+		if r.Error == "" {
+			continue
+		}
+		if failed++; failed > 1 {
+			continue
+		}
+		if i >= len(t.heads) {
+			first = fmt.Sprintf("commit: %s: %s", r.Error, r.Details)
+		} else {
+			h := t.heads[i]
+			first = fmt.Sprintf("operation %d (%s %s): %s: %s", i, h.op, h.table, r.Error, r.Details)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d ovsdb operations failed, the first: %s", failed, first)
+	}
+	return nil
 }

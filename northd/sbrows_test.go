@@ -2,6 +2,7 @@ package northd
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -115,6 +116,37 @@ func TestTxnOperationsDecodeEncoded(t *testing.T) {
 		}
 		if d := cmp.Diff(canonJSON(t, want), canonJSON(t, got)); d != "" {
 			t.Errorf("operation %d (-encoded +decoded):\n%s", i, d)
+		}
+	}
+}
+
+// check fails a transaction as ovsdb.CheckOperationResults does: too
+// few results, a failed operation (named by its index, op and table),
+// or the extra result of a failed commit; and passes a clean one.
+func TestTxnCheck(t *testing.T) {
+	var txn sbTxn
+	txn.encoded(deleteOp(sbdb.LogicalFlowTable, "6a3f3c55-3e4b-4b5a-9c36-0c7d1f0f2a11"))
+	txn.add([]ovsdb.Operation{deleteOp(sbdb.PortBindingTable, "6a3f3c55-3e4b-4b5a-9c36-0c7d1f0f2a12")}, nil)
+	ok := []ovsdb.OperationResult{{Count: 1}, {Count: 1}}
+	if err := txn.check(ok); err != nil {
+		t.Errorf("clean results: %v", err)
+	}
+	for _, c := range []struct {
+		res  []ovsdb.OperationResult
+		want string
+	}{
+		{ok[:1], "2 operations submitted but only 1 results"},
+		{[]ovsdb.OperationResult{{Count: 1}, {Error: "constraint violation", Details: "no such row"}},
+			"1 ovsdb operations failed, the first: operation 1 (delete Port_Binding): constraint violation: no such row"},
+		{[]ovsdb.OperationResult{{Count: 1}, {Count: 1}, {Error: "referential integrity violation", Details: "x"}},
+			"commit: referential integrity violation: x"},
+	} {
+		err := txn.check(c.res)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("check(%v) = %v, want an error with %q", c.res, err, c.want)
+		}
+		if _, lerr := ovsdb.CheckOperationResults(c.res, make([]ovsdb.Operation, txn.len())); lerr == nil {
+			t.Errorf("libovsdb passes %v, which check fails", c.res)
 		}
 	}
 }
