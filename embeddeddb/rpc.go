@@ -75,8 +75,9 @@ func (c *conn) replyError(id []byte, tag, details string) {
 	c.send(errorReply(id, &database.Error{Tag: tag, Details: details}))
 }
 
-// handle decodes and dispatches one message. A returned error closes the
-// connection.
+// handle decodes and dispatches one message, as an ovsjson.Splitter
+// returns it: one JSON value whose grammar the Splitter has checked. A
+// returned error closes the connection.
 func (c *conn) handle(msg []byte) error {
 	if int64(len(msg)) >= c.srv.rawTransactMin.Load() {
 		if done, err := c.handleRawTransact(msg); done {
@@ -85,7 +86,7 @@ func (c *conn) handle(msg []byte) error {
 	}
 	v, err := c.parser.ParseBytes(msg)
 	if err == nil {
-		err = validateJSON(v)
+		err = validateParsed(v, msg)
 	}
 	if err != nil {
 		// As ovsdb-server: no reply, the connection just closes.
@@ -237,6 +238,24 @@ func sortedParams(params []*fastjson.Value) string {
 		b = append(b, database.SortedJSON(p)...)
 	}
 	return string(append(b, ']'))
+}
+
+// validateParsed checks a parsed message as validateJSON does. The
+// Splitter that cut msg out of the stream has checked its grammar
+// strictly (numbers, escapes, control characters), so of validateJSON's
+// checks only the one for NUL characters, which valid JSON can only
+// spell \u0000, can fail (see validRaw). A transact request without one
+// skips the walk of its operations, which the engine reads anyway, as
+// handleRawTransact does; its id is still walked, since that unescapes
+// its strings and the reply carries the id as fastjson then renders it.
+func validateParsed(v *fastjson.Value, msg []byte) error {
+	if bytes.Index(msg, escapedNUL) >= 0 || string(v.GetStringBytes("method")) != "transact" {
+		return validateJSON(v)
+	}
+	if id := v.Get("id"); id != nil {
+		return validateJSON(id)
+	}
+	return nil
 }
 
 // validateJSON rejects what fastjson lets through but JSON and ovsdb-server
