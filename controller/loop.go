@@ -253,6 +253,11 @@ func (l *loop) takeSBChanges(sb client.Client) {
 			}
 		}
 	}
+	if l.mgr != nil {
+		// Every change, so that the manager reads only the bindings
+		// that changed (a new manager reads them all once).
+		l.mgr.NoteChanges(cs.Tables, cs.Full)
+	}
 	l.pendSB.merge(cs)
 	// Only a change the chassis manager reads, in a way that matters
 	// (not SB_Global's nb_cfg, not another chassis' port), reconciles.

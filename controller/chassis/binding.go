@@ -108,19 +108,35 @@ func computeBinding(ovs *ovsView, sb *sbView, cfg Config, chUUID string) *bindin
 		}
 	}
 	b.addContainers(sb, ifaces, chUUID, cfg)
-	for _, pb := range sb.pbs {
-		if pb.Type != typeVIF && bindsHere(sb, pb, chUUID, cfg) {
+	for _, pb := range sb.idx.nonVIF {
+		if sb.pbs[pb.LogicalPort] == pb && bindsHere(sb, pb, chUUID, cfg) {
 			b.gateway[pb.LogicalPort] = pb
 		}
 	}
-	for _, pb := range sb.pbs {
+	// Claims are among the ports bound here (local VIFs, gateways),
+	// releases among those held here: not every binding needs a look.
+	claimable := func(pb *sbdb.PortBinding) {
+		if pb != nil && (pb.Chassis == nil || *pb.Chassis != chUUID) {
+			b.claim = append(b.claim, pb)
+		}
+	}
+	for name, lp := range b.local {
+		if lp.Type == typeVIF {
+			claimable(sb.pbs[name])
+		}
+	}
+	for _, pb := range b.gateway {
+		if lp := b.local[pb.LogicalPort]; lp == nil || lp.Type != typeVIF { // not counted above
+			claimable(pb)
+		}
+	}
+	for _, pb := range sb.idx.byChassis[chUUID] {
+		if sb.pbs[pb.LogicalPort] != pb {
+			continue // a row its name does not stand for
+		}
 		lp := b.local[pb.LogicalPort]
 		bound := lp != nil && lp.Type == typeVIF || b.gateway[pb.LogicalPort] != nil
-		held := pb.Chassis != nil && *pb.Chassis == chUUID
-		switch {
-		case bound && !held:
-			b.claim = append(b.claim, pb)
-		case !bound && held && boundTypes[pb.Type]:
+		if !bound && boundTypes[pb.Type] {
 			b.release = append(b.release, pb)
 		}
 	}
@@ -133,8 +149,8 @@ func computeBinding(ovs *ovsView, sb *sbView, cfg Config, chUUID string) *bindin
 // addContainers binds the container ports (parent_port set) whose parent
 // is bound here; they share the parent's interface, told apart by tag.
 func (b *binding) addContainers(sb *sbView, ifaces map[string]*vswitch.Interface, chUUID string, cfg Config) {
-	for _, pb := range sb.pbs {
-		if pb.ParentPort == nil || pb.Type != typeVIF || !requestedHere(pb, chUUID, cfg) {
+	for _, pb := range sb.idx.containers {
+		if sb.pbs[pb.LogicalPort] != pb || !requestedHere(pb, chUUID, cfg) {
 			continue
 		}
 		parent := b.local[*pb.ParentPort]

@@ -126,6 +126,19 @@ type LocalDatapath struct {
 	SNATZone int
 }
 
+// NoteChanges reports the rows of the SB client's cache that changed
+// since the last report, by table and UUID, or, with full, that changes
+// were lost (a rebuilt cache, a dropped event). A caller that reports
+// changes once must report every change from then on: the Manager then
+// reads only the Port_Bindings reported, instead of looking at all of
+// them in every Reconcile, and scans them all again after a full
+// report.
+func (m *Manager) NoteChanges(sb map[string]map[string]struct{}, full bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pbx.note(sb[sbdb.PortBindingTable], full)
+}
+
 // Reconcile does every OVS and SB write needed to bring this chassis in
 // line with the configuration and the SB, and returns the local view.
 // It is idempotent: when nothing changed it issues no transaction. The
@@ -158,6 +171,11 @@ func (m *Manager) Reconcile(ctx context.Context) (*State, error) {
 	m.logBinding(b)
 	if err := t.commit(ctx); err != nil {
 		return nil, fmt.Errorf("sb port bindings: %w", err)
+	}
+	for _, l := range [][]*sbdb.PortBinding{b.claim, b.release} {
+		for _, pb := range l {
+			m.pbx.touch(pb.UUID)
+		}
 	}
 	return m.applyOVS(ctx, ov, sbv, cfg, b, chUUID)
 }

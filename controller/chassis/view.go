@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 
+	libcache "github.com/ovn-kubernetes/libovsdb/cache"
 	"github.com/ovn-kubernetes/libovsdb/client"
 	"github.com/ovn-kubernetes/libovsdb/model"
 
@@ -99,6 +100,7 @@ type sbView struct {
 	privates map[string]*sbdb.ChassisPrivate
 	pbs      map[string]*sbdb.PortBinding   // by logical port
 	pbsByDP  map[string][]*sbdb.PortBinding // by datapath uuid
+	idx      *pbIndex                       // pbs and pbsByDP come from it, with its other indexes
 	dps      map[string]*sbdb.DatapathBinding
 	ha       haView
 }
@@ -124,7 +126,7 @@ func readSB(_ context.Context, c client.Client, x *pbIndex) (*sbView, error) {
 	}
 	v := &sbView{chassis: map[string]*sbdb.Chassis{}, chByUUID: map[string]*sbdb.Chassis{},
 		encaps: map[string]*sbdb.Encap{}, privates: map[string]*sbdb.ChassisPrivate{},
-		pbs: x.byName, pbsByDP: x.byDP, dps: make(map[string]*sbdb.DatapathBinding, len(dps)),
+		pbs: x.byName, pbsByDP: x.byDP, idx: x, dps: make(map[string]*sbdb.DatapathBinding, len(dps)),
 		ha: haView{groups: map[string]*sbdb.HAChassisGroup{}, members: map[string]*sbdb.HAChassis{}}}
 	for _, g := range groups {
 		v.ha.groups[g.UUID] = g
@@ -159,14 +161,30 @@ func (v *sbView) chassisEncaps(ch *sbdb.Chassis) []*sbdb.Encap {
 	return out
 }
 
-// pbIndex indexes the cached Port_Bindings by name and by datapath. The
-// cache replaces a row on update and never modifies it, so a row whose
-// pointer is the one indexed last time is unchanged.
+// pbIndex indexes the cached Port_Bindings by name, by datapath, and by
+// what computeBinding looks for (every non-VIF port, container ports,
+// ports by chassis), so that a Reconcile reads the few ports that can
+// matter to it rather than all of them.
+//
+// It is brought up to date in one of two ways. By default update scans
+// the cache: the cache replaces a row on update and never modifies it,
+// so a row whose pointer is the one indexed last time is unchanged.
+// Once its owner reports changes (note), update reads only the rows
+// reported since the last update, and scans again only when told that
+// changes were lost (a full note) or on its first update.
 type pbIndex struct {
-	rows    map[string]*sbdb.PortBinding   // by UUID
-	byName  map[string]*sbdb.PortBinding   // by logical port
-	byDP    map[string][]*sbdb.PortBinding // by datapath UUID
-	changed map[string]struct{}            // UUIDs added, replaced or removed since takeChanged
+	rows       map[string]*sbdb.PortBinding            // by UUID
+	byName     map[string]*sbdb.PortBinding            // by logical port
+	byDP       map[string][]*sbdb.PortBinding          // by datapath UUID
+	nonVIF     map[string]*sbdb.PortBinding            // every type but VIF, by UUID
+	containers map[string]*sbdb.PortBinding            // VIFs with a parent port, by UUID
+	byChassis  map[string]map[string]*sbdb.PortBinding // chassis UUID -> UUID -> binding held there
+	shared     map[string][]*sbdb.PortBinding          // the rows of a name more than one row has (byName holds the last added)
+	changed    map[string]struct{}                     // UUIDs added, replaced or removed since takeChanged
+
+	fed     bool                // changes are reported through note: update reads only those
+	pending map[string]struct{} // UUIDs reported since the last update
+	rescan  bool                // a report said changes were lost: scan at the next update
 }
 
 // takeChanged returns the UUIDs of the rows added, replaced or removed
@@ -180,17 +198,82 @@ func (x *pbIndex) takeChanged() map[string]struct{} {
 	return c
 }
 
+// note reports that rows ids changed in the cache (full: that some
+// changes were lost) and makes update rely on such reports from now on.
+func (x *pbIndex) note(ids map[string]struct{}, full bool) {
+	x.fed = true
+	if full {
+		x.rescan, x.pending = true, nil
+		return
+	}
+	if x.rescan {
+		return
+	}
+	if x.pending == nil {
+		x.pending = make(map[string]struct{}, len(ids))
+	}
+	for id := range ids {
+		x.pending[id] = struct{}{}
+	}
+}
+
+// touch makes the next update read rows ids again, when changes are
+// reported (rows this manager just wrote, whose report may come later).
+func (x *pbIndex) touch(ids ...string) {
+	if !x.fed || x.rescan || len(ids) == 0 {
+		return
+	}
+	if x.pending == nil {
+		x.pending = map[string]struct{}{}
+	}
+	for _, id := range ids {
+		x.pending[id] = struct{}{}
+	}
+}
+
 // update brings the index in line with c's cache.
 func (x *pbIndex) update(c client.Client) error {
 	cache := c.Cache()
 	if cache == nil {
 		return errors.New("client not connected")
 	}
+	return x.updateTable(cache.Table(sbdb.PortBindingTable))
+}
+
+// updateTable brings the index in line with t, the cached Port_Binding
+// table (nil when the client has none).
+func (x *pbIndex) updateTable(t *libcache.RowCache) error {
 	if x.rows == nil {
 		x.rows, x.byName, x.byDP = map[string]*sbdb.PortBinding{}, map[string]*sbdb.PortBinding{}, map[string][]*sbdb.PortBinding{}
+		x.nonVIF, x.containers, x.byChassis = map[string]*sbdb.PortBinding{}, map[string]*sbdb.PortBinding{}, map[string]map[string]*sbdb.PortBinding{}
+		x.shared = map[string][]*sbdb.PortBinding{}
+		x.rescan = true
 	}
+	if x.fed && !x.rescan {
+		pending := x.pending
+		x.pending = nil
+		for id := range pending {
+			var pb *sbdb.PortBinding
+			if t != nil {
+				if m := t.Row(id); m != nil {
+					var ok bool
+					if pb, ok = m.(*sbdb.PortBinding); !ok {
+						return fmt.Errorf("table %s holds %T", sbdb.PortBindingTable, m)
+					}
+				}
+			}
+			if old, had := x.rows[id]; had {
+				x.drop(old)
+			}
+			if pb != nil {
+				x.add(pb)
+			}
+		}
+		return nil
+	}
+	x.rescan, x.pending = false, nil
 	var all map[string]model.Model
-	if t := cache.Table(sbdb.PortBindingTable); t != nil {
+	if t != nil {
 		all = t.RowsShallow()
 	}
 	for id, m := range all {
@@ -218,13 +301,32 @@ func (x *pbIndex) update(c client.Client) error {
 }
 
 func (x *pbIndex) add(pb *sbdb.PortBinding) {
-	x.note(pb.UUID)
+	x.noteChanged(pb.UUID)
 	x.rows[pb.UUID] = pb
+	if o := x.byName[pb.LogicalPort]; o != nil && o != pb {
+		if x.shared[pb.LogicalPort] == nil {
+			x.shared[pb.LogicalPort] = []*sbdb.PortBinding{o}
+		}
+		x.shared[pb.LogicalPort] = append(x.shared[pb.LogicalPort], pb)
+	}
 	x.byName[pb.LogicalPort] = pb
 	x.byDP[pb.Datapath] = append(x.byDP[pb.Datapath], pb)
+	if pb.Type != typeVIF {
+		x.nonVIF[pb.UUID] = pb
+	} else if pb.ParentPort != nil {
+		x.containers[pb.UUID] = pb
+	}
+	if pb.Chassis != nil {
+		held := x.byChassis[*pb.Chassis]
+		if held == nil {
+			held = map[string]*sbdb.PortBinding{}
+			x.byChassis[*pb.Chassis] = held
+		}
+		held[pb.UUID] = pb
+	}
 }
 
-func (x *pbIndex) note(id string) {
+func (x *pbIndex) noteChanged(id string) {
 	if x.changed == nil {
 		x.changed = map[string]struct{}{}
 	}
@@ -232,18 +334,34 @@ func (x *pbIndex) note(id string) {
 }
 
 func (x *pbIndex) drop(pb *sbdb.PortBinding) {
-	x.note(pb.UUID)
+	x.noteChanged(pb.UUID)
 	delete(x.rows, pb.UUID)
-	if x.byName[pb.LogicalPort] == pb {
-		delete(x.byName, pb.LogicalPort)
-		// Another row with the name (the SB's index forbids it, a
-		// cache in the middle of a transaction may show it) takes over.
-		for _, o := range x.byDP[pb.Datapath] {
-			if o != pb && o.LogicalPort == pb.LogicalPort {
-				x.byName[o.LogicalPort] = o
-				x.note(o.UUID)
+	delete(x.nonVIF, pb.UUID)
+	delete(x.containers, pb.UUID)
+	if pb.Chassis != nil {
+		if held := x.byChassis[*pb.Chassis]; held != nil {
+			delete(held, pb.UUID)
+			if len(held) == 0 {
+				delete(x.byChassis, *pb.Chassis)
 			}
 		}
+	}
+	if same := x.shared[pb.LogicalPort]; same != nil {
+		// Another row with the name (the SB's index forbids it, a
+		// cache in the middle of a transaction may show it) takes over.
+		same = slices.DeleteFunc(same, func(o *sbdb.PortBinding) bool { return o == pb })
+		if x.byName[pb.LogicalPort] == pb {
+			o := same[len(same)-1]
+			x.byName[pb.LogicalPort] = o
+			x.noteChanged(o.UUID)
+		}
+		if len(same) < 2 {
+			delete(x.shared, pb.LogicalPort)
+		} else {
+			x.shared[pb.LogicalPort] = same
+		}
+	} else if x.byName[pb.LogicalPort] == pb {
+		delete(x.byName, pb.LogicalPort)
 	}
 	l := x.byDP[pb.Datapath]
 	if i := slices.Index(l, pb); i >= 0 {
