@@ -40,7 +40,7 @@ func pbTable(t *testing.T) *libcache.RowCache {
 // named from a small pool so that names move between rows.
 func randomPB(r *rand.Rand, uuid string) *sbdb.PortBinding {
 	pb := &sbdb.PortBinding{UUID: uuid, LogicalPort: fmt.Sprintf("lp%d", r.IntN(40)),
-		Type: []string{"", "", "", "patch", "localnet", "chassisredirect", "localport"}[r.IntN(7)],
+		Type:     []string{"", "", "", "patch", "localnet", "chassisredirect", "localport"}[r.IntN(7)],
 		Datapath: fmt.Sprintf("dp%d", r.IntN(4)), TunnelKey: 1 + r.IntN(100)}
 	if pb.Type == "" && r.IntN(4) == 0 {
 		pb.ParentPort = ptr(fmt.Sprintf("lp%d", r.IntN(40)))
