@@ -2,11 +2,11 @@ package northd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -126,27 +126,73 @@ func (l *sbLock) session(ctx context.Context, remote string) error {
 	if err := l.send(map[string]any{"id": "lock", "method": "lock", "params": []string{lockName}}); err != nil {
 		return err
 	}
-	br := bufio.NewReaderSize(conn, 64<<10)
-	dec := json.NewDecoder(br)
+	sp := ovsjson.NewSplitter(conn, maxSessionMessage)
 	for {
-		m := &rpc{}
-		if err := dec.Decode(m); err != nil {
+		msg, err := sp.Next()
+		if err != nil {
 			return err
 		}
-		if len(m.Result) > bigReply {
-			// The decoder keeps a buffer as large as the largest
-			// message; a new one lets a bulk reply's go.
-			dec = json.NewDecoder(io.MultiReader(dec.Buffered(), br))
+		m, err := parseRPC(msg)
+		if err != nil {
+			return fmt.Errorf("lock session: %w", err)
 		}
+		// The splitter's buffer grew to the largest message (a bulk
+		// reply, MBs): let it go.
+		sp.Shrink()
 		if err := l.handle(m); err != nil {
 			return err
 		}
 	}
 }
 
-// bigReply is the size of a reply after which the session's decoder
-// starts afresh.
-const bigReply = 256 << 10
+// maxSessionMessage bounds a message on the lock session: the reply to
+// a bulk write is a few MB.
+const maxSessionMessage = 1 << 30
+
+// parseRPC reads one JSON-RPC message as json.Unmarshal into rpc does
+// (member names matched exactly), without encoding/json's second pass
+// over a bulk reply's MBs. Params and Result are copied out of msg.
+func parseRPC(msg []byte) (*rpc, error) {
+	members, err := ovsjson.Members(msg, nil)
+	if err != nil {
+		return nil, err
+	}
+	m := &rpc{}
+	for _, mb := range members {
+		switch string(mb.Key) {
+		case "id":
+			err = json.Unmarshal(mb.Value, &m.ID)
+		case "method":
+			err = json.Unmarshal(mb.Value, &m.Method)
+		case "error":
+			err = json.Unmarshal(mb.Value, &m.Error)
+		case "result":
+			m.Result = bytes.Clone(mb.Value)
+		case "params":
+			m.Params, err = rawElements(mb.Value)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", mb.Key, err)
+		}
+	}
+	return m, nil
+}
+
+// rawElements is a JSON array's elements, copied; nil for null.
+func rawElements(v []byte) ([]json.RawMessage, error) {
+	if string(v) == "null" {
+		return nil, nil
+	}
+	elems, err := ovsjson.Elements(v, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]json.RawMessage, len(elems))
+	for i, e := range elems {
+		out[i] = bytes.Clone(e)
+	}
+	return out, nil
+}
 
 // endSession forgets the session's writer and fails the transactions
 // still waiting for a reply from it.
@@ -254,8 +300,8 @@ func (l *sbLock) transact(ctx context.Context, db string, txn *sbTxn) ([]ovsdb.O
 	if m.Error != nil {
 		return nil, fmt.Errorf("transact: %v", m.Error)
 	}
-	var res []ovsdb.OperationResult
-	if err := json.Unmarshal(m.Result, &res); err != nil {
+	res, err := decodeResults(m.Result)
+	if err != nil {
 		return nil, fmt.Errorf("transact reply: %w", err)
 	}
 	if len(res) == 0 {
