@@ -19,6 +19,10 @@ type claims[K comparable, V any] struct {
 	keys   map[K]claim[V]   // every claimed key
 	shared map[K][]share[V] // every owner's claim of the keys several owners claim
 	dirty  map[K]struct{}   // keys whose winning value may have changed
+	// was holds what the switch has for keys whose claim changed or
+	// went since the installer last sent them: the installer keeps no
+	// table of its own (see claim.inst).
+	was map[K]V
 	// allDirty stands for every key, claimed or not, once dirty would
 	// list most of the table (a full compile into an empty table): a
 	// second map of every key costs more than comparing them all.
@@ -43,6 +47,10 @@ type claim[V any] struct {
 	val    V       // the winner's value, or the owners' values merged
 	owner  ownerID // the winner: the owner whose name sorts first
 	shared bool    // other owners claim the key too (see claims.shared)
+	// inst says the switch holds val, as the installer last sent or
+	// found it; when val changes, what the switch holds moves to
+	// claims.was.
+	inst bool
 }
 
 // share is one owner's claim of a shared key.
@@ -67,6 +75,7 @@ func (cs *claims[K, V]) init(equal, same func(a, b V) bool) {
 	cs.keys = map[K]claim[V]{}
 	cs.shared = map[K][]share[V]{}
 	cs.dirty = map[K]struct{}{}
+	cs.was = map[K]V{}
 	cs.equal, cs.same = equal, same
 }
 
@@ -148,10 +157,11 @@ func (cs *claims[K, V]) update(id ownerID, items []item[K, V]) []conflict[K] {
 	var conflicts []conflict[K]
 	for _, it := range items {
 		c := cs.keys[it.key]
+		prev := c
 		if !c.shared {
 			if !cs.equal(c.val, it.val) {
 				c.val = it.val
-				cs.keys[it.key] = c
+				cs.put(it.key, c, prev)
 				cs.markDirty(it.key)
 			}
 			continue
@@ -166,7 +176,7 @@ func (cs *claims[K, V]) update(id ownerID, items []item[K, V]) []conflict[K] {
 			conflicts = append(conflicts, *cf)
 		}
 		cs.elect(it.key, &c)
-		cs.keys[it.key] = c
+		cs.put(it.key, c, prev)
 		cs.markDirty(it.key)
 	}
 	return conflicts
@@ -181,6 +191,7 @@ func (cs *claims[K, V]) claim(id ownerID, k K, v V) (bool, *conflict[K]) {
 		cs.markDirty(k)
 		return true, nil
 	}
+	prev := c
 	var ss []share[V]
 	if c.shared {
 		ss = cs.shared[k]
@@ -197,7 +208,7 @@ func (cs *claims[K, V]) claim(id ownerID, k K, v V) (bool, *conflict[K]) {
 	cs.shared[k] = append(ss, share[V]{id, v})
 	c.shared = true
 	cs.elect(k, &c)
-	cs.keys[k] = c
+	cs.put(k, c, prev)
 	cs.markDirty(k)
 	return true, cf
 }
@@ -223,18 +234,66 @@ func (cs *claims[K, V]) unclaim(id ownerID, k K) {
 	c := cs.keys[k]
 	cs.markDirty(k)
 	if !c.shared {
+		if c.inst {
+			cs.was[k] = c.val
+		}
 		delete(cs.keys, k)
 		return
 	}
+	prev := c
 	ss := slices.DeleteFunc(cs.shared[k], func(s share[V]) bool { return s.owner == id })
 	if len(ss) == 1 {
 		delete(cs.shared, k)
-		cs.keys[k] = claim[V]{val: ss[0].val, owner: ss[0].owner}
+		cs.put(k, claim[V]{val: ss[0].val, owner: ss[0].owner}, prev)
 		return
 	}
 	cs.shared[k] = ss
 	cs.elect(k, &c)
+	cs.put(k, c, prev)
+}
+
+// put stores c as k's claim, which was prev: when the value changes
+// from one the switch holds, that one goes to was.
+func (cs *claims[K, V]) put(k K, c, prev claim[V]) {
+	c.inst = prev.inst
+	if prev.inst && !cs.equal(prev.val, c.val) {
+		cs.was[k] = prev.val
+		c.inst = false
+	}
 	cs.keys[k] = c
+}
+
+// installed returns what the switch holds for k, as the installer last
+// recorded it.
+func (cs *claims[K, V]) installed(k K) (V, bool) {
+	if c, ok := cs.keys[k]; ok && c.inst {
+		return c.val, true
+	}
+	v, ok := cs.was[k]
+	return v, ok
+}
+
+// record notes what the switch holds for k: v, or nothing (holds
+// false).
+func (cs *claims[K, V]) record(k K, v V, holds bool) {
+	c, ok := cs.keys[k]
+	if ok && holds && cs.equal(c.val, v) {
+		delete(cs.was, k)
+		if !c.inst {
+			c.inst = true
+			cs.keys[k] = c
+		}
+		return
+	}
+	if ok && c.inst {
+		c.inst = false
+		cs.keys[k] = c
+	}
+	if holds {
+		cs.was[k] = v
+	} else {
+		delete(cs.was, k)
+	}
 }
 
 // elect sets the winner of a shared key and the value the switch gets.

@@ -11,12 +11,14 @@
 // already right, and a change never leaves a moment of half-applied
 // forwarding.
 //
-// Both tables keep each flow in wire form, not as a Flow: its key
-// (table, priority and MatchKey, a compact canonical form of the match,
-// the same for the ways OVS echoes a match back) and its body (the
-// cookie and the encoded instructions), compared as bytes. The installed
-// table shares the desired table's strings. Flows read back from the
-// switch whose bytes differ from the desired ones (OVS echoes some
+// The desired table keeps each flow in wire form, not as a Flow: its
+// key (table, priority and MatchKey, a compact canonical form of the
+// match, the same for the ways OVS echoes a match back) and its body
+// (the cookie and the encoded instructions), compared as bytes. The
+// installer keeps no table of its own: beside each desired flow, the
+// desired table records whether the switch holds it, and what the
+// switch holds for the few flows changed or removed since the last
+// Install. Flows read back from the switch whose bytes differ from the desired ones (OVS echoes some
 // actions in a shorter encoding) are compared as ovs-ofctl prints their
 // actions, once, after each Sync.
 //

@@ -36,11 +36,18 @@ var GeneveOption = openflow.TLVMap{OptionClass: 0x0102, OptionType: 0x80, Option
 // switch holds, and sends only the difference, as one atomic bundle, so
 // that no packet ever sees a half-applied change. It starts no goroutine;
 // one loop calls Sync after each (re)connection and Install after each
-// change of the desired table.
+// change of the desired table. What the switch holds is recorded in the
+// Desired table last installed, so a Desired serves one installer; an
+// installer handed another table compares it in full, once.
 type Installer struct {
-	log    *slog.Logger
-	sw     Switch
-	flows  map[fkey]body     // as the switch holds them: strings shared with the desired table
+	log *slog.Logger
+	sw  Switch
+	// What the switch holds of flows is recorded in the desired table
+	// d, beside each flow (claim.inst, claims.was), so that br-int's
+	// 200,000 flows take no second table; dumped holds what the last
+	// Sync read, until the next Install compares it with d.
+	d      *Desired
+	dumped map[fkey]body
 	groups map[uint32]string // rendered GroupDesc
 	meters map[uint32]string // Meter.String
 	synced bool
@@ -103,15 +110,18 @@ func (in *Installer) Sync(ctx context.Context, sw Switch) error {
 		return err
 	}
 	in.synced, in.full = true, true
-	in.log.Info("synced with switch", "flows", len(in.flows), "groups", len(in.groups), "meters", len(in.meters))
+	in.log.Info("synced with switch", "flows", len(in.dumped), "groups", len(in.groups), "meters", len(in.meters))
 	return nil
 }
 
 // readFlows makes the switch's flows what the installer knows it holds.
 // The dump streams in: only each flow's key and body are kept.
 func (in *Installer) readFlows(ctx context.Context, sw Switch) error {
-	// What the switch held before is about what it holds now.
-	in.flows = make(map[fkey]body, len(in.flows))
+	n := 0
+	if in.d != nil {
+		n = len(in.d.flows.keys) // what the switch held before is about what it holds now
+	}
+	in.dumped = make(map[fkey]body, n)
 	var kb, bb []byte
 	return sw.DumpFlowsFunc(ctx, openflow.NewFlowStatsRequest(), func(f openflow.FlowStats) error {
 		var err error
@@ -127,7 +137,7 @@ func (in *Installer) readFlows(ctx context.Context, sw Switch) error {
 		if bb, err = ins.AppendBinary(bb); err != nil {
 			bb = append(bb[:bodyHeader], 0xff) // matches no desired body: replaced
 		}
-		in.flows[fkey(kb)] = body(bb)
+		in.dumped[fkey(kb)] = body(bb)
 		return nil
 	})
 }
@@ -268,6 +278,12 @@ func (in *Installer) retryRejected(d *Desired) {
 // install sends one round of changes.
 func (in *Installer) install(ctx context.Context, d *Desired) (Stats, error) {
 	in.refused = bundle{}
+	if d != in.d && !in.full {
+		in.adopt(d)
+	}
+	if in.full {
+		clear(d.flows.was) // what the switch holds is in dumped
+	}
 	flows, allFlows := d.flows.takeDirty()
 	groups, allGroups := d.groups.takeDirty()
 	meters, allMeters := d.meters.takeDirty()
@@ -302,8 +318,25 @@ func (in *Installer) install(ctx context.Context, d *Desired) (Stats, error) {
 	if err := in.sendMeterMods(ctx, meterDels); err != nil {
 		return Stats{}, fmt.Errorf("install: %w", err)
 	}
-	in.full = false
+	in.full, in.dumped, in.d = false, nil, d
 	return st, nil
+}
+
+// adopt makes what in.d records as installed the switch's flows for a
+// full comparison with d, which replaces it.
+func (in *Installer) adopt(d *Desired) {
+	in.dumped = map[fkey]body{}
+	if old := in.d; old != nil {
+		for k, c := range old.flows.keys {
+			if c.inst {
+				in.dumped[k] = c.val
+			}
+		}
+		for k, v := range old.flows.was {
+			in.dumped[k] = v
+		}
+	}
+	in.d, in.full = d, true
 }
 
 // union is the set of keys of a and b.
@@ -322,22 +355,20 @@ func union[V1, V2 any](a map[uint32]V1, b map[uint32]V2) map[uint32]struct{} {
 // for an Install that compares them all: the first after a Sync, or
 // one after a change of most of the table.
 func (in *Installer) allKeys(d *Desired) []fkey {
-	keys := make([]fkey, 0, len(d.flows.keys)+len(in.flows)/8)
+	held := d.flows.was // the installed flows that are not desired are there
+	if in.full {
+		held = in.dumped
+	}
+	keys := make([]fkey, 0, len(d.flows.keys)+len(held)/8)
 	for k := range d.flows.keys {
 		keys = append(keys, k)
 	}
-	for k := range in.flows {
+	for k := range held {
 		if _, ok := d.flows.keys[k]; !ok {
 			keys = append(keys, k)
 		}
 	}
 	slices.Sort(keys)
-	if len(in.flows) == 0 {
-		// An empty switch (the first start): the installed table will
-		// hold every desired flow, so it is sized once rather than
-		// rehashed a dozen times on the way.
-		in.flows = make(map[fkey]body, len(d.flows.keys))
-	}
 	return keys
 }
 
@@ -363,7 +394,7 @@ type bundle struct {
 	dels          []fkey                    // flows to delete
 	adds          []fkey                    // flows to add or change,
 	cmds          []openflow.FlowModCommand // with these commands (nil: all FlowAdd)
-	bodies        map[fkey]body             // the installer's flows: what adds and changes send
+	desired       *Desired                  // what adds and changes send
 }
 
 // flowChange is one flow mod of a bundle.
@@ -382,7 +413,7 @@ func (b *bundle) message(i int) (openflow.Message, error) {
 	if fc, ok := b.flow(i); ok {
 		var bd body
 		if fc.cmd != openflow.FlowDeleteStrict {
-			bd = b.bodies[fc.key]
+			bd, _ = b.desired.flows.lookup(fc.key)
 		}
 		return flowMod(fc.cmd, fc.key, bd)
 	}
@@ -415,17 +446,25 @@ func (b *bundle) flow(i int) (flowChange, bool) {
 // keys' own array, which diff takes over.
 func (in *Installer) diff(d *Desired, keys []fkey, groups map[uint32]struct{}, full bool) (bundle, Stats) {
 	var st Stats
-	b := bundle{bodies: in.flows}
+	b := bundle{desired: d}
 	b.before, b.after = in.diffGroups(d, groups, &st)
 	// An initial install adds every key: listing the adds where the
 	// keys were, with a byte per command, costs no second list.
 	adds := keys[:0]
 	for _, k := range keys {
 		want, ok := d.flows.lookup(k)
-		have, installed := in.flows[k]
+		var have body
+		var installed bool
+		if full {
+			have, installed = in.dumped[k]
+		} else {
+			have, installed = d.flows.installed(k)
+		}
 		if r, bad := in.rejected[k]; bad {
 			if ok && r == want {
-				continue // still the version the switch refused: leave it be
+				// Still the version the switch refused: leave it be.
+				d.flows.record(k, have, installed)
+				continue
 			}
 			delete(in.rejected, k)
 		}
@@ -433,19 +472,19 @@ func (in *Installer) diff(d *Desired, keys []fkey, groups map[uint32]struct{}, f
 		switch {
 		case !ok && installed:
 			b.dels = append(b.dels, k)
-			delete(in.flows, k)
+			d.flows.record(k, "", false)
 			st.Deleted++
 			continue
-		case !ok || installed && have == want:
-			if full && installed {
-				in.flows[k] = want // keep the desired table's strings, not the dump's
-			}
+		case !ok:
+			continue
+		case installed && have == want:
+			d.flows.record(k, want, true) // after a Sync: the desired table's strings, not the dump's
 			continue
 		case !installed:
 			cmd = openflow.FlowAdd
 			st.Added++
 		case full && bodyCookie(have) == bodyCookie(want) && samePrinted(have, want):
-			in.flows[k] = want
+			d.flows.record(k, want, true)
 			continue
 		default:
 			// A strict modify changes the actions and keeps the flow's
@@ -464,7 +503,7 @@ func (in *Installer) diff(d *Desired, keys []fkey, groups map[uint32]struct{}, f
 			}
 			b.cmds = append(b.cmds, cmd)
 		}
-		in.flows[k] = want
+		d.flows.record(k, want, true)
 	}
 	clear(keys[len(adds):]) // the keys not sent: no longer held
 	b.adds = adds
