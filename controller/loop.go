@@ -129,6 +129,7 @@ func (l *loop) logOnce(msg string, err error) {
 // round brings the chassis and br-int in line with both databases,
 // doing only what the changes since the last round call for.
 func (l *loop) round(ctx context.Context) error {
+	t0 := time.Now()
 	if cs := l.ovsChanges.take(); !cs.empty() && (cs.Full || l.mgr == nil || l.mgr.Affected(cs.Tables, nil)) {
 		l.ovsDirty = true
 	}
@@ -153,6 +154,7 @@ func (l *loop) round(ctx context.Context) error {
 		l.mgr = chassis.New(l.ovsc, sb, chassis.Options{SystemIDFile: l.c.cfg.SystemIDFile, Logger: l.c.log})
 		l.reconcile = true
 	}
+	tReconcile := time.Now()
 	if l.ovsDirty || l.reconcile || l.st == nil {
 		st, err := l.mgr.Reconcile(ctx)
 		if err != nil {
@@ -170,12 +172,24 @@ func (l *loop) round(ctx context.Context) error {
 	}
 	tView := time.Now()
 	l.updateView(src, st)
+	tPhys := time.Now()
 	if err := l.physicalFlows(l.view, st); err != nil {
 		return err
 	}
 	l.lbHairpinFlows(l.view, st)
-	return l.publish(ctx, st, tView, l.mgr)
+	tPublish := time.Now()
+	err := l.publish(ctx, st, tView, l.mgr)
+	if d := time.Since(t0); d >= slowRound {
+		l.c.log.Debug("slow round", "took", d.Round(time.Millisecond), "reconcile", tView.Sub(tReconcile).Round(time.Millisecond),
+			"view", tPhys.Sub(tView).Round(time.Millisecond), "physical", tPublish.Sub(tPhys).Round(time.Millisecond),
+			"publish", time.Since(tPublish).Round(time.Millisecond))
+	}
+	return err
 }
+
+// slowRound is how long a round must take for the debug log to show
+// where its time went.
+const slowRound = 50 * time.Millisecond
 
 // reporter is what publish needs of the chassis manager.
 type reporter interface {
