@@ -74,7 +74,7 @@ func (p *sbPlan) insertFlow(w build.Flow, dps []string) {
 		Priority:    w.Priority,
 		Match:       w.Match,
 		Actions:     w.Actions,
-		ExternalIDs: map[string]string{"stage-name": w.Stage.Name},
+		ExternalIDs: p.stageIDs.of(w.Stage.Name),
 	}
 	if len(dps) == 1 {
 		f.LogicalDatapath = &dps[0]
@@ -82,7 +82,7 @@ func (p *sbPlan) insertFlow(w build.Flow, dps []string) {
 		g := p.group(p.flowGroups, dps)
 		f.LogicalDpGroup = &g
 	}
-	p.encoded(insertFlow(&f))
+	p.encodedFlow(&f)
 }
 
 // dpGroups is one family of Logical_DP_Group rows, by sorted datapath
@@ -118,4 +118,21 @@ func setKey(s []string) string {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return strings.Join(s, ",")
+}
+
+// stageIDs is the external_ids of the logical flows of each stage,
+// shared by a plan's flows (which only encode them) rather than one map
+// a flow.
+type stageIDs map[string]map[string]string
+
+func (s *stageIDs) of(stage string) map[string]string {
+	if *s == nil {
+		*s = map[string]map[string]string{}
+	}
+	ids := (*s)[stage]
+	if ids == nil {
+		ids = map[string]string{"stage-name": stage}
+		(*s)[stage] = ids
+	}
+	return ids
 }

@@ -2,7 +2,9 @@ package northd
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 
 	"github.com/ovn-kubernetes/libovsdb/client"
 	"github.com/ovn-kubernetes/libovsdb/model"
@@ -173,6 +175,7 @@ type deltaPlan struct {
 	// flow and port entries that do (a bulk round has tens of
 	// thousands: a closure each took twice the memory).
 	fixes    []func(real map[string]string)
+	stageIDs stageIDs
 	newFlows []contentKey
 	newPorts []string
 	next     int
@@ -180,7 +183,7 @@ type deltaPlan struct {
 
 func (p *deltaPlan) named() string {
 	p.next++
-	return fmt.Sprintf("inc%d", p.next)
+	return "inc" + strconv.Itoa(p.next)
 }
 
 func (p *deltaPlan) insert(m model.Model) { p.add(p.api.Create(m)) }
@@ -207,6 +210,10 @@ func planDelta(api client.Client, x *sbIndex, d *build.Delta) *deltaPlan {
 	p.grow(1 + len(d.Datapaths) + len(d.DatapathsGone) + len(d.Ports) + len(d.PortsGone) + len(d.MCGroups) +
 		len(d.MCGroupsGone) + len(d.PortGroups) + len(d.PortGroupsGone) + len(d.AddressSets) + len(d.AddressSetsGone) +
 		len(d.Flows) + len(d.FlowsGone))
+	// A bulk change: size the index's largest maps once rather than
+	// by doubling.
+	x.flow = grown(x.flow, len(d.Flows))
+	x.pb = grown(x.pb, len(d.Ports))
 	if d.Global != nil {
 		g := sbdb.SBGlobal{UUID: x.global, NbCfg: d.Global.NbCfg, Options: d.Global.Options}
 		p.update(&g, &g.NbCfg, &g.Options)
@@ -258,7 +265,7 @@ func (p *deltaPlan) ports(d *build.Delta) {
 		// ovn-controller reports a port up only where up was set to
 		// false first (as the full plan does).
 		r.UUID, r.Up = p.named(), new(false)
-		p.encoded(insertPort(&r))
+		p.encodedPort(&r)
 		p.x.pb[w.Name] = r.UUID
 		p.newPorts = append(p.newPorts, w.Name)
 	}
@@ -346,14 +353,14 @@ func (p *deltaPlan) flows(d *build.Delta) {
 	for _, f := range d.Flows {
 		dps := p.x.dpUUIDs(f.Datapaths)
 		r := sbdb.LogicalFlow{UUID: p.named(), Pipeline: sbdb.LogicalFlowPipeline(f.Stage.Pipeline), TableID: f.Stage.Table,
-			Priority: f.Priority, Match: f.Match, Actions: f.Actions, ExternalIDs: map[string]string{"stage-name": f.Stage.Name}}
+			Priority: f.Priority, Match: f.Match, Actions: f.Actions, ExternalIDs: p.stageIDs.of(f.Stage.Name)}
 		if len(dps) == 1 {
 			r.LogicalDatapath = &dps[0]
 		} else {
 			g := p.group(dps)
 			r.LogicalDpGroup = &g
 		}
-		p.encoded(insertFlow(&r))
+		p.encodedFlow(&r)
 		k := keyOf(f)
 		p.x.flow[k] = r.UUID
 		p.newFlows = append(p.newFlows, k)
@@ -413,6 +420,17 @@ func (p *deltaPlan) resolve(res []ovsdb.OperationResult) {
 	}
 	resolveAll(p.x.flow, p.newFlows, real)
 	resolveAll(p.x.pb, p.newPorts, real)
+}
+
+// grown is m, or a copy with room for more entries when more is larger
+// than m.
+func grown[K comparable, V any](m map[K]V, more int) map[K]V {
+	if more <= len(m) {
+		return m
+	}
+	g := make(map[K]V, len(m)+more)
+	maps.Copy(g, m)
+	return g
 }
 
 // resolveAll points the entries keys of m that hold a named UUID at the

@@ -1,9 +1,9 @@
 package northd
 
 import (
-	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 
 	"github.com/ovn-kubernetes/libovsdb/client"
 	"github.com/ovn-kubernetes/libovsdb/model"
@@ -24,6 +24,7 @@ type sbPlan struct {
 	// flowGroups and lbGroups are the Logical_DP_Group rows of logical
 	// flows and of load balancers.
 	flowGroups, lbGroups dpGroups
+	stageIDs             stageIDs
 	next                 int
 }
 
@@ -46,7 +47,7 @@ func planSB(api client.Client, cur *sbState, want *build.Result) (*sbTxn, error)
 
 func (p *sbPlan) named() string {
 	p.next++
-	return fmt.Sprintf("row%d", p.next)
+	return "row" + strconv.Itoa(p.next)
 }
 
 func (p *sbPlan) insert(m model.Model) { p.add(p.api.Create(m)) }
@@ -114,7 +115,7 @@ func (p *sbPlan) ports(want []build.Port) {
 		switch {
 		case !ok:
 			n.UUID = p.named()
-			p.encoded(insertPort(&n))
+			p.encodedPort(&n)
 		case !samePort(c, n):
 			p.update(&n, &n.Datapath, &n.TunnelKey, &n.Type, &n.Options, &n.MAC,
 				&n.PortSecurity, &n.ExternalIDs, &n.ParentPort, &n.Tag, &n.Up)

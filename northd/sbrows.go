@@ -220,16 +220,27 @@ func (t *sbTxn) add(ops []ovsdb.Operation, err error) {
 
 // encoded appends op in its encoded form.
 func (t *sbTxn) encoded(op ovsdb.Operation) {
-	if cap(t.arena)-len(t.arena) < 4<<10 {
-		t.arena = make([]byte, 0, 1<<20)
-	}
-	start := len(t.arena)
+	start := t.room()
 	var err error
 	if t.arena, err = appendOp(t.arena, op); err != nil && t.err == nil {
 		t.err = err
 	}
+	t.done(start, headOf(op))
+}
+
+// room makes sure the arena has room for an operation's JSON and
+// returns where it will start; done records the operation written
+// there since.
+func (t *sbTxn) room() int {
+	if cap(t.arena)-len(t.arena) < 4<<10 {
+		t.arena = make([]byte, 0, 1<<20)
+	}
+	return len(t.arena)
+}
+
+func (t *sbTxn) done(start int, h opHead) {
 	t.raw = append(t.raw, t.arena[start:len(t.arena):len(t.arena)])
-	t.heads = append(t.heads, headOf(op))
+	t.heads = append(t.heads, h)
 }
 
 // dropEncoded releases the operations' bodies once the transaction has
