@@ -79,3 +79,20 @@ func TestBulkCap(t *testing.T) {
 		t.Errorf("cap for 400 MiB live: %d MiB, want at least 1.5x", c>>20)
 	}
 }
+
+// TestNextCap: one collection's live heap, inflated by what was
+// allocated while it marked, does not raise the cap; two in a row do.
+func TestNextCap(t *testing.T) {
+	if c := nextCap(140<<20, 230<<20); c != bulkHeapCap {
+		t.Errorf("cap after a spike to 230 MiB: %d MiB, want the floor %d MiB", c>>20, bulkHeapCap>>20)
+	}
+	if c := nextCap(230<<20, 140<<20); c != bulkHeapCap {
+		t.Errorf("cap after the spike went: %d MiB, want the floor %d MiB", c>>20, bulkHeapCap>>20)
+	}
+	if c := nextCap(300<<20, 320<<20); c != bulkCap(300<<20) || c <= bulkHeapCap {
+		t.Errorf("cap with 300-320 MiB live: %d MiB, want %d MiB", c>>20, bulkCap(300<<20)>>20)
+	}
+	if c := nextCap(0, 400<<20); c != bulkHeapCap {
+		t.Errorf("cap after the first collection: %d MiB, want the floor %d MiB", c>>20, bulkHeapCap>>20)
+	}
+}

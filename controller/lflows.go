@@ -67,6 +67,10 @@ func (l *loop) compileLflows(v *sbView, st *chassis.State, d *sbDirty) {
 		}
 	} else {
 		todo = l.invalidated(v, d, local, localnet)
+		if len(todo) > 0 {
+			l.c.log.Debug("compiling again", "lflows", len(todo), "changed", len(d.flows), "refs", len(d.refs),
+				"datapaths", len(d.dps), "groups", len(d.groups))
+		}
 	}
 	l.local, l.localnet = local, localnet
 	if len(todo) == 0 {
