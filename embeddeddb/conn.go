@@ -94,6 +94,10 @@ type evTransport interface {
 	// further requests, until the commit's record is on disk; the loop
 	// then sends it with answerDurable.
 	holdReply(d *dbState, id []byte, res database.Result, seq uint64)
+	// writeLater is called, on the loop, after a commit whose record
+	// was appended to d's file quietly: the loop writes it within
+	// ovsdbfile.Linger.
+	writeLater(d *dbState)
 }
 
 // writeNowLocked writes what the socket takes without blocking and

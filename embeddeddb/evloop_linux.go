@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/ovnd/ovnd/embeddeddb/database"
+	"github.com/ovnd/ovnd/embeddeddb/ovsdbfile"
 	"github.com/ovnd/ovnd/internal/ovsjson"
 	"golang.org/x/sys/unix"
 )
@@ -115,6 +116,14 @@ type evLoop struct {
 	// runnable are clients with requests already read that waited for
 	// a durable reply; the next iteration goes on with them.
 	runnable, spare []*conn
+	// unwritten are the databases whose files hold records the loop's
+	// commits appended quietly, which it writes once the oldest has
+	// waited ovsdbfile.Linger (writeDue); unwrittenSince is the start of
+	// the iteration that appended the oldest. now is the current
+	// iteration's start.
+	unwritten      []*dbState
+	unwrittenSince time.Time
+	now            time.Time
 }
 
 // heldReply is a durable commit's reply waiting for its record's fsync.
@@ -188,12 +197,19 @@ func (l *evLoop) wait() int {
 	return n
 }
 
-// timeout is epoll_wait's: until the next inactivity probe is due.
+// timeout is epoll_wait's: until the next inactivity probe or file
+// write is due.
 func (l *evLoop) timeout() int {
-	if l.nextProbe.IsZero() {
+	next := l.nextProbe
+	if len(l.unwritten) > 0 {
+		if due := l.unwrittenSince.Add(ovsdbfile.Linger); next.IsZero() || due.Before(next) {
+			next = due
+		}
+	}
+	if next.IsZero() {
 		return -1
 	}
-	d := time.Until(l.nextProbe)
+	d := time.Until(next)
 	if d <= 0 {
 		return 0
 	}
@@ -269,6 +285,7 @@ func (l *evLoop) RoutineRun() {
 	for {
 		n := l.wait()
 		now := time.Now()
+		l.now = now
 		// Drain the eventfd before reading what the wakers set (they set
 		// it first, then write): a wake consumed here is never one whose
 		// news this iteration misses.
@@ -306,6 +323,7 @@ func (l *evLoop) RoutineRun() {
 			l.serve(c, l.events[i].Events, now)
 		}
 		l.syncHeld()
+		l.writeDue(now)
 		if probeAdded || !l.nextProbe.IsZero() && !now.Before(l.nextProbe) {
 			l.checkProbes(now)
 		}
@@ -376,6 +394,35 @@ func (l *evLoop) process(c *conn, now time.Time) {
 func (e *evConn) holdReply(d *dbState, id []byte, res database.Result, seq uint64) {
 	e.paused, e.stop = true, true
 	e.l.held = append(e.l.held, heldReply{c: e.c, d: d, id: id, res: res, seq: seq})
+}
+
+// writeLater notes that d's file holds a record appended quietly by a
+// commit of this loop (see dbState.commitLocked).
+func (e *evConn) writeLater(d *dbState) {
+	l := e.l
+	if len(l.unwritten) == 0 {
+		l.unwrittenSince = l.now
+	}
+	for _, u := range l.unwritten {
+		if u == d {
+			return
+		}
+	}
+	l.unwritten = append(l.unwritten, d)
+}
+
+// writeDue writes the records appended quietly once the oldest has
+// waited ovsdbfile.Linger, as the file's writer goroutine would have:
+// many commits share one write(2), and no goroutine is woken for them.
+func (l *evLoop) writeDue(now time.Time) {
+	if len(l.unwritten) == 0 || now.Sub(l.unwrittenSince) < ovsdbfile.Linger {
+		return
+	}
+	for i, d := range l.unwritten {
+		d.file.WriteQueued()
+		l.unwritten[i] = nil
+	}
+	l.unwritten = l.unwritten[:0]
 }
 
 // syncHeld waits, in the loop, until the records of the durable commits

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ovnd/ovnd/embeddeddb/ovsdbtest"
+	"github.com/ovnd/ovnd/ovnschema"
 	"golang.org/x/sys/unix"
 )
 
@@ -399,5 +402,39 @@ func TestRawSocketIO(t *testing.T) {
 	unix.Close(b)
 	if n, err := (fdReader(a)).Read(buf); n != 0 || err != io.EOF {
 		t.Fatalf("read after the peer closed = %d, %v; want 0, io.EOF", n, err)
+	}
+}
+
+// TestLoopWritesQuietRecords: the event loop appends its clients'
+// non-durable records without waking the file's writer goroutine, and
+// writes them itself within about ovsdbfile.Linger, with no further
+// request to wake it; records from several iterations share writes.
+func TestLoopWritesQuietRecords(t *testing.T) {
+	ts := startServer(t, "")
+	c := ts.dialNB(t)
+	for i := range 20 {
+		addSwitch(t, c, fmt.Sprintf("quiet-%d", i))
+	}
+	f := ts.dbs[ovnschema.NorthboundName].file
+	path := filepath.Join(ts.dir, NBFile)
+	deadline := time.Now().Add(ovsdbtest.DefaultTimeout)
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(`"quiet-19"`)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the last non-durable commit is not in the file after %v (log stats %+v)", ovsdbtest.DefaultTimeout, f.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if byLoop, all := loopServed(ts.Server); byLoop != all {
+		t.Fatalf("%d of %d clients served by the event loop", byLoop, all)
+	}
+	if s := f.Stats(); s.Records < 20 || s.Writes > s.Records {
+		t.Errorf("log stats %+v: want at least 20 records in at most as many writes", s)
 	}
 }

@@ -245,7 +245,7 @@ func (s *Server) transactInternal(d *dbState, ops []byte) error {
 	}
 	d.mu.Lock()
 	res := d.db.TransactInternal(v.GetArray())
-	d.commitLocked(res.Commit, false)
+	d.commitLocked(res.Commit, false, false)
 	d.mu.Unlock()
 	if res.Commit == nil && res.Blocked {
 		return errors.New("internal transaction blocked")

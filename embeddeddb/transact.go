@@ -42,8 +42,14 @@ func (c *conn) transact(req *request) {
 		// of tens of MB by doubling costs as much as writing it.
 		d.recBuf = make([]byte, 0, len(req.raw)+len(req.raw)/8)
 	}
-	seq := d.commitLocked(res.Commit, res.Durable)
+	// The event loop writes its clients' non-durable records itself
+	// (evLoop.writeLater): no writer goroutine wakes per batch.
+	quiet := c.ev != nil && !res.Durable && res.Commit != nil && d.file != nil
+	seq := d.commitLocked(res.Commit, res.Durable, quiet)
 	d.mu.Unlock()
+	if quiet {
+		c.ev.writeLater(d)
+	}
 	if c.ev != nil && res.Durable && d.file != nil {
 		// The loop syncs once for all the durable commits it makes in
 		// one iteration, then answers them.
@@ -74,8 +80,10 @@ func (c *conn) answerDurable(d *dbState, id []byte, res database.Result, err err
 }
 
 // commitLocked stores and publishes a commit. It returns the log sequence
-// number to wait on for durability. d.mu must be held.
-func (d *dbState) commitLocked(commit *database.Commit, durable bool) uint64 {
+// number to wait on for durability. A quiet commit's record does not
+// wake the file's writer goroutine: the caller sees that it is written
+// (ovsdbfile.Log.AppendQuiet). d.mu must be held.
+func (d *dbState) commitLocked(commit *database.Commit, durable, quiet bool) uint64 {
 	if commit == nil {
 		if durable && d.file != nil {
 			return d.lastSeq
@@ -86,7 +94,11 @@ func (d *dbState) commitLocked(commit *database.Commit, durable bool) uint64 {
 		d.recBuf = commit.AppendRecord(d.recBuf[:0], time.Now().UnixMilli())
 		if len(d.recBuf) > 0 {
 			// Append copies the record into its queue before returning.
-			d.lastSeq = d.file.Append(d.recBuf, durable)
+			if quiet && !durable {
+				d.lastSeq = d.file.AppendQuiet(d.recBuf)
+			} else {
+				d.lastSeq = d.file.Append(d.recBuf, durable)
+			}
 		}
 		if cap(d.recBuf) > maxKeptRecBuf {
 			d.recBuf = nil // a rare large commit does not pin its buffer

@@ -131,6 +131,20 @@ func (l *Log) Schema() []byte {
 // full (see MaxPending). After Close began, or after a write error, the
 // record is dropped and Wait reports why. Append does not keep rec.
 func (l *Log) Append(rec []byte, durable bool) uint64 {
+	return l.append(rec, durable, true)
+}
+
+// AppendQuiet queues rec like Append(rec, false) but does not wake the
+// writer goroutine: the caller takes the writing over and calls
+// WriteQueued within Linger, as an event loop that keeps its own
+// deadlines does, so that no other goroutine runs for its commits.
+// Anything that wakes the writer (another Append, Close) or writes a
+// batch (a Wait for a durable record) writes it too.
+func (l *Log) AppendQuiet(rec []byte) uint64 {
+	return l.append(rec, false, false)
+}
+
+func (l *Log) append(rec []byte, durable, wake bool) uint64 {
 	var buf [maxHeaderLen]byte // hashed outside the lock
 	hdr := appendHeader(buf[:0], rec)
 	l.mu.Lock()
@@ -149,11 +163,39 @@ func (l *Log) Append(rec []byte, durable bool) uint64 {
 		// Its Wait writes it, in the waiting goroutine: no hand-off.
 		return l.lastSeq
 	}
+	if !wake && len(l.pending) < lingerMax {
+		return l.lastSeq
+	}
 	if l.lingering && len(l.pending) >= lingerMax {
 		l.kickLocked()
 	}
 	l.work.Signal()
 	return l.lastSeq
+}
+
+// WriteQueued writes the records queued so far, in the calling
+// goroutine, as the writer goroutine would. When a batch is being
+// written or a compaction holds the file, it does not wait: it wakes the
+// writer goroutine, which writes them after that batch. Write errors
+// are reported as for the writer's batches (Err, Wait).
+func (l *Log) WriteQueued() {
+	if !l.fileMu.TryLock() {
+		l.mu.Lock()
+		l.work.Signal()
+		l.mu.Unlock()
+		return
+	}
+	defer l.fileMu.Unlock()
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
+	b, ok := l.takeLocked()
+	l.mu.Unlock()
+	if ok {
+		l.writeBatch(b)
+	}
 }
 
 // acceptingLocked reports whether Append may queue records.

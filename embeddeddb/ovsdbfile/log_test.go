@@ -264,3 +264,49 @@ func TestWaitTimeout(t *testing.T) {
 	l.Close()
 	checkRecords(t, reopen(t, l.Path()), recs(1, 2))
 }
+
+// TestAppendQuiet: records appended quietly do not wake the writer
+// goroutine, however long they wait; WriteQueued writes them in the
+// caller, all in one write; and when a batch holds the file it leaves
+// them to the writer goroutine instead of waiting.
+func TestAppendQuiet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := dbPath(t)
+		l := mustCreate(t, path)
+		defer l.Close() // also when the test fails: no goroutine stays behind
+		synctest.Wait() // the writer waits for work
+		for i := 1; i <= 10; i++ {
+			if seq := l.AppendQuiet(rec(i)); seq != uint64(i) {
+				t.Fatalf("AppendQuiet %d returned seq %d", i, seq)
+			}
+		}
+		time.Sleep(10 * Linger)
+		synctest.Wait()
+		if s := l.Stats(); s.Writes != 0 || s.Records != 0 {
+			t.Fatalf("quiet records were written without WriteQueued: %+v", s)
+		}
+		l.WriteQueued()
+		if s := l.Stats(); s.Writes != 1 || s.Records != 10 {
+			t.Fatalf("after WriteQueued: %d writes of %d records, want 1 of 10", s.Writes, s.Records)
+		}
+		if err := l.Wait(context.Background(), 10); err != nil {
+			t.Fatal(err)
+		}
+
+		l.fileMu.Lock() // a batch or a compaction's swap holds the file
+		for i := 11; i <= 15; i++ {
+			l.AppendQuiet(rec(i))
+		}
+		l.WriteQueued() // must not wait for fileMu
+		l.fileMu.Unlock()
+		time.Sleep(2 * Linger)
+		synctest.Wait()
+		if s := l.Stats(); s.Records != 15 {
+			t.Fatalf("the writer goroutine did not take over: %d records written, want 15", s.Records)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		checkRecords(t, reopen(t, path), recs(1, 15))
+	})
+}
