@@ -321,10 +321,17 @@ func (e *Engine) recompute(dirty map[string]bool, olds map[string]*swOut) map[st
 	news := e.keyed(dirty, olds)
 	names := map[string][]string{} // switch UUID → port names before dedup
 	for {
+		var todo []*lswitch
 		for u, sw := range news {
 			if _, done := names[u]; !done {
-				names[u] = e.prepare(sw, olds[u])
+				todo = append(todo, sw)
 			}
+		}
+		// Each call writes only its own switch and slot.
+		prepared := make([][]string, len(todo))
+		e.fanout(len(todo), func(i int) { prepared[i] = e.prepare(todo[i], olds[todo[i].nb.UUID]) })
+		for i, sw := range todo {
+			names[sw.nb.UUID] = prepared[i]
 		}
 		more := e.sharing(names, olds, dirty)
 		if len(more) == 0 {
