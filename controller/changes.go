@@ -2,6 +2,9 @@ package controller
 
 import (
 	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/ovn-kubernetes/libovsdb/cache"
@@ -55,6 +58,20 @@ func (c *changeSet) has(tables ...string) bool {
 		}
 	}
 	return false
+}
+
+// summary says what changed, for the debug log: "full", or the number
+// of rows per table.
+func (c *changeSet) summary() string {
+	if c.Full {
+		return "full"
+	}
+	var parts []string
+	for t, ids := range c.Tables {
+		parts = append(parts, t+"="+strconv.Itoa(len(ids)))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, " ")
 }
 
 // empty reports whether nothing changed.

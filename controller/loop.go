@@ -171,6 +171,7 @@ func (l *loop) round(ctx context.Context) error {
 		return nil // the replica is connecting; it pokes the loop
 	}
 	tView := time.Now()
+	pending := l.pendSB.summary()
 	l.updateView(src, st)
 	tPhys := time.Now()
 	if err := l.physicalFlows(l.view, st); err != nil {
@@ -182,7 +183,7 @@ func (l *loop) round(ctx context.Context) error {
 	if d := time.Since(t0); d >= slowRound {
 		l.c.log.Debug("slow round", "took", d.Round(time.Millisecond), "reconcile", tView.Sub(tReconcile).Round(time.Millisecond),
 			"view", tPhys.Sub(tView).Round(time.Millisecond), "physical", tPublish.Sub(tPhys).Round(time.Millisecond),
-			"publish", time.Since(tPublish).Round(time.Millisecond))
+			"publish", time.Since(tPublish).Round(time.Millisecond), "sb_changes", pending)
 	}
 	return err
 }

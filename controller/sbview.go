@@ -117,8 +117,20 @@ func (v *sbView) apply(src sbSource, ch changeSet) *sbDirty {
 	var dpsChanged bool
 	for _, t := range viewTables {
 		ids := ch.Tables[t]
+		// Many changed rows (a new connection's rows arriving as
+		// events after the view was loaded) are read in one go, shared
+		// with the source rather than copied one by one.
+		var rows map[string]model.Model
+		if len(ids) >= bulkRead {
+			rows = src.Table(t)
+		}
 		for id := range ids {
-			m, _ := src.Get(t, id)
+			var m model.Model
+			if rows != nil {
+				m = rows[id]
+			} else {
+				m, _ = src.Get(t, id)
+			}
 			v.set(t, id, m, d)
 		}
 		switch t {
@@ -144,6 +156,10 @@ func (v *sbView) apply(src sbSource, ch changeSet) *sbDirty {
 	}
 	return d
 }
+
+// bulkRead is the number of changed rows of a table from which apply
+// reads the whole table from the source instead of row by row.
+const bulkRead = 128
 
 // set replaces row id of table with m (nil: deleted), noting in d (if
 // not nil) what that invalidates.
@@ -283,6 +299,9 @@ func (v *sbView) setGroup(id string, m model.Model, d *sbDirty) {
 
 func (v *sbView) setPort(id string, m model.Model, d *sbDirty) {
 	old := v.portUUID[id]
+	if n, _ := m.(*sbdb.PortBinding); n != nil && n == old {
+		return // the very row the view holds: the source shares its rows
+	}
 	if old != nil && v.ports[old.LogicalPort] == old {
 		delete(v.ports, old.LogicalPort)
 	}
