@@ -12,14 +12,16 @@ import (
 // server builds each part while the client decodes (and its user
 // compiles) the one before: the first comes as the monitor's reply
 // (the tables' rows that the first part selects), the others as the
-// updates of one monitor_cond_change each, asked for all at once
-// after that reply. ovsdb-server reads a connection's next request only
-// once it has written out everything before, so it starts a part when
-// the client has received the previous one, and answers them in order.
-// Every part widens the monitor's condition; the last is the whole
-// table, so a reconnect that resumes (monitor_cond_since) asks for
-// everything with its last transaction id as before. Connected is true
-// from the first part on, Synced once every part is in.
+// update of one monitor_cond_change each. The replica asks for a part
+// once the one before is in and its user has taken it (TakeChanges),
+// so that the server builds a part while the user works on the one
+// before; a user busy elsewhere (registering its chassis, over another
+// connection to the same single-threaded server) leaves the server to
+// the other requests. Every part widens the monitor's condition; the
+// last is the whole table, so a reconnect that resumes
+// (monitor_cond_since) asks for everything with its last transaction id
+// as before. Connected is true from the first part on, Synced once
+// every part is in.
 
 // Clause is one clause of a monitor condition: [column, function,
 // value], as in ovsdb-server(7). A row matches a condition when it
@@ -44,7 +46,9 @@ var clauseFunctions = []string{"<", "<=", "==", "!=", ">=", ">", "includes", "ex
 // LoadInParts makes every load that does not resume a monitor (the
 // first connection, a reconnect the server cannot resume) come in
 // len(parts)+1 steps: the rows each part selects, in order, then all
-// the rest. Tables no part names come whole with the first step. It
+// the rest. Tables no part names come whole with the first step. Each
+// step after the first is asked for once the user has called
+// TakeChanges since the step before came in. It
 // needs a server with monitor_cond (a server with only monitor loads
 // in one step; one that refuses monitor_cond_change makes the replica
 // reconnect and load in one step from then on). Call it before Run.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/ovn-kubernetes/libovsdb/client"
@@ -71,6 +72,16 @@ func oracleLflows(c client.Client, lo, hi int) (map[string]struct{}, []int) {
 	return ids, tables
 }
 
+// taking is a condition for waitFor that takes the replica's changes,
+// as a user does, which asks for the next part of a load in parts, and
+// reports whether every part is in.
+func taking(r *Replica) func() bool {
+	return func() bool {
+		r.TakeChanges()
+		return r.Synced()
+	}
+}
+
 // newPartsReplica is a replica of testSpecs that loads in testParts.
 func newPartsReplica(t *testing.T, rec *logRecorder) *Replica {
 	t.Helper()
@@ -83,9 +94,10 @@ func newPartsReplica(t *testing.T, rec *logRecorder) *Replica {
 
 // partsScenario: the replica gets the other tables and table_id 0-2
 // with the monitor's reply (Connected, not Synced), then 3-5, then the
-// rest (Synced), each as changes of exactly those rows; a transaction
-// between the parts is applied in order with them; then it follows the
-// server like any replica.
+// rest (Synced), each as changes of exactly those rows, each asked for
+// once the one before is taken; a transaction between the parts is
+// applied in order with them; then it follows the server like any
+// replica.
 func partsScenario(t *testing.T, sock string) {
 	c := oracle(t, sock)
 	w := newWorkload(t, c, 11)
@@ -129,6 +141,12 @@ func partsScenario(t *testing.T, sock string) {
 	waitFor(t, "the transaction in the oracle", func() bool { return c.Cache().Table("Logical_Flow").Row(ids[8]) == nil })
 	g.Release(1)
 	waitFor(t, "the second part", func() bool { return slices.Contains(lflowTables(r), 3) })
+	// The replica asks for the third part only once its user has taken
+	// the second.
+	time.Sleep(200 * time.Millisecond)
+	if n := g.Asked(); n != 1 {
+		t.Errorf("%d condition changes asked for before the second part was taken, want 1", n)
+	}
 	second, want := oracleLflows(c, 0, 6)
 	if !slices.Equal(lflowTables(r), want) {
 		t.Errorf("after the second part: lflow table_ids %v, want %v", lflowTables(r), want)
@@ -141,6 +159,7 @@ func partsScenario(t *testing.T, sock string) {
 		t.Errorf("changes of the second part (-want +got):\n%s", diff)
 	}
 
+	waitFor(t, "the request of the third part", func() bool { return g.Asked() == 2 })
 	g.Release(1)
 	waitFor(t, "synced", r.Synced)
 	waitSame(t, r, c)
@@ -179,6 +198,7 @@ func TestOVSDBServerPartsCut(t *testing.T) {
 	g := sbreplicatest.NewGate(t, s.sock)
 	runReplica(t, r, g.Remote(), 0)
 	waitFor(t, "connected", r.Connected)
+	r.TakeChanges()
 	g.Release(1)
 	waitFor(t, "the second part", func() bool { return slices.Contains(lflowTables(r), 3) })
 	r.TakeChanges()
@@ -193,7 +213,7 @@ func TestOVSDBServerPartsCut(t *testing.T) {
 		t.Errorf("reconnect between the parts: changes %+v, want Full", ch)
 	}
 	g.Release(2)
-	waitFor(t, "synced", r.Synced)
+	waitFor(t, "synced", taking(r))
 	waitSame(t, r, c)
 	if n := rec.count("resumed"); n != 0 {
 		t.Errorf("resumed from a partial copy:\n%s", rec)
@@ -219,7 +239,7 @@ func TestPartsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	runReplica(t, r, f.remote(), 0)
-	waitFor(t, "synced", r.Synced)
+	waitFor(t, "synced", taking(r))
 	wantFakeRows(t, r)
 	_, methods, _ := f.state()
 	if want := []string{"monitor_cond_since", "monitor_cond_change", "monitor_cond_since"}; !slices.Equal(methods, want) {

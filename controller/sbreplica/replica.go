@@ -39,6 +39,15 @@ type Replica struct {
 	connected atomic.Bool
 	synced    atomic.Bool
 
+	// sessMu guards sess, the session Run has open (nil between
+	// sessions), and that session's requests: TakeChanges asks it for
+	// the next part of a load in parts from the caller's goroutine.
+	sessMu sync.Mutex
+	sess   *session
+	// commits counts the batches made visible; taken is commits when
+	// the user last took the changes.
+	commits, taken atomic.Int64
+
 	// schemaColumns are the columns of each replicated table in the
 	// schema, for LoadInParts to check its clauses against.
 	schemaColumns map[string]map[string]bool
@@ -206,8 +215,21 @@ func Rows[T any](v View, table string) map[string]*T {
 // Read, never from inside Read's fn: both take the replica's lock, so a
 // call from fn deadlocks.
 func (r *Replica) TakeChanges() Changes {
+	c := r.takeChanges()
+	// The user works on what it took: the server may build the next
+	// part of a load in parts meanwhile.
+	r.sessMu.Lock()
+	if r.sess != nil {
+		r.sess.askNextLocked()
+	}
+	r.sessMu.Unlock()
+	return c
+}
+
+func (r *Replica) takeChanges() Changes {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.taken.Store(r.commits.Load())
 	c := r.changes
 	r.changes = Changes{Tables: map[string]map[string]struct{}{}}
 	if c.Full {
@@ -239,6 +261,7 @@ func (r *Replica) lookup(b *batch, t *table, uuid string) (model.Model, bool) {
 func (r *Replica) commit(b *batch) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.commits.Add(1)
 	if b.full {
 		for name, t := range r.tables {
 			rows := b.rows[name]

@@ -115,7 +115,7 @@ func resumeScenario(t *testing.T, sock string, newReplica func(*testing.T, *logR
 	r := newReplica(t, rec)
 	p := newProxy(t, sock)
 	runReplica(t, r, p.remote(), 0)
-	waitFor(t, "synced", r.Synced)
+	waitFor(t, "synced", taking(r))
 	waitSame(t, r, c)
 	r.TakeChanges()
 

@@ -53,8 +53,15 @@ func (r *Replica) Run(ctx context.Context, remote string, tlsConfig *tls.Config,
 		}
 		ep := eps[i%len(eps)]
 		s := &session{r: r, ep: ep, probe: probe, notify: notify}
+		r.sessMu.Lock()
+		r.sess = s
+		r.sessMu.Unlock()
 		err := s.run(ctx, tlsConfig)
-		if len(s.parts) > 0 {
+		r.sessMu.Lock()
+		partial := s.inFlight != 0 || len(s.toAsk) > 0
+		r.sess = nil
+		r.sessMu.Unlock()
+		if partial {
 			// The last transaction id stands for the parts that came,
 			// not for the whole tables: a resumption would miss the rest.
 			r.lastTxn = ""
@@ -113,12 +120,20 @@ type session struct {
 	nextID int
 	echoed bool // an echo of ours is unanswered
 	synced bool // the initial reply was applied
-	// parts are the ids of the monitor_cond_change requests of a load in
-	// parts whose reply has not come yet, in order.
-	parts []int
-	// loadStart is when the monitor request went out, lastPart when the
-	// last part was applied (for the debug log of a load in parts).
-	loadStart, lastPart time.Time
+	// A load in parts: the conditions of the steps not asked for yet,
+	// and the id of the monitor_cond_change asked for and not answered
+	// (0: none). Guarded by r.sessMu: TakeChanges asks (askNext).
+	toAsk    []map[string][]any
+	inFlight int
+	askedAt  time.Time // when inFlight was asked for
+	// partDone is r.commits once the last part asked for was in: the
+	// next is asked for once the replica's user has taken the changes
+	// up to there (r.taken), so that the server builds it while the
+	// user works on the one before, and has time for other clients'
+	// requests while the user is busy elsewhere.
+	partDone int64
+	// loadStart is when the monitor request went out (for the log).
+	loadStart time.Time
 }
 
 func (s *session) run(ctx context.Context, tlsConfig *tls.Config) error {
@@ -140,11 +155,14 @@ func (s *session) run(ctx context.Context, tlsConfig *tls.Config) error {
 	}
 	s.synced = true
 	s.r.connected.Store(true)
-	if len(s.parts) == 0 {
+	s.r.sessMu.Lock()
+	parts := len(s.toAsk)
+	s.r.sessMu.Unlock()
+	if parts == 0 {
 		s.r.synced.Store(true)
 		s.r.log.Info("replica in sync", "remote", s.ep)
 	} else {
-		s.r.log.Info("replica connected; the rest comes in parts", "remote", s.ep, "parts", len(s.parts))
+		s.r.log.Info("replica connected; the rest comes in parts", "remote", s.ep, "parts", parts)
 	}
 	s.notify()
 	for {
@@ -162,25 +180,46 @@ func (s *session) run(ctx context.Context, tlsConfig *tls.Config) error {
 		if err := s.handleNotification(m); err != nil {
 			return err
 		}
-		if len(s.parts) > 0 {
+		s.r.sessMu.Lock()
+		loading, asked := s.inFlight != 0, s.askedAt
+		s.r.sessMu.Unlock()
+		if loading {
+			// wait: from the request (the server builds the part) to
+			// the whole message in.
 			s.r.log.Debug("update during a load in parts", "bytes", len(m.params),
-				"wait", t0.Sub(s.lastPart).Round(time.Millisecond), "decode", time.Since(t0).Round(time.Millisecond))
-			s.lastPart = time.Now()
+				"wait", t0.Sub(asked).Round(time.Millisecond), "decode", time.Since(t0).Round(time.Millisecond))
 		}
 	}
 }
 
-// partReply handles a reply outside wait: that of a monitor_cond_change
+// askNextLocked asks for the next part of a load in parts, unless one
+// is asked for and not answered yet, none is left, or the user has not
+// taken the changes of the last one yet. r.sessMu is held.
+func (s *session) askNextLocked() {
+	if s.inFlight != 0 || len(s.toAsk) == 0 || s.r.taken.Load() < s.partDone {
+		return
+	}
+	reqs := map[string][]map[string]any{}
+	for t, w := range s.toAsk[0] {
+		reqs[t] = []map[string]any{{"where": w}}
+	}
+	id, err := s.callLocked("monitor_cond_change", monitorID, monitorID, reqs)
+	if err != nil {
+		// The session's reads fail too, and it reconnects.
+		s.r.log.Debug("asking for the next part failed", "err", err)
+		s.conn.Close()
+		return
+	}
+	s.inFlight, s.toAsk, s.askedAt = id, s.toAsk[1:], time.Now()
+}
+
+// partReply handles a reply outside wait: that of the monitor_cond_change
 // of a load in parts (after the update that brought its rows), or a
 // late one to an echo. The last part's makes the replica Synced.
 func (s *session) partReply(m message) error {
-	i := -1
-	for j, id := range s.parts {
-		if string(m.id) == strconv.Itoa(id) {
-			i = j
-		}
-	}
-	if i < 0 {
+	s.r.sessMu.Lock()
+	defer s.r.sessMu.Unlock()
+	if s.inFlight == 0 || string(m.id) != strconv.Itoa(s.inFlight) {
 		return nil // a late echo reply
 	}
 	if !isNull(m.err) {
@@ -189,12 +228,14 @@ func (s *session) partReply(m message) error {
 		s.r.oneStep = true
 		return fmt.Errorf("server refused monitor_cond_change (%s); loading in one step from now on", rpcError(m.err))
 	}
-	s.parts = s.parts[i+1:]
-	if len(s.parts) == 0 {
+	s.inFlight, s.partDone = 0, s.r.commits.Load()
+	if len(s.toAsk) == 0 {
 		s.r.synced.Store(true)
 		s.r.log.Info("replica in sync", "remote", s.ep, "load", time.Since(s.loadStart).Round(time.Millisecond))
 		s.notify()
+		return nil
 	}
+	s.askNextLocked()
 	return nil
 }
 
@@ -250,7 +291,7 @@ func hostPort(addr string) string {
 	return addr
 }
 
-// send writes one JSON-RPC message.
+// send writes one JSON-RPC message; r.sessMu is held.
 func (s *session) send(msg []byte) error {
 	d := s.probe
 	if d <= 0 {
@@ -263,6 +304,13 @@ func (s *session) send(msg []byte) error {
 
 // call sends a request and returns its id.
 func (s *session) call(method string, params ...any) (int, error) {
+	s.r.sessMu.Lock()
+	defer s.r.sessMu.Unlock()
+	return s.callLocked(method, params...)
+}
+
+// callLocked is call with r.sessMu held.
+func (s *session) callLocked(method string, params ...any) (int, error) {
 	s.nextID++
 	if params == nil {
 		params = []any{} // ovsdb-server drops a request with null params
@@ -325,6 +373,8 @@ func (s *session) replyEcho(m message) error {
 		msg = append(msg, "[]"...)
 	}
 	msg = append(msg, `,"error":null}`...)
+	s.r.sessMu.Lock()
+	defer s.r.sessMu.Unlock()
 	return s.send(msg)
 }
 
@@ -421,8 +471,7 @@ func (s *session) serverColumns() (map[string][]string, map[string]map[string]bo
 
 // monitor sends the monitor request, the newest kind the server knows,
 // and applies its reply. A load in parts (see parts.go) asks with the
-// first step's condition and, once the reply is in and before decoding
-// it, sends a monitor_cond_change for each further step (s.parts).
+// first step's condition and leaves the further steps for askNext.
 func (s *session) monitor(cols map[string][]string, has map[string]map[string]bool) error {
 	var steps []map[string][]any
 	if !s.r.oneStep {
@@ -462,15 +511,14 @@ func (s *session) monitor(cols map[string][]string, has map[string]map[string]bo
 			continue
 		}
 		t1 := time.Now()
-		if split {
-			if err := s.askParts(steps[1:]); err != nil {
-				return err
-			}
-		}
 		err = s.applyReply(method, res)
-		s.lastPart = time.Now()
 		s.r.log.Debug("monitor reply", "method", method, "bytes", len(res), "wait", t1.Sub(s.loadStart).Round(time.Millisecond),
-			"decode", time.Since(t1).Round(time.Millisecond), "parts", len(s.parts))
+			"decode", time.Since(t1).Round(time.Millisecond), "split", split)
+		if err == nil && split {
+			s.r.sessMu.Lock()
+			s.toAsk, s.partDone = steps[1:], s.r.commits.Load()
+			s.r.sessMu.Unlock()
+		}
 		return err
 	}
 	return errors.New("server refused monitor, monitor_cond and monitor_cond_since")
@@ -482,23 +530,6 @@ func steps0(steps []map[string][]any, split bool) map[string][]any {
 		return nil
 	}
 	return steps[0]
-}
-
-// askParts sends one monitor_cond_change per step, each widening the
-// conditions to the step's.
-func (s *session) askParts(steps []map[string][]any) error {
-	for _, step := range steps {
-		reqs := map[string][]map[string]any{}
-		for t, w := range step {
-			reqs[t] = []map[string]any{{"where": w}}
-		}
-		id, err := s.call("monitor_cond_change", monitorID, monitorID, reqs)
-		if err != nil {
-			return err
-		}
-		s.parts = append(s.parts, id)
-	}
-	return nil
 }
 
 // applyReply applies a monitor reply.

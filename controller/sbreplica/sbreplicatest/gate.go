@@ -23,6 +23,7 @@ type Gate struct {
 	free   chan struct{} // one per monitor_cond_change let through
 
 	mu    sync.Mutex
+	asked int // monitor_cond_change requests received
 	conns []net.Conn
 	done  chan struct{} // closed by Cut, for the connections before
 	wg    sync.WaitGroup
@@ -55,6 +56,14 @@ func (g *Gate) Release(n int) {
 	for range n {
 		g.free <- struct{}{}
 	}
+}
+
+// Asked returns how many monitor_cond_change requests the clients have
+// sent so far, held back or let through.
+func (g *Gate) Asked() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.asked
 }
 
 // Cut drops the connections (the gate keeps listening); the requests
@@ -110,6 +119,9 @@ func (g *Gate) routineRequests(dst, src net.Conn, done chan struct{}) {
 		var req struct{ Method string }
 		json.Unmarshal(msg, &req)
 		if req.Method == "monitor_cond_change" {
+			g.mu.Lock()
+			g.asked++
+			g.mu.Unlock()
 			select {
 			case <-g.free:
 			case <-done:
