@@ -2,7 +2,6 @@ package northd
 
 import (
 	"context"
-	"reflect"
 	"sync"
 	"time"
 
@@ -312,5 +311,8 @@ func onlyUp(ports map[string]nbdb.LogicalSwitchPort, u string, m model.Model) bo
 	}
 	n := *r
 	n.Up = old.Up
-	return reflect.DeepEqual(n, old)
+	// Equals (generated) compares as reflect.DeepEqual does, nil and
+	// empty apart, at a fraction of its cost: the echo of a bulk load's
+	// up=false is 10,000 ports.
+	return n.Equals(&old)
 }

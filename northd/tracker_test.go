@@ -163,3 +163,33 @@ func waitPending(t *testing.T, tr *tracker) {
 		time.Sleep(10 * time.Microsecond)
 	}
 }
+
+// onlyUp tells northd's own up feedback (nothing the build reads) from
+// every other change to a port.
+func TestOnlyUp(t *testing.T) {
+	up, down, tag := true, false, 5
+	old := nbdb.LogicalSwitchPort{UUID: "u1", Name: "p1", Addresses: []string{"0a:00:00:00:00:01 10.0.0.1"},
+		ExternalIDs: map[string]string{"a": "b"}, Up: &down}
+	ports := map[string]nbdb.LogicalSwitchPort{"u1": old}
+	same := old
+	same.Up = &up
+	if !onlyUp(ports, "u1", &same) {
+		t.Error("a change of up alone is not onlyUp")
+	}
+	for name, change := range map[string]func(p *nbdb.LogicalSwitchPort){
+		"addresses":    func(p *nbdb.LogicalSwitchPort) { p.Addresses = []string{"unknown"} },
+		"external_ids": func(p *nbdb.LogicalSwitchPort) { p.ExternalIDs = map[string]string{"a": "c"} },
+		"tag":          func(p *nbdb.LogicalSwitchPort) { p.Tag = &tag },
+		"type":         func(p *nbdb.LogicalSwitchPort) { p.Type = "localnet" },
+	} {
+		p := old
+		p.Up = &up
+		change(&p)
+		if onlyUp(ports, "u1", &p) {
+			t.Errorf("a change of %s (and up) is taken for onlyUp", name)
+		}
+	}
+	if onlyUp(ports, "u2", &same) {
+		t.Error("a new port is taken for onlyUp")
+	}
+}
