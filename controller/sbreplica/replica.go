@@ -211,9 +211,10 @@ func Rows[T any](v View, table string) map[string]*T {
 // since the last call (a deleted UUID is absent from View), and Full =
 // true when the replica was rebuilt from scratch since then (first
 // connection, or a reconnect that could not resume): the caller must
-// then treat every row as changed. It resets the record. Call it before
-// Read, never from inside Read's fn: both take the replica's lock, so a
-// call from fn deadlocks.
+// then treat every row as changed. It resets the record. During a load
+// in parts (LoadInParts) it also asks the server for the next part once
+// the one before is in. Call it before Read, never from inside Read's
+// fn: both take the replica's lock, so a call from fn deadlocks.
 func (r *Replica) TakeChanges() Changes {
 	c := r.takeChanges()
 	// The user works on what it took: the server may build the next
