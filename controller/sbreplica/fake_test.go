@@ -40,8 +40,10 @@ type fakeServer struct {
 const (
 	fakeInitial = `{"Port_Group":{"` + u3 + `":{"initial":{"name":"pg","ports":["set",["a","b"]]}}}}`
 	fakeV1      = `{"Port_Group":{"` + u3 + `":{"new":{"name":"pg","ports":["set",["a","b"]]}}}}`
-	fakeTxn1    = "aaaaaaaa-0000-0000-0000-000000000001"
-	fakeTxn2    = "aaaaaaaa-0000-0000-0000-000000000002"
+	// fakeCondChange is the update2 of a monitor_cond_change.
+	fakeCondChange = `{"Port_Group":{"` + u1 + `":{"insert":{"name":"more"}}}}`
+	fakeTxn1       = "aaaaaaaa-0000-0000-0000-000000000001"
+	fakeTxn2       = "aaaaaaaa-0000-0000-0000-000000000002"
 )
 
 func newFakeServer(t *testing.T, refuse map[string]bool, after ...string) *fakeServer {
@@ -133,6 +135,12 @@ func (f *fakeServer) routineServe(c net.Conn, first bool) {
 			reply(fakeInitial)
 		case "monitor":
 			reply(fakeV1)
+		case "monitor_cond_change":
+			// The rows the wider condition adds, then the reply, as
+			// ovsdb-server sends them.
+			fmt.Fprintf(c, `{"id":null,"method":"update2","params":["%s",%s]}`, monitorID, fakeCondChange)
+			reply("{}")
+			continue
 		default:
 			continue
 		}

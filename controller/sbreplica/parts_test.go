@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/ovn-kubernetes/libovsdb/client"
+	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnd/ovnd/controller/sbreplica/sbreplicatest"
@@ -247,6 +248,30 @@ func TestPartsRefused(t *testing.T) {
 	}
 	if rec.count("connection lost") != 1 || !strings.Contains(rec.String(), "refused monitor_cond_change") {
 		t.Errorf("the refusal is not logged:\n%s", rec)
+	}
+}
+
+// TestPartsMonitorCond: against a server without monitor_cond_since, a
+// load in parts comes over monitor_cond, the further parts as update2.
+func TestPartsMonitorCond(t *testing.T) {
+	f := newFakeServer(t, map[string]bool{"monitor_cond_since": true})
+	rec := &logRecorder{}
+	r := newTestReplica(t, rec)
+	if err := r.LoadInParts(Part{"Port_Group": {{Column: "name", Function: "==", Value: "pg"}}}); err != nil {
+		t.Fatal(err)
+	}
+	runReplica(t, r, f.remote(), 0)
+	waitFor(t, "synced", taking(r))
+	r.Read(func(v View) {
+		want := map[string]model.Model{u3: &sbdb.PortGroup{UUID: u3, Name: "pg", Ports: []string{"a", "b"}},
+			u1: &sbdb.PortGroup{UUID: u1, Name: "more"}}
+		if diff := cmp.Diff(want, v.Table("Port_Group"), cmpOpts...); diff != "" {
+			t.Errorf("Port_Group (-want +got):\n%s", diff)
+		}
+	})
+	_, methods, _ := f.state()
+	if want := []string{"monitor_cond_since", "monitor_cond", "monitor_cond_change"}; !slices.Equal(methods, want) {
+		t.Errorf("methods %v, want %v", methods, want)
 	}
 }
 
