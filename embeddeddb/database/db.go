@@ -124,6 +124,9 @@ type Database struct {
 	// run one at a time.
 	txnTables   []*txnTable
 	spareTables []*txnTable
+	// parsed holds the operations of the running Transact (see
+	// transactParsed).
+	parsed parsedOps
 }
 
 // SetReserved makes Transact refuse insert, update, mutate and delete, as

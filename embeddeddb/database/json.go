@@ -158,7 +158,10 @@ func parseMap(c *Column, v *fastjson.Value, sym Symbols) (Datum, *Error) {
 	if err != nil || string(tag) != "map" || err2 != nil {
 		return Datum{}, syntaxErr(SortedJSON(v), "expected [\"map\", <array>]")
 	}
-	d := Datum{Keys: make([]Atom, 0, len(pairs)), Values: make([]Atom, 0, len(pairs))}
+	// Keys and values share one allocation; each has its own capacity,
+	// so that an append to one never writes into the other.
+	both := make([]Atom, 2*len(pairs))
+	d := Datum{Keys: both[:0:len(pairs)], Values: both[len(pairs) : len(pairs) : 2*len(pairs)]}
 	for _, p := range pairs {
 		kv, err := p.Array()
 		if err != nil || len(kv) != 2 {

@@ -106,7 +106,15 @@ func (tx *txn) Resolve(name string) string {
 // request arrived, for "wait" timeouts. On success the change is already
 // applied to db.
 func (db *Database) Transact(ops []*fastjson.Value, sess Session, elapsedMs int64) Result {
-	return db.transact(parsedOps(ops), sess, elapsedMs, false)
+	return db.transactParsed(ops, sess, elapsedMs, false)
+}
+
+// transactParsed runs ops through the opList interface without boxing
+// the slice on the heap: the list lives in db for the transaction.
+func (db *Database) transactParsed(ops []*fastjson.Value, sess Session, elapsedMs int64, internal bool) Result {
+	db.parsed = ops
+	defer func() { db.parsed = nil }() // the values die with the request
+	return db.transact(&db.parsed, sess, elapsedMs, internal)
 }
 
 // TransactRaw is Transact for operations given as raw JSON text, one
@@ -121,7 +129,7 @@ func (db *Database) TransactRaw(ops [][]byte, sess Session, elapsedMs int64) Res
 // TransactInternal is Transact for the server's own changes; it may write
 // to a reserved database.
 func (db *Database) TransactInternal(ops []*fastjson.Value) Result {
-	return db.transact(parsedOps(ops), nil, 0, true)
+	return db.transactParsed(ops, nil, 0, true)
 }
 
 // opList is a transaction's operations: at(i) is valid until the next call.
@@ -132,8 +140,8 @@ type opList interface {
 
 type parsedOps []*fastjson.Value
 
-func (p parsedOps) len() int                          { return len(p) }
-func (p parsedOps) at(i int) (*fastjson.Value, error) { return p[i], nil }
+func (p *parsedOps) len() int                          { return len(*p) }
+func (p *parsedOps) at(i int) (*fastjson.Value, error) { return (*p)[i], nil }
 
 type rawOps struct {
 	db  *Database
