@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,7 +25,7 @@ func localKeys(st *chassis.State) map[uint32]bool {
 // the compiled lflows depend on: the local datapaths or the localnet
 // ports.
 func (l *loop) localChanged(st *chassis.State) bool {
-	if len(st.LocalDatapaths) != len(l.local) || len(st.Localnet) != len(l.localnet) {
+	if len(st.LocalDatapaths) != len(l.local) {
 		return true
 	}
 	for id, dp := range st.LocalDatapaths {
@@ -32,12 +33,45 @@ func (l *loop) localChanged(st *chassis.State) bool {
 			return true
 		}
 	}
+	return !maps.Equal(localnetNames(st), l.localnet) || !maps.Equal(boundNames(st), l.bound)
+}
+
+// localnetNames returns the localnet ports of local datapaths, which
+// compileEnv.Local counts as local.
+func localnetNames(st *chassis.State) map[string]bool {
+	out := make(map[string]bool, len(st.Localnet))
 	for name := range st.Localnet {
-		if !l.localnet[name] {
-			return true
+		out[name] = true
+	}
+	return out
+}
+
+// boundNames returns the ports the chassis state binds here (boundHere),
+// which compileEnv.Resident and Local count as resident.
+func boundNames(st *chassis.State) map[string]bool {
+	out := make(map[string]bool, len(st.LocalPorts)+len(st.Gateways))
+	for name := range st.LocalPorts {
+		if boundHere(st, name) {
+			out[name] = true
 		}
 	}
-	return false
+	for name := range st.Gateways {
+		out[name] = true
+	}
+	return out
+}
+
+// boundHere reports whether the chassis state binds port here: a VIF or
+// container port with its interface here, or a gateway port. The state
+// says so as soon as the chassis manager claims the port; the SB's
+// Port_Binding.chassis says so only once the claim comes back, as
+// ovn-controller's own view of a row it wrote changes at once.
+func boundHere(st *chassis.State, port string) bool {
+	if lp, ok := st.LocalPorts[port]; ok {
+		return lp.Type == "" // not a localport
+	}
+	_, ok := st.Gateways[port]
+	return ok
 }
 
 // compileLflows brings the desired table's logical flows in line with
@@ -51,10 +85,7 @@ func (l *loop) compileLflows(v *sbView, st *chassis.State, d *sbDirty) {
 	for id, dp := range st.LocalDatapaths {
 		local[id], keys[uint32(dp.Key)] = uint32(dp.Key), true
 	}
-	localnet := make(map[string]bool, len(st.Localnet))
-	for name := range st.Localnet {
-		localnet[name] = true
-	}
+	localnet, bound := localnetNames(st), boundNames(st)
 	var todo map[string]struct{}
 	if d == nil {
 		todo = make(map[string]struct{}, len(v.flows)+len(l.lflows))
@@ -66,13 +97,13 @@ func (l *loop) compileLflows(v *sbView, st *chassis.State, d *sbDirty) {
 			todo[id] = struct{}{}
 		}
 	} else {
-		todo = l.invalidated(v, d, local, localnet)
+		todo = l.invalidated(v, d, local, localnet, bound)
 		if len(todo) > 0 {
 			l.c.log.Debug("compiling again", "lflows", len(todo), "changed", len(d.flows), "refs", len(d.refs),
 				"datapaths", len(d.dps), "groups", len(d.groups))
 		}
 	}
-	l.local, l.localnet = local, localnet
+	l.local, l.localnet, l.bound = local, localnet, bound
 	if len(todo) == 0 {
 		return
 	}
@@ -95,9 +126,10 @@ func (l *loop) compileLflows(v *sbView, st *chassis.State, d *sbDirty) {
 	l.installDue = true
 }
 
-// invalidated returns the lflows that d and the change from l.local and
-// l.localnet to local and localnet make compile again.
-func (l *loop) invalidated(v *sbView, d *sbDirty, local map[string]uint32, localnet map[string]bool) map[string]struct{} {
+// invalidated returns the lflows that d and the change from l.local,
+// l.localnet and l.bound to local, localnet and bound make compile
+// again.
+func (l *loop) invalidated(v *sbView, d *sbDirty, local map[string]uint32, localnet, bound map[string]bool) map[string]struct{} {
 	todo := make(map[string]struct{}, len(d.flows))
 	for id := range d.flows {
 		todo[id] = struct{}{}
@@ -121,6 +153,9 @@ func (l *loop) invalidated(v *sbView, d *sbDirty, local map[string]uint32, local
 		if !localnet[name] {
 			d.ref("p", name)
 		}
+	}
+	for name := range symmetricDiff(bound, l.bound) {
+		d.ref("p", name)
 	}
 	for dp := range d.dps {
 		for id := range v.flowsByDP[dp] {
@@ -297,7 +332,13 @@ func (e *compileEnv) LookupPort(name string) (uint32, uint32, bool) { return e.v
 func (e *compileEnv) LookupMulticast(dp uint32, name string) (uint32, bool) {
 	return e.v.LookupMulticast(dp, name)
 }
-func (e *compileEnv) Resident(port string) bool               { return e.v.Resident(port) }
+func (e *compileEnv) Resident(port string) bool {
+	if e.v.Resident(port) {
+		return true
+	}
+	_, known := e.v.ports[port]
+	return known && boundHere(e.st, port)
+}
 func (e *compileEnv) AddressSet(name string) ([]string, bool) { return e.v.AddressSet(name) }
 func (e *compileEnv) PortGroup(name string) ([]string, bool)  { return e.v.PortGroup(name) }
 func (e *compileEnv) Router(dp uint32) bool                   { return e.v.Router(dp) }
@@ -311,9 +352,25 @@ func (e *compileEnv) Meter(string) uint32 { return 0 }
 // related (patch, localport, vtep), as ovn-controller decides which
 // port-group members and in_out_port lflows to compile.
 func (e *compileEnv) Local(port string) bool {
-	if e.v.Resident(port) || e.v.alwaysRelated(port) {
+	if e.Resident(port) || e.v.alwaysRelated(port) {
 		return true
 	}
 	_, ok := e.st.Localnet[port]
 	return ok
+}
+
+// symmetricDiff returns the keys in exactly one of a and b.
+func symmetricDiff(a, b map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		if !b[k] {
+			out[k] = true
+		}
+	}
+	for k := range b {
+		if !a[k] {
+			out[k] = true
+		}
+	}
+	return out
 }

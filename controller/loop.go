@@ -73,6 +73,7 @@ type loop struct {
 	refIndex map[string]map[string]struct{} // reference -> lflows that used it
 	local    map[string]uint32              // the local datapaths lflows were compiled for, UUID -> key
 	localnet map[string]bool                // the localnet ports Local answered for
+	bound    map[string]bool                // the ports the chassis state bound here when Resident and Local answered (boundNames)
 	phys     *physical.Builder              // of the physical flows in desired
 	physSig  string                         // the chassis state phys was built from
 	physIn   physState                      // the Input phys holds, row by row, and the SB rows changed since (physflows.go)
@@ -97,7 +98,7 @@ func newLoop(c *Controller, ovsc client.Client, ovsChanges *changeLog, kick chan
 	return &loop{c: c, ovsc: ovsc, kick: kick, ovsChanges: ovsChanges, sbChanges: newChangeLog(),
 		inst: flowtable.NewInstaller(c.log), desired: flowtable.NewDesired(c.log),
 		compiler: lflowc.NewCompiler(), lflows: map[string]*compiled{}, units: map[string]map[uint32]bool{}, refIndex: map[string]map[string]struct{}{},
-		local: map[string]uint32{}, localnet: map[string]bool{}, lbOwners: map[string]bool{},
+		local: map[string]uint32{}, localnet: map[string]bool{}, bound: map[string]bool{}, lbOwners: map[string]bool{},
 		ovsDirty: true, physDirty: true, lbDirty: true, nbCfgReported: -1, replicaNbCfg: -1, clientNbCfg: -1}
 }
 
