@@ -8,7 +8,9 @@ import (
 // Linger is how long the writer holds back records that no one waits to
 // be durable, to write many commits with one write(2). A durable record,
 // a full batch (lingerMax bytes) or Close ends the wait early. A kill -9
-// may lose up to this much of non-durable commits, never a durable one.
+// may lose up to this much of non-durable commits, never a durable one
+// (for records appended with AppendQuiet, this much plus however long
+// the caller takes to get to WriteQueued: an event loop's iteration).
 const (
 	Linger    = 2 * time.Millisecond
 	lingerMax = 1 << 20
