@@ -96,6 +96,9 @@ func (l *loop) compileLflows(v *sbView, st *chassis.State, d *sbDirty) {
 			id, _, _ := strings.Cut(unit, "@")
 			todo[id] = struct{}{}
 		}
+		for id := range l.units {
+			todo[id] = struct{}{}
+		}
 	} else {
 		todo = l.invalidated(v, d, local, localnet, bound)
 		if len(todo) > 0 {
@@ -287,6 +290,11 @@ func (l *loop) dropUnit(unit string) {
 
 // setRefs records that lflow id (compiled now; gone if refs is nil)
 // refers to refs, in the reverse index.
+//
+// A per-datapath unit that refers to nothing (a generic lflow on every
+// switch of a group: many thousands in a large topology) gets no entry
+// in l.lflows, as l.units records it, and a whole lflow that refers to
+// nothing shares one entry.
 func (l *loop) setRefs(id string, refs []string) {
 	if old := l.lflows[id]; old != nil {
 		for _, r := range old.refs {
@@ -296,11 +304,22 @@ func (l *loop) setRefs(id string, refs []string) {
 	if refs == nil {
 		return
 	}
+	if len(refs) == 0 {
+		if strings.Contains(id, "@") {
+			delete(l.lflows, id)
+		} else {
+			l.lflows[id] = noRefs
+		}
+		return
+	}
 	for _, r := range refs {
 		addTo(l.refIndex, r, id)
 	}
 	l.lflows[id] = &compiled{refs: refs}
 }
+
+// noRefs is the entry of every whole lflow that refers to nothing.
+var noRefs = &compiled{}
 
 // refKeys renders the compiler's references as reverse-index keys.
 func refKeys(r lflowc.Refs) []string {
