@@ -255,14 +255,19 @@ func (c *central) forget(b tools, systemID string, added []string) error {
 			return err
 		}
 	}
-	if len(added) == 0 {
-		return nil
+	if len(added) > 0 {
+		var del []string
+		for _, p := range added {
+			del = append(del, "--", "--if-exists", "lsp-del", p)
+		}
+		if _, err := c.nbctl(ctx, b, append([]string{"--wait=sb"}, del[1:]...)...); err != nil {
+			return err
+		}
 	}
-	var del []string
-	for _, p := range added {
-		del = append(del, "--", "--if-exists", "lsp-del", p)
-	}
-	_, err := c.nbctl(ctx, b, append([]string{"--wait=sb"}, del[1:]...)...)
+	// northd recomputes for the chassis' removal too: wait until it has
+	// caught up, so that the next round's controller does not start
+	// while northd is still busy with this one's cleanup.
+	_, err := c.nbctl(ctx, b, "--wait=sb", "sync")
 	return err
 }
 
