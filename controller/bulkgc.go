@@ -12,33 +12,37 @@ import (
 
 // While the controller loads the SB and compiles and installs a whole
 // flow table, its live heap grows from almost nothing to its steady size
-// (160-180 MB for the benchmark's 10,000 ports), and the garbage of the
+// (130-150 MB for the benchmark's 10,000 ports), and the garbage of the
 // compile comes on top. With the steady-state GC target of 50 the
 // collector ran some thirty times on the way, a third of the start-up
 // CPU. During bulk work the heap may therefore grow to twice its live
-// size (GOGC 100), but not beyond bulkHeapCap of memory in all unless
-// the live heap needs it (then to 1.5 times the live heap, as with 50):
-// fewer collections, and a lower peak than 50 gives once the live heap
-// is large. When the bulk work is over (releaseMemory's pause, or after
-// bulkGCMax at the latest) the steady-state settings come back.
+// size (GOGC 100). When the bulk work is over (releaseMemory's pause, or
+// after bulkGCMax at the latest) the steady-state target comes back.
+//
+// At all times, from the first bulk work on, memory in all is capped at
+// heapCap unless the live heap needs more (then at 1.5 times the live
+// heap, as GOGC 50 would allow): the cap bounds GOGC 100 during bulk
+// work, and in steady state it bounds a goal that GOGC 50 took from a
+// collection whose live heap counted what was allocated while it marked
+// (a forced collection during a compile once counted 193 MB live, the
+// next 150 MB, and the goal of 290 MB set VmHWM).
 //
 // The policy only applies when neither GOGC nor GOMEMLIMIT is set in the
 // environment: an operator's settings win.
 const (
 	bulkGCPercent = 100
-	bulkHeapCap   = 280 << 20
+	heapCap       = 240 << 20
 	bulkGCMax     = 2 * time.Minute
 )
 
 var bulkGC struct {
 	sync.Mutex
 	on      bool
-	percent int   // the steady-state GC percent to restore
-	limit   int64 // and memory limit
+	percent int // the steady-state GC percent to restore
 	stop    *time.Timer
-	// gen counts the bulk periods; a finalizer of an earlier one
-	// stops instead of re-arming.
-	gen int
+	// capping says the memory limit follows the live heap: a
+	// finalizer runs after every collection (see armCycle).
+	capping bool
 	// live is the live heap the previous collection found.
 	live uint64
 }
@@ -62,18 +66,19 @@ func beginBulkGC() {
 	} else {
 		bulkGC.stop = time.AfterFunc(bulkGCMax, endBulkGC)
 	}
+	if !bulkGC.capping {
+		bulkGC.capping = true
+		debug.SetMemoryLimit(heapCap)
+		armCycle()
+	}
 	if bulkGC.on {
 		return
 	}
 	bulkGC.on = true
-	bulkGC.gen++
-	bulkGC.live = 0
 	bulkGC.percent = debug.SetGCPercent(bulkGCPercent)
-	bulkGC.limit = debug.SetMemoryLimit(bulkHeapCap)
-	armCycle(bulkGC.gen)
 }
 
-// endBulkGC restores the steady-state GC settings.
+// endBulkGC restores the steady-state GC target; the memory cap stays.
 func endBulkGC() {
 	bulkGC.Lock()
 	defer bulkGC.Unlock()
@@ -83,25 +88,21 @@ func endBulkGC() {
 	bulkGC.on = false
 	bulkGC.stop.Stop()
 	debug.SetGCPercent(bulkGC.percent)
-	debug.SetMemoryLimit(bulkGC.limit)
 }
 
 // armCycle sets a finalizer that runs after the next collection, to
-// raise the cap when the live heap has outgrown it. bulkGC is held.
-func armCycle(gen int) {
+// move the cap with the live heap. bulkGC is held.
+func armCycle() {
 	// b is unreachable once this returns, so the next collection
 	// queues its finalizer.
 	b := new([16]byte)
 	runtime.SetFinalizer(b, func(*[16]byte) {
 		bulkGC.Lock()
 		defer bulkGC.Unlock()
-		if !bulkGC.on || bulkGC.gen != gen {
-			return
-		}
 		live := liveHeap()
 		debug.SetMemoryLimit(nextCap(bulkGC.live, live))
 		bulkGC.live = live
-		armCycle(gen)
+		armCycle()
 	})
 }
 
@@ -126,7 +127,7 @@ func bulkCap(live uint64) int64 {
 	if c > math.MaxInt64/2 {
 		return math.MaxInt64
 	}
-	return max(bulkHeapCap, int64(c))
+	return max(heapCap, int64(c))
 }
 
 // liveHeap is the heap the last collection found live.
