@@ -73,7 +73,7 @@ func (sw *lswitch) portGroups(nb *NB) []nbdb.PortGroup {
 	if sw.pgsOf != nil {
 		seen := map[string]bool{}
 		for _, p := range sw.ports {
-			for u := range sw.pgsOf[p.nb.UUID] {
+			for _, u := range sw.pgsOf[p.nb.UUID] {
 				if pg, ok := nb.PortGroups[u]; ok && !seen[u] {
 					seen[u] = true
 					out = append(out, pg)

@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -87,4 +88,22 @@ func BenchmarkNewEngine500x20Two(b *testing.B) {
 	for b.Loop() {
 		NewEngineFanout(nb, &SB{}, two)
 	}
+}
+
+// BenchmarkEngineHeld500x20 reports the heap an engine of the
+// benchmark's topology holds (held-MB), with its NB.
+func BenchmarkEngineHeld500x20(b *testing.B) {
+	var held float64
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		nb := bigNB(500, 20)
+		e := NewEngine(nb, &SB{})
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held = float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
+		runtime.KeepAlive(e)
+	}
+	b.ReportMetric(held, "held-MB")
 }

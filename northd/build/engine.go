@@ -35,12 +35,12 @@ type Engine struct {
 	pgs     map[string]*pgOut
 	// pgOf is the port groups listing each NB port UUID, and pgPorts
 	// the ports each group listed when pgOf was last updated.
-	pgOf    map[string]map[string]bool
+	pgOf    map[string]strSet
 	pgPorts map[string][]string
-	// names is, by logical port name, the switches (UUID → key) whose
+	// names is, by logical port name, the switches (UUID and key) whose
 	// ports carry it before duplicates are dropped: a name stays on the
 	// switch with the lowest key (dedupPorts).
-	names    map[string]map[string]int
+	names    map[string][]nameRef
 	flows    map[flowKey][]int // sorted datapath keys
 	bad      map[string]bool
 	problems []string
@@ -177,8 +177,8 @@ func NewEngineFanout(nb *NB, sb *SB, run Fanout) *Engine {
 		run = serial
 	}
 	e := &Engine{nb: nb, fanout: run, sws: map[string]*swOut{}, keys: map[int]string{}, portSws: map[string][]*swOut{},
-		listed: map[string][]*swOut{}, pgs: map[string]*pgOut{}, pgOf: map[string]map[string]bool{}, pgPorts: map[string][]string{},
-		names: map[string]map[string]int{}, flows: map[flowKey][]int{}, ass: map[string]NamedSet{}, sb: newSBKeys(sb)}
+		listed: map[string][]*swOut{}, pgs: map[string]*pgOut{}, pgOf: map[string]strSet{}, pgPorts: map[string][]string{},
+		names: map[string][]nameRef{}, flows: map[flowKey][]int{}, ass: map[string]NamedSet{}, sb: newSBKeys(sb)}
 	all := Changes{Global: true, Other: true, Switches: map[string]bool{}, PortGroups: map[string]bool{},
 		AddressSets: map[string]bool{}}
 	for u := range nb.Switches {
@@ -232,10 +232,8 @@ func (e *Engine) addSwitch(o *swOut) {
 		e.listed[u] = append(e.listed[u], o)
 	}
 	for _, n := range o.names {
-		if e.names[n] == nil {
-			e.names[n] = map[string]int{}
-		}
-		e.names[n][o.sw.nb.UUID] = o.sw.key
+		refs := slices.DeleteFunc(e.names[n], func(r nameRef) bool { return r.sw == o.sw.nb.UUID })
+		e.names[n] = append(refs, nameRef{o.sw.nb.UUID, o.sw.key})
 	}
 }
 
@@ -249,11 +247,37 @@ func (e *Engine) removeSwitch(o *swOut) {
 		forget(e.listed, u, o)
 	}
 	for _, n := range o.names {
-		delete(e.names[n], o.sw.nb.UUID)
-		if len(e.names[n]) == 0 {
+		refs := slices.DeleteFunc(e.names[n], func(r nameRef) bool { return r.sw == o.sw.nb.UUID })
+		if len(refs) == 0 {
 			delete(e.names, n)
+		} else {
+			e.names[n] = refs
 		}
 	}
+}
+
+// nameRef is a switch (NB UUID) carrying a port name, and its key.
+type nameRef struct {
+	sw  string
+	key int
+}
+
+// strSet is a small set of strings as a slice: a port is listed by a
+// group or two, and 10,000 one-entry maps (a port's groups) took 5 MB.
+type strSet []string
+
+func (s strSet) with(x string) strSet {
+	if slices.Contains(s, x) {
+		return s
+	}
+	return append(s, x)
+}
+
+func (s strSet) without(x string) strSet {
+	if i := slices.Index(s, x); i >= 0 {
+		return slices.Delete(s, i, i+1)
+	}
+	return s
 }
 
 // findPort is the switch and port an NB port UUID is on; with a port on
@@ -295,9 +319,10 @@ func (e *Engine) setPG(u string, o *pgOut) {
 // indexPG records in pgOf that port group u lists ports.
 func (e *Engine) indexPG(u string, ports []string) {
 	for _, p := range e.pgPorts[u] {
-		delete(e.pgOf[p], u)
-		if len(e.pgOf[p]) == 0 {
+		if rest := e.pgOf[p].without(u); len(rest) == 0 {
 			delete(e.pgOf, p)
+		} else {
+			e.pgOf[p] = rest
 		}
 	}
 	if len(ports) == 0 {
@@ -306,10 +331,7 @@ func (e *Engine) indexPG(u string, ports []string) {
 	}
 	e.pgPorts[u] = slices.Clone(ports)
 	for _, p := range ports {
-		if e.pgOf[p] == nil {
-			e.pgOf[p] = map[string]bool{}
-		}
-		e.pgOf[p][u] = true
+		e.pgOf[p] = e.pgOf[p].with(u)
 	}
 }
 

@@ -189,7 +189,7 @@ func (e *Engine) updateSwitches(dirty, pgDirty map[string]bool, d *Delta) {
 	e.moveFlows(moves, d)
 	for u, was := range ports {
 		if e.look(u) != was {
-			for pg := range e.pgOf[u] {
+			for _, pg := range e.pgOf[u] {
 				pgDirty[pg] = true
 			}
 		}
@@ -434,8 +434,8 @@ func (e *Engine) sharing(names map[string][]string, olds map[string]*swOut, dirt
 	var out []string
 	seen := map[string]bool{}
 	check := func(n string) {
-		for u := range e.names[n] {
-			if !dirty[u] && !seen[u] {
+		for _, r := range e.names[n] {
+			if u := r.sw; !dirty[u] && !seen[u] {
 				seen[u] = true
 				out = append(out, u)
 			}
@@ -469,9 +469,9 @@ func (e *Engine) nameOwners(dirty map[string]bool, news map[string]*lswitch, nam
 	for u, ns := range names {
 		for _, n := range ns {
 			consider(n, u, news[u].key)
-			for other, key := range e.names[n] {
-				if !dirty[other] {
-					consider(n, other, key)
+			for _, r := range e.names[n] {
+				if !dirty[r.sw] {
+					consider(n, r.sw, r.key)
 				}
 			}
 		}

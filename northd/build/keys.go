@@ -20,7 +20,7 @@ type lswitch struct {
 	ports []*lport
 	// pgsOf, when set, is the port groups listing each NB port UUID
 	// (the engine's index); nil means search NB.
-	pgsOf map[string]map[string]bool
+	pgsOf map[string]strSet
 	// sbMACs is Port_Binding.mac of the switch's ports in SB, by port
 	// name: which port holds an address when two claim it (validate.go).
 	sbMACs map[string][]string
