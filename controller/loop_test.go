@@ -516,3 +516,38 @@ func TestMissingDatapath(t *testing.T) {
 		t.Errorf("physical flows: %v", err)
 	}
 }
+
+// TestSameDatapathIsNoChange: Datapath_Binding rows the view already
+// holds, handed over again as changes (a new SB connection's rows
+// arriving as events after the view was loaded from its cache), as the
+// same rows or equal copies, invalidate nothing; a changed key does.
+func TestSameDatapathIsNoChange(t *testing.T) {
+	w := newWorld()
+	w.local("dp1", 1)
+	r := rand.New(rand.NewPCG(1, 0))
+	for i := range 8 {
+		w.addFlow(r, i)
+	}
+	l := testLoop()
+	if err := l.step(w, changeSet{Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	w.sb.take()
+	all := map[string]struct{}{}
+	for id, m := range w.sb.Table(sbdb.DatapathBindingTable) {
+		all[id] = struct{}{}
+		if id == "dp2" {
+			dp := *m.(*sbdb.DatapathBinding) // an equal copy
+			w.sb.put(sbdb.DatapathBindingTable, &dp)
+		}
+	}
+	d := l.view.apply(w.sb, changeSet{Tables: map[string]map[string]struct{}{sbdb.DatapathBindingTable: all}})
+	if len(d.dps) != 0 || len(d.groups) != 0 || len(d.refs) != 0 || d.phys {
+		t.Errorf("unchanged datapaths invalidate dps %v, groups %v, refs %v, phys %v", d.dps, d.groups, d.refs, d.phys)
+	}
+	w.sb.put(sbdb.DatapathBindingTable, &sbdb.DatapathBinding{UUID: "dp3", TunnelKey: 33})
+	d = l.view.apply(w.sb, w.sb.take())
+	if _, ok := d.dps["dp3"]; !ok || !d.phys {
+		t.Errorf("a datapath's new key invalidates dps %v, phys %v", d.dps, d.phys)
+	}
+}

@@ -250,6 +250,13 @@ func setRow[T any](rows map[string]*T, id string, m model.Model) *T {
 }
 
 func (v *sbView) setDatapath(id string, m model.Model, d *sbDirty) {
+	if n, _ := m.(*sbdb.DatapathBinding); n != nil && v.dps[id] != nil && (n == v.dps[id] || reflect.DeepEqual(n, v.dps[id])) {
+		// The row the view holds: a new connection's rows arriving as
+		// events after the view was loaded, while the replica's load in
+		// parts holds the install back; every lflow on the datapath
+		// would compile again for nothing.
+		return
+	}
 	if old := v.dps[id]; old != nil {
 		k := uint32(old.TunnelKey)
 		delete(v.dpKey, id)
