@@ -29,7 +29,7 @@ type incState struct {
 	idx *sbIndex
 	// pbs is what feedback reads of SB Port_Binding, by UUID; up the
 	// feedback derived from them.
-	pbs         map[string]sbdb.PortBinding
+	pbs         map[string]pbFacts
 	up          map[string]bool
 	chassis     []sbdb.Chassis
 	chassisPriv []sbdb.ChassisPrivate
@@ -151,11 +151,23 @@ func (s *incState) reportSBCfg(ctx context.Context, nbc client.Client, defaults 
 	return nil
 }
 
-// feedbackFacts keeps of pb what NB feedback reads (portsUp): a full
-// round reads whole bindings, whose other columns (options, MACs,
-// external IDs...) incState would otherwise hold for every port.
-func feedbackFacts(pb sbdb.PortBinding) sbdb.PortBinding {
-	return sbdb.PortBinding{UUID: pb.UUID, LogicalPort: pb.LogicalPort, Chassis: pb.Chassis, Up: pb.Up}
+// pbFacts is what NB feedback reads of a Port_Binding (portsUp): a
+// full round reads whole bindings, whose other columns (options, MACs,
+// external IDs...) incState would otherwise hold for every port, and
+// even an sbdb.PortBinding with only these set is 344 bytes.
+type pbFacts struct {
+	logicalPort string
+	chassis     *string
+	up          *bool
+}
+
+func feedbackFacts(pb sbdb.PortBinding) pbFacts {
+	return pbFacts{pb.LogicalPort, pb.Chassis, pb.Up}
+}
+
+// binding is f as the Port_Binding portsUp reads.
+func (f pbFacts) binding() sbdb.PortBinding {
+	return sbdb.PortBinding{LogicalPort: f.logicalPort, Chassis: f.chassis, Up: f.up}
 }
 
 // bulkOps is the size of an SB write after which northd hands the
@@ -187,9 +199,9 @@ func (s *incState) feedback(ctx context.Context, sbc client.Client, c collected)
 	s.pbsGone = map[string]string{}
 	for u, pb := range c.pbs {
 		if old, ok := s.pbs[u]; ok {
-			delete(s.up, old.LogicalPort)
+			delete(s.up, old.logicalPort)
 			delete(s.pbs, u)
-			s.pbsGone[u] = old.LogicalPort
+			s.pbsGone[u] = old.logicalPort
 		}
 		if pb != nil {
 			s.pbs[u] = feedbackFacts(*pb)
@@ -198,7 +210,7 @@ func (s *incState) feedback(ctx context.Context, sbc client.Client, c collected)
 	if c.chassis {
 		all := make([]sbdb.PortBinding, 0, len(s.pbs))
 		for _, pb := range s.pbs {
-			all = append(all, pb)
+			all = append(all, pb.binding())
 		}
 		s.up = portsUp(&sbState{ports: all, chassis: s.chassis})
 		return nil
@@ -207,7 +219,7 @@ func (s *incState) feedback(ctx context.Context, sbc client.Client, c collected)
 		if pb == nil {
 			continue
 		}
-		for name, up := range portsUp(&sbState{ports: []sbdb.PortBinding{s.pbs[u]}, chassis: s.chassis}) {
+		for name, up := range portsUp(&sbState{ports: []sbdb.PortBinding{s.pbs[u].binding()}, chassis: s.chassis}) {
 			s.up[name] = up
 		}
 	}
@@ -251,7 +263,7 @@ func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
 		n.log.Debug("staying with full recomputes", "err", err)
 		return nil
 	}
-	s := &incState{nb: nb, eng: eng, idx: idx, pbs: map[string]sbdb.PortBinding{}, up: fb.up,
+	s := &incState{nb: nb, eng: eng, idx: idx, pbs: make(map[string]pbFacts, len(sb.ports)), up: fb.up,
 		chassis: sb.chassis, chassisPriv: sb.chassisPriv, byName: map[string]map[string]bool{}, tags: res.Tags}
 	for _, pb := range sb.ports {
 		s.pbs[pb.UUID] = feedbackFacts(pb)
