@@ -36,7 +36,7 @@ type incState struct {
 	// byName is the NB port UUIDs by port name, and tags the container
 	// port tags last written, to find the ports whose feedback may have
 	// changed.
-	byName map[string]map[string]bool
+	byName map[string][]string
 	tags   map[string]int
 	// pbsGone is the logical port names of the bindings that changed
 	// or went this round, by binding UUID.
@@ -264,7 +264,7 @@ func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
 		return nil
 	}
 	s := &incState{nb: nb, eng: eng, idx: idx, pbs: make(map[string]pbFacts, len(sb.ports)), up: fb.up,
-		chassis: sb.chassis, chassisPriv: sb.chassisPriv, byName: map[string]map[string]bool{}, tags: res.Tags}
+		chassis: sb.chassis, chassisPriv: sb.chassisPriv, byName: make(map[string][]string, len(nb.Ports)), tags: res.Tags}
 	for _, pb := range sb.ports {
 		s.pbs[pb.UUID] = feedbackFacts(pb)
 	}
@@ -390,11 +390,12 @@ func transactResults(ctx context.Context, c client.Client, ops []ovsdb.Operation
 	return res, nil
 }
 
+// addName records port u under name. A name is almost always one
+// port's: a slice, not a map, per name.
 func (s *incState) addName(name, u string) {
-	if s.byName[name] == nil {
-		s.byName[name] = map[string]bool{}
+	if !slices.Contains(s.byName[name], u) {
+		s.byName[name] = append(s.byName[name], u)
 	}
-	s.byName[name][u] = true
 }
 
 // unname and name keep byName in step with the changed port rows,
@@ -402,9 +403,11 @@ func (s *incState) addName(name, u string) {
 func (s *incState) unname(rows map[string]model.Model) {
 	for u := range rows {
 		if p, ok := s.nb.Ports[u]; ok {
-			delete(s.byName[p.Name], u)
-			if len(s.byName[p.Name]) == 0 {
+			rest := slices.DeleteFunc(s.byName[p.Name], func(x string) bool { return x == u })
+			if len(rest) == 0 {
 				delete(s.byName, p.Name)
+			} else {
+				s.byName[p.Name] = rest
 			}
 		}
 	}
@@ -444,7 +447,7 @@ func (s *incState) feedbackPorts(ch build.Changes, c collected, tags map[string]
 			names = append(names, old)
 		}
 		for _, n := range names {
-			for p := range s.byName[n] {
+			for _, p := range s.byName[n] {
 				add(p)
 			}
 		}
