@@ -375,7 +375,7 @@ func (e *Engine) Result() *Result {
 	sortSets(r.AddressSets)
 	r.Flows = make([]Flow, 0, len(e.flows))
 	for k, dps := range e.flows {
-		r.Flows = append(r.Flows, Flow{k.stage, k.priority, k.match, k.actions, slices.Clone(dps)})
+		r.Flows = append(r.Flows, k.flow(slices.Clone(dps)))
 	}
 	slices.SortFunc(r.Flows, compareFlows)
 	return r

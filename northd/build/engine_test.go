@@ -82,19 +82,25 @@ func applyDelta(t *testing.T, prev *Result, d *Delta, want *Result) *Result {
 		sortSets(out)
 		return out
 	}
-	flows := map[flowKey][]int{}
+	// Flows keyed by their whole stage, independently of flowKey.
+	type fullKey struct {
+		stage          Stage
+		priority       int
+		match, actions string
+	}
+	flows := map[fullKey][]int{}
 	for _, f := range prev.Flows {
-		flows[flowKey{f.Stage, f.Priority, f.Match, f.Actions}] = f.Datapaths
+		flows[fullKey{f.Stage, f.Priority, f.Match, f.Actions}] = f.Datapaths
 	}
 	for _, f := range d.FlowsGone {
-		k := flowKey{f.Stage, f.Priority, f.Match, f.Actions}
+		k := fullKey{f.Stage, f.Priority, f.Match, f.Actions}
 		if !slices.Equal(flows[k], f.Datapaths) {
 			t.Errorf("delta removes %v on %v, the SB has it on %v", k, f.Datapaths, flows[k])
 		}
 		delete(flows, k)
 	}
 	for _, f := range d.Flows {
-		k := flowKey{f.Stage, f.Priority, f.Match, f.Actions}
+		k := fullKey{f.Stage, f.Priority, f.Match, f.Actions}
 		if _, dup := flows[k]; dup {
 			t.Errorf("delta adds %v, already in SB", k)
 		}

@@ -219,10 +219,10 @@ func (e *Engine) moveFlows(moves map[flowKey]*move, d *Delta) {
 			e.flows[k] = after
 		}
 		if len(was) > 0 {
-			d.FlowsGone = append(d.FlowsGone, Flow{k.stage, k.priority, k.match, k.actions, was})
+			d.FlowsGone = append(d.FlowsGone, k.flow(was))
 		}
 		if len(after) > 0 {
-			d.Flows = append(d.Flows, Flow{k.stage, k.priority, k.match, k.actions, after})
+			d.Flows = append(d.Flows, k.flow(after))
 		}
 	}
 }

@@ -15,12 +15,19 @@ type Flow struct {
 	Datapaths []int
 }
 
-// flowKey is a flow's identity without its datapaths.
+// flowKey is a flow's identity without its datapaths. It names the
+// stage by number (stageID) rather than holding it: the engine keeps a
+// key per flow and switch and hashes keys by the hundred thousand, and
+// a Stage is two more strings to store and hash.
 type flowKey struct {
-	stage    Stage
-	priority int
-	match    string
-	actions  string
+	match, actions string
+	priority       int32 // OVN priorities are 0..65535
+	stage          stageID
+}
+
+// flow is the Flow k describes on datapaths dps.
+func (k flowKey) flow(dps []int) Flow {
+	return Flow{k.stage.stage(), int(k.priority), k.match, k.actions, dps}
 }
 
 // flowSet collects flows per datapath and merges identical flows across
@@ -42,7 +49,7 @@ func newFlowSetFor(ports int) *flowSet {
 
 // add adds one flow on datapath dp; adding the same flow twice is a no-op.
 func (s *flowSet) add(dp int, st Stage, prio int, match, actions string) {
-	k := flowKey{st, prio, match, actions}
+	k := flowKey{match, actions, int32(prio), idOf(st)}
 	dps, seen := s.dps[k]
 	if !seen {
 		s.order = append(s.order, k)
@@ -58,7 +65,7 @@ func (s *flowSet) flows() []Flow {
 	for _, k := range s.order {
 		dps := slices.Clone(s.dps[k])
 		slices.Sort(dps)
-		out = append(out, Flow{k.stage, k.priority, k.match, k.actions, dps})
+		out = append(out, k.flow(dps))
 	}
 	slices.SortFunc(out, compareFlows)
 	return out

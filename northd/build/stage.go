@@ -79,3 +79,34 @@ var SwitchStages = []Stage{
 	LSOutQoSMark, LSOutQoSMeter, LSOutStateful, LSOutCheckPortSec,
 	LSOutApplyPortSec,
 }
+
+// stageID numbers the stages of SwitchStages from 1, in order; 0 is any
+// other Stage value (none of the flow builders makes one: every stage
+// they use is declared above and listed in SwitchStages, which
+// TestStageIDs checks).
+type stageID uint8
+
+// stageByID is SwitchStages by stageID, and stageAt their IDs by
+// pipeline (ingress, egress) and table.
+var (
+	stageByID = append([]Stage{{}}, SwitchStages...)
+	stageAt   = func() (at [2][64]stageID) {
+		for i, st := range SwitchStages {
+			at[st.Pipeline.rank()][st.Table] = stageID(i + 1)
+		}
+		return at
+	}()
+)
+
+// idOf is st's stageID.
+func idOf(st Stage) stageID {
+	if st.Table >= 0 && st.Table < len(stageAt[0]) {
+		if id := stageAt[st.Pipeline.rank()][st.Table]; id != 0 && stageByID[id] == st {
+			return id
+		}
+	}
+	return 0
+}
+
+// stage is the Stage numbered id.
+func (id stageID) stage() Stage { return stageByID[id] }
