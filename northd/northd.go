@@ -12,6 +12,14 @@
 // UUIDs. The first round, a new SB, a lost lock, a failed write, changes
 // the engine leaves to a full recompute (DNS, load balancers) and every
 // few minutes run the full recompute instead.
+//
+// A bulk round (a large NB transaction) starts as soon as libovsdb has
+// handed over the transaction's last row (tracker.go), computes its
+// switches on every core (fanout.go: the engine itself starts no
+// goroutine), encodes the SB transaction as it plans it (sbrows.go,
+// sbdirect.go), sends it on the lock's own session and reads the reply
+// without encoding/json (sbreply.go), and reports sb_cfg before working
+// out the ports' up feedback.
 package northd
 
 import (
