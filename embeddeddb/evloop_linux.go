@@ -99,8 +99,8 @@ type evLoop struct {
 	s      *Server
 	epfd   int
 	wakefd int // eventfd: new probes, stop
-	// timerfd fires ovsdbfile.Linger after a batch of quiet records
-	// began (writeLater), so that an idle loop writes them. A timeout
+	// timerfd fires at the loop's next deadline, an inactivity probe or
+	// a file write (armTimer), so that an idle loop meets it. A timeout
 	// on every epoll_wait would arm a kernel timer per request instead,
 	// which costs a 1-client insert about a fifth of its CPU here (on a
 	// VM, arming a timer traps to the hypervisor).
@@ -116,6 +116,11 @@ type evLoop struct {
 	events    [256]unix.EpollEvent
 	ready     [256]*conn
 	nextProbe time.Time // zero when no client has a probe
+	// armedFor is the deadline timerfd is armed for, zero once it fired.
+	// timerBroken makes epoll_wait time out instead (timeout), after
+	// timerfd_settime failed.
+	armedFor    time.Time
+	timerBroken bool
 	// held are the replies of durable commits made in this iteration,
 	// sent once their records are on disk (syncHeld), at its end.
 	held []heldReply
@@ -212,12 +217,45 @@ func (l *evLoop) wait() int {
 	return n
 }
 
-// timeout is epoll_wait's: until the next inactivity probe is due.
+// deadline is the loop's next deadline: an inactivity probe or a file
+// write due; zero for none.
+func (l *evLoop) deadline() time.Time {
+	next := l.nextProbe
+	if len(l.unwritten) > 0 {
+		if due := l.unwrittenSince.Add(ovsdbfile.Linger); next.IsZero() || due.Before(next) {
+			next = due
+		}
+	}
+	return next
+}
+
+// armTimer makes timerfd fire by the loop's next deadline. It re-arms
+// only for a deadline earlier than the one armed: a later one is armed
+// once the earlier fires, so that a busy loop, whose deadlines come and
+// go, seldom makes the call.
+func (l *evLoop) armTimer() {
+	next := l.deadline()
+	if l.timerBroken || next.IsZero() || !l.armedFor.IsZero() && !next.Before(l.armedFor) {
+		return
+	}
+	d := max(time.Until(next), time.Microsecond)
+	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(d))}
+	if err := unix.TimerfdSettime(l.timerfd, 0, &spec, nil); err != nil {
+		l.s.log.Error("timerfd_settime failed; epoll_wait times out instead", "err", err)
+		l.timerBroken = true
+		return
+	}
+	l.armedFor = next
+}
+
+// timeout is epoll_wait's: none, as timerfd wakes the loop for its
+// deadlines, unless timerfd failed.
 func (l *evLoop) timeout() int {
-	if l.nextProbe.IsZero() {
+	next := l.deadline()
+	if !l.timerBroken || next.IsZero() {
 		return -1
 	}
-	d := time.Until(l.nextProbe)
+	d := time.Until(next)
 	if d <= 0 {
 		return 0
 	}
@@ -303,6 +341,9 @@ func (l *evLoop) RoutineRun() {
 			if fd := l.events[i].Fd; fd == int32(l.wakefd) || fd == int32(l.timerfd) {
 				var b [8]byte
 				unix.Read(int(fd), b[:])
+				if fd == int32(l.timerfd) {
+					l.armedFor = time.Time{}
+				}
 			}
 		}
 		l.mu.Lock()
@@ -336,6 +377,7 @@ func (l *evLoop) RoutineRun() {
 		if probeAdded || !l.nextProbe.IsZero() && !now.Before(l.nextProbe) {
 			l.checkProbes(now)
 		}
+		l.armTimer()
 	}
 }
 
@@ -410,14 +452,7 @@ func (e *evConn) holdReply(d *dbState, id []byte, res database.Result, seq uint6
 func (e *evConn) writeLater(d *dbState) {
 	l := e.l
 	if len(l.unwritten) == 0 {
-		l.unwrittenSince = l.now
-		// One shot, re-armed by the next batch; one that fires after
-		// writeDue wrote the batch only wakes the loop once.
-		spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(ovsdbfile.Linger))}
-		if err := unix.TimerfdSettime(l.timerfd, 0, &spec, nil); err != nil {
-			l.s.log.Error("arming the file write timer failed; writing now", "err", err)
-			l.unwrittenSince = time.Time{} // due at once: writeDue writes it
-		}
+		l.unwrittenSince = l.now // armTimer arms for it at the iteration's end
 	}
 	for _, u := range l.unwritten {
 		if u == d {
