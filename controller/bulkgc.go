@@ -25,13 +25,16 @@ import (
 // work, and in steady state it bounds a goal that GOGC 50 took from a
 // collection whose live heap counted what was allocated while it marked
 // (a forced collection during a compile once counted 193 MB live, the
-// next 150 MB, and the goal of 290 MB set VmHWM).
+// next 150 MB, and the goal of 290 MB set VmHWM). 225 MiB: in the
+// benchmark's interleaved runs (live heap peaking near 150 MB), VmHWM
+// 227-234 MiB with 6.1-7.5 s of CPU to installed, against 244-251 MiB
+// and 5.3-7.8 s with 240 MiB, and 218-226 MiB but 5.6-10.0 s with 210.
 //
 // The policy only applies when neither GOGC nor GOMEMLIMIT is set in the
 // environment: an operator's settings win.
 const (
 	bulkGCPercent = 100
-	heapCap       = 240 << 20
+	heapCap       = 225 << 20
 	bulkGCMax     = 2 * time.Minute
 )
 
