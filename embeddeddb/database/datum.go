@@ -131,6 +131,9 @@ func (d *Datum) sortDedup(kt AtomicType, vt *BaseType) (dupKey bool) {
 		d.Keys = slices.CompactFunc(d.Keys, func(x, y Atom) bool { return compareAtoms(kt, x, y) == 0 })
 		return false
 	}
+	if strictlySorted(kt, d.Keys) {
+		return false // the usual case: clients send maps in key order
+	}
 	idx := make([]int, len(d.Keys))
 	for i := range idx {
 		idx[i] = i
@@ -148,6 +151,17 @@ func (d *Datum) sortDedup(kt AtomicType, vt *BaseType) (dupKey bool) {
 	}
 	d.Keys, d.Values = keys, vals
 	return dupKey
+}
+
+// strictlySorted reports whether keys are in increasing order with no
+// two equal.
+func strictlySorted(kt AtomicType, keys []Atom) bool {
+	for i := 1; i < len(keys); i++ {
+		if compareAtoms(kt, keys[i-1], keys[i]) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // union returns a ∪ b; for maps, keys already in a keep a's value.

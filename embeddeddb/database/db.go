@@ -193,12 +193,19 @@ func formatUUID(b [16]byte) string {
 
 // indexKey renders the values of an index's columns as a map key.
 func indexKey(t *Table, idx []int, r *Row) string {
-	var b []byte
+	var buf [128]byte
+	return string(appendIndexKey(buf[:0], t, idx, r))
+}
+
+// appendIndexKey appends the index key of r to b: with a buffer on the
+// stack or reused, only the key string is allocated, not a slice grown
+// column by column.
+func appendIndexKey(b []byte, t *Table, idx []int, r *Row) []byte {
 	for _, ci := range idx {
 		b = t.Columns[ci].AppendDatum(b, r.Cols[ci])
 		b = append(b, 0)
 	}
-	return string(b)
+	return b
 }
 
 // apply installs a validated change set: rows, reference counts, indexes.

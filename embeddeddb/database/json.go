@@ -124,6 +124,9 @@ func parseDatumShape(c *Column, v *fastjson.Value, sym Symbols) (Datum, *Error) 
 	if err != nil {
 		return Datum{}, err
 	}
+	if src, ok := sym.(atomSource); ok {
+		return Datum{Keys: src.oneAtom(a)}, nil
+	}
 	return Datum{Keys: []Atom{a}}, nil
 }
 

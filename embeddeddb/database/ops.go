@@ -24,7 +24,7 @@ func (tx *txn) opInsert(obj *fastjson.Object, op *fastjson.Value, out []byte) ([
 		}
 	}
 	tt := tx.tt(t)
-	rc := &RowChange{UUID: uuid, New: r}
+	rc := tx.newChange(RowChange{UUID: uuid, New: r})
 	if prev, ok := tt.rows[uuid]; ok {
 		// Deleted earlier in this transaction and inserted again.
 		rc.Old = prev.Old
@@ -68,14 +68,10 @@ func (tx *txn) insertUUID(t *Table, obj *fastjson.Object, op *fastjson.Value) (s
 			Details: "This \"uuid-name\" appeared on an earlier \"insert\" operation."}
 	}
 	if !ok {
-		sym = &symbol{uuid: uuid}
 		if uuid == "" {
-			sym.uuid = tx.db.NewUUID()
+			uuid = tx.db.NewUUID()
 		}
-		if tx.symbols == nil {
-			tx.symbols = map[string]*symbol{}
-		}
-		tx.symbols[string(name)] = sym
+		sym = tx.newSymbol(string(name), uuid)
 	}
 	sym.created = true
 	return sym.uuid, nil

@@ -36,6 +36,14 @@ func (tx *txn) precommit() (*Commit, *Error) {
 // the strong reference count of each referenced row.
 func (tx *txn) refDeltas() []map[string]int32 {
 	var deltas []map[string]int32
+	hint := 0
+	if tx.bulk != nil {
+		for _, tt := range tx.tables {
+			if tt != nil {
+				hint += len(tt.order)
+			}
+		}
+	}
 	add := func(t *Table, r *Row, d int32) {
 		for _, c := range t.refColumns {
 			forEachRef(c, r.Cols[c.Index], func(bt *BaseType, u string) {
@@ -47,7 +55,7 @@ func (tx *txn) refDeltas() []map[string]int32 {
 					deltas = make([]map[string]int32, len(tx.tables))
 				}
 				if deltas[i] == nil {
-					deltas[i] = map[string]int32{}
+					deltas[i] = make(map[string]int32, hint)
 				}
 				deltas[i][u] += d
 			})
@@ -116,6 +124,7 @@ func (tx *txn) collectGarbage() *Error {
 			}
 		}
 		if len(victims) == 0 {
+			tx.deltas = deltas // what checkStrongRefs needs: nothing changes before it
 			return nil
 		}
 		for _, v := range victims {
@@ -129,7 +138,7 @@ func (tx *txn) collectGarbage() *Error {
 // checkStrongRefs refuses references to rows that do not exist and
 // deletions of rows that are still referenced.
 func (tx *txn) checkStrongRefs() *Error {
-	deltas := tx.refDeltas()
+	deltas := tx.deltas
 	for i, tt := range tx.tables {
 		if tt == nil {
 			continue
@@ -330,18 +339,19 @@ func (tx *txn) checkIndexes() *Error {
 		if tt == nil || len(t.Indexes) == 0 {
 			continue
 		}
+		var buf []byte
 		for x, idx := range t.Indexes {
-			pending := map[string]string{}
+			pending := make(map[string]string, len(tt.order))
 			for _, rc := range tt.order {
 				if rc.New == nil {
 					continue
 				}
-				k := indexKey(t, idx, rc.New)
-				if other, ok := pending[k]; ok {
+				buf = appendIndexKey(buf[:0], t, idx, rc.New)
+				if other, ok := pending[string(buf)]; ok {
 					return tx.indexErr(t, idx, rc.New, other, rc.UUID)
 				}
-				pending[k] = rc.UUID
-				if owner, ok := tx.db.tables[i].indexes[x][k]; ok && owner != rc.UUID && !tx.touched(t, owner) {
+				pending[string(buf)] = rc.UUID
+				if owner, ok := tx.db.tables[i].indexes[x][string(buf)]; ok && owner != rc.UUID && !tx.touched(t, owner) {
 					return tx.indexErr(t, idx, rc.New, owner, rc.UUID)
 				}
 			}

@@ -79,6 +79,9 @@ type txn struct {
 	internal bool // the server's own transaction, allowed on reserved databases
 	opNum    int  // the operation being executed, from 1
 	opCount  int
+	bulk     *bulkArena // set for a transaction of bulkOps or more
+	// deltas is refDeltas as collectGarbage left it, for checkStrongRefs.
+	deltas []map[string]int32
 }
 
 // opErr is a syntax error in the current operation's members, worded as
@@ -93,12 +96,7 @@ func (tx *txn) Resolve(name string) string {
 	if s, ok := tx.symbols[name]; ok {
 		return s.uuid
 	}
-	s := &symbol{uuid: tx.db.NewUUID()}
-	if tx.symbols == nil {
-		tx.symbols = map[string]*symbol{}
-	}
-	tx.symbols[name] = s
-	return s.uuid
+	return tx.newSymbol(name, tx.db.NewUUID()).uuid
 }
 
 // Transact runs the operations of one RFC 7047 transact request (the params
@@ -169,6 +167,10 @@ func (db *Database) transact(ops opList, sess Session, elapsedMs int64, internal
 	tx := &txn{db: db, sess: sess, elapsed: elapsedMs, tables: db.txnTables, internal: internal}
 	defer db.recycleTables()
 	n := ops.len()
+	tx.opCount = n
+	if n >= bulkOps {
+		tx.bulk = &bulkArena{}
+	}
 	reply := make([]byte, 0, 64+40*n) // most operations are inserts: {"uuid":["uuid","…"]}
 	reply = append(reply, '[')
 	failed := false
@@ -309,11 +311,11 @@ func (tx *txn) table(obj *fastjson.Object, op *fastjson.Value) (*Table, *Error) 
 
 func (tx *txn) tt(t *Table) *txnTable {
 	if tx.tables[t.Index] == nil {
-		if tt := tx.db.spareTables[t.Index]; tt != nil {
+		if tt := tx.db.spareTables[t.Index]; tt != nil && tx.bulk == nil {
 			tx.db.spareTables[t.Index] = nil
 			tx.tables[t.Index] = tt
 		} else {
-			tx.tables[t.Index] = &txnTable{rows: map[string]*RowChange{}}
+			tx.tables[t.Index] = &txnTable{rows: make(map[string]*RowChange, tx.mapHint())}
 		}
 	}
 	return tx.tables[t.Index]
