@@ -1,25 +1,49 @@
 package database
 
 // bulkOps is the operation count from which a transaction takes its
-// small objects from shared arrays (bulkArena) and sizes its maps from
-// the operation count: northd's first SB transaction has ~42,600
-// operations, and one allocation and one map rehash per symbol, row
-// change and scalar value add up to a third of its time.
+// small objects from shared arrays (bulkArena): northd's first SB
+// transaction has ~42,600 operations, and one allocation per row, row
+// change, symbol and scalar value adds up. (Sizing the transaction's
+// maps from the operation count was tried and cost more than it saved:
+// most names and rows fall in a few tables, and a map sized for all of
+// them is sparse, so each lookup misses the cache.) A variable so that
+// tests can turn the bulk path off.
 var bulkOps = 256
 
-// bulkChunk is how many objects a bulkArena array holds. Committed
-// values (scalar atoms, row changes) live on in these arrays, so an
-// array stays alive while any of its objects does: a chunk is small
-// enough that what a long-lived survivor pins is a few kilobytes.
+// bulkChunk is how many objects a bulkArena array holds (rows' columns
+// come in arrays of 8*bulkChunk datums, 192 KiB). Committed values
+// (rows, their columns, scalar atoms, row changes) live on in these
+// arrays, so an array stays alive while any of its objects does.
 const bulkChunk = 512
 
-// bulkArena hands out a big transaction's symbols, row changes and
-// one-atom slices from arrays of bulkChunk, instead of one allocation
-// each.
+// bulkArena hands out a big transaction's rows, row changes, symbols
+// and one-atom slices from arrays, instead of one allocation each.
+//
+// Retention is bounded by what the arrays held when made: an array only
+// ever holds objects of this one transaction, so a row that outlives its
+// neighbours pins at most its array, never memory the transaction did
+// not allocate.
 type bulkArena struct {
 	symbols []symbol
 	changes []RowChange
 	atoms   []Atom
+	rows    []Row
+	cols    []Datum
+}
+
+// row returns a row of t with every column at its default, as t.NewRow.
+func (a *bulkArena) row(t *Table, uuid string) *Row {
+	if len(a.rows) == cap(a.rows) {
+		a.rows = make([]Row, 0, bulkChunk)
+	}
+	n := len(t.Columns)
+	if len(a.cols)+n > cap(a.cols) {
+		a.cols = make([]Datum, 0, max(n, 8*bulkChunk))
+	}
+	k := len(a.cols)
+	a.cols = append(a.cols, t.defaults...)
+	a.rows = append(a.rows, Row{UUID: uuid, Cols: a.cols[k : k+n : k+n]})
+	return &a.rows[len(a.rows)-1]
 }
 
 func (a *bulkArena) symbol(uuid string) *symbol {
@@ -72,10 +96,18 @@ func (tx *txn) newSymbol(name, uuid string) *symbol {
 		s = &symbol{uuid: uuid}
 	}
 	if tx.symbols == nil {
-		tx.symbols = make(map[string]*symbol, tx.mapHint())
+		tx.symbols = map[string]*symbol{}
 	}
 	tx.symbols[name] = s
 	return s
+}
+
+// newRow returns a row of t with every column at its default.
+func (tx *txn) newRow(t *Table, uuid string) *Row {
+	if tx.bulk == nil {
+		return t.NewRow(uuid)
+	}
+	return tx.bulk.row(t, uuid)
 }
 
 // newChange returns a row change for the transaction.
@@ -84,13 +116,4 @@ func (tx *txn) newChange(rc RowChange) *RowChange {
 		return &rc
 	}
 	return tx.bulk.change(rc)
-}
-
-// mapHint sizes a map keyed by the transaction's rows or names: the
-// operations not yet run, for a big transaction, else nothing.
-func (tx *txn) mapHint() int {
-	if tx.bulk == nil {
-		return 0
-	}
-	return tx.opCount - tx.opNum + 1
 }

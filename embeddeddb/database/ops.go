@@ -17,7 +17,7 @@ func (tx *txn) opInsert(obj *fastjson.Object, op *fastjson.Value, out []byte) ([
 	if err != nil {
 		return nil, err
 	}
-	r := t.NewRow(uuid)
+	r := tx.newRow(t, uuid)
 	if rv := obj.Get("row"); rv != nil {
 		if err := tx.parseRow(t, rv, r, true); err != nil {
 			return nil, err

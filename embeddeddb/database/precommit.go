@@ -36,14 +36,6 @@ func (tx *txn) precommit() (*Commit, *Error) {
 // the strong reference count of each referenced row.
 func (tx *txn) refDeltas() []map[string]int32 {
 	var deltas []map[string]int32
-	hint := 0
-	if tx.bulk != nil {
-		for _, tt := range tx.tables {
-			if tt != nil {
-				hint += len(tt.order)
-			}
-		}
-	}
 	add := func(t *Table, r *Row, d int32) {
 		for _, c := range t.refColumns {
 			forEachRef(c, r.Cols[c.Index], func(bt *BaseType, u string) {
@@ -55,7 +47,7 @@ func (tx *txn) refDeltas() []map[string]int32 {
 					deltas = make([]map[string]int32, len(tx.tables))
 				}
 				if deltas[i] == nil {
-					deltas[i] = make(map[string]int32, hint)
+					deltas[i] = map[string]int32{}
 				}
 				deltas[i][u] += d
 			})

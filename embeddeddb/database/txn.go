@@ -311,11 +311,11 @@ func (tx *txn) table(obj *fastjson.Object, op *fastjson.Value) (*Table, *Error) 
 
 func (tx *txn) tt(t *Table) *txnTable {
 	if tx.tables[t.Index] == nil {
-		if tt := tx.db.spareTables[t.Index]; tt != nil && tx.bulk == nil {
+		if tt := tx.db.spareTables[t.Index]; tt != nil {
 			tx.db.spareTables[t.Index] = nil
 			tx.tables[t.Index] = tt
 		} else {
-			tx.tables[t.Index] = &txnTable{rows: make(map[string]*RowChange, tx.mapHint())}
+			tx.tables[t.Index] = &txnTable{rows: map[string]*RowChange{}}
 		}
 	}
 	return tx.tables[t.Index]
