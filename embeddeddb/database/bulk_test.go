@@ -170,3 +170,35 @@ func TestMapKeyOrder(t *testing.T) {
 		mustContain(t, r, `map contains duplicate key`)
 	}
 }
+
+// TestIsDefault compares IsDefault with equality to defaultDatum on
+// every column of the OVN schemas, for the default and for values next
+// to it.
+func TestIsDefault(t *testing.T) {
+	for _, schema := range [][]byte{ovnschema.Northbound, ovnschema.Southbound} {
+		s, err := ParseSchema(schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tb := range s.Tables {
+			for _, c := range tb.Columns {
+				def := defaultDatum(c)
+				other := func(bt *BaseType) Atom {
+					a := defaultAtom(bt.Type)
+					a.N++
+					a.S += "x"
+					return a
+				}
+				cands := []Datum{def, {}, {Keys: []Atom{other(&c.Key)}}}
+				if c.Value != nil {
+					cands = append(cands, Datum{Keys: []Atom{defaultAtom(c.Key.Type)}, Values: []Atom{other(c.Value)}})
+				}
+				for _, d := range cands {
+					if got, want := c.IsDefault(d), c.Equal(d, def); got != want {
+						t.Errorf("%s.%s: IsDefault(%+v) = %v, want %v", tb.Name, c.Name, d, got, want)
+					}
+				}
+			}
+		}
+	}
+}
