@@ -67,6 +67,9 @@ type loop struct {
 
 	// parallelMin, when set, replaces the constant of that name (tests).
 	parallelMin int
+	// forceParts, when set, loads the SB replica in parts from any
+	// remote (tests; see loadInParts).
+	forceParts bool
 
 	lflows   map[string]*compiled           // by unit: Logical_Flow UUID, or "<UUID>@<datapath key>" (lflows.go)
 	units    map[string]map[uint32]bool     // Logical_Flow UUID -> datapaths compiled as units of their own

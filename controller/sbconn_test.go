@@ -218,6 +218,18 @@ func (r *partsReporter) ReportNbCfg(_ context.Context, nb int64) error {
 	return nil
 }
 
+func TestLoadInParts(t *testing.T) {
+	l := testLoop()
+	for remote, want := range map[string]bool{
+		"tcp:10.0.0.1:6642": true, "ssl:[fd00::1]:6642,tcp:10.0.0.2:6642": true,
+		"unix:/var/run/ovn/ovnsb_db.sock": false, "tcp:10.0.0.1:6642,unix:/run/sb.sock": false,
+	} {
+		if got := l.loadInParts(remote); got != want {
+			t.Errorf("loadInParts(%q) = %v, want %v", remote, got, want)
+		}
+	}
+}
+
 // TestInstallWaitsForAllParts: the replica's load comes in parts (the
 // lflows of the first in the monitor's reply, the rest held back by a
 // gate); the loop compiles what has come, but installs nothing, marks no
@@ -237,6 +249,7 @@ func TestInstallWaitsForAllParts(t *testing.T) {
 	dp := ids[0]
 	g := sbreplicatest.NewGate(t, strings.TrimPrefix(remote, "unix:"))
 	l := testLoop()
+	l.forceParts = true // the gate is a unix socket
 	l.kick = make(chan struct{}, 1)
 	defer l.close()
 	sw := &partsSwitch{}
