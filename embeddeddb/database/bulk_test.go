@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ovnd/ovnd/internal/ovsjson"
 	"github.com/ovnd/ovnd/ovnschema"
 	"github.com/valyala/fastjson"
 )
@@ -51,6 +52,24 @@ func runBoth(t *testing.T, schema []byte, ops string) (bulk, plain [2]string) {
 		return out
 	}
 	bulk = run()
+	// TransactRaw, as the server runs a big request, must agree too.
+	raw, err := ovsjson.Elements([]byte(ops), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := New(s)
+	db.SeedUUIDs([32]byte{7})
+	res := db.TransactRaw(raw, nil, 0)
+	rec := ""
+	if res.Commit != nil {
+		rec = string(res.Commit.AppendRecord(nil, 1))
+	}
+	if rec != bulk[1] {
+		t.Errorf("TransactRaw's commit differs from Transact's:\n%.300s\n%.300s", rec, bulk[1])
+	}
+	if string(res.Reply) != bulk[0] {
+		t.Errorf("TransactRaw's reply differs from Transact's:\n%.300s\n%.300s", res.Reply, bulk[0])
+	}
 	saved := bulkOps
 	bulkOps = 1 << 30
 	defer func() { bulkOps = saved }()

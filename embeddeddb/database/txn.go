@@ -1,6 +1,7 @@
 package database
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 
@@ -147,6 +148,23 @@ type rawOps struct {
 }
 
 func (r rawOps) len() int { return len(r.ops) }
+
+// names counts the operations that mention "uuid-name" (an estimate of
+// the symbols a big transaction binds: a string value may mention it
+// too), so that the symbol map is made once at its size instead of
+// rehashed as it doubles to tens of thousands of names.
+func (r rawOps) names() int {
+	n := 0
+	for _, op := range r.ops {
+		if bytes.Contains(op, uuidNameKey) {
+			n++
+		}
+	}
+	return n
+}
+
+var uuidNameKey = []byte(`"uuid-name"`)
+
 func (r rawOps) at(i int) (*fastjson.Value, error) {
 	return r.db.opParser.ParseBytes(r.ops[i])
 }
@@ -170,6 +188,9 @@ func (db *Database) transact(ops opList, sess Session, elapsedMs int64, internal
 	tx.opCount = n
 	if n >= bulkOps {
 		tx.bulk = &bulkArena{}
+		if raw, ok := ops.(rawOps); ok {
+			tx.symbols = make(map[string]*symbol, raw.names())
+		}
 	}
 	reply := make([]byte, 0, 64+40*n) // most operations are inserts: {"uuid":["uuid","…"]}
 	reply = append(reply, '[')
