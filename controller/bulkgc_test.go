@@ -97,3 +97,41 @@ func TestNextCap(t *testing.T) {
 		t.Errorf("cap after the first collection: %d MiB, want the floor %d MiB", c>>20, heapCap>>20)
 	}
 }
+
+// Only bulk work schedules a release; other work postpones a pending
+// one and, once it has run, schedules none: a port added after start-up
+// does not pay a full collection of the heap.
+func TestReleaseOnlyAfterBulk(t *testing.T) {
+	pending := func() bool { release.Lock(); defer release.Unlock(); return release.pending }
+	release.Lock()
+	if release.t != nil {
+		release.t.Stop()
+	}
+	release.pending = false
+	release.Unlock()
+	releaseMemory(false)
+	if pending() {
+		t.Fatal("work that is not bulk scheduled a release")
+	}
+	releaseMemory(true)
+	if !pending() {
+		t.Fatal("bulk work scheduled no release")
+	}
+	time.Sleep(releaseDelay / 2)
+	releaseMemory(false) // postpones
+	time.Sleep(releaseDelay * 3 / 4)
+	if !pending() {
+		t.Fatal("work during the pause did not postpone the release")
+	}
+	deadline := time.Now().Add(5 * releaseDelay)
+	for pending() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if pending() {
+		t.Fatal("the release never ran")
+	}
+	releaseMemory(false)
+	if pending() {
+		t.Fatal("work after the release scheduled another")
+	}
+}

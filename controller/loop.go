@@ -394,19 +394,16 @@ const bulkInstall = 10000
 
 // releaseDelay is how long the loop's work must pause before
 // releaseMemory runs: the initial table comes in a full compile and a
-// bulk install, then smaller ones as ports are claimed. Only work within
-// releaseWindow of the last bulk work schedules a release, so a loop
-// that keeps working releases at most every releaseDelay for that long,
-// and typically once or twice.
-const (
-	releaseDelay  = time.Second
-	releaseWindow = 10 * time.Second
-)
+// bulk install, then smaller ones as ports are claimed, which postpone
+// the release. Once it has run, only new bulk work schedules another:
+// a full collection of a large heap costs a hundred milliseconds and
+// more, which small changes (a port added) must not pay each time.
+const releaseDelay = time.Second
 
 var release struct {
 	sync.Mutex
-	t        *time.Timer
-	lastBulk time.Time
+	t       *time.Timer
+	pending bool // bulk work scheduled a release that has not run yet
 }
 
 // releaseMemory is called after every compile and every install that
@@ -414,18 +411,19 @@ var release struct {
 // install). Once the loop's work then pauses for releaseDelay, a full
 // collection returns the freed pages to the system, so that the resident
 // size once the bulk work is over reflects the live heap rather than the
-// peak of the compile.
+// peak of the compile. Other work only postpones a pending release.
 func releaseMemory(bulk bool) {
 	release.Lock()
 	defer release.Unlock()
-	now := time.Now()
-	if bulk {
-		release.lastBulk = now
-	} else if release.lastBulk.IsZero() || now.Sub(release.lastBulk) >= releaseWindow {
+	if !bulk && !release.pending {
 		return
 	}
+	release.pending = true
 	if release.t == nil {
 		release.t = time.AfterFunc(releaseDelay, func() {
+			release.Lock()
+			release.pending = false
+			release.Unlock()
 			endBulkGC()
 			debug.FreeOSMemory()
 		})
