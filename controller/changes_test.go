@@ -8,6 +8,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
+	"github.com/ovnd/ovnd/internal/cachetest"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 	"github.com/ovnd/ovnd/ovnschema/vswitch"
 )
@@ -17,19 +18,8 @@ import (
 // the port binding written with it has been recorded, so a take after
 // nbCfg has the binding.
 func TestChangeLogNbCfgWhole(t *testing.T) {
-	m, err := sbdb.FullDatabaseModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbm, errs := model.NewDatabaseModel(sbdb.Schema(), m)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
 	for i := range 20 {
-		tc, err := cache.NewTableCache(dbm, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tc := cachetest.New(t, sbdb.Schema(), sbdb.FullDatabaseModel, nil)
 		l := newChangeLog()
 		l.watch(tc)
 		// A slow handler ahead of the log's holds the binding's event
@@ -41,7 +31,7 @@ func TestChangeLogNbCfgWhole(t *testing.T) {
 		}})
 		tc.AddEventHandler(&cache.EventHandlerFuncs{AddFunc: func(table string, m model.Model) { l.record(table, m) }})
 		pb := "33333333-0000-4000-8000-00000000000" + string(rune('0'+i%10))
-		err = tc.Populate2(ovsdb.TableUpdates2{
+		err := tc.Populate2(ovsdb.TableUpdates2{
 			sbdb.SBGlobalTable: {"9a1b6b8e-0000-4000-8000-000000000001": &ovsdb.RowUpdate2{
 				Initial: &ovsdb.Row{"nb_cfg": i + 1}}},
 			sbdb.PortBindingTable: {pb: &ovsdb.RowUpdate2{

@@ -10,6 +10,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
+	"github.com/ovnd/ovnd/internal/cachetest"
 	"github.com/ovnd/ovnd/ovnschema/nbdb"
 )
 
@@ -17,19 +18,7 @@ import (
 // over yet: the test runs the handing-over itself.
 func nbCache(t *testing.T) *cache.TableCache {
 	t.Helper()
-	m, err := nbdb.FullDatabaseModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbm, errs := model.NewDatabaseModel(nbdb.Schema(), m)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	tc, err := cache.NewTableCache(dbm, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tc
+	return cachetest.New(t, nbdb.Schema(), nbdb.FullDatabaseModel, nil)
 }
 
 // One NB transaction: nb_cfg bumped along with a new port, as

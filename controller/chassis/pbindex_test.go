@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	libcache "github.com/ovn-kubernetes/libovsdb/cache"
-	"github.com/ovn-kubernetes/libovsdb/model"
 
+	"github.com/ovnd/ovnd/internal/cachetest"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 	"github.com/ovnd/ovnd/ovnschema/vswitch"
 )
@@ -17,19 +17,7 @@ import (
 // pbTable returns an empty cached Port_Binding table.
 func pbTable(t *testing.T) *libcache.RowCache {
 	t.Helper()
-	m, err := sbdb.FullDatabaseModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbm, errs := model.NewDatabaseModel(sbdb.Schema(), m)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	tc, err := libcache.NewTableCache(dbm, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := tc.Table(sbdb.PortBindingTable)
+	rc := cachetest.New(t, sbdb.Schema(), sbdb.FullDatabaseModel, nil).Table(sbdb.PortBindingTable)
 	if rc == nil {
 		t.Fatal("no Port_Binding table in the cache")
 	}

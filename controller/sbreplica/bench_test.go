@@ -13,9 +13,9 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/google/go-cmp/cmp"
 	"github.com/ovn-kubernetes/libovsdb/cache"
-	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
+	"github.com/ovnd/ovnd/internal/cachetest"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
@@ -167,19 +167,8 @@ func libovsdbReply(tb testing.TB, msg []byte) *cache.TableCache {
 	if err := json.Unmarshal(*resp.Result, &reply); err != nil {
 		tb.Fatal(err)
 	}
-	cm, err := sbdb.FullDatabaseModel()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	dbm, errs := model.NewDatabaseModel(sbdb.Schema(), cm)
-	if len(errs) > 0 {
-		tb.Fatal(errs)
-	}
 	lg := logr.Discard()
-	tc, err := cache.NewTableCache(dbm, nil, &lg)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	tc := cachetest.New(tb, sbdb.Schema(), sbdb.FullDatabaseModel, &lg)
 	if err := tc.Populate2(reply.Updates); err != nil {
 		tb.Fatal(err)
 	}

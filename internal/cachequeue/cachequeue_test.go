@@ -14,24 +14,13 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/model"
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
+	"github.com/ovnd/ovnd/internal/cachetest"
 	"github.com/ovnd/ovnd/ovnschema/nbdb"
 )
 
 func nbCache(t *testing.T) *cache.TableCache {
 	t.Helper()
-	m, err := nbdb.FullDatabaseModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbm, errs := model.NewDatabaseModel(nbdb.Schema(), m)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	tc, err := cache.NewTableCache(dbm, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tc
+	return cachetest.New(t, nbdb.Schema(), nbdb.FullDatabaseModel, nil)
 }
 
 // update is one NB transaction of three rows.
@@ -98,22 +87,11 @@ func TestRestNil(t *testing.T) {
 // and says so through the logger WatchDrops wraps, whose own records
 // still reach the wrapped handler at its level.
 func TestWatchDrops(t *testing.T) {
-	m, err := nbdb.FullDatabaseModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbm, errs := model.NewDatabaseModel(nbdb.Schema(), m)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
 	var buf bytes.Buffer
 	drops := 0
 	h := WatchDrops(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}), func() { drops++ })
 	lg := logr.FromSlogHandler(h).V(4)
-	tc, err := cache.NewTableCache(dbm, nil, &lg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tc := cachetest.New(t, nbdb.Schema(), nbdb.FullDatabaseModel, &lg)
 	rest := Rest(tc)
 	// Nobody hands the events over: past the queue's capacity, every
 	// further row is dropped.
