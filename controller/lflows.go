@@ -147,19 +147,8 @@ func (l *loop) invalidated(v *sbView, d *sbDirty, local map[string]uint32, local
 			d.dps[id] = struct{}{}
 		}
 	}
-	for name := range localnet {
-		if !l.localnet[name] {
-			d.ref("p", name)
-		}
-	}
-	for name := range l.localnet {
-		if !localnet[name] {
-			d.ref("p", name)
-		}
-	}
-	for name := range symmetricDiff(bound, l.bound) {
-		d.ref("p", name)
-	}
+	d.refPortsInOne(localnet, l.localnet)
+	d.refPortsInOne(bound, l.bound)
 	for dp := range d.dps {
 		for id := range v.flowsByDP[dp] {
 			todo[id] = struct{}{}
@@ -378,18 +367,17 @@ func (e *compileEnv) Local(port string) bool {
 	return ok
 }
 
-// symmetricDiff returns the keys in exactly one of a and b.
-func symmetricDiff(a, b map[string]bool) map[string]bool {
-	out := map[string]bool{}
-	for k := range a {
-		if !b[k] {
-			out[k] = true
+// refPortsInOne marks the ports in exactly one of a and b as changed
+// references: Local or Resident answers differently for them now.
+func (d *sbDirty) refPortsInOne(a, b map[string]bool) {
+	for name := range a {
+		if !b[name] {
+			d.ref("p", name)
 		}
 	}
-	for k := range b {
-		if !a[k] {
-			out[k] = true
+	for name := range b {
+		if !a[name] {
+			d.ref("p", name)
 		}
 	}
-	return out
 }

@@ -145,6 +145,26 @@ func TestPBIndexFedEqualsScan(t *testing.T) {
 		}())
 	}
 
+	// A report of many rows (a new connection's initial load) scans.
+	many := map[string]struct{}{}
+	for range scanFrom + 10 {
+		next++
+		id := fmt.Sprintf("00000000-0000-0000-0000-%012d", next)
+		if err := rc.Create(id, randomPB(r, id), false); err != nil {
+			t.Fatal(err)
+		}
+		many[id] = struct{}{}
+	}
+	fed.note(many, false)
+	if err := fed.updateTable(rc); err != nil {
+		t.Fatal(err)
+	}
+	fresh := &pbIndex{}
+	if err := fresh.updateTable(rc); err != nil {
+		t.Fatal(err)
+	}
+	sameIndex(t, "many rows reported", fed, fresh)
+
 	// A change nobody reported stays unseen until it is reported.
 	id := slices.Sorted(maps.Keys(rc.RowsShallow()))[0]
 	moved := randomPB(r, id)

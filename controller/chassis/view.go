@@ -217,6 +217,12 @@ func (x *pbIndex) note(ids map[string]struct{}, full bool) {
 	}
 }
 
+// scanFrom is the number of reported rows from which update scans the
+// table instead of reading them one by one (each a copy): the rows of a
+// new connection's initial load are reported after it has been scanned,
+// and a scan passes over the rows it already holds.
+const scanFrom = 256
+
 // touch makes the next update read rows ids again, when changes are
 // reported (rows this manager just wrote, whose report may come later).
 func (x *pbIndex) touch(ids ...string) {
@@ -249,7 +255,7 @@ func (x *pbIndex) updateTable(t *libcache.RowCache) error {
 		x.shared = map[string][]*sbdb.PortBinding{}
 		x.rescan = true
 	}
-	if x.fed && !x.rescan {
+	if x.fed && !x.rescan && len(x.pending) < scanFrom {
 		pending := x.pending
 		x.pending = nil
 		for id := range pending {
