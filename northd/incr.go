@@ -86,6 +86,8 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 	n.reportProblems(d.Problems)
 	tags := d.Tags
 	t1, t2 := time.Now(), time.Now()
+	var wt txnTimes
+	var tCfg time.Time
 	ops := 0
 	if !d.Empty() {
 		p := planDelta(sbc, s.idx, d)
@@ -99,11 +101,12 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 			return fmt.Errorf("write sb: %w", err)
 		}
 		p.resolve(res)
-		t2, ops = time.Now(), p.len()
+		t2, ops, wt = time.Now(), p.len(), p.times
 		if ops >= bulkOps {
 			if err := s.reportSBCfg(ctx, nbc, n.defaults); err != nil {
 				return err
 			}
+			tCfg = time.Now()
 		}
 	}
 	if err := s.feedback(ctx, sbc, c); err != nil {
@@ -120,10 +123,20 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 		"nb_feedback", time.Since(t2), "flows", s.eng.FlowCount())
 	if c.rows >= bulkRows {
 		n.log.Debug("bulk round", "nb_rows", c.rows, "first_row", c.first.Sub(t0), "last_row", c.last.Sub(t0),
-			"apply", tApply.Sub(t0), "update", tUpdate.Sub(tApply), "plan", t1.Sub(tUpdate))
+			"apply", tApply.Sub(t0), "update", tUpdate.Sub(tApply), "plan", t1.Sub(tUpdate),
+			"start", t0.UTC().Format("15:04:05.000"), "sent", since(t0, wt.sent), "replied", since(t0, wt.replied),
+			"decoded", since(t0, wt.decoded), "resolved", t2.Sub(t0), "sb_cfg_written", since(t0, tCfg))
 	}
 	afterBulk(ops)
 	return err
+}
+
+// since is t-t0, or 0 when t was not taken.
+func since(t0, t time.Time) time.Duration {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Sub(t0)
 }
 
 // reportSBCfg writes NB_Global (sb_cfg, hv_cfg) right after a bulk SB

@@ -287,6 +287,7 @@ func (l *sbLock) transact(ctx context.Context, db string, txn *sbTxn) ([]ovsdb.O
 		return nil, err
 	}
 	txn.dropEncoded()
+	txn.times.sent = time.Now()
 	var m *rpc
 	select {
 	case <-ctx.Done():
@@ -294,6 +295,7 @@ func (l *sbLock) transact(ctx context.Context, db string, txn *sbTxn) ([]ovsdb.O
 		return nil, ctx.Err()
 	case m = <-ch:
 	}
+	txn.times.replied = time.Now()
 	if m == nil {
 		return nil, fmt.Errorf("sb session closed before the transaction's reply")
 	}
@@ -301,6 +303,7 @@ func (l *sbLock) transact(ctx context.Context, db string, txn *sbTxn) ([]ovsdb.O
 		return nil, fmt.Errorf("transact: %v", m.Error)
 	}
 	res, err := decodeResults(m.Result)
+	txn.times.decoded = time.Now()
 	if err != nil {
 		return nil, fmt.Errorf("transact reply: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
@@ -186,7 +187,14 @@ type sbTxn struct {
 	arena []byte // raw's backing store, in chunks
 	err   error  // the first planning error
 	sent  bool   // dropEncoded ran: the transaction cannot be sent again
+	// times is when the lock session wrote the request, read the
+	// reply and decoded it (for the bulk round's debug timings).
+	times txnTimes
 }
+
+// txnTimes is when a transaction sent on the lock session was written
+// out, when its reply was in, and when that reply was decoded.
+type txnTimes struct{ sent, replied, decoded time.Time }
 
 // opHead is what resolving an operation's result needs of it.
 type opHead struct{ op, table, uuid, uuidName string }
