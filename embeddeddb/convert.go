@@ -40,6 +40,7 @@ func (c *conn) convert(req *request) {
 
 func (s *Server) convertDB(d *dbState, schema *database.Schema, raw []byte) error {
 	d.mu.Lock()
+	d.settleRecordLocked() // the snapshot replaces every record before it
 	converted, err := database.Convert(d.db, schema)
 	if err != nil {
 		d.mu.Unlock()

@@ -38,8 +38,14 @@ type dbState struct {
 	lastSeq     uint64
 	waiting     []*waitingTxn
 	recBuf      []byte
-	compacting  bool
-	onCommit    func(*database.Commit)
+	// recording is a large commit's record still being encoded off the
+	// lock (commitrecord.go), nil when none.
+	recording  *recordJob
+	compacting bool
+	onCommit   func(*database.Commit)
+	// beforeRecord, if a test sets it, runs in the goroutine that
+	// encodes a large commit's record, before it does.
+	beforeRecord func()
 }
 
 // Server is the database role: an OVSDB server for OVN_Northbound and
@@ -155,6 +161,7 @@ func (s *Server) shutdown() {
 			}
 		}
 		d.waiting = nil
+		d.settleRecordLocked() // every committed transaction goes to disk
 		d.mu.Unlock()
 	}
 	s.closeFiles()

@@ -106,28 +106,34 @@ func (s *Server) maybeCompact() {
 		if d.file == nil || !d.file.NeedsCompaction(time.Now()) {
 			continue
 		}
-		d.mu.Lock()
-		if d.compacting {
-			d.mu.Unlock()
-			continue
-		}
-		d.compacting = true
-		snap := d.db.Snapshot()
-		seq := d.lastSeq
-		d.mu.Unlock()
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			start := time.Now()
-			err := d.file.Compact(snap.AppendSnapshot(nil, time.Now().UnixMilli()), seq)
-			if err != nil {
-				s.log.Error("compaction failed", "db", d.name, "err", err)
-			} else {
-				s.log.Info("compacted database file", "db", d.name, "took", time.Since(start))
-			}
-			d.mu.Lock()
-			d.compacting = false
-			d.mu.Unlock()
-		}()
+		s.compact(d)
 	}
+}
+
+// compact starts compacting d's file unless a compaction runs already.
+func (s *Server) compact(d *dbState) {
+	d.mu.Lock()
+	if d.compacting {
+		d.mu.Unlock()
+		return
+	}
+	d.compacting = true
+	d.settleRecordLocked() // seq must count every commit in snap
+	snap := d.db.Snapshot()
+	seq := d.lastSeq
+	d.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		start := time.Now()
+		err := d.file.Compact(snap.AppendSnapshot(nil, time.Now().UnixMilli()), seq)
+		if err != nil {
+			s.log.Error("compaction failed", "db", d.name, "err", err)
+		} else {
+			s.log.Info("compacted database file", "db", d.name, "took", time.Since(start))
+		}
+		d.mu.Lock()
+		d.compacting = false
+		d.mu.Unlock()
+	}()
 }

@@ -86,23 +86,13 @@ func (c *conn) answerDurable(d *dbState, id []byte, res database.Result, err err
 func (d *dbState) commitLocked(commit *database.Commit, durable, quiet bool) uint64 {
 	if commit == nil {
 		if durable && d.file != nil {
+			d.settleRecordLocked()
 			return d.lastSeq
 		}
 		return 0
 	}
 	if d.file != nil {
-		d.recBuf = commit.AppendRecord(d.recBuf[:0], time.Now().UnixMilli())
-		if len(d.recBuf) > 0 {
-			// Append copies the record into its queue before returning.
-			if quiet && !durable {
-				d.lastSeq = d.file.AppendQuiet(d.recBuf)
-			} else {
-				d.lastSeq = d.file.Append(d.recBuf, durable)
-			}
-		}
-		if cap(d.recBuf) > maxKeptRecBuf {
-			d.recBuf = nil // a rare large commit does not pin its buffer
-		}
+		d.appendRecordLocked(commit, durable, quiet)
 	}
 	d.publishLocked(commit)
 	d.retryWaitingLocked()
@@ -183,6 +173,7 @@ func (d *dbState) rerun(w *waitingTxn) (database.Result, error) {
 
 func (d *dbState) commitNoRetryLocked(commit *database.Commit, durable bool) uint64 {
 	if d.file != nil {
+		d.settleRecordLocked()
 		if rec := commit.AppendRecord(nil, time.Now().UnixMilli()); len(rec) > 0 {
 			d.lastSeq = d.file.Append(rec, durable)
 		}
