@@ -58,6 +58,41 @@ type Desired struct {
 	// Scratch space of Set, kept between calls.
 	keyBuf, bodyBuf []byte
 	items           []item[fkey, body]
+	// bodies are the bodies Set encoded last, so that owners whose
+	// flows have the same cookie and actions share one string: an lflow
+	// on a datapath group is a unit of its own on each datapath (owner
+	// "<uuid>@<key>"), whose flows differ from the other units' in
+	// their match only, most of them.
+	bodies recentBodies
+}
+
+// recentBodies keeps the bodies last encoded: two generations of up to
+// recentBodiesMax, the current one dropped into the old when full, a
+// hit in the old one brought back. The units of one lflow are set one
+// after another, so a few hundred bodies find nearly all that repeat.
+type recentBodies struct {
+	cur, old map[string]body
+}
+
+const recentBodiesMax = 1024
+
+// intern returns b as a body, the one it keeps if it has one equal.
+func (r *recentBodies) intern(b []byte) body {
+	if v, ok := r.cur[string(b)]; ok {
+		return v
+	}
+	v, ok := r.old[string(b)]
+	if !ok {
+		v = body(b)
+	}
+	if len(r.cur) >= recentBodiesMax {
+		r.old, r.cur = r.cur, nil
+	}
+	if r.cur == nil {
+		r.cur = make(map[string]body, recentBodiesMax)
+	}
+	r.cur[v] = v
+	return v
 }
 
 // NewDesired returns an empty desired table. log receives conflicts and
@@ -103,7 +138,8 @@ func (d *Desired) Set(owner string, flows []Flow) {
 
 // encode returns the key and body of f, as strings shared with what the
 // table already holds where they are equal: the key owner had at the
-// same position, its body for that key, the previous flow's body.
+// same position, its body for that key, the previous flow's body, a
+// body recently encoded for any owner.
 func (d *Desired) encode(f Flow, old []fkey, pos int, prev body, id ownerID, known bool) (fkey, body, error) {
 	var err error
 	if d.keyBuf, err = appendFlowKey(d.keyBuf[:0], f.Table, f.Priority, f.Match); err != nil {
@@ -126,7 +162,7 @@ func (d *Desired) encode(f Flow, old []fkey, pos int, prev body, id ownerID, kno
 	if prev == string(d.bodyBuf) {
 		return k, prev, nil
 	}
-	return k, body(d.bodyBuf), nil
+	return k, d.bodies.intern(d.bodyBuf), nil
 }
 
 // Remove drops every flow of owner.
