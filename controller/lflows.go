@@ -163,7 +163,7 @@ func (l *loop) invalidated(v *sbView, d *sbDirty, local map[string]uint32, local
 		}
 	}
 	for r := range d.refs {
-		for id := range l.refIndex[r] {
+		for id := range l.refIndex.units(r) {
 			todo[id] = struct{}{}
 		}
 	}
@@ -287,7 +287,7 @@ func (l *loop) dropUnit(unit string) {
 func (l *loop) setRefs(id string, refs []string) {
 	if old := l.lflows[id]; old != nil {
 		for _, r := range old.refs {
-			removeFrom(l.refIndex, r, id)
+			l.refIndex.remove(r, id)
 		}
 	}
 	if refs == nil {
@@ -301,8 +301,8 @@ func (l *loop) setRefs(id string, refs []string) {
 		}
 		return
 	}
-	for _, r := range refs {
-		addTo(l.refIndex, r, id)
+	for i, r := range refs {
+		refs[i] = l.refIndex.add(r, id) // one string per reference, not one per unit
 	}
 	l.lflows[id] = &compiled{refs: refs}
 }

@@ -71,19 +71,19 @@ type loop struct {
 	// remote (tests; see loadInParts).
 	forceParts bool
 
-	lflows   map[string]*compiled           // by unit: Logical_Flow UUID, or "<UUID>@<datapath key>" (lflows.go)
-	units    map[string]map[uint32]bool     // Logical_Flow UUID -> datapaths compiled as units of their own
-	refIndex map[string]map[string]struct{} // reference -> lflows that used it
-	local    map[string]uint32              // the local datapaths lflows were compiled for, UUID -> key
-	localnet map[string]bool                // the localnet ports Local answered for
-	bound    map[string]bool                // the ports the chassis state bound here when Resident and Local answered (boundNames)
-	phys     *physical.Builder              // of the physical flows in desired
-	physSig  string                         // the chassis state phys was built from
-	physIn   physState                      // the Input phys holds, row by row, and the SB rows changed since (physflows.go)
-	lbOwners map[string]bool                // load-balancer hairpin owners in desired
-	lbLocal  map[uint32]bool                // the local datapath keys lbOwners were built for
-	lbConfig lbhairpin.Config               // and the configuration
-	lbError  string                         // the last hairpin flow error logged, to log each once
+	lflows   map[string]*compiled       // by unit: Logical_Flow UUID, or "<UUID>@<datapath key>" (lflows.go)
+	units    map[string]map[uint32]bool // Logical_Flow UUID -> datapaths compiled as units of their own
+	refIndex refSets                    // reference -> lflows that used it
+	local    map[string]uint32          // the local datapaths lflows were compiled for, UUID -> key
+	localnet map[string]bool            // the localnet ports Local answered for
+	bound    map[string]bool            // the ports the chassis state bound here when Resident and Local answered (boundNames)
+	phys     *physical.Builder          // of the physical flows in desired
+	physSig  string                     // the chassis state phys was built from
+	physIn   physState                  // the Input phys holds, row by row, and the SB rows changed since (physflows.go)
+	lbOwners map[string]bool            // load-balancer hairpin owners in desired
+	lbLocal  map[uint32]bool            // the local datapath keys lbOwners were built for
+	lbConfig lbhairpin.Config           // and the configuration
+	lbError  string                     // the last hairpin flow error logged, to log each once
 
 	nbCfgReported int64
 	replicaNbCfg  int64 // SB_Global.nb_cfg as the replica last had it, -1 for none
@@ -100,7 +100,7 @@ type compiled struct {
 func newLoop(c *Controller, ovsc client.Client, ovsChanges *changeLog, kick chan struct{}) *loop {
 	return &loop{c: c, ovsc: ovsc, kick: kick, ovsChanges: ovsChanges, sbChanges: newChangeLog(),
 		inst: flowtable.NewInstaller(c.log), desired: flowtable.NewDesired(c.log),
-		compiler: lflowc.NewCompiler(), lflows: map[string]*compiled{}, units: map[string]map[uint32]bool{}, refIndex: map[string]map[string]struct{}{},
+		compiler: lflowc.NewCompiler(), lflows: map[string]*compiled{}, units: map[string]map[uint32]bool{}, refIndex: refSets{},
 		local: map[string]uint32{}, localnet: map[string]bool{}, bound: map[string]bool{}, lbOwners: map[string]bool{},
 		ovsDirty: true, physDirty: true, lbDirty: true, nbCfgReported: -1, replicaNbCfg: -1, clientNbCfg: -1}
 }
