@@ -108,7 +108,12 @@ func (r *recent[V]) put(k string, v V) { r.putWeighted(k, v, 1) }
 
 func (r *recent[V]) putWeighted(k string, v V, w int) {
 	if len(r.cur) >= maxRecent || r.weight+w > maxRecentWeight {
-		r.old, r.cur, r.weight = r.cur, nil, 0
+		// The dropped generation's map becomes the current one: a
+		// full compile rotates each cache of each fork hundreds of
+		// times, and a new map grown to 512 entries each time was
+		// some 30 MB of the benchmark's 400 MB of compile garbage.
+		r.old, r.cur, r.weight = r.cur, r.old, 0
+		clear(r.cur)
 	}
 	if r.cur == nil {
 		r.cur = make(map[string]weighted[V])

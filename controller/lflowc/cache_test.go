@@ -54,3 +54,29 @@ func TestRecentBoundsWeight(t *testing.T) {
 		t.Errorf("huge entry: %d, %v", v, ok)
 	}
 }
+
+// TestRecentReusesGenerations: once both generations have been filled,
+// a stream of new keys rotates them without allocating new maps.
+func TestRecentReusesGenerations(t *testing.T) {
+	var r recent[int]
+	keys := make([]string, 8*maxRecent)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("key %d", i)
+	}
+	for _, k := range keys[:4*maxRecent] {
+		r.put(k, 1)
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(4, func() {
+		for range maxRecent {
+			r.put(keys[4*maxRecent+i%(4*maxRecent)], 2)
+			i++
+		}
+	})
+	if allocs > 1 {
+		t.Errorf("%.0f allocations per generation of new keys, want none", allocs)
+	}
+	if v, ok := r.get(keys[4*maxRecent+i%(4*maxRecent)-1]); !ok || v != 2 {
+		t.Errorf("last key put: %d, %v", v, ok)
+	}
+}
