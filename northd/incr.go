@@ -198,9 +198,12 @@ func afterBulk(ops int) {
 }
 
 // feedback brings the SB facts of NB feedback up to date: changed port
-// bindings one by one, everything after a chassis change.
+// bindings one by one, everything after a Chassis change. A change of
+// Chassis_Private alone (a chassis reporting nb_cfg, on the path of
+// `ovn-nbctl --wait=hv`) re-reads the chassis rows for hv_cfg but no
+// port's up, which does not depend on it.
 func (s *incState) feedback(ctx context.Context, sbc client.Client, c collected) error {
-	if c.chassis {
+	if c.chassis || c.priv {
 		sb := &sbState{}
 		for _, l := range []any{&sb.chassis, &sb.chassisPriv} {
 			if err := sbc.List(ctx, l); err != nil {

@@ -23,11 +23,12 @@ type tracker struct {
 	mu   sync.Mutex // guards the fields below
 	nb   map[string]map[string]model.Model
 	// pbs is the Port_Binding rows that changed (nil once deleted);
-	// chassis is set when Chassis or Chassis_Private changed; sbReset
-	// when SB_Global came or went (a new database) or a table only full
-	// rounds write changed.
-	pbs              map[string]*sbdb.PortBinding
-	chassis, sbReset bool
+	// chassis is set when Chassis changed (ports' up may follow), priv
+	// when Chassis_Private did (hv_cfg only); sbReset when SB_Global
+	// came or went (a new database) or a table only full rounds write
+	// changed.
+	pbs                    map[string]*sbdb.PortBinding
+	chassis, priv, sbReset bool
 	// pending counts the NB rows collected since the last drain; first
 	// and last are when the first and the latest arrived.
 	pending     int
@@ -114,8 +115,10 @@ func (t *tracker) sbRow(table string, m model.Model, addOrDelete, deleted bool) 
 				t.pbs[pb.UUID] = pb
 			}
 		}
-	case sbdb.ChassisTable, sbdb.ChassisPrivateTable:
+	case sbdb.ChassisTable:
 		t.chassis = true
+	case sbdb.ChassisPrivateTable:
+		t.priv = true
 	case sbdb.SBGlobalTable:
 		t.sbReset = t.sbReset || addOrDelete
 	case sbdb.RBACPermissionTable, sbdb.RBACRoleTable, sbdb.DHCPOptionsTable, sbdb.DHCPv6OptionsTable,
@@ -139,9 +142,9 @@ func (t *tracker) dropped() {
 
 // collected is what the tracker collected between two drains.
 type collected struct {
-	nb               map[string]map[string]model.Model
-	pbs              map[string]*sbdb.PortBinding
-	chassis, sbReset bool
+	nb                     map[string]map[string]model.Model
+	pbs                    map[string]*sbdb.PortBinding
+	chassis, priv, sbReset bool
 	// rows is how many NB row events were collected, first and last
 	// when the first and the latest arrived (for the round's timings).
 	rows        int
@@ -179,8 +182,8 @@ func (t *tracker) collect(ctx context.Context) collected {
 		bulk := !t.exact && t.pending >= bulkRows && time.Since(t.last) < bulkQuiet
 		whole := t.cfg.Whole() && t.upd.Whole()
 		if (!bulk && whole) || !time.Now().Before(deadline) || ctx.Err() != nil {
-			c := collected{t.nb, t.pbs, t.chassis, t.sbReset, t.pending, t.first, t.last}
-			t.nb, t.pbs, t.chassis, t.sbReset = map[string]map[string]model.Model{}, map[string]*sbdb.PortBinding{}, false, false
+			c := collected{t.nb, t.pbs, t.chassis, t.priv, t.sbReset, t.pending, t.first, t.last}
+			t.nb, t.pbs, t.chassis, t.priv, t.sbReset = map[string]map[string]model.Model{}, map[string]*sbdb.PortBinding{}, false, false, false
 			t.pending = 0
 			t.mu.Unlock()
 			return c
