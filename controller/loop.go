@@ -160,7 +160,9 @@ func (l *loop) round(ctx context.Context) error {
 	}
 	tReconcile := time.Now()
 	if l.ovsDirty || l.reconcile || l.st == nil {
-		st, err := l.mgr.Reconcile(ctx)
+		// The claims this sends are answered while the flows are
+		// computed and installed; publish's reports wait for them.
+		st, err := l.mgr.ReconcileStart(ctx)
 		if err != nil {
 			return fmt.Errorf("chassis: %w", err)
 		}
@@ -198,6 +200,7 @@ const slowRound = 50 * time.Millisecond
 
 // reporter is what publish needs of the chassis manager.
 type reporter interface {
+	Settle() error
 	MarkInstalled(ctx context.Context, ports []string) error
 	ReportNbCfg(ctx context.Context, nbCfg int64) error
 }
@@ -229,11 +232,20 @@ func (l *loop) publish(ctx context.Context, st *chassis.State, tView time.Time, 
 				"flows", l.desired.Len(), "compile", tInstall.Sub(tView).Round(time.Millisecond),
 				"install", time.Since(tInstall).Round(time.Millisecond))
 		} else if n > 0 {
-			l.c.log.Debug("installed", "added", stats.Added, "modified", stats.Modified, "deleted", stats.Deleted, "flows", l.desired.Len())
+			l.c.log.Debug("installed", "added", stats.Added, "modified", stats.Modified, "deleted", stats.Deleted, "flows", l.desired.Len(),
+				"took", time.Since(tInstall).Round(10*time.Microsecond))
 		}
 		if !stats.Empty() {
 			releaseMemory(stats.Added+stats.Modified+stats.Deleted >= bulkInstall)
 		}
+	}
+	// The Port_Binding claims of the last Reconcile were answered
+	// while the flows were computed and installed: nothing is
+	// reported for a port before its claim is in. A failed claim is
+	// made again by a new Reconcile.
+	if err := rep.Settle(); err != nil {
+		l.reconcile = true
+		return fmt.Errorf("chassis: %w", err)
 	}
 	return l.report(ctx, st, rep)
 }
@@ -328,9 +340,11 @@ func (l *loop) report(ctx context.Context, st *chassis.State, rep reporter) erro
 	}
 	if len(ready) > 0 {
 		slices.Sort(ready)
+		t := time.Now()
 		if err := rep.MarkInstalled(ctx, ready); err != nil {
 			return fmt.Errorf("mark installed: %w", err)
 		}
+		l.c.log.Debug("marked installed", "ports", ready, "took", time.Since(t).Round(10*time.Microsecond))
 		for _, name := range ready {
 			p := st.LocalPorts[name]
 			p.Installed = true
@@ -343,9 +357,11 @@ func (l *loop) report(ctx context.Context, st *chassis.State, rep reporter) erro
 	if l.clientNbCfg >= 0 && l.replicaNbCfg >= 0 {
 		nb := min(l.clientNbCfg, l.replicaNbCfg)
 		if nb != l.nbCfgReported {
+			t := time.Now()
 			if err := rep.ReportNbCfg(ctx, nb); err != nil {
 				return fmt.Errorf("report nb_cfg: %w", err)
 			}
+			l.c.log.Debug("reported nb_cfg", "nb_cfg", nb, "took", time.Since(t).Round(10*time.Microsecond))
 			l.nbCfgReported = nb
 		}
 	}

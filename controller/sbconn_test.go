@@ -218,6 +218,8 @@ func (r *partsReporter) ReportNbCfg(_ context.Context, nb int64) error {
 	return nil
 }
 
+func (r *partsReporter) Settle() error { return nil }
+
 func TestLoadInParts(t *testing.T) {
 	l := testLoop()
 	for remote, want := range map[string]bool{

@@ -130,15 +130,24 @@ func addAndPing(ctx context.Context, rs roundSpec, h *hypervisor, k int) (add, p
 		return 0, 0, err
 	}
 	add = time.Since(t0)
+	tBind := time.Now()
 	if err := h.bind(ctx, rs.tools, port, name); err != nil {
 		return 0, 0, err
 	}
+	tPing := time.Now()
 	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", vifNS, "ping", "-n", "-q", "-c", "1", "-i", "0.01", "-w", "30", ip0)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return 0, 0, fmt.Errorf("no ping reply from %s within 30 s: %w: %s", ip0, err, out)
 	}
-	return add, time.Since(t0), nil
+	tEnd := time.Now()
+	// Wall-clock times to the ms, to line up with the daemons' logs.
+	rs.logf("add %s: lsp-add %s-%s, bind %s-%s, ping %s-%s", name, stamp(t0), stamp(tBind),
+		stamp(tBind), stamp(tPing), stamp(tPing), stamp(tEnd))
+	return add, tEnd.Sub(t0), nil
 }
+
+// stamp renders t as the daemons' logs do, to the millisecond (UTC).
+func stamp(t time.Time) string { return t.UTC().Format("15:04:05.000") }
 
 func seconds(d time.Duration) float64 { return d.Seconds() }
 func mib(b int64) float64             { return float64(b) / (1 << 20) }

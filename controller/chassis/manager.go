@@ -54,6 +54,9 @@ type Manager struct {
 	seen      *seen             // what the last Reconcile read, for Affected; nil until one succeeds
 	lastSeen  *seen             // the last successful Reconcile's seen, which the next one updates
 	pbx       pbIndex           // the cached Port_Bindings indexed, kept between reads
+	// claims is the Port_Binding transaction the last Reconcile sent
+	// and no one has waited for yet (see Settle); nil when none.
+	claims chan error
 }
 
 // New returns a Manager writing through ovs (the local Open_vSwitch
@@ -145,9 +148,29 @@ func (m *Manager) NoteChanges(sb map[string]map[string]struct{}, full bool) {
 // configuration is re-read from Open_vSwitch each time, so changes
 // apply without restart.
 func (m *Manager) Reconcile(ctx context.Context) (*State, error) {
+	st, err := m.ReconcileStart(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Settle(); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// ReconcileStart is Reconcile without waiting for the SB's answer to
+// the Port_Binding claims and releases it sends: the State already
+// counts a port claimed here as bound here, so its flows can be
+// installed while the SB commits the claim, as ovn-controller does
+// (its claim and its flows go out in the same loop iteration). Settle
+// returns the claim's outcome; MarkInstalled, ReportNbCfg, Cleanup and
+// the next Reconcile wait for it first, so nothing is reported for a
+// port before its claim is in the SB.
+func (m *Manager) ReconcileStart(ctx context.Context) (*State, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.seen = nil // until this one succeeds
+	_ = m.settleLocked() // a failed claim is made again below
+	m.seen = nil         // until this one succeeds
 	ov, err := readOVS(ctx, m.ovs)
 	if err != nil {
 		return nil, err
@@ -169,15 +192,54 @@ func (m *Manager) Reconcile(ctx context.Context) (*State, error) {
 	t := &txn{c: m.sb}
 	claimOps(t, b, chUUID)
 	m.logBinding(b)
-	if err := t.commit(ctx); err != nil {
-		return nil, fmt.Errorf("sb port bindings: %w", err)
+	if t.err != nil {
+		return nil, fmt.Errorf("sb port bindings: build transaction: %w", t.err)
 	}
+	if len(t.ops) > 0 {
+		m.claims = make(chan error, 1)
+		go func(done chan<- error) {
+			t0 := time.Now()
+			err := t.commit(ctx)
+			m.log.Debug("port bindings written", "claimed", len(b.claim), "released", len(b.release), "took", time.Since(t0).Round(10*time.Microsecond))
+			done <- err
+		}(m.claims)
+	}
+	// The next index update reads them again, whether or not their
+	// change has been reported by then.
 	for _, l := range [][]*sbdb.PortBinding{b.claim, b.release} {
 		for _, pb := range l {
 			m.pbx.touch(pb.UUID)
 		}
 	}
-	return m.applyOVS(ctx, ov, sbv, cfg, b, chUUID)
+	st, err := m.applyOVS(ctx, ov, sbv, cfg, b, chUUID)
+	if err != nil {
+		_ = m.settleLocked()
+		m.seen = nil
+		return nil, err
+	}
+	return st, nil
+}
+
+// Settle waits for the Port_Binding transaction the last ReconcileStart
+// sent, if any is still unanswered, and returns its error. After an
+// error the next Reconcile reads everything again and claims anew.
+func (m *Manager) Settle() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.settleLocked()
+}
+
+func (m *Manager) settleLocked() error {
+	if m.claims == nil {
+		return nil
+	}
+	err := <-m.claims
+	m.claims = nil
+	if err != nil {
+		m.seen = nil
+		return fmt.Errorf("sb port bindings: %w", err)
+	}
+	return nil
 }
 
 // ensureBridge writes Open_vSwitch other_config and creates the
@@ -305,9 +367,11 @@ func (m *Manager) applyOVS(ctx context.Context, ov *ovsView, sbv *sbView, cfg Co
 	installedOps(t, m.bridgeIfaces(ov, cfg.Bridge), m.updateInstalled(b), msString(m.opts.Now()))
 	read := ov // what this Reconcile decided from
 	if len(t.ops) > 0 || t.err != nil {
+		tCommit := time.Now()
 		if err := t.commit(ctx); err != nil {
 			return nil, fmt.Errorf("ovs bridge %s: %w", cfg.Bridge, err)
 		}
+		m.log.Debug("ovs written", "ops", len(t.ops), "took", time.Since(tCommit).Round(10*time.Microsecond))
 		if ov, err = readOVS(ctx, m.ovs); err != nil {
 			return nil, err
 		}

@@ -20,11 +20,15 @@ import (
 // their interfaces and Port_Binding.up=true, as ovn-controller does. up
 // is written only where ovn-northd initialised the column (to false).
 // Ports not bound here by the last Reconcile are skipped; ports already
-// marked cost nothing. Localports are only remembered as installed:
+// marked cost nothing. It first waits for the last Reconcile's claims
+// (Settle) and returns their error. Localports are only remembered as installed:
 // ovn-controller writes nothing for them.
 func (m *Manager) MarkInstalled(ctx context.Context, ports []string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.settleLocked(); err != nil {
+		return err
+	}
 	if m.state == nil {
 		return ErrNotRegistered
 	}
@@ -139,9 +143,13 @@ const (
 // which is what makes ovn-nbctl --wait=hv return, and in the integration
 // bridge's external_ids (ovn-nb-cfg, ovn-nb-cfg-ts). Reporting the value
 // already there writes nothing.
+// It first waits for the last Reconcile's claims (Settle).
 func (m *Manager) ReportNbCfg(ctx context.Context, nbCfg int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.settleLocked(); err != nil {
+		return err
+	}
 	if m.state == nil {
 		return ErrNotRegistered
 	}
@@ -195,6 +203,7 @@ func (m *Manager) ReportNbCfg(ctx context.Context, nbCfg int64) error {
 func (m *Manager) Cleanup(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	_ = m.settleLocked() // what it claimed is released below with the chassis
 	ov, err := readOVS(ctx, m.ovs)
 	if err != nil {
 		return err
