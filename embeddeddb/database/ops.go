@@ -23,19 +23,25 @@ func (tx *txn) opInsert(obj *fastjson.Object, op *fastjson.Value, out []byte) ([
 			return nil, err
 		}
 	}
+	return tx.addInsert(t, r, out), nil
+}
+
+// addInsert records the insert of r into t, whose columns are parsed, and
+// appends its result.
+func (tx *txn) addInsert(t *Table, r *Row, out []byte) []byte {
 	tt := tx.tt(t)
-	rc := tx.newChange(RowChange{UUID: uuid, New: r})
-	if prev, ok := tt.rows[uuid]; ok {
+	rc := tx.newChange(RowChange{UUID: r.UUID, New: r})
+	if prev, ok := tt.rows[r.UUID]; ok {
 		// Deleted earlier in this transaction and inserted again.
 		rc.Old = prev.Old
 		prev.New = r
 	} else {
-		tt.rows[uuid] = rc
+		tt.rows[r.UUID] = rc
 		tt.order = append(tt.order, rc)
 	}
 	out = append(out, `{"uuid":`...)
-	out = ovsjson.AppendUUID(out, uuid)
-	return append(out, '}'), nil
+	out = ovsjson.AppendUUID(out, r.UUID)
+	return append(out, '}')
 }
 
 func (tx *txn) insertUUID(t *Table, obj *fastjson.Object, op *fastjson.Value) (string, *Error) {

@@ -186,10 +186,16 @@ func (db *Database) transact(ops opList, sess Session, elapsedMs int64, internal
 	defer db.recycleTables()
 	n := ops.len()
 	tx.opCount = n
+	var prep *preparer
 	if n >= bulkOps {
 		tx.bulk = &bulkArena{}
 		if raw, ok := ops.(rawOps); ok {
 			tx.symbols = make(map[string]*symbol, raw.names())
+			if !db.reserved && (sess == nil || !sess.ReadOnly()) {
+				// Those refuse every insert in execute.
+				prep = startPreparer(db.schema, raw.ops)
+				defer prep.close()
+			}
 		}
 	}
 	reply := make([]byte, 0, 64+40*n) // most operations are inserts: {"uuid":["uuid","…"]}
@@ -204,6 +210,18 @@ func (db *Database) transact(ops opList, sess Session, elapsedMs int64, internal
 			continue
 		}
 		tx.opNum, tx.opCount = i+1, n
+		if pr := prep.take(i); pr != nil {
+			out, err, done := tx.insertPrepared(pr, reply)
+			if done {
+				if err != nil {
+					reply = err.AppendJSON(reply)
+					failed = true
+					continue
+				}
+				reply = out
+				continue
+			}
+		}
 		op, perr := ops.at(i)
 		if perr != nil {
 			reply = (&Error{Tag: TagSyntax, Details: fmt.Sprintf("Parsing ovsdb operation %d of %d failed: %v", i+1, n, perr)}).AppendJSON(reply)
