@@ -1,7 +1,9 @@
 // Package northd is the northd role: it keeps OVN_Southbound in step with
 // OVN_Northbound. The translation itself lives in northd/build and is pure;
 // this package is the thin loop around it: it connects to both databases,
-// caches them through libovsdb monitors, rebuilds on every change, writes
+// keeps a replica of each (NB's tables through a monitor session of its
+// own, nbmon.go, whose rows are decoded straight into the models; SB's
+// through libovsdb's cache), rebuilds on every change, writes
 // only the difference to SB in one transaction and reports progress
 // (sb_cfg, hv_cfg, Logical_Switch_Port.up) back to NB.
 //
@@ -13,8 +15,8 @@
 // the engine leaves to a full recompute (DNS, load balancers) and every
 // few minutes run the full recompute instead.
 //
-// A bulk round (a large NB transaction) starts as soon as libovsdb has
-// handed over the transaction's last row (tracker.go), computes its
+// A bulk round (a large NB transaction) starts as soon as its update is
+// decoded (each NB update reaches the tracker whole), computes its
 // switches on every core (fanout.go: the engine itself starts no
 // goroutine), encodes the SB transaction as it plans it (sbrows.go,
 // sbdirect.go), sends it on the lock's own session and reads the reply
@@ -105,11 +107,14 @@ func (n *Northd) Serve(ctx context.Context) error {
 	}
 	kick := make(chan struct{}, 1)
 	n.tr = newTracker(kick)
-	nbc, err := n.connect(ctx, nbModel, n.cfg.NB, nil, kick, n.tr.nbHandler)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	nbc, stopNB, err := n.connectNB(ctx, nbModel, kick, &wg)
 	if err != nil {
 		return nilOnCancel(ctx, fmt.Errorf("connect nb: %w", err))
 	}
 	defer nbc.Close()
+	defer stopNB()
 	sbc, err := n.connect(ctx, sbModel, n.cfg.SB, unmonitored, kick, func(*cache.TableCache) cache.EventHandler { return n.tr.sbHandler() })
 	if err != nil {
 		return nilOnCancel(ctx, fmt.Errorf("connect sb: %w", err))
@@ -122,12 +127,43 @@ func (n *Northd) Serve(ctx context.Context) error {
 		n.log.Warn("no unix: or tcp: sb remote to take the " + lockName + " lock on; running without standby protection")
 	}
 	lockCtx, stopLock := context.WithCancel(ctx)
-	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); lock.RoutineLock(lockCtx) }()
-	defer wg.Wait()
 	defer stopLock()
 	return n.loop(ctx, nbc, sbc, lock, kick)
+}
+
+// connectNB connects the client northd writes NB with. When every NB
+// remote is unix: or tcp:, northd reads NB through a monitor session of
+// its own (nbmon.go), started here on wg and stopped by stop, and the
+// client monitors nothing; it returns once the replica holds NB's
+// contents. Otherwise libovsdb's cache is the replica.
+func (n *Northd) connectNB(ctx context.Context, m model.ClientDBModel, kick chan struct{}, wg *sync.WaitGroup) (client.Client, func(), error) {
+	remotes := splitRemotes(n.cfg.NB)
+	if len(lockable(remotes)) != len(remotes) {
+		c, err := n.connect(ctx, m, n.cfg.NB, nil, kick, n.tr.nbHandler)
+		return c, func() {}, err
+	}
+	rep, err := newNBReplica()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := n.connect(ctx, m, n.cfg.NB, nil, kick, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	mon := newNBMonitor(remotes, rep, n.tr.nbUpdate, n.log)
+	monCtx, stop := context.WithCancel(ctx)
+	wg.Add(1)
+	go func() { defer wg.Done(); mon.RoutineMonitor(monCtx) }()
+	select {
+	case <-mon.ready:
+	case <-ctx.Done():
+		stop()
+		c.Close()
+		return nil, nil, ctx.Err()
+	}
+	return &nbClient{Client: c, rep: rep}, stop, nil
 }
 
 func splitRemotes(s string) []string {
@@ -183,7 +219,8 @@ func (n *Northd) loop(ctx context.Context, nbc, sbc client.Client, lock *sbLock,
 }
 
 // connect opens a reconnecting client monitoring the tables of m but
-// skip, whose cache changes go to events (which pokes kick).
+// skip, whose cache changes go to events (which pokes kick); with nil
+// events it monitors nothing.
 func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote string, skip []string, kick chan struct{}, events func(*cache.TableCache) cache.EventHandler) (client.Client, error) {
 	// A lost cache event (libovsdb's queue full, as a huge NB
 	// transaction can make it) costs a full round instead of SB rows
@@ -207,6 +244,9 @@ func (n *Northd) connect(ctx context.Context, m model.ClientDBModel, remote stri
 			return nil, err
 		case <-time.After(500 * time.Millisecond):
 		}
+	}
+	if events == nil {
+		return c, nil
 	}
 	c.Cache().AddEventHandler(events(c.Cache()))
 	if err := monitor(ctx, c, m, skip); err != nil {

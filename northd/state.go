@@ -73,8 +73,12 @@ type nbState struct {
 	hasGlobal bool
 }
 
-// readNB copies the NB cache into the build's input.
+// readNB copies the NB cache, or northd's own replica of NB when c has
+// one, into the build's input.
 func readNB(ctx context.Context, c client.Client) (*nbState, error) {
+	if nc, ok := c.(*nbClient); ok && nc.rep != nil {
+		return nc.rep.snapshot(), nil
+	}
 	var (
 		globals []nbdb.NBGlobal
 		lss     []nbdb.LogicalSwitch
