@@ -40,6 +40,10 @@ type conn struct {
 	// rawMembers and rawElems are handleRawTransact's scratch space.
 	rawMembers []ovsjson.Member
 	rawElems   [][]byte
+	// split is the Splitter the requests come from, whose view of the
+	// last one spares handleRawTransact scanning it again; set by the
+	// reader goroutine or event loop before the first request.
+	split *ovsjson.Splitter
 
 	mu sync.Mutex // guards the fields below
 	// queue holds messages not yet written; backlog counts their bytes.
@@ -328,6 +332,7 @@ func (c *conn) RoutineWrite() {
 func (c *conn) RoutineRead() {
 	defer c.cleanup()
 	sp := newSplitter(c.nc)
+	c.split = sp
 	echoSent := false
 	for {
 		if c.probe > 0 {

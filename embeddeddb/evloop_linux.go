@@ -280,6 +280,7 @@ func (l *evLoop) add(c *conn, nc net.Conn) error {
 	// nc removes it from Go's poller without ending the connection.
 	nc.Close()
 	e := &evConn{c: c, l: l, fd: fd, sp: newSplitter(fdReader(fd))}
+	c.split = e.sp
 	if c.probe > 0 {
 		e.deadline = time.Now().Add(c.probe)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"slices"
@@ -48,7 +49,7 @@ func FuzzRawTransact(f *testing.F) {
 		}
 	}
 	f.Add([]byte(rawSeeds[0] + rawSeeds[13] + rawSeeds[14] + rawSeeds[6]))
-	parsed, raw := pairedServers(f)
+	parsed, raw, split := pairedServers(f)
 	f.Fuzz(func(t *testing.T, input []byte) {
 		msgs := splitMessages(input, 8)
 		if bytes.Contains(input, []byte("wait")) || bytes.Contains(input, []byte("_Server")) {
@@ -58,24 +59,37 @@ func FuzzRawTransact(f *testing.F) {
 			t.Skip("wait or _Server")
 		}
 		wantOut, wantEnd := runMessages(parsed, msgs)
-		gotOut, gotEnd := runMessages(raw, msgs)
-		if gotEnd != wantEnd {
-			t.Fatalf("raw path closed the connection after message %d, parsed path after %d\ninput %q", gotEnd, wantEnd, input)
-		}
-		if g, w := replyIDs(gotOut), replyIDs(wantOut); !slices.Equal(g, w) {
-			t.Fatalf("reply ids %q, parsed path %q\ninput %q", g, w, input)
-		}
-		if !sameReplies(t, gotOut, wantOut) {
-			t.Fatalf("replies differ\nraw    %.2000s\nparsed %.2000s\ninput %q", gotOut, wantOut, input)
+		for _, run := range []struct {
+			name string
+			out  []byte
+			end  int
+		}{
+			{"raw path", nil, 0},
+			{"raw path through a Splitter", nil, 0},
+		} {
+			if run.name == "raw path" {
+				run.out, run.end = runMessages(raw, msgs)
+			} else {
+				run.out, run.end = runSplit(split, msgs)
+			}
+			if run.end != wantEnd {
+				t.Fatalf("%s closed the connection after message %d, parsed path after %d\ninput %q", run.name, run.end, wantEnd, input)
+			}
+			if g, w := replyIDs(run.out), replyIDs(wantOut); !slices.Equal(g, w) {
+				t.Fatalf("%s: reply ids %q, parsed path %q\ninput %q", run.name, g, w, input)
+			}
+			if !sameReplies(t, run.out, wantOut) {
+				t.Fatalf("%s: replies differ\nraw    %.2000s\nparsed %.2000s\ninput %q", run.name, run.out, wantOut, input)
+			}
 		}
 	})
 }
 
-// pairedServers returns two servers in the same state with the same
-// UUID sequence, the first parsing every request whole, the second
-// taking every transact request apart.
-func pairedServers(tb testing.TB) (parsed, raw *Server) {
-	var srvs [2]*Server
+// pairedServers returns three servers in the same state with the same
+// UUID sequence, the first parsing every request whole, the others
+// taking every transact request apart (for runMessages and runSplit).
+func pairedServers(tb testing.TB) (parsed, raw, split *Server) {
+	var srvs [3]*Server
 	for i := range srvs {
 		srv, err := New(Config{Dir: tb.TempDir(), Logger: discardLogger()})
 		if err != nil {
@@ -94,9 +108,11 @@ func pairedServers(tb testing.TB) (parsed, raw *Server) {
 		srvs[i] = srv
 	}
 	srvs[0].rawTransactMin.Store(math.MaxInt64)
-	srvs[1].rawTransactMin.Store(0)
-	srvs[1].serverID = srvs[0].serverID
-	return srvs[0], srvs[1]
+	for _, s := range srvs[1:] {
+		s.rawTransactMin.Store(0)
+		s.serverID = srvs[0].serverID
+	}
+	return srvs[0], srvs[1], srvs[2]
 }
 
 // splitMessages cuts input into at most n messages, as a connection's
@@ -118,11 +134,32 @@ func splitMessages(input []byte, n int) [][]byte {
 // returns what the server sent and how many messages it handled before
 // closing the connection (len(msgs) if it did not).
 func runMessages(srv *Server, msgs [][]byte) ([]byte, int) {
+	return runConn(srv, msgs, func(c *conn, i int) error { return c.handle(msgs[i]) })
+}
+
+// runSplit is runMessages with the messages read by the connection's
+// Splitter, as a client's requests are, so that handleRawTransact
+// splits them from the Splitter's notes.
+func runSplit(srv *Server, msgs [][]byte) ([]byte, int) {
+	sp := newSplitter(bytes.NewReader(bytes.Join(msgs, []byte("\n"))))
+	return runConn(srv, msgs, func(c *conn, i int) error {
+		c.split = sp
+		m, err := sp.Next()
+		if err != nil || !bytes.Equal(m, msgs[i]) {
+			return fmt.Errorf("message %d read back as %q (%v)", i, m, err)
+		}
+		return c.handle(m)
+	})
+}
+
+// runConn handles len(msgs) messages in order with handle on a new
+// connection to srv, as runMessages.
+func runConn(srv *Server, msgs [][]byte, handle func(c *conn, i int) error) ([]byte, int) {
 	nc := &discardConn{}
 	c := newConn(srv, nc, 0)
 	end := len(msgs)
-	for i, m := range msgs {
-		if c.handle(m) != nil {
+	for i := range msgs {
+		if handle(c, i) != nil {
 			end = i
 			break
 		}
@@ -140,17 +177,28 @@ func runMessages(srv *Server, msgs [][]byte) ([]byte, int) {
 // TestRawTransactSeeds runs FuzzRawTransact's seeds one after another on
 // one pair of servers, and checks that the seeds reach both outcomes.
 func TestRawTransactSeeds(t *testing.T) {
-	parsed, raw := pairedServers(t)
+	parsed, raw, split := pairedServers(t)
 	closed := 0
 	for _, s := range rawSeeds {
 		msgs := [][]byte{[]byte(s)}
 		wantOut, wantEnd := runMessages(parsed, msgs)
 		gotOut, gotEnd := runMessages(raw, msgs)
+		// A seed the Splitter refuses never reaches handle from a
+		// client; it still goes to the third server, to keep the
+		// servers alike.
+		run := runMessages
+		if len(splitMessages(msgs[0], 1)) == 1 {
+			run = runSplit
+		}
+		splitOut, splitEnd := run(split, msgs)
 		if g, w := replyIDs(gotOut), replyIDs(wantOut); !slices.Equal(g, w) {
 			t.Errorf("%s: reply ids %q, parsed path %q", s, g, w)
 		}
 		if gotEnd != wantEnd || !sameReplies(t, gotOut, wantOut) {
 			t.Errorf("%s\nraw    (end %d) %s\nparsed (end %d) %s", s, gotEnd, gotOut, wantEnd, wantOut)
+		}
+		if splitEnd != wantEnd || !sameReplies(t, splitOut, wantOut) {
+			t.Errorf("%s\nraw through a Splitter (end %d) %s\nparsed (end %d) %s", s, splitEnd, splitOut, wantEnd, wantOut)
 		}
 		if wantEnd == 0 {
 			closed++

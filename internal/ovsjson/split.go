@@ -47,6 +47,11 @@ type Splitter struct {
 	hex    int    // \u digits still to come
 	num    numPos // numNone outside a number
 	lit    string // the rest of a literal being read
+	// marks are the offsets, from the message's start, of the
+	// structural bytes of the message being scanned down to depth 2
+	// (see Layout); last is the message Scan returned last.
+	marks []int
+	last  []byte
 }
 
 // expectation is what the grammar allows next outside strings.
@@ -141,6 +146,10 @@ func (s *Splitter) Fill() error {
 func (s *Splitter) Shrink() {
 	if cap(s.buf) > 1<<20 && s.start == len(s.buf) {
 		s.buf, s.start, s.pos = make([]byte, 0, 64<<10), 0, 0
+		s.last = nil
+	}
+	if cap(s.marks) > 4096 {
+		s.marks, s.last = nil, nil
 	}
 }
 
@@ -213,9 +222,15 @@ func (s *Splitter) step(b []byte, i int) (int, bool, error) {
 		}
 		s.open = append(s.open, closer(c))
 		s.expect = opened(c)
+		if len(s.open) == 2 {
+			s.mark(i)
+		}
 	case '}', ']':
 		if c != s.open[len(s.open)-1] || !s.closable(c) {
 			return i, false, unexpected(c)
+		}
+		if len(s.open) == 2 {
+			s.mark(i)
 		}
 		s.open = s.open[:len(s.open)-1]
 		s.expect = expCommaOrClose
@@ -228,11 +243,17 @@ func (s *Splitter) step(b []byte, i int) (int, bool, error) {
 		if s.open[len(s.open)-1] == '}' {
 			s.expect = expKey
 		}
+		if len(s.open) <= 2 {
+			s.mark(i)
+		}
 	case ':':
 		if s.expect != expColon {
 			return i, false, unexpected(c)
 		}
 		s.expect = expValue
+		if len(s.open) <= 2 {
+			s.mark(i)
+		}
 	default:
 		if s.expect != expValue && s.expect != expValueOrClose {
 			return i, false, unexpected(c)
@@ -343,6 +364,7 @@ func (s *Splitter) begin(b []byte, i int) error {
 		return nil
 	case '{', '[':
 		s.began = true
+		s.marks = s.marks[:0]
 		s.open = append(s.open[:0], closer(c))
 		s.expect = opened(c)
 		return nil
@@ -399,7 +421,13 @@ func (s *Splitter) finish() ([]byte, bool, error) {
 	msg := s.buf[s.start:s.pos]
 	s.start = s.pos
 	s.began = false
+	s.last = msg
 	return msg, true, nil
+}
+
+// mark notes the structural byte b[i] of the message being scanned.
+func (s *Splitter) mark(i int) {
+	s.marks = append(s.marks, i-s.start)
 }
 
 func closer(open byte) byte {
