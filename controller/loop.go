@@ -190,13 +190,22 @@ func (l *loop) round(ctx context.Context) error {
 		l.c.log.Debug("slow round", "took", d.Round(time.Millisecond), "reconcile", tView.Sub(tReconcile).Round(time.Millisecond),
 			"view", tPhys.Sub(tView).Round(time.Millisecond), "physical", tPublish.Sub(tPhys).Round(time.Millisecond),
 			"publish", time.Since(tPublish).Round(time.Millisecond), "sb_changes", pending)
+	} else if d >= roundShown {
+		// The steps of a port's way to its first packet, to the 10 µs.
+		r := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
+		l.c.log.Debug("round", "start", t0.UTC().Format("15:04:05.000000"), "took", r(d), "pre", r(tReconcile.Sub(t0)),
+			"reconcile", r(tView.Sub(tReconcile)), "view", r(tPhys.Sub(tView)), "physical", r(tPublish.Sub(tPhys)),
+			"publish", r(time.Since(tPublish)), "sb_changes", pending)
 	}
 	return err
 }
 
 // slowRound is how long a round must take for the debug log to show
-// where its time went.
-const slowRound = 50 * time.Millisecond
+// where its time went; roundShown, for a shorter debug line.
+const (
+	slowRound  = 50 * time.Millisecond
+	roundShown = time.Millisecond
+)
 
 // reporter is what publish needs of the chassis manager.
 type reporter interface {

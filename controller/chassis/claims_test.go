@@ -3,6 +3,7 @@ package chassis
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -15,23 +16,31 @@ import (
 	"github.com/ovnd/ovnd/ovnschema/vswitch"
 )
 
-// claimGate holds back, or fails, the SB transactions that write
-// Port_Binding.chassis (claims and releases) while it is shut.
+// claimGate holds back, or fails, the transactions match picks (the
+// SB's claims, the OVS's conntrack zone writes) while it is shut.
 type claimGate struct {
 	client.Client
-	mu   sync.Mutex
-	shut chan struct{} // closed to open the gate; nil when open
-	fail error         // returned instead of sending, when set
+	match func(ovsdb.Operation) bool
+	mu    sync.Mutex
+	shut  chan struct{} // closed to open the gate; nil when open
+	fail  error         // returned instead of sending, when set
+}
+
+// writesChassis picks the Port_Binding writes of claims and releases.
+func writesChassis(op ovsdb.Operation) bool {
+	_, ok := op.Row["chassis"]
+	return op.Table == sbdb.PortBindingTable && op.Op == ovsdb.OperationUpdate && ok
+}
+
+// writesBridgeKeys picks the mutations of a bridge's external_ids.
+func writesBridgeKeys(op ovsdb.Operation) bool {
+	return op.Table == vswitch.BridgeTable && op.Op == ovsdb.OperationMutate
 }
 
 func (g *claimGate) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
 	claim := false
 	for _, op := range ops {
-		if op.Table == sbdb.PortBindingTable && op.Op == ovsdb.OperationUpdate {
-			if _, ok := op.Row["chassis"]; ok {
-				claim = true
-			}
-		}
+		claim = claim || g.match(op)
 	}
 	g.mu.Lock()
 	shut, fail := g.shut, g.fail
@@ -52,26 +61,29 @@ func (g *claimGate) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovs
 	return g.Client.Transact(ctx, ops...)
 }
 
-// A claim is sent without waiting for the SB's answer: ReconcileStart
+// A claim is sent without waiting for the SB's answer, and the new
+// port's conntrack zone without waiting for the OVS's: ReconcileStart
 // returns the port bound here (with its OpenFlow port and zone, all the
-// flows need) while the SB still has the claim to commit. Nothing is
-// reported for the port before the claim is in: MarkInstalled waits for
-// it. A claim the SB refuses is reported by Settle (and MarkInstalled),
-// and the next Reconcile claims again.
+// flows need) while both still have their writes to commit. Nothing is
+// reported for the port before they are in: MarkInstalled waits for
+// them. A claim the SB refuses is reported by Settle (and
+// MarkInstalled), and the next Reconcile claims again.
 func TestClaimDoesNotHoldBackTheState(t *testing.T) {
 	h := startHost(t)
 	h.configure("hv1", "geneve", "192.168.77.1")
-	ovs := h.connect(vswitch.FullDatabaseModel, h.path("db.sock"), OVSMonitorOptions())
-	gate := &claimGate{Client: h.connect(sbdb.FullDatabaseModel, h.sbSock, sbTestMonitor())}
-	m := New(ovs, gate, Options{KernelDatapath: func() (bool, error) { return false, nil }})
+	zoneGate := &claimGate{Client: h.connect(vswitch.FullDatabaseModel, h.path("db.sock"), OVSMonitorOptions()), match: writesBridgeKeys}
+	gate := &claimGate{Client: h.connect(sbdb.FullDatabaseModel, h.sbSock, sbTestMonitor()), match: writesChassis}
+	m := New(zoneGate, gate, Options{KernelDatapath: func() (bool, error) { return false, nil }})
 	reconcile(t, m)
 	dp := strings.TrimSpace(h.sbctl("create", "Datapath_Binding", "tunnel_key=5", "external_ids:name=ls1"))
 	h.sbctl("create", "Port_Binding", "datapath="+dp, "logical_port=lp1", "tunnel_key=1", "up=false")
 	eventually(t, m, "lp1 in the cache", func(*State) bool { return m.sb.Cache().Table(sbdb.PortBindingTable).Len() == 1 })
 
-	gate.mu.Lock()
-	gate.shut = make(chan struct{})
-	gate.mu.Unlock()
+	for _, g := range []*claimGate{gate, zoneGate} {
+		g.mu.Lock()
+		g.shut = make(chan struct{})
+		g.mu.Unlock()
+	}
 	h.vsctl("add-port", "br-int", "vif1", "--", "set", "Interface", "vif1", "type=internal", "external_ids:iface-id=lp1")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -92,6 +104,10 @@ func TestClaimDoesNotHoldBackTheState(t *testing.T) {
 	if got := h.sbGet("Port_Binding", "logical_port=lp1", "chassis"); got != "" {
 		t.Fatalf("the claim is in the SB already (%q): the gate did not hold it", got)
 	}
+	zoneKey := "external_ids:" + ZoneKeyPrefix + "lp1"
+	if got := h.vsctl("--if-exists", "get", "Bridge", "br-int", zoneKey); strings.TrimSpace(got) != "" {
+		t.Fatalf("lp1's zone is on br-int already (%q): the gate did not hold it", got)
+	}
 	marked := make(chan error, 1)
 	go func() { marked <- m.MarkInstalled(ctx, []string{"lp1"}) }()
 	select {
@@ -100,8 +116,17 @@ func TestClaimDoesNotHoldBackTheState(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 	close(gate.shut)
+	select {
+	case err := <-marked:
+		t.Fatalf("MarkInstalled returned (%v) before the zone write was answered", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(zoneGate.shut)
 	if err := <-marked; err != nil {
 		t.Fatalf("mark installed: %v", err)
+	}
+	if got := strings.Trim(strings.TrimSpace(h.vsctl("get", "Bridge", "br-int", zoneKey)), `"`); got != fmt.Sprint(st.LocalPorts["lp1"].Zone) {
+		t.Errorf("lp1's zone on br-int %q, want the State's %d", got, st.LocalPorts["lp1"].Zone)
 	}
 	if got := h.sbGet("Port_Binding", "logical_port=lp1", "chassis"); got != st.ChassisUUID {
 		t.Errorf("lp1 chassis %q after the claim, want %q", got, st.ChassisUUID)

@@ -54,9 +54,29 @@ type Manager struct {
 	seen      *seen             // what the last Reconcile read, for Affected; nil until one succeeds
 	lastSeen  *seen             // the last successful Reconcile's seen, which the next one updates
 	pbx       pbIndex           // the cached Port_Bindings indexed, kept between reads
-	// claims is the Port_Binding transaction the last Reconcile sent
-	// and no one has waited for yet (see Settle); nil when none.
-	claims chan error
+	// pending are the transactions the last Reconcile sent and no
+	// one has waited for yet (see Settle).
+	pending []pendingTxn
+}
+
+// pendingTxn is a transaction sent by a goroutine of its own, whose
+// outcome comes on done.
+type pendingTxn struct {
+	what string // for the error: "sb port bindings", "ovs bridge br-int"
+	done chan error
+}
+
+// sendTxn commits t from a goroutine of its own; settleLocked waits for
+// it. what names it in logs and errors.
+func (m *Manager) sendTxn(ctx context.Context, t *txn, what string) {
+	done := make(chan error, 1)
+	m.pending = append(m.pending, pendingTxn{what: what, done: done})
+	go func() {
+		t0 := time.Now()
+		err := t.commit(ctx)
+		m.log.Debug("written", "txn", what, "ops", len(t.ops), "took", time.Since(t0).Round(10*time.Microsecond))
+		done <- err
+	}()
 }
 
 // New returns a Manager writing through ovs (the local Open_vSwitch
@@ -196,13 +216,7 @@ func (m *Manager) ReconcileStart(ctx context.Context) (*State, error) {
 		return nil, fmt.Errorf("sb port bindings: build transaction: %w", t.err)
 	}
 	if len(t.ops) > 0 {
-		m.claims = make(chan error, 1)
-		go func(done chan<- error) {
-			t0 := time.Now()
-			err := t.commit(ctx)
-			m.log.Debug("port bindings written", "claimed", len(b.claim), "released", len(b.release), "took", time.Since(t0).Round(10*time.Microsecond))
-			done <- err
-		}(m.claims)
+		m.sendTxn(ctx, t, "sb port bindings")
 	}
 	// The next index update reads them again, whether or not their
 	// change has been reported by then.
@@ -220,9 +234,11 @@ func (m *Manager) ReconcileStart(ctx context.Context) (*State, error) {
 	return st, nil
 }
 
-// Settle waits for the Port_Binding transaction the last ReconcileStart
-// sent, if any is still unanswered, and returns its error. After an
-// error the next Reconcile reads everything again and claims anew.
+// Settle waits for the transactions the last ReconcileStart sent
+// without waiting (its Port_Binding claims, and its OVS writes when
+// they only set external_ids keys), if any is still unanswered, and
+// returns their error. After an error the next Reconcile reads
+// everything again and writes anew.
 func (m *Manager) Settle() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -230,14 +246,16 @@ func (m *Manager) Settle() error {
 }
 
 func (m *Manager) settleLocked() error {
-	if m.claims == nil {
-		return nil
+	var errs []error
+	for _, p := range m.pending {
+		if err := <-p.done; err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p.what, err))
+		}
 	}
-	err := <-m.claims
-	m.claims = nil
-	if err != nil {
+	m.pending = nil
+	if len(errs) > 0 {
 		m.seen = nil
-		return fmt.Errorf("sb port bindings: %w", err)
+		return errors.Join(errs...)
 	}
 	return nil
 }
@@ -366,12 +384,17 @@ func (m *Manager) applyOVS(ctx context.Context, ov *ovsView, sbv *sbView, cfg Co
 	zoneOps(t, br, zones)
 	installedOps(t, m.bridgeIfaces(ov, cfg.Bridge), m.updateInstalled(b), msString(m.opts.Now()))
 	read := ov // what this Reconcile decided from
-	if len(t.ops) > 0 || t.err != nil {
-		tCommit := time.Now()
+	switch after, ok := ov.afterKeys(t); {
+	case ok:
+		// Only external_ids keys (a new port's conntrack zone, marks
+		// cleared): nothing the State is built from changes, so the
+		// flows need not wait for the answer (Settle does).
+		m.sendTxn(ctx, t, "ovs bridge "+cfg.Bridge)
+		ov = after
+	case len(t.ops) > 0 || t.err != nil:
 		if err := t.commit(ctx); err != nil {
 			return nil, fmt.Errorf("ovs bridge %s: %w", cfg.Bridge, err)
 		}
-		m.log.Debug("ovs written", "ops", len(t.ops), "took", time.Since(tCommit).Round(10*time.Microsecond))
 		if ov, err = readOVS(ctx, m.ovs); err != nil {
 			return nil, err
 		}

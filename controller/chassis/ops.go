@@ -18,7 +18,13 @@ type txn struct {
 	seq int // names the next named UUIDs
 	ops []ovsdb.Operation
 	err error // first error building an operation
+	// keys is what setKeys leaves in the map columns it mutates, by
+	// row UUID and column: the rows as they will be once committed.
+	keys map[rowColumn]map[string]string
 }
+
+// rowColumn names one column of one row.
+type rowColumn struct{ uuid, column string }
 
 func (t *txn) add(ops []ovsdb.Operation, err error) {
 	if err != nil && t.err == nil {
@@ -68,7 +74,42 @@ func (t *txn) setKeys(m model.Model, field any, have, want map[string]string, ma
 	if len(ins) > 0 {
 		muts = append(muts, model.Mutation{Field: field, Mutator: ovsdb.MutateOperationInsert, Value: ins})
 	}
+	n := len(t.ops)
 	t.mutate(m, muts...)
+	if len(t.ops) != n+1 || len(t.ops[n].Mutations) == 0 {
+		return
+	}
+	op := t.ops[n]
+	uuid := whereUUID(op)
+	if uuid == "" {
+		return
+	}
+	rc := rowColumn{uuid, op.Mutations[0].Column}
+	if t.keys == nil {
+		t.keys = map[rowColumn]map[string]string{}
+	}
+	after := t.keys[rc]
+	if after == nil {
+		after = maps.Clone(have)
+	}
+	if after == nil {
+		after = map[string]string{}
+	}
+	for _, k := range del {
+		delete(after, k)
+	}
+	maps.Copy(after, ins)
+	t.keys[rc] = after
+}
+
+// whereUUID returns the _uuid op's condition names, "" if none.
+func whereUUID(op ovsdb.Operation) string {
+	for _, c := range op.Where {
+		if u, ok := c.Value.(ovsdb.UUID); ok && c.Column == "_uuid" && c.Function == ovsdb.ConditionEqual {
+			return u.GoUUID
+		}
+	}
+	return ""
 }
 
 // commit runs the collected operations as one transaction, if there are
