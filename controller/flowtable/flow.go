@@ -6,8 +6,8 @@
 //
 // The installer reads what the switch holds when it (re)connects (Sync)
 // and from then on sends only the difference, as one atomic bundle per
-// change (Install), returning once a barrier confirms the switch applied
-// it. A controller that restarts therefore replaces nothing that is
+// change (Install), returning once the switch acknowledges the commit,
+// which it does once it has applied the bundle. A controller that restarts therefore replaces nothing that is
 // already right, and a change never leaves a moment of half-applied
 // forwarding.
 //

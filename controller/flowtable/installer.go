@@ -198,7 +198,7 @@ func mapGeneveOption(ctx context.Context, sw Switch) error {
 
 // Install sends the difference between d and the switch as one atomic
 // bundle and returns once the switch has applied it (the bundle commit is
-// acknowledged and a barrier passed): ports whose flows are in d may then
+// acknowledged): ports whose flows are in d may then
 // be reported installed. Nothing to change sends nothing. New and changed
 // meters go first and deleted ones last, outside the bundle (OVS takes
 // no meter mod in a bundle). A flow or group the switch refuses (which
@@ -307,12 +307,12 @@ func (in *Installer) install(ctx context.Context, d *Desired) (Stats, error) {
 	if n := b.len(); n > 0 {
 		in.bundleID++
 		sent := b // only a bundle that is sent escapes to the heap
+		// The switch acknowledges the commit once it has applied the
+		// bundle (OVS answers after the flow tables changed): no
+		// barrier need follow.
 		if err := in.sw.BundleFunc(ctx, in.bundleID, n, sent.message); err != nil {
 			in.refused = b
 			return Stats{}, fmt.Errorf("install %d flow changes: %w", n, err)
-		}
-		if err := in.sw.Barrier(ctx); err != nil {
-			return Stats{}, fmt.Errorf("install: %w", err)
 		}
 	}
 	if err := in.sendMeterMods(ctx, meterDels); err != nil {

@@ -282,3 +282,51 @@ func TestConnHandshakeTimeout(t *testing.T) {
 		t.Fatalf("handshake with a silent peer: %v", err)
 	}
 }
+
+// A bundle costs one round trip to the switch: the adds and the commit
+// follow the open without waiting for its answer. This switch answers
+// the open only once the commit has come, which a Conn that waited for
+// the open would never send.
+func TestConnBundleDoesNotWaitForOpen(t *testing.T) {
+	var held []uint32 // open requests not answered yet
+	c, _ := newTestConn(t, func(s *fakeSwitch, xid uint32, m Message) {
+		bc, ok := m.(*BundleControl)
+		switch {
+		case ok && bc.CtlType == BundleOpenRequest:
+			held = append(held, xid)
+		case ok && bc.CtlType == BundleCommitRequest:
+			for _, x := range held {
+				s.send(x, &BundleControl{BundleID: bc.BundleID, CtlType: BundleOpenRequest + 1, Flags: bc.Flags})
+			}
+			held = nil
+			fallthrough
+		default:
+			ovsLike(s, xid, m)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	good := NewFlowMod(FlowAdd, 0, 1)
+	if err := c.Bundle(ctx, 1, []Message{good, good}); err != nil {
+		t.Fatalf("bundle: %v", err)
+	}
+}
+
+// A refused open fails the bundle even though the adds and the commit
+// went out behind it.
+func TestConnBundleOpenRefused(t *testing.T) {
+	c, _ := newTestConn(t, func(s *fakeSwitch, xid uint32, m Message) {
+		if bc, ok := m.(*BundleControl); ok && bc.CtlType == BundleOpenRequest {
+			s.send(xid, &Error{ErrType: 17, Code: 1}) // OFPET_BUNDLE_FAILED, OFPBFC_BAD_ID
+			return
+		}
+		ovsLike(s, xid, m)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := c.Bundle(ctx, 1, []Message{NewFlowMod(FlowAdd, 0, 1)})
+	var oe *Error
+	if !errors.As(err, &oe) || oe.ErrType != 17 {
+		t.Fatalf("bundle with a refused open: err = %v, want the open's error", err)
+	}
+}

@@ -91,7 +91,12 @@ func (c *Conn) BundleFunc(ctx context.Context, id uint32, n int, msg func(i int)
 		return fmt.Errorf("bundle of %d messages", n)
 	}
 	flags := uint16(BundleAtomic | BundleOrdered)
-	if err := c.bundleControl(ctx, id, BundleOpenRequest, flags); err != nil {
+	// The open goes out with the adds and the commit right behind it:
+	// the switch handles them in order, and its answer to the open is
+	// read after the commit's, so that a bundle costs the switch's
+	// main loop one round trip instead of two.
+	open, err := c.startControl(ctx, id, BundleOpenRequest, flags)
+	if err != nil {
 		return fmt.Errorf("bundle open: %w", err)
 	}
 	ob, err := c.openBundle(n)
@@ -108,8 +113,12 @@ func (c *Conn) BundleFunc(ctx context.Context, id uint32, n int, msg func(i int)
 		return err
 	}
 	commitErr := c.bundleControl(ctx, id, BundleCommitRequest, flags)
-	// The switch answers in order, so any error for an add has arrived
-	// before the commit reply (or before the connection closed).
+	// The switch answers in order, so the open's answer and any error
+	// for an add have arrived before the commit reply (or before the
+	// connection closed).
+	if err := open(ctx); err != nil {
+		return fmt.Errorf("bundle open: %w", err)
+	}
 	closed = true
 	if i, e := c.closeBundle(ob); e != nil {
 		m, err := msg(i)
@@ -163,13 +172,33 @@ func appendBundleAdd(b []byte, xid, id uint32, flags uint16, m Message) ([]byte,
 }
 
 func (c *Conn) bundleControl(ctx context.Context, id uint32, typ, flags uint16) error {
-	m, err := c.Request(ctx, &BundleControl{BundleID: id, CtlType: typ, Flags: flags})
+	wait, err := c.startControl(ctx, id, typ, flags)
 	if err != nil {
 		return err
 	}
-	r, ok := m.(*BundleControl)
-	if !ok || r.CtlType != typ+1 {
-		return errors.New("bundle: unexpected reply")
+	return wait(ctx)
+}
+
+// startControl sends a bundle control request and returns what waits
+// for its reply.
+func (c *Conn) startControl(ctx context.Context, id uint32, typ, flags uint16) (func(context.Context) error, error) {
+	xid := c.nextXid()
+	cl, err := c.register(xid)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	if err := c.writeCtx(ctx, xid, &BundleControl{BundleID: id, CtlType: typ, Flags: flags}); err != nil {
+		c.unregister(xid)
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		parts, err := c.wait(ctx, cl)
+		if err != nil {
+			return err
+		}
+		if r, ok := parts[0].(*BundleControl); !ok || r.CtlType != typ+1 {
+			return errors.New("bundle: unexpected reply")
+		}
+		return nil
+	}, nil
 }
