@@ -25,7 +25,7 @@ func TestClaimsInlineAndShared(t *testing.T) {
 	}
 	winner := func() (string, string, bool) {
 		c := cs.keys["k"]
-		return cs.owners[c.owner].name, c.val, c.shared
+		return cs.owners.at(c.owner).name, c.val, c.shared
 	}
 	set("b", "x")
 	if o, v, shared := winner(); o != "b" || v != "x" || shared || len(cs.shared) != 0 {
@@ -47,8 +47,8 @@ func TestClaimsInlineAndShared(t *testing.T) {
 		t.Errorf("owners %v, %d free ids, want c alone and 2 free", cs.ids, len(cs.free))
 	}
 	set("d", "y")
-	if len(cs.free) != 1 || len(cs.owners) != 3 {
-		t.Errorf("a new owner did not reuse a free id: %d free, %d ids", len(cs.free), len(cs.owners))
+	if len(cs.free) != 1 || cs.owners.len() != 3 {
+		t.Errorf("a new owner did not reuse a free id: %d free, %d ids", len(cs.free), cs.owners.len())
 	}
 	set("c", "")
 	set("d", "")
@@ -116,5 +116,30 @@ func TestInstallerMostOfTableChanged(t *testing.T) {
 	}
 	if diff := cmp.Diff(render(d), sw.dump()); diff != "" {
 		t.Fatalf("switch differs from desired (-want +got):\n%s", diff)
+	}
+}
+
+// The owner list grows without moving what it holds: thousands of
+// owners later, the first owner's entry is where it was, and every
+// owner keeps its name and keys.
+func TestOwnersGrowInPlace(t *testing.T) {
+	var cs claims[string, string]
+	eq := func(a, b string) bool { return a == b }
+	cs.init(eq, eq)
+	cs.set("o0", []item[string, string]{{"k0", "v"}})
+	first := cs.owners.at(cs.ids["o0"])
+	const n = 5*ownerChunk + 7
+	for i := 1; i < n; i++ {
+		cs.set(fmt.Sprintf("o%d", i), []item[string, string]{{fmt.Sprintf("k%d", i), "v"}})
+	}
+	if cs.owners.at(cs.ids["o0"]) != first {
+		t.Error("the first owner's entry moved as the list grew")
+	}
+	for i := range n {
+		name := fmt.Sprintf("o%d", i)
+		o := cs.owners.at(cs.ids[name])
+		if o.name != name || !slices.Equal(o.keys, []string{fmt.Sprintf("k%d", i)}) {
+			t.Fatalf("owner %s: %q %v", name, o.name, o.keys)
+		}
 	}
 }
