@@ -352,7 +352,7 @@ func cached(c client.Client, ops []opHead, results []ovsdb.OperationResult) bool
 		if op.op != ovsdb.OperationInsert || i >= len(results) {
 			continue
 		}
-		if slices.Contains(unmonitored, op.table) {
+		if !echoed(op.table) {
 			continue
 		}
 		t := c.Cache().Table(op.table)

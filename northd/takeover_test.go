@@ -337,8 +337,20 @@ func (w *churnWatch) routineRead(enc *json.Encoder, dec *json.Decoder) {
 }
 
 // stop ends the monitor and returns the changes seen, "table:rows" in
-// table order.
+// table order. The updates of a commit may still be on their way when
+// `ovn-nbctl --wait=sb` returns (northd reports sb_cfg right after its
+// SB commit): it waits for the counts to stay the same for 100 ms.
 func (w *churnWatch) stop() string {
+	last, since := "", time.Now()
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && time.Since(since) < 100*time.Millisecond; {
+		time.Sleep(10 * time.Millisecond)
+		w.mu.Lock()
+		now := fmt.Sprint(w.rows)
+		w.mu.Unlock()
+		if now != last {
+			last, since = now, time.Now()
+		}
+	}
 	w.conn.Close()
 	<-w.done
 	w.mu.Lock()
