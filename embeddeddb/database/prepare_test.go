@@ -83,9 +83,22 @@ func TestPreparedSameResult(t *testing.T) {
 		}
 		return "[" + strings.Join(out, ",") + "]"
 	}
+	// Sets of named UUIDs, before and after the rows they name.
+	groups := func(ops string) string {
+		var mg []string
+		for g := range 20 {
+			mg = append(mg, fmt.Sprintf(`{"op":"insert","table":"Multicast_Group","row":{"datapath":["named-uuid","dp%d"],"name":"_MC_flood","tunnel_key":32768,"ports":["set",[["named-uuid","p%d"],["named-uuid","p%d"]]]}}`, g, 2*g, 2*g+1))
+		}
+		body := ops[1 : len(ops)-1]
+		return "[" + strings.Join(mg[:10], ",") + "," + body + "," + strings.Join(mg[10:], ",") + "]"
+	}
 	cases := []struct {
 		name, ops, want string
 	}{
+		{"sets of named references", groups(bulkSBOps(same)), `{"uuid":["uuid","`},
+		{"column named twice", bulkSBOps(edit(20, `"datapath":`, `"datapath":["named-uuid","dp3"],"datapath":`)), `{"uuid":["uuid","`},
+		{"column named twice, plain last", bulkSBOps(edit(22, `,"tunnel_key"`, `,"datapath":["uuid","6f1d2a3e-0000-4000-8000-000000000001"],"tunnel_key"`)), `references nonexistent row`},
+		{"column named twice, bad first", bulkSBOps(edit(21, `"tunnel_key":`, `"tunnel_key":"x","tunnel_key":`)), `expected integer`},
 		{"ok", bulkSBOps(same), `{"uuid":["uuid","`},
 		{"forward references", forward(bulkSBOps(same)), `{"uuid":["uuid","`},
 		{"forward references from unnamed rows", forward(bulkSBOps(func(p int, op string) string {
