@@ -90,9 +90,10 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 	var tCfg time.Time
 	ops := 0
 	if !d.Empty() {
-		p := planDelta(sbc, s.idx, d)
+		p := planDeltaStream(sbc, s.idx, d, n.stream(d))
 		d = nil // planned: the delta's flows need not outlive the plan
 		if p.err != nil {
+			p.abandon()
 			return fmt.Errorf("plan sb: %w", p.err)
 		}
 		t1 = time.Now()
@@ -129,6 +130,24 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 	}
 	afterBulk(ops)
 	return err
+}
+
+// streamOps is the size of a delta (its flows and bindings) from which
+// its SB transaction goes out while it is planned.
+const streamOps = 5000
+
+// stream starts the SB transaction of a large delta on the lock
+// session, for the plan to write as it goes; nil for a small one, or
+// without a session (the transaction then goes out whole).
+func (n *Northd) stream(d *build.Delta) *txnStream {
+	if n.lock == nil || len(n.lock.remotes) == 0 || len(d.Flows)+len(d.Ports) < streamOps {
+		return nil
+	}
+	s, err := n.lock.begin(ovnschema.SouthboundName)
+	if err != nil {
+		return nil
+	}
+	return s
 }
 
 // since is t-t0, or 0 when t was not taken.

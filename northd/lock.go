@@ -270,20 +270,24 @@ func (l *sbLock) handle(m *rpc) error {
 
 // transact runs txn on db as one transaction on the lock session,
 // behind an assert of the lock, and returns the operations' results.
-// The request is encoded straight onto the connection; txn's encoded
-// rows are dropped once sent (its ops still describe the operations).
+// The request is encoded straight onto the connection, continuing the
+// stream txn's planning started (streamTo) if it did; txn's encoded
+// rows are dropped once sent (its heads still describe the
+// operations).
 func (l *sbLock) transact(ctx context.Context, db string, txn *sbTxn) ([]ovsdb.OperationResult, error) {
-	ch := make(chan *rpc, 1)
-	l.pmu.Lock()
-	l.next++
-	id := "txn" + strconv.Itoa(l.next)
-	if l.pending == nil {
-		l.pending = map[string]chan *rpc{}
+	s := txn.stream
+	if s == nil {
+		if txn.sent {
+			return nil, errors.New("transaction already sent")
+		}
+		var err error
+		if s, err = l.begin(db); err != nil {
+			return nil, err
+		}
 	}
-	l.pending[id] = ch
-	l.pmu.Unlock()
-	if err := l.writeTxn(id, db, txn); err != nil {
-		l.forget(id)
+	txn.stream = nil
+	s.ops(txn)
+	if err := s.end(false); err != nil {
 		return nil, err
 	}
 	txn.dropEncoded()
@@ -291,9 +295,9 @@ func (l *sbLock) transact(ctx context.Context, db string, txn *sbTxn) ([]ovsdb.O
 	var m *rpc
 	select {
 	case <-ctx.Done():
-		l.forget(id)
+		l.forget(s.id)
 		return nil, ctx.Err()
-	case m = <-ch:
+	case m = <-s.ch:
 	}
 	txn.times.replied = time.Now()
 	if m == nil {
@@ -316,53 +320,98 @@ func (l *sbLock) transact(ctx context.Context, db string, txn *sbTxn) ([]ovsdb.O
 	return res[1:], nil
 }
 
+// txnStream writes one transact request on the lock session. It holds
+// the session's writer from begin to end, so that a transaction can go
+// out while it is being planned: the database reads and frames a bulk
+// request of some 14 MB while northd plans the rest of it, instead of
+// after.
+type txnStream struct {
+	l   *sbLock
+	id  string
+	ch  chan *rpc // the reply
+	b   []byte
+	n   int // the operations written so far
+	err error
+}
+
+// begin starts a transact request on db with the lock's assert; end
+// must follow.
+func (l *sbLock) begin(db string) (*txnStream, error) {
+	l.wmu.Lock()
+	if l.w == nil {
+		l.wmu.Unlock()
+		return nil, errNoSession
+	}
+	s := &txnStream{l: l, ch: make(chan *rpc, 1), b: make([]byte, 0, 64<<10)}
+	l.pmu.Lock()
+	l.next++
+	s.id = "txn" + strconv.Itoa(l.next)
+	if l.pending == nil {
+		l.pending = map[string]chan *rpc{}
+	}
+	l.pending[s.id] = s.ch
+	l.pmu.Unlock()
+	s.b = append(s.b, `{"id":`...)
+	s.b = ovsjson.AppendString(s.b, s.id)
+	s.b = append(s.b, `,"method":"transact","params":[`...)
+	s.b = ovsjson.AppendString(s.b, db)
+	s.b = append(s.b, `,{"op":"assert","lock":`...)
+	s.b = ovsjson.AppendString(s.b, lockName)
+	s.b = append(s.b, '}')
+	return s, nil
+}
+
+// ops writes txn's operations not yet written, and lets txn drop their
+// bodies.
+func (s *txnStream) ops(txn *sbTxn) {
+	for ; s.n < txn.len() && s.err == nil; s.n++ {
+		s.b = append(s.b, ',')
+		if s.b, s.err = txn.appendTo(s.b, s.n); s.err != nil {
+			break
+		}
+		txn.written(s.n)
+		if len(s.b) >= 32<<10 {
+			s.write()
+		}
+	}
+}
+
+func (s *txnStream) write() {
+	if s.err == nil {
+		_, s.err = s.l.w.Write(s.b)
+	}
+	s.b = s.b[:0]
+}
+
+// end closes the request and releases the session's writer. With
+// abort, the request ends with an abort operation: nothing of it
+// commits, and its reply is not waited for. A failure part way leaves
+// the stream unusable, so it closes the connection (the session
+// restarts).
+func (s *txnStream) end(abort bool) error {
+	if abort {
+		s.b = append(s.b, `,{"op":"abort"}`...)
+	}
+	s.b = append(s.b, "]}"...)
+	s.write()
+	if s.err == nil {
+		s.err = s.l.w.Flush()
+	}
+	if s.err != nil {
+		s.l.conn.Close()
+	}
+	s.l.wmu.Unlock()
+	if s.err != nil || abort {
+		s.l.forget(s.id)
+	}
+	if s.err != nil {
+		return fmt.Errorf("send transaction: %w", s.err)
+	}
+	return nil
+}
+
 func (l *sbLock) forget(id string) {
 	l.pmu.Lock()
 	delete(l.pending, id)
 	l.pmu.Unlock()
-}
-
-// writeTxn writes the transact request. A failure part way leaves the
-// stream unusable, so it closes the connection (the session restarts).
-func (l *sbLock) writeTxn(id, db string, txn *sbTxn) error {
-	if txn.sent {
-		return errors.New("transaction already sent")
-	}
-	l.wmu.Lock()
-	defer l.wmu.Unlock()
-	if l.w == nil {
-		return errNoSession
-	}
-	b := make([]byte, 0, 4096)
-	b = append(b, `{"id":`...)
-	b = ovsjson.AppendString(b, id)
-	b = append(b, `,"method":"transact","params":[`...)
-	b = ovsjson.AppendString(b, db)
-	b = append(b, `,{"op":"assert","lock":`...)
-	b = ovsjson.AppendString(b, lockName)
-	b = append(b, '}')
-	var err error
-	for i := range txn.len() {
-		b = append(b, ',')
-		if b, err = txn.appendTo(b, i); err != nil {
-			break
-		}
-		if len(b) >= 32<<10 {
-			if _, err = l.w.Write(b); err != nil {
-				break
-			}
-			b = b[:0]
-		}
-	}
-	if err == nil {
-		b = append(b, "]}"...)
-		if _, err = l.w.Write(b); err == nil {
-			err = l.w.Flush()
-		}
-	}
-	if err != nil {
-		l.conn.Close()
-		return fmt.Errorf("send transaction: %w", err)
-	}
-	return nil
 }

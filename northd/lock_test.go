@@ -2,6 +2,7 @@ package northd
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnd/ovnd/ovnschema"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
@@ -114,5 +117,91 @@ func TestWritesAssertTheLock(t *testing.T) {
 	}
 	if _, err := a.transact(tctx, ovnschema.SouthboundName, sent); err == nil {
 		t.Error("a sent transaction (its rows dropped) was sent again")
+	}
+}
+
+// A transaction streamed while it is planned commits as one sent whole;
+// one abandoned part way (after some of it went out) commits nothing,
+// and the session carries the next transaction.
+func TestStreamedTransaction(t *testing.T) {
+	remote := sbServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	changed := make(chan struct{}, 8)
+	l := &sbLock{remotes: []string{remote}, changed: func() { changed <- struct{}{} }}
+	done := make(chan struct{})
+	go func() { l.RoutineLock(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for !l.Held() {
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.Fatal("no lock")
+		}
+	}
+	const n = 3*streamBatch + 7
+	plan := func(s *txnStream, prefix string) *sbTxn {
+		txn := &sbTxn{}
+		txn.streamTo(s)
+		for i := range n {
+			name := fmt.Sprintf("%s%d", prefix, i)
+			if i%2 == 0 {
+				txn.encoded(insertOp(sbdb.AddressSetTable, "as"+name, row{"name": name}))
+			} else {
+				txn.add([]ovsdb.Operation{insertOp(sbdb.AddressSetTable, "as"+name, row{"name": name})}, nil)
+			}
+		}
+		return txn
+	}
+	count := func(prefix string) int {
+		txn := &sbTxn{}
+		txn.add([]ovsdb.Operation{{Op: ovsdb.OperationSelect, Table: sbdb.AddressSetTable, Where: []ovsdb.Condition{},
+			Columns: []string{"name"}}}, nil)
+		res, err := l.transact(ctx, ovnschema.SouthboundName, txn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := 0
+		for _, r := range res[0].Rows {
+			if strings.HasPrefix(r["name"].(string), prefix) {
+				c++
+			}
+		}
+		return c
+	}
+
+	s, err := l.begin(ovnschema.SouthboundName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txn := plan(s, "a")
+	if s.n < 3*streamBatch {
+		t.Errorf("%d of %d operations went out while planning, want at least %d", s.n, n, 3*streamBatch)
+	}
+	res, err := l.transact(ctx, ovnschema.SouthboundName, txn)
+	if err != nil || len(res) != n {
+		t.Fatalf("streamed transaction: %v, %d results", err, len(res))
+	}
+	if err := txn.check(res); err != nil {
+		t.Fatal(err)
+	}
+	if c := count("a"); c != n {
+		t.Errorf("streamed transaction: %d rows, want %d", c, n)
+	}
+
+	s, err = l.begin(ovnschema.SouthboundName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txn = plan(s, "b")
+	txn.abandon()
+	if c := count("b"); c != 0 {
+		t.Errorf("abandoned transaction: %d rows committed", c)
+	}
+	if _, err := l.transact(ctx, ovnschema.SouthboundName, txn); err == nil {
+		t.Error("an abandoned transaction was sent again")
+	}
+	if c := count("a"); c != n {
+		t.Errorf("after the abandoned transaction: %d rows, want %d", c, n)
 	}
 }

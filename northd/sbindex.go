@@ -206,7 +206,14 @@ func fix[K comparable](p *deltaPlan, m map[K]string, k K) {
 // planDelta returns the operations that apply d to SB. It updates the
 // index as if they succeed; after a failure the index must be rebuilt.
 func planDelta(api client.Client, x *sbIndex, d *build.Delta) *deltaPlan {
+	return planDeltaStream(api, x, d, nil)
+}
+
+// planDeltaStream is planDelta writing the transaction to s (nil: none)
+// as it plans it.
+func planDeltaStream(api client.Client, x *sbIndex, d *build.Delta, s *txnStream) *deltaPlan {
 	p := &deltaPlan{api: api, x: x, newFlows: make([]contentKey, 0, len(d.Flows)), newPorts: make([]string, 0, len(d.Ports))}
+	p.streamTo(s)
 	p.grow(1 + len(d.Datapaths) + len(d.DatapathsGone) + len(d.Ports) + len(d.PortsGone) + len(d.MCGroups) +
 		len(d.MCGroupsGone) + len(d.PortGroups) + len(d.PortGroupsGone) + len(d.AddressSets) + len(d.AddressSetsGone) +
 		len(d.Flows) + len(d.FlowsGone))

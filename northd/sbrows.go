@@ -190,6 +190,45 @@ type sbTxn struct {
 	// times is when the lock session wrote the request, read the
 	// reply and decoded it (for the bulk round's debug timings).
 	times txnTimes
+	// stream, when set, takes the operations as they are planned
+	// (streamTo); they go out in batches of streamBatch.
+	stream *txnStream
+}
+
+// streamBatch is how many planned operations the stream of a
+// transaction writes at a time.
+const streamBatch = 1024
+
+// streamTo has the operations planned from now on written to s as they
+// accumulate; transact writes the rest and ends the request, abandon
+// ends it with an abort.
+func (t *sbTxn) streamTo(s *txnStream) {
+	t.stream = s
+}
+
+// abandon ends a streamed request that will not be sent whole (a
+// planning error): nothing of it commits.
+func (t *sbTxn) abandon() {
+	if t.stream != nil {
+		t.stream.end(true)
+		t.stream = nil
+	}
+	t.sent = true
+}
+
+// flow writes the planned operations out when a batch is ready.
+func (t *sbTxn) flow() {
+	if t.stream != nil && len(t.heads)-t.stream.n >= streamBatch {
+		t.stream.ops(t)
+	}
+}
+
+// written drops the body of operation i once it has been sent.
+func (t *sbTxn) written(i int) {
+	t.raw[i] = nil
+	if t.plain != nil {
+		delete(t.plain, i)
+	}
 }
 
 // txnTimes is when a transaction sent on the lock session was written
@@ -224,6 +263,7 @@ func (t *sbTxn) add(ops []ovsdb.Operation, err error) {
 		t.heads = append(t.heads, headOf(op))
 		t.raw = append(t.raw, nil)
 	}
+	t.flow()
 }
 
 // encoded appends op in its encoded form.
@@ -249,6 +289,7 @@ func (t *sbTxn) room() int {
 func (t *sbTxn) done(start int, h opHead) {
 	t.raw = append(t.raw, t.arena[start:len(t.arena):len(t.arena)])
 	t.heads = append(t.heads, h)
+	t.flow()
 }
 
 // dropEncoded releases the operations' bodies once the transaction has
