@@ -201,3 +201,21 @@ func TestPlainRun(t *testing.T) {
 		t.Errorf("plainRun without a stop = %d, want 11", got)
 	}
 }
+
+// FuzzPlainRun compares plainRun, which skips eight bytes at a time and
+// finds the stopping byte within a word from its flags, with a byte by
+// byte scan.
+func FuzzPlainRun(f *testing.F) {
+	f.Add([]byte(`abcdefgh"ijklmnop\q`+"\x01\x7f\x80\xff"), uint8(0))
+	f.Add([]byte("\x1f\x20\x21\x22\x5b\x5c\x5d\xe9\xa0"+strings.Repeat("x", 17)+`"`), uint8(3))
+	f.Fuzz(func(t *testing.T, b []byte, start uint8) {
+		i := int(start) % (len(b) + 1)
+		want := i
+		for want < len(b) && plainInString[b[want]] {
+			want++
+		}
+		if got := plainRun(b, i); got != want {
+			t.Fatalf("plainRun(%q, %d) = %d, want %d", b, i, got, want)
+		}
+	})
+}
