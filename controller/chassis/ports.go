@@ -2,7 +2,9 @@ package chassis
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/ovn-kubernetes/libovsdb/model"
@@ -202,16 +204,29 @@ func patchOps(t *txn, ovs *ovsView, want map[string]patchSpec) {
 // zoneOps persists zones in br's external_ids, touching only the
 // ct-zone-* keys that changed.
 func zoneOps(t *txn, br *vswitch.Bridge, zones map[string]int) {
+	// Only the keys that differ are handed to setKeys: the bridge holds
+	// a key per port and two per local datapath, over 1,000 of them,
+	// which every Reconcile used to render, merge and sort.
 	want := map[string]string{}
-	for n, z := range zones {
-		want[ZoneKeyPrefix+n] = fmt.Sprint(z)
-	}
 	var managed []string
-	for _, k := range unionKeys(br.ExternalIDs, want) {
-		if strings.HasPrefix(k, ZoneKeyPrefix) {
+	for n, z := range zones {
+		k, v := ZoneKeyPrefix+n, strconv.Itoa(z)
+		if have, ok := br.ExternalIDs[k]; !ok || have != v {
+			want[k] = v
 			managed = append(managed, k)
 		}
 	}
+	for k := range br.ExternalIDs {
+		if name, ok := strings.CutPrefix(k, ZoneKeyPrefix); ok {
+			if _, keep := zones[name]; !keep {
+				managed = append(managed, k)
+			}
+		}
+	}
+	if len(managed) == 0 {
+		return
+	}
+	slices.Sort(managed)
 	row := &vswitch.Bridge{UUID: br.UUID}
 	t.setKeys(row, &row.ExternalIDs, br.ExternalIDs, want, managed)
 }

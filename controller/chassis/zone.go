@@ -49,29 +49,44 @@ func ZonesFromExternalIDs(ids map[string]string) map[string]int {
 // name order. Names not in want lose their zone. It is pure and
 // deterministic.
 func AssignZones(existing map[string]int, want []string) (map[string]int, error) {
-	names := slices.Clone(want)
-	slices.Sort(names)
-	names = slices.Compact(names)
-	out := make(map[string]int, len(names))
-	used := map[int]bool{}
-	var fresh []string
-	for _, n := range names {
+	// Of the names that share a zone in existing, the first in sorted
+	// order keeps it; the others and the new names get the lowest free
+	// zones in sorted order. Only those are sorted: nearly every name
+	// keeps its zone, and there are over 1,000 in a large topology.
+	holder := make(map[int]string, len(want)) // zone -> the name keeping it
+	for _, n := range want {
 		z, ok := existing[n]
-		if ok && z >= 1 && z <= MaxZone && !used[z] {
-			out[n], used[z] = z, true
+		if !ok || z < 1 || z > MaxZone {
 			continue
 		}
-		fresh = append(fresh, n)
+		if h, taken := holder[z]; !taken || n < h {
+			holder[z] = n
+		}
 	}
+	out := make(map[string]int, len(want))
+	for z, n := range holder {
+		out[n] = z
+	}
+	var fresh []string
+	for _, n := range want {
+		if _, ok := out[n]; !ok {
+			fresh = append(fresh, n)
+		}
+	}
+	slices.Sort(fresh)
+	fresh = slices.Compact(fresh)
 	next := 1
 	for _, n := range fresh {
-		for next <= MaxZone && used[next] {
+		for next <= MaxZone {
+			if _, used := holder[next]; !used {
+				break
+			}
 			next++
 		}
 		if next > MaxZone {
 			return nil, ErrZonesExhausted
 		}
-		out[n], used[next] = next, true
+		out[n], holder[next] = next, n
 	}
 	return out, nil
 }
