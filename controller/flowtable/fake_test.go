@@ -76,14 +76,26 @@ func (f *fakeSwitch) Request(_ context.Context, m openflow.Message) (openflow.Me
 
 func (f *fakeSwitch) Barrier(context.Context) error { return nil }
 
-// BundleFunc builds every message and applies them as Bundle does.
+// BundleFunc builds every message, each as it would go on the wire
+// before the next is built (the installer reuses its flow mods), and
+// applies them as Bundle does.
 func (f *fakeSwitch) BundleFunc(ctx context.Context, id uint32, n int, msg func(int) (openflow.Message, error)) error {
 	msgs := make([]openflow.Message, n)
 	for i := range n {
-		var err error
-		if msgs[i], err = msg(i); err != nil {
+		m, err := msg(i)
+		if err != nil {
 			return err
 		}
+		if fm, ok := m.(*openflow.FlowMod); ok {
+			b, err := openflow.Marshal(1, fm)
+			if err != nil {
+				return fmt.Errorf("fake switch: message %d: %w", i, err)
+			}
+			if _, m, err = openflow.Unmarshal(b); err != nil {
+				return fmt.Errorf("fake switch: message %d: %w", i, err)
+			}
+		}
+		msgs[i] = m
 	}
 	return f.Bundle(ctx, id, msgs)
 }

@@ -127,15 +127,27 @@ func renderMatch(k fkey) string {
 // flowMod builds the flow mod that sends the flow of k with body b
 // (b empty for a delete).
 func flowMod(cmd openflow.FlowModCommand, k fkey, b body) (*openflow.FlowMod, error) {
-	fm := openflow.NewFlowMod(cmd, k.table(), k.priority())
-	raw, err := appendMatchWire(make([]byte, 0, 4*len(k)+len(b)), k.match())
-	if err != nil {
+	fm := new(openflow.FlowMod)
+	if _, err := buildFlowMod(fm, make([]byte, 0, 4*len(k)+len(b)), cmd, k, b); err != nil {
 		return nil, err
+	}
+	return fm, nil
+}
+
+// buildFlowMod makes *fm the flow mod that sends the flow of k with body
+// b (b empty for a delete), its match and instructions encoded into buf,
+// and returns buf grown, for the next flow mod once this one is sent.
+func buildFlowMod(fm *openflow.FlowMod, buf []byte, cmd openflow.FlowModCommand, k fkey, b body) ([]byte, error) {
+	*fm = *openflow.NewFlowMod(cmd, k.table(), k.priority())
+	raw, err := appendMatchWire(buf[:0], k.match())
+	if err != nil {
+		return buf, err
 	}
 	fm.RawMatch = raw[:len(raw):len(raw)]
 	if b != "" {
 		fm.Cookie = bodyCookie(b)
-		fm.RawInstructions = append(raw[len(raw):], b[bodyHeader:]...)
+		raw = append(raw, b[bodyHeader:]...)
+		fm.RawInstructions = raw[len(fm.RawMatch):len(raw):len(raw)]
 	}
-	return fm, nil
+	return raw, nil
 }

@@ -1,7 +1,9 @@
 package flowtable
 
 import (
+	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"unsafe"
 )
@@ -36,5 +38,32 @@ func TestOwnersShareEqualBodies(t *testing.T) {
 		if got[want] != dps {
 			t.Errorf("%d flows %q, want %d (all: %d kinds)", got[want], want, dps, len(got))
 		}
+	}
+}
+
+// A bundle of thousands of flows builds its flow mods in one place, not
+// one flow mod and one buffer per flow: the first install of a large
+// table allocates far fewer times than it has flows.
+func TestInstallReusesFlowMods(t *testing.T) {
+	const n = 5000
+	d := NewDesired(nil)
+	for i := range n {
+		d.Set(fmt.Sprintf("o%d", i), fls(t, fmt.Sprintf("cookie=0xa,table=8,priority=50,metadata=%#x,reg14=0x1 actions=set_field:0x2->reg15,resubmit(,9)", i+1)))
+	}
+	in := NewInstaller(nil)
+	sw := newDiscardSwitch()
+	ctx := context.Background()
+	if err := in.Sync(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	st, err := in.Install(ctx, d)
+	runtime.ReadMemStats(&after)
+	if err != nil || st.Added != n {
+		t.Fatalf("install: %+v, %v", st, err)
+	}
+	if allocs := after.Mallocs - before.Mallocs; allocs > n/10 {
+		t.Errorf("first install of %d flows allocated %d times", n, allocs)
 	}
 }
