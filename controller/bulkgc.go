@@ -25,16 +25,20 @@ import (
 // work, and in steady state it bounds a goal that GOGC 50 took from a
 // collection whose live heap counted what was allocated while it marked
 // (a forced collection during a compile once counted 193 MB live, the
-// next 150 MB, and the goal of 290 MB set VmHWM). 225 MiB: in the
-// benchmark's interleaved runs (live heap peaking near 150 MB), VmHWM
-// 227-234 MiB with 6.1-7.5 s of CPU to installed, against 244-251 MiB
-// and 5.3-7.8 s with 240 MiB, and 218-226 MiB but 5.6-10.0 s with 210.
+// next 150 MB, and the goal of 290 MB set VmHWM). 200 MiB: VmHWM is
+// the cap plus the binary's mapped pages (~16 MiB) and what the heap
+// overshoots the soft limit by while a collection marks. In the
+// benchmark (live heap 130-145 MB while the table compiles, on a
+// machine at load 5-9), VmHWM 211-222 MiB with 200 against 234-237
+// with 225, for 27-28 collections to installed instead of 21-23 (at
+// ~60 ms of CPU each on a quiet machine); 190 gave 214-222 MiB, the
+// 1.5x of the live heap taking over, for 30-31 collections.
 //
 // The policy only applies when neither GOGC nor GOMEMLIMIT is set in the
 // environment: an operator's settings win.
 const (
 	bulkGCPercent = 100
-	heapCap       = 225 << 20
+	heapCap       = 200 << 20
 	bulkGCMax     = 2 * time.Minute
 )
 

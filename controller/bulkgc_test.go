@@ -84,10 +84,11 @@ func TestBulkCap(t *testing.T) {
 // TestNextCap: one collection's live heap, inflated by what was
 // allocated while it marked, does not raise the cap; two in a row do.
 func TestNextCap(t *testing.T) {
-	if c := nextCap(140<<20, 230<<20); c != heapCap {
-		t.Errorf("cap after a spike to 230 MiB: %d MiB, want the floor %d MiB", c>>20, heapCap>>20)
+	low, spike := uint64(heapCap/2), uint64(heapCap) // 1.5x low is under the floor, 1.5x spike over it
+	if c := nextCap(low, spike); c != heapCap {
+		t.Errorf("cap after a spike to %d MiB: %d MiB, want the floor %d MiB", spike>>20, c>>20, heapCap>>20)
 	}
-	if c := nextCap(230<<20, 140<<20); c != heapCap {
+	if c := nextCap(spike, low); c != heapCap {
 		t.Errorf("cap after the spike went: %d MiB, want the floor %d MiB", c>>20, heapCap>>20)
 	}
 	if c := nextCap(300<<20, 320<<20); c != bulkCap(300<<20) || c <= heapCap {
