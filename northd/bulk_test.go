@@ -2,6 +2,7 @@ package northd_test
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -15,7 +16,8 @@ import (
 // chassis follows nb_cfg.
 func TestBulkLoad(t *testing.T) {
 	nb, sb := dbs(t)
-	startNorthd(t, nb, sb)
+	var log lockedBuffer
+	startNorthdLog(t, nb, sb, slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	setup(t, nb)
 	const switches, ports = 60, 30
 	args := []string{"--wait=sb"}
@@ -42,4 +44,24 @@ func TestBulkLoad(t *testing.T) {
 		return len(ups) == switches*ports+1
 	})
 	eventually(t, "hv_cfg "+cfg, func() bool { return ctl(t, difftest.NBCtl, nb, "get", "NB_Global", ".", "hv_cfg") == cfg })
+
+	// The bulk round's rows are known by their real UUIDs afterwards
+	// (resolved after sb_cfg was reported): incremental rounds change
+	// and delete them.
+	ctl(t, difftest.NBCtl, nb, "--wait=sb", "lsp-del", "b3_4", "--", "ls-del", "bulk7",
+		"--", "lsp-set-addresses", "b5_5", "0a:00:00:02:05:05 10.2.5.7")
+	bindings = strings.Fields(ctl(t, difftest.SBCtl, sb, "--bare", "--columns=logical_port", "list", "Port_Binding"))
+	if want := switches*ports + 1 - 1 - ports; len(bindings) != want {
+		t.Errorf("after deleting a bulk port and a bulk switch: %d port bindings, want %d", len(bindings), want)
+	}
+	if mac := ctl(t, difftest.SBCtl, sb, "get", "Port_Binding", "b5_5", "mac"); !strings.Contains(mac, "0a:00:00:02:05:05") {
+		t.Errorf("b5_5's binding after its address changed: mac %s", mac)
+	}
+	if dps := strings.Fields(ctl(t, difftest.SBCtl, sb, "--bare", "--columns=_uuid", "list", "Datapath_Binding")); len(dps) != switches {
+		t.Errorf("after deleting a bulk switch: %d datapaths, want %d", len(dps), switches)
+	}
+	// ... without a failed write repaired by a full round.
+	if l := log.String(); strings.Contains(l, "sync failed") {
+		t.Errorf("a round failed:\n%s", l)
+	}
 }
