@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 
 	"slices"
 	"sync"
@@ -86,9 +87,10 @@ type loop struct {
 	lbError  string                     // the last hairpin flow error logged, to log each once
 
 	nbCfgReported int64
-	replicaNbCfg  int64 // SB_Global.nb_cfg as the replica last had it, -1 for none
-	replicaSynced bool  // the replica had every part of its load when its changes were last taken
-	clientNbCfg   int64 // SB_Global.nb_cfg whose changes the SB client has handed over, -1 for none
+	replicaNbCfg  int64    // SB_Global.nb_cfg as the replica last had it, -1 for none
+	replicaSynced bool     // the replica had every part of its load when its changes were last taken
+	clientNbCfg   int64    // SB_Global.nb_cfg whose changes the SB client has handed over, -1 for none
+	waited        [2]int64 // the client's and the replica's nb_cfg when a round last gave up waiting for them to meet
 }
 
 // compiled is what the loop remembers of one compiled lflow: the
@@ -153,37 +155,17 @@ func (l *loop) round(ctx context.Context) error {
 	if sb == nil {
 		return nil // connecting; the connection pokes the loop
 	}
-	l.takeSBChanges(sb)
-	if l.mgr == nil {
-		l.mgr = chassis.New(l.ovsc, sb, chassis.Options{SystemIDFile: l.c.cfg.SystemIDFile, Logger: l.c.log})
-		l.reconcile = true
-	}
-	tReconcile := time.Now()
-	if l.ovsDirty || l.reconcile || l.st == nil {
-		// The claims this sends are answered while the flows are
-		// computed and installed; publish's reports wait for them.
-		st, err := l.mgr.ReconcileStart(ctx)
-		if err != nil {
-			return fmt.Errorf("chassis: %w", err)
+	var rs roundSteps
+	for {
+		if done, err := l.update(ctx, sb, rep, &rs); err != nil || !done {
+			return err
 		}
-		l.st, l.ovsDirty, l.reconcile = st, false, false
+		if !l.awaitOtherSide(ctx, t0) {
+			break
+		}
 	}
 	st := l.st
-	if err := l.openflow(ctx, st.Bridge); err != nil {
-		return err
-	}
-	src, ok := l.sbSnapshot(sb, rep, st)
-	if !ok {
-		return nil // the replica is connecting; it pokes the loop
-	}
-	tView := time.Now()
-	pending := l.pendSB.summary()
-	l.updateView(src, st)
-	tPhys := time.Now()
-	if err := l.physicalFlows(l.view, st); err != nil {
-		return err
-	}
-	l.lbHairpinFlows(l.view, st)
+	tReconcile, tView, tPhys, pending := rs.reconcile, rs.view, rs.phys, rs.pending
 	tPublish := time.Now()
 	err := l.publish(ctx, st, tView, l.mgr)
 	if d := time.Since(t0); d >= slowRound {
@@ -198,6 +180,101 @@ func (l *loop) round(ctx context.Context) error {
 			"publish", r(time.Since(tPublish)), "sb_changes", pending)
 	}
 	return err
+}
+
+// roundSteps is when a round's steps began (its first pass's), and the
+// SB changes it took, for the debug log.
+type roundSteps struct {
+	reconcile, view, phys time.Time
+	pending               string
+}
+
+// update is one pass of a round up to the install: the SB changes, the
+// chassis, the view, the compiled and physical flows. It reports false
+// when the replica is still connecting (it pokes the loop).
+func (l *loop) update(ctx context.Context, sb client.Client, rep *sbreplica.Replica, rs *roundSteps) (bool, error) {
+	l.takeSBChanges(sb)
+	if l.mgr == nil {
+		l.mgr = chassis.New(l.ovsc, sb, chassis.Options{SystemIDFile: l.c.cfg.SystemIDFile, Logger: l.c.log})
+		l.reconcile = true
+	}
+	first := rs.reconcile.IsZero()
+	if first {
+		rs.reconcile = time.Now()
+	}
+	if l.ovsDirty || l.reconcile || l.st == nil {
+		// The claims this sends are answered while the flows are
+		// computed and installed; publish's reports wait for them.
+		st, err := l.mgr.ReconcileStart(ctx)
+		if err != nil {
+			return false, fmt.Errorf("chassis: %w", err)
+		}
+		l.st, l.ovsDirty, l.reconcile = st, false, false
+	}
+	st := l.st
+	if err := l.openflow(ctx, st.Bridge); err != nil {
+		return false, err
+	}
+	src, ok := l.sbSnapshot(sb, rep, st)
+	if !ok {
+		return false, nil
+	}
+	if first {
+		rs.view = time.Now()
+	}
+	if p := l.pendSB.summary(); p != "" {
+		rs.pending = strings.TrimSpace(rs.pending + " " + p)
+	}
+	l.updateView(src, st)
+	if first {
+		rs.phys = time.Now()
+	}
+	if err := l.physicalFlows(l.view, st); err != nil {
+		return false, err
+	}
+	l.lbHairpinFlows(l.view, st)
+	return true, nil
+}
+
+// awaitOtherSide reports whether the round should take another pass
+// before it installs, after waiting for a poke of the loop. The lflows
+// behind an nb_cfg come over the replica's connection, the ports over
+// the client's, from the same SB transaction. When a pass took only one
+// side, the other follows within a millisecond or two: waiting for it
+// (until splitWait after the round began, t0) and taking it in another
+// pass installs both in one bundle and reports nb_cfg this round, where
+// a round for each side cost a bundle and a round more on the way of
+// `ovn-nbctl --wait=hv`. A split that outlasts the wait is not waited
+// for again.
+func (l *loop) awaitOtherSide(ctx context.Context, t0 time.Time) bool {
+	if !l.nbCfgSplit() {
+		return false
+	}
+	split := [2]int64{l.clientNbCfg, l.replicaNbCfg}
+	left := splitWait - time.Since(t0)
+	if split == l.waited || left <= 0 {
+		l.waited = split
+		return false
+	}
+	wait := time.NewTimer(left)
+	defer wait.Stop()
+	select {
+	case <-l.kick:
+	case <-wait.C:
+	case <-ctx.Done():
+		return false
+	}
+	return true
+}
+
+// splitWait bounds how long a round waits for the SB connection that
+// has not handed over its part of an nb_cfg yet (see round).
+const splitWait = 5 * time.Millisecond
+
+// nbCfgSplit reports whether the SB's two connections have handed over
+// different nb_cfgs: one has yet to hand over its part of a transaction.
+func (l *loop) nbCfgSplit() bool {
+	return l.clientNbCfg >= 0 && l.replicaNbCfg >= 0 && l.clientNbCfg != l.replicaNbCfg
 }
 
 // slowRound is how long a round must take for the debug log to show
