@@ -1,6 +1,7 @@
 package chassis
 
 import (
+	"context"
 	"maps"
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
@@ -56,4 +57,16 @@ func (v *ovsView) afterKeys(t *txn) (*ovsView, bool) {
 		}
 	}
 	return &after, true
+}
+
+// commitBoth commits a and b, each to its own database, at the same
+// time, and returns their errors.
+func commitBoth(ctx context.Context, a, b *txn) (errA, errB error) {
+	if len(b.ops) == 0 && b.err == nil {
+		return a.commit(ctx), nil
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.commit(ctx) }()
+	errA = a.commit(ctx)
+	return errA, <-done
 }

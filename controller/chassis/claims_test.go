@@ -165,3 +165,50 @@ func TestClaimDoesNotHoldBackTheState(t *testing.T) {
 		return h.sbGet("Port_Binding", "logical_port=lp2", "chassis") == s.ChassisUUID
 	})
 }
+
+// writesIfaceKeys picks the mutations of an interface's external_ids.
+func writesIfaceKeys(op ovsdb.Operation) bool {
+	return op.Table == vswitch.InterfaceTable && op.Op == ovsdb.OperationMutate
+}
+
+// MarkInstalled writes ovn-installed to the local OVS and up to the SB
+// at the same time: up is in the SB while the OVS still has the mark to
+// commit, and MarkInstalled returns once both are in.
+func TestMarkInstalledWritesBothAtOnce(t *testing.T) {
+	h := startHost(t)
+	h.configure("hv1", "geneve", "192.168.77.1")
+	gate := &claimGate{Client: h.connect(vswitch.FullDatabaseModel, h.path("db.sock"), OVSMonitorOptions()), match: writesIfaceKeys}
+	sb := h.connect(sbdb.FullDatabaseModel, h.sbSock, sbTestMonitor())
+	m := New(gate, sb, Options{KernelDatapath: func() (bool, error) { return false, nil }})
+	reconcile(t, m)
+	dp := strings.TrimSpace(h.sbctl("create", "Datapath_Binding", "tunnel_key=5", "external_ids:name=ls1"))
+	h.sbctl("create", "Port_Binding", "datapath="+dp, "logical_port=lp1", "tunnel_key=1", "up=false")
+	h.vsctl("add-port", "br-int", "vif1", "--", "set", "Interface", "vif1", "type=internal", "external_ids:iface-id=lp1")
+	eventually(t, m, "lp1 bound", func(s *State) bool { return s.LocalPorts["lp1"].OFPort > 0 })
+	gate.mu.Lock()
+	gate.shut = make(chan struct{})
+	gate.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	marked := make(chan error, 1)
+	go func() { marked <- m.MarkInstalled(ctx, []string{"lp1"}) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.sbGet("Port_Binding", "logical_port=lp1", "up") != "true" {
+		if time.Now().After(deadline) {
+			t.Fatal("up not written while the OVS's ovn-installed was held back")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case err := <-marked:
+		t.Fatalf("MarkInstalled returned (%v) before ovn-installed was in the OVS", err)
+	default:
+	}
+	close(gate.shut)
+	if err := <-marked; err != nil {
+		t.Fatalf("mark installed: %v", err)
+	}
+	if got := h.vsctl("get", "Interface", "vif1", "external_ids"); !strings.Contains(got, `ovn-installed="true"`) {
+		t.Errorf("vif1 external_ids %s, want ovn-installed", got)
+	}
+}

@@ -88,21 +88,24 @@ func (m *Manager) MarkInstalled(ctx context.Context, ports []string) error {
 			ups = append(ups, pb)
 		}
 	}
-	if err := ot.commit(ctx); err != nil {
-		return fmt.Errorf("ovs ovn-installed: %w", err)
-	}
-	if s := m.seen; s != nil {
+	// Both at once: the round that installed the flows (and the next
+	// one) waits for the slower, not for the two in turn.
+	oerr, serr := commitBoth(ctx, ot, st)
+	if s := m.seen; s != nil && oerr == nil {
 		for _, f := range marked {
 			s.expectInstalled(f)
 		}
 	}
-	if err := st.commit(ctx); err != nil {
-		return fmt.Errorf("sb port binding up: %w", err)
-	}
-	if s := m.seen; s != nil {
+	if s := m.seen; s != nil && serr == nil {
 		for _, pb := range ups {
 			s.expectUp(pb)
 		}
+	}
+	if oerr != nil {
+		return fmt.Errorf("ovs ovn-installed: %w", oerr)
+	}
+	if serr != nil {
+		return fmt.Errorf("sb port binding up: %w", serr)
 	}
 	return nil
 }
@@ -183,11 +186,12 @@ func (m *Manager) ReportNbCfg(ctx context.Context, nbCfg int64) error {
 			ot.setKeys(row, &row.ExternalIDs, br.ExternalIDs, want, []string{nbCfgKey, nbCfgTSKey})
 		}
 	}
-	if err := st.commit(ctx); err != nil {
-		return fmt.Errorf("report nb_cfg %d: %w", nbCfg, err)
+	serr, oerr := commitBoth(ctx, st, ot)
+	if serr != nil {
+		return fmt.Errorf("report nb_cfg %d: %w", nbCfg, serr)
 	}
-	if err := ot.commit(ctx); err != nil {
-		return fmt.Errorf("report nb_cfg %d on %s: %w", nbCfg, m.state.Bridge, err)
+	if oerr != nil {
+		return fmt.Errorf("report nb_cfg %d on %s: %w", nbCfg, m.state.Bridge, oerr)
 	}
 	return nil
 }
