@@ -16,29 +16,49 @@ import (
 // where they cost no hand-off.
 const asyncRecordMin = 2048
 
-// recordJob is a commit record being encoded off the lock. It is settled
-// (settleRecordLocked) before anything else is appended to the file and
-// before anything reads dbState.lastSeq, so that records keep commit
-// order and a durable commit's wait covers every commit before it.
+// recordJob is a commit record being encoded off the lock. Jobs form a
+// chain: each queues its record after the one before it (prev). The
+// chain is settled (settleRecordLocked) before a durable record is
+// appended and before anything reads dbState.lastSeq, so that records
+// keep commit order and a durable commit's wait covers every commit
+// before it.
 type recordJob struct {
 	done chan struct{}
-	seq  uint64 // the record's sequence number, 0 if empty; set before done closes
+	// seq is the sequence number of the last record queued by this job
+	// or the jobs before it, 0 if none; set before done closes.
+	seq uint64
 }
 
 // appendRecordLocked encodes commit's record and queues it on d's file.
 // A durable commit's record is queued before it returns, with d.lastSeq
-// its sequence number; a large non-durable one may be left to a
-// goroutine. A quiet record does not wake the file's writer goroutine
-// (see commitLocked). d.mu is held and d.file is not nil.
+// its sequence number; a large non-durable one is left to a goroutine,
+// and so is any non-durable one while such a goroutine still runs (it
+// must queue after it, and waiting for it would hold up every client of
+// the event loop). A quiet record does not wake the file's writer
+// goroutine (see commitLocked). d.mu is held and d.file is not nil.
 func (d *dbState) appendRecordLocked(commit *database.Commit, durable, quiet bool) {
-	d.settleRecordLocked()
+	if j := d.recording; j != nil {
+		select {
+		case <-j.done:
+			d.settleRecordLocked()
+		default:
+			if durable {
+				d.settleRecordLocked()
+			}
+		}
+	}
 	date := time.Now().UnixMilli()
-	if !durable && changedRows(commit) >= asyncRecordMin {
-		buf := d.recBuf // sized by the caller from the request, if it knew it
-		d.recBuf = nil
+	if !durable && (d.recording != nil || changedRows(commit) >= asyncRecordMin) {
+		var buf []byte
+		var before func()
+		if d.recording == nil {
+			buf = d.recBuf // sized by the caller from the request, if it knew it
+			d.recBuf = nil
+			before = d.beforeRecord
+		}
 		j := &recordJob{done: make(chan struct{})}
+		go d.routineRecord(j, d.recording, commit, buf, date, before)
 		d.recording = j
-		go d.routineRecord(j, commit, buf, date, d.beforeRecord)
 		return
 	}
 	d.recBuf = commit.AppendRecord(d.recBuf[:0], date)
@@ -55,24 +75,28 @@ func (d *dbState) appendRecordLocked(commit *database.Commit, durable, quiet boo
 	}
 }
 
-// routineRecord encodes and queues one large commit's record. Committed
-// rows are never modified (a transaction copies a row before changing
-// it), so the commit may be read without the lock while later
+// routineRecord encodes one commit's record and queues it after prev's.
+// Committed rows are never modified (a transaction copies a row before
+// changing it), so the commit may be read without the lock while later
 // transactions run; only the file's order needs the lock holder to wait
-// for j (settleRecordLocked).
-func (d *dbState) routineRecord(j *recordJob, commit *database.Commit, buf []byte, date int64, before func()) {
+// for the chain (settleRecordLocked).
+func (d *dbState) routineRecord(j, prev *recordJob, commit *database.Commit, buf []byte, date int64, before func()) {
 	defer close(j.done)
 	if before != nil {
 		before()
 	}
 	rec := commit.AppendRecord(buf[:0], date)
+	if prev != nil {
+		<-prev.done
+		j.seq = prev.seq
+	}
 	if len(rec) > 0 {
 		j.seq = d.file.Append(rec, false)
 	}
 }
 
-// settleRecordLocked waits for the record being encoded off the lock, if
-// any, and takes its sequence number. d.mu is held.
+// settleRecordLocked waits for the records being encoded off the lock,
+// if any, and takes the last one's sequence number. d.mu is held.
 func (d *dbState) settleRecordLocked() {
 	j := d.recording
 	if j == nil {

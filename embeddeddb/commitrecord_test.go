@@ -44,9 +44,9 @@ func holdRecords(t *testing.T, ts *testServer) (release func()) {
 }
 
 // TestLargeCommitRepliesBeforeRecord: the reply to a large non-durable
-// commit does not wait for its record, but the next durable commit does,
-// and the file holds both records in commit order; a restart finds every
-// row.
+// commit does not wait for its record, nor does a small non-durable
+// commit after it, but the next durable commit does, and the file holds
+// the records in commit order; a restart finds every row.
 func TestLargeCommitRepliesBeforeRecord(t *testing.T) {
 	dir := t.TempDir()
 	ts := startServer(t, dir)
@@ -60,6 +60,9 @@ func TestLargeCommitRepliesBeforeRecord(t *testing.T) {
 		t.Fatalf("the held record is in the file already")
 	}
 
+	// A small commit is answered meanwhile; its record queues after.
+	ok(t, c.Call("transact", nbName, raw(`{"op":"insert","table":"Logical_Switch","row":{"name":"small"}}`)))
+
 	// A durable commit after it waits for the held record: the file must
 	// hold the bulk before the durable reply may go.
 	id := c.Send("transact", nbName, raw(`{"op":"insert","table":"Logical_Switch","row":{"name":"after"}}`),
@@ -70,16 +73,16 @@ func TestLargeCommitRepliesBeforeRecord(t *testing.T) {
 	release()
 	ok(t, c.Reply(id))
 	data := readFile(t, file)
-	bulkAt, afterAt := bytes.Index(data, []byte(`"bulk0"`)), bytes.Index(data, []byte(`"after"`))
-	if bulkAt < 0 || afterAt < 0 || afterAt < bulkAt {
-		t.Fatalf("file after the durable reply: bulk record at %d, durable record at %d; want both, bulk first", bulkAt, afterAt)
+	bulkAt, smallAt, afterAt := bytes.Index(data, []byte(`"bulk0"`)), bytes.Index(data, []byte(`"small"`)), bytes.Index(data, []byte(`"after"`))
+	if bulkAt < 0 || smallAt < bulkAt || afterAt < smallAt {
+		t.Fatalf("file after the durable reply: bulk record at %d, small at %d, durable at %d; want all three in that order", bulkAt, smallAt, afterAt)
 	}
 
 	c.Close()
 	ts.stop()
 	ts2 := startServer(t, dir)
-	if got := countSwitches(t, ts2.dialNB(t)); got != n+1 {
-		t.Fatalf("after restart: %d switches, want %d", got, n+1)
+	if got := countSwitches(t, ts2.dialNB(t)); got != n+2 {
+		t.Fatalf("after restart: %d switches, want %d", got, n+2)
 	}
 }
 
