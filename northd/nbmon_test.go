@@ -2,6 +2,7 @@ package northd
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -161,17 +162,26 @@ func testReplicaMatchesCache(t *testing.T, remote string) {
 	opts := []cmp.Option{cmp.AllowUnexported(nbState{}), cmpopts.EquateEmpty(),
 		cmpopts.SortSlices(func(a, b string) bool { return a < b })}
 	for i, step := range replicaSteps {
+		// Each change also marks NB_Global with its step, so that
+		// both copies are compared once they hold it (the servers
+		// may send two changes in one update).
+		mark := fmt.Sprint(i)
 		args := append([]string{"--db=" + remote}, step...)
+		args = append(args, "--", "set", "NB_Global", ".", "external_ids:step="+mark)
 		if out, err := exec.CommandContext(ctx, "ovn-nbctl", args...).CombinedOutput(); err != nil {
 			t.Fatalf("ovn-nbctl %s: %v: %s", strings.Join(step, " "), err, out)
 		}
-		var diff string
+		diff := "not marked"
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 			want, err := readNB(ctx, c)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff = cmp.Diff(want, rep.snapshot(), opts...); diff == "" {
+			got := rep.snapshot()
+			if want.Global.ExternalIDs["step"] != mark || got.Global.ExternalIDs["step"] != mark {
+				continue
+			}
+			if diff = cmp.Diff(want, got, opts...); diff == "" {
 				break
 			}
 		}
@@ -181,7 +191,7 @@ func testReplicaMatchesCache(t *testing.T, remote string) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if updates < len(replicaSteps) {
-		t.Errorf("%d updates delivered for %d changes", updates, len(replicaSteps))
+	if updates == 0 {
+		t.Error("no update delivered")
 	}
 }

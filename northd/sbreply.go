@@ -19,6 +19,9 @@ import (
 // through encoding/json. Through encoding/json alone a bulk reply took
 // a quarter of a second and 29 MB of garbage.
 func decodeResults(b []byte) ([]ovsdb.OperationResult, error) {
+	if res, ok := plainResults(b); ok {
+		return res, nil
+	}
 	elems, err := ovsjson.Elements(b, nil)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
@@ -47,12 +50,24 @@ func decodeResults(b []byte) ([]ovsdb.OperationResult, error) {
 		}
 		if !plain {
 			res[i] = ovsdb.OperationResult{}
-			if err := json.Unmarshal(e, &res[i]); err != nil {
+			if err := unmarshalResult(e, &res[i]); err != nil {
 				return nil, fmt.Errorf("result %d: %w", i, err)
 			}
 		}
 	}
 	return res, nil
+}
+
+// unmarshalResult is json.Unmarshal into r, with the panic of
+// libovsdb's UUID decoder on a malformed value ({"uuid":[]}) turned
+// into an error: a bad reply never stops northd.
+func unmarshalResult(b []byte, r *ovsdb.OperationResult) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("malformed result %.60s: %v", b, p)
+		}
+	}()
+	return json.Unmarshal(b, r)
 }
 
 // uuidResult reads v as ["uuid","<uuid>"] with a plain (escape-free)
@@ -68,4 +83,73 @@ func uuidResult(v []byte, parts [][]byte) (u string, _ [][]byte, ok bool) {
 	}
 	u = string(s[1 : len(s)-1])
 	return u, parts, ovsjson.IsUUID(u)
+}
+
+// The results a bulk write's reply consists of, as ovsdb-server and
+// ovnd's database write them.
+const (
+	emptyResult  = `{}`
+	uuidResult1  = `{"uuid":["uuid","`
+	uuidResult2  = `"]}`
+	countResult1 = `{"count":`
+)
+
+// plainResults reads a reply whose results are each exactly {},
+// {"count":N} or {"uuid":["uuid","<uuid>"]}, without whitespace, in
+// one pass; ok is false for anything else, which decodeResults then
+// reads member by member. A bulk write's reply of 42,600 results went
+// from ~24 to a few ms on the path to sb_cfg.
+func plainResults(b []byte) (_ []ovsdb.OperationResult, ok bool) {
+	if len(b) < 2 || b[0] != '[' {
+		return nil, false
+	}
+	res := make([]ovsdb.OperationResult, 0, bytes.Count(b, []byte{'}'}))
+	i := 1
+	if b[i] == ']' {
+		return res, i+1 == len(b)
+	}
+	for {
+		var r ovsdb.OperationResult
+		rest := b[i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte(emptyResult)):
+			i += len(emptyResult)
+		case bytes.HasPrefix(rest, []byte(uuidResult1)):
+			j := len(uuidResult1)
+			if len(rest) < j+36+len(uuidResult2) || string(rest[j+36:j+36+len(uuidResult2)]) != uuidResult2 {
+				return nil, false
+			}
+			u := string(rest[j : j+36])
+			if !ovsjson.IsUUID(u) {
+				return nil, false
+			}
+			r.UUID.GoUUID = u
+			i += j + 36 + len(uuidResult2)
+		case bytes.HasPrefix(rest, []byte(countResult1)):
+			j := len(countResult1)
+			k := j
+			for k < len(rest) && k-j < 10 && rest[k] >= '0' && rest[k] <= '9' {
+				k++
+			}
+			if k == j || k == len(rest) || rest[k] != '}' || (rest[j] == '0' && k-j > 1) {
+				return nil, false
+			}
+			r.Count, _ = strconv.Atoi(string(rest[j:k]))
+			i += k + 1
+		default:
+			return nil, false
+		}
+		res = append(res, r)
+		if i >= len(b) {
+			return nil, false
+		}
+		switch b[i] {
+		case ']':
+			return res, i+1 == len(b)
+		case ',':
+			i++
+		default:
+			return nil, false
+		}
+	}
 }
