@@ -71,6 +71,16 @@ func (c nbChanges) set(table, uuid string, m model.Model) {
 	rows[uuid] = m
 }
 
+// table returns the changes of table, made with room for n rows.
+func (c nbChanges) table(table string, n int) map[string]model.Model {
+	rows := c[table]
+	if rows == nil {
+		rows = make(map[string]model.Model, n)
+		c[table] = rows
+	}
+	return rows
+}
+
 // apply decodes an RFC 7047 <table-updates> into the replica and
 // returns the rows that changed. With initial (the monitor request's
 // reply), the update is the whole content: rows it lacks went. Nothing
@@ -91,6 +101,7 @@ func (r *nbReplica) apply(raw []byte, initial bool) (nbChanges, error) {
 		if rows, err = ovsjson.Members(t.Value, rows[:0]); err != nil {
 			return nil, fmt.Errorf("%s updates: %w", table, err)
 		}
+		changed := ch.table(table, len(rows))
 		for _, row := range rows {
 			uuid := string(row.Key)
 			if !ovsjson.IsUUID(uuid) {
@@ -106,7 +117,7 @@ func (r *nbReplica) apply(raw []byte, initial bool) (nbChanges, error) {
 				}
 			}
 			if newRow == nil {
-				ch.set(table, uuid, nil)
+				changed[uuid] = nil
 				continue
 			}
 			// "new" holds the monitored columns that changed at
@@ -121,8 +132,11 @@ func (r *nbReplica) apply(raw []byte, initial bool) (nbChanges, error) {
 				return nil, err
 			}
 			if m != base || initial {
-				ch.set(table, uuid, m)
+				changed[uuid] = m
 			}
+		}
+		if len(changed) == 0 {
+			delete(ch, table)
 		}
 	}
 	if initial {
@@ -138,6 +152,11 @@ func (r *nbReplica) apply(raw []byte, initial bool) (nbChanges, error) {
 	defer r.mu.Unlock()
 	for table, byUUID := range ch {
 		dst := r.rows[table]
+		if len(byUUID) > len(dst) {
+			// A bulk update: grow the table once, not by doubling.
+			dst = grown(dst, len(byUUID))
+			r.rows[table] = dst
+		}
 		for uuid, m := range byUUID {
 			if m == nil {
 				delete(dst, uuid)
@@ -262,10 +281,25 @@ func (m *nbMonitor) session(ctx context.Context, remote string) error {
 		return err
 	}
 	sp := ovsjson.NewSplitter(conn, maxNBMessage)
+	var members []ovsjson.Member
+	var params [][]byte
 	for {
 		msg, err := sp.Next()
 		if err != nil {
 			return err
+		}
+		// An update (or the monitor's reply) is applied straight from
+		// the Splitter's buffer, split where the Splitter noted its
+		// structure: not scanned or copied again.
+		var upd []byte
+		var initial bool
+		if members, upd, initial = m.updateIn(sp, msg, members[:0], params[:0]); upd != nil {
+			err := m.update(upd, initial)
+			sp.Shrink()
+			if err != nil {
+				return err
+			}
+			continue
 		}
 		r, err := parseRPC(msg)
 		if err != nil {
@@ -291,6 +325,44 @@ func (m *nbMonitor) session(ctx context.Context, remote string) error {
 			return err
 		}
 	}
+}
+
+// updateIn returns the table updates msg carries when it is an update
+// notification of the monitor or the monitor's successful reply
+// (initial), as the Splitter that returned msg last splits it; nil
+// otherwise (parseRPC reads the message).
+func (m *nbMonitor) updateIn(sp *ovsjson.Splitter, msg []byte, members []ovsjson.Member, params [][]byte) ([]ovsjson.Member, []byte, bool) {
+	members, ok := sp.LastMembers(msg, members)
+	if !ok {
+		return members, nil, false
+	}
+	var id, method, result, errv, par []byte
+	for _, mb := range members {
+		switch string(mb.Key) {
+		case "id":
+			id = mb.Value
+		case "method":
+			method = mb.Value
+		case "result":
+			result = mb.Value
+		case "error":
+			errv = mb.Value
+		case "params":
+			par = mb.Value
+		}
+	}
+	switch {
+	case string(method) == `"update"` && par != nil:
+		params, ok = sp.LastElements(par, params)
+		if !ok || len(params) != 2 || len(params[1]) == 0 || params[1][0] != '{' {
+			return members, nil, false
+		}
+		return members, params[1], false
+	case method == nil && string(id) == `"`+nbMonitorID+`"` && (errv == nil || string(errv) == "null") &&
+		len(result) > 0 && result[0] == '{':
+		return members, result, true
+	}
+	return members, nil, false
 }
 
 // update applies one update (initial: the monitor's reply) and hands
