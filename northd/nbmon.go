@@ -311,6 +311,10 @@ func (m *nbMonitor) session(ctx context.Context, remote string) error {
 		switch {
 		case r.Method == "echo":
 			err = send(map[string]any{"id": r.ID, "result": r.Params, "error": nil})
+		case r.Method == "monitor_canceled":
+			// The server dropped the monitor (the database was
+			// converted or removed): a new session monitors anew.
+			return errors.New("nb monitor canceled by the server")
 		case r.Method == "update":
 			if len(r.Params) != 2 {
 				return errors.New("nb monitor: update without two params")

@@ -195,3 +195,73 @@ func testReplicaMatchesCache(t *testing.T, remote string) {
 		t.Error("no update delivered")
 	}
 }
+
+// An online conversion of NB ends the monitor (ovsdb-server
+// disconnects a client that did not ask for monitor_canceled, and
+// cancels the monitors of one that did): the replica monitors anew (a
+// reset: the next round is a full one) and follows the changes made
+// since.
+func TestReplicaAfterMonitorCanceled(t *testing.T) {
+	remote := nbServer(t)
+	if _, err := exec.LookPath("ovsdb-client"); err != nil {
+		t.Skip(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := newNBReplica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	resets := 0
+	mon := newNBMonitor([]string{remote}, rep, func(_ nbChanges, reset bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if reset {
+			resets++
+		}
+	}, slog.New(slog.DiscardHandler))
+	monCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); mon.RoutineMonitor(monCtx) }()
+	defer func() { stop(); <-done }()
+	<-mon.ready
+	has := func(name string) bool {
+		for _, sw := range rep.snapshot().Switches {
+			if sw.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	nbctl := func(args ...string) {
+		t.Helper()
+		if out, err := exec.CommandContext(ctx, "ovn-nbctl", append([]string{"--db=" + remote}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("ovn-nbctl %v: %v: %s", args, err, out)
+		}
+	}
+	wait := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	nbctl("ls-add", "before")
+	wait("the switch added before the conversion", func() bool { return has("before") })
+	schema := filepath.Join(t.TempDir(), "nb.ovsschema")
+	if err := os.WriteFile(schema, ovnschema.Northbound, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.CommandContext(ctx, "ovsdb-client", "convert", remote, schema).CombinedOutput(); err != nil {
+		t.Fatalf("ovsdb-client convert: %v: %s", err, out)
+	}
+	nbctl("ls-add", "after")
+	wait("the switch added after the conversion", func() bool { return has("after") && has("before") })
+	mu.Lock()
+	defer mu.Unlock()
+	if resets == 0 {
+		t.Error("the new session's contents were not delivered as a reset")
+	}
+}
