@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,6 +84,27 @@ func TestLargeCommitRepliesBeforeRecord(t *testing.T) {
 	ts2 := startServer(t, dir)
 	if got := countSwitches(t, ts2.dialNB(t)); got != n+2 {
 		t.Fatalf("after restart: %d switches, want %d", got, n+2)
+	}
+}
+
+// TestLargeTransactionLogged: a transaction of largeTxnOps operations
+// or more leaves an info line with its size and timing; a smaller one
+// none.
+func TestLargeTransactionLogged(t *testing.T) {
+	ts := startServer(t, "")
+	c := ts.dialNB(t)
+	ok(t, c.Call("transact", append([]any{nbName}, bulkSwitches("small", largeTxnOps-1)...)...))
+	ok(t, c.Call("transact", append([]any{nbName}, bulkSwitches("s", largeTxnOps)...)...))
+	ts.log.waitFor(t, `msg="large transaction"`)
+	line := ts.log.String()[strings.Index(ts.log.String(), `msg="large transaction"`):]
+	line = line[:strings.IndexByte(line, '\n')]
+	for _, want := range []string{fmt.Sprintf("db=OVN_Northbound ops=%d bytes=", largeTxnOps), "committed=true", "durable=false", "execute=", "commit_and_reply="} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line lacks %s: %s", want, line)
+		}
+	}
+	if n := strings.Count(ts.log.String(), `msg="large transaction"`); n != 1 {
+		t.Errorf("%d large transaction lines, want 1 (the smaller one has none)", n)
 	}
 }
 

@@ -25,12 +25,19 @@ func (c *conn) transact(req *request) {
 			return
 		}
 	}
+	var start time.Time
+	if len(req.rawOps) >= largeTxnOps {
+		start = time.Now()
+	}
 	d.mu.Lock()
 	var res database.Result
 	if req.db != nil {
 		res = d.db.TransactRaw(req.rawOps, c, 0)
 	} else {
 		res = d.db.Transact(req.params[1:], c, 0)
+	}
+	if !start.IsZero() {
+		defer c.logLarge(d, req, res, start, time.Now())
 	}
 	if res.Blocked {
 		d.block(c, req, res.WaitMs)
@@ -57,6 +64,21 @@ func (c *conn) transact(req *request) {
 		return
 	}
 	c.finishTransact(d, req.id, res, seq)
+}
+
+// largeTxnOps is the operation count from which a transaction's timing
+// is logged at info level: bulk loads (northd's first write of a large
+// SB, a big NB batch) are rare, and each is worth a line.
+const largeTxnOps = 4096
+
+// logLarge logs a large transaction's timing: executing it (parsing,
+// checking, applying) from start to executed, then committing it
+// (queueing its record, sending the monitor updates) and queueing the
+// reply, or holding it for the disk if durable.
+func (c *conn) logLarge(d *dbState, req *request, res database.Result, start, executed time.Time) {
+	c.log.Info("large transaction", "db", d.name, "ops", len(req.rawOps), "bytes", len(req.raw),
+		"committed", res.Commit != nil, "durable", res.Durable, "blocked", res.Blocked,
+		"execute", executed.Sub(start), "commit_and_reply", time.Since(executed))
 }
 
 // finishTransact waits for durability when asked and sends the reply.
