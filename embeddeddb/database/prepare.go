@@ -110,6 +110,13 @@ func (p *preparer) take(i int) *prepared {
 	if st.CompareAndSwap(opFree, opTaken) {
 		return nil
 	}
+	if st.Load() == opPreparing && i+1 < len(p.state) {
+		// The transaction caught up with a worker: take the next
+		// operation now, so that the worker moves on after this one
+		// rather than the two going on in lock step, the transaction
+		// spinning at every operation.
+		p.state[i+1].CompareAndSwap(opFree, opTaken)
+	}
 	// A worker prepares it: an insert takes a few microseconds.
 	for spins := 0; spins < prepSpins && st.Load() == opPreparing; spins++ {
 	}
