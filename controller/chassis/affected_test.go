@@ -155,6 +155,12 @@ func TestAffected(t *testing.T) {
 		}, true},
 		{"it goes up", func() { h.sbctl("set", "Port_Binding", "req", "up=true") }, true},
 		{"a chassis comes", func() { h.sbctl("chassis-add", "hv3", "vxlan", "192.168.77.3") }, true},
+		// ovs-vswitchd cannot configure a geneve interface without a
+		// remote_ip: it never gets an OpenFlow port.
+		{"a port is plugged whose interface has no OpenFlow port (yet)", func() {
+			h.vsctl("add-port", "br-int", "vif7", "--", "set", "Interface", "vif7", "type=geneve", "external_ids:iface-id=lp7")
+		}, false},
+		{"it gets one", func() { h.vsctl("set", "Interface", "vif7", "type=internal") }, true},
 	}
 	for _, s := range steps {
 		s.change()

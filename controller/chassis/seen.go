@@ -57,7 +57,7 @@ func (m *Manager) Affected(ovs, sb map[string]map[string]struct{}) bool {
 		rows := shallowRows(m.ovs, t)
 		for id := range ovs[t] {
 			now, ok := ovsDigest(rows[id])
-			if old, had := s.ovs[t][id]; ok != had || now != old {
+			if old, had := s.ovs[t][id]; (ok != had || now != old) && !s.pendingOVS(m.ovs, t, id, rows[id]) {
 				m.log.Debug("reconcile for a change", "db", "Open_vSwitch", "table", t, "row", id)
 				return true
 			}
@@ -70,6 +70,68 @@ func (m *Manager) Affected(ovs, sb map[string]map[string]struct{}) bool {
 		}
 	}
 	return false
+}
+
+// pendingOVS reports whether the change of row (id, of OVS table t) can
+// wait for the next: an interface added since the last Reconcile that
+// has no OpenFlow port yet, a port added since whose interfaces are all
+// such, or a bridge whose only change is such ports added. Reconcile
+// reads nothing of them until ovs-vswitchd gives them an OpenFlow port,
+// which comes as a change of its own; a port plugged in (ovs-vsctl
+// add-port) no longer costs a Reconcile before that one, which it
+// could delay.
+func (s *seen) pendingOVS(c client.Client, t, id string, row model.Model) bool {
+	switch r := row.(type) {
+	case *vswitch.Interface:
+		return s.pendingIface(r)
+	case *vswitch.Port:
+		return s.pendingPort(c, r, nil)
+	case *vswitch.Bridge:
+		old, had := s.ovs[t][id]
+		if !had {
+			return false
+		}
+		ifaces := shallowRows(c, vswitch.InterfaceTable)
+		ports := shallowRows(c, vswitch.PortTable)
+		n := *r
+		n.Ports = nil
+		for _, p := range r.Ports {
+			if pr, _ := ports[p].(*vswitch.Port); pr == nil || !s.pendingPort(c, pr, ifaces) {
+				n.Ports = append(n.Ports, p)
+			}
+		}
+		if len(n.Ports) == len(r.Ports) {
+			return false
+		}
+		d, _ := ovsDigest(&n)
+		return d == old
+	}
+	return false
+}
+
+// pendingIface reports whether f is new since the last Reconcile and
+// has no OpenFlow port yet.
+func (s *seen) pendingIface(f *vswitch.Interface) bool {
+	_, had := s.ovs[vswitch.InterfaceTable][f.UUID]
+	return !had && (f.Ofport == nil || *f.Ofport <= 0)
+}
+
+// pendingPort reports whether p is new since the last Reconcile and all
+// its interfaces are (pendingIface); ifaces is the Interface table, nil
+// to read it.
+func (s *seen) pendingPort(c client.Client, p *vswitch.Port, ifaces map[string]model.Model) bool {
+	if _, had := s.ovs[vswitch.PortTable][p.UUID]; had || len(p.Interfaces) == 0 {
+		return false
+	}
+	if ifaces == nil {
+		ifaces = shallowRows(c, vswitch.InterfaceTable)
+	}
+	for _, id := range p.Interfaces {
+		if f, _ := ifaces[id].(*vswitch.Interface); f == nil || !s.pendingIface(f) {
+			return false
+		}
+	}
+	return true
 }
 
 // sbAffected returns a row of the changed rows ids of SB table t whose
