@@ -41,6 +41,9 @@ type incState struct {
 	// pbsGone is the logical port names of the bindings that changed
 	// or went this round, by binding UUID.
 	pbsGone map[string]string
+	// deferred is the ports whose feedback a bulk round left to the
+	// next one (deferPorts).
+	deferred map[string]bool
 }
 
 // resyncEvery bounds how long SB rows changed behind northd's back (by
@@ -121,8 +124,18 @@ func (n *Northd) incRound(ctx context.Context, nbc, sbc client.Client, c collect
 	fb := &nbFeedback{sbCfg: s.eng.Global().NbCfg, chassis: s.chassisPriv, hosts: s.chassis, up: s.up,
 		tags: tags, defaults: n.defaults, now: int(time.Now().UnixMilli())}
 	sub := s.feedbackPorts(ch, c, tags)
-	err := writeNB(ctx, nbc, sub, fb)
-	if err == nil {
+	s.takeDeferred(sub)
+	var err error
+	if ops >= bulkOps && n.tr.waiting() {
+		// More NB changes are in already (`ovn-nbctl --wait=sb`
+		// bumps nb_cfg right after a bulk load): the next round,
+		// which runs at once, reports the ports along with its own.
+		// Writing 10,000 ports' up first held its sb_cfg back by as
+		// long as the NB server took to commit them (0.9 s on
+		// ovsdb-server).
+		s.deferPorts(sub)
+		n.log.Debug("port feedback deferred to the next round", "ports", len(sub.Ports))
+	} else if err = writeNB(ctx, nbc, sub, fb); err == nil {
 		s.wrote(sub, fb)
 	}
 	n.log.Debug("incremental round", "sb_ops", ops, "compute", t1.Sub(t0), "sb_write", t2.Sub(t1),
@@ -499,6 +512,29 @@ func (s *incState) feedbackPorts(ch build.Changes, c collected, tags map[string]
 	}
 	s.tags = tags
 	return sub
+}
+
+// deferPorts keeps the ports of sub for the next round's feedback.
+func (s *incState) deferPorts(sub *nbState) {
+	if s.deferred == nil {
+		s.deferred = make(map[string]bool, len(sub.Ports))
+	}
+	for u := range sub.Ports {
+		s.deferred[u] = true
+	}
+}
+
+// takeDeferred adds to sub the ports a previous round left to this one,
+// as they are now.
+func (s *incState) takeDeferred(sub *nbState) {
+	if sub != s.nb {
+		for u := range s.deferred {
+			if p, ok := s.nb.Ports[u]; ok {
+				sub.Ports[u] = p
+			}
+		}
+	}
+	s.deferred = nil
 }
 
 // wrote records in the NB copy what writeNB just wrote for sub, so that

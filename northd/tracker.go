@@ -131,6 +131,13 @@ func (t *tracker) sbRow(table string, m model.Model, addOrDelete, deleted bool) 
 	poke(t.kick)
 }
 
+// waiting reports whether NB changes came in since the last collect.
+func (t *tracker) waiting() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.pending > 0
+}
+
 // dropped records that libovsdb dropped a cache event: the next round
 // is a full one.
 func (t *tracker) dropped() {
