@@ -19,9 +19,13 @@
 // decoded (each NB update reaches the tracker whole), computes its
 // switches on every core (fanout.go: the engine itself starts no
 // goroutine), encodes the SB transaction as it plans it (sbrows.go,
-// sbdirect.go), sends it on the lock's own session and reads the reply
-// without encoding/json (sbreply.go), and reports sb_cfg before working
-// out the ports' up feedback.
+// sbdirect.go) straight onto the lock's own session (txnStream, lock.go:
+// the database reads the request while the rest is planned), reads the
+// reply in one pass (sbreply.go), and reports sb_cfg before it resolves
+// the new rows' UUIDs and works out the ports' up feedback; that
+// feedback waits for the next round when more NB changes are already in.
+// Of SB's Port_Binding only bound rows are monitored (sbselect.go): the
+// bindings northd inserts are not echoed back to it.
 package northd
 
 import (
