@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
+
 	"github.com/ovnd/ovnd/internal/ovsjson"
 )
 
@@ -104,21 +105,30 @@ type rpc struct {
 	Error  any               `json:"error,omitempty"`
 }
 
+// dialSession dials remote (unix: or tcp:) for a session of northd's
+// own, what naming it in errors; the connection closes when ctx ends or
+// the caller calls done.
+func dialSession(ctx context.Context, remote, what string) (conn net.Conn, done func(), err error) {
+	network, addr, ok := strings.Cut(remote, ":")
+	if !ok || (network != "unix" && network != "tcp") {
+		return nil, nil, fmt.Errorf("%s on %q: only unix: and tcp: remotes are supported", what, remote)
+	}
+	var d net.Dialer
+	if conn, err = d.DialContext(ctx, network, addr); err != nil {
+		return nil, nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	return conn, func() { stop(); conn.Close() }, nil
+}
+
 // session dials remote, requests the lock and follows the server's
 // notifications and replies until the connection or ctx ends.
 func (l *sbLock) session(ctx context.Context, remote string) error {
-	network, addr, ok := strings.Cut(remote, ":")
-	if !ok || (network != "unix" && network != "tcp") {
-		return fmt.Errorf("lock on %q: only unix: and tcp: remotes are supported", remote)
-	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, network, addr)
+	conn, done, err := dialSession(ctx, remote, "lock")
 	if err != nil {
 		return err
 	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	defer conn.Close()
+	defer done()
 	l.wmu.Lock()
 	l.conn, l.w = conn, bufio.NewWriterSize(conn, 64<<10)
 	l.wmu.Unlock()

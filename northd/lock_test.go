@@ -3,10 +3,6 @@ package northd
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,34 +39,7 @@ func TestLockWithoutRemote(t *testing.T) {
 // its remote; the test skips without ovsdb-server.
 func sbServer(t *testing.T) string {
 	t.Helper()
-	for _, bin := range []string{"ovsdb-server", "ovsdb-tool"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Skip(err)
-		}
-	}
-	dir := t.TempDir()
-	schema := filepath.Join(dir, "sb.ovsschema")
-	if err := os.WriteFile(schema, ovnschema.Southbound, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	db, sock := filepath.Join(dir, "sb.db"), filepath.Join(dir, "sb.sock")
-	if out, err := exec.Command("ovsdb-tool", "create", db, schema).CombinedOutput(); err != nil {
-		t.Fatalf("ovsdb-tool create: %v: %s", err, out)
-	}
-	cmd := exec.Command("ovsdb-server", "--remote=punix:"+sock, "--unixctl="+filepath.Join(dir, "ctl"), db)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			return "unix:" + sock
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("ovsdb-server did not listen")
-		}
-	}
+	return ovsdbServer(t, ovnschema.Southbound, "sb")
 }
 
 // Writes go through the lock session behind an assert: the holder's

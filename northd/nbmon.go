@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"strings"
 	"sync"
 	"time"
 
@@ -251,18 +249,11 @@ const nbMonitorID = "northd-nb"
 // session dials remote, asks to monitor every column of nbTables and
 // applies the reply and each update until the connection or ctx ends.
 func (m *nbMonitor) session(ctx context.Context, remote string) error {
-	network, addr, ok := strings.Cut(remote, ":")
-	if !ok || (network != "unix" && network != "tcp") {
-		return fmt.Errorf("nb monitor on %q: only unix: and tcp: remotes are supported", remote)
-	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, network, addr)
+	conn, done, err := dialSession(ctx, remote, "nb monitor")
 	if err != nil {
 		return err
 	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	defer conn.Close()
+	defer done()
 	w := bufio.NewWriter(conn)
 	send := func(v any) error {
 		b, err := json.Marshal(v)

@@ -26,18 +26,29 @@ import (
 // its remote; the test skips without ovsdb-server or ovn-nbctl.
 func nbServer(t *testing.T) string {
 	t.Helper()
-	for _, bin := range []string{"ovsdb-server", "ovsdb-tool", "ovn-nbctl"} {
+	if _, err := exec.LookPath("ovn-nbctl"); err != nil {
+		t.Skip(err)
+	}
+	return ovsdbServer(t, ovnschema.Northbound, "nb")
+}
+
+// ovsdbServer starts a private ovsdb-server with an empty database of
+// schema, its files named for name, and returns its remote; the test
+// skips without ovsdb-server or ovsdb-tool.
+func ovsdbServer(t *testing.T, schema []byte, name string) string {
+	t.Helper()
+	for _, bin := range []string{"ovsdb-server", "ovsdb-tool"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			t.Skip(err)
 		}
 	}
 	dir := t.TempDir()
-	schema := filepath.Join(dir, "nb.ovsschema")
-	if err := os.WriteFile(schema, ovnschema.Northbound, 0o644); err != nil {
+	schemaFile := filepath.Join(dir, name+".ovsschema")
+	if err := os.WriteFile(schemaFile, schema, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	db, sock := filepath.Join(dir, "nb.db"), filepath.Join(dir, "nb.sock")
-	if out, err := exec.Command("ovsdb-tool", "create", db, schema).CombinedOutput(); err != nil {
+	db, sock := filepath.Join(dir, name+".db"), filepath.Join(dir, name+".sock")
+	if out, err := exec.Command("ovsdb-tool", "create", db, schemaFile).CombinedOutput(); err != nil {
 		t.Fatalf("ovsdb-tool create: %v: %s", err, out)
 	}
 	cmd := exec.Command("ovsdb-server", "--remote=punix:"+sock, "--unixctl="+filepath.Join(dir, "ctl"), db)
@@ -69,24 +80,9 @@ func ovndNBServer(t *testing.T) string {
 	if _, err := exec.LookPath("ovn-nbctl"); err != nil {
 		t.Skip(err)
 	}
-	dir := t.TempDir()
-	nbSock, sbSock := filepath.Join(dir, "nb.sock"), filepath.Join(dir, "sb.sock")
-	srv, err := embeddeddb.New(embeddeddb.Config{Dir: dir, NBRemotes: []string{"punix:" + nbSock},
-		SBRemotes: []string{"punix:" + sbSock}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	waitListen(t, nbSock)
-	return "unix:" + nbSock
+	nb, _ := ovndDBs(t)
+	waitListen(t, strings.TrimPrefix(nb, "unix:"))
+	return nb
 }
 
 // replicaSteps change every table northd monitors, and set columns to
@@ -264,4 +260,31 @@ func TestReplicaAfterMonitorCanceled(t *testing.T) {
 	if resets == 0 {
 		t.Error("the new session's contents were not delivered as a reset")
 	}
+}
+
+// ovndDBs runs ovnd's database role in this process, with NB and SB on
+// unix sockets in a temporary directory.
+func ovndDBs(t *testing.T) (nb, sb string) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ndt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	nbSock, sbSock := filepath.Join(dir, "nb.sock"), filepath.Join(dir, "sb.sock")
+	srv, err := embeddeddb.New(embeddeddb.Config{Dir: dir, NBRemotes: []string{"punix:" + nbSock},
+		SBRemotes: []string{"punix:" + sbSock}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return "unix:" + nbSock, "unix:" + sbSock
 }

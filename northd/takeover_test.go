@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ovnd/ovnd/embeddeddb"
 	"github.com/ovnd/ovnd/northd"
 	"github.com/ovnd/ovnd/northd/difftest"
 )
@@ -114,32 +112,8 @@ func (p *northdProc) logTime(t *testing.T, s string) time.Time {
 	return time.Time{}
 }
 
-// ovndDBs runs ovnd's database role in this process, with NB and SB on
-// unix sockets in a temporary directory.
-func ovndDBs(t *testing.T) (nb, sb string) {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "ndt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	nbSock, sbSock := filepath.Join(dir, "nb.sock"), filepath.Join(dir, "sb.sock")
-	srv, err := embeddeddb.New(embeddeddb.Config{Dir: dir, NBRemotes: []string{"punix:" + nbSock},
-		SBRemotes: []string{"punix:" + sbSock}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	return "unix:" + nbSock, "unix:" + sbSock
-}
+// ovndDBs runs ovnd's database role in this process (northd.OvndDBs).
+var ovndDBs = northd.OvndDBs
 
 // takeoverNB is a small NB with every kind of row northd writes.
 var takeoverNB = [][]string{
