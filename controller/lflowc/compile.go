@@ -135,12 +135,41 @@ type scratch struct {
 	// meta holds each datapath's metadata match value, shared by its
 	// flows (flows never modify match values).
 	meta map[uint32][]byte
+	// What one compile fills and drops: the compiler, its references
+	// (Refs copies them out), its address sets and a datapath's sets.
+	// A full compile of the benchmark's SB allocated them 57,000 times
+	// (the sets once per lflow and datapath pair), some 30 MB.
+	c     compiler
+	refs  refSet
+	addrs addrSets
+	dp    dpSets
+}
+
+func newScratch() *scratch {
+	return &scratch{meta: map[uint32][]byte{}, addrs: addrSets{sets: map[string]addrSet{}},
+		dp: dpSets{ports: map[string][]string{}}}
+}
+
+// begin returns the compiler and references for a compile, emptied.
+func (sc *scratch) begin() (*compiler, *refSet) {
+	r := &sc.refs
+	r.ports, r.sets, r.groups, r.mcast, r.meters = r.ports[:0], r.sets[:0], r.groups[:0], r.mcast[:0], r.meters[:0]
+	return &sc.c, r
+}
+
+// end drops what the compile referred to.
+func (sc *scratch) end() {
+	sc.arena.reset()
+	sc.c = compiler{}
+	clear(sc.addrs.sets)
+	sc.addrs.env, sc.addrs.refs, sc.addrs.cache = nil, nil, nil
+	clear(sc.dp.ports)
+	sc.dp.addrSets = nil
 }
 
 // NewCompiler returns a Compiler with empty state.
 func NewCompiler() *Compiler {
-	return &Compiler{Conj: NewConjIDs(), cache: newTextCache(), groups: newGroupTable(),
-		scratch: &scratch{meta: map[uint32][]byte{}}}
+	return &Compiler{Conj: NewConjIDs(), cache: newTextCache(), groups: newGroupTable(), scratch: newScratch()}
 }
 
 // Fork returns a Compiler that shares cc's conjunction ids and groups
@@ -148,7 +177,7 @@ func NewCompiler() *Compiler {
 // its forks may compile at the same time, on different lflows, given an
 // Env that is safe for concurrent reads.
 func (cc *Compiler) Fork() *Compiler {
-	return &Compiler{Conj: cc.Conj, cache: newTextCache(), groups: cc.groups, scratch: &scratch{meta: map[uint32][]byte{}}}
+	return &Compiler{Conj: cc.Conj, cache: newTextCache(), groups: cc.groups, scratch: newScratch()}
 }
 
 // Compile is Compile with the Compiler's conjunction ids, groups and
@@ -157,7 +186,7 @@ func (cc *Compiler) Fork() *Compiler {
 func (cc *Compiler) Compile(lf LogicalFlow, datapaths []uint32, env Env) ([]flowtable.Flow, Refs, error) {
 	old := cc.groups.begin(lf.UUID)
 	defer cc.groups.end(lf.UUID, old)
-	defer cc.scratch.arena.reset()
+	defer cc.scratch.end()
 	return compile(lf, datapaths, env, cc.Conj, cc.cache, cc.groups, cc.scratch)
 }
 
@@ -175,7 +204,13 @@ func (cc *Compiler) Groups() []*openflow.GroupMod { return cc.groups.groups() }
 
 func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *textCache,
 	groups *groupTable, sc *scratch) ([]flowtable.Flow, Refs, error) {
-	refs := newRefSet()
+	var c *compiler
+	var refs *refSet
+	if sc != nil {
+		c, refs = sc.begin()
+	} else {
+		c, refs = &compiler{}, newRefSet()
+	}
 	if p := lf.Tags["in_out_port"]; p != "" {
 		refs.ports.add(p)
 		if !env.Local(p) {
@@ -190,10 +225,10 @@ func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *
 	if err != nil {
 		return nil, refs.refs(), fmt.Errorf("actions %q: %w", lf.Actions, err)
 	}
-	c := &compiler{lf: lf, env: env, conj: conj, refs: refs, ingress: ingress,
+	*c = compiler{lf: lf, env: env, conj: conj, refs: refs, ingress: ingress,
 		cookie: cookieOf(lf.UUID), cache: cache, prereqs: pre, groups: groups}
 	if sc != nil {
-		c.arena, c.meta = &sc.arena, sc.meta
+		c.arena, c.meta, c.scratch = &sc.arena, sc.meta, sc
 	}
 	if m := lf.ControllerMeter; m != "" {
 		refs.meters.add(m)
@@ -202,6 +237,7 @@ func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *
 	var out []flowtable.Flow
 	for _, dp := range datapaths {
 		flows, err := c.datapath(dp, acts)
+		c.arena.reset() // the flows own their matches
 		if err != nil {
 			return nil, refs.refs(), err
 		}
@@ -272,6 +308,7 @@ type compiler struct {
 	fixed      *parsedMatch // the match, when it names no sets, once parsed
 	arena      *matchArena
 	meta       map[uint32][]byte // nil: not shared between compiles
+	scratch    *scratch          // nil: nothing reused between compiles
 }
 
 // kindActs is the compiled actions of one kind of datapath, when known.
@@ -364,9 +401,21 @@ func (c *compiler) terms(dp uint32) ([]lflow.Term, error) {
 		return terms, err
 	}
 	if c.addrs == nil {
-		c.addrs = &addrSets{env: c.env, refs: c.refs, cache: c.cache, sets: map[string]addrSet{}}
+		if c.scratch != nil {
+			c.addrs = &c.scratch.addrs
+		} else {
+			c.addrs = &addrSets{sets: map[string]addrSet{}}
+		}
+		c.addrs.env, c.addrs.refs, c.addrs.cache = c.env, c.refs, c.cache
 	}
-	sets := &dpSets{addrSets: c.addrs, dp: dp, ports: map[string][]string{}}
+	var sets *dpSets
+	if c.scratch != nil {
+		sets = &c.scratch.dp
+		clear(sets.ports)
+	} else {
+		sets = &dpSets{ports: map[string][]string{}}
+	}
+	sets.addrSets, sets.dp = c.addrs, dp
 	key := sets.resolve(text, names)
 	return c.cache.parseMatch(text, key, sets)
 }
