@@ -42,6 +42,9 @@ type options struct {
 	cpuProfile  string
 	memBatch    int
 	repeat      int
+	// fanoutCommits, when positive, replaces the fan-out's measured
+	// commit count (a longer steady state to profile the server in).
+	fanoutCommits int
 }
 
 func parseFlags() options {
@@ -61,6 +64,7 @@ func parseFlags() options {
 	flag.DurationVar(&o.readyWithin, "ready-within", 60*time.Second, "how long a server may take to answer on its sockets")
 	flag.IntVar(&o.repeat, "repeat", 1, "run each measurement this many times per server, alternating the order, and report medians")
 	flag.IntVar(&o.memBatch, "mem-batch", 1, "rows per transaction when loading the small rows of the memory measurement")
+	flag.IntVar(&o.fanoutCommits, "fanout-commits", 0, "measured commits of the fan-out (default 2,000, -quick 200); more gives a profiler a longer steady state")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's CPU profile to this file")
 	flag.Parse()
 	return o
@@ -120,6 +124,12 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		c = quickCounts
 	}
 	c.memRowsPerTxn = max(1, o.memBatch)
+	if o.fanoutCommits < 0 {
+		return fmt.Errorf("-fanout-commits %d: want a positive count", o.fanoutCommits)
+	}
+	if o.fanoutCommits > 0 {
+		c.fanout.commits = o.fanoutCommits
+	}
 	chosen, err := selectScenarios(scenarios(c, o.timeout), o.run)
 	if err != nil {
 		return err
