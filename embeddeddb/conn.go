@@ -88,6 +88,9 @@ type evTransport interface {
 	// writevLocked writes what the socket takes of parts without
 	// blocking and returns how many bytes went. c.mu is held.
 	writevLocked(parts [][]byte) int
+	// sendLocked is writevLocked for one contiguous message, with one
+	// send(2). c.mu is held.
+	sendLocked(msg []byte) int
 	// waitWritableLocked is called when c.queue becomes non-empty: the
 	// loop writes it out as the socket drains. c.mu is held.
 	waitWritableLocked()
@@ -108,10 +111,7 @@ type evTransport interface {
 // returns how many bytes went. c.mu is held; nothing may be queued.
 func (c *conn) writeNowLocked(msg []byte) int {
 	if c.ev != nil {
-		c.vparts[0] = msg
-		n := c.ev.writevLocked(c.vparts[:1])
-		c.vparts[0] = nil
-		return n
+		return c.ev.sendLocked(msg)
 	}
 	if c.raw == nil {
 		return 0
@@ -178,6 +178,44 @@ func (c *conn) sendParts(parts ...[]byte) {
 			return
 		}
 	}
+	c.queuePartsLocked(parts)
+}
+
+// sendJoined is sendParts for a message that many clients are sent (a
+// monitor update): a client served by an event loop, with nothing
+// queued, is sent the parts joined in *scratch with one send(2), which
+// costs the kernel about a fifth less than a writev(2) of the parts (no
+// iovec to import, no file-level checks). What the socket does not take
+// at once is queued as the rest of the parts, which stay shared, so
+// *scratch may be reused once this returns. The caller owns *scratch.
+func (c *conn) sendJoined(scratch *[]byte, parts ...[]byte) {
+	if c.ev == nil {
+		c.sendParts(parts...)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if len(c.queue) == 0 {
+		msg := (*scratch)[:0]
+		for _, p := range parts {
+			msg = append(msg, p...)
+		}
+		*scratch = msg
+		n := c.ev.sendLocked(msg)
+		if n == len(msg) {
+			return
+		}
+		parts = skipWritten(parts, n)
+	}
+	c.queuePartsLocked(parts)
+}
+
+// queuePartsLocked queues what is left of a message, or disconnects a
+// client whose backlog is full. c.mu is held.
+func (c *conn) queuePartsLocked(parts [][]byte) {
 	size := 0
 	for _, p := range parts {
 		size += len(p)

@@ -629,6 +629,17 @@ func (e *evConn) writevLocked(parts [][]byte) int {
 	return n
 }
 
+func (e *evConn) sendLocked(msg []byte) int {
+	if e.fd < 0 {
+		return 0
+	}
+	n, err := send(e.fd, msg)
+	if err != nil {
+		return 0 // EAGAIN, or a dead peer that the next read reports
+	}
+	return n
+}
+
 func (e *evConn) waitWritableLocked() {
 	if !e.armed {
 		e.armed = true

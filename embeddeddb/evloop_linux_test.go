@@ -438,3 +438,87 @@ func TestLoopWritesQuietRecords(t *testing.T) {
 		t.Errorf("log stats %+v: want at least 20 records in at most as many writes", s)
 	}
 }
+
+// TestPartialSendsKeepUpdatesWhole: an update that one client's socket
+// takes only in part is finished later from the shared parts, while the
+// same commit goes on to another client whose message differs (another
+// monitor id); both get every update whole, in commit order.
+func TestPartialSendsKeepUpdatesWhole(t *testing.T) {
+	ts := startServer(t, "")
+	ids := []string{`"lag"`, `"a-much-longer-monitor-id-for-the-reader"`}
+	var socks []net.Conn
+	for _, id := range ids {
+		c, err := net.Dial("unix", ts.nb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		req := `{"id":1,"method":"monitor_cond","params":["OVN_Northbound",` + id + `,{"Logical_Switch":[{"columns":["name","external_ids"]}]}]}`
+		if _, err := c.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		socks = append(socks, c)
+	}
+	const commits = 8
+	// The reader reads as updates come; the other reads once all are sent.
+	readerDone := make(chan error, 1)
+	go func() { readerDone <- readUpdates(socks[1], ids[1], commits) }()
+	writer := ts.dialNB(t)
+	for n := range commits {
+		// Larger than a unix socket takes at once, and different in
+		// every commit, so that a cut-off message finished with another
+		// one's bytes shows.
+		pad := strings.Repeat(string(rune('a'+n)), 300<<10)
+		transact(t, writer, fmt.Sprintf(`[{"op":"insert","table":"Logical_Switch","row":{"name":"sw%d","external_ids":["map",[["pad",%q]]]}}]`, n, pad))
+	}
+	if err := readUpdates(socks[0], ids[0], commits); err != nil {
+		t.Errorf("lagging client: %v", err)
+	}
+	if err := <-readerDone; err != nil {
+		t.Errorf("reading client: %v", err)
+	}
+}
+
+// readUpdates reads a monitor's reply and then n update2 notifications
+// for monitor id, the k-th inserting switch "swk" with a pad of letter
+// 'a'+k.
+func readUpdates(c net.Conn, id string, n int) error {
+	c.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
+	sp := newSplitter(c)
+	if _, err := sp.Next(); err != nil {
+		return fmt.Errorf("monitor reply: %w", err)
+	}
+	for k := range n {
+		msg, err := sp.Next()
+		if err != nil {
+			return fmt.Errorf("update %d: %w", k, err)
+		}
+		var u struct {
+			Method string
+			Params []json.RawMessage
+		}
+		if err := json.Unmarshal(msg, &u); err != nil || u.Method != "update2" || len(u.Params) != 2 {
+			return fmt.Errorf("update %d: not an update2 (%v): %.200s", k, err, msg)
+		}
+		if string(u.Params[0]) != id {
+			return fmt.Errorf("update %d: monitor id %s, want %s", k, u.Params[0], id)
+		}
+		var rows map[string]map[string]struct {
+			Insert struct {
+				Name        string
+				ExternalIDs []any `json:"external_ids"`
+			}
+		}
+		if err := json.Unmarshal(u.Params[1], &rows); err != nil || len(rows["Logical_Switch"]) != 1 {
+			return fmt.Errorf("update %d: %d rows (%v), want 1", k, len(rows["Logical_Switch"]), err)
+		}
+		pad := strings.Repeat(string(rune('a'+k)), 300<<10)
+		for _, r := range rows["Logical_Switch"] {
+			if want := fmt.Sprintf("sw%d", k); r.Insert.Name != want || !strings.Contains(fmt.Sprint(r.Insert.ExternalIDs), pad) {
+				return fmt.Errorf("update %d: row %q (pad intact: %v), want %q", k, r.Insert.Name,
+					strings.Contains(fmt.Sprint(r.Insert.ExternalIDs), pad), want)
+			}
+		}
+	}
+	return nil
+}

@@ -38,6 +38,8 @@ type dbState struct {
 	lastSeq     uint64
 	waiting     []*waitingTxn
 	recBuf      []byte
+	// sendBuf is where publishLocked joins an update for one client.
+	sendBuf []byte
 	// recording is a large commit's record still being encoded off the
 	// lock (commitrecord.go), nil when none.
 	recording  *recordJob

@@ -43,11 +43,13 @@ func (d *dbState) publishLocked(commit *database.Commit) {
 		if m.version == 3 && txnPart == nil {
 			txnPart = append(ovsjson.AppendString(nil, commit.ID), ',')
 		}
-		// The encoded body is shared, not copied, by every client.
+		// The encoded body is shared by every client: joined with the
+		// monitor's head in d.sendBuf for one send(2), and queued as it
+		// is, never copied, when the socket is full.
 		if m.version == 3 {
-			m.c.sendParts(m.head, txnPart, body, notificationEnd)
+			m.c.sendJoined(&d.sendBuf, m.head, txnPart, body, notificationEnd)
 		} else {
-			m.c.sendParts(m.head, body, notificationEnd)
+			m.c.sendJoined(&d.sendBuf, m.head, body, notificationEnd)
 		}
 	}
 }
