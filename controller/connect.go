@@ -64,7 +64,8 @@ func connect(ctx context.Context, log *slog.Logger, m model.ClientDBModel, remot
 		c.Close()
 		return nil, fmt.Errorf("monitor %s: %w", remote, err)
 	}
-	changes.setFull()
+	// The monitor reply's rows are in the cache; their events follow.
+	changes.setFullCovering()
 	poke(kick)
 	return c, nil
 }

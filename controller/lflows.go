@@ -149,6 +149,11 @@ func (l *loop) invalidated(v *sbView, d *sbDirty, local map[string]uint32, local
 	}
 	d.refPortsInOne(localnet, l.localnet)
 	d.refPortsInOne(bound, l.bound)
+	for name := range d.resident {
+		if !bound[name] || !l.bound[name] {
+			d.ref("p", name)
+		}
+	}
 	for dp := range d.dps {
 		for id := range v.flowsByDP[dp] {
 			todo[id] = struct{}{}

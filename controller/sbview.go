@@ -98,12 +98,22 @@ type sbDirty struct {
 	refs   map[string]struct{} // compiler references ("p:name", "as:name", "pg:name", "mc:key/name") whose value may differ
 	dps    map[string]struct{} // Datapath_Binding UUIDs whose lflows must compile again
 	groups map[string]struct{} // Logical_DP_Group UUIDs whose lflows must compile again
-	phys   bool                // something the physical flows read changed
+	// resident are the ports whose Port_Binding changed only in being
+	// bound to this chassis or not. The compiler counts a port the
+	// chassis state binds as resident whatever the SB says (boundHere),
+	// so the echo of a claim or a release changes its answers only for
+	// a port the state did not bind both before and after: the loop
+	// makes those references (loop.invalidated).
+	resident map[string]struct{}
+	// chassisNamed are the Chassis UUIDs whose name changed: added,
+	// deleted or renamed.
+	chassisNamed map[string]struct{}
+	phys         bool // something the physical flows read changed
 }
 
 func newSBDirty() *sbDirty {
 	return &sbDirty{flows: map[string]struct{}{}, refs: map[string]struct{}{}, dps: map[string]struct{}{},
-		groups: map[string]struct{}{}}
+		groups: map[string]struct{}{}, resident: map[string]struct{}{}, chassisNamed: map[string]struct{}{}}
 }
 
 func (d *sbDirty) ref(kind, name string) { d.refs[kind+":"+name] = struct{}{} }
@@ -113,7 +123,6 @@ func (d *sbDirty) ref(kind, name string) { d.refs[kind+":"+name] = struct{}{} }
 // invalidate.
 func (v *sbView) apply(src sbSource, ch changeSet) *sbDirty {
 	d := newSBDirty()
-	var chassisChanged map[string]struct{}
 	var dpsChanged bool
 	for _, t := range viewTables {
 		ids := ch.Tables[t]
@@ -133,22 +142,21 @@ func (v *sbView) apply(src sbSource, ch changeSet) *sbDirty {
 			}
 			v.set(t, id, m, d)
 		}
-		switch t {
-		case sbdb.ChassisTable:
-			chassisChanged = ids
-		case sbdb.DatapathBindingTable:
+		if t == sbdb.DatapathBindingTable {
 			dpsChanged = len(ids) > 0
 		}
 	}
-	// A chassis renamed or gone changes is_chassis_resident of the
-	// ports bound to it; a datapath's key changes its ports' keys.
-	if len(chassisChanged) > 0 || dpsChanged {
+	// A chassis renamed, new or gone changes is_chassis_resident of the
+	// ports bound to it (any other change of a Chassis row, as this
+	// chassis' own registration makes, does not); a datapath's key
+	// changes its ports' keys.
+	if len(d.chassisNamed) > 0 || dpsChanged {
 		for name, pb := range v.ports {
 			_, onDP := d.dps[pb.Datapath]
 			if onDP {
 				d.ref("p", name)
 			} else if pb.Chassis != nil {
-				if _, ok := chassisChanged[*pb.Chassis]; ok {
+				if _, ok := d.chassisNamed[*pb.Chassis]; ok {
 					d.ref("p", name)
 				}
 			}
@@ -171,7 +179,11 @@ func (v *sbView) set(table, id string, m model.Model, d *sbDirty) {
 			v.global = g
 		}
 	case sbdb.ChassisTable:
-		setRow(v.chassisRows, id, m)
+		old := v.chassisRows[id]
+		n := setRow(v.chassisRows, id, m)
+		if d != nil && (old == nil || n == nil || old.Name != n.Name) {
+			d.chassisNamed[id] = struct{}{}
+		}
 		d.markPhys()
 	case sbdb.DatapathBindingTable:
 		v.setDatapath(id, m, d)
@@ -321,7 +333,15 @@ func (v *sbView) setPort(id string, m model.Model, d *sbDirty) {
 	}
 	// Port_Binding.up and the like change often (a port claimed, marked
 	// up) and matter to neither the compiler nor the physical flows.
-	if old == nil || n == nil || !compileEqualPort(old, n) {
+	switch {
+	case old != nil && n != nil && compileEqualPort(old, n):
+		if v.residentRow(old) != v.residentRow(n) {
+			// The port's claim by this chassis, or its release, coming
+			// back: whether Resident answers otherwise depends on what
+			// the chassis state bound (see sbDirty.resident).
+			d.resident[n.LogicalPort] = struct{}{}
+		}
+	default:
 		if old != nil {
 			d.ref("p", old.LogicalPort)
 		}
@@ -336,11 +356,18 @@ func (v *sbView) setPort(id string, m model.Model, d *sbDirty) {
 }
 
 // compileEqualPort reports whether two versions of a Port_Binding look
-// the same to the compiler: LookupPort, Resident and Local read only
-// these columns.
+// the same to the compiler but for whether they are bound to this
+// chassis (residentRow): LookupPort, Resident and Local read only these
+// columns. A port that moves between two other chassis is the same to
+// the compiler (the physical flows see the move).
 func compileEqualPort(a, b *sbdb.PortBinding) bool {
 	return a.LogicalPort == b.LogicalPort && a.Datapath == b.Datapath && a.TunnelKey == b.TunnelKey &&
-		a.Type == b.Type && (a.Chassis == nil) == (b.Chassis == nil) && (a.Chassis == nil || *a.Chassis == *b.Chassis)
+		a.Type == b.Type
+}
+
+// residentRow reports whether pb is bound to this chassis.
+func (v *sbView) residentRow(pb *sbdb.PortBinding) bool {
+	return v.chassisName(pb.Chassis) == v.chassis
 }
 
 func (v *sbView) setMulticast(id string, m model.Model, d *sbDirty) {
