@@ -143,11 +143,12 @@ type scratch struct {
 	refs  refSet
 	addrs addrSets
 	dp    dpSets
+	index *flowIndex // a datapath's flows by match, for large sets
 }
 
 func newScratch() *scratch {
 	return &scratch{meta: map[uint32][]byte{}, addrs: addrSets{sets: map[string]addrSet{}},
-		dp: dpSets{ports: map[string][]string{}}}
+		dp: dpSets{ports: map[string][]string{}}, index: newFlowIndex()}
 }
 
 // begin returns the compiler and references for a compile, emptied.
@@ -235,16 +236,19 @@ func compile(lf LogicalFlow, datapaths []uint32, env Env, conj *ConjIDs, cache *
 		c.ctrlMeter = env.Meter(m)
 	}
 	var out []flowtable.Flow
-	for _, dp := range datapaths {
-		flows, err := c.datapath(dp, acts)
+	for i, dp := range datapaths {
+		if avg := len(out) / max(i, 1); cap(out)-len(out) < avg {
+			// Room for as many flows on each datapath left as on
+			// those so far, but at most double: one slice for the
+			// lflow's flows, and a port group's ACL has its flows
+			// on the few datapaths with local members, not on all.
+			out = slices.Grow(out, min(avg*(len(datapaths)-i), len(out)))
+		}
+		var err error
+		out, err = c.datapath(out, dp, acts)
 		c.arena.reset() // the flows own their matches
 		if err != nil {
 			return nil, refs.refs(), err
-		}
-		if out == nil {
-			out = flows // the first datapath's set is the caller's to keep
-		} else {
-			out = append(out, flows...)
 		}
 	}
 	return out, refs.refs(), nil
@@ -341,7 +345,7 @@ func (c *compiler) table(n int) uint8 {
 // datapath compiles the lflow for one datapath. Actions that name no
 // port compile the same on every switch (and on every router), so they
 // are compiled once per kind of datapath.
-func (c *compiler) datapath(dp uint32, acts []lflow.Action) ([]flowtable.Flow, error) {
+func (c *compiler) datapath(out []flowtable.Flow, dp uint32, acts []lflow.Action) ([]flowtable.Flow, error) {
 	router := c.env.Router(dp)
 	kind := &c.actsByKind[0]
 	if router {
@@ -362,7 +366,7 @@ func (c *compiler) datapath(dp uint32, acts []lflow.Action) ([]flowtable.Flow, e
 	if err != nil {
 		return nil, fmt.Errorf("match %q: %w", c.lf.Match, err)
 	}
-	return c.flows(dp, terms, ofacts)
+	return c.flows(out, dp, terms, ofacts)
 }
 
 // namesPorts reports whether actions assign a port name, whose key

@@ -1,7 +1,6 @@
 package lflowc
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strconv"
@@ -211,18 +210,6 @@ func isFullMask(f *openflow.Field, mask []byte) bool {
 	return true
 }
 
-// appendMatchKey appends what identifies a match for deduplication,
-// cheaply: the fields in order with their values and masks.
-func appendMatchKey(b []byte, m openflow.Match) []byte {
-	for _, o := range m {
-		b = append(b, o.Field.Name...)
-		b = append(b, byte(len(o.Value)), byte(len(o.Mask)))
-		b = append(b, o.Value...)
-		b = append(b, o.Mask...)
-	}
-	return b
-}
-
 // prereqRank orders fields so that each comes after its prerequisites,
 // as OVS checks them in order: from minRank to maxRank.
 const minRank, maxRank = -1, 3
@@ -411,9 +398,12 @@ type clause []ofMatch
 // OpenFlow conjunctive match (one flow per alternative of each
 // dimension, plus the conj_id flow carrying the actions), as
 // ovn-controller emits for sets; everything else is multiplied out.
-func (c *compiler) flows(dp uint32, terms []lflow.Term, acts []openflow.Action) ([]flowtable.Flow, error) {
+func (c *compiler) flows(out []flowtable.Flow, dp uint32, terms []lflow.Term, acts []openflow.Action) ([]flowtable.Flow, error) {
 	base0 := ofMatch{{metadataField, c.metadata(dp), metadataMask}}
-	fs := &flowSet{table: c.table(c.lf.TableID), prio: uint16(c.lf.Priority)}
+	fs := &flowSet{table: c.table(c.lf.TableID), prio: uint16(c.lf.Priority), flows: out, start: len(out)}
+	if c.scratch != nil {
+		fs.spare = c.scratch.index
+	}
 	type conjTerm struct {
 		base    ofMatch
 		clauses []clause
@@ -431,7 +421,7 @@ func (c *compiler) flows(dp uint32, terms []lflow.Term, acts []openflow.Action) 
 			}
 			conjs = append(conjs, conjTerm{b, clauses})
 		}
-		if len(fs.flows)+len(conjs) > maxFlows {
+		if len(fs.flows)-fs.start+len(conjs) > maxFlows {
 			return nil, lflow.ErrTooManyFlows
 		}
 	}
@@ -569,113 +559,6 @@ func (ar *matchArena) intersect(a, b clause) clause {
 		}
 	}
 	return out
-}
-
-// flowSet collects one lflow's flows on one datapath, merging repeats:
-// the same match twice keeps the first actions; conjunction clause
-// flows with the same match carry every conjunction action.
-type flowSet struct {
-	table uint8
-	prio  uint16
-	flows []flowtable.Flow
-	seen  map[string]int // match key -> index in flows, once there are seenFrom flows
-	key   []byte         // scratch for match keys
-}
-
-// seenFrom is how many flows a flowSet compares one by one before it
-// indexes them by match: most lflows have one flow per datapath.
-const seenFrom = 8
-
-// find returns the index of the flow with match om, or -1.
-func (fs *flowSet) find(om openflow.Match) int {
-	if fs.seen == nil {
-		for i := range fs.flows {
-			if sameMatch(fs.flows[i].Match, om) {
-				return i
-			}
-		}
-		return -1
-	}
-	fs.key = appendMatchKey(fs.key[:0], om)
-	if i, ok := fs.seen[string(fs.key)]; ok {
-		return i
-	}
-	return -1
-}
-
-// reserve makes room for up to n more flows, sizing the index once for
-// a large set rather than growing it member by member.
-func (fs *flowSet) reserve(n int) {
-	if n < seenFrom {
-		return
-	}
-	fs.flows = slices.Grow(fs.flows, n)
-	if fs.seen != nil {
-		return
-	}
-	fs.seen = make(map[string]int, len(fs.flows)+n)
-	for i := range fs.flows {
-		fs.key = appendMatchKey(fs.key[:0], fs.flows[i].Match)
-		fs.seen[string(fs.key)] = i
-	}
-}
-
-// insert appends a flow that find did not find.
-func (fs *flowSet) insert(f flowtable.Flow) {
-	switch {
-	case fs.seen != nil:
-		fs.seen[string(fs.key)] = len(fs.flows) // find left the key in fs.key
-	case len(fs.flows)+1 == seenFrom:
-		fs.seen = make(map[string]int, 2*seenFrom)
-		for i := range fs.flows {
-			fs.key = appendMatchKey(fs.key[:0], fs.flows[i].Match)
-			fs.seen[string(fs.key)] = i
-		}
-		fs.key = appendMatchKey(fs.key[:0], f.Match)
-		fs.seen[string(fs.key)] = len(fs.flows)
-	}
-	fs.flows = append(fs.flows, f)
-}
-
-func (fs *flowSet) add(m ofMatch, acts []openflow.Action, cookie uint64) {
-	om := m.openflow()
-	if fs.find(om) >= 0 {
-		return
-	}
-	fs.insert(flowtable.Flow{Table: fs.table, Priority: fs.prio, Match: om, Actions: acts, Cookie: cookie})
-}
-
-// addConj adds a conjunction clause flow, whose actions are acts, one
-// conjunction action that other flows share: neither it nor the slice
-// is modified. ovn-controller gives clause flows cookie 0, as they may
-// be shared by several lflows.
-func (fs *flowSet) addConj(m ofMatch, acts []openflow.Action) {
-	om := m.openflow()
-	if i := fs.find(om); i >= 0 {
-		f := &fs.flows[i]
-		if len(f.Actions) > 0 {
-			if _, isConj := f.Actions[0].(*openflow.Conjunction); isConj {
-				// A shared slice has capacity 1: append copies it.
-				f.Actions = append(f.Actions, acts[0])
-			}
-		}
-		return
-	}
-	fs.insert(flowtable.Flow{Table: fs.table, Priority: fs.prio, Match: om, Actions: acts[:1:1]})
-}
-
-// sameMatch reports whether two rendered matches are the same, as their
-// appendMatchKey keys would be.
-func sameMatch(a, b openflow.Match) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if (a[i].Field != b[i].Field && a[i].Field.Name != b[i].Field.Name) || !bytes.Equal(a[i].Value, b[i].Value) || !bytes.Equal(a[i].Mask, b[i].Mask) {
-			return false
-		}
-	}
-	return true
 }
 
 var (
