@@ -15,8 +15,9 @@ import (
 // table with monitor_cond.
 type fanoutLoad struct {
 	subscribers int
-	warmup      int // commits before measuring
-	commits     int // measured commits
+	warmup      int    // commits before measuring
+	commits     int    // measured commits
+	readers     string // how the subscribers are read: readersPoll or readersGoroutines
 }
 
 type fanoutResult struct {
@@ -92,7 +93,7 @@ func updateRowUUID(frame []byte) (uuid string, ok bool) {
 	if !ok || len(v) < 2 || v[0] != '{' {
 		return "", false
 	}
-	v = bytes.TrimLeft(v[1:], " \t\r\n")
+	v = v[skipSpace(v, 1):]
 	if len(v) < 38 || v[0] != '"' || v[37] != '"' {
 		return "", false
 	}
@@ -105,11 +106,11 @@ func valueAfterKey(b []byte, key string) ([]byte, bool) {
 	if i < 0 {
 		return nil, false
 	}
-	rest := bytes.TrimLeft(b[i+len(key):], " \t\r\n")
+	rest := b[skipSpace(b, i+len(key)):]
 	if len(rest) == 0 || rest[0] != ':' {
 		return nil, false
 	}
-	return bytes.TrimLeft(rest[1:], " \t\r\n"), true
+	return rest[skipSpace(rest, 1):], true
 }
 
 var monitorAllSwitches = []byte(`{"Logical_Switch":[{"where":[true]}]}`)
@@ -140,17 +141,61 @@ func subscriberRoutine(c *conn, a *arrivals, fail func(error)) {
 			fail(err)
 			return
 		}
-		if uuid, ok := updateRowUUID(frame); ok {
-			a.seen(uuid, time.Now())
-			continue
-		}
-		if m, err := c.decode(frame); err != nil {
+		if err := notice(c, frame, a, time.Now()); err != nil {
 			fail(err)
 			return
-		} else if m != nil && m.Method == "update2" {
-			fail(fmt.Errorf("update2 without a Logical_Switch row: %.200s", frame))
-			return
 		}
+	}
+}
+
+// notice handles one message a subscriber read at time at: the row of
+// an update2 is recorded, an echo request answered; an update2 without a
+// Logical_Switch row is an error.
+func notice(c *conn, frame []byte, a *arrivals, at time.Time) error {
+	if uuid, ok := updateRowUUID(frame); ok {
+		a.seen(uuid, at)
+		return nil
+	}
+	m, err := c.decode(frame)
+	if err != nil {
+		return err
+	}
+	if m != nil && m.Method == "update2" {
+		return fmt.Errorf("update2 without a Logical_Switch row: %.200s", frame)
+	}
+	return nil
+}
+
+// How the subscribers are read (-fanout-readers).
+const (
+	readersPoll       = "poll"       // one goroutine, epoll (subPoller)
+	readersGoroutines = "goroutines" // a goroutine per subscriber
+)
+
+// readSubscribers starts reading conns in the given way; stop ends the
+// reading and closes them.
+func readSubscribers(readers string, conns []*conn, a *arrivals, fail func(error)) (stop func(), err error) {
+	switch readers {
+	case readersPoll:
+		return readPolled(conns, a, fail)
+	case readersGoroutines:
+		return readGoroutines(conns, a, fail), nil
+	}
+	return nil, fmt.Errorf("-fanout-readers %q: want %s or %s", readers, readersPoll, readersGoroutines)
+}
+
+// readGoroutines reads each of conns in a goroutine of its own.
+func readGoroutines(conns []*conn, a *arrivals, fail func(error)) (stop func()) {
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Add(1)
+		go func() { defer wg.Done(); subscriberRoutine(c, a, fail) }()
+	}
+	return func() {
+		for _, c := range conns {
+			c.Close()
+		}
+		wg.Wait()
 	}
 }
 
@@ -159,10 +204,10 @@ func runFanout(ctx context.Context, srv *server, load fanoutLoad, timeout time.D
 	defer cancel()
 	a := newArrivals(load.subscribers)
 	var (
-		wg      sync.WaitGroup
 		closing atomic.Bool // set before the subscribers are closed on return
 		subErr  atomic.Pointer[error]
-		conns   []*conn
+		subs    []*conn
+		stop    func()
 	)
 	fail := func(err error) {
 		if !closing.Load() && subErr.CompareAndSwap(nil, &err) {
@@ -171,25 +216,30 @@ func runFanout(ctx context.Context, srv *server, load fanoutLoad, timeout time.D
 	}
 	defer func() {
 		closing.Store(true)
-		for _, c := range conns {
+		if stop != nil {
+			stop()
+			return
+		}
+		for _, c := range subs {
 			c.Close()
 		}
-		wg.Wait()
 	}()
 	for i := range load.subscribers {
 		c, err := subscribe(srv, i)
 		if err != nil {
 			return fanoutResult{}, fmt.Errorf("subscriber %d: %w", i, err)
 		}
-		conns = append(conns, c)
-		wg.Add(1)
-		go func() { defer wg.Done(); subscriberRoutine(c, a, fail) }()
+		subs = append(subs, c)
+	}
+	stop, err := readSubscribers(load.readers, subs, a, fail)
+	if err != nil {
+		return fanoutResult{}, err
 	}
 	w, err := dial(srv.nbSock, 5*time.Second)
 	if err != nil {
 		return fanoutResult{}, err
 	}
-	conns = append(conns, w)
+	defer w.Close()
 	stopClose := context.AfterFunc(ctx, func() { w.Close() })
 	defer stopClose()
 	var lat []time.Duration

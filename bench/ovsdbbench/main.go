@@ -45,6 +45,7 @@ type options struct {
 	// fanoutCommits, when positive, replaces the fan-out's measured
 	// commit count (a longer steady state to profile the server in).
 	fanoutCommits int
+	fanoutReaders string
 }
 
 func parseFlags() options {
@@ -65,6 +66,7 @@ func parseFlags() options {
 	flag.IntVar(&o.repeat, "repeat", 1, "run each measurement this many times per server, alternating the order, and report medians")
 	flag.IntVar(&o.memBatch, "mem-batch", 1, "rows per transaction when loading the small rows of the memory measurement")
 	flag.IntVar(&o.fanoutCommits, "fanout-commits", 0, "measured commits of the fan-out (default 2,000, -quick 200); more gives a profiler a longer steady state")
+	flag.StringVar(&o.fanoutReaders, "fanout-readers", readersPoll, "how the load generator reads the fan-out's subscribers: "+readersPoll+" (one goroutine on epoll) or "+readersGoroutines+" (one goroutine each, the instrument before the poll)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's CPU profile to this file")
 	flag.Parse()
 	return o
@@ -130,6 +132,10 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if o.fanoutCommits > 0 {
 		c.fanout.commits = o.fanoutCommits
 	}
+	if o.fanoutReaders != readersPoll && o.fanoutReaders != readersGoroutines {
+		return fmt.Errorf("-fanout-readers %q: want %s or %s", o.fanoutReaders, readersPoll, readersGoroutines)
+	}
+	c.fanout.readers = o.fanoutReaders
 	chosen, err := selectScenarios(scenarios(c, o.timeout), o.run)
 	if err != nil {
 		return err
