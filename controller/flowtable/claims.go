@@ -30,6 +30,12 @@ type claims[K comparable, V any] struct {
 	// equal reports whether two values are the same value; same whether
 	// two owners' values agree (no conflict to report).
 	equal, same func(a, b V) bool
+	// journal, while journaling, lists every key marked dirty, in
+	// order and with repeats, until the installer takes it (Feed): the
+	// keys a full compile claims go out while it runs, where dirty
+	// stops listing them (allDirty).
+	journal    []K
+	journaling bool
 	// merge, when set, combines the claims of several owners into one
 	// value where they can be combined (conjunction clause flows); it
 	// returns false where they cannot, and the first owner wins.
@@ -369,6 +375,9 @@ const dirtyMin = 4096
 
 // markDirty notes that the value of k may have changed.
 func (cs *claims[K, V]) markDirty(k K) {
+	if cs.journaling {
+		cs.journal = append(cs.journal, k)
+	}
 	if cs.allDirty {
 		return
 	}

@@ -55,6 +55,10 @@ type Desired struct {
 	flows  claims[fkey, body]
 	groups claims[uint32, groupBody]
 	meters claims[uint32, meterBody]
+	// late are the keys of flows that name a group or a meter: an
+	// install streamed while the table is built (Installer.Feed) leaves
+	// them to its last part, which adds the groups and meters first.
+	late map[fkey]struct{}
 	// Scratch space of Set, kept between calls.
 	keyBuf, bodyBuf []byte
 	items           []item[fkey, body]
@@ -126,6 +130,12 @@ func (d *Desired) Set(owner string, flows []Flow) {
 		}
 		items = append(items, item[fkey, body]{k, b})
 		prev = b
+		if d.flows.journaling && namesGroupOrMeter(f.Actions) {
+			if d.late == nil {
+				d.late = map[fkey]struct{}{}
+			}
+			d.late[k] = struct{}{}
+		}
 	}
 	conflicts := d.flows.set(owner, items)
 	clear(items)
@@ -236,4 +246,24 @@ func (d *Desired) Groups() []Group {
 	}
 	slices.SortFunc(out, func(a, b Group) int { return cmp.Compare(a.ID, b.ID) })
 	return out
+}
+
+// namesGroupOrMeter reports whether acts, or actions nested in them,
+// name a group or a meter.
+func namesGroupOrMeter(acts []openflow.Action) bool {
+	for _, a := range acts {
+		switch a := a.(type) {
+		case *openflow.Group, *openflow.Meter:
+			return true
+		case *openflow.Clone:
+			if namesGroupOrMeter(a.Actions) {
+				return true
+			}
+		case *openflow.CT:
+			if namesGroupOrMeter(a.Actions) {
+				return true
+			}
+		}
+	}
+	return false
 }

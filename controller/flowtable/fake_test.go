@@ -3,6 +3,7 @@ package flowtable
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -221,4 +222,60 @@ func (f *fakeSwitch) lastBundle() []string {
 		out = append(out, fmt.Sprint(m))
 	}
 	return out
+}
+
+// OpenBundleStream opens a bundle that takes its messages in parts and
+// applies them as Bundle does at Commit.
+func (f *fakeSwitch) OpenBundleStream(_ context.Context, id uint32) (BundleStream, error) {
+	f.events = append(f.events, "open")
+	return &fakeStream{f: f, id: id}, nil
+}
+
+type fakeStream struct {
+	f     *fakeSwitch
+	id    uint32
+	msgs  []openflow.Message
+	parts int
+	done  bool
+}
+
+func (s *fakeStream) Add(_ context.Context, n int, msg func(int) (openflow.Message, error)) error {
+	if s.done {
+		return fmt.Errorf("fake switch: add to a closed bundle")
+	}
+	for i := range n {
+		m, err := msg(i)
+		if err != nil {
+			return err
+		}
+		// Each as it goes on the wire: the installer reuses its flow mods.
+		w, err := onTheWire([]openflow.Message{m})
+		if err != nil {
+			return err
+		}
+		if fm, ok := w[0].(*openflow.FlowMod); ok && w[0] == m {
+			c := *fm
+			w[0] = &c
+		}
+		s.msgs = append(s.msgs, w[0])
+	}
+	s.parts++
+	s.f.events = append(s.f.events, fmt.Sprintf("part %d", n))
+	return nil
+}
+
+func (s *fakeStream) Commit(ctx context.Context, _ func(int) (openflow.Message, error)) error {
+	s.done = true
+	err := s.f.Bundle(ctx, s.id, s.msgs)
+	var be *openflow.BundleMessageError
+	if errors.As(err, &be) {
+		be.Message = nil // a stream's refusal names the index only
+	}
+	return err
+}
+
+func (s *fakeStream) Discard(context.Context) error {
+	s.done = true
+	s.f.events = append(s.f.events, "discard")
+	return nil
 }

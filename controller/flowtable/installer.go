@@ -59,7 +59,8 @@ type Installer struct {
 	rejectedGroups map[uint32]string
 	full           bool // the next Install compares everything, not only dirty keys
 	bundleID       uint32
-	refused        bundle // the last bundle, when the switch refused it
+	refused        bundle  // the last bundle, when the switch refused it
+	str            *stream // an install sent while its table is built (Stream)
 }
 
 // Stats counts what one Install sent.
@@ -93,6 +94,15 @@ func NewInstaller(log *slog.Logger) *Installer {
 // left by an earlier controller keep forwarding until Install replaces
 // them in one bundle.
 func (in *Installer) Sync(ctx context.Context, sw Switch) error {
+	if s := in.str; s != nil {
+		// A stream on the old connection is lost with it; on this one,
+		// dropped: what the switch holds is read again below.
+		in.str = nil
+		s.d.endJournal()
+		if s.bs != nil && sw == in.sw {
+			s.bs.Discard(ctx)
+		}
+	}
 	in.sw, in.synced = sw, false
 	if err := configureSwitch(ctx, sw); err != nil {
 		return err
@@ -211,8 +221,17 @@ func (in *Installer) Install(ctx context.Context, d *Desired) (Stats, error) {
 	if !in.synced {
 		return Stats{}, ErrNotSynced
 	}
+	if in.str != nil && in.str.d != d {
+		if err := in.Abort(ctx); err != nil {
+			return Stats{}, err
+		}
+	}
 	in.retryRejected(d)
 	for rejected := 0; ; rejected++ {
+		// A streamed bundle keeps no list of what it sent: a refusal in
+		// it is found again by sending the whole difference as one
+		// bundle of its own, after a Sync.
+		streamed := in.str != nil
 		st, err := in.install(ctx, d)
 		if err == nil {
 			st.Rejected = len(in.rejected) + len(in.rejectedGroups)
@@ -220,7 +239,7 @@ func (in *Installer) Install(ctx context.Context, d *Desired) (Stats, error) {
 		}
 		in.synced = false
 		var be *openflow.BundleMessageError
-		if !errors.As(err, &be) || rejected >= maxRejected || !in.reject(d, be) {
+		if !errors.As(err, &be) || rejected >= maxRejected || !streamed && !in.reject(d, be) {
 			return Stats{}, err
 		}
 		// The switch applied nothing: read it again, and send the rest.
@@ -306,7 +325,12 @@ func (in *Installer) install(ctx context.Context, d *Desired) (Stats, error) {
 	if err := in.sendMeterMods(ctx, meterAdds); err != nil {
 		return Stats{}, fmt.Errorf("install: %w", err)
 	}
-	if n := b.len(); n > 0 {
+	if s := in.str; s != nil {
+		st.add(s.st)
+		if err := in.commitStream(ctx, s, b); err != nil {
+			return Stats{}, err
+		}
+	} else if n := b.len(); n > 0 {
 		in.bundleID++
 		sent := b // only a bundle that is sent escapes to the heap
 		// The switch acknowledges the commit once it has applied the

@@ -129,23 +129,34 @@ func TestOVSInstall(t *testing.T) {
 // TestOVSPingAcrossInstallerRestart pings between two VIFs every 10 ms
 // through flows the installer put on br-int while the installer is
 // replaced again and again, each new one installing a different path for
-// the same traffic: not one packet may be lost.
+// the same traffic, every other one streaming it while the table is
+// built: not one packet may be lost.
 func TestOVSPingAcrossInstallerRestart(t *testing.T) {
 	o := flowtabletest.Start(t)
 	a := o.AddVIF("a", 1, "00:00:00:00:00:0a", "10.9.0.1/24")
 	o.AddVIF("b", 2, "00:00:00:00:00:0b", "10.9.0.2/24")
-	pipeline := func(via uint8) *flowtable.Desired {
+	// pipeline builds the table; with in, it streams it into in as it
+	// goes, as the controller's full compile does.
+	pipeline := func(via uint8, in *flowtable.Installer) *flowtable.Desired {
 		d := flowtable.NewDesired(nil)
+		if in != nil && !in.Stream(d) {
+			t.Fatal("the connection takes no stream")
+		}
 		for _, p := range [][2]int{{1, 2}, {2, 1}} {
 			d.Set(fmt.Sprintf("port%d", p[0]), parse(t,
 				fmt.Sprintf("table=0,priority=100,in_port=%d actions=set_field:0x%x->reg14,resubmit(,8)", p[0], p[0]),
 				fmt.Sprintf("table=8,priority=50,reg14=0x%x actions=set_field:0x%x->reg15,resubmit(,%d)", p[0], p[1], via),
 				fmt.Sprintf("table=%d,priority=100,reg15=0x%x actions=resubmit(,65)", via, p[1]),
 				fmt.Sprintf("table=65,priority=100,reg15=0x%x actions=output:%d", p[1], p[1])))
+			if in != nil {
+				if err := in.Feed(context.Background(), d); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 		return d
 	}
-	install(t, connect(t, o), pipeline(40))
+	install(t, connect(t, o), pipeline(40, nil))
 	if out, err := o.Exec(a, "ping", "-c", "1", "-W", "2", "10.9.0.2"); err != nil {
 		t.Fatalf("no connectivity through the installed flows: %v\n%s", err, out)
 	}
@@ -157,7 +168,12 @@ func TestOVSPingAcrossInstallerRestart(t *testing.T) {
 	restarts := 0
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); restarts++ {
 		via := uint8(40 + (restarts+1)%2)
-		if st := install(t, connect(t, o), pipeline(via)); st.Empty() {
+		in := connect(t, o)
+		var streamed *flowtable.Installer
+		if restarts%2 == 1 {
+			streamed = in
+		}
+		if st := install(t, in, pipeline(via, streamed)); st.Empty() {
 			t.Fatalf("restart %d: new pipeline through table %d installed nothing", restarts, via)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -278,5 +294,51 @@ func TestOVSRejectedFlow(t *testing.T) {
 	}
 	if diff := cmp.Diff(rendered(d), o.DumpFlows()); diff != "" {
 		t.Fatalf("br-int differs from the desired table (-desired +br-int):\n%s", diff)
+	}
+}
+
+// TestOVSStream sends a table to a real br-int in parts while it is
+// built: nothing shows on the switch before the commit, and after it
+// br-int holds the finished table, although later parts changed flows
+// that earlier parts added (a strict modify when another owner wins a
+// flow, an add when the cookie changes, a delete when the owner goes)
+// and the flow naming a group came behind the group.
+func TestOVSStream(t *testing.T) {
+	o := flowtabletest.Start(t)
+	in := connect(t, o)
+	ctx := context.Background()
+	d := flowtable.NewDesired(nil)
+	if !in.Stream(d) {
+		t.Fatal("the connection takes no stream")
+	}
+	feed := func() {
+		t.Helper()
+		if err := in.Feed(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Set("b", parse(t, "cookie=0x1,table=8,priority=100,reg15=0x1 actions=resubmit(,9)"))
+	d.Set("b2", parse(t, "cookie=0x1,table=8,priority=100,reg15=0x2 actions=resubmit(,9)"))
+	d.Set("c", parse(t, "table=8,priority=100,reg15=0x3 actions=resubmit(,9)"))
+	feed()
+	d.Set("a", parse(t, "cookie=0x1,table=8,priority=100,reg15=0x1 actions=resubmit(,10)")) // a wins
+	d.Set("b2", parse(t, "cookie=0x2,table=8,priority=100,reg15=0x2 actions=resubmit(,9)"))
+	d.Remove("c")
+	d.SetGroups("lb", []flowtable.Group{{ID: 9, Type: openflow.GroupTypeSelect, Buckets: []openflow.Bucket{
+		{ID: 0, Weight: 100, Actions: []openflow.Action{openflow.ResubmitTable(14)}}}}})
+	d.Set("lb", parse(t, "table=13,priority=100,ip actions=group:9"))
+	feed()
+	if got := o.DumpFlows(); len(got) != 0 {
+		t.Fatalf("br-int shows flows before the commit: %q", got)
+	}
+	st := install(t, in, d)
+	if st.Rejected != 0 || st.GroupsAdded != 1 {
+		t.Fatalf("install: %+v", st)
+	}
+	if diff := cmp.Diff(rendered(d), o.DumpFlows()); diff != "" {
+		t.Fatalf("br-int differs from the desired table (-desired +br-int):\n%s", diff)
+	}
+	if fresh := connect(t, o); !install(t, fresh, d).Empty() {
+		t.Errorf("a fresh installer finds br-int different from the streamed table")
 	}
 }

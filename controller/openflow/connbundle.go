@@ -90,6 +90,34 @@ func (c *Conn) BundleFunc(ctx context.Context, id uint32, n int, msg func(i int)
 	if n < 0 || n > math.MaxInt32 {
 		return fmt.Errorf("bundle of %d messages", n)
 	}
+	s, err := c.OpenBundle(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.Add(ctx, n, msg); err != nil {
+		s.close()
+		return err
+	}
+	return s.Commit(ctx, msg)
+}
+
+// BundleStream is an atomic, ordered bundle open on the switch whose
+// messages go out in parts (Add) while the caller is still working out
+// the rest, and apply together at Commit: the switch parses each part
+// as it comes, in the meantime. Its methods are for one goroutine.
+type BundleStream struct {
+	c     *Conn
+	id    uint32
+	flags uint16
+	open  func(context.Context) error // waits for the open's answer
+	parts []*openBundle
+	n     int // messages added
+	done  bool
+}
+
+// OpenBundle opens bundle id for messages sent in parts. The caller
+// must Commit or Discard it.
+func (c *Conn) OpenBundle(ctx context.Context, id uint32) (*BundleStream, error) {
 	flags := uint16(BundleAtomic | BundleOrdered)
 	// The open goes out with the adds and the commit right behind it:
 	// the switch handles them in order, and its answer to the open is
@@ -97,40 +125,101 @@ func (c *Conn) BundleFunc(ctx context.Context, id uint32, n int, msg func(i int)
 	// main loop one round trip instead of two.
 	open, err := c.startControl(ctx, id, BundleOpenRequest, flags)
 	if err != nil {
-		return fmt.Errorf("bundle open: %w", err)
+		return nil, fmt.Errorf("bundle open: %w", err)
 	}
-	ob, err := c.openBundle(n)
+	return &BundleStream{c: c, id: id, flags: flags, open: open}, nil
+}
+
+// Len is the number of messages added so far.
+func (s *BundleStream) Len() int { return s.n }
+
+// Add sends n more messages that msg builds one at a time, as
+// BundleFunc does; the indexes msg is given start at 0 in each Add.
+func (s *BundleStream) Add(ctx context.Context, n int, msg func(i int) (Message, error)) error {
+	if s.done {
+		return errors.New("bundle add: bundle committed or discarded")
+	}
+	if n < 0 || s.n+n > math.MaxInt32 {
+		return fmt.Errorf("bundle of %d messages", s.n+n)
+	}
+	if n == 0 {
+		return nil
+	}
+	ob, err := s.c.openBundle(n)
 	if err != nil {
 		return err
 	}
-	closed := false
-	defer func() {
-		if !closed {
-			c.closeBundle(ob)
-		}
-	}()
-	if err := c.bundleAdds(ctx, ob, id, flags, n, msg); err != nil {
-		return err
+	s.parts = append(s.parts, ob)
+	s.n += n
+	return s.c.bundleAdds(ctx, ob, s.id, s.flags, n, msg)
+}
+
+// Commit applies every message added, in order, or none. If the
+// switch refused one, the error is a BundleMessageError whose Index
+// counts the messages of every Add; its Message is what msg (nil: none)
+// builds again for that index.
+func (s *BundleStream) Commit(ctx context.Context, msg func(i int) (Message, error)) error {
+	if s.done {
+		return errors.New("bundle commit: bundle committed or discarded")
 	}
-	commitErr := c.bundleControl(ctx, id, BundleCommitRequest, flags)
+	commitErr := s.c.bundleControl(ctx, s.id, BundleCommitRequest, s.flags)
+	return s.finish(ctx, commitErr, msg)
+}
+
+// Discard drops the bundle: the switch applies none of it.
+func (s *BundleStream) Discard(ctx context.Context) error {
+	if s.done {
+		return nil
+	}
+	err := s.c.bundleControl(ctx, s.id, BundleDiscardRequest, s.flags)
+	if ferr := s.finish(ctx, err, nil); ferr != nil && err == nil {
+		var be *BundleMessageError
+		if !errors.As(ferr, &be) { // a refused add matters to no one now
+			err = ferr
+		}
+	}
+	return err
+}
+
+// finish reads the open's answer after the commit's or the discard's
+// and returns the first refusal of an add, or ctlErr.
+func (s *BundleStream) finish(ctx context.Context, ctlErr error, msg func(i int) (Message, error)) error {
 	// The switch answers in order, so the open's answer and any error
 	// for an add have arrived before the commit reply (or before the
 	// connection closed).
-	if err := open(ctx); err != nil {
-		return fmt.Errorf("bundle open: %w", err)
+	openErr := s.open(ctx)
+	first, ferr := s.close()
+	if openErr != nil {
+		return fmt.Errorf("bundle open: %w", openErr)
 	}
-	closed = true
-	if i, e := c.closeBundle(ob); e != nil {
-		m, err := msg(i)
-		if err != nil {
-			m = nil
+	if ferr != nil {
+		var m Message
+		if msg != nil {
+			if mm, err := msg(first); err == nil {
+				m = mm
+			}
 		}
-		return &BundleMessageError{Index: i, Message: m, Err: e}
+		return &BundleMessageError{Index: first, Message: m, Err: ferr}
 	}
-	if commitErr != nil {
-		return fmt.Errorf("bundle commit: %w", commitErr)
+	if ctlErr != nil {
+		return fmt.Errorf("bundle commit: %w", ctlErr)
 	}
 	return nil
+}
+
+// close stops routing the switch's errors to the bundle's parts and
+// returns the first refusal among them, by index over all parts.
+func (s *BundleStream) close() (int, *Error) {
+	s.done = true
+	first, off := -1, 0
+	var ferr *Error
+	for _, ob := range s.parts {
+		if i, e := s.c.closeBundle(ob); e != nil && first < 0 {
+			first, ferr = off+i, e
+		}
+		off += int(ob.n)
+	}
+	return first, ferr
 }
 
 // bundleAdds sends the n adds of ob, batched into large writes.
