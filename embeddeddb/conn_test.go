@@ -25,7 +25,7 @@ func leftovers(s *Server) string {
 	s.mu.Unlock()
 	for name, d := range s.dbs {
 		d.mu.Lock()
-		if n := len(d.monitors); n > 0 {
+		if n := d.monitors.len(); n > 0 {
 			fmt.Fprintf(&b, "%s: %d monitors; ", name, n)
 		}
 		if n := len(d.waiting); n > 0 {

@@ -55,8 +55,7 @@ func (s *Server) convertDB(d *dbState, schema *database.Schema, raw []byte) erro
 	d.schemaJSON = schema.CanonicalJSON()
 	d.history, d.historyRows = nil, 0
 	d.lastTxnID = d.db.NewUUID()
-	for m := range d.monitors {
-		delete(d.monitors, m)
+	for _, m := range d.monitors.takeAll() {
 		if m.c.dbChangeAware {
 			b := append([]byte(`{"id":null,"method":"monitor_canceled","params":[`), m.id...)
 			m.c.send(append(b, "]}"...))

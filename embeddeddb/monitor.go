@@ -31,6 +31,10 @@ type monitor struct {
 	tables  []*tableMonitor
 	byTable map[*database.Table]*tableMonitor
 	sig     string // identical signatures share encoded updates
+	// shape is the group of d.monitors holding the monitor, nil when
+	// it is in none; slot is its index there.
+	shape *monitorShape
+	slot  int
 	// head starts every notification (method and monitor id). It is
 	// replaced, never modified, since queued messages share it.
 	head []byte
@@ -92,7 +96,7 @@ func (c *conn) monitor(req *request) {
 	}
 	d.mu.Lock()
 	result := m.initialReply(lastID)
-	d.monitors[m] = struct{}{}
+	d.monitors.add(m)
 	c.monitors[string(monID)] = m
 	c.replyParts(req.id, result)
 	d.mu.Unlock()

@@ -325,3 +325,34 @@ func TestLargeInitialReply(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestSharedShapeSplitsAndJoins: monitors of one shape share their
+// updates until one changes its condition, which then gets only what
+// its new condition selects while the others keep getting everything;
+// a monitor cancelled gets nothing more, and one opened later with the
+// same shape joins the others.
+func TestSharedShapeSplitsAndJoins(t *testing.T) {
+	ts := startServer(t, "")
+	c1, c2, c3, w := ts.dialNB(t), ts.dialNB(t), ts.dialNB(t), ts.dialNB(t)
+	req := raw(`{"Logical_Switch":[{"columns":["name"],"where":[true]}]}`)
+	for _, c := range []*ovsdbtest.Client{c1, c2} {
+		ok(t, c.Call("monitor_cond", nbName, "m", req))
+	}
+	ok(t, c1.Call("monitor_cond_change", "m", "only-b", raw(`{"Logical_Switch":[{"where":[["name","==","b"]]}]}`)))
+	a := addSwitch(t, w, "a")
+	b := addSwitch(t, w, "b")
+	checkUpdate(t, c1, "update2", `"only-b"`, `{"Logical_Switch":{%q:{"insert":{"name":"b"}}}}`, b)
+	c1.ExpectNone(quiet)
+	checkUpdate(t, c2, "update2", `"m"`, `{"Logical_Switch":{%q:{"insert":{"name":"a"}}}}`, a)
+	checkUpdate(t, c2, "update2", `"m"`, `{"Logical_Switch":{%q:{"insert":{"name":"b"}}}}`, b)
+
+	// c1 goes back to c2's shape, under a new id; c2 leaves; c3 joins.
+	ok(t, c1.Call("monitor_cond_change", "only-b", "all", raw(`{"Logical_Switch":[{"where":[true]}]}`)))
+	checkUpdate(t, c1, "update2", `"all"`, `{"Logical_Switch":{%q:{"insert":{"name":"a"}}}}`, a)
+	ok(t, c2.Call("monitor_cancel", "m"))
+	ok(t, c3.Call("monitor_cond", nbName, "m", req))
+	cc := addSwitch(t, w, "c")
+	checkUpdate(t, c1, "update2", `"all"`, `{"Logical_Switch":{%q:{"insert":{"name":"c"}}}}`, cc)
+	checkUpdate(t, c3, "update2", `"m"`, `{"Logical_Switch":{%q:{"insert":{"name":"c"}}}}`, cc)
+	c2.ExpectNone(quiet)
+}

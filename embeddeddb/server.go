@@ -31,7 +31,7 @@ type dbState struct {
 	mu          sync.Mutex // serialises transactions, monitors and the history
 	db          *database.Database
 	file        *ovsdbfile.Log // nil for _Server
-	monitors    map[*monitor]struct{}
+	monitors    monitorSet
 	history     []*database.Commit
 	historyRows int
 	lastTxnID   string
@@ -208,7 +208,9 @@ func (s *Server) dropConn(c *conn) {
 	for _, d := range s.dbs {
 		d.mu.Lock()
 		for _, m := range c.monitors {
-			delete(d.monitors, m)
+			if m.d == d {
+				d.monitors.remove(m)
+			}
 		}
 		d.dropWaitingLocked(c)
 		d.mu.Unlock()
@@ -225,7 +227,7 @@ func (s *Server) initServerDB() error {
 		return fmt.Errorf("_Server schema: %w", err)
 	}
 	d := &dbState{name: "_Server", schemaJSON: schema.CanonicalJSON(),
-		db: database.New(schema), monitors: map[*monitor]struct{}{}, lastTxnID: database.ZeroUUID}
+		db: database.New(schema), lastTxnID: database.ZeroUUID}
 	d.db.SetReserved(true)
 	s.dbs["_Server"] = d
 	s.serverID = d.db.NewUUID()

@@ -31,7 +31,7 @@ func openDB(path string, schemaRaw []byte, log *slog.Logger) (*dbState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded schema: %w", err)
 	}
-	d := &dbState{name: schema.Name, schemaJSON: schema.CanonicalJSON(), monitors: map[*monitor]struct{}{},
+	d := &dbState{name: schema.Name, schemaJSON: schema.CanonicalJSON(),
 		lastTxnID: database.ZeroUUID}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		d.file, err = ovsdbfile.Create(path, schemaRaw, log)

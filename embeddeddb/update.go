@@ -26,30 +26,24 @@ func (d *dbState) publishLocked(commit *database.Commit) {
 		d.history = d.history[1:]
 	}
 	d.lastTxnID = commit.ID
-	if len(d.monitors) == 0 {
-		return
-	}
-	cache := map[string][]byte{}
 	var txnPart []byte // update3's transaction id, encoded once
-	for m := range d.monitors {
-		body, ok := cache[m.sig]
-		if !ok {
-			body = m.appendChanges(nil, commit.Tables, false)
-			cache[m.sig] = body
-		}
+	for _, sh := range d.monitors.shapes {
+		body := sh.members[0].appendChanges(nil, commit.Tables, false)
 		if len(body) == 0 {
-			continue
+			continue // nothing in the commit concerns this shape
 		}
-		if m.version == 3 && txnPart == nil {
+		if sh.members[0].version == 3 && txnPart == nil {
 			txnPart = append(ovsjson.AppendString(nil, commit.ID), ',')
 		}
 		// The encoded body is shared by every client: joined with the
 		// monitor's head in d.sendBuf for one send(2), and queued as it
 		// is, never copied, when the socket is full.
-		if m.version == 3 {
-			m.c.sendJoined(&d.sendBuf, m.head, txnPart, body, notificationEnd)
-		} else {
-			m.c.sendJoined(&d.sendBuf, m.head, body, notificationEnd)
+		for _, m := range sh.members {
+			if m.version == 3 {
+				m.c.sendJoined(&d.sendBuf, m.head, txnPart, body, notificationEnd)
+			} else {
+				m.c.sendJoined(&d.sendBuf, m.head, body, notificationEnd)
+			}
 		}
 	}
 }
@@ -296,7 +290,14 @@ func (c *conn) monitorCondChange(req *request) {
 	delete(c.monitors, string(oldID))
 	m.id = newID
 	c.monitors[string(newID)] = m
+	// Its shape changes: it moves to its new group (unless an online
+	// conversion canceled it).
+	listed := m.shape != nil
+	d.monitors.remove(m)
 	m.computeSig()
+	if listed {
+		d.monitors.add(m)
+	}
 	// ovsdb-server sends the rows entering and leaving the view first.
 	if body := m.appendChanges(nil, changes, true); len(body) > 0 {
 		c.send(m.notification(body, d.lastTxnID))
@@ -385,7 +386,7 @@ func (c *conn) monitorCancel(req *request) {
 		return
 	}
 	m.d.mu.Lock()
-	delete(m.d.monitors, m)
+	m.d.monitors.remove(m)
 	delete(c.monitors, string(id))
 	c.reply(req.id, []byte("{}"))
 	m.d.mu.Unlock()
