@@ -54,6 +54,8 @@ type conn struct {
 	wake    chan struct{}
 	// vparts, vlen and vwritten carry writevNowLocked's arguments and
 	// result through writevFn.
+	// joinBuf is where replyDirect's parts are joined (sendJoined).
+	joinBuf  []byte
 	vparts   [maxParts][]byte
 	vlen     int
 	vwritten int
@@ -181,15 +183,21 @@ func (c *conn) sendParts(parts ...[]byte) {
 	c.queuePartsLocked(parts)
 }
 
-// sendJoined is sendParts for a message that many clients are sent (a
-// monitor update): a client served by an event loop, with nothing
-// queued, is sent the parts joined in *scratch with one send(2), which
-// costs the kernel about a fifth less than a writev(2) of the parts (no
-// iovec to import, no file-level checks). What the socket does not take
-// at once is queued as the rest of the parts, which stay shared, so
-// *scratch may be reused once this returns. The caller owns *scratch.
+// sendJoined is sendParts for a small message (a monitor update, a
+// reply): a client served by an event loop, with nothing queued, is sent
+// the parts joined in *scratch with one send(2), which costs the kernel
+// about a fifth less than a writev(2) of the parts (no iovec to import,
+// no file-level checks). What the socket does not take at once is queued
+// as the rest of the parts, which stay shared, so *scratch may be reused
+// once this returns. *scratch is the caller's, or guarded by c.mu.
+// Messages over maxJoined go as parts, so that no scratch buffer grows
+// past it.
 func (c *conn) sendJoined(scratch *[]byte, parts ...[]byte) {
-	if c.ev == nil {
+	size := 0
+	for _, p := range parts {
+		size += len(p)
+	}
+	if c.ev == nil || size > maxJoined {
 		c.sendParts(parts...)
 		return
 	}
@@ -212,6 +220,9 @@ func (c *conn) sendJoined(scratch *[]byte, parts ...[]byte) {
 	}
 	c.queuePartsLocked(parts)
 }
+
+// maxJoined is the largest message sendJoined copies into one buffer.
+const maxJoined = 4 << 10
 
 // queuePartsLocked queues what is left of a message, or disconnects a
 // client whose backlog is full. c.mu is held.

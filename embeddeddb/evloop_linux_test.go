@@ -442,7 +442,9 @@ func TestLoopWritesQuietRecords(t *testing.T) {
 // TestPartialSendsKeepUpdatesWhole: an update that one client's socket
 // takes only in part is finished later from the shared parts, while the
 // same commit goes on to another client whose message differs (another
-// monitor id); both get every update whole, in commit order.
+// monitor id); both get every update whole, in commit order. The updates
+// are small enough to be joined into one buffer for their send (under
+// maxJoined) and, in all, far more than the lagging socket holds.
 func TestPartialSendsKeepUpdatesWhole(t *testing.T) {
 	ts := startServer(t, "")
 	ids := []string{`"lag"`, `"a-much-longer-monitor-id-for-the-reader"`}
@@ -459,17 +461,16 @@ func TestPartialSendsKeepUpdatesWhole(t *testing.T) {
 		}
 		socks = append(socks, c)
 	}
-	const commits = 8
+	const commits = 400 // of about 3 KB: 1.2 MB
 	// The reader reads as updates come; the other reads once all are sent.
 	readerDone := make(chan error, 1)
 	go func() { readerDone <- readUpdates(socks[1], ids[1], commits) }()
 	writer := ts.dialNB(t)
 	for n := range commits {
-		// Larger than a unix socket takes at once, and different in
-		// every commit, so that a cut-off message finished with another
-		// one's bytes shows.
-		pad := strings.Repeat(string(rune('a'+n)), 300<<10)
-		transact(t, writer, fmt.Sprintf(`[{"op":"insert","table":"Logical_Switch","row":{"name":"sw%d","external_ids":["map",[["pad",%q]]]}}]`, n, pad))
+		transact(t, writer, fmt.Sprintf(`[{"op":"insert","table":"Logical_Switch","row":{"name":"sw%d","external_ids":["map",[["pad",%q]]]}}]`, n, updatePad(n)))
+	}
+	if queued := slowQueue(ts.Server); queued == 0 {
+		t.Error("the lagging client's socket took every update: nothing was cut")
 	}
 	if err := readUpdates(socks[0], ids[0], commits); err != nil {
 		t.Errorf("lagging client: %v", err)
@@ -479,9 +480,14 @@ func TestPartialSendsKeepUpdatesWhole(t *testing.T) {
 	}
 }
 
+// updatePad is the k-th update's pad: different in every commit, so
+// that a cut-off message finished with another one's bytes shows.
+func updatePad(k int) string {
+	return fmt.Sprintf("%d-", k) + strings.Repeat(string(rune('a'+k%26)), 3000)
+}
+
 // readUpdates reads a monitor's reply and then n update2 notifications
-// for monitor id, the k-th inserting switch "swk" with a pad of letter
-// 'a'+k.
+// for monitor id, the k-th inserting switch "swk" with updatePad(k).
 func readUpdates(c net.Conn, id string, n int) error {
 	c.SetReadDeadline(time.Now().Add(ovsdbtest.DefaultTimeout))
 	sp := newSplitter(c)
@@ -512,7 +518,7 @@ func readUpdates(c net.Conn, id string, n int) error {
 		if err := json.Unmarshal(u.Params[1], &rows); err != nil || len(rows["Logical_Switch"]) != 1 {
 			return fmt.Errorf("update %d: %d rows (%v), want 1", k, len(rows["Logical_Switch"]), err)
 		}
-		pad := strings.Repeat(string(rune('a'+k)), 300<<10)
+		pad := updatePad(k)
 		for _, r := range rows["Logical_Switch"] {
 			if want := fmt.Sprintf("sw%d", k); r.Insert.Name != want || !strings.Contains(fmt.Sprint(r.Insert.ExternalIDs), pad) {
 				return fmt.Errorf("update %d: row %q (pad intact: %v), want %q", k, r.Insert.Name,

@@ -54,9 +54,9 @@ func (c *conn) reply(id, result []byte) { c.send(appendReply(nil, id, result)) }
 // callers that hold no lock: the write may block on a slow client.
 func (c *conn) replyDirect(id, result []byte) {
 	if c.ev != nil {
-		// Written as it is, with no copy into one buffer: id and result
-		// are never modified after this.
-		c.sendParts(replyOpen, id, replyMid, result, replyClose)
+		// id and result are never modified after this: a part of the
+		// reply the socket does not take is queued as it is.
+		c.sendJoined(&c.joinBuf, replyOpen, id, replyMid, result, replyClose)
 		return
 	}
 	c.sendDirect(appendReply(nil, id, result))
