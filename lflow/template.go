@@ -20,6 +20,15 @@ import (
 // later matches get it with their own parameters' matches put in. Every
 // other constant is part of what identifies the shape.
 //
+// A set "field == {c1, c2, ...}" (not negated) whose field appears
+// nowhere else is a parameter too, each constant in its own place:
+// its matches become one dimension (or are multiplied into the terms)
+// and never merge with, contradict or imply another, so the normal form
+// of a shape with the same number of constants is the same with the
+// other constants put in. ovn-northd writes one such match per router
+// port (ip6.dst == {<LLA>, <solicited-node address>} for ND), which
+// otherwise were each a shape of their own.
+//
 // A Normalizer is not safe for concurrent use.
 type Normalizer struct {
 	syms      Symtab
@@ -40,14 +49,18 @@ const (
 	// set is its own shape, which would only keep a large normal form
 	// alive after its set changed.
 	maxShapeKey = 4096
+	// maxSetParam bounds the sets that are parameters: finding where
+	// each constant sits takes time in the square of their number, and
+	// a large set is better its own shape (see maxShapeKey).
+	maxSetParam = 8
 )
 
-// cand is a candidate parameter: the value of a positive comparison of
-// a field with one constant.
+// cand is a candidate parameter: the values of a positive comparison of
+// a field with one constant or with a set of them.
 type cand struct {
 	field      *Symbol // the field the compared symbol lives in
 	off, width int
-	value      Const
+	values     []Const // one, or a set's
 }
 
 // template is a shape: which candidates are parameters, and the normal
@@ -58,11 +71,11 @@ type template struct {
 }
 
 // variant is the normal form of a shape and where each parameter's
-// match sits in it.
+// matches sit in it.
 type variant struct {
 	terms     []Term
 	err       error
-	positions [][]position // per parameter
+	positions [][]position // per parameter and value, in order
 }
 
 // position is where a match sits in a []Term: Terms[term].Conj[index]
@@ -103,7 +116,9 @@ func (n *Normalizer) Normalize(e Expr) ([]Term, error) {
 	n.key = n.key[:0]
 	for i, c := range n.cands {
 		if !t.param[i] {
-			n.key = appendConst(n.key, c.value)
+			for _, v := range c.values {
+				n.key = appendConst(n.key, v)
+			}
 		}
 	}
 	v, ok := t.variants[string(n.key)]
@@ -152,9 +167,9 @@ func (n *Normalizer) shape(e Expr, neg bool) {
 		n.key = binary.AppendUvarint(n.key, uint64(e.Field.Hi))
 		n.key = append(n.key, byte(e.Op))
 		n.key = binary.AppendUvarint(n.key, uint64(len(e.Values)))
-		if e.Op == Eq && len(e.Values) == 1 && !neg {
+		if e.Op == Eq && len(e.Values) > 0 && len(e.Values) <= maxSetParam && !neg {
 			base, off, _ := n.syms.Base(e.Field.Sym)
-			n.cands = append(n.cands, cand{field: base, off: off + e.Field.Lo, width: e.Field.Width(), value: e.Values[0]})
+			n.cands = append(n.cands, cand{field: base, off: off + e.Field.Lo, width: e.Field.Width(), values: e.Values})
 			n.key = append(n.key, '?')
 			return
 		}
@@ -187,15 +202,30 @@ func appendConst(b []byte, c Const) []byte {
 }
 
 // params decides which candidates are parameters: those whose field
-// has exactly one match in the lowered expression, their own.
+// has no match in the lowered expression but their own, and whose
+// constants give distinct matches (so that each one's place in the
+// normal form can be found).
 func (n *Normalizer) params(b bexpr) []bool {
 	count := map[*Symbol]int{}
 	countFields(b, count)
 	out := make([]bool, len(n.cands))
 	for i, c := range n.cands {
-		out[i] = count[c.field] == 1
+		out[i] = count[c.field] == len(c.values) && c.distinct()
 	}
 	return out
+}
+
+// distinct reports whether c's constants give distinct matches.
+func (c cand) distinct() bool {
+	for i := 1; i < len(c.values); i++ {
+		mi := eqMatch(c.field, c.off, c.width, c.values[i])
+		for j := range i {
+			if eqMatch(c.field, c.off, c.width, c.values[j]) == mi {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func countFields(b bexpr, count map[*Symbol]int) {
@@ -238,26 +268,33 @@ func (n *Normalizer) variant(e Expr, b bexpr, t *template) *variant {
 		if !t.param[i] {
 			continue
 		}
-		var ps []position
-		for ti, term := range terms {
-			for k, m := range term.Conj {
-				if m.Field == c.field {
-					ps = append(ps, position{ti, -1, 0, k})
-				}
+		for _, val := range c.values {
+			v.positions = append(v.positions, positionsOf(terms, eqMatch(c.field, c.off, c.width, val)))
+		}
+	}
+	return v
+}
+
+// positionsOf returns where match m sits in terms.
+func positionsOf(terms []Term, m Match) []position {
+	var ps []position
+	for ti, term := range terms {
+		for k, x := range term.Conj {
+			if x == m {
+				ps = append(ps, position{ti, -1, 0, k})
 			}
-			for d, dim := range term.Dims {
-				for a, alt := range dim {
-					for k, m := range alt {
-						if m.Field == c.field {
-							ps = append(ps, position{ti, d, a, k})
-						}
+		}
+		for d, dim := range term.Dims {
+			for a, alt := range dim {
+				for k, x := range alt {
+					if x == m {
+						ps = append(ps, position{ti, d, a, k})
 					}
 				}
 			}
 		}
-		v.positions = append(v.positions, ps)
 	}
-	return v
+	return ps
 }
 
 // substitute returns the variant's terms with the parameters of the
@@ -270,21 +307,23 @@ func (n *Normalizer) substitute(v *variant, t *template) ([]Term, error) {
 		if !t.param[i] {
 			continue
 		}
-		ps := v.positions[p]
-		p++
-		if len(ps) == 0 {
-			continue
-		}
-		m := eqMatch(c.field, c.off, c.width, c.value)
-		first := ps[0]
-		if v.terms[first.term].match(first) == m {
-			continue // the same value as the first match's
-		}
-		if out == nil {
-			out = slices.Clone(v.terms)
-		}
-		for _, pos := range ps {
-			out[pos.term].set(pos, m)
+		for _, val := range c.values {
+			ps := v.positions[p]
+			p++
+			if len(ps) == 0 {
+				continue
+			}
+			m := eqMatch(c.field, c.off, c.width, val)
+			first := ps[0]
+			if v.terms[first.term].match(first) == m {
+				continue // the same value as the first match's
+			}
+			if out == nil {
+				out = slices.Clone(v.terms)
+			}
+			for _, pos := range ps {
+				out[pos.term].set(pos, m)
+			}
 		}
 	}
 	if out == nil {

@@ -24,8 +24,11 @@ func checkNormalizer(t *testing.T, n *Normalizer, matches []string, sets Sets) {
 
 // TestNormalizerShapes runs matches of one shape after another, where
 // a constant is a parameter and where it must not be (the field is
-// tested twice, negated, relational, in a set, a slice of a register
-// another comparison also tests, a mask, a contradiction).
+// tested twice, negated, relational, a slice of a register another
+// comparison also tests, a mask, a contradiction), and sets of
+// constants as parameters (repeated constants, masks, in a
+// disjunction, two in one match, a set that overlaps another test of
+// its field).
 func TestNormalizerShapes(t *testing.T) {
 	n := NewNormalizer(Symbols)
 	checkNormalizer(t, n, []string{
@@ -69,6 +72,22 @@ func TestNormalizerShapes(t *testing.T) {
 		`arp.tpa == 10.0.0.6 && arp.op == 2 && inport == "b"`,
 		`nd_ns && ip6.dst == {fe80::1, ff02::1:ff00:1} && nd.target == fe80::1`,
 		`nd_ns && ip6.dst == {fe80::2, ff02::1:ff00:2} && nd.target == fe80::2`,
+		`nd_ns && ip6.dst == {fe80::3, fe80::3} && nd.target == fe80::3`,
+		`nd_ns && ip6.dst == {fe80::4, ff02::1:ff00:4, ff02::1} && nd.target == fe80::4`,
+		`ip4.src == {10.0.0.0/8, 10.1.0.1} && reg9[0] == 0`,
+		`ip4.src == {10.0.0.1, 10.0.0.0/8} && reg9[0] == 1`,
+		`ip4.src == {10.2.0.1, 10.2.0.255} && ip4.src == 10.2.0.1`,
+		`ip4.src == {10.3.0.1, 10.3.0.255} && ip4.src == 10.3.0.9`,
+		`(ip4.src == {1.1.1.1, 1.1.1.2} || ip6.src == ::1) && tcp.src == 5`,
+		`(ip4.src == {1.1.1.3, 1.1.1.4} || ip6.src == ::1) && tcp.src == 5`,
+		`(ip4.src == {1.1.1.3, 1.1.1.3} || ip6.src == ::2) && tcp.src == 6`,
+		`outport == {"p1", "p2"} && ip4.dst == {1.1.1.1, 1.1.1.2}`,
+		`outport == {"p3", "p4"} && ip4.dst == {1.1.1.3, 1.1.1.4}`,
+		`outport == {"p4", "p3"} && ip4.dst == {1.1.1.3, 1.1.1.3}`,
+		`tcp.dst == {80, 443} && tcp.src == {1, 2}`,
+		`tcp.dst == {81, 444} && tcp.src == {3, 3}`,
+		`!(tcp.dst == {80, 443}) && ip4`,
+		`!(tcp.dst == {81, 444}) && ip4`,
 		`ip4.dst == $as && tcp.dst == 1`,
 		`ip4.dst == $one && tcp.dst == 2`,
 		`ip4.dst == $none && tcp.dst == 3`,
