@@ -12,36 +12,37 @@ type parser struct {
 	i    int
 	syms Symtab
 	sets Sets
-	buf  *[]Token // where toks came from, for release
 }
 
-// tokenBufs recycles token slices: the parser copies what it keeps out
-// of its tokens, so a slice can serve the next parse once release
-// returns it, and lexing no longer allocates one per text.
-var tokenBufs = sync.Pool{New: func() any { return new([]Token) }}
+// parsers recycles parsers with their token slices: a parser copies
+// what it keeps out of its tokens, so both can serve the next parse
+// once release returns them, and a parse allocates neither (a full
+// compile of the controller's SB parses some 100,000 texts).
+var parsers = sync.Pool{New: func() any { return new(parser) }}
 
 // maxPooledTokens bounds the slices kept for reuse, so that one huge
 // text does not pin a huge buffer.
 const maxPooledTokens = 1024
 
 func newParser(s string, syms Symtab, sets Sets) (*parser, error) {
-	buf := tokenBufs.Get().(*[]Token)
-	toks, err := lexInto((*buf)[:0], s)
+	p := parsers.Get().(*parser)
+	toks, err := lexInto(p.toks[:0], s)
+	p.toks, p.i, p.syms, p.sets = toks, 0, syms, sets
 	if err != nil {
-		tokenBufs.Put(buf)
+		p.release()
 		return nil, err
 	}
-	return &parser{toks: toks, syms: syms, sets: sets, buf: buf}, nil
+	return p, nil
 }
 
-// release hands the token slice back; p must not be used afterwards.
+// release hands the parser back; p must not be used afterwards.
 func (p *parser) release() {
-	if cap(p.toks) <= maxPooledTokens {
-		clear(p.toks) // drop the strings they refer to
-		*p.buf = p.toks[:0]
-		tokenBufs.Put(p.buf)
+	clear(p.toks) // drop the strings they refer to
+	if cap(p.toks) > maxPooledTokens {
+		p.toks = nil
 	}
-	p.toks, p.buf = nil, nil
+	p.toks, p.syms, p.sets = p.toks[:0], nil, nil
+	parsers.Put(p)
 }
 
 func (p *parser) peek() Token { return p.toks[p.i] }
