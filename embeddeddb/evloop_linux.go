@@ -658,7 +658,7 @@ func (e *evConn) shutdownLocked() {
 func (e *evConn) flushLocked() {
 	c := e.c
 	for len(c.queue) > 0 {
-		parts := c.queue[:min(len(c.queue), maxParts)]
+		parts := c.queue[:min(len(c.queue), maxFlushParts)]
 		n := e.writevLocked(parts)
 		if n == 0 {
 			break

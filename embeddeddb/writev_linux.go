@@ -8,16 +8,25 @@ import (
 // maxParts bounds the pieces of one vectored message.
 const maxParts = 8
 
+// maxFlushParts bounds the pieces one writev(2) takes from a client's
+// queue: a client that lags gets many queued updates (four pieces each)
+// written at once.
+const maxFlushParts = 64
+
 // writev writes parts with one writev(2) on the non-blocking socket fd and
-// returns how many bytes went. Empty parts are skipped. The socket never
+// returns how many bytes went. Empty parts are skipped, and parts past
+// maxFlushParts are left for the next call. The socket never
 // blocks, so the call is a raw one: the scheduler is not told of it (see
 // rawRead).
 func writev(fd uintptr, parts [][]byte) (int, error) {
-	var iov [maxParts]syscall.Iovec
+	var iov [maxFlushParts]syscall.Iovec
 	n := 0
 	for _, p := range parts {
 		if len(p) == 0 {
 			continue
+		}
+		if n == len(iov) {
+			break
 		}
 		iov[n].Base = &p[0]
 		iov[n].SetLen(len(p))
