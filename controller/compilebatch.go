@@ -124,6 +124,9 @@ func (b *compileBatch) apply(r compileResult) {
 	}
 	b.l.desired.Set(r.unit, flows)
 	b.l.setRefs(r.unit, refKeys(r.refs))
+	if b.l.feed != nil {
+		b.l.feed()
+	}
 }
 
 // compileInput is what the compiler reads of lf.

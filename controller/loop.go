@@ -65,9 +65,14 @@ type loop struct {
 	inst     *flowtable.Installer
 	desired  *flowtable.Desired
 	compiler *lflowc.Compiler
+	// feed, while a full compile streams its flows to the switch, is
+	// called after each compiled unit is set in desired.
+	feed func()
 
 	// parallelMin, when set, replaces the constant of that name (tests).
 	parallelMin int
+	// feedMin, when set, replaces the constant of that name (tests).
+	feedMin int
 	// forceParts, when set, loads the SB replica in parts from any
 	// remote (tests; see loadInParts).
 	forceParts bool
@@ -156,6 +161,16 @@ func (l *loop) round(ctx context.Context) error {
 		return nil // connecting; the connection pokes the loop
 	}
 	var rs roundSteps
+	// A stream this round opened and did not install (the round failed
+	// or stopped short of publish) is dropped: the switch applies none
+	// of it.
+	defer func() {
+		if l.inst.Streaming(l.desired) {
+			if err := l.inst.Abort(ctx); err != nil {
+				l.c.log.Warn("drop streamed flows", "err", err)
+			}
+		}
+	}()
 	for pass := 0; ; pass++ {
 		if done, err := l.update(ctx, sb, rep, &rs); err != nil || !done {
 			return err
@@ -228,7 +243,9 @@ func (l *loop) update(ctx context.Context, sb client.Client, rep *sbreplica.Repl
 	if p := l.pendSB.summary(); p != "" {
 		rs.pending = strings.TrimSpace(rs.pending + " " + p)
 	}
+	l.startStream(ctx, st)
 	l.updateView(src, st)
+	l.feed = nil
 	if first {
 		rs.phys = time.Now()
 	}
@@ -407,9 +424,10 @@ func (l *loop) takeSBChanges(sb client.Client) {
 // or a new chassis name loads it anew) and recompiles what they and the
 // chassis state's changes invalidate.
 func (l *loop) updateView(src sbSource, st *chassis.State) {
+	full := l.needsLoad(st)
 	cs := l.pendSB
 	l.pendSB = changeSet{}
-	if l.view == nil || cs.Full || l.view.chassis != st.Chassis {
+	if full {
 		beginBulkGC()
 		l.view = loadSBView(src, st.Chassis)
 		l.compileLflows(l.view, st, nil)
@@ -432,6 +450,47 @@ func (l *loop) updateView(src sbSource, st *chassis.State) {
 	// one option it reads itself.
 	if cs.has(sbdb.LoadBalancerTable, sbdb.DatapathBindingTable, sbdb.LogicalDPGroupTable) {
 		l.lbDirty = true
+	}
+}
+
+// needsLoad reports whether the next updateView loads the view anew and
+// compiles every lflow.
+func (l *loop) needsLoad(st *chassis.State) bool {
+	return l.view == nil || l.pendSB.Full || l.view.chassis != st.Chassis
+}
+
+// startStream opens a stream of the desired table to the switch when
+// the next updateView compiles every lflow and what it compiles will be
+// installed (the replica's load is whole): its flows go out while it
+// runs (streamFeed), in the bundle the round's publish commits.
+func (l *loop) startStream(ctx context.Context, st *chassis.State) {
+	if l.needsLoad(st) && l.replicaSynced && l.inst.Stream(l.desired) {
+		l.feed = func() { l.streamFeed(ctx) }
+	}
+}
+
+// feedMin is the number of flows set in the desired table from which a
+// full compile sends them to the open bundle (streamFeed): the switch
+// parses each part while the loop compiles the next.
+const feedMin = 4096
+
+// streamFeed sends the flows a full compile has set since the last
+// feed into the bundle open on the switch, once there are feedMin. In
+// the benchmark the switch took 1.6-2.6 s to parse the 203,752 flow
+// mods of the first bundle after a compile of 1.8-5 s, and then 0.4 s
+// to apply them: parsed while the flows compile, most of that is off
+// the start's critical path. A failed feed loses the stream; the
+// install reports why.
+func (l *loop) streamFeed(ctx context.Context) {
+	min := feedMin
+	if l.feedMin > 0 {
+		min = l.feedMin
+	}
+	if l.inst.Pending(l.desired) < min {
+		return
+	}
+	if err := l.inst.Feed(ctx, l.desired); err != nil {
+		l.c.log.Debug("stream flows", "err", err)
 	}
 }
 

@@ -305,6 +305,16 @@ func (cs *claims[K, V]) installed(k K) (V, bool) {
 	return v, ok
 }
 
+// clearInstalled forgets that the switch holds any key's value.
+func (cs *claims[K, V]) clearInstalled() {
+	for k, c := range cs.keys {
+		if c.inst {
+			c.inst = false
+			cs.keys[k] = c
+		}
+	}
+}
+
 // record notes what the switch holds for k: v, or nothing (holds
 // false).
 func (cs *claims[K, V]) record(k K, v V, holds bool) {

@@ -61,6 +61,10 @@ type Installer struct {
 	bundleID       uint32
 	refused        bundle  // the last bundle, when the switch refused it
 	str            *stream // an install sent while its table is built (Stream)
+	// fullStream says a stream began while full: the flows it sent
+	// that the switch did not hold when dumped are recorded in the
+	// desired table, not in dumped (which stays the size of the dump).
+	fullStream bool
 }
 
 // Stats counts what one Install sent.
@@ -121,7 +125,7 @@ func (in *Installer) Sync(ctx context.Context, sw Switch) error {
 	if in.meters, err = dumpMeters(ctx, sw); err != nil {
 		return err
 	}
-	in.synced, in.full = true, true
+	in.synced, in.full, in.fullStream = true, true, false
 	in.log.Info("synced with switch", "flows", len(in.dumped), "groups", len(in.groups), "meters", len(in.meters))
 	return nil
 }
@@ -302,7 +306,7 @@ func (in *Installer) install(ctx context.Context, d *Desired) (Stats, error) {
 	if d != in.d && !in.full {
 		in.adopt(d)
 	}
-	if in.full {
+	if in.full && !in.fullStream {
 		clear(d.flows.was) // what the switch holds is in dumped
 	}
 	flows, allFlows := d.flows.takeDirty()
@@ -344,7 +348,7 @@ func (in *Installer) install(ctx context.Context, d *Desired) (Stats, error) {
 	if err := in.sendMeterMods(ctx, meterDels); err != nil {
 		return Stats{}, fmt.Errorf("install: %w", err)
 	}
-	in.full, in.dumped, in.d = false, nil, d
+	in.full, in.fullStream, in.dumped, in.d = false, false, nil, d
 	return st, nil
 }
 
@@ -392,6 +396,16 @@ func (in *Installer) allKeys(d *Desired) []fkey {
 	for k := range held {
 		if _, ok := d.flows.keys[k]; !ok {
 			keys = append(keys, k)
+		}
+	}
+	if in.fullStream {
+		// And those a stream sent that are no longer desired.
+		for k := range d.flows.was {
+			if _, ok := d.flows.keys[k]; !ok {
+				if _, dumped := in.dumped[k]; !dumped {
+					keys = append(keys, k)
+				}
+			}
 		}
 	}
 	slices.Sort(keys)
@@ -496,6 +510,9 @@ func (in *Installer) diff(d *Desired, keys []fkey, groups map[uint32]struct{}, f
 		var installed bool
 		if full {
 			have, installed = in.dumped[k]
+			if !installed && in.fullStream {
+				have, installed = d.flows.installed(k)
+			}
 		} else {
 			have, installed = d.flows.installed(k)
 		}

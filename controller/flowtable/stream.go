@@ -79,6 +79,13 @@ func (in *Installer) Stream(d *Desired) bool {
 		in.adopt(d)
 	}
 	in.retryRejected(d)
+	if in.full {
+		// dumped is what the switch holds; what the stream sends that
+		// it did not hold is recorded in d from a clean slate.
+		clear(d.flows.was)
+		d.flows.clearInstalled()
+		in.fullStream = true
+	}
 	in.str = &stream{d: d, sw: sw}
 	d.flows.journaling, d.flows.journal = true, nil
 	return true
@@ -119,13 +126,16 @@ func (in *Installer) Feed(ctx context.Context, d *Desired) error {
 	clear(keys[len(out):])
 	b, st := in.diff(d, out, nil, in.full)
 	if in.full {
-		// After a Sync, what the switch holds is read from dumped:
-		// it holds what this bundle sends once it commits.
+		// After a Sync, what the switch holds is read from dumped
+		// first: once the bundle commits, it holds what this part
+		// sends. A flow it did not hold is recorded in d (diff did).
 		for _, k := range b.dels {
 			delete(in.dumped, k)
 		}
 		for _, k := range b.adds {
-			in.dumped[k], _ = d.flows.lookup(k)
+			if _, ok := in.dumped[k]; ok {
+				in.dumped[k], _ = d.flows.lookup(k)
+			}
 		}
 	}
 	s.st.add(st)
