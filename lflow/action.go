@@ -7,10 +7,13 @@ type Action interface{ actionNode() }
 // (integer or string), a field reference, a bare word (verdict=allow), a
 // braced list (dns_server = {8.8.8.8, 8.8.4.4}), or an integer range
 // (the NAT port range in ct_snat(172.16.0.2, 1000-2000)).
+//
+// A range's high end is a pointer: ranges are rare, and an assignment
+// (most actions) holds a Value.
 type Value struct {
 	Kind  ValueKind
-	Const Const // the constant, or a range's low end
-	High  Const // a range's high end
+	Const Const  // the constant, or a range's low end
+	High  *Const // a range's high end
 	Ref   Ref
 	Word  string
 	List  []Value

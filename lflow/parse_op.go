@@ -106,7 +106,8 @@ func (p *parser) value() (Value, error) {
 			return Value{}, p.syntaxError("integer after `-'")
 		}
 		p.next()
-		return Value{Kind: RangeValue, Const: t.Const, High: hi.Const}, nil
+		high := hi.Const
+		return Value{Kind: RangeValue, Const: t.Const, High: &high}, nil
 	case String:
 		p.next()
 		return Value{Kind: ConstValue, Const: StrConst(t.Text)}, nil
