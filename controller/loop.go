@@ -68,6 +68,7 @@ type loop struct {
 	// feed, while a full compile streams its flows to the switch, is
 	// called after each compiled unit is set in desired.
 	feed func()
+	fed  feedStats // since the last install
 
 	// parallelMin, when set, replaces the constant of that name (tests).
 	parallelMin int
@@ -348,12 +349,14 @@ func (l *loop) publish(ctx context.Context, st *chassis.State, tView time.Time, 
 			return fmt.Errorf("install flows: %w", err)
 		}
 		l.installDue = false
+		defer func() { l.fed = feedStats{} }()
 		if n := stats.Added + stats.Modified + stats.Deleted; n >= bulkInstall {
 			// A new view or a switch that lost its flows: how long the
 			// controller took is worth an operator's eye.
 			l.c.log.Info("installed the flow table", "added", stats.Added, "modified", stats.Modified, "deleted", stats.Deleted,
 				"flows", l.desired.Len(), "compile", tInstall.Sub(tView).Round(time.Millisecond),
-				"install", time.Since(tInstall).Round(time.Millisecond))
+				"install", time.Since(tInstall).Round(time.Millisecond), "streamed", l.fed.parts,
+				"stream_wait", l.fed.took.Round(time.Millisecond))
 		} else if n > 0 {
 			l.c.log.Debug("installed", "added", stats.Added, "modified", stats.Modified, "deleted", stats.Deleted, "flows", l.desired.Len(),
 				"took", time.Since(tInstall).Round(10*time.Microsecond))
@@ -489,9 +492,20 @@ func (l *loop) streamFeed(ctx context.Context) {
 	if l.inst.Pending(l.desired) < min {
 		return
 	}
+	t := time.Now()
 	if err := l.inst.Feed(ctx, l.desired); err != nil {
 		l.c.log.Debug("stream flows", "err", err)
 	}
+	l.fed.parts++
+	l.fed.took += time.Since(t)
+}
+
+// feedStats is what a full compile's feeds cost the loop: the parts,
+// and the time spent sending them (mostly waiting for the switch to
+// read them), for the install's log line.
+type feedStats struct {
+	parts int
+	took  time.Duration
 }
 
 // report tells the chassis manager what is on the switch now: the ports
