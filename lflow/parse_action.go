@@ -22,7 +22,7 @@ func ParseActions(s string, syms Symtab) ([]Action, error) {
 
 // actions parses "action; action; ..." up to the end or a closing brace.
 func (p *parser) actions() ([]Action, error) {
-	acts := []Action{}
+	acts := make([]Action, 0, p.countActions())
 	for k := p.peek().Kind; k != EOF && k != RBrace; k = p.peek().Kind {
 		a, err := p.action()
 		if err != nil {
@@ -34,6 +34,28 @@ func (p *parser) actions() ([]Action, error) {
 		acts = append(acts, a)
 	}
 	return acts, nil
+}
+
+// countActions returns how many actions the list from here has, about:
+// the semicolons before the closing brace or the end.
+func (p *parser) countActions() int {
+	n, depth := 0, 0
+	for _, t := range p.toks[p.i:] {
+		switch t.Kind {
+		case LBrace:
+			depth++
+		case RBrace:
+			if depth == 0 {
+				return n
+			}
+			depth--
+		case Semicolon:
+			if depth == 0 {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func (p *parser) action() (Action, error) {

@@ -38,7 +38,24 @@ func (p *parser) op(result *Ref, name Token) (Action, error) {
 	if err := checkOp(o); err != nil {
 		return nil, errAt(name.Pos, "%s: %v", name.Text, err)
 	}
+	if result == nil && !o.Parens && !o.HasBody {
+		if a, ok := plainOps[o.Name]; ok {
+			return a, nil
+		}
+	}
 	return o, nil
+}
+
+// plainOps holds each named action written alone ("next;", "output;")
+// as an Action, shared by every parse that has it: Actions are values,
+// which no one modifies, and boxing a new Op for each was a tenth of
+// what parsing actions allocated.
+var plainOps = map[string]Action{}
+
+func init() {
+	for name := range actionShapes {
+		plainOps[name] = Op{Name: name}
+	}
 }
 
 func checkResult(shape shape, result *Ref, name Token) error {
