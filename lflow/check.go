@@ -1,6 +1,9 @@
 package lflow
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // cmp resolves the named sets among items and type-checks the comparison
 // ref OP items.
@@ -20,7 +23,14 @@ func (p *parser) cmp(ref Ref, op Kind, items []Item, braces bool, pos int) (Expr
 }
 
 func (p *parser) resolve(items []Item, pos int) ([]Const, error) {
-	var out []Const
+	if len(items) == 1 && items[0].Set != "" {
+		// One set: its members as they are, shared with the caller's
+		// cache (ConstSets); Values are never modified, and the clip
+		// makes an append copy them.
+		vs, err := p.members(items[0].Set, pos)
+		return slices.Clip(vs), err
+	}
+	out := make([]Const, 0, len(items))
 	for _, it := range items {
 		if it.Set == "" {
 			out = append(out, it.Const)

@@ -129,6 +129,21 @@ func dnfAnd(and bAnd) ([]Term, error) {
 			}
 			continue
 		}
+		if ms, ok := x.(bMatches); ok && len(ms) > 1 {
+			// A set: one dimension of its matches, without building a
+			// term for each first (dnf(ms) is flat).
+			if len(ms) > maxTerms {
+				return nil, ErrTooManyFlows
+			}
+			dim, conj := make([]Conj, len(ms)), slices.Clone(Conj(ms))
+			for i := range dim {
+				dim[i] = conj[i : i+1 : i+1]
+			}
+			for i := range acc {
+				acc[i].Dims = append(acc[i].Dims, dim)
+			}
+			continue
+		}
 		d, err := dnf(x)
 		switch {
 		case err != nil:
@@ -229,14 +244,22 @@ func sameAlts(a, b []Conj) bool {
 	return slices.EqualFunc(a, b, func(x, y Conj) bool { return slices.Equal(x, y) })
 }
 
+// compatible returns the alternatives of d consistent with c: d itself
+// when all are (a set of 10,000 addresses was copied on each pass).
 func compatible(c Conj, d []Conj) []Conj {
-	var out []Conj
-	for _, alt := range d {
+	for i, alt := range d {
 		if consistent(c, alt) {
-			out = append(out, alt)
+			continue
 		}
+		out := slices.Clone(d[:i])
+		for _, alt := range d[i+1:] {
+			if consistent(c, alt) {
+				out = append(out, alt)
+			}
+		}
+		return out
 	}
-	return out
+	return d
 }
 
 // anyImplied reports whether the fixed matches already satisfy one of the
