@@ -5,12 +5,14 @@ import (
 	"slices"
 )
 
-// cmp resolves the named sets among items and type-checks the comparison
-// ref OP items.
-func (p *parser) cmp(ref Ref, op Kind, items []Item, braces bool, pos int) (Expr, error) {
-	values, err := p.resolve(items, pos)
-	if err != nil {
-		return nil, err
+// cmp resolves the named sets among items, if any (else the right side
+// is values), and type-checks the comparison.
+func (p *parser) cmp(ref Ref, op Kind, items []Item, values []Const, braces bool, pos int) (Expr, error) {
+	if items != nil {
+		var err error
+		if values, err = p.resolve(items, pos); err != nil {
+			return nil, err
+		}
 	}
 	if ref.Sym.Kind == Predicate {
 		return predCmp(ref.Sym, op, values, pos)

@@ -43,7 +43,9 @@ type Item struct {
 }
 
 // Cmp compares a field with a constant, a set of constants, or a named
-// set. Values holds Items with every named set resolved.
+// set. Values holds Items with every named set resolved. Items is nil
+// when the right side names no set: Values is then the constants as
+// written (most comparisons; a second slice of them was garbage).
 type Cmp struct {
 	Field  Ref
 	Op     Kind // Eq, Ne, Lt, Le, Gt or Ge

@@ -70,12 +70,19 @@ func formatCmp(b *strings.Builder, c Cmp) {
 		return
 	}
 	b.WriteString(" " + opText[c.Op] + " ")
-	if !c.Braces && len(c.Items) == 1 {
-		b.WriteString(c.Items[0].String())
+	items := c.Items
+	if items == nil {
+		items = make([]Item, len(c.Values))
+		for i, v := range c.Values {
+			items[i] = Item{Const: v}
+		}
+	}
+	if !c.Braces && len(items) == 1 {
+		b.WriteString(items[0].String())
 		return
 	}
 	b.WriteString("{")
-	for i, it := range c.Items {
+	for i, it := range items {
 		if i > 0 {
 			b.WriteString(", ")
 		}

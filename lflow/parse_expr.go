@@ -132,7 +132,7 @@ func (p *parser) constFirst() (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	left, err := p.cmp(ref, op, []Item{item(t)}, false, t.Pos)
+	left, err := p.cmp(ref, op, nil, []Const{item(t).Const}, false, t.Pos)
 	if err != nil || !isRelop(p.peek().Kind) {
 		return left, err
 	}
@@ -142,7 +142,7 @@ func (p *parser) constFirst() (Expr, error) {
 		return nil, p.syntaxError("constant")
 	}
 	p.next()
-	right, err := p.cmp(ref, op2, []Item{item(vt)}, false, vt.Pos)
+	right, err := p.cmp(ref, op2, nil, []Const{item(vt).Const}, false, vt.Pos)
 	if err != nil {
 		return nil, err
 	}
@@ -172,11 +172,11 @@ func (p *parser) fieldFirst() (Expr, error) {
 	}
 	op := p.next().Kind
 	vpos := p.peek().Pos
-	items, braces, err := p.items()
+	items, values, braces, err := p.items()
 	if err != nil {
 		return nil, err
 	}
-	return p.cmp(ref, op, items, braces, vpos)
+	return p.cmp(ref, op, items, values, braces, vpos)
 }
 
 // bare handles a field or predicate mentioned without an operator.
@@ -188,30 +188,50 @@ func (p *parser) bare(ref Ref, pos int) (Expr, error) {
 		return nil, errAt(pos, "explicit `!= 0' is required for inequality test of multibit field against 0")
 	}
 	one := IntConst(U128{Lo: 1}, Decimal)
-	return Cmp{Field: ref, Op: Eq, Items: []Item{{Const: one}}, Values: []Const{one}, Bare: true}, nil
+	return Cmp{Field: ref, Op: Eq, Values: []Const{one}, Bare: true}, nil
 }
 
-// items parses the right side of a comparison.
-func (p *parser) items() ([]Item, bool, error) {
-	if !p.accept(LBrace) {
-		t := p.peek()
-		if !isValueToken(t.Kind) {
-			return nil, false, p.syntaxError("constant")
+// items parses the right side of a comparison: the items as written
+// when it names a set, else (items nil) its constants.
+func (p *parser) items() (items []Item, values []Const, braces bool, err error) {
+	braces = p.accept(LBrace)
+	k := p.peek().Kind
+	n, sets := 1, k == AddrSet || k == PortGroup
+	if braces {
+		n, sets = 0, false
+		for _, t := range p.toks[p.i:] {
+			if !isValueToken(t.Kind) && t.Kind != Comma {
+				break
+			}
+			if t.Kind != Comma {
+				n++
+				sets = sets || t.Kind == AddrSet || t.Kind == PortGroup
+			}
 		}
-		p.next()
-		return []Item{item(t)}, false, nil
 	}
-	var items []Item
-	for !p.accept(RBrace) {
+	if sets {
+		items = make([]Item, 0, n)
+	} else if n > 0 {
+		values = make([]Const, 0, n)
+	}
+	for !braces || !p.accept(RBrace) {
 		t := p.peek()
 		if !isValueToken(t.Kind) {
-			return nil, false, p.syntaxError("constant")
+			return nil, nil, false, p.syntaxError("constant")
 		}
 		p.next()
-		items = append(items, item(t))
+		it := item(t)
+		if sets {
+			items = append(items, it)
+		} else {
+			values = append(values, it.Const)
+		}
+		if !braces {
+			break
+		}
 		p.accept(Comma)
 	}
-	return items, true, nil
+	return items, values, braces, nil
 }
 
 func isValueToken(k Kind) bool { return k == Int || k == String || k == AddrSet || k == PortGroup }
