@@ -34,6 +34,8 @@ type Normalizer struct {
 	templates map[string]*template
 	key       []byte // scratch
 	cands     []cand // scratch: the candidate parameters of the match at hand
+	buf       *TermBuf
+	used      bool // the last Normalize's result is in buf
 }
 
 // NewNormalizer returns a Normalizer for matches over syms.
@@ -91,8 +93,24 @@ func (n *Normalizer) Compile(match string, sets Sets) ([]Term, error) {
 	return n.Normalize(e)
 }
 
+// CompileIn is Compile that puts the terms it builds for this match
+// (the normal form of its shape with its parameters put in) in buf, and
+// says so: they are then the caller's until buf.Reset, and no one
+// else's. Other results are shared with later calls, as Compile's.
+func (n *Normalizer) CompileIn(match string, sets Sets, buf *TermBuf) (terms []Term, inBuf bool, err error) {
+	e, err := ParseExpr(match, n.syms, sets)
+	if err != nil {
+		return nil, false, err
+	}
+	n.buf = buf
+	defer func() { n.buf = nil }()
+	terms, err = n.Normalize(e)
+	return terms, n.used, err
+}
+
 // Normalize is Normalize(e, syms) for the Normalizer's symbol table.
 func (n *Normalizer) Normalize(e Expr) ([]Term, error) {
+	n.used = false
 	n.key, n.cands = n.key[:0], n.cands[:0]
 	n.shape(e, false)
 	if len(n.key) > maxShapeKey {
@@ -318,7 +336,8 @@ func (n *Normalizer) substitute(v *variant, t *template) ([]Term, error) {
 				continue // the same value as the first match's
 			}
 			if out == nil {
-				out = cloneTerms(v.terms)
+				out = cloneTerms(v.terms, n.buf)
+				n.used = n.buf != nil
 			}
 			for _, pos := range ps {
 				out[pos.term].set(pos, m)
@@ -347,10 +366,50 @@ func (t *Term) set(p position, m Match) {
 	t.Dims[p.dim][p.alt][p.index] = m
 }
 
-// cloneTerms copies terms and everything in them, in four allocations:
-// copying each slice a parameter's match sits in as it was put in took
-// twice as many bytes for the common per-port match with two.
-func cloneTerms(terms []Term) []Term {
+// TermBuf is memory a Normalizer's caller lends it for terms it uses
+// only until it calls Reset (see CompileIn): most lflows' matches are
+// their own, and the copy of the normal form of their shape with their
+// parameters put in was the largest garbage of normalising them. The
+// zero TermBuf is ready to use.
+type TermBuf struct {
+	matches []Match
+	conjs   []Conj
+	dims    [][]Conj
+	terms   []Term
+}
+
+// maxTermBuf bounds the matches a TermBuf keeps across a Reset.
+const maxTermBuf = 1 << 14
+
+// Reset makes everything the TermBuf lent out its own again.
+func (b *TermBuf) Reset() {
+	clear(b.matches)
+	clear(b.conjs)
+	clear(b.dims)
+	clear(b.terms)
+	b.matches, b.conjs, b.dims, b.terms = b.matches[:0], b.conjs[:0], b.dims[:0], b.terms[:0]
+	if cap(b.matches) > maxTermBuf {
+		*b = TermBuf{}
+	}
+}
+
+// lend returns an empty slice with room for n elements from the chunk
+// *s, which it replaces with a larger one when full (what was lent
+// from the old one stays where it is).
+func lend[T any](s *[]T, n int) []T {
+	if cap(*s)-len(*s) < n {
+		*s = make([]T, 0, max(2*cap(*s), n, 64))
+	}
+	i := len(*s)
+	*s = (*s)[:i+n]
+	return (*s)[i : i : i+n]
+}
+
+// cloneTerms copies terms and everything in them, in four allocations
+// (none from buf, when it has room): copying each slice a parameter's
+// match sits in as it was put in took twice as many bytes for the
+// common per-port match with two.
+func cloneTerms(terms []Term, buf *TermBuf) []Term {
 	nm, nc, nd := 0, 0, 0
 	for _, t := range terms {
 		nm += len(t.Conj)
@@ -362,10 +421,17 @@ func cloneTerms(terms []Term) []Term {
 			}
 		}
 	}
-	matches := make([]Match, 0, nm)
-	conjs := make([]Conj, 0, nc)
-	dims := make([][]Conj, 0, nd)
-	out := make([]Term, len(terms))
+	var matches []Match
+	var conjs []Conj
+	var dims [][]Conj
+	var out []Term
+	if buf != nil {
+		matches, conjs, dims = lend(&buf.matches, nm), lend(&buf.conjs, nc), lend(&buf.dims, nd)
+		out = lend(&buf.terms, len(terms))[:len(terms)]
+	} else {
+		matches, conjs, dims = make([]Match, 0, nm), make([]Conj, 0, nc), make([][]Conj, 0, nd)
+		out = make([]Term, len(terms))
+	}
 	take := func(c Conj) Conj {
 		if c == nil {
 			return nil

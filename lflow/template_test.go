@@ -110,3 +110,33 @@ func TestNormalizerCorpus(t *testing.T) {
 	n := NewNormalizer(Symbols)
 	checkNormalizer(t, n, append(matches, matches...), corpusSets)
 }
+
+// TestNormalizerCompileIn compiles the corpus twice over into one
+// TermBuf, reset after each match as the controller resets it after
+// each lflow, and wants what Compile gives; some results must have
+// come from the buffer.
+func TestNormalizerCompileIn(t *testing.T) {
+	var matches []string
+	for _, f := range readCorpus(t) {
+		matches = append(matches, f.match)
+	}
+	n := NewNormalizer(Symbols)
+	var buf TermBuf
+	lent := 0
+	for _, m := range append(matches, matches...) {
+		want, werr := Compile(m, Symbols, corpusSets)
+		got, inBuf, gerr := n.CompileIn(m, corpusSets, &buf)
+		if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
+			t.Errorf("%q: error %v, want %v", m, gerr, werr)
+		} else if !reflect.DeepEqual(got, want) {
+			t.Errorf("%q:\n got %v\nwant %v", m, got, want)
+		}
+		if inBuf {
+			lent++
+		}
+		buf.Reset()
+	}
+	if lent == 0 {
+		t.Error("no result came from the buffer")
+	}
+}

@@ -20,6 +20,9 @@ type textCache struct {
 	names   recent[[]string]  // match text -> the sets it names, "$as" / "@pg"
 	consts  recent[parsedSet] // address set name and digest -> its members parsed
 	norm    *lflow.Normalizer
+	// terms holds the normal forms made for one lflow's match alone,
+	// until the compile is done (see parseOwnMatch).
+	terms lflow.TermBuf
 	// digests holds each address set's digest with the members it is
 	// of: an lflow compiled per datapath resolves its sets on each, and
 	// comparing members with the last ones (the same strings, mostly) is
@@ -74,9 +77,16 @@ type parsedMatch struct {
 // current generation however small it is, or the same lflow compiled
 // for each datapath of its group, back to back: 512 entries compile
 // the benchmark's snapshot in the same CPU time (BenchmarkCompileLarge).
+//
+// The parsed matches are bounded lower in weight (maxMatchWeight): the
+// per-port matches that most lflows have no longer pass through that
+// cache (parseOwnMatch), so what a generation fills up with is large
+// sets' normal forms, and at 1 << 15 a fork kept some 6 MB of them to
+// the end of a full compile, for few hits.
 const (
 	maxRecent       = 512
 	maxRecentWeight = 1 << 15
+	maxMatchWeight  = 1 << 12
 )
 
 // recent is a cache that keeps what is used: entries go to the current
@@ -84,8 +94,9 @@ const (
 // is dropped; a hit in the old generation moves the entry back to the
 // current one.
 type recent[V any] struct {
-	cur, old map[string]weighted[V]
-	weight   int // of cur
+	cur, old  map[string]weighted[V]
+	weight    int // of cur
+	maxWeight int // of a generation; 0 is maxRecentWeight
 }
 
 type weighted[V any] struct {
@@ -107,7 +118,11 @@ func (r *recent[V]) get(k string) (V, bool) {
 func (r *recent[V]) put(k string, v V) { r.putWeighted(k, v, 1) }
 
 func (r *recent[V]) putWeighted(k string, v V, w int) {
-	if len(r.cur) >= maxRecent || r.weight+w > maxRecentWeight {
+	maxWeight := r.maxWeight
+	if maxWeight == 0 {
+		maxWeight = maxRecentWeight
+	}
+	if len(r.cur) >= maxRecent || r.weight+w > maxWeight {
 		// The dropped generation's map becomes the current one: a
 		// full compile rotates each cache of each fork hundreds of
 		// times, and a new map grown to 512 entries each time was
@@ -122,7 +137,11 @@ func (r *recent[V]) putWeighted(k string, v V, w int) {
 	r.weight += w
 }
 
-func newTextCache() *textCache { return &textCache{norm: lflow.NewNormalizer(lflow.Symbols)} }
+func newTextCache() *textCache {
+	tc := &textCache{norm: lflow.NewNormalizer(lflow.Symbols)}
+	tc.matches.maxWeight = maxMatchWeight
+	return tc
+}
 
 // parseActions parses an actions string and its match prerequisites.
 // The result is shared: callers must not modify it.
@@ -157,6 +176,26 @@ func (tc *textCache) parseMatch(s, key string, sets lflow.Sets) ([]lflow.Term, e
 	}
 	terms, err := tc.norm.Compile(s, sets)
 	tc.matches.putWeighted(key, parsedMatch{terms, err}, termsWeight(terms))
+	return terms, err
+}
+
+// parseOwnMatch is parseMatch for a match that names no set, whose
+// terms the caller uses only until it calls tc.terms.Reset. A match
+// built for one port is its own, unlike its shape: its normal form
+// with its parameters put in is made in tc.terms and not kept (it
+// would be found again only for the same text, by a recompile of the
+// lflow long after the cache has moved on).
+func (tc *textCache) parseOwnMatch(s string) ([]lflow.Term, error) {
+	if tc == nil {
+		return lflow.Compile(s, lflow.Symbols, nil)
+	}
+	if p, ok := tc.matches.get(s); ok {
+		return p.terms, p.err
+	}
+	terms, own, err := tc.norm.CompileIn(s, nil, &tc.terms)
+	if !own {
+		tc.matches.putWeighted(s, parsedMatch{terms, err}, termsWeight(terms))
+	}
 	return terms, err
 }
 

@@ -188,6 +188,7 @@ func (cc *Compiler) Compile(lf LogicalFlow, datapaths []uint32, env Env) ([]flow
 	old := cc.groups.begin(lf.UUID)
 	defer cc.groups.end(lf.UUID, old)
 	defer cc.scratch.end()
+	defer cc.cache.terms.Reset() // the flows own what they took from the terms
 	return compile(lf, datapaths, env, cc.Conj, cc.cache, cc.groups, cc.scratch)
 }
 
@@ -400,7 +401,7 @@ func (c *compiler) terms(dp uint32) ([]lflow.Term, error) {
 	names := c.cache.setNames(text)
 	if len(names) == 0 {
 		// The same on every datapath.
-		terms, err := c.cache.parseMatch(text, text, nil)
+		terms, err := c.cache.parseOwnMatch(text)
 		c.fixed = &parsedMatch{terms, err}
 		return terms, err
 	}
