@@ -28,9 +28,12 @@
 // count and by the matches they hold), each address set's members
 // parsed once per content, and the normal form of each shape of match
 // (lflow.Normalizer: the per-port lflows ovn-northd writes differ only
-// in the names and addresses they compare fields with). Match and
-// value scratch comes from an arena reused from one compile to the
-// next; flows own their match values.
+// in the names and addresses they compare fields with). Scratch is
+// reused from one compile to the next: the arena matches and values are
+// built in (reset after each datapath), the buffer an lflow's own
+// normalised match is put in (lflow.TermBuf, reset after each lflow),
+// the index of a datapath's flows by match; flows own their match
+// values, and an lflow's flows on all its datapaths are one slice.
 //
 // What the rest of the controller must do with the result:
 //
