@@ -44,7 +44,16 @@
 // Anything it cannot handle incrementally (a new connection, a replica
 // or cache rebuilt after a reconnect, an event libovsdb dropped) is a
 // Full change: the view is loaded anew and every lflow compiled, and a
-// test checks that both ways give the same flow table.
+// test checks that both ways give the same flow table. A full compile
+// streams its flows to br-int as they are set (flowtable's
+// Installer.Stream and Feed), into the one bundle the round commits,
+// so that ovs-vswitchd parses them while the rest compiles.
+//
+// A new connection's monitor reply is a Full change; libovsdb hands
+// its rows over as events afterwards, and those are not changes (the
+// view loaded from the cache has them). Nor is the SB's echo of what
+// this chassis wrote: its claims (Port_Binding.chassis, up), which the
+// compiler counted from the chassis state already, and its Chassis row.
 //
 // OpenFlow tables are OVN 23.03's, so that ovs-ofctl dump-flows output
 // reads the same as with ovn-controller: 0 physical-to-logical, 8..36 the

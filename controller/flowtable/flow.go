@@ -22,6 +22,12 @@
 // actions in a shorter encoding) are compared as ovs-ofctl prints their
 // actions, once, after each Sync.
 //
+// An install may also go out while its table is still being built (a
+// full compile): Stream, then Feed as flows are set, then Install,
+// which sends the rest into the same bundle and commits it; the switch
+// parses the flow mods while the caller works, and applies them all at
+// once.
+//
 //	d := flowtable.NewDesired(log)
 //	d.Set(owner, flows) // per lflow UUID, physical owner key...
 //	in := flowtable.NewInstaller(log)
