@@ -104,12 +104,24 @@ func (lb *LB) String() string {
 		}
 	}
 	for i, o := range lb.Options {
-		if i > 0 || len(lb.Backends) > 0 {
+		if i > 0 || len(lb.Backends) > 0 || !startsWithWord(o) {
+			// Without backends, only an option that starts with a
+			// word parses without its semicolon: ct_lb(; "x").
 			b.WriteString("; ")
 		}
 		b.WriteString(o.String())
 	}
 	return b.String()
+}
+
+// startsWithWord reports whether a renders starting with a word or a
+// field name.
+func startsWithWord(a Arg) bool {
+	v := a.Value
+	if a.Key != nil {
+		v = *a.Key
+	}
+	return v.Kind == WordValue || v.Kind == RefValue
 }
 
 // String renders a backend: 10.0.0.1, 10.0.0.1:80, fd00::1, [fd00::1]:80.
