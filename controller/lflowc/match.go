@@ -526,7 +526,7 @@ func (c *compiler) expand(dp uint32, t lflow.Term, base0 ofMatch) ([]ofMatch, []
 // clause resolves a dimension's alternatives, dropping those that
 // cannot match here.
 func (c *compiler) clause(dp uint32, d []lflow.Conj) (clause, error) {
-	var cl clause
+	cl := make(clause, 0, len(d))
 	for _, alt := range d {
 		m, ok, err := c.resolve(dp, alt, nil)
 		if err != nil {
