@@ -309,8 +309,9 @@ type compiler struct {
 	// array, not a map: a map per compile was some 20 MB of a full
 	// compile's garbage).
 	actsByKind [2]kindActs
-	addrs      *addrSets    // the address sets the match names, once resolved
-	fixed      *parsedMatch // the match, when it names no sets, once parsed
+	addrs      *addrSets   // the address sets the match names, once resolved
+	fixed      parsedMatch // the match, when it names no sets, once parsed (fixedOK)
+	fixedOK    bool
 	arena      *matchArena
 	meta       map[uint32][]byte // nil: not shared between compiles
 	scratch    *scratch          // nil: nothing reused between compiles
@@ -391,7 +392,7 @@ func namesPorts(acts []lflow.Action) bool {
 // terms parses the match, with the prerequisites of the actions' fields
 // ANDed in, resolving named sets for datapath dp.
 func (c *compiler) terms(dp uint32) ([]lflow.Term, error) {
-	if c.fixed != nil {
+	if c.fixedOK {
 		return c.fixed.terms, c.fixed.err
 	}
 	text := c.lf.Match
@@ -402,7 +403,7 @@ func (c *compiler) terms(dp uint32) ([]lflow.Term, error) {
 	if len(names) == 0 {
 		// The same on every datapath.
 		terms, err := c.cache.parseOwnMatch(text)
-		c.fixed = &parsedMatch{terms, err}
+		c.fixed, c.fixedOK = parsedMatch{terms, err}, true
 		return terms, err
 	}
 	if c.addrs == nil {
