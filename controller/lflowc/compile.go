@@ -312,6 +312,7 @@ type compiler struct {
 	addrs      *addrSets   // the address sets the match names, once resolved
 	fixed      parsedMatch // the match, when it names no sets, once parsed (fixedOK)
 	fixedOK    bool
+	base       [1]ofMatch // expand's result when it multiplies nothing out
 	arena      *matchArena
 	meta       map[uint32][]byte // nil: not shared between compiles
 	scratch    *scratch          // nil: nothing reused between compiles

@@ -478,7 +478,8 @@ func (c *compiler) expand(dp uint32, t lflow.Term, base0 ofMatch) ([]ofMatch, []
 	if err != nil || !ok {
 		return nil, nil, err
 	}
-	bases := []ofMatch{base}
+	c.base[0] = base
+	bases := c.base[:1:1] // read before the next expand
 	var clauses []clause
 	var names []string
 	var multiply []clause
