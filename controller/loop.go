@@ -501,8 +501,8 @@ func (l *loop) streamFeed(ctx context.Context) {
 }
 
 // feedStats is what a full compile's feeds cost the loop: the parts,
-// and the time spent sending them (mostly waiting for the switch to
-// read them), for the install's log line.
+// and the time spent handing them over (waiting, when the stream's
+// queue is full, for the switch to read), for the install's log line.
 type feedStats struct {
 	parts int
 	took  time.Duration

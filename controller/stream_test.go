@@ -91,11 +91,11 @@ func TestFullCompileStreams(t *testing.T) {
 	if err := l.step(w, changeSet{Full: true}); err != nil {
 		t.Fatal(err)
 	}
-	if sw.parts < 2 {
-		t.Fatalf("the compile sent %d parts, want several", sw.parts)
-	}
 	if err := l.inst.Abort(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if sw.parts < 2 {
+		t.Fatalf("the compile sent %d parts, want several", sw.parts)
 	}
 	if got := o.DumpFlows(); !slices.Equal(got, []string{"table=8, priority=100 actions=drop"}) {
 		t.Fatalf("an aborted stream changed br-int: %q", got)

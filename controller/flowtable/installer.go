@@ -103,6 +103,7 @@ func (in *Installer) Sync(ctx context.Context, sw Switch) error {
 		// dropped: what the switch holds is read again below.
 		in.str = nil
 		s.d.endJournal()
+		s.stop()
 		if s.bs != nil && sw == in.sw {
 			s.bs.Discard(ctx)
 		}
@@ -434,7 +435,8 @@ type bundle struct {
 	dels          []fkey                    // flows to delete
 	adds          []fkey                    // flows to add or change,
 	cmds          []openflow.FlowModCommand // with these commands (nil: all FlowAdd)
-	desired       *Desired                  // what adds and changes send
+	desired       *Desired                  // what adds and changes send,
+	bodies        []body                    // or, when set, their bodies (a part sent by another goroutine)
 	// fm and buf are where message builds each flow mod: the switch
 	// encodes one before it asks for the next (see Switch), and a
 	// flow mod and its buffer for each of 200,000 flows were 66 MB of
@@ -458,7 +460,11 @@ func (b *bundle) message(i int) (openflow.Message, error) {
 	}
 	if fc, ok := b.flow(i); ok {
 		var bd body
-		if fc.cmd != openflow.FlowDeleteStrict {
+		switch {
+		case fc.cmd == openflow.FlowDeleteStrict:
+		case b.bodies != nil:
+			bd = b.bodies[i-len(b.before)-len(b.dels)]
+		default:
 			bd, _ = b.desired.flows.lookup(fc.key)
 		}
 		if b.fm == nil {

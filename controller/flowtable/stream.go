@@ -48,11 +48,22 @@ func (s connStream) OpenBundleStream(ctx context.Context, id uint32) (BundleStre
 type stream struct {
 	d    *Desired
 	sw   StreamSwitch
-	bs   BundleStream // nil until the first Feed that sends something
+	bs   BundleStream // nil until the first part is sent
 	st   Stats        // what the Feeds sent
-	err  error        // the first Feed's error: the stream is lost
 	sent int          // messages sent
+	// The Feeds' parts go out from a goroutine of the stream's own
+	// (RoutineSend), so that the caller goes on building the table
+	// while the switch reads: a Feed waits only once streamQueue parts
+	// are queued. parts is nil until the first part.
+	parts chan bundle
+	done  chan struct{} // closed when RoutineSend has returned
+	serr  error         // RoutineSend's first error, read after done
 }
+
+// streamQueue is how many parts a stream queues for the switch, each
+// its keys and bodies (40 bytes a flow): the 4,096-flow parts of the
+// controller's full compile are 2.6 MB at most.
+const streamQueue = 16
 
 // Stream starts an install of d that goes out while the caller is
 // still building d (a full compile): from now on each Feed sends what d
@@ -105,15 +116,14 @@ func (in *Installer) Pending(d *Desired) int {
 
 // Feed sends into the open bundle the flows of d that changed since
 // the stream began or the last Feed, but for those naming a group or a
-// meter. A failed Feed loses the stream: the next Install reports the
-// error, and the installer needs Sync again.
+// meter: it queues them for the stream's sender, and waits only when
+// streamQueue parts are queued already. A part the switch does not
+// take loses the stream: the next Install reports the error, and the
+// installer needs Sync again.
 func (in *Installer) Feed(ctx context.Context, d *Desired) error {
 	s := in.str
 	if s == nil || s.d != d {
 		return nil
-	}
-	if s.err != nil {
-		return s.err
 	}
 	keys := d.flows.journal
 	d.flows.journal = make([]fkey, 0, cap(keys))
@@ -139,15 +149,66 @@ func (in *Installer) Feed(ctx context.Context, d *Desired) error {
 		}
 	}
 	s.st.add(st)
-	if err := in.sendPart(ctx, s, b); err != nil {
-		s.err = err
-		in.synced = false // diff recorded as sent what the switch may not have
-		return err
+	if b.len() == 0 {
+		return nil
 	}
+	// The part takes the bodies it sends along: the table changes
+	// while it waits to be sent.
+	b.bodies = make([]body, len(b.adds))
+	for i, k := range b.adds {
+		b.bodies[i], _ = d.flows.lookup(k)
+	}
+	b.desired = nil
+	if s.parts == nil {
+		in.bundleID++
+		s.parts, s.done = make(chan bundle, streamQueue), make(chan struct{})
+		go s.routineSend(ctx, in.bundleID)
+	}
+	s.parts <- b
 	return nil
 }
 
-// sendPart adds b's messages to the stream's bundle, opening it first.
+// routineSend sends the stream's parts, in order, into the bundle it
+// opens on the switch with the first, until parts is closed. After an
+// error it sends nothing more.
+func (s *stream) routineSend(ctx context.Context, id uint32) {
+	defer close(s.done)
+	for b := range s.parts {
+		if s.serr != nil {
+			continue
+		}
+		if s.bs == nil {
+			bs, err := s.sw.OpenBundleStream(ctx, id)
+			if err != nil {
+				s.serr = fmt.Errorf("open bundle: %w", err)
+				continue
+			}
+			s.bs = bs
+		}
+		n := b.len()
+		if err := s.bs.Add(ctx, n, b.message); err != nil {
+			s.serr = fmt.Errorf("stream %d flow changes: %w", n, err)
+			continue
+		}
+		s.sent += n
+	}
+}
+
+// stop waits for the parts queued to be sent and returns the sender's
+// error; the sender then has stopped, and the stream's bundle is the
+// caller's.
+func (s *stream) stop() error {
+	if s.parts == nil {
+		return nil
+	}
+	close(s.parts)
+	<-s.done
+	s.parts = nil
+	return s.serr
+}
+
+// sendPart adds b's messages to the stream's bundle, opening it first;
+// the sender has stopped.
 func (in *Installer) sendPart(ctx context.Context, s *stream, b bundle) error {
 	n := b.len()
 	if n == 0 {
@@ -174,8 +235,8 @@ func (in *Installer) sendPart(ctx context.Context, s *stream, b bundle) error {
 func (in *Installer) commitStream(ctx context.Context, s *stream, b bundle) error {
 	in.str = nil
 	s.d.endJournal()
-	if s.err != nil {
-		return s.err
+	if err := s.stop(); err != nil {
+		return err
 	}
 	if err := in.sendPart(ctx, s, b); err != nil {
 		return err
@@ -199,7 +260,9 @@ func (in *Installer) Abort(ctx context.Context) error {
 	}
 	in.str = nil
 	s.d.endJournal()
-	if s.bs == nil && s.err == nil {
+	queued := s.parts != nil
+	s.stop()
+	if !queued && s.bs == nil {
 		return nil // nothing sent: what diff recorded is what the switch holds
 	}
 	in.synced = false
