@@ -59,12 +59,13 @@ func (l *loop) newCompileBatch(env *compileEnv, n int) *compileBatch {
 	if l.feed != nil && workers > 1 {
 		// The flows stream to the switch as they compile, and
 		// ovs-vswitchd's parse of them, on one core, is the longer
-		// pole (the loop waits on it for 1.3-2.3 s of a 2.6-4.8 s
-		// compile): a core is left to it. In controllerbench on 2
-		// shared cores (load 1.5-4), nine interleaved runs each: the
-		// first round took 3.7-7.5 s (median 5.5) with one worker and
-		// 3.3-9.2 s (median 5.7) with two, for 3.4-4.0 s of CPU to
-		// installed against 3.3-4.6 s: no slower, and cheaper.
+		// pole: a core is left to it. In controllerbench on 2 shared
+		// cores, with the loop waiting on the socket (load 1.5-4,
+		// nine interleaved runs each) the first round took 3.7-7.5 s
+		// (median 5.5) with one worker and 3.3-9.2 s (median 5.7)
+		// with two; with the stream's own sender (load 0.6-1.3, two
+		// pairs) 2.87-3.19 s against 3.16-3.47 s, for 3.3-3.7 s of CPU
+		// to installed against 3.8-4.1 s.
 		workers--
 	}
 	min := parallelMin
