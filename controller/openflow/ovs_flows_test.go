@@ -285,3 +285,63 @@ func TestOVSLargeBundleRefusal(t *testing.T) {
 		t.Fatalf("after the refused bundle the switch holds %d flows (%v), want none", len(flows), err)
 	}
 }
+
+// TestOVSBundleStreamRefusal: a bundle sent in parts (OpenBundle, Add,
+// Add, Commit) whose second part holds a flow OVS refuses is refused as
+// a whole, and the error counts the refused message's index over both
+// parts; a bundle in parts that OVS takes applies all of them at the
+// commit and none before.
+func TestOVSBundleStreamRefusal(t *testing.T) {
+	o := startOVS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, "unix", o.mgmt(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	flow := func(base, bad int) func(int) (Message, error) {
+		return func(i int) (Message, error) {
+			fm := NewFlowMod(FlowAdd, 50, 100)
+			fm.Match = Match{Reg(0).Exact(uint64(base + i))}
+			fm.Instructions.Apply = []Action{ResubmitTable(51)}
+			if i == bad {
+				fm.Instructions.Apply = []Action{&Group{ID: 4242}}
+			}
+			return fm, nil
+		}
+	}
+	send := func(id uint32, bad int) error {
+		s, err := c.OpenBundle(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Add(ctx, 300, flow(0, -1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Add(ctx, 200, flow(300, bad)); err != nil {
+			t.Fatal(err)
+		}
+		if s.Len() != 500 {
+			t.Fatalf("bundle of %d messages, want 500", s.Len())
+		}
+		if flows, err := c.DumpFlows(ctx, NewFlowStatsRequest()); err != nil || len(flows) != 0 {
+			t.Fatalf("before the commit the switch holds %d flows (%v)", len(flows), err)
+		}
+		return s.Commit(ctx, nil)
+	}
+	err = send(5, 17)
+	var be *BundleMessageError
+	if !errors.As(err, &be) || be.Index != 317 {
+		t.Fatalf("bundle in parts with a flow naming a missing group: %v, want message 317 refused", err)
+	}
+	if flows, err := c.DumpFlows(ctx, NewFlowStatsRequest()); err != nil || len(flows) != 0 {
+		t.Fatalf("after the refused bundle the switch holds %d flows (%v), want none", len(flows), err)
+	}
+	if err := send(6, -1); err != nil {
+		t.Fatal(err)
+	}
+	if flows, err := c.DumpFlows(ctx, NewFlowStatsRequest()); err != nil || len(flows) != 500 {
+		t.Fatalf("after the bundle the switch holds %d flows (%v), want 500", len(flows), err)
+	}
+}
