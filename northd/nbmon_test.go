@@ -18,6 +18,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/client"
 
 	"github.com/ovnd/ovnd/embeddeddb"
+	"github.com/ovnd/ovnd/embeddeddb/embeddeddbtest"
 	"github.com/ovnd/ovnd/ovnschema"
 	"github.com/ovnd/ovnd/ovnschema/nbdb"
 )
@@ -272,19 +273,7 @@ func ovndDBs(t *testing.T) (nb, sb string) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	nbSock, sbSock := filepath.Join(dir, "nb.sock"), filepath.Join(dir, "sb.sock")
-	srv, err := embeddeddb.New(embeddeddb.Config{Dir: dir, NBRemotes: []string{"punix:" + nbSock},
-		SBRemotes: []string{"punix:" + sbSock}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
+	embeddeddbtest.Serve(t, embeddeddb.Config{Dir: dir, NBRemotes: []string{"punix:" + nbSock},
+		SBRemotes: []string{"punix:" + sbSock}})
 	return "unix:" + nbSock, "unix:" + sbSock
 }

@@ -3,7 +3,6 @@ package chassis
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnd/ovnd/embeddeddb"
+	"github.com/ovnd/ovnd/embeddeddb/embeddeddbtest"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 	"github.com/ovnd/ovnd/ovnschema/vswitch"
 )
@@ -65,20 +65,7 @@ func startHostOVNDSB(t *testing.T) *host {
 	t.Helper()
 	h := startOVS(t)
 	h.sbSock = h.path("ovnd-sb.sock")
-	srv, err := embeddeddb.New(embeddeddb.Config{Dir: h.path("ovnd-db"), SBRemotes: []string{"punix:" + h.sbSock},
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("ovnd database role: %v", err)
-		}
-	})
+	embeddeddbtest.Serve(t, embeddeddb.Config{Dir: h.path("ovnd-db"), SBRemotes: []string{"punix:" + h.sbSock}})
 	h.waitFor(h.sbSock)
 	return h
 }

@@ -12,11 +12,7 @@ import (
 // with its own command, deletes first, the rest in key order.
 func TestInstallerBundleCommands(t *testing.T) {
 	ctx := context.Background()
-	sw := newFakeSwitch()
-	in := NewInstaller(nil)
-	if err := in.Sync(ctx, sw); err != nil {
-		t.Fatal(err)
-	}
+	sw, in := syncedInstaller(t)
 	d := NewDesired(nil)
 	d.Set("a", fls(t,
 		"table=0,priority=100,in_port=2 actions=resubmit(,8)",

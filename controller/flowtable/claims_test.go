@@ -64,11 +64,7 @@ func TestClaimsInlineAndShared(t *testing.T) {
 // again.
 func TestInstallerMostOfTableChanged(t *testing.T) {
 	ctx := context.Background()
-	sw := newFakeSwitch()
-	in := NewInstaller(nil)
-	if err := in.Sync(ctx, sw); err != nil {
-		t.Fatal(err)
-	}
+	sw, in := syncedInstaller(t)
 	if _, err := in.Install(ctx, NewDesired(nil)); err != nil {
 		t.Fatal(err)
 	}

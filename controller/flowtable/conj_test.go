@@ -10,11 +10,7 @@ import (
 // lose only the departing lflow's action when one goes.
 func TestDesiredMergesConjunctionClauses(t *testing.T) {
 	ctx := context.Background()
-	sw := newFakeSwitch()
-	in := NewInstaller(nil)
-	if err := in.Sync(ctx, sw); err != nil {
-		t.Fatal(err)
-	}
+	sw, in := syncedInstaller(t)
 	d := NewDesired(nil)
 	d.Set("lflow-b", fls(t,
 		"cookie=0x0,table=44,priority=2001,ip,reg15=0x2 actions=conjunction(7,1/2)",

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"testing"
 
 	"github.com/ovnd/ovnd/controller/openflow"
 )
@@ -28,6 +29,18 @@ type fakeSwitch struct {
 func newFakeSwitch() *fakeSwitch {
 	return &fakeSwitch{flows: map[Key]openflow.FlowStats{}, groups: map[uint32]openflow.GroupDesc{},
 		meters: map[uint32]*openflow.MeterMod{}}
+}
+
+// syncedInstaller returns an empty fake switch and an Installer synced
+// with it.
+func syncedInstaller(t *testing.T) (*fakeSwitch, *Installer) {
+	t.Helper()
+	sw := newFakeSwitch()
+	in := NewInstaller(nil)
+	if err := in.Sync(context.Background(), sw); err != nil {
+		t.Fatal(err)
+	}
+	return sw, in
 }
 
 func (f *fakeSwitch) Send(_ context.Context, m openflow.Message) (uint32, error) {

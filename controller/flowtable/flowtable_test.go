@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/ovnd/ovnd/controller/openflow"
 )
 
@@ -281,11 +282,7 @@ func TestDesiredBadFlow(t *testing.T) {
 
 func TestInstallerFailedBundleNeedsSync(t *testing.T) {
 	ctx := context.Background()
-	sw := newFakeSwitch()
-	in := NewInstaller(nil)
-	if err := in.Sync(ctx, sw); err != nil {
-		t.Fatal(err)
-	}
+	sw, in := syncedInstaller(t)
 	d := NewDesired(nil)
 	d.Set("a", fls(t, "table=0,priority=100,in_port=1 actions=resubmit(,8)"))
 	sw.failAt = 1
@@ -309,11 +306,7 @@ func TestInstallerFailedBundleNeedsSync(t *testing.T) {
 
 func TestInstallerGroups(t *testing.T) {
 	ctx := context.Background()
-	sw := newFakeSwitch()
-	in := NewInstaller(nil)
-	if err := in.Sync(ctx, sw); err != nil {
-		t.Fatal(err)
-	}
+	sw, in := syncedInstaller(t)
 	d := NewDesired(nil)
 	g := Group{ID: 1, Type: openflow.GroupTypeSelect, Buckets: []openflow.Bucket{
 		{ID: 0, Weight: 100, Actions: []openflow.Action{openflow.ResubmitTable(9)}}}}
@@ -345,11 +338,7 @@ func TestInstallerGroups(t *testing.T) {
 // once the group appears, the flow goes in too.
 func TestInstallerRejectedFlow(t *testing.T) {
 	ctx := context.Background()
-	sw := newFakeSwitch()
-	in := NewInstaller(nil)
-	if err := in.Sync(ctx, sw); err != nil {
-		t.Fatal(err)
-	}
+	sw, in := syncedInstaller(t)
 	d := NewDesired(nil)
 	d.Set("good", fls(t, "table=0,priority=100,in_port=1 actions=resubmit(,8)"))
 	d.Set("lb", fls(t, "table=13,priority=100,ip actions=group:9"))
@@ -392,11 +381,7 @@ func flowsOnly(dump string) string {
 // out after, outside the bundle; a fresh installer reads them back.
 func TestInstallerMeters(t *testing.T) {
 	ctx := context.Background()
-	sw := newFakeSwitch()
-	in := NewInstaller(nil)
-	if err := in.Sync(ctx, sw); err != nil {
-		t.Fatal(err)
-	}
+	sw, in := syncedInstaller(t)
 	d := NewDesired(nil)
 	m := Meter{ID: 3, Flags: openflow.MeterPktps | openflow.MeterBurst,
 		Bands: []openflow.MeterBand{{Type: openflow.BandDrop, Rate: 10, BurstSize: 20}}}
@@ -445,11 +430,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		"cookie=0x5,table=65,priority=100,reg15=0x1,metadata=0x1 actions=output:1",
 		"table=65,priority=0 actions=drop",
 	}
-	sw := newFakeSwitch()
-	in := NewInstaller(nil)
-	if err := in.Sync(ctx, sw); err != nil {
-		t.Fatal(err)
-	}
+	sw, in := syncedInstaller(t)
 	d := NewDesired(nil)
 	for step := range 300 {
 		o := owners[r.IntN(len(owners))]

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/ovnd/ovnd/controller/flowtable"
 	"github.com/ovnd/ovnd/controller/flowtable/flowtabletest"
 	"github.com/ovnd/ovnd/controller/openflow"

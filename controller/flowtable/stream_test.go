@@ -136,11 +136,7 @@ func checkBundle(t *testing.T, what string, msgs []openflow.Message) {
 // sends what it needs in one bundle.
 func TestStreamAbort(t *testing.T) {
 	ctx := context.Background()
-	sw := newFakeSwitch()
-	in := NewInstaller(nil)
-	if err := in.Sync(ctx, sw); err != nil {
-		t.Fatal(err)
-	}
+	sw, in := syncedInstaller(t)
 	d := NewDesired(nil)
 	d.Set("a", fls(t, "table=0,priority=100,in_port=1 actions=resubmit(,8)"))
 	if _, err := in.Install(ctx, d); err != nil {
@@ -174,11 +170,7 @@ func TestStreamAbort(t *testing.T) {
 // bundle is set aside as in one Install: the rest goes in.
 func TestStreamRejectedFlow(t *testing.T) {
 	ctx := context.Background()
-	sw := newFakeSwitch()
-	in := NewInstaller(nil)
-	if err := in.Sync(ctx, sw); err != nil {
-		t.Fatal(err)
-	}
+	sw, in := syncedInstaller(t)
 	d := NewDesired(nil)
 	in.Stream(d)
 	d.Set("good", fls(t, "table=0,priority=100,in_port=1 actions=resubmit(,8)"))

@@ -2,7 +2,6 @@ package pinctrl
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/ovnd/ovnd/controller/openflow"
 	"github.com/ovnd/ovnd/embeddeddb"
+	"github.com/ovnd/ovnd/embeddeddb/embeddeddbtest"
 	"github.com/ovnd/ovnd/ovnschema/sbdb"
 )
 
@@ -28,20 +28,7 @@ func startSB(t *testing.T) client.Client {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	sock := filepath.Join(dir, "sb.sock")
-	srv, err := embeddeddb.New(embeddeddb.Config{Dir: filepath.Join(dir, "db"), SBRemotes: []string{"punix:" + sock},
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("database role: %v", err)
-		}
-	})
+	embeddeddbtest.Serve(t, embeddeddb.Config{Dir: filepath.Join(dir, "db"), SBRemotes: []string{"punix:" + sock}})
 	m, err := sbdb.FullDatabaseModel()
 	if err != nil {
 		t.Fatal(err)

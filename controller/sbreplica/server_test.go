@@ -1,8 +1,6 @@
 package sbreplica
 
 import (
-	"context"
-	"log/slog"
 	"os/exec"
 	"path/filepath"
 	"sync/atomic"
@@ -15,6 +13,7 @@ import (
 	"github.com/ovn-kubernetes/libovsdb/ovsdb"
 
 	"github.com/ovnd/ovnd/embeddeddb"
+	"github.com/ovnd/ovnd/embeddeddb/embeddeddbtest"
 )
 
 // randomAgainstOracle runs steps random transactions and checks the
@@ -184,20 +183,7 @@ func TestOVSDBServerProbe(t *testing.T) {
 // against ovnd's own database role.
 func TestOVNDDatabaseRole(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "sb.sock")
-	srv, err := embeddeddb.New(embeddeddb.Config{Dir: t.TempDir(), SBRemotes: []string{"punix:" + sock},
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("ovnd database role: %v", err)
-		}
-	})
+	embeddeddbtest.Serve(t, embeddeddb.Config{Dir: t.TempDir(), SBRemotes: []string{"punix:" + sock}})
 	waitFor(t, "ovnd's SB socket", func() bool { return exec.Command("test", "-S", sock).Run() == nil })
 	t.Run("random", func(t *testing.T) {
 		c := oracle(t, sock)
